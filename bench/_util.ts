@@ -1,0 +1,66 @@
+// Shared by the benchmarks: load generators, percentiles, RSS.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type Figures = Record<string, string | number | undefined>;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const v = s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  return Math.round(v * 1000) / 1000;
+}
+
+export function rssMb(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round((Number(m[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json')) || !existsSync(join(d, 'kernel'))) d = dirname(d);
+  return d;
+}
+
+/**
+ * Open loop: operation i is due at start + i/rate; its latency counts from when it was due, so a
+ * server that falls behind shows it (no coordinated omission).
+ */
+export async function openLoop(n: number, rate: number, op: (i: number) => Promise<unknown>): Promise<{ lat: number[]; opsPerSec: number }> {
+  const lat: number[] = [];
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    inflight.push(op(i).then(() => void lat.push(performance.now() - due)));
+  }
+  await Promise.all(inflight);
+  return { lat, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
+}
+
+/** Closed loop: `concurrency` workers, each issuing the next operation when its last one returns. */
+export async function closedLoop(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ lat: number[]; opsPerSec: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const t = performance.now();
+        await op(i);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  return { lat, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
+}

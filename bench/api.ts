@@ -1,0 +1,233 @@
+// `npm run bench -- api [--creates N] [--rate R] [--watchers W]`
+// The REST API (a real `skiff server` child process over HTTPS with a token) and the kernel
+// interface directly: create latency at an offered rate (open loop: latency counts from the
+// scheduled send time, so queueing shows), create throughput with 32 in flight, get and list
+// latency, watch delivery latency with many watchers, and the idle server's RSS.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
+import { Agent, request } from 'undici';
+import { parse as parseYaml } from 'yaml';
+import { pct, rssMb, sleep, openLoop, closedLoop, repoRoot, type Figures } from './_util.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    creates: { type: 'string', default: '5000' },
+    rate: { type: 'string', default: '1000' },
+    watchers: { type: 'string', default: '100' },
+    events: { type: 'string', default: '300' },
+  },
+  allowPositionals: true,
+});
+const CREATES = Number(flags.creates);
+const RATE = Number(flags.rate);
+const WATCHERS = Number(flags.watchers);
+const EVENTS = Number(flags.events);
+
+const CM: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
+const cm = (ns: string, name: string, t = 0): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: 'v'.repeat(64), t: String(t) } });
+
+interface Rest {
+  base: string;
+  agent: Agent;
+  headers: Record<string, string>;
+}
+
+async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  const res = await request(r.base + path, {
+    method,
+    dispatcher: r.agent,
+    headers: { ...r.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`);
+  return JSON.parse(text);
+}
+
+async function startServerProcess(home: string): Promise<{ pid: number; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
+  const root = repoRoot();
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const kubeconfig = join(home, 'kubeconfig');
+  while (!existsSync(kubeconfig)) {
+    if (child.exitCode !== null) throw new Error('server exited');
+    await sleep(20);
+  }
+  const readyMs = Date.now() - t0;
+  const kc = parseYaml(readFileSync(kubeconfig, 'utf8'));
+  const server = kc.clusters[0].cluster.server as string;
+  const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+  const token = kc.users[0].user.token as string;
+  const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  return {
+    pid: child.pid!,
+    readyMs,
+    rest: { base: server, agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+    natsPid: () => {
+      const f = join(home, 'data', 'nats', 'nats-server.pid');
+      return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+    },
+    stop: async () => {
+      await agent.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/** Watch latency: W watch streams; E creates, one at a time; delivery time per (event, watcher). */
+async function restWatchLatency(r: Rest, ns: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
+  const sent = new Map<string, { send: number; ack: number }>();
+  const fromAck: number[] = [];
+  const fromSend: number[] = [];
+  const aborts: AbortController[] = [];
+  let received = 0;
+  const list = (await call(r, 'GET', `/api/v1/namespaces/${ns}/configmaps`)) as { metadata: { resourceVersion: string } };
+  const streams = Array.from({ length: WATCHERS }, async () => {
+    const ac = new AbortController();
+    aborts.push(ac);
+    const res = await request(`${r.base}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${list.metadata.resourceVersion}`, { dispatcher: r.agent, headers: r.headers, signal: ac.signal });
+    let buf = '';
+    try {
+      for await (const chunk of res.body) {
+        const now = performance.now();
+        buf += chunk.toString();
+        let i: number;
+        while ((i = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          const name = /"name":"([^"]+)"/.exec(line)?.[1];
+          const s = name ? sent.get(name) : undefined;
+          if (s) {
+            received++;
+            fromSend.push(now - s.send);
+            if (s.ack > 0) fromAck.push(Math.max(0, now - s.ack));
+            else fromAck.push(0); // delivered before the writer saw its answer
+          }
+        }
+      }
+    } catch {
+      /* aborted */
+    }
+  });
+  await sleep(500);
+  for (let i = 0; i < EVENTS; i++) {
+    const name = `w-${i}`;
+    const rec = { send: performance.now(), ack: 0 };
+    sent.set(name, rec);
+    await call(r, 'POST', `/api/v1/namespaces/${ns}/configmaps`, cm(ns, name));
+    rec.ack = performance.now();
+    await sleep(5);
+  }
+  const deadline = Date.now() + 10_000;
+  while (received < EVENTS * WATCHERS && Date.now() < deadline) await sleep(50);
+  for (const a of aborts) a.abort();
+  await Promise.allSettled(streams);
+  return { fromAck, fromSend };
+}
+
+async function kernelFigures(): Promise<Figures> {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-kernel-'));
+  const nats = await startNatsServer({ dataDir: dir });
+  const nc = await connect({ servers: nats.url });
+  const k = await SkiffKernel.start({ nc, secretKey: Buffer.alloc(32, 1) });
+  try {
+    await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'b' } });
+    const create = await openLoop(CREATES, RATE, (i) => k.create(CM, cm('b', `k-${i}`)));
+    const thr = await closedLoop(CREATES, 32, (i) => k.create(CM, cm('b', `kt-${i}`)));
+    const get = await closedLoop(2000, 1, (i) => k.get(CM, 'b', `k-${i % CREATES}`));
+    const list = await closedLoop(50, 1, () => k.list(CM, { namespace: 'b', limit: 500 }));
+    // watch: W in-process watchers
+    const lat: number[] = [];
+    const sent = new Map<string, number>();
+    const watches = Array.from({ length: WATCHERS }, () => k.watch(CM, { namespace: 'b', resourceVersion: String(k.cache.revision) }));
+    const readers = watches.map(async (w) => {
+      for await (const ev of w) {
+        const t = sent.get(ev.object.metadata.name!);
+        if (t !== undefined) lat.push(performance.now() - t);
+      }
+    });
+    for (let i = 0; i < EVENTS; i++) {
+      const name = `kw-${i}`;
+      sent.set(name, performance.now());
+      await k.create(CM, cm('b', name));
+      await sleep(2);
+    }
+    const deadline = Date.now() + 10_000;
+    while (lat.length < EVENTS * WATCHERS && Date.now() < deadline) await sleep(20);
+    for (const w of watches) w.stop();
+    await Promise.allSettled(readers);
+    return {
+      kernelCreateP50Ms: pct(create.lat, 50),
+      kernelCreateP99Ms: pct(create.lat, 99),
+      kernelCreateOpsPerSec: thr.opsPerSec,
+      kernelCreateP99MsAt32: pct(thr.lat, 99),
+      kernelGetP50Ms: pct(get.lat, 50),
+      kernelGetP99Ms: pct(get.lat, 99),
+      kernelList500P99Ms: pct(list.lat, 99),
+      kernelWatchP50Ms: pct(lat, 50),
+      kernelWatchP99Ms: pct(lat, 99),
+    };
+  } finally {
+    k.stop();
+    await nc.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const home = mkdtempSync(join(tmpdir(), 'skiff-bench-api-'));
+  const srv = await startServerProcess(home);
+  const out: Figures = { bench: 'api', creates: CREATES, offeredRate: RATE, watchers: WATCHERS, serverReadyMs: srv.readyMs };
+  try {
+    await sleep(2000);
+    out.idleRssMb = rssMb(srv.pid);
+    const np = srv.natsPid();
+    out.idleNatsRssMb = np ? rssMb(np) : undefined;
+    out.idleRssWithNatsMb = (out.idleRssMb ?? 0) + (out.idleNatsRssMb ?? 0);
+    const r = srv.rest;
+    await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+    await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watch' } });
+    // warm up connections and JIT
+    await closedLoop(500, 16, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
+    const create = await openLoop(CREATES, RATE, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `c-${i}`)));
+    out.createP50Ms = pct(create.lat, 50);
+    out.createP99Ms = pct(create.lat, 99);
+    out.createAchievedPerSec = create.opsPerSec;
+    const seq = await closedLoop(2000, 1, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `s-${i}`)));
+    out.createSequentialPerSec = seq.opsPerSec;
+    out.createSequentialP99Ms = pct(seq.lat, 99);
+    const thr = await closedLoop(CREATES, 32, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `t-${i}`)));
+    out.createOpsPerSecAt32 = thr.opsPerSec;
+    out.createP99MsAt32 = pct(thr.lat, 99);
+    const get = await closedLoop(3000, 1, (i) => call(r, 'GET', `/api/v1/namespaces/bench/configmaps/c-${i % CREATES}`));
+    out.getP50Ms = pct(get.lat, 50);
+    out.getP99Ms = pct(get.lat, 99);
+    const getThr = await closedLoop(10_000, 32, (i) => call(r, 'GET', `/api/v1/namespaces/bench/configmaps/c-${i % CREATES}`));
+    out.getOpsPerSecAt32 = getThr.opsPerSec;
+    const list = await closedLoop(50, 1, () => call(r, 'GET', '/api/v1/namespaces/bench/configmaps?limit=500'));
+    out.list500P50Ms = pct(list.lat, 50);
+    out.list500P99Ms = pct(list.lat, 99);
+    const w = await restWatchLatency(r, 'watch');
+    out.watchDeliveries = w.fromAck.length;
+    out.watchP50Ms = pct(w.fromAck, 50);
+    out.watchP99Ms = pct(w.fromAck, 99);
+    out.watchFromSendP50Ms = pct(w.fromSend, 50);
+    out.watchFromSendP99Ms = pct(w.fromSend, 99);
+    out.rssAfterLoadMb = rssMb(srv.pid);
+  } finally {
+    await srv.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+  Object.assign(out, await kernelFigures());
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+await main();

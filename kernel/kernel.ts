@@ -1,0 +1,229 @@
+// The kernel: the one `Kernel` implementation, over the JetStream store and its watch cache. Reads
+// come from the cache (after a consistent-read wait), writes go through admission and then a
+// compare-and-set on the KV revision, so a stale write is a 409 and nothing partial is ever stored.
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Tracer } from '@opentelemetry/api';
+import { AdmissionChain } from './admission/chain.ts';
+import { ObjectLifecycle } from './object-lifecycle.ts';
+import type { KindDefinition } from './schema/kind-definition.ts';
+import { KindRegistry, toKindInfo } from './schema/registry.ts';
+import { builtinKinds } from './schema/builtin/mod.ts';
+import { validateObject } from './schema/validate-object.ts';
+import { errors } from './status.ts';
+import { ObjectCodec } from './store/codec.ts';
+import { KvBackend } from './store/kv-backend.ts';
+import { objectKey, resourcePrefix } from './store/keys.ts';
+import { ListPager } from './store/list-pager.ts';
+import { buildMatcher } from './store/selectors.ts';
+import { WatchCache } from './store/watch-cache.ts';
+import { DeferredWatch } from './store/deferred-watch.ts';
+import { inSpan, tracer as defaultTracer } from './telemetry/tracing.ts';
+import type {
+  AdmissionHandler,
+  DeleteOptions,
+  Disposable,
+  Kernel,
+  KindInfo,
+  KList,
+  KObject,
+  ListOptions,
+  PatchType,
+  ResourceRef,
+  Watch,
+  WatchOptions,
+  WriteOptions,
+} from './types.ts';
+
+export interface KernelOptions {
+  nc: NatsConnection;
+  bucket?: string;
+  replicas?: number;
+  /** 32-byte key for kinds stored encrypted at rest (Secrets) */
+  secretKey?: Buffer;
+  /** events kept per resource for watch resumption (the compaction floor follows from it) */
+  eventsPerResource?: number;
+  /** extra kinds besides the built-in ones */
+  kinds?: KindDefinition[];
+  tracer?: Tracer;
+  bookmarkIntervalMs?: number;
+}
+
+export class SkiffKernel implements Kernel {
+  readonly registry: KindRegistry;
+  readonly admission = new AdmissionChain();
+  private readonly lifecycle: ObjectLifecycle;
+  private readonly pager = new ListPager();
+  private readonly tracer: Tracer;
+
+  private constructor(
+    readonly backend: KvBackend,
+    readonly cache: WatchCache,
+    private readonly opts: KernelOptions,
+  ) {
+    this.registry = new KindRegistry([...builtinKinds(), ...(opts.kinds ?? [])]);
+    this.tracer = opts.tracer ?? defaultTracer('skiff-kernel');
+    this.lifecycle = new ObjectLifecycle(backend, cache, new ObjectCodec(opts.secretKey), this, this.admission);
+  }
+
+  static async start(opts: KernelOptions): Promise<SkiffKernel> {
+    const backend = await KvBackend.open(opts.nc, { bucket: opts.bucket, replicas: opts.replicas });
+    const cache = new WatchCache(backend, new ObjectCodec(opts.secretKey), { eventsPerResource: opts.eventsPerResource });
+    await cache.start();
+    return new SkiffKernel(backend, cache, opts);
+  }
+
+  stop(): void {
+    this.cache.stop();
+    this.pager.stop();
+  }
+
+  private kindsCache?: KindInfo[];
+  private readonly infoCache = new WeakMap<KindDefinition, KindInfo>();
+
+  kinds(): KindInfo[] {
+    return (this.kindsCache ??= this.registry.definitions().map((d) => this.info(d)));
+  }
+
+  kindFor(ref: ResourceRef): KindInfo {
+    return this.info(this.def(ref));
+  }
+
+  /** The KindInfo of a definition (computed once). */
+  info(def: KindDefinition): KindInfo {
+    let i = this.infoCache.get(def);
+    if (!i) this.infoCache.set(def, (i = toKindInfo(def)));
+    return i;
+  }
+
+  /** Lookup for the object lifecycle. */
+  byResource(group: string, version: string, resource: string): KindDefinition | undefined {
+    return this.registry.get({ group, version, resource });
+  }
+
+  validate(def: KindDefinition, obj: KObject, old?: KObject) {
+    return validateObject(def, obj, old);
+  }
+
+  registerKind(def: KindDefinition): Disposable {
+    const unregister = this.registry.register(def);
+    this.kindsCache = undefined;
+    return {
+      dispose: () => {
+        unregister();
+        this.kindsCache = undefined;
+      },
+    };
+  }
+
+  registerAdmission(handler: AdmissionHandler): Disposable {
+    return this.admission.register(handler);
+  }
+
+  private def(ref: ResourceRef): KindDefinition {
+    const d = this.registry.get(ref);
+    if (!d) {
+      const gv = ref.group ? `${ref.group}/${ref.version}` : ref.version;
+      throw errors.noSuchResource(`the server could not find the requested resource (${ref.resource} in ${gv})`);
+    }
+    return d;
+  }
+
+  private span<T>(op: string, ref: ResourceRef, fn: () => Promise<T>): Promise<T> {
+    return inSpan(this.tracer, `store.${op}`, { 'skiff.group': ref.group, 'skiff.resource': ref.resource }, fn);
+  }
+
+  get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {
+    return this.span('get', ref, async () => {
+      const def = this.def(ref);
+      const obj = await this.lifecycle.read(def, def.namespaced ? namespace : undefined, name, true);
+      if (!obj) throw errors.notFound(def, name);
+      return obj;
+    });
+  }
+
+  list(ref: ResourceRef, opts: ListOptions = {}): Promise<KList> {
+    return this.span('list', ref, async () => {
+      const def = this.def(ref);
+      const info = this.info(def);
+      const listMeta = { apiVersion: gv(def), kind: info.listKind };
+      if (opts.continue) {
+        const page = this.pager.next(opts.continue);
+        return { ...listMeta, metadata: page.metadata, items: page.items };
+      }
+      const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
+      await this.waitForList(opts.resourceVersion);
+      const rev = this.cache.revision;
+      const items = this.cache.list(resourcePrefix(def.group, def.resource), { namespace: def.namespaced ? opts.namespace : undefined, matcher });
+      items.sort(byNamespaceAndName);
+      const page = this.pager.first(items, rev, opts.limit);
+      return { ...listMeta, metadata: page.metadata, items: page.items };
+    });
+  }
+
+  private async waitForList(rv: string | undefined): Promise<void> {
+    if (rv === '0') return;
+    if (rv === undefined || rv === '') {
+      await this.cache.sync();
+      return;
+    }
+    const n = parseRevision(rv);
+    await this.cache.waitFor(n, 3000);
+  }
+
+  watch(ref: ResourceRef, opts: WatchOptions = {}): Watch {
+    const def = this.def(ref);
+    const info = this.info(def);
+    const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
+    const rv = opts.resourceVersion;
+    const fromRevision = rv === undefined || rv === '' || rv === '0' || opts.sendInitialEvents ? undefined : parseRevision(rv);
+    const prefix = resourcePrefix(def.group, def.resource);
+    const filter = { namespace: def.namespaced ? opts.namespace : undefined, matcher };
+    const open = async () => {
+      // "" means "most recent": make the initial state a consistent read first
+      if (fromRevision === undefined && rv !== '0') await this.cache.sync();
+      return this.cache.watch(prefix, filter, fromRevision, {
+        bookmarks: opts.allowWatchBookmarks,
+        initialEventsEnd: opts.sendInitialEvents === true,
+        bookmarkKind: { apiVersion: gv(def), kind: def.kind },
+        bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
+      });
+    };
+    return new DeferredWatch(open(), opts.timeoutSeconds);
+  }
+
+  create(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    return this.span('create', ref, () => this.lifecycle.create(this.def(ref), obj, opts));
+  }
+
+  update(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    return this.span('update', ref, () => this.lifecycle.update(this.def(ref), obj, opts));
+  }
+
+  patch(ref: ResourceRef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KObject> {
+    return this.span('patch', ref, () => this.lifecycle.patch(this.def(ref), namespace, name, patchType, patch, opts));
+  }
+
+  delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KObject> {
+    return this.span('delete', ref, () => this.lifecycle.delete(this.def(ref), namespace, name, opts));
+  }
+}
+
+export function gv(def: { group: string; version: string }): string {
+  return def.group ? `${def.group}/${def.version}` : def.version;
+}
+
+function parseRevision(rv: string): number {
+  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion "${rv}": must be a non-negative integer`);
+  return Number(rv);
+}
+
+function byNamespaceAndName(a: KObject, b: KObject): number {
+  const na = a.metadata.namespace ?? '';
+  const nb = b.metadata.namespace ?? '';
+  if (na !== nb) return na < nb ? -1 : 1;
+  const x = a.metadata.name ?? '';
+  const y = b.metadata.name ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export { objectKey };

@@ -1,0 +1,306 @@
+// What happens to an object on create, update, patch and delete: the system metadata Kubernetes
+// owns (uid, creationTimestamp, generation, deletionTimestamp), admission, the status subresource
+// split, namespaces, finalizers and graceful deletion — ending in ONE compare-and-set write to the
+// KV store, so a request either lands whole or not at all.
+import { randomUUID } from 'node:crypto';
+import type { AdmissionChain } from './admission/chain.ts';
+import { applyPatch } from './patch.ts';
+import type { KindDefinition } from './schema/kind-definition.ts';
+import type { StatusCause } from './status.ts';
+import { errors } from './status.ts';
+import type { ObjectCodec } from './store/codec.ts';
+import { objectKey, resourcePrefix } from './store/keys.ts';
+import { RevisionMismatch, type KvBackend } from './store/kv-backend.ts';
+import type { WatchCache } from './store/watch-cache.ts';
+import type { AdmissionOperation, DeleteOptions, KindInfo, KObject, PatchType, WriteOptions } from './types.ts';
+
+/** What the lifecycle needs to know about kinds. */
+export interface KindLookup {
+  byResource(group: string, version: string, resource: string): KindDefinition | undefined;
+  info(def: KindDefinition): KindInfo;
+  validate(def: KindDefinition, obj: KObject, old?: KObject): StatusCause[];
+}
+
+const MAX_RETRIES = 16;
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** RFC 3339 with second precision, as Kubernetes writes timestamps. */
+export function now(offsetSeconds = 0): string {
+  return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function generatedName(prefix: string): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return prefix + s;
+}
+
+const specOf = (def: KindDefinition, o: KObject) => JSON.stringify((def.specFields ?? ['spec']).map((f) => o[f]));
+const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
+const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
+
+export class ObjectLifecycle {
+  constructor(
+    private readonly backend: KvBackend,
+    private readonly cache: WatchCache,
+    private readonly codec: ObjectCodec,
+    private readonly registry: KindLookup,
+    private readonly admission: AdmissionChain,
+  ) {}
+
+  private key(def: KindDefinition, ns: string | undefined, name: string): string {
+    return objectKey(def.group, def.resource, def.namespaced ? ns : undefined, name);
+  }
+
+  /** The current object: from the cache, or (fresh) straight from the store. Copies, never shared. */
+  async read(def: KindDefinition, ns: string | undefined, name: string, fresh: boolean): Promise<KObject | undefined> {
+    if (def.namespaced && !ns) throw errors.badRequest('a namespace is required for ' + def.resource);
+    const key = this.key(def, ns, name);
+    if (!fresh) {
+      const c = this.cache.get(resourcePrefix(def.group, def.resource), key);
+      if (c) return structuredClone(c);
+    }
+    const e = await this.backend.get(key);
+    if (!e || e.deleted) return undefined;
+    return this.codec.decode(e.value, e.revision);
+  }
+
+  private checkShape(def: KindDefinition, obj: unknown): asserts obj is KObject {
+    if (!isObj(obj)) throw errors.badRequest('the request body must be a JSON object');
+    if (!isObj(obj.metadata)) {
+      if (obj.metadata === undefined) obj.metadata = {};
+      else throw errors.badRequest('metadata must be an object');
+    }
+    const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+      throw errors.badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);
+    }
+    if (obj.kind !== undefined && obj.kind !== def.kind) {
+      throw errors.badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${def.kind})`);
+    }
+    obj.apiVersion = apiVersion;
+    obj.kind = def.kind;
+  }
+
+  private async admit(def: KindDefinition, op: AdmissionOperation, obj: KObject, old: KObject | undefined, opts: WriteOptions | DeleteOptions): Promise<KObject> {
+    const info = this.registry.info(def);
+    return this.admission.admit(
+      { operation: op, kind: info, object: obj, oldObject: old, dryRun: opts.dryRun === true, subresource: 'subresource' in opts ? opts.subresource : undefined },
+      { default: (o) => def.default?.(o), validate: (o, old) => this.registry.validate(def, o, old) },
+    );
+  }
+
+  /** revision of this kernel's last namespace write: the namespace check reads its own writes */
+  private namespaceWriteRev = 0;
+
+  private wrote(def: KindDefinition, rev: number): number {
+    if (isNamespaceKind(def)) this.namespaceWriteRev = rev;
+    return rev;
+  }
+
+  /** Namespaced objects need a namespace that exists and is not terminating. */
+  private async checkNamespace(ns: string): Promise<void> {
+    const nsDef = this.registry.byResource('', 'v1', 'namespaces')!;
+    if (this.namespaceWriteRev > this.cache.revision) await this.cache.waitFor(this.namespaceWriteRev);
+    let nsObj = this.cache.get(resourcePrefix('', 'namespaces'), objectKey('', 'namespaces', undefined, ns));
+    if (!nsObj) {
+      await this.cache.sync();
+      nsObj = this.cache.get(resourcePrefix('', 'namespaces'), objectKey('', 'namespaces', undefined, ns));
+    }
+    if (!nsObj) throw errors.notFound(nsDef, ns);
+    if (nsObj.metadata.deletionTimestamp) {
+      throw errors.forbidden(`unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+  }
+
+  async create(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
+    this.checkShape(def, input);
+    const obj = structuredClone(input);
+    const m = obj.metadata;
+    if (!def.namespaced) delete m.namespace;
+    else if (!m.namespace) throw errors.badRequest('the namespace of the object is not set');
+    if (!m.name && typeof m.generateName === 'string' && m.generateName) m.name = generatedName(m.generateName);
+    m.uid = randomUUID();
+    m.creationTimestamp = now();
+    m.generation = 1;
+    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete m[f];
+    if (hasStatus(def) && !def.keepStatusOnCreate) delete obj.status;
+    const admitted = await this.admit(def, 'CREATE', obj, undefined, opts);
+    const name = admitted.metadata.name!;
+    if (def.namespaced) await this.checkNamespace(admitted.metadata.namespace!);
+    if (opts.dryRun) return admitted;
+    try {
+      const rev = this.wrote(def, await this.backend.create(this.key(def, admitted.metadata.namespace, name), this.codec.encode(admitted, def.encrypted === true)));
+      admitted.metadata.resourceVersion = String(rev);
+      return admitted;
+    } catch (e) {
+      if (e instanceof RevisionMismatch) throw errors.alreadyExists(def, name);
+      throw e;
+    }
+  }
+
+  async update(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
+    this.checkShape(def, input);
+    const name = input.metadata.name;
+    if (typeof name !== 'string' || !name) throw errors.badRequest('metadata.name is required');
+    const wanted = input.metadata.resourceVersion;
+    if (wanted !== undefined && !/^\d+$/.test(String(wanted))) {
+      throw errors.badRequest(`invalid resourceVersion "${String(wanted)}"`);
+    }
+    return this.retry(def, input.metadata.namespace, name, wanted !== undefined, (cur) => {
+      if (wanted !== undefined && String(wanted) !== cur.metadata.resourceVersion) return 'conflict';
+      return structuredClone(input);
+    }, opts);
+  }
+
+  async patch(def: KindDefinition, ns: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions): Promise<KObject> {
+    let conditional = false;
+    return this.retry(def, ns, name, () => conditional, (cur) => {
+      const next = applyPatch(cur, type, patch);
+      if (!isObj(next) || !isObj(next.metadata)) throw errors.badRequest('the patch removed metadata');
+      const rv = next.metadata.resourceVersion;
+      if (rv !== cur.metadata.resourceVersion) {
+        conditional = true; // the patch names a resourceVersion: a precondition
+        if (rv !== undefined) return 'conflict';
+      }
+      return next;
+    }, opts);
+  }
+
+  /**
+   * Read-modify-write with compare-and-set, retried on a lost race unless the caller's request was
+   * conditional on a resourceVersion (then a lost race is the caller's 409).
+   */
+  private async retry(
+    def: KindDefinition,
+    ns: string | undefined,
+    name: string,
+    conditional: boolean | (() => boolean),
+    change: (cur: KObject) => KObject | 'conflict',
+    opts: WriteOptions,
+  ): Promise<KObject> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const cur = await this.read(def, def.namespaced ? ns : undefined, name, attempt > 0);
+      if (!cur) throw errors.notFound(def, name);
+      const next = change(cur);
+      if (next === 'conflict') {
+        if (attempt === 0) continue; // the cache may be behind: check against the store itself
+        throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      try {
+        return await this.write(def, cur, next, opts);
+      } catch (e) {
+        if (!(e instanceof RevisionMismatch)) throw e;
+        const isConditional = typeof conditional === 'function' ? conditional() : conditional;
+        if (isConditional) throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+    }
+    throw errors.conflict(def, name, 'too many concurrent writers; try again');
+  }
+
+  /** Apply update rules to `desired` against `cur` and CAS-write it (or finish a deletion). */
+  private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions): Promise<KObject> {
+    this.checkShape(def, desired);
+    const sub = opts.subresource;
+    let next: KObject;
+    if (sub === 'status') {
+      next = { ...structuredClone(cur), status: desired.status };
+    } else if (sub !== undefined && sub !== '') {
+      throw errors.noSuchResource(`the server could not find the requested resource (subresource ${sub} of ${def.resource})`);
+    } else {
+      next = desired;
+      if (hasStatus(def)) next.status = cur.status;
+      if (next.status === undefined) delete next.status;
+    }
+    const m = next.metadata;
+    const cm = cur.metadata;
+    if (def.namespaced && m.namespace === undefined) m.namespace = cm.namespace;
+    if (!def.namespaced) delete m.namespace;
+    // fields the server owns
+    m.generation = cm.generation;
+    m.deletionTimestamp = cm.deletionTimestamp;
+    m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
+    m.resourceVersion = cm.resourceVersion;
+    if (m.uid === undefined || m.uid === '') m.uid = cm.uid;
+    if (m.creationTimestamp === undefined) m.creationTimestamp = cm.creationTimestamp;
+    delete m.managedFields;
+    for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
+    if (specOf(def, next) !== specOf(def, cur)) m.generation = (cm.generation ?? 0) + 1;
+    if (JSON.stringify(next) === JSON.stringify(cur)) return cur; // no-op: no write, same resourceVersion
+    const admitted = await this.admit(def, 'UPDATE', next, cur, opts);
+    if (opts.dryRun) return admitted;
+    const key = this.key(def, cm.namespace, cm.name!);
+    const rev0 = Number(cm.resourceVersion);
+    if (admitted.metadata.deletionTimestamp && pendingFinalizers(def, admitted).length === 0) {
+      const rev = this.wrote(def, await this.backend.delete(key, this.codec.encode(admitted, def.encrypted === true), rev0));
+      admitted.metadata.resourceVersion = String(rev);
+      return admitted;
+    }
+    const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(admitted, def.encrypted === true), rev0));
+    admitted.metadata.resourceVersion = String(rev);
+    return admitted;
+  }
+
+  async delete(def: KindDefinition, ns: string | undefined, name: string, opts: DeleteOptions): Promise<KObject> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const cur = await this.read(def, def.namespaced ? ns : undefined, name, attempt > 0);
+      if (!cur) throw errors.notFound(def, name);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== cur.metadata.uid) {
+        throw errors.conflict(def, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata.resourceVersion) {
+        if (attempt === 0) continue;
+        throw errors.conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${cur.metadata.resourceVersion}`);
+      }
+      await this.admit(def, 'DELETE', cur, cur, opts);
+      const next = structuredClone(cur);
+      const m = next.metadata;
+      const policy = opts.propagationPolicy;
+      const gcFinalizer = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
+      if (gcFinalizer && !(m.finalizers ?? []).includes(gcFinalizer)) m.finalizers = [...(m.finalizers ?? []), gcFinalizer];
+      const grace = this.gracePeriod(def, cur, opts);
+      const key = this.key(def, m.namespace, name);
+      const rev0 = Number(cur.metadata.resourceVersion);
+      try {
+        if (pendingFinalizers(def, next).length > 0 || grace > 0) {
+          // graceful: mark for deletion; finalizers' owners (or the node, for a pod) finish it
+          if (m.deletionTimestamp && JSON.stringify(next) === JSON.stringify(cur)) return cur;
+          m.deletionTimestamp ??= now(grace);
+          m.deletionGracePeriodSeconds ??= grace;
+          if (isNamespaceKind(def)) next.status = { ...(isObj(next.status) ? next.status : {}), phase: 'Terminating' };
+          if (opts.dryRun) return next;
+          const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(next, def.encrypted === true), rev0));
+          m.resourceVersion = String(rev);
+          return next;
+        }
+        if (opts.dryRun) return cur;
+        const rev = this.wrote(def, await this.backend.delete(key, this.codec.encode(next, def.encrypted === true), rev0));
+        m.resourceVersion = String(rev);
+        return next;
+      } catch (e) {
+        if (!(e instanceof RevisionMismatch)) throw e;
+        if (pre?.resourceVersion) throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+    }
+    throw errors.conflict(def, name, 'too many concurrent writers; try again');
+  }
+
+  /** Pods bound to a node end gracefully: the node stops the containers, then deletes with grace 0. */
+  private gracePeriod(def: KindDefinition, cur: KObject, opts: DeleteOptions): number {
+    if (!(def.group === '' && def.resource === 'pods')) return 0;
+    const spec = isObj(cur.spec) ? cur.spec : {};
+    if (!spec.nodeName) return 0;
+    const g = opts.gracePeriodSeconds ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
+    return Math.max(0, g);
+  }
+}
+
+/** Finalizers still to run: metadata.finalizers, and for a Namespace its spec.finalizers too. */
+export function pendingFinalizers(def: KindDefinition, obj: KObject): string[] {
+  const out = [...(obj.metadata.finalizers ?? [])];
+  if (isNamespaceKind(def) && isObj(obj.spec) && Array.isArray(obj.spec.finalizers)) out.push(...(obj.spec.finalizers as string[]));
+  return out;
+}

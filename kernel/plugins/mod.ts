@@ -1,0 +1,19 @@
+// @skiff/kernel/plugins: the plugin host and what plugins are written against.
+export {
+  definePlugin, assertDescriptor, PluginTypes,
+  type PluginDescriptor, type PluginContext, type PluginHandle, type PluginType, type KnownPluginType, type JSONSchema,
+} from './descriptor.ts';
+export {
+  createServiceToken, tokenId, ConsoleLogger, createConsoleLogger, silentLogger,
+  KernelToken, LoggerToken, TracerToken, ConfigToken,
+  type ServiceToken, type ServiceOf, type Logger, type LogLevel, type LogFields, type ConsoleLoggerOptions,
+} from './tokens.ts';
+export { PluginHost } from './host.ts';
+export type { LoadRequest, PluginHostOptions, PluginInfo, PluginState, PluginStateEvent } from './host-types.ts';
+export { validateConfig, PluginConfigError } from './config.ts';
+export { orderPlugins, PluginDependencyError, type OrderNode } from './order.ts';
+export { loadPluginFile, bundlePluginFile, clearBundleCache, type LoadPluginOptions, type SharedModule } from './loader.ts';
+export {
+  parseDistribution, checkDistribution, resolveDistribution, loadDistributionFile, DistributionAPIVersion,
+  type Distribution, type DistributionPlugin, type DistributionPluginSource, type BuiltinRegistry, type ResolveOptions,
+} from './distribution.ts';

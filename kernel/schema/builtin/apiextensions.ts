@@ -1,0 +1,102 @@
+// apiextensions.k8s.io/v1 CustomResourceDefinition.
+import { asArr, asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import type { SkiffKindDefinition } from '../object-meta.ts';
+import { newAjv, S } from '../structural.ts';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
+import { toAjvSchema } from './crd-schema.ts';
+import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+
+const schemaCompiler = newAjv();
+
+const namesSchema = S.obj({ plural: S.str, singular: S.str, kind: S.str, listKind: S.str, shortNames: S.strArr, categories: S.strArr });
+const crdSpec = S.obj({
+  group: S.str,
+  names: namesSchema,
+  scope: S.str,
+  versions: S.arr(S.obj({ name: S.str, served: S.bool, storage: S.bool, deprecated: S.bool, schema: S.obj({ openAPIV3Schema: S.obj() }), subresources: S.obj() })),
+  conversion: S.obj({ strategy: S.str }),
+  preserveUnknownFields: S.bool,
+});
+
+function validateNames(names: unknown, out: StatusCause[]): void {
+  if (names === undefined || names === null) return void out.push(cause.required('spec.names.plural'), cause.required('spec.names.kind'));
+  if (!isObj(names)) return;
+  out.push(...validateString(names.plural, 'spec.names.plural', isDNS1035Label, { required: true }));
+  out.push(...validateString(names.singular, 'spec.names.singular', isDNS1035Label));
+  const kindRe = (s: string) => (/^[A-Za-z][A-Za-z0-9]*$/.test(s) ? [] : ['may have mixed case, but should otherwise match: [a-z]([-a-z0-9]*[a-z0-9])?']);
+  out.push(...validateString(names.kind, 'spec.names.kind', kindRe, { required: true }));
+  out.push(...validateString(names.listKind, 'spec.names.listKind', kindRe));
+  asArr(names.shortNames).forEach((s, i) => out.push(...validateString(s, child('spec.names.shortNames', i), isDNS1035Label)));
+  asArr(names.categories).forEach((s, i) => out.push(...validateString(s, child('spec.names.categories', i), isDNS1035Label)));
+}
+
+function validateCRD(o: Obj, old?: Obj): StatusCause[] {
+  const out = structure(o, { spec: crdSpec });
+  const spec = o.spec;
+  if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
+  out.push(...validateString(spec.group, 'spec.group', (g) => [...isDNS1123Subdomain(g), ...(g.includes('.') ? [] : ['should be a domain with at least one dot'])], { required: true }));
+  validateNames(spec.names, out);
+  const names = asObj(spec.names) ?? {};
+  const name = isObj(o.metadata) ? o.metadata.name : undefined;
+  if (typeof name === 'string' && typeof names.plural === 'string' && typeof spec.group === 'string' && name !== `${names.plural}.${spec.group}`)
+    out.push(cause.invalid('metadata.name', name, 'must be spec.names.plural+"."+spec.group'));
+  out.push(...validateEnum(spec.scope, 'spec.scope', ['Cluster', 'Namespaced'], { required: true }));
+  const versions = asArr(spec.versions);
+  if (versions.length === 0 && !Array.isArray(spec.versions) && spec.versions !== undefined && spec.versions !== null) return out;
+  if (versions.length === 0) return [...out, cause.required('spec.versions', 'must have exactly one version marked as storage version')];
+  const seen = new Set<string>();
+  let storage = 0;
+  versions.forEach((v, i) => {
+    const f = child('spec.versions', i);
+    if (!isObj(v)) return;
+    out.push(...validateString(v.name, child(f, 'name'), isDNS1123Label, { required: true }));
+    if (typeof v.name === 'string') {
+      if (seen.has(v.name)) out.push(cause.invalid(child(f, 'name'), v.name, 'must be unique'));
+      seen.add(v.name);
+    }
+    if (v.storage === true) storage++;
+    const sch = isObj(v.schema) ? v.schema.openAPIV3Schema : undefined;
+    if (sch === undefined || sch === null) out.push(cause.required(child(f, 'schema', 'openAPIV3Schema'), 'schemas are required'));
+    else if (isObj(sch)) {
+      if (sch.type !== 'object') out.push(cause.invalid(child(f, 'schema', 'openAPIV3Schema', 'type'), sch.type ?? '', 'must be object at the root'));
+      try {
+        schemaCompiler.compile(toAjvSchema(sch));
+      } catch (e) {
+        out.push(cause.invalid(child(f, 'schema', 'openAPIV3Schema'), '', (e as Error).message));
+      }
+    }
+  });
+  if (storage !== 1) out.push(cause.invalid('spec.versions', versions.map((v) => (isObj(v) ? v.name : v)), 'must have exactly one version marked as storage version'));
+  const oldSpec = old && asObj(old.spec);
+  if (oldSpec) {
+    out.push(...immutable(spec.group, oldSpec.group, 'spec.group'));
+    out.push(...immutable(spec.scope, oldSpec.scope, 'spec.scope'));
+    const on = asObj(oldSpec.names) ?? {};
+    out.push(...immutable(names.plural, on.plural, 'spec.names.plural'));
+  }
+  return out;
+}
+
+export const customResourceDefinitionKind: SkiffKindDefinition = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  kind: 'CustomResourceDefinition',
+  resource: 'customresourcedefinitions',
+  singular: 'customresourcedefinition',
+  namespaced: false,
+  shortNames: ['crd', 'crds'],
+  categories: ['api-extensions'],
+  subresources: ['status'],
+  default: safeDefault((o) => {
+    const spec = asObj(o.spec);
+    if (!spec) return;
+    const names = asObj(spec.names);
+    if (names && typeof names.kind === 'string') {
+      setDefault(names, 'singular', names.kind.toLowerCase());
+      setDefault(names, 'listKind', `${names.kind}List`);
+    }
+    const conv = ensureObj(spec, 'conversion');
+    if (conv) setDefault(conv, 'strategy', 'None');
+  }),
+  validate: safeValidate(validateCRD),
+};

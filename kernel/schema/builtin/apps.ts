@@ -1,0 +1,183 @@
+// apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet.
+import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import type { SkiffKindDefinition } from '../object-meta.ts';
+import { S } from '../structural.ts';
+import { validateEnum, validateInt } from '../validation.ts';
+import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { podTemplateSchema } from './pod-schema.ts';
+import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validatePodTemplate, validateSelectorAndTemplate } from './workload.ts';
+
+const rolling = S.obj({ maxSurge: S.intOrStr, maxUnavailable: S.intOrStr, partition: S.int });
+const baseSpec = {
+  replicas: S.int,
+  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
+  template: podTemplateSchema,
+  minReadySeconds: S.int,
+  revisionHistoryLimit: S.int,
+};
+const statusSchema = S.obj({ replicas: S.int, readyReplicas: S.int, availableReplicas: S.int, updatedReplicas: S.int, observedGeneration: S.int, conditions: S.arr(S.obj({ type: S.str, status: S.str })) });
+
+type Extra = (spec: Obj, old?: Obj) => StatusCause[];
+
+function workload(kind: string, resource: string, shortName: string, specProps: Record<string, Obj>, defaults: (spec: Obj) => void, extra: Extra, replicas = true): SkiffKindDefinition {
+  const what = kind.toLowerCase();
+  return {
+    group: 'apps',
+    version: 'v1',
+    kind,
+    resource,
+    singular: what,
+    namespaced: true,
+    shortNames: [shortName],
+    categories: ['all'],
+    subresources: replicas ? ['status', 'scale'] : ['status'],
+    default: safeDefault((o) => {
+      const spec = asObj(o.spec);
+      if (!spec) return;
+      if (replicas) setDefault(spec, 'replicas', 1);
+      defaults(spec);
+      defaultPodTemplate(spec.template);
+    }),
+    validate: safeValidate((o, old) => {
+      const out = structure(o, { spec: S.obj({ ...baseSpec, ...specProps }), status: statusSchema });
+      const spec = o.spec;
+      if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
+      if (replicas) out.push(...validateInt(spec.replicas, 'spec.replicas', { min: 0 }));
+      out.push(...validateInt(spec.minReadySeconds, 'spec.minReadySeconds', { min: 0 }));
+      out.push(...validateInt(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit', { min: 0 }));
+      out.push(...validateSelectorAndTemplate(spec, 'spec', what));
+      out.push(...validatePodTemplate(spec.template, 'spec.template', ['Always']));
+      const oldSpec = old && asObj(old.spec);
+      if (oldSpec) out.push(...immutable(spec.selector, oldSpec.selector, 'spec.selector'));
+      out.push(...extra(spec, oldSpec));
+      return out;
+    }),
+  };
+}
+
+function validateRollingUpdate(ru: unknown, field: string): StatusCause[] {
+  if (!isObj(ru)) return [];
+  const out = [...validateIntOrPercent(ru.maxUnavailable, child(field, 'maxUnavailable'), true), ...validateIntOrPercent(ru.maxSurge, child(field, 'maxSurge'))];
+  if (!out.length && ru.maxSurge !== undefined && isZeroIntOrPercent(ru.maxSurge) && isZeroIntOrPercent(ru.maxUnavailable))
+    out.push(cause.invalid(child(field, 'maxUnavailable'), ru.maxUnavailable, 'may not be 0 when `maxSurge` is 0'));
+  return out;
+}
+
+export const deploymentKind = workload(
+  'Deployment',
+  'deployments',
+  'deploy',
+  { strategy: S.obj({ type: S.str, rollingUpdate: rolling }), progressDeadlineSeconds: S.int, paused: S.bool },
+  (spec) => {
+    const strategy = ensureObj(spec, 'strategy');
+    if (strategy) {
+      setDefault(strategy, 'type', 'RollingUpdate');
+      if (strategy.type === 'RollingUpdate') {
+        const ru = ensureObj(strategy, 'rollingUpdate');
+        if (ru) {
+          setDefault(ru, 'maxUnavailable', '25%');
+          setDefault(ru, 'maxSurge', '25%');
+        }
+      }
+    }
+    setDefault(spec, 'revisionHistoryLimit', 10);
+    setDefault(spec, 'progressDeadlineSeconds', 600);
+  },
+  (spec) => {
+    const out: StatusCause[] = [];
+    const st = asObj(spec.strategy);
+    if (st) {
+      out.push(...validateEnum(st.type, 'spec.strategy.type', ['Recreate', 'RollingUpdate']));
+      if (st.type === 'Recreate' && st.rollingUpdate !== undefined && st.rollingUpdate !== null)
+        out.push(cause.forbidden('spec.strategy.rollingUpdate', "may not be specified when strategy `type` is 'Recreate'"));
+      out.push(...validateRollingUpdate(st.rollingUpdate, 'spec.strategy.rollingUpdate'));
+    }
+    const pds = spec.progressDeadlineSeconds;
+    out.push(...validateInt(pds, 'spec.progressDeadlineSeconds', { min: 0 }));
+    if (typeof pds === 'number' && typeof spec.minReadySeconds === 'number' && pds <= spec.minReadySeconds)
+      out.push(cause.invalid('spec.progressDeadlineSeconds', pds, 'must be greater than minReadySeconds'));
+    return out;
+  },
+);
+
+export const replicaSetKind = workload('ReplicaSet', 'replicasets', 'rs', {}, () => {}, () => []);
+
+const STS_MUTABLE = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
+
+export const statefulSetKind = workload(
+  'StatefulSet',
+  'statefulsets',
+  'sts',
+  {
+    serviceName: S.str,
+    podManagementPolicy: S.str,
+    updateStrategy: S.obj({ type: S.str, rollingUpdate: rolling }),
+    volumeClaimTemplates: S.arr(S.obj({ metadata: S.obj({ name: S.str }), spec: S.obj() })),
+    persistentVolumeClaimRetentionPolicy: S.obj({ whenDeleted: S.str, whenScaled: S.str }),
+    ordinals: S.obj({ start: S.int }),
+  },
+  (spec) => {
+    setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+    const us = ensureObj(spec, 'updateStrategy');
+    if (us) {
+      setDefault(us, 'type', 'RollingUpdate');
+      if (us.type === 'RollingUpdate') {
+        const ru = ensureObj(us, 'rollingUpdate');
+        if (ru) setDefault(ru, 'partition', 0);
+      }
+    }
+    setDefault(spec, 'revisionHistoryLimit', 10);
+    const pol = ensureObj(spec, 'persistentVolumeClaimRetentionPolicy');
+    if (pol) {
+      setDefault(pol, 'whenDeleted', 'Retain');
+      setDefault(pol, 'whenScaled', 'Retain');
+    }
+  },
+  (spec, old) => {
+    const out: StatusCause[] = [];
+    out.push(...validateEnum(spec.podManagementPolicy, 'spec.podManagementPolicy', ['OrderedReady', 'Parallel']));
+    const us = asObj(spec.updateStrategy);
+    if (us) {
+      out.push(...validateEnum(us.type, 'spec.updateStrategy.type', ['RollingUpdate', 'OnDelete']));
+      const ru = asObj(us.rollingUpdate);
+      if (ru) out.push(...validateInt(ru.partition, 'spec.updateStrategy.rollingUpdate.partition', { min: 0 }));
+    }
+    const pol = asObj(spec.persistentVolumeClaimRetentionPolicy);
+    if (pol) for (const f of ['whenDeleted', 'whenScaled']) out.push(...validateEnum(pol[f], child('spec.persistentVolumeClaimRetentionPolicy', f), ['Retain', 'Delete']));
+    if (old) {
+      const strip = (s: Obj) => Object.fromEntries(Object.entries(s).filter(([k]) => !STS_MUTABLE.includes(k)));
+      if (!deepEqual(strip(spec), strip(old)))
+        out.push(cause.forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+    }
+    return out;
+  },
+);
+
+export const daemonSetKind = workload(
+  'DaemonSet',
+  'daemonsets',
+  'ds',
+  { updateStrategy: S.obj({ type: S.str, rollingUpdate: rolling }) },
+  (spec) => {
+    const us = ensureObj(spec, 'updateStrategy');
+    if (us) {
+      setDefault(us, 'type', 'RollingUpdate');
+      if (us.type === 'RollingUpdate') {
+        const ru = ensureObj(us, 'rollingUpdate');
+        if (ru) {
+          setDefault(ru, 'maxUnavailable', 1);
+          setDefault(ru, 'maxSurge', 0);
+        }
+      }
+    }
+    setDefault(spec, 'revisionHistoryLimit', 10);
+  },
+  (spec) => {
+    const us = asObj(spec.updateStrategy);
+    if (!us) return [];
+    const out = validateEnum(us.type, 'spec.updateStrategy.type', ['RollingUpdate', 'OnDelete']);
+    out.push(...validateRollingUpdate(us.rollingUpdate, 'spec.updateStrategy.rollingUpdate'));
+    return out;
+  },
+  false,
+);

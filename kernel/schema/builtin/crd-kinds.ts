@@ -1,0 +1,53 @@
+// Turning a CustomResourceDefinition into KindDefinitions, one per served version.
+import type { ValidateFunction } from 'ajv';
+import type { KObject } from '../../types.ts';
+import { asArr, asObj, isObj, type Obj } from '../causes.ts';
+import type { KindDefinition } from '../kind-definition.ts';
+import { ajvErrorsToCauses, newAjv } from '../structural.ts';
+import { prune, toAjvSchema } from './crd-schema.ts';
+import { safeDefault, safeValidate } from './helpers.ts';
+
+const validating = newAjv();
+const defaulting = newAjv({ useDefaults: true });
+
+export function kindsFromCRD(crd: KObject): KindDefinition[] {
+  const spec = asObj(crd.spec);
+  if (!spec) return [];
+  const names = asObj(spec.names) ?? {};
+  const group = typeof spec.group === 'string' ? spec.group : '';
+  const kind = typeof names.kind === 'string' ? names.kind : '';
+  const plural = typeof names.plural === 'string' ? names.plural : '';
+  if (!group || !kind || !plural) return [];
+  const strs = (v: unknown) => asArr(v).filter((x): x is string => typeof x === 'string');
+  const defs: KindDefinition[] = [];
+  for (const v of asArr(spec.versions)) {
+    if (!isObj(v) || v.served === false || typeof v.name !== 'string') continue;
+    const raw = isObj(v.schema) ? asObj(v.schema.openAPIV3Schema) : undefined;
+    const subres = asObj(v.subresources) ?? asObj(spec.subresources) ?? {};
+    let check: ValidateFunction | undefined;
+    let fill: ValidateFunction | undefined;
+    const schema: Obj | undefined = raw ? toAjvSchema(raw) : undefined;
+    if (schema) {
+      check = validating.compile(schema);
+      fill = defaulting.compile(schema);
+    }
+    defs.push({
+      group,
+      version: v.name,
+      kind,
+      resource: plural,
+      singular: typeof names.singular === 'string' && names.singular ? names.singular : kind.toLowerCase(),
+      namespaced: spec.scope !== 'Cluster',
+      shortNames: strs(names.shortNames),
+      categories: strs(names.categories),
+      subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
+      default: safeDefault((o) => {
+        if (!raw || !fill) return;
+        prune(o, raw);
+        fill(o);
+      }),
+      validate: safeValidate((o) => (check && schema && !check(o) ? ajvErrorsToCauses(check.errors ?? [], schema, o) : [])),
+    });
+  }
+  return defs;
+}

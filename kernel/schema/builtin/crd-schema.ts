@@ -1,0 +1,49 @@
+// A CRD version's openAPIV3Schema as ajv sees it (x-kubernetes-* extensions, nullable), plus pruning of
+// unknown fields as the Kubernetes API server does.
+import { isObj, type Obj } from '../causes.ts';
+
+/** Convert a structural schema to a plain JSON schema ajv validates as Kubernetes would. */
+export function toAjvSchema(s: unknown, root = true): Obj {
+  if (!isObj(s)) return {};
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.startsWith('x-kubernetes-') || k === 'nullable' || k === 'example' || k === 'externalDocs') continue;
+    if (k === 'properties' && isObj(v)) out.properties = Object.fromEntries(Object.entries(v).map(([p, ps]) => [p, toAjvSchema(ps, false)]));
+    else if ((k === 'items' || k === 'additionalProperties' || k === 'not') && isObj(v)) out[k] = toAjvSchema(v, false);
+    else if ((k === 'allOf' || k === 'anyOf' || k === 'oneOf') && Array.isArray(v)) out[k] = v.map((x) => toAjvSchema(x, false));
+    else out[k] = v;
+  }
+  if (s['x-kubernetes-int-or-string'] === true && out.type === undefined) {
+    out.type = ['integer', 'string'];
+    delete out.anyOf;
+  }
+  if (s.nullable === true && typeof out.type === 'string') out.type = [out.type, 'null'];
+  if (s['x-kubernetes-embedded-resource'] === true || root) {
+    const props = (isObj(out.properties) ? out.properties : {}) as Obj;
+    // metadata is validated by the kernel, apiVersion/kind by the API machinery
+    props.apiVersion = { type: 'string' };
+    props.kind = { type: 'string' };
+    props.metadata = { type: 'object' };
+    out.properties = props;
+  }
+  return out;
+}
+
+/** Drop fields the schema does not declare (unless x-kubernetes-preserve-unknown-fields), in place. */
+export function prune(value: unknown, schema: unknown, root = true): void {
+  if (!isObj(schema)) return;
+  if (Array.isArray(value)) {
+    for (const item of value) prune(item, schema.items, false);
+    return;
+  }
+  if (!isObj(value)) return;
+  const props = isObj(schema.properties) ? schema.properties : undefined;
+  const keep = root || schema['x-kubernetes-embedded-resource'] === true;
+  for (const k of Object.keys(value)) {
+    if (keep && (k === 'apiVersion' || k === 'kind' || k === 'metadata')) continue;
+    if (props && k in props) prune(value[k], props[k], false);
+    else if (isObj(schema.additionalProperties)) prune(value[k], schema.additionalProperties, false);
+    else if (schema.additionalProperties === true || schema['x-kubernetes-preserve-unknown-fields'] === true) continue;
+    else delete value[k];
+  }
+}

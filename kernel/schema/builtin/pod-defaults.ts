@@ -1,0 +1,104 @@
+// Defaults Kubernetes fills into PodSpecs (SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_Pod) and QoS.
+import { asArr, asObj, ensureObj, isObj, setDefault, type Obj } from '../causes.ts';
+import { tryParseQuantity } from '../quantity.ts';
+
+/** The tag of an image reference ("latest" when neither tag nor digest is given). */
+export function imageTag(image: string): string {
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const lastSlash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > lastSlash) return ref.slice(colon + 1);
+  return at >= 0 ? '' : 'latest';
+}
+
+export function defaultContainer(c: Obj, hostNetwork: boolean): void {
+  if (typeof c.image === 'string') setDefault(c, 'imagePullPolicy', imageTag(c.image) === 'latest' ? 'Always' : 'IfNotPresent');
+  setDefault(c, 'terminationMessagePath', '/dev/termination-log');
+  setDefault(c, 'terminationMessagePolicy', 'File');
+  setDefault(c, 'resources', {});
+  for (const p of asArr(c.ports)) {
+    if (!isObj(p)) continue;
+    setDefault(p, 'protocol', 'TCP');
+    if (hostNetwork && (p.hostPort === undefined || p.hostPort === 0) && typeof p.containerPort === 'number') p.hostPort = p.containerPort;
+  }
+  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    const pr = asObj(c[probe]);
+    if (!pr) continue;
+    setDefault(pr, 'timeoutSeconds', 1);
+    setDefault(pr, 'periodSeconds', 10);
+    setDefault(pr, 'successThreshold', 1);
+    setDefault(pr, 'failureThreshold', 3);
+    const hg = asObj(pr.httpGet);
+    if (hg) {
+      setDefault(hg, 'path', '/');
+      setDefault(hg, 'scheme', 'HTTP');
+    }
+  }
+}
+
+/** SetDefaults_PodSpec plus the container and volume defaults; tolerant of garbage. */
+export function defaultPodSpec(spec: unknown): void {
+  if (!isObj(spec)) return;
+  setDefault(spec, 'restartPolicy', 'Always');
+  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setDefault(spec, 'terminationGracePeriodSeconds', 30);
+  setDefault(spec, 'securityContext', {});
+  setDefault(spec, 'schedulerName', 'default-scheduler');
+  const hostNetwork = spec.hostNetwork === true;
+  for (const list of [spec.containers, spec.initContainers]) for (const c of asArr(list)) if (isObj(c)) defaultContainer(c, hostNetwork);
+  for (const v of asArr(spec.volumes)) {
+    if (!isObj(v)) continue;
+    for (const src of ['secret', 'configMap', 'projected', 'downwardAPI']) {
+      const s = asObj(v[src]);
+      if (s) setDefault(s, 'defaultMode', 420);
+    }
+  }
+}
+
+/** Pod-only defaults: requests from limits, enableServiceLinks, priority, status.phase and qosClass. */
+export function defaultPod(obj: Obj): void {
+  const spec = asObj(obj.spec);
+  if (!spec) return;
+  for (const list of [spec.containers, spec.initContainers]) {
+    for (const c of asArr(list)) {
+      const res = isObj(c) ? asObj(c.resources) : undefined;
+      const limits = res ? asObj(res.limits) : undefined;
+      if (!res || !limits) continue;
+      const requests = ensureObj(res, 'requests');
+      if (!requests) continue;
+      for (const [k, v] of Object.entries(limits)) setDefault(requests, k, v);
+    }
+  }
+  defaultPodSpec(spec);
+  setDefault(spec, 'enableServiceLinks', true);
+  setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  const status = ensureObj(obj, 'status');
+  if (!status) return;
+  setDefault(status, 'phase', 'Pending');
+  setDefault(status, 'qosClass', podQOSClass(spec));
+}
+
+/** Kubernetes' GetPodQOS: Guaranteed, Burstable or BestEffort. */
+export function podQOSClass(spec: unknown): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const requests: Record<string, number> = {};
+  const limits: Record<string, number> = {};
+  let guaranteed = true;
+  const s = asObj(spec) ?? {};
+  for (const c of [...asArr(s.containers), ...asArr(s.initContainers)]) {
+    const res = isObj(c) ? asObj(c.resources) : undefined;
+    const req = asObj(res?.requests) ?? {};
+    const lim = asObj(res?.limits) ?? {};
+    for (const name of ['cpu', 'memory']) {
+      const r = tryParseQuantity(req[name]);
+      if (r) requests[name] = (requests[name] ?? 0) + r;
+      const l = tryParseQuantity(lim[name]);
+      if (l) limits[name] = (limits[name] ?? 0) + l;
+    }
+    if (!tryParseQuantity(lim.cpu) || !tryParseQuantity(lim.memory)) guaranteed = false;
+  }
+  if (!Object.keys(requests).length && !Object.keys(limits).length) return 'BestEffort';
+  if (guaranteed && ['cpu', 'memory'].every((n) => requests[n] === undefined || requests[n] === limits[n])) return 'Guaranteed';
+  return 'Burstable';
+}

@@ -1,0 +1,33 @@
+// How a kind is described to the kernel: its names, scope, and how objects of it are defaulted and
+// validated. Built-in kinds and CRD-style additions use the same shape.
+import type { KObject } from '../types.ts';
+import type { StatusCause } from '../status.ts';
+
+export interface KindDefinition {
+  group: string;
+  version: string;
+  kind: string;
+  /** plural resource name, lower case */
+  resource: string;
+  singular?: string;
+  namespaced: boolean;
+  shortNames?: string[];
+  categories?: string[];
+  /** subresources served besides the main one; "status" splits spec and status writes */
+  subresources?: string[];
+  /**
+   * Fields whose change bumps metadata.generation. Default: everything outside metadata and status
+   * (Kubernetes bumps generation on spec changes only).
+   */
+  specFields?: string[];
+  /** Keep `status` given on create (Node: the node posts its status with the create). Default: cleared when a status subresource exists. */
+  keepStatusOnCreate?: boolean;
+  /** Stored encrypted at rest (Secret). */
+  encrypted?: boolean;
+  /** Fill in defaults, in place. Runs after mutating admission. */
+  default?(obj: KObject): void;
+  /** Schema and semantic checks; an empty list means valid. `old` is set on update. */
+  validate?(obj: KObject, old?: KObject): StatusCause[];
+  /** Field selectors beyond metadata.name / metadata.namespace: field path -> value getter. */
+  selectableFields?: Record<string, (obj: KObject) => string | undefined>;
+}

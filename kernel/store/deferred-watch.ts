@@ -1,0 +1,49 @@
+// A Watch whose source opens asynchronously (after a consistent-read wait), with an optional
+// server-side timeout, so `Kernel.watch` can answer synchronously.
+import type { Watch, WatchEvent } from '../types.ts';
+import type { WatchQueue } from './watch-queue.ts';
+
+export class DeferredWatch implements Watch {
+  private queue?: WatchQueue<WatchEvent>;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private failure?: unknown;
+  private readonly ready: Promise<void>;
+
+  constructor(source: Promise<WatchQueue<WatchEvent>>, timeoutSeconds?: number) {
+    this.ready = source.then(
+      (q) => {
+        this.queue = q;
+        if (this.stopped) q.stop();
+      },
+      (e) => {
+        this.failure = e;
+      },
+    );
+    if (timeoutSeconds && timeoutSeconds > 0) {
+      this.timer = setTimeout(() => this.stop(), timeoutSeconds * 1000);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.queue?.stop();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
+    await this.ready;
+    if (this.failure) throw this.failure;
+    const q = this.queue!;
+    try {
+      while (true) {
+        const r = await q.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      this.stop();
+    }
+  }
+}

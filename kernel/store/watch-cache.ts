@@ -1,0 +1,276 @@
+// The watch cache: every object of every kind in memory, filled by ONE JetStream watch over the
+// whole bucket (so the cache has a single global revision, like etcd's), plus a ring of recent
+// events per resource for exact watch resumption. Below a resource's compaction floor (what the ring
+// no longer holds, or anything before this cache started) list/watch answer 410 Gone, as
+// kube-apiserver does; JetStream itself would silently skip ahead.
+import type { KObject, WatchEvent } from '../types.ts';
+import { errors } from '../status.ts';
+import type { KvBackend } from './kv-backend.ts';
+import type { ObjectCodec } from './codec.ts';
+import { decodeKey } from './keys.ts';
+import { WatchQueue } from './watch-queue.ts';
+import type { Matcher } from './selectors.ts';
+
+export interface CachedEvent {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: KObject;
+  /** the object before this event (MODIFIED, DELETED) */
+  prev?: KObject;
+  revision: number;
+}
+
+export interface WatchFilter {
+  namespace?: string;
+  matcher?: Matcher;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o as object)) deepFreeze(v);
+  }
+  return o;
+}
+
+function visible(obj: KObject, f: WatchFilter): boolean {
+  if (f.namespace !== undefined && obj.metadata.namespace !== f.namespace) return false;
+  return f.matcher ? f.matcher(obj) : true;
+}
+
+class ResourceCache {
+  readonly objects = new Map<string, KObject>();
+  private ring: CachedEvent[] = [];
+  private head = 0; // index of the oldest event once the ring is full
+  readonly watchers = new Set<CacheWatcher>();
+  constructor(
+    public floor: number,
+    private readonly capacity: number,
+  ) {}
+
+  record(ev: CachedEvent): void {
+    if (this.ring.length < this.capacity) this.ring.push(ev);
+    else {
+      this.floor = this.ring[this.head]!.revision;
+      this.ring[this.head] = ev;
+      this.head = (this.head + 1) % this.capacity;
+    }
+  }
+
+  /** Events with revision > rev, oldest first. */
+  since(rev: number): CachedEvent[] {
+    const ordered = this.head === 0 ? this.ring : [...this.ring.slice(this.head), ...this.ring.slice(0, this.head)];
+    let lo = 0;
+    let hi = ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ordered[mid]!.revision <= rev) lo = mid + 1;
+      else hi = mid;
+    }
+    return ordered.slice(lo);
+  }
+}
+
+export class CacheWatcher {
+  readonly queue: WatchQueue<WatchEvent>;
+  constructor(
+    readonly filter: WatchFilter,
+    maxQueue: number,
+    private readonly onStop: (w: CacheWatcher) => void,
+  ) {
+    this.queue = new WatchQueue<WatchEvent>(maxQueue, () => this.onStop(this));
+  }
+
+  deliver(ev: CachedEvent): void {
+    const now = visible(ev.object, this.filter);
+    const before = ev.prev !== undefined && visible(ev.prev, this.filter);
+    if (ev.type === 'ADDED') {
+      if (now) this.queue.push({ type: 'ADDED', object: ev.object });
+    } else if (ev.type === 'DELETED') {
+      if (before || now) this.queue.push({ type: 'DELETED', object: ev.object });
+    } else if (now && before) this.queue.push({ type: 'MODIFIED', object: ev.object });
+    else if (now) this.queue.push({ type: 'ADDED', object: ev.object });
+    else if (before) this.queue.push({ type: 'DELETED', object: ev.object });
+  }
+}
+
+export interface WatchCacheOptions {
+  /** events kept per resource for watch resumption */
+  eventsPerResource?: number;
+  /** events a slow watcher may have queued before it is cut off */
+  maxWatcherQueue?: number;
+}
+
+export class WatchCache {
+  /** the last revision this cache has applied */
+  revision = 0;
+  /** the revision the cache started at: nothing before it can be replayed */
+  startRevision = 0;
+  private readonly resources = new Map<string, ResourceCache>();
+  private waiters: { rev: number; resolve: () => void }[] = [];
+  private stopFeed?: () => void;
+  private readonly capacity: number;
+  private readonly maxQueue: number;
+
+  constructor(
+    private readonly backend: KvBackend,
+    private readonly codec: ObjectCodec,
+    opts: WatchCacheOptions = {},
+  ) {
+    this.capacity = opts.eventsPerResource ?? 10_000;
+    this.maxQueue = opts.maxWatcherQueue ?? 100_000;
+  }
+
+  /** Load the current state and follow changes; resolves once the cache holds the state of the store at start. */
+  async start(): Promise<void> {
+    this.startRevision = await this.backend.lastRevision();
+    const iter = await this.backend.watchAll();
+    this.stopFeed = () => iter.stop();
+    const initial = this.startRevision;
+    const synced = this.waitFor(initial);
+    void (async () => {
+      for await (const e of iter) {
+        try {
+          this.apply(e.key, e.value, e.revision, e.operation !== 'PUT', e.revision <= initial);
+        } catch (err) {
+          // a value that cannot be decoded (wrong encryption key, corrupt JSON) must not stop the feed
+          console.error(`watch cache: skipping ${e.key}@${e.revision}: ${(err as Error).message}`);
+          this.advance(e.revision);
+        }
+      }
+    })();
+    await synced;
+  }
+
+  stop(): void {
+    this.stopFeed?.();
+    for (const rc of this.resources.values()) for (const w of rc.watchers) w.queue.end();
+  }
+
+  private resource(prefix: string): ResourceCache {
+    let rc = this.resources.get(prefix);
+    if (!rc) {
+      rc = new ResourceCache(this.startRevision, this.capacity);
+      this.resources.set(prefix, rc);
+    }
+    return rc;
+  }
+
+  private apply(key: string, value: Uint8Array, rev: number, deleted: boolean, initial: boolean): void {
+    const dk = decodeKey(key);
+    if (dk) {
+      const rc = this.resource(dk.prefix);
+      const prev = rc.objects.get(key);
+      let ev: CachedEvent | undefined;
+      if (deleted) {
+        rc.objects.delete(key);
+        if (prev && !initial) {
+          // the delete marker carries the final state; fall back to the last known one
+          const obj = value.length > 0 ? this.codec.decode(value, rev) : { ...prev, metadata: { ...prev.metadata, resourceVersion: String(rev) } };
+          ev = { type: 'DELETED', object: deepFreeze(obj), prev, revision: rev };
+        }
+      } else {
+        const obj = deepFreeze(this.codec.decode(value, rev));
+        rc.objects.set(key, obj);
+        if (!initial) ev = { type: prev ? 'MODIFIED' : 'ADDED', object: obj, prev, revision: rev };
+      }
+      if (ev) {
+        rc.record(ev);
+        for (const w of rc.watchers) w.deliver(ev);
+      }
+    }
+    this.advance(rev);
+  }
+
+  private advance(rev: number): void {
+    if (rev > this.revision) this.revision = rev;
+    if (this.waiters.length === 0) return;
+    const ready = this.waiters.filter((w) => w.rev <= this.revision);
+    if (ready.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.rev > this.revision);
+    for (const w of ready) w.resolve();
+  }
+
+  /** Resolves when the cache has applied revision `rev`. */
+  waitFor(rev: number, timeoutMs = 10_000): Promise<void> {
+    if (rev <= this.revision) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(errors.timeout(`timed out waiting for the watch cache to reach revision ${rev} (at ${this.revision})`));
+      }, timeoutMs);
+      const waiter = {
+        rev,
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Wait until the cache holds everything written to the store so far (a consistent read). */
+  async sync(): Promise<number> {
+    const rev = await this.backend.lastRevision();
+    await this.waitFor(rev);
+    return this.revision;
+  }
+
+  get(prefix: string, key: string): KObject | undefined {
+    return this.resources.get(prefix)?.objects.get(key);
+  }
+
+  list(prefix: string, filter: WatchFilter): KObject[] {
+    const rc = this.resources.get(prefix);
+    if (!rc) return [];
+    const out: KObject[] = [];
+    for (const o of rc.objects.values()) if (visible(o, filter)) out.push(o);
+    return out;
+  }
+
+  floor(prefix: string): number {
+    return this.resources.get(prefix)?.floor ?? this.startRevision;
+  }
+
+  /**
+   * Watch a resource. fromRevision undefined: current state as ADDED first, then changes.
+   * Otherwise exactly the changes after fromRevision; 410 Gone (as an ERROR event) if those are no
+   * longer held.
+   */
+  watch(prefix: string, filter: WatchFilter, fromRevision: number | undefined, opts: { bookmarks?: boolean; initialEventsEnd?: boolean; bookmarkKind?: { apiVersion: string; kind: string }; bookmarkIntervalMs?: number } = {}): WatchQueue<WatchEvent> {
+    const rc = this.resource(prefix);
+    let timer: NodeJS.Timeout | undefined;
+    const w = new CacheWatcher(filter, this.maxQueue, (x) => {
+      rc.watchers.delete(x);
+      if (timer) clearInterval(timer);
+    });
+    const bookmark = (annotations?: Record<string, string>): WatchEvent => ({
+      type: 'BOOKMARK',
+      object: {
+        apiVersion: opts.bookmarkKind?.apiVersion ?? 'v1',
+        kind: opts.bookmarkKind?.kind ?? 'Bookmark',
+        metadata: { resourceVersion: String(this.revision), ...(annotations ? { annotations } : {}) },
+      },
+    });
+    if (fromRevision === undefined) {
+      for (const o of rc.objects.values()) if (visible(o, filter)) w.queue.push({ type: 'ADDED', object: o });
+      if (opts.initialEventsEnd) w.queue.push(bookmark({ 'k8s.io/initial-events-end': 'true' }));
+    } else {
+      if (fromRevision < rc.floor) {
+        w.queue.push({
+          type: 'ERROR',
+          object: errors.gone(`too old resource version: ${fromRevision} (${rc.floor})`).status as unknown as KObject,
+        });
+        w.queue.end();
+        return w.queue;
+      }
+      for (const ev of rc.since(fromRevision)) w.deliver(ev);
+    }
+    rc.watchers.add(w);
+    if (opts.bookmarks) {
+      timer = setInterval(() => w.queue.push(bookmark()), opts.bookmarkIntervalMs ?? 30_000);
+      timer.unref();
+    }
+    return w.queue;
+  }
+}

@@ -1,0 +1,53 @@
+// OpenTelemetry for everything: a span per API request and per store operation. Off by default
+// (the API's no-op tracer costs nearly nothing); an exporter is chosen by config.
+import { trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetryConfig {
+  /** none (default), console, or otlp (OTLP over HTTP to `endpoint`) */
+  exporter?: 'none' | 'console' | 'otlp';
+  endpoint?: string;
+  serviceName?: string;
+}
+
+export interface Telemetry {
+  shutdown(): Promise<void>;
+}
+
+export async function setupTelemetry(cfg: TelemetryConfig = {}): Promise<Telemetry> {
+  const kind = cfg.exporter ?? 'none';
+  if (kind === 'none') return { shutdown: async () => {} };
+  let exporter: SpanExporter;
+  if (kind === 'console') exporter = new ConsoleSpanExporter();
+  else {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+    exporter = new OTLPTraceExporter(cfg.endpoint ? { url: cfg.endpoint } : {});
+  }
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: cfg.serviceName ?? 'skiff' }),
+    spanProcessors: [new BatchSpanProcessor(exporter)],
+  });
+  trace.setGlobalTracerProvider(provider);
+  return { shutdown: () => provider.shutdown() };
+}
+
+export function tracer(name = 'skiff'): Tracer {
+  return trace.getTracer(name);
+}
+
+/** Run `fn` inside a span; errors mark the span and are rethrown. */
+export async function inSpan<T>(t: Tracer, name: string, attrs: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
+  return t.startActiveSpan(name, { attributes: attrs }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (e) {
+      span.recordException(e as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+      throw e;
+    } finally {
+      span.end();
+    }
+  });
+}

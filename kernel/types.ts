@@ -1,0 +1,166 @@
+// The object model and the one Kernel interface every plugin, in process or over the bus, uses.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: OwnerReference[];
+  managedFields?: unknown[];
+  [extra: string]: unknown;
+}
+
+/** Any Kubernetes-shaped object. */
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface KList<T extends KObject = KObject> {
+  apiVersion: string;
+  kind: string;
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
+  items: T[];
+}
+
+/** Which collection an operation is about: group ("" for core), version and plural resource. */
+export interface ResourceRef {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+/** What the kernel knows about a kind (its registration). */
+export interface KindInfo {
+  group: string;
+  version: string;
+  kind: string;
+  /** plural, lower case: the path segment ("pods") */
+  resource: string;
+  singular: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  /** subresources served, e.g. ["status"] */
+  subresources: string[];
+  verbs: string[];
+}
+
+export interface ListOptions {
+  /** undefined = all namespaces (for namespaced kinds) */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** "" = most recent (consistent); "0" = any; otherwise at least this revision */
+  resourceVersion?: string;
+  limit?: number;
+  continue?: string;
+}
+
+export interface WatchOptions extends ListOptions {
+  allowWatchBookmarks?: boolean;
+  /** send the current state as ADDED events first (implied by resourceVersion "" or "0") */
+  sendInitialEvents?: boolean;
+  /** server-side timeout of the watch */
+  timeoutSeconds?: number;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KObject;
+}
+
+/** A running watch. Iterate it; `stop()` ends the iteration. */
+export interface Watch extends AsyncIterable<WatchEvent> {
+  stop(): void;
+}
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** write the named subresource ("status") instead of the main resource */
+  subresource?: string;
+}
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface AdmissionRequest {
+  operation: AdmissionOperation;
+  kind: KindInfo;
+  /** the object as it would be written (for DELETE: the object being deleted) */
+  object: KObject;
+  oldObject?: KObject;
+  subresource?: string;
+  dryRun: boolean;
+}
+
+/** A mutating handler returns the (possibly changed) object; a validating one returns void. Either throws a StatusError to reject. */
+export interface AdmissionHandler {
+  name: string;
+  phase: 'mutating' | 'validating';
+  /** which kinds it sees; omitted = all */
+  match?: (req: AdmissionRequest) => boolean;
+  timeoutMs?: number;
+  failurePolicy?: 'Fail' | 'Ignore';
+  handle(req: AdmissionRequest): Promise<KObject | void> | KObject | void;
+}
+
+export interface Disposable {
+  dispose(): void;
+}
+
+/** The microkernel's one interface. */
+export interface Kernel {
+  get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject>;
+  list(ref: ResourceRef, opts?: ListOptions): Promise<KList>;
+  create(ref: ResourceRef, obj: KObject, opts?: WriteOptions): Promise<KObject>;
+  update(ref: ResourceRef, obj: KObject, opts?: WriteOptions): Promise<KObject>;
+  patch(
+    ref: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    patch: unknown,
+    opts?: WriteOptions,
+  ): Promise<KObject>;
+  /** Returns the object as deleted, or as marked for deletion when finalizers remain. */
+  delete(ref: ResourceRef, namespace: string | undefined, name: string, opts?: DeleteOptions): Promise<KObject>;
+  watch(ref: ResourceRef, opts?: WatchOptions): Watch;
+  /** Kinds served, built-in and registered. */
+  kinds(): KindInfo[];
+  /** Find a kind by group/version/resource, or throw NotFound. */
+  kindFor(ref: ResourceRef): KindInfo;
+  registerKind(def: import('./schema/kind-definition.ts').KindDefinition): Disposable;
+  registerAdmission(handler: AdmissionHandler): Disposable;
+}

@@ -1,0 +1,42 @@
+// Kubernetes REST paths -> what they address:
+//   /api/v1[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]
+//   /apis/{group}/{version}[/namespaces/{ns}]/{resource}[/{name}[/{subresource}]]
+// `/api/v1/namespaces/{name}[/status]` is the Namespace itself: a segment after the namespace name
+// that is not a namespaced resource of the group-version is a subresource of the namespace.
+import { errors } from '@skiff/kernel';
+import type { KindInfo } from '@skiff/kernel';
+
+export interface ResourcePath {
+  group: string;
+  version: string;
+  /** undefined: the group-version itself (discovery) */
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export function parseResourcePath(url: string, kinds: (group: string, version: string) => KindInfo[]): ResourcePath | undefined {
+  const path = url.split('?')[0]!;
+  const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segs[0] === 'api' && segs.length >= 2) {
+    group = '';
+    version = segs[1]!;
+    rest = segs.slice(2);
+  } else if (segs[0] === 'apis' && segs.length >= 3) {
+    group = segs[1]!;
+    version = segs[2]!;
+    rest = segs.slice(3);
+  } else return undefined;
+  if (rest.length === 0) return { group, version };
+  const namespaced = new Set(kinds(group, version).filter((k) => k.namespaced).map((k) => k.resource));
+  if (rest[0] === 'namespaces' && rest.length >= 3 && namespaced.has(rest[2]!)) {
+    if (rest.length > 5) throw errors.noSuchResource(`the server could not find the requested resource`);
+    return { group, version, namespace: rest[1], resource: rest[2], name: rest[3], subresource: rest[4] };
+  }
+  if (rest.length > 3) throw errors.noSuchResource(`the server could not find the requested resource`);
+  return { group, version, resource: rest[0], name: rest[1], subresource: rest[2] };
+}

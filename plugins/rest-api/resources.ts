@@ -1,0 +1,176 @@
+// CRUD, watch and subresources of every registered kind at Kubernetes paths, over the Kernel.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
+import type { ResourcePath } from './paths.ts';
+import { tableVersion, toTable, wantsTable } from './table.ts';
+import { streamWatch } from './watch-stream.ts';
+
+type Query = Record<string, string | undefined>;
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
+};
+
+const isTrue = (v: string | undefined) => v === 'true' || v === '1';
+
+function intParam(q: Query, name: string): number | undefined {
+  const v = q[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw errors.badRequest(`invalid value for ${name}: "${v}" is not an integer`);
+  return Number(v);
+}
+
+function dryRun(q: Query): boolean {
+  const v = q.dryRun;
+  if (v === undefined || v === '') return false;
+  if (v !== 'All') throw errors.badRequest(`unsupported dry run option "${v}": only "All" is supported`);
+  return true;
+}
+
+function asObject(body: unknown): KObject {
+  if (body === undefined || body === null || body === '') throw errors.badRequest('the request body is empty');
+  if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+  return body as KObject;
+}
+
+export class ResourceHandlers {
+  constructor(private readonly kernel: Kernel) {}
+
+  async handle(p: ResourcePath & { resource: string }, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const ref: ResourceRef = { group: p.group, version: p.version, resource: p.resource };
+    const kind = this.kernel.kindFor(ref);
+    if (p.namespace !== undefined && !kind.namespaced) throw errors.noSuchResource(`the server could not find the requested resource`);
+    if (p.subresource && !kind.subresources.includes(p.subresource)) {
+      throw errors.noSuchResource(`the server could not find the requested resource (${req.method.toLowerCase()} ${p.resource} ${p.name}/${p.subresource})`);
+    }
+    const q = req.query as Query;
+    const ns = kind.namespaced ? p.namespace : undefined;
+    switch (req.method) {
+      case 'GET':
+        if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req);
+        if (kind.namespaced && ns === undefined) throw errors.noSuchResource('the server could not find the requested resource');
+        return this.maybeTable(kind, req, await this.kernel.get(ref, ns, p.name));
+      case 'POST': {
+        if (p.name !== undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+        const obj = asObject(req.body);
+        this.placeNamespace(kind, obj, ns);
+        const created = await this.kernel.create(ref, obj, { dryRun: dryRun(q), fieldManager: q.fieldManager });
+        reply.code(201);
+        return created;
+      }
+      case 'PUT': {
+        if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+        const obj = asObject(req.body);
+        if (obj.metadata && typeof obj.metadata === 'object' && obj.metadata.name !== undefined && obj.metadata.name !== p.name) {
+          throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${p.name})`);
+        }
+        obj.metadata = { ...(obj.metadata ?? {}), name: p.name };
+        this.placeNamespace(kind, obj, ns);
+        return this.kernel.update(ref, obj, { dryRun: dryRun(q), subresource: p.subresource });
+      }
+      case 'PATCH': {
+        if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
+        const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+        const type = PATCH_TYPES[ct];
+        if (!type) throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+        if (req.body === undefined) throw errors.badRequest('the request body is empty');
+        if (type === 'apply') return this.apply(ref, kind, ns, p.name, req.body, q);
+        return this.kernel.patch(ref, ns, p.name, type, req.body, { dryRun: dryRun(q), subresource: p.subresource });
+      }
+      case 'DELETE': {
+        const opts = this.deleteOptions(req.body, q);
+        if (p.name === undefined) return this.deleteCollection(ref, kind, ns, q, opts);
+        return this.kernel.delete(ref, ns, p.name, opts);
+      }
+      default:
+        throw errors.methodNotAllowed(`method ${req.method} is not allowed`);
+    }
+  }
+
+  private placeNamespace(kind: KindInfo, obj: KObject, ns: string | undefined): void {
+    if (typeof obj.metadata !== 'object' || obj.metadata === null) obj.metadata = {};
+    if (!kind.namespaced) return;
+    const bodyNs = obj.metadata.namespace;
+    if (bodyNs !== undefined && bodyNs !== '' && ns !== undefined && bodyNs !== ns) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (ns === undefined && !bodyNs) throw errors.noSuchResource('the server could not find the requested resource');
+    obj.metadata.namespace = ns ?? bodyNs;
+  }
+
+  /** Server-side apply, simplified: create when absent, else a merge of the applied configuration. */
+  private async apply(ref: ResourceRef, kind: KindInfo, ns: string | undefined, name: string, body: unknown, q: Query) {
+    const obj = asObject(body);
+    try {
+      return await this.kernel.patch(ref, ns, name, 'merge', obj, { dryRun: dryRun(q) });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 404) throw e;
+      obj.metadata = { ...(obj.metadata ?? {}), name };
+      this.placeNamespace(kind, obj, ns);
+      return this.kernel.create(ref, obj, { dryRun: dryRun(q) });
+    }
+  }
+
+  private deleteOptions(body: unknown, q: Query): DeleteOptions {
+    const b = (body && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, any>;
+    const policy = q.propagationPolicy ?? b.propagationPolicy ?? (q.orphanDependents === 'true' || b.orphanDependents === true ? 'Orphan' : undefined);
+    if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
+      throw errors.badRequest(`unsupported propagationPolicy "${policy}": must be Orphan, Background or Foreground`);
+    }
+    const grace = intParam(q, 'gracePeriodSeconds') ?? (typeof b.gracePeriodSeconds === 'number' ? b.gracePeriodSeconds : undefined);
+    const dry = dryRun(q) || (Array.isArray(b.dryRun) && b.dryRun.includes('All'));
+    return { propagationPolicy: policy, gracePeriodSeconds: grace, dryRun: dry, preconditions: b.preconditions };
+  }
+
+  private async list(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest) {
+    const list = await this.kernel.list(ref, {
+      namespace: ns,
+      labelSelector: q.labelSelector,
+      fieldSelector: q.fieldSelector,
+      resourceVersion: q.resourceVersion,
+      limit: intParam(q, 'limit'),
+      continue: q.continue,
+    });
+    const accept = req.headers.accept;
+    if (wantsTable(accept)) return toTable(kind.resource, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
+    return list;
+  }
+
+  private maybeTable(kind: KindInfo, req: FastifyRequest, obj: KObject) {
+    const accept = req.headers.accept;
+    if (!wantsTable(accept)) return obj;
+    return toTable(kind.resource, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: (req.query as Query).includeObject, apiVersion: tableVersion(accept!) });
+  }
+
+  private watch(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest, reply: FastifyReply) {
+    const opts: WatchOptions = {
+      namespace: ns,
+      labelSelector: q.labelSelector,
+      fieldSelector: q.fieldSelector,
+      resourceVersion: q.resourceVersion,
+      allowWatchBookmarks: isTrue(q.allowWatchBookmarks),
+      sendInitialEvents: q.sendInitialEvents === undefined ? undefined : isTrue(q.sendInitialEvents),
+      timeoutSeconds: intParam(q, 'timeoutSeconds'),
+    };
+    const w = this.kernel.watch(ref, opts); // validates selectors and the resourceVersion before anything is sent
+    const accept = req.headers.accept;
+    const table = wantsTable(accept) ? { resource: kind.resource, includeObject: q.includeObject, apiVersion: tableVersion(accept!) } : undefined;
+    return streamWatch(w, req, reply, table);
+  }
+
+  private async deleteCollection(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, opts: DeleteOptions) {
+    const list = await this.kernel.list(ref, { namespace: ns, labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+    const items: KObject[] = [];
+    for (const o of list.items) {
+      try {
+        items.push(await this.kernel.delete(ref, o.metadata.namespace, o.metadata.name!, opts));
+      } catch (e) {
+        if ((e as { code?: number }).code !== 404) throw e;
+      }
+    }
+    return { apiVersion: list.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion: list.metadata.resourceVersion }, items };
+  }
+}

@@ -1,0 +1,140 @@
+// The Kubernetes-compatible REST API: fastify over HTTPS, bearer tokens, discovery, CRUD and watch
+// for every kind the kernel serves, and a Kubernetes `Status` for every error.
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { parse as parseYaml } from 'yaml';
+import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type Status } from '@skiff/kernel';
+import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
+import { parseResourcePath } from './paths.ts';
+import { ResourceHandlers } from './resources.ts';
+
+export interface ApiServerOptions {
+  kernel: Kernel;
+  /** PEM; without it the server speaks plain HTTP (tests only) */
+  tls?: { cert: string; key: string };
+  /** accepted bearer tokens; empty or undefined: no authentication */
+  tokens?: string[];
+  /** largest request body, bytes (default 3 MiB, like kube-apiserver) */
+  bodyLimit?: number;
+  /** log errors the server did not expect */
+  onInternalError?: (err: unknown, req: FastifyRequest) => void;
+}
+
+const ANONYMOUS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const JSON_TYPES = [
+  'application/json',
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/strategic-merge-patch+json',
+];
+const YAML_TYPES = ['application/yaml', 'application/apply-patch+yaml'];
+
+function sendStatus(reply: FastifyReply, status: Status): FastifyReply {
+  return reply.code(status.code).type('application/json').send(status);
+}
+
+function tokenMatcher(tokens: string[] | undefined): ((t: string) => boolean) | undefined {
+  if (!tokens || tokens.length === 0) return undefined;
+  const bufs = tokens.map((t) => Buffer.from(t));
+  return (t) => {
+    const b = Buffer.from(t);
+    return bufs.some((x) => x.length === b.length && timingSafeEqual(x, b));
+  };
+}
+
+export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
+    bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
+    logger: false,
+    return503OnClosing: false,
+    keepAliveTimeout: 120_000,
+    // kube paths carry names with dots and colons; keep them as they are
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+  } as never) as unknown as FastifyInstance;
+  const kernel = opts.kernel;
+  const handlers = new ResourceHandlers(kernel);
+  const tracer = getTracer('skiff-rest-api');
+  const authorized = tokenMatcher(opts.tokens);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    const s = body as string;
+    if (s.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(s));
+    } catch (e) {
+      done(errors.badRequest(`error decoding the request body as JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseYaml(body as string));
+    } catch (e) {
+      done(errors.badRequest(`error decoding the request body as YAML: ${(e as Error).message}`), undefined);
+    }
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    done(errors.unsupportedMediaType(`the body of the request was in an unknown format (${req.headers['content-type']}) - accepted media types include: ${[...JSON_TYPES, ...YAML_TYPES].join(', ')}`), undefined);
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!authorized) return;
+    const path = req.url.split('?')[0]!;
+    if (ANONYMOUS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return;
+    const h = req.headers.authorization;
+    const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
+    if (!m || !authorized(m[1]!)) return sendStatus(reply, errors.unauthorized().status);
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isStatusError(err)) return sendStatus(reply, err.status);
+    const code = err.statusCode ?? 500;
+    if (code >= 400 && code < 500) {
+      const reason = code === 413 ? 'RequestEntityTooLarge' : code === 415 ? 'UnsupportedMediaType' : 'BadRequest';
+      return sendStatus(reply, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason, code });
+    }
+    opts.onInternalError?.(err, req);
+    return sendStatus(reply, errors.internal(err.message).status);
+  });
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`).status));
+
+  for (const p of ['/healthz', '/livez', '/readyz']) {
+    app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
+    app.get(`${p}/*`, async (_req, reply) => reply.type('text/plain').send('ok'));
+  }
+  app.get('/version', async () => VERSION_INFO);
+  app.get('/openapi/v2', async (req, reply) => {
+    // kubectl accepts an empty document; a schema per kind is future work
+    if (String(req.headers.accept ?? '').includes('protobuf')) return reply.code(200).type('application/com.github.proto-openapi.spec.v2@v1.0+protobuf').send(Buffer.alloc(0));
+    return { swagger: '2.0', info: { title: 'Skiff', version: VERSION_INFO.gitVersion }, paths: {}, definitions: {} };
+  });
+  app.get('/api', async () => coreVersions());
+  app.get('/apis', async () => groupList(kernel.kinds()));
+
+  const dispatch = async (req: FastifyRequest, reply: FastifyReply) => {
+    return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
+      const kinds = kernel.kinds();
+      const path = parseResourcePath(req.url, (g, v) => kinds.filter((k) => k.group === g && k.version === v));
+      if (!path) throw errors.noSuchResource('the server could not find the requested resource');
+      if (path.resource === undefined) {
+        if (req.method !== 'GET') throw errors.methodNotAllowed(`method ${req.method} is not allowed on ${req.url}`);
+        const doc = resourceList(kinds, path.group, path.version);
+        if (!doc) throw errors.noSuchResource(`the server could not find the requested resource (${req.url})`);
+        return doc;
+      }
+      if (!kinds.some((k) => k.group === path.group && k.version === path.version && k.resource === path.resource)) {
+        throw errors.noSuchResource(`the server could not find the requested resource (${path.resource}${path.group ? '.' + path.group : ''})`);
+      }
+      return handlers.handle(path as typeof path & { resource: string }, req, reply);
+    });
+  };
+  app.get('/apis/:group', async (req) => {
+    const doc = groupDoc(kernel.kinds(), (req.params as { group: string }).group);
+    if (!doc) throw errors.noSuchResource(`the server could not find the requested resource`);
+    return doc;
+  });
+  for (const prefix of ['/api/*', '/apis/*']) app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: prefix, handler: dispatch });
+  return app;
+}

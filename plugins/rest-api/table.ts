@@ -1,0 +1,139 @@
+// Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), as kubectl asks
+// for it: columns per kind like kube-apiserver's printers; priority-1 columns are `-o wide` only.
+import type { KObject } from '@skiff/kernel';
+
+interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'date';
+  format?: string;
+  priority?: number;
+  description?: string;
+  cell: (o: KObject) => unknown;
+}
+
+const get = (o: unknown, ...path: string[]): any => path.reduce((v: any, k) => (v == null ? undefined : v[k]), o);
+
+export function age(ts: string | undefined, nowMs = Date.now()): string {
+  if (!ts) return '<unknown>';
+  const s = Math.max(0, Math.floor((nowMs - Date.parse(ts)) / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (d < 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}
+
+const nameCol: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
+const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since the object was created.', cell: (o) => age(o.metadata.creationTimestamp) };
+
+function podStatus(o: KObject): string {
+  if (o.metadata.deletionTimestamp) return 'Terminating';
+  const st = get(o, 'status') ?? {};
+  let reason: string = st.reason ?? st.phase ?? 'Pending';
+  for (const cs of (st.containerStatuses ?? []) as any[]) {
+    const w = cs.state?.waiting?.reason;
+    const t = cs.state?.terminated?.reason;
+    if (w) reason = w;
+    else if (t) reason = t;
+  }
+  return reason;
+}
+
+const columns: Record<string, Column[]> = {
+  pods: [
+    nameCol,
+    { name: 'Ready', type: 'string', cell: (o) => `${((get(o, 'status', 'containerStatuses') ?? []) as any[]).filter((c) => c.ready).length}/${(get(o, 'spec', 'containers') ?? []).length}` },
+    { name: 'Status', type: 'string', cell: podStatus },
+    { name: 'Restarts', type: 'string', cell: (o) => String(((get(o, 'status', 'containerStatuses') ?? []) as any[]).reduce((n, c) => n + (c.restartCount ?? 0), 0)) },
+    ageCol,
+    { name: 'IP', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'podIP') ?? '<none>' },
+    { name: 'Node', type: 'string', priority: 1, cell: (o) => get(o, 'spec', 'nodeName') ?? '<none>' },
+    { name: 'Nominated Node', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nominatedNodeName') ?? '<none>' },
+    { name: 'Readiness Gates', type: 'string', priority: 1, cell: () => '<none>' },
+  ],
+  namespaces: [nameCol, { name: 'Status', type: 'string', cell: (o) => get(o, 'status', 'phase') ?? 'Active' }, ageCol],
+  configmaps: [nameCol, { name: 'Data', type: 'integer', cell: (o) => Object.keys(get(o, 'data') ?? {}).length + Object.keys(get(o, 'binaryData') ?? {}).length }, ageCol],
+  secrets: [nameCol, { name: 'Type', type: 'string', cell: (o) => get(o, 'type') ?? 'Opaque' }, { name: 'Data', type: 'integer', cell: (o) => Object.keys(get(o, 'data') ?? {}).length }, ageCol],
+  nodes: [
+    nameCol,
+    {
+      name: 'Status',
+      type: 'string',
+      cell: (o) => {
+        const ready = ((get(o, 'status', 'conditions') ?? []) as any[]).find((c) => c.type === 'Ready');
+        const s = ready?.status === 'True' ? 'Ready' : ready ? 'NotReady' : 'Unknown';
+        return get(o, 'spec', 'unschedulable') ? `${s},SchedulingDisabled` : s;
+      },
+    },
+    { name: 'Roles', type: 'string', cell: (o) => Object.keys(o.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice(24)).join(',') || '<none>' },
+    ageCol,
+    { name: 'Version', type: 'string', cell: (o) => get(o, 'status', 'nodeInfo', 'kubeletVersion') ?? '' },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => ((get(o, 'status', 'addresses') ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address ?? '<none>' },
+    { name: 'OS-Image', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'osImage') ?? '<unknown>' },
+    { name: 'Container-Runtime', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'containerRuntimeVersion') ?? '<unknown>' },
+  ],
+  services: [
+    nameCol,
+    { name: 'Type', type: 'string', cell: (o) => get(o, 'spec', 'type') ?? 'ClusterIP' },
+    { name: 'Cluster-IP', type: 'string', cell: (o) => get(o, 'spec', 'clusterIP') ?? '<none>' },
+    { name: 'External-IP', type: 'string', cell: (o) => ((get(o, 'spec', 'externalIPs') ?? []) as string[]).join(',') || '<none>' },
+    { name: 'Port(s)', type: 'string', cell: (o) => ((get(o, 'spec', 'ports') ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? ':' + p.nodePort : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>' },
+    ageCol,
+  ],
+  deployments: [
+    nameCol,
+    { name: 'Ready', type: 'string', cell: (o) => `${get(o, 'status', 'readyReplicas') ?? 0}/${get(o, 'spec', 'replicas') ?? 1}` },
+    { name: 'Up-to-date', type: 'integer', cell: (o) => get(o, 'status', 'updatedReplicas') ?? 0 },
+    { name: 'Available', type: 'integer', cell: (o) => get(o, 'status', 'availableReplicas') ?? 0 },
+    ageCol,
+  ],
+  events: [
+    { name: 'Last Seen', type: 'string', cell: (o) => age((get(o, 'lastTimestamp') ?? get(o, 'eventTime') ?? o.metadata.creationTimestamp) as string) },
+    { name: 'Type', type: 'string', cell: (o) => get(o, 'type') ?? '' },
+    { name: 'Reason', type: 'string', cell: (o) => get(o, 'reason') ?? '' },
+    { name: 'Object', type: 'string', cell: (o) => `${String(get(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${get(o, 'involvedObject', 'name') ?? ''}` },
+    { name: 'Message', type: 'string', cell: (o) => get(o, 'message') ?? '' },
+  ],
+  plugins: [
+    nameCol,
+    { name: 'Type', type: 'string', cell: (o) => get(o, 'spec', 'type') ?? '' },
+    { name: 'Version', type: 'string', cell: (o) => get(o, 'spec', 'version') ?? '' },
+    { name: 'State', type: 'string', cell: (o) => get(o, 'status', 'state') ?? '' },
+    ageCol,
+  ],
+};
+
+export function columnsFor(resource: string): Column[] {
+  return columns[resource] ?? [nameCol, ageCol];
+}
+
+export function wantsTable(accept: string | undefined): boolean {
+  return accept !== undefined && /as=Table/.test(accept) && /g=meta\.k8s\.io/.test(accept);
+}
+
+export function tableVersion(accept: string): string {
+  return /as=Table;v=v1;g=meta\.k8s\.io|as=Table;g=meta\.k8s\.io;v=v1(?!beta)/.test(accept) || !/v1beta1/.test(accept) ? 'v1' : 'v1beta1';
+}
+
+function rowObject(o: KObject, include: string | undefined): unknown {
+  if (include === 'None') return undefined;
+  if (include === 'Object') return o;
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
+}
+
+export function toTable(resource: string, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: { includeObject?: string; apiVersion?: string; columns?: boolean }) {
+  const cols = columnsFor(resource);
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${opts.apiVersion ?? 'v1'}`,
+    metadata: meta,
+    ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
+    rows: items.map((o) => ({ cells: cols.map((c) => c.cell(o) ?? ''), object: rowObject(o, opts.includeObject) })),
+  };
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Bundles cli/main.ts into dist/skiff.mjs. Workspace packages (@skiff/*, whose exports point at .ts
+// sources) are bundled; every npm dependency of every workspace stays external.
+import { build } from 'esbuild';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const entry = process.argv[2] ?? join(root, 'cli/main.ts');
+const outfile = process.argv[3] ?? join(root, 'dist/skiff.mjs');
+
+const readPkg = (dir) => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+
+/** Directories of the root and every workspace ("plugins/*" style globs expanded). */
+function packageDirs() {
+  const dirs = [root];
+  for (const pat of readPkg(root).workspaces ?? []) {
+    const candidates = pat.endsWith('/*')
+      ? readdirSync(join(root, pat.slice(0, -2)), { withFileTypes: true })
+          .filter((d) => d.isDirectory())
+          .map((d) => join(root, pat.slice(0, -2), d.name))
+      : [join(root, pat)];
+    dirs.push(...candidates.filter((d) => existsSync(join(d, 'package.json'))));
+  }
+  return dirs;
+}
+
+const external = new Set();
+for (const dir of packageDirs()) {
+  const pkg = readPkg(dir);
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
+    for (const name of Object.keys(pkg[field] ?? {})) {
+      if (name.startsWith('@skiff/')) continue;
+      external.add(name);
+      external.add(`${name}/*`);
+    }
+  }
+}
+
+const t0 = Date.now();
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: [...external],
+  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  logLevel: 'warning',
+  absWorkingDir: root,
+}).catch(() => process.exit(1)); // esbuild has already printed the errors
+if (process.env.SKIFF_BUILD_VERBOSE) console.error(`built ${outfile} in ${Date.now() - t0} ms`);
