@@ -76,6 +76,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, undefined);
+    // no Content-Type at all (kubectl 1.20's typed clients): JSON, as kube-apiserver assumes
+    if (!req.headers['content-type']) {
+      try {
+        return done(null, JSON.parse((body as Buffer).toString('utf8')));
+      } catch (e) {
+        return done(errors.badRequest(`error decoding the request body as JSON: ${(e as Error).message}`), undefined);
+      }
+    }
     done(errors.unsupportedMediaType(`the body of the request was in an unknown format (${req.headers['content-type']}) - accepted media types include: ${[...JSON_TYPES, ...YAML_TYPES].join(', ')}`), undefined);
   });
 

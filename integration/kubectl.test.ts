@@ -1,0 +1,127 @@
+// kubectl 1.32 and Debian's kubectl 1.20 against a real `skiff server`: get, create -f, apply -f,
+// delete and get -w on a ConfigMap, a Namespace and a Pod (which stays Pending: nothing schedules).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSkiff, type SkiffProcess } from './skiff-process.ts';
+
+const MANIFEST = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: NS
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: NS
+data:
+  greeting: hello
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: NS
+  labels: {app: web}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo hi; sleep 3600"]
+`;
+
+const kubectls = [
+  ['1.32', process.env.SKIFF_KUBECTL_132],
+  ['1.20', process.env.SKIFF_KUBECTL_120],
+] as const;
+
+let home: string;
+let skiff: SkiffProcess;
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'skiff-kubectl-'));
+  skiff = await startSkiff(home);
+});
+afterAll(async () => {
+  await skiff?.kill('SIGTERM');
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe.each(kubectls)('kubectl %s', (version, bin) => {
+  const ns = `demo-${version.replace('.', '-')}`;
+  const cache = () => join(home, `kubectl-cache-${version}`);
+  const k = (...args: string[]) => {
+    const r = spawnSync(bin!, ['--kubeconfig', skiff.kubeconfig, '--cache-dir', cache(), ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('is installed', () => {
+    expect(bin && existsSync(bin)).toBeTruthy();
+  });
+
+  it('creates, gets, applies, watches and deletes a Namespace, a ConfigMap and a Pod', async () => {
+    const file = join(home, `${ns}.yaml`);
+    writeFileSync(file, MANIFEST.replaceAll('NS', ns));
+    const created = k('create', '-f', file);
+    expect(created.err).toBe('');
+    expect(created.out).toContain(`namespace/${ns} created`);
+    expect(created.out).toContain('configmap/cfg created');
+    expect(created.out).toContain('pod/web created');
+
+    const pods = k('get', 'pods', '-n', ns);
+    expect(pods.code).toBe(0);
+    expect(pods.out).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/);
+    expect(pods.out).toMatch(/web\s+0\/1\s+Pending\s+0/);
+    expect(k('get', 'configmap', 'cfg', '-n', ns, '-o', 'jsonpath={.data.greeting}').out).toBe('hello');
+    expect(k('get', 'namespace', ns).out).toMatch(new RegExp(`${ns}\\s+Active`));
+
+    // get -w sees a change made while it watches
+    const watch = spawn(bin!, ['--kubeconfig', skiff.kubeconfig, '--cache-dir', cache(), 'get', 'configmaps', '-n', ns, '-w', '--output-watch-events'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let watched = '';
+    watch.stdout.on('data', (d) => (watched += d));
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = join(home, `second-${version}.yaml`);
+    writeFileSync(second, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: second\n  namespace: ${ns}\ndata:\n  a: b\n`);
+    expect(k('apply', '-f', second).code).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while (!/ADDED\s+second/.test(watched) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    watch.kill('SIGTERM');
+    expect(watched).toMatch(/ADDED\s+cfg/);
+    expect(watched).toMatch(/ADDED\s+second/);
+
+    // delete the namespaced objects, then apply them back (first apply: create)
+    expect(k('delete', 'pod', 'web', '-n', ns).out).toContain('pod "web" deleted');
+    expect(k('delete', 'configmap', 'cfg', 'second', '-n', ns).code).toBe(0);
+    expect(k('get', 'pods', '-n', ns, '-o', 'name').out.trim()).toBe('');
+    const applied = k('apply', '-f', file);
+    expect(applied.code).toBe(0);
+    // the namespace was made by `create`: kubectl warns that it lacks the last-applied annotation
+    expect(applied.err).not.toContain('Error');
+    expect(applied.out).toContain('configmap/cfg created');
+    expect(applied.out).toContain('pod/web created');
+    expect(k('get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.status.phase}').out).toBe('Pending');
+
+    // deleting the namespace deletes what is in it
+    expect(k('delete', 'namespace', ns).out).toContain(`namespace "${ns}" deleted`);
+    const gone = k('get', 'namespace', ns);
+    expect(gone.code).not.toBe(0);
+    expect(gone.err).toContain('NotFound');
+    expect(k('get', 'pods', '-A', '-o', 'name').out).not.toContain('web');
+  });
+
+  it('shows the server error for an invalid object and stores nothing', () => {
+    const file = join(home, `bad-${version}.yaml`);
+    writeFileSync(file, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n  - name: c\n');
+    const r = k('create', '-f', file, '-n', 'default');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain('The Pod "bad" is invalid');
+    expect(r.err).toContain('spec.containers[0].image');
+    expect(k('get', 'pod', 'bad', '-n', 'default').err).toContain('NotFound');
+  });
+});
+
+it('serves within a few hundred milliseconds of starting', () => {
+  expect(skiff.readyMs).toBeLessThan(10_000);
+});

@@ -1,0 +1,53 @@
+// End-to-end tests drive the real binary: `skiff server` as a child process, as a user runs it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+export interface SkiffProcess {
+  pid: number;
+  kubeconfig: string;
+  url: string;
+  token: string;
+  ca: string;
+  /** ms from spawn to the kubeconfig being written (the API serving) */
+  readyMs: number;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export function skiffBin(): string {
+  const bin = process.env.SKIFF_BIN;
+  if (!bin || !existsSync(bin)) throw new Error('SKIFF_BIN is not set: the test global setup could not build dist/skiff.mjs (see its output)');
+  return bin;
+}
+
+export async function startSkiff(home: string, args: string[] = []): Promise<SkiffProcess> {
+  const kubeconfig = join(home, 'kubeconfig');
+  rmSync(kubeconfig, { force: true });
+  const t0 = Date.now();
+  const child: ChildProcess = spawn(process.execPath, [skiffBin(), 'server', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  while (!existsSync(kubeconfig)) {
+    if (child.exitCode !== null) throw new Error(`skiff server exited with ${child.exitCode}`);
+    if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start in 30 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const readyMs = Date.now() - t0;
+  const kc = parseYaml(readFileSync(kubeconfig, 'utf8'));
+  return {
+    pid: child.pid!,
+    kubeconfig,
+    url: kc.clusters[0].cluster.server,
+    token: kc.users[0].user.token,
+    ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString(),
+    readyMs,
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
