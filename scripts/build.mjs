@@ -48,7 +48,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   external: [...external],
-  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __skiffCreateRequire } from 'module'; const require = __skiffCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   absWorkingDir: root,
 }).catch(() => process.exit(1)); // esbuild has already printed the errors

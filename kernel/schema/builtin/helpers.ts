@@ -27,9 +27,23 @@ export function safeDefault(fn: (obj: Obj) => void): (obj: KObject) => void {
   };
 }
 
-/** Structural check of the whole object against `{spec, status, ...}` schemas. */
+// Callers pass `{field: schemaConstant}` literals: key the wrapping schema by field names and the
+// identity of each (module-constant) value, so ajv compiles each combination once, not per call.
+const schemaIds = new WeakMap<Obj, number>();
+const wrapped = new Map<string, Obj>();
+let nextSchemaId = 0;
+const idOf = (o: Obj) => {
+  let id = schemaIds.get(o);
+  if (id === undefined) schemaIds.set(o, (id = nextSchemaId++));
+  return id;
+};
+
+/** Structural check of the whole object against `{spec, status, ...}` schemas (compiled once). */
 export function structure(obj: Obj, props: Record<string, Obj>): StatusCause[] {
-  return checkStructure({ type: 'object', properties: props }, obj);
+  const key = Object.entries(props).map(([k, v]) => `${k}:${idOf(v)}`).join(',');
+  let schema = wrapped.get(key);
+  if (!schema) wrapped.set(key, (schema = { type: 'object', properties: props }));
+  return checkStructure(schema, obj);
 }
 
 /** `field: Invalid value: ...: field is immutable` when the value changed. */

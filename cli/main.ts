@@ -1,0 +1,14 @@
+// The `skiff` CLI: one binary for the server, the node agent and the client commands.
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { registerServerCommands } from './commands/server.ts';
+import { registerClientCommands } from './commands/client.ts';
+
+const program = new Command();
+program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
+registerServerCommands(program);
+registerClientCommands(program);
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
+  process.exit(1);
+});

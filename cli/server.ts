@@ -1,0 +1,117 @@
+// `skiff server` / `skiff up`: the control plane in one process — NATS (embedded, or --nats),
+// the kernel, the kernel bus, and the plugins of a distribution (the REST API among them).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { SkiffKernel, startNatsServer, setupTelemetry, type EmbeddedNats, type TelemetryConfig } from '@skiff/kernel';
+import { PluginHost, ConsoleLogger, loadDistributionFile, type LogLevel } from '@skiff/kernel/plugins';
+import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
+import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
+import namespaceController from '@skiff/plugin-namespace-controller';
+import { ensureHome } from './home.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+
+export const builtinPlugins = {
+  'rest-api': restApi,
+  'namespace-controller': namespaceController,
+};
+
+export interface ServerOptions {
+  home: string;
+  /** external NATS URL(s); default: an embedded nats-server under the home's data dir */
+  nats?: string;
+  host?: string;
+  /** REST API port (default 6443; 0 picks a free one) */
+  port?: number;
+  /** Distribution YAML (default deploy/distros/default.yaml) */
+  distribution?: string;
+  logLevel?: LogLevel;
+  telemetry?: TelemetryConfig;
+  /** events kept per resource for watch resumption */
+  eventsPerResource?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  kubeconfigPath: string;
+  natsUrl: string;
+  kernel: SkiffKernel;
+  host: PluginHost;
+  stop(): Promise<void>;
+}
+
+/** The repository (or install) root: where deploy/ lives, from the source file or the bundle. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, 'deploy', 'distros'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+async function ensureNamespaces(kernel: SkiffKernel): Promise<void> {
+  const ref = { group: '', version: 'v1', resource: 'namespaces' };
+  for (const name of SYSTEM_NAMESPACES) {
+    try {
+      await kernel.create(ref, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw e;
+    }
+  }
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const logger = new ConsoleLogger({ level: opts.logLevel ?? 'info', fields: { component: 'server' } });
+  const telemetry = await setupTelemetry(opts.telemetry);
+  const home = await ensureHome(resolve(opts.home));
+  let embedded: EmbeddedNats | undefined;
+  let natsUrl = opts.nats;
+  if (!natsUrl) {
+    embedded = await startNatsServer({ dataDir: join(home.dataDir, 'nats') });
+    natsUrl = embedded.url;
+  }
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+    await telemetry.shutdown();
+  };
+  try {
+    if (embedded) cleanups.push(() => embedded!.stop());
+    const nc: NatsConnection = await connect({ servers: natsUrl, name: 'skiff-server', maxReconnectAttempts: -1 });
+    cleanups.push(() => nc.drain());
+    const kernel = await SkiffKernel.start({ nc, secretKey: home.secretKey, eventsPerResource: opts.eventsPerResource });
+    cleanups.push(() => kernel.stop());
+    await ensureNamespaces(kernel);
+    const bus: BusServer = await serveKernelBus(nc, kernel);
+    cleanups.push(() => bus.stop());
+
+    const host = new PluginHost({ kernel, logger });
+    cleanups.push(() => host.stopAll());
+    let url = '';
+    host.root.register(ApiServingToken, {
+      useValue: { tls: { cert: home.serverCertPem, key: home.serverKeyPem }, tokens: [home.adminToken], onListening: (u: string) => (url = u) },
+    });
+    const distFile = opts.distribution ?? join(repoRoot(), 'deploy', 'distros', 'default.yaml');
+    const { requests } = await loadDistributionFile(distFile, { builtins: builtinPlugins });
+    for (const r of requests) {
+      if (r.descriptor.type === 'skiff.io/api' && (opts.port !== undefined || opts.host !== undefined)) {
+        const cfg = { ...((r.config as object) ?? {}) } as Record<string, unknown>;
+        if (opts.port !== undefined) cfg.port = opts.port;
+        if (opts.host !== undefined) cfg.host = opts.host;
+        r.config = cfg;
+      }
+    }
+    await host.load(requests);
+    if (!url) throw new Error('the distribution has no REST API plugin (type skiff.io/api)');
+    await writeKubeconfig(home.kubeconfigPath, { server: url, caCertPem: home.caCertPem, token: home.adminToken });
+    return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
