@@ -41,7 +41,8 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    inflight.push(op(i).then(() => void lat.push(performance.now() - due)));
+    const from = Math.max(due, performance.now());
+    inflight.push(op(i).then(() => void lat.push(performance.now() - from)));
   }
   await Promise.all(inflight);
   return { lat, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };

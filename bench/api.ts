@@ -49,10 +49,12 @@ async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
   return JSON.parse(text);
 }
 
-async function startServerProcess(home: string): Promise<{ pid: number; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
+async function startServerProcess(home: string): Promise<{ pid: number; ca: string; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
   const root = repoRoot();
   const t0 = Date.now();
-  const child = spawn(process.execPath, [join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // SKIFF_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a figure
+  const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const kubeconfig = join(home, 'kubeconfig');
   while (!existsSync(kubeconfig)) {
     if (child.exitCode !== null) throw new Error('server exited');
@@ -66,6 +68,7 @@ async function startServerProcess(home: string): Promise<{ pid: number; rest: Re
   const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
   return {
     pid: child.pid!,
+    ca,
     readyMs,
     rest: { base: server, agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
     natsPid: () => {
@@ -81,7 +84,9 @@ async function startServerProcess(home: string): Promise<{ pid: number; rest: Re
 }
 
 /** Watch latency: W watch streams; E creates, one at a time; delivery time per (event, watcher). */
-async function restWatchLatency(r: Rest, ns: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
+async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
+  // one connection per watch stream, apart from the connections the writes use
+  const watchAgent = new Agent({ connect: { ca }, connections: WATCHERS + 1, keepAliveTimeout: 60_000 });
   const sent = new Map<string, { send: number; ack: number }>();
   const fromAck: number[] = [];
   const fromSend: number[] = [];
@@ -91,7 +96,7 @@ async function restWatchLatency(r: Rest, ns: string): Promise<{ fromAck: number[
   const streams = Array.from({ length: WATCHERS }, async () => {
     const ac = new AbortController();
     aborts.push(ac);
-    const res = await request(`${r.base}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${list.metadata.resourceVersion}`, { dispatcher: r.agent, headers: r.headers, signal: ac.signal });
+    const res = await request(`${r.base}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${list.metadata.resourceVersion}`, { dispatcher: watchAgent, headers: r.headers, signal: ac.signal });
     let buf = '';
     try {
       for await (const chunk of res.body) {
@@ -128,13 +133,14 @@ async function restWatchLatency(r: Rest, ns: string): Promise<{ fromAck: number[
   while (received < EVENTS * WATCHERS && Date.now() < deadline) await sleep(50);
   for (const a of aborts) a.abort();
   await Promise.allSettled(streams);
+  await watchAgent.close();
   return { fromAck, fromSend };
 }
 
 async function kernelFigures(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-kernel-'));
   const nats = await startNatsServer({ dataDir: dir });
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
   const k = await SkiffKernel.start({ nc, secretKey: Buffer.alloc(32, 1) });
   try {
     await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'b' } });
@@ -214,8 +220,9 @@ async function main() {
     const list = await closedLoop(50, 1, () => call(r, 'GET', '/api/v1/namespaces/bench/configmaps?limit=500'));
     out.list500P50Ms = pct(list.lat, 50);
     out.list500P99Ms = pct(list.lat, 99);
-    const w = await restWatchLatency(r, 'watch');
+    const w = await restWatchLatency(r, 'watch', srv.ca);
     out.watchDeliveries = w.fromAck.length;
+    out.watchDeliveriesExpected = EVENTS * WATCHERS;
     out.watchP50Ms = pct(w.fromAck, 50);
     out.watchP99Ms = pct(w.fromAck, 99);
     out.watchFromSendP50Ms = pct(w.fromSend, 50);

@@ -82,7 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   try {
     if (embedded) cleanups.push(() => embedded!.stop());
-    const nc: NatsConnection = await connect({ servers: natsUrl, name: 'skiff-server', maxReconnectAttempts: -1 });
+    const nc: NatsConnection = await connect({ servers: natsUrl, name: 'skiff-server', maxReconnectAttempts: -1, noAsyncTraces: true });
     cleanups.push(() => nc.drain());
     const kernel = await SkiffKernel.start({ nc, secretKey: home.secretKey, eventsPerResource: opts.eventsPerResource });
     cleanups.push(() => kernel.stop());

@@ -129,7 +129,7 @@ export class SkiffKernel implements Kernel {
   }
 
   private span<T>(op: string, ref: ResourceRef, fn: () => Promise<T>): Promise<T> {
-    return inSpan(this.tracer, `store.${op}`, { 'skiff.group': ref.group, 'skiff.resource': ref.resource }, fn);
+    return inSpan(this.tracer, `store.${op}`, () => ({ 'skiff.group': ref.group, 'skiff.resource': ref.resource }), fn);
   }
 
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {

@@ -20,7 +20,7 @@ export interface TestKernel {
 export async function startTestKernel(opts: Partial<KernelOptions> = {}): Promise<TestKernel> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-test-'));
   const nats = await startNatsServer({ dataDir: dir });
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
   const secretKey = opts.secretKey ?? Buffer.alloc(32, 7);
   const kernels: SkiffKernel[] = [];
   const kernel = await SkiffKernel.start({ nc, secretKey, ...opts });

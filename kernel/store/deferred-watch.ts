@@ -32,6 +32,19 @@ export class DeferredWatch implements Watch {
     this.queue?.stop();
   }
 
+  /**
+   * Fast path for streaming writers: `sink` gets every event synchronously, `end` once when the
+   * watch ends (with the error, if it failed to open). Use this or iteration, not both.
+   */
+  attach(sink: (ev: WatchEvent) => void, end: (err?: unknown) => void): void {
+    void this.ready.then(() => {
+      if (this.failure) return end(this.failure);
+      const q = this.queue!;
+      q.attach(sink);
+      q.onEnded(() => end());
+    });
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<WatchEvent> {
     await this.ready;
     if (this.failure) throw this.failure;

@@ -9,6 +9,8 @@ export class WatchQueue<T extends WatchEvent = WatchEvent> implements Watch {
   private readIndex = 0;
   private waiting?: (r: IteratorResult<T>) => void;
   private ended = false;
+  private sink?: (item: T) => void;
+  private endListeners: (() => void)[] = [];
 
   constructor(
     private readonly max: number,
@@ -25,6 +27,7 @@ export class WatchQueue<T extends WatchEvent = WatchEvent> implements Watch {
 
   push(item: T): void {
     if (this.ended) return;
+    if (this.sink) return this.sink(item);
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = undefined;
@@ -42,11 +45,18 @@ export class WatchQueue<T extends WatchEvent = WatchEvent> implements Watch {
     this.items.push(item);
   }
 
+  /** Called once when the queue ends (immediately if it has). */
+  onEnded(fn: () => void): void {
+    if (this.ended) fn();
+    else this.endListeners.push(fn);
+  }
+
   /** No more events: the consumer sees what is queued, then the end. */
   end(): void {
     if (this.ended) return;
     this.ended = true;
     this.onEnd();
+    for (const fn of this.endListeners.splice(0)) fn();
     if (this.waiting && this.length === 0) {
       const w = this.waiting;
       this.waiting = undefined;
@@ -71,6 +81,17 @@ export class WatchQueue<T extends WatchEvent = WatchEvent> implements Watch {
     }
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /**
+   * Deliver every event synchronously to `sink` from now on (what is queued first), instead of
+   * through the async iterator: a streaming writer then costs no extra hops per event. The sink
+   * must not block; it applies its own bound (see the REST watch stream).
+   */
+  attach(sink: (item: T) => void): void {
+    for (const item of this.drain()) sink(item);
+    if (this.ended) return;
+    this.sink = sink;
   }
 
   /** Everything queued right now, without waiting (for batching writers). */

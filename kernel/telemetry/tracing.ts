@@ -16,9 +16,13 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+// With no exporter, spans are skipped outright: the hot paths then pay nothing for tracing.
+let enabled = false;
+
 export async function setupTelemetry(cfg: TelemetryConfig = {}): Promise<Telemetry> {
   const kind = cfg.exporter ?? 'none';
   if (kind === 'none') return { shutdown: async () => {} };
+  enabled = true;
   let exporter: SpanExporter;
   if (kind === 'console') exporter = new ConsoleSpanExporter();
   else {
@@ -30,16 +34,22 @@ export async function setupTelemetry(cfg: TelemetryConfig = {}): Promise<Telemet
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   trace.setGlobalTracerProvider(provider);
-  return { shutdown: () => provider.shutdown() };
+  return {
+    shutdown: async () => {
+      enabled = false;
+      await provider.shutdown();
+    },
+  };
 }
 
 export function tracer(name = 'skiff'): Tracer {
   return trace.getTracer(name);
 }
 
-/** Run `fn` inside a span; errors mark the span and are rethrown. */
-export async function inSpan<T>(t: Tracer, name: string, attrs: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>): Promise<T> {
-  return t.startActiveSpan(name, { attributes: attrs }, async (span) => {
+/** Run `fn` inside a span (when telemetry is on); errors mark the span and are rethrown. */
+export async function inSpan<T>(t: Tracer, name: string, attrs: Record<string, string | number | boolean> | (() => Record<string, string | number | boolean>), fn: (span?: Span) => Promise<T>): Promise<T> {
+  if (!enabled) return fn();
+  return t.startActiveSpan(name, { attributes: typeof attrs === 'function' ? attrs() : attrs }, async (span) => {
     try {
       return await fn(span);
     } catch (e) {

@@ -1,19 +1,30 @@
 // `?watch=1`: a chunked stream of JSON lines, one watch event each, headers flushed at once. The
 // JSON of an object is computed once and shared by every watcher that sends it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { KObject, Watch, WatchEvent } from '@skiff/kernel';
+import type { Watch, WatchEvent } from '@skiff/kernel';
 import { toTable } from './table.ts';
 
-const json = new WeakMap<object, string>();
+// The encoded line of an event, per (object, event type): the cache's objects are immutable and
+// shared by every watcher, so with 100 watchers an event is serialized and UTF-8 encoded once.
+const lines = new WeakMap<object, Partial<Record<string, Buffer>>>();
 
-function objectJson(o: KObject): string {
-  let s = json.get(o);
-  if (s === undefined) {
-    s = JSON.stringify(o);
-    if (Object.isFrozen(o)) json.set(o, s);
+function eventLine(ev: WatchEvent): Buffer {
+  const o = ev.object;
+  const shared = Object.isFrozen(o);
+  let byType = shared ? lines.get(o) : undefined;
+  let b = byType?.[ev.type];
+  if (b === undefined) {
+    b = Buffer.from(`{"type":"${ev.type}","object":${JSON.stringify(o)}}\n`);
+    if (shared) {
+      if (!byType) lines.set(o, (byType = {}));
+      byType[ev.type] = b;
+    }
   }
-  return s;
+  return b;
 }
+
+/** A watcher whose socket has this much unsent is too slow: it is closed with a 410, not buffered without end. */
+const MAX_BUFFERED = 16 * 1024 * 1024;
 
 export interface TableWatch {
   resource: string;
@@ -34,26 +45,53 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   req.raw.socket.on('close', close);
   res.on('close', close);
   let first = true;
-  const line = (ev: WatchEvent): string => {
+  const line = (ev: WatchEvent): string | Buffer => {
     if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
       const t = toTable(table.resource, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion }, { includeObject: table.includeObject, apiVersion: table.apiVersion, columns: first });
       first = false;
       return `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
     }
-    return `{"type":"${ev.type}","object":${objectJson(ev.object)}}\n`;
+    return eventLine(ev);
   };
+  const fail = (e: unknown) => {
+    if (res.destroyed) return;
+    const status = (e as { status?: unknown }).status ?? { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String((e as Error).message), reason: 'InternalError', code: 500 };
+    res.write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
+  };
+  const finish = () => {
+    req.raw.socket.off('close', close);
+    if (!res.destroyed) res.end();
+  };
+  const attachable = w as Watch & { attach?: (sink: (ev: WatchEvent) => void, end: (err?: unknown) => void) => void };
+  if (typeof attachable.attach === 'function') {
+    // fast path: the watch cache writes each event straight to the socket, no async hops
+    await new Promise<void>((resolve) => {
+      attachable.attach!(
+        (ev) => {
+          if (res.destroyed) return w.stop();
+          if (res.writableLength > MAX_BUFFERED) {
+            fail({ status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'watch closed: the client is too slow to keep up with events', reason: 'Expired', code: 410 } });
+            return w.stop();
+          }
+          res.write(line(ev));
+        },
+        (err) => {
+          if (err) fail(err);
+          finish();
+          resolve();
+        },
+      );
+    });
+    return;
+  }
   try {
     for await (const ev of w) {
       if (res.destroyed) break;
       res.write(line(ev));
     }
   } catch (e) {
-    if (!res.destroyed) {
-      const status = (e as { status?: unknown }).status ?? { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: String((e as Error).message), reason: 'InternalError', code: 500 };
-      res.write(`{"type":"ERROR","object":${JSON.stringify(status)}}\n`);
-    }
+    fail(e);
   } finally {
-    req.raw.socket.off('close', close);
-    if (!res.destroyed) res.end();
+    finish();
   }
 }
