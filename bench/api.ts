@@ -3,7 +3,7 @@
 // interface directly: create latency at an offered rate (open loop: latency counts from the
 // scheduled send time, so queueing shows), create throughput with 32 in flight, get and list
 // latency, watch delivery latency with many watchers, and the idle server's RSS.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,9 @@ async function startServerProcess(home: string): Promise<{ pid: number; ca: stri
   const t0 = Date.now();
   // SKIFF_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a figure
   const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // never leave the server behind, whatever happens to the benchmark
+  process.on('exit', () => child.kill('SIGTERM'));
   const kubeconfig = join(home, 'kubeconfig');
   while (!existsSync(kubeconfig)) {
     if (child.exitCode !== null) throw new Error('server exited');
@@ -237,4 +239,7 @@ async function main() {
   process.exit(0);
 }
 
-await main();
+await main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -6,16 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SkiffKernel, startNatsServer, setupTelemetry, type EmbeddedNats, type TelemetryConfig } from '@skiff/kernel';
-import { PluginHost, ConsoleLogger, loadDistributionFile, type LogLevel } from '@skiff/kernel/plugins';
+import { PluginHost, ConsoleLogger, loadDistributionFile, PluginObjectController, type LogLevel } from '@skiff/kernel/plugins';
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
+import garbageCollector from '@skiff/plugin-garbage-collector';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
 export const builtinPlugins = {
   'rest-api': restApi,
   'namespace-controller': namespaceController,
+  'garbage-collector': garbageCollector,
 };
 
 export interface ServerOptions {
@@ -97,7 +99,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       useValue: { tls: { cert: home.serverCertPem, key: home.serverKeyPem }, tokens: [home.adminToken], onListening: (u: string) => (url = u) },
     });
     const distFile = opts.distribution ?? join(repoRoot(), 'deploy', 'distros', 'default.yaml');
-    const { requests } = await loadDistributionFile(distFile, { builtins: builtinPlugins });
+    const { distribution, requests } = await loadDistributionFile(distFile, { builtins: builtinPlugins });
     for (const r of requests) {
       if (r.descriptor.type === 'skiff.io/api' && (opts.port !== undefined || opts.host !== undefined)) {
         const cfg = { ...((r.config as object) ?? {}) } as Record<string, unknown>;
@@ -107,6 +109,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
     }
     await host.load(requests);
+    // from here on, `Plugin` objects in the store say what runs (kubectl get plugins; edit to hot-reload)
+    const pluginObjects = new PluginObjectController({
+      kernel,
+      host,
+      builtins: builtinPlugins,
+      logger: logger.child({ component: 'plugin-objects' }),
+      baseDir: dirname(resolve(distFile)),
+      distribution,
+      requests,
+    });
+    cleanups.push(() => pluginObjects.stop());
+    await pluginObjects.start();
     if (!url) throw new Error('the distribution has no REST API plugin (type skiff.io/api)');
     await writeKubeconfig(home.kubeconfigPath, { server: url, caCertPem: home.caCertPem, token: home.adminToken });
     return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, stop };

@@ -24,6 +24,7 @@ const fake = (name: string, type: string, configSchema?: Record<string, unknown>
 const builtins = {
   'rest-api': fake('rest-api', 'skiff.io/api', { type: 'object', properties: { port: { type: 'integer' }, host: { type: 'string', default: '0.0.0.0' } } }),
   'namespace-controller': fake('namespace-controller', 'skiff.io/controller'),
+  'garbage-collector': fake('garbage-collector', 'skiff.io/controller'),
 };
 
 describe('distributions', () => {
@@ -33,11 +34,12 @@ describe('distributions', () => {
     expect(requests.map((r) => [r.name, r.descriptor, r.config])).toEqual([
       ['rest-api', builtins['rest-api'], { port: 6443 }],
       ['namespace-controller', builtins['namespace-controller'], undefined],
+      ['garbage-collector', builtins['garbage-collector'], undefined],
     ]);
     started.length = 0;
     const host = new PluginHost({ kernel: unusedKernel(), logger: silentLogger });
     await host.load(requests);
-    expect(started).toEqual([['rest-api', { port: 6443, host: '0.0.0.0' }], ['namespace-controller', {}]]);
+    expect(started).toEqual([['rest-api', { port: 6443, host: '0.0.0.0' }], ['namespace-controller', {}], ['garbage-collector', {}]]);
     await host.stop();
   });
 

@@ -17,3 +17,7 @@ export {
   parseDistribution, checkDistribution, resolveDistribution, loadDistributionFile, DistributionAPIVersion,
   type Distribution, type DistributionPlugin, type DistributionPluginSource, type BuiltinRegistry, type ResolveOptions,
 } from './distribution.ts';
+export {
+  PluginObjectController, PluginsResource, PluginObjectAPIVersion, DistributionSpecAnnotation,
+  type PluginObjectControllerOptions, type PluginObjectSpec, type PluginObjectSource, type PluginObjectStatus, type PluginObjectState,
+} from './plugin-objects.ts';

@@ -7,6 +7,7 @@ import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type S
 import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
 import { parseResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
+import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -72,6 +73,15 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       done(null, parseYaml(body as string));
     } catch (e) {
       done(errors.badRequest(`error decoding the request body as YAML: ${(e as Error).message}`), undefined);
+    }
+  });
+  // kubectl's typed clients (create namespace/configmap/deployment..., run, expose) send protobuf
+  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => {
+    if ((body as Buffer).length === 0) return done(null, undefined);
+    try {
+      done(null, decodeKubernetesProtobuf(body as Buffer));
+    } catch (e) {
+      done(e as Error, undefined);
     }
   });
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
