@@ -78,7 +78,7 @@ describe('distributions', () => {
     const dist = (p: string) =>
       parseDistribution(`apiVersion: plugins.skiff.io/v1alpha1\nkind: Distribution\nmetadata: {name: d}\nspec:\n  plugins:\n    - ${p}\n`);
     await expect(resolveDistribution(dist('{name: x, type: t, source: {builtin: nope}}'), { builtins })).rejects.toThrow(
-      'distribution "d" plugin "x": unknown builtin "nope" (known: namespace-controller, rest-api)',
+      'distribution "d" plugin "x": unknown builtin "nope" (known: garbage-collector, namespace-controller, rest-api)',
     );
     await expect(resolveDistribution(dist('{name: x, type: skiff.io/cni, source: {builtin: rest-api}}'), { builtins })).rejects.toThrow(
       'declared type "skiff.io/cni" but the plugin has type "skiff.io/api"',
