@@ -86,7 +86,9 @@ async function startServerProcess(home: string): Promise<{ pid: number; ca: stri
 }
 
 /** Watch latency: W watch streams; E creates, one at a time; delivery time per (event, watcher). */
-async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
+async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ fromAck: number[]; fromSend: number[]; fanout: number[] }> {
+  const firstSeen = new Map<string, number>();
+  const seenAt: [string, number][] = [];
   // one connection per watch stream, apart from the connections the writes use
   const watchAgent = new Agent({ connect: { ca }, connections: WATCHERS + 1, keepAliveTimeout: 60_000 });
   const sent = new Map<string, { send: number; ack: number }>();
@@ -112,6 +114,8 @@ async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ from
           const s = name ? sent.get(name) : undefined;
           if (s) {
             received++;
+            seenAt.push([name!, now]);
+            if (!firstSeen.has(name!) || firstSeen.get(name!)! > now) firstSeen.set(name!, now);
             fromSend.push(now - s.send);
             if (s.ack > 0) fromAck.push(Math.max(0, now - s.ack));
             else fromAck.push(0); // delivered before the writer saw its answer
@@ -136,7 +140,8 @@ async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ from
   for (const a of aborts) a.abort();
   await Promise.allSettled(streams);
   await watchAgent.close();
-  return { fromAck, fromSend };
+  const fanout = seenAt.map(([name, t]) => t - firstSeen.get(name)!);
+  return { fromAck, fromSend, fanout };
 }
 
 async function kernelFigures(): Promise<Figures> {
@@ -227,6 +232,8 @@ async function main() {
     out.watchDeliveriesExpected = EVENTS * WATCHERS;
     out.watchP50Ms = pct(w.fromAck, 50);
     out.watchP99Ms = pct(w.fromAck, 99);
+    out.watchFanoutP50Ms = pct(w.fanout, 50);
+    out.watchFanoutP99Ms = pct(w.fanout, 99);
     out.watchFromSendP50Ms = pct(w.fromSend, 50);
     out.watchFromSendP99Ms = pct(w.fromSend, 99);
     out.rssAfterLoadMb = rssMb(srv.pid);

@@ -8,6 +8,26 @@ import { toTable } from './table.ts';
 // shared by every watcher, so with 100 watchers an event is serialized and UTF-8 encoded once.
 const lines = new WeakMap<object, Partial<Record<string, Buffer>>>();
 
+/** The event as one HTTP/1.1 chunk (`<hex length>\r\n<line>\r\n`), built once per event. */
+function eventChunk(ev: WatchEvent): Buffer {
+  const o = ev.object;
+  const shared = Object.isFrozen(o);
+  const key = `chunk:${ev.type}`;
+  let byType = shared ? lines.get(o) : undefined;
+  let b = byType?.[key];
+  if (b === undefined) {
+    const line = eventLine(ev);
+    b = Buffer.concat([Buffer.from(`${line.length.toString(16)}\r\n`), line, CRLF]);
+    if (shared) {
+      if (!byType) lines.set(o, (byType = {}));
+      byType[key] = b;
+    }
+  }
+  return b;
+}
+
+const CRLF = Buffer.from('\r\n');
+
 function eventLine(ev: WatchEvent): Buffer {
   const o = ev.object;
   const shared = Object.isFrozen(o);
@@ -65,15 +85,19 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   const attachable = w as Watch & { attach?: (sink: (ev: WatchEvent) => void, end: (err?: unknown) => void) => void };
   if (typeof attachable.attach === 'function') {
     // fast path: the watch cache writes each event straight to the socket, no async hops
+    // Events without a table go to the socket as pre-framed chunks (one write, no re-framing per
+    // watcher): the headers are flushed and chunked encoding is on, so this is the same stream.
+    const socket = res.socket!;
     await new Promise<void>((resolve) => {
       attachable.attach!(
         (ev) => {
-          if (res.destroyed) return w.stop();
-          if (res.writableLength > MAX_BUFFERED) {
+          if (res.destroyed || socket.destroyed) return w.stop();
+          if (socket.writableLength > MAX_BUFFERED) {
             fail({ status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'watch closed: the client is too slow to keep up with events', reason: 'Expired', code: 410 } });
             return w.stop();
           }
-          res.write(line(ev));
+          if (!table && ev.type !== 'ERROR') socket.write(eventChunk(ev));
+          else res.write(line(ev));
         },
         (err) => {
           if (err) fail(err);
