@@ -1,13 +1,14 @@
 // OpenTelemetry for everything: a span per API request and per store operation. Off by default
 // (the API's no-op tracer costs nearly nothing); an exporter is chosen by config.
 import { trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryConfig {
-  /** none (default), console, or otlp (OTLP over HTTP to `endpoint`) */
-  exporter?: 'none' | 'console' | 'otlp';
+  /** none (default), console, otlp (OTLP over HTTP to `endpoint`), or an exporter object (embedding, tests) */
+  exporter?: 'none' | 'console' | 'otlp' | SpanExporter;
   endpoint?: string;
   serviceName?: string;
 }
@@ -24,16 +25,18 @@ export async function setupTelemetry(cfg: TelemetryConfig = {}): Promise<Telemet
   if (kind === 'none') return { shutdown: async () => {} };
   enabled = true;
   let exporter: SpanExporter;
-  if (kind === 'console') exporter = new ConsoleSpanExporter();
+  if (typeof kind === 'object') exporter = kind;
+  else if (kind === 'console') exporter = new ConsoleSpanExporter();
   else {
     const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
     exporter = new OTLPTraceExporter(cfg.endpoint ? { url: cfg.endpoint } : {});
   }
-  const provider = new BasicTracerProvider({
+  // NodeTracerProvider registers AsyncLocalStorage context propagation: store spans nest under the request span
+  const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: cfg.serviceName ?? 'skiff' }),
-    spanProcessors: [new BatchSpanProcessor(exporter)],
+    spanProcessors: [typeof kind === 'object' ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
-  trace.setGlobalTracerProvider(provider);
+  provider.register();
   return {
     shutdown: async () => {
       enabled = false;
