@@ -13,8 +13,9 @@ interface Column {
 
 const get = (o: unknown, ...path: string[]): any => path.reduce((v: any, k) => (v == null ? undefined : v[k]), o);
 
+/** kubectl's human durations: 45s, 3m20s, 5h, 2d3h, 3y (the CLI prints with it too). */
 export function age(ts: string | undefined, nowMs = Date.now()): string {
-  if (!ts) return '<unknown>';
+  if (!ts || Number.isNaN(Date.parse(ts))) return '<unknown>';
   const s = Math.max(0, Math.floor((nowMs - Date.parse(ts)) / 1000));
   if (s < 120) return `${s}s`;
   const m = Math.floor(s / 60);
