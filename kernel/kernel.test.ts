@@ -247,3 +247,21 @@ describe('kernel on JetStream', () => {
     }
   });
 });
+
+describe('store housekeeping', () => {
+  it('purges old delete markers and can create the name again', async () => {
+    const t = await startTestKernel();
+    try {
+      const CMS = { group: '', version: 'v1', resource: 'configmaps' };
+      await t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', namespace: 'default' } });
+      await t.kernel.delete(CMS, 'default', 'gone');
+      expect((await t.kernel.backend.get('_.configmaps.default.gone'))?.deleted).toBe(true);
+      expect(await t.kernel.backend.purgeOldDeletes(0)).toBeGreaterThanOrEqual(1);
+      expect(await t.kernel.backend.get('_.configmaps.default.gone')).toBeNull();
+      const again = await t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', namespace: 'default' } });
+      expect(again.metadata.name).toBe('gone');
+    } finally {
+      await t.stop();
+    }
+  });
+});

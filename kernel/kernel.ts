@@ -65,14 +65,21 @@ export class SkiffKernel implements Kernel {
     this.lifecycle = new ObjectLifecycle(backend, cache, new ObjectCodec(opts.secretKey), this, this.admission);
   }
 
+  private janitor?: NodeJS.Timeout;
+
   static async start(opts: KernelOptions): Promise<SkiffKernel> {
     const backend = await KvBackend.open(opts.nc, { bucket: opts.bucket, replicas: opts.replicas });
     const cache = new WatchCache(backend, new ObjectCodec(opts.secretKey), { eventsPerResource: opts.eventsPerResource });
     await cache.start();
-    return new SkiffKernel(backend, cache, opts);
+    const k = new SkiffKernel(backend, cache, opts);
+    // delete markers older than an hour go; watches that old answer 410 anyway
+    k.janitor = setInterval(() => void backend.purgeOldDeletes(3_600_000).catch(() => {}), 600_000);
+    k.janitor.unref();
+    return k;
   }
 
   stop(): void {
+    if (this.janitor) clearInterval(this.janitor);
     this.cache.stop();
     this.pager.stop();
   }

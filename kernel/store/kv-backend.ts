@@ -3,7 +3,7 @@
 // needs the revision of every write, deletes included, and a delete marker that carries the object's
 // final state so DELETED watch events have it.
 import { jetstream, JetStreamApiError, JetStreamApiCodes, type JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
+import { Bucket, Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
 import { headers, type NatsConnection, type QueuedIterator } from '@nats-io/nats-core';
 
 export class RevisionMismatch extends Error {
@@ -71,6 +71,16 @@ export class KvBackend {
   /** Write a delete marker carrying `finalState`; returns the revision of the deletion. */
   delete(key: string, finalState: Uint8Array, expectedRevision: number): Promise<number> {
     return this.publish(key, finalState, expectedRevision, 'DEL');
+  }
+
+  /**
+   * Remove delete markers older than `olderThanMs` (their keys vanish from the stream), so the store
+   * is bounded by live objects. Watchers never need them: a watch that old is below the floor anyway.
+   */
+  async purgeOldDeletes(olderThanMs: number): Promise<number> {
+    if (!(this.kv instanceof Bucket)) return 0;
+    const r = await this.kv.purgeDeletes(olderThanMs);
+    return r.purged;
   }
 
   /** The latest revision in the bucket (the stream's last sequence). */
