@@ -39,6 +39,7 @@ function generatedName(prefix: string): string {
 
 const specOf = (def: KindDefinition, o: KObject) => JSON.stringify((def.specFields ?? ['spec']).map((f) => o[f]));
 const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
+const isPodKind = (def: KindDefinition) => def.group === '' && def.resource === 'pods';
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
 
 export class ObjectLifecycle {
@@ -116,6 +117,8 @@ export class ObjectLifecycle {
   }
 
   async create(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
+    if (opts.subresource === 'binding' && isPodKind(def)) return this.bind(def, input, opts);
+    if (opts.subresource) throw errors.methodNotAllowed(`create is not allowed on ${def.resource}/${opts.subresource}`);
     this.checkShape(def, input);
     const obj = structuredClone(input);
     const m = obj.metadata;
@@ -207,6 +210,8 @@ export class ObjectLifecycle {
     let next: KObject;
     if (sub === 'status') {
       next = { ...structuredClone(cur), status: desired.status };
+    } else if (sub === 'binding') {
+      next = desired; // built by bind() from the current pod: spec.nodeName and the PodScheduled condition
     } else if (sub !== undefined && sub !== '') {
       throw errors.noSuchResource(`the server could not find the requested resource (subresource ${sub} of ${def.resource})`);
     } else {
@@ -241,6 +246,34 @@ export class ObjectLifecycle {
     const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(admitted, def.encrypted === true), rev0));
     admitted.metadata.resourceVersion = String(rev);
     return admitted;
+  }
+
+  /**
+   * pods/binding: set spec.nodeName and the PodScheduled=True condition in one write, as the
+   * scheduler's bind does in Kubernetes. 409 when the pod is already bound or being deleted.
+   */
+  private async bind(def: KindDefinition, binding: KObject, opts: WriteOptions): Promise<KObject> {
+    if (!isObj(binding) || !isObj(binding.metadata)) throw errors.badRequest('the request body must be a Binding object');
+    const name = binding.metadata.name;
+    const target = isObj(binding.target) ? binding.target.name : undefined;
+    if (typeof name !== 'string' || !name) throw errors.badRequest('metadata.name of the Binding (the pod name) is required');
+    if (typeof target !== 'string' || !target) {
+      throw errors.invalid({ group: '', resource: 'bindings', kind: 'Binding' }, name, [{ reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' }]);
+    }
+    const uid = binding.metadata.uid;
+    return this.retry(def, binding.metadata.namespace, name, false, (cur) => {
+      const spec = (isObj(cur.spec) ? cur.spec : {}) as Record<string, unknown>;
+      if (uid && uid !== cur.metadata.uid) throw errors.conflict(def, name, `the UID in the binding (${uid}) does not match the pod's (${cur.metadata.uid})`);
+      if (spec.nodeName) throw errors.conflict(def, name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
+      if (cur.metadata.deletionTimestamp) throw errors.conflict(def, name, `pod ${name} is being deleted, cannot be assigned to a node`);
+      const next = structuredClone(cur);
+      (next.spec as Record<string, unknown>).nodeName = target;
+      const status = (isObj(next.status) ? next.status : (next.status = {})) as Record<string, unknown>;
+      const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => !(isObj(c) && c.type === 'PodScheduled'));
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
+      status.conditions = conditions;
+      return next;
+    }, { ...opts, subresource: 'binding' });
   }
 
   async delete(def: KindDefinition, ns: string | undefined, name: string, opts: DeleteOptions): Promise<KObject> {
@@ -290,7 +323,7 @@ export class ObjectLifecycle {
 
   /** Pods bound to a node end gracefully: the node stops the containers, then deletes with grace 0. */
   private gracePeriod(def: KindDefinition, cur: KObject, opts: DeleteOptions): number {
-    if (!(def.group === '' && def.resource === 'pods')) return 0;
+    if (!isPodKind(def)) return 0;
     const spec = isObj(cur.spec) ? cur.spec : {};
     if (!spec.nodeName) return 0;
     const g = opts.gracePeriodSeconds ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);

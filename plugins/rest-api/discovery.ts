@@ -55,7 +55,7 @@ export function resourceList(kinds: KindInfo[], group: string, version: string) 
         namespaced: k.namespaced,
         kind: sub === 'scale' ? 'Scale' : k.kind,
         ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
-        verbs: ['get', 'patch', 'update'],
+        verbs: sub === 'binding' ? ['create'] : ['get', 'patch', 'update'],
       });
     }
   }

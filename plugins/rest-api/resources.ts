@@ -1,6 +1,6 @@
 // CRUD, watch and subresources of every registered kind at Kubernetes paths, over the Kernel.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
+import { errors, successStatus, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
 import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
@@ -48,6 +48,7 @@ export class ResourceHandlers {
     }
     const q = req.query as Query;
     const ns = kind.namespaced ? p.namespace : undefined;
+    if (p.subresource === 'binding') return this.bind(ref, kind, ns, p.name!, req, reply);
     switch (req.method) {
       case 'GET':
         if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req);
@@ -88,6 +89,17 @@ export class ResourceHandlers {
       default:
         throw errors.methodNotAllowed(`method ${req.method} is not allowed`);
     }
+  }
+
+  /** POST pods/<name>/binding: answers a Success Status, as kube-apiserver does. */
+  private async bind(ref: ResourceRef, kind: KindInfo, ns: string | undefined, name: string, req: FastifyRequest, reply: FastifyReply) {
+    if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${kind.resource}/binding)`);
+    const body = asObject(req.body);
+    const meta = body.metadata && typeof body.metadata === 'object' ? body.metadata : {};
+    if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the binding (${String(meta.name)}) does not match the name on the URL (${name})`);
+    await this.kernel.create(ref, { ...body, metadata: { ...meta, name, namespace: ns } }, { subresource: 'binding', dryRun: dryRun(req.query as Query) });
+    reply.code(201);
+    return successStatus({ name, kind: 'pods' });
   }
 
   private placeNamespace(kind: KindInfo, obj: KObject, ns: string | undefined): void {

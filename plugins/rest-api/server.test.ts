@@ -173,3 +173,22 @@ describe('REST API', () => {
     expect((await api('GET', '/api/v1/namespaces/default/configmaps/dry')).status).toBe(404);
   });
 });
+
+describe('pods/binding', () => {
+  it('binds a pod once: nodeName and PodScheduled in one write; a second binding is a 409', async () => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'to-bind' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+    await api('POST', '/api/v1/namespaces/default/pods', pod);
+    const b = await api('POST', '/api/v1/namespaces/default/pods/to-bind/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'to-bind' }, target: { kind: 'Node', name: 'node-1' } });
+    expect(b.status).toBe(201);
+    expect(b.body).toMatchObject({ kind: 'Status', status: 'Success' });
+    const got = (await api('GET', '/api/v1/namespaces/default/pods/to-bind')).body;
+    expect(got.spec.nodeName).toBe('node-1');
+    expect(got.status.conditions).toContainEqual(expect.objectContaining({ type: 'PodScheduled', status: 'True' }));
+    const again = await api('POST', '/api/v1/namespaces/default/pods/to-bind/binding', { metadata: { name: 'to-bind' }, target: { name: 'node-2' } });
+    expect(again.status).toBe(409);
+    expect((await api('GET', '/api/v1/namespaces/default/pods/to-bind')).body.spec.nodeName).toBe('node-1');
+    expect((await api('POST', '/api/v1/namespaces/default/pods/to-bind/binding', { metadata: { name: 'to-bind' } })).status).toBe(422);
+    expect((await api('POST', '/api/v1/namespaces/default/pods/nope/binding', { metadata: { name: 'nope' }, target: { name: 'n' } })).status).toBe(404);
+    expect((await api('GET', '/api/v1/namespaces/default/pods/to-bind/binding')).status).toBe(405);
+  });
+});

@@ -65,7 +65,7 @@ export const podKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status'],
+  subresources: ['status', 'binding'],
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),
   selectableFields: {
