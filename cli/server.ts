@@ -1,6 +1,7 @@
 // `skiff server` / `skiff up`: the control plane in one process — NATS (embedded, or --nats),
 // the kernel, the kernel bus, and the plugins of a distribution (the REST API among them).
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
@@ -123,6 +124,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await pluginObjects.start();
     if (!url) throw new Error('the distribution has no REST API plugin (type skiff.io/api)');
     await writeKubeconfig(home.kubeconfigPath, { server: url, caCertPem: home.caCertPem, token: home.adminToken });
+    // node agents and `skiff sim` join over the kernel bus: tell them where NATS is
+    await writeFile(join(home.home, 'nats-url'), natsUrl + '\n', { mode: 0o600 });
     return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, stop };
   } catch (e) {
     await stop();
