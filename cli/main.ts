@@ -3,11 +3,13 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { registerServerCommands } from './commands/server.ts';
 import { registerClientCommands } from './commands/client.ts';
+import { registerSimCommand } from './commands/sim.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
 registerServerCommands(program);
 registerClientCommands(program);
+registerSimCommand(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
   process.exit(1);

@@ -27,14 +27,20 @@ export function safeDefault(fn: (obj: Obj) => void): (obj: KObject) => void {
   };
 }
 
-// Callers pass `{field: schemaConstant}` literals: key the wrapping schema by field names and the
-// identity of each (module-constant) value, so ajv compiles each combination once, not per call.
+// Callers pass `{field: schema}` literals, some built per call: identify each value schema by its
+// JSON (memoized per object), so ajv compiles each distinct schema once and the cache is bounded by
+// the number of distinct schemas, not the number of writes.
 const schemaIds = new WeakMap<Obj, number>();
+const idsByJson = new Map<string, number>();
 const wrapped = new Map<string, Obj>();
-let nextSchemaId = 0;
 const idOf = (o: Obj) => {
   let id = schemaIds.get(o);
-  if (id === undefined) schemaIds.set(o, (id = nextSchemaId++));
+  if (id === undefined) {
+    const json = JSON.stringify(o);
+    id = idsByJson.get(json);
+    if (id === undefined) idsByJson.set(json, (id = idsByJson.size));
+    schemaIds.set(o, id);
+  }
   return id;
 };
 

@@ -1,0 +1,20 @@
+// @skiff/plugin-node-sim: hollow (simulated) nodes, thousands in one process.
+export { HollowNodes, Limiter, type HollowNodesStats, type StopOptions } from './hollow.ts';
+export {
+  DEFAULTS,
+  configSchema,
+  expandNodes,
+  loadNodeGroups,
+  parseNodeGroups,
+  parsePairs,
+  parseTaint,
+  resolveConfig,
+  type HollowNodesConfig,
+  type NodeGroup,
+  type NodeImage,
+  type NodeShape,
+  type NodeSpec,
+  type Taint,
+} from './config.ts';
+export { KUBELET_VERSION, RUNTIME_VERSION, LEASE_NAMESPACE, nodeIP, podCIDR } from './objects.ts';
+export { default as nodeSimPlugin } from './plugin.ts';

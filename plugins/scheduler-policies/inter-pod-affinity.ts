@@ -1,0 +1,331 @@
+// InterPodAffinity: required pod affinity / anti-affinity of the incoming pod, and the required
+// anti-affinity of the pods already placed against the incoming one, by topology domain; preferred
+// terms (both ways) as a weighted score. A term selects pods by labelSelector in its namespaces
+// (`namespaces` + `namespaceSelector`; neither = the term owner's namespace; `{}` selector = all).
+//
+// PreFilter counts, per topology domain, the existing pods matching the incoming pod's terms and
+// the existing anti-affinity terms matching the incoming pod; PreScore sums the weighted preferred
+// matches per domain. Filter and Score then only look the node's domains up.
+import type { ClusterSnapshot, NodeInfo, NodeScore, PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
+import { MAX_NODE_SCORE, SUCCESS } from '@skiff/plugin-scheduler/framework';
+import { isEmptySelector, selectorMatches } from '../../kernel/schema/label-selector.ts';
+import { compileSelector, type LabelMatcher } from './selector.ts';
+import { policyPlugin, type BaseConfig } from './plugin-kit.ts';
+import { specOf, type LabelSelector, type PodAffinityTerm, type WeightedPodAffinityTerm } from './pod-spec.ts';
+
+export const INTER_POD_AFFINITY = 'InterPodAffinity';
+export const ERR_REASON_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod affinity rules";
+export const ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't match pod anti-affinity rules";
+export const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+const PRE_FILTER_KEY = 'PreFilter' + INTER_POD_AFFINITY;
+const PRE_SCORE_KEY = 'PreScore' + INTER_POD_AFFINITY;
+
+/** Labels of a namespace, for namespaceSelector; undefined when unknown. */
+export type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;
+
+export interface AffinityTerm {
+  topologyKey: string;
+  /** labelSelector with matchLabelKeys / mismatchLabelKeys merged in; undefined selects nothing */
+  selector: LabelSelector | undefined;
+  matches: LabelMatcher;
+  namespaces: ReadonlySet<string>;
+  namespaceSelector: LabelSelector | undefined;
+  /** namespaceSelector is `{}`: every namespace */
+  allNamespaces: boolean;
+  weight: number;
+}
+
+export interface ParsedAffinity {
+  requiredAffinity: AffinityTerm[];
+  requiredAntiAffinity: AffinityTerm[];
+  preferredAffinity: AffinityTerm[];
+  preferredAntiAffinity: AffinityTerm[];
+  any: boolean;
+}
+
+const NONE: ParsedAffinity = Object.freeze({
+  requiredAffinity: [],
+  requiredAntiAffinity: [],
+  preferredAffinity: [],
+  preferredAntiAffinity: [],
+  any: false,
+}) as unknown as ParsedAffinity;
+
+function parseTerm(owner: PodInfo, t: PodAffinityTerm | undefined, weight: number): AffinityTerm | undefined {
+  if (!t || typeof t.topologyKey !== 'string' || !t.topologyKey) return undefined;
+  let selector = t.labelSelector && typeof t.labelSelector === 'object' ? t.labelSelector : undefined;
+  if (selector && (t.matchLabelKeys?.length || t.mismatchLabelKeys?.length)) {
+    const has = (k: string) => Object.prototype.hasOwnProperty.call(owner.labels, k);
+    const extra = [
+      ...(t.matchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'In', values: [owner.labels[k]] })),
+      ...(t.mismatchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'NotIn', values: [owner.labels[k]] })),
+    ];
+    selector = { ...selector, matchExpressions: [...(selector.matchExpressions ?? []), ...extra] };
+  }
+  const nsSel = t.namespaceSelector && typeof t.namespaceSelector === 'object' ? t.namespaceSelector : undefined;
+  const listed = Array.isArray(t.namespaces) ? t.namespaces : [];
+  const namespaces = new Set(listed.length === 0 && !nsSel ? [owner.namespace] : listed);
+  return { topologyKey: t.topologyKey, selector, matches: compileSelector(selector), namespaces, namespaceSelector: nsSel, allNamespaces: nsSel !== undefined && isEmptySelector(nsSel), weight };
+}
+
+const cache = new WeakMap<PodInfo, ParsedAffinity>();
+
+/** The pod's affinity terms, parsed once per PodInfo. */
+export function affinityOf(p: PodInfo): ParsedAffinity {
+  let a = cache.get(p);
+  if (a) return a;
+  const aff = specOf(p).affinity;
+  if (!aff || (!aff.podAffinity && !aff.podAntiAffinity)) {
+    a = NONE;
+  } else {
+    const req = (ts: PodAffinityTerm[] | undefined) =>
+      (Array.isArray(ts) ? ts : []).map((t) => parseTerm(p, t, 1)).filter((t): t is AffinityTerm => t !== undefined);
+    const pref = (ts: WeightedPodAffinityTerm[] | undefined) =>
+      (Array.isArray(ts) ? ts : [])
+        .filter((w) => w && w.weight)
+        .map((w) => parseTerm(p, w.podAffinityTerm, w.weight))
+        .filter((t): t is AffinityTerm => t !== undefined);
+    const requiredAffinity = req(aff.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+    const requiredAntiAffinity = req(aff.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution);
+    const preferredAffinity = pref(aff.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
+    const preferredAntiAffinity = pref(aff.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution);
+    const any = requiredAffinity.length + requiredAntiAffinity.length + preferredAffinity.length + preferredAntiAffinity.length > 0;
+    a = any ? { requiredAffinity, requiredAntiAffinity, preferredAffinity, preferredAntiAffinity, any } : NONE;
+  }
+  cache.set(p, a);
+  return a;
+}
+
+/** Does the term (of some owner pod) select pod `p`? */
+export function termMatchesPod(t: AffinityTerm, p: PodInfo, nsLabels: NamespaceLabels): boolean {
+  if (!t.namespaces.has(p.namespace)) {
+    if (!t.namespaceSelector) return false;
+    if (!t.allNamespaces) {
+      const labels = nsLabels(p.namespace);
+      if (!labels || !selectorMatches(t.namespaceSelector, labels)) return false;
+    }
+  }
+  return t.matches(p.labels);
+}
+
+function matchesAll(terms: readonly AffinityTerm[], p: PodInfo, nsLabels: NamespaceLabels): boolean {
+  if (terms.length === 0) return false;
+  for (const t of terms) if (!termMatchesPod(t, p, nsLabels)) return false;
+  return true;
+}
+
+interface NodeAffinityPods {
+  generation: number;
+  count: number;
+  /** pods with any affinity term */
+  withAffinity: PodInfo[];
+  /** pods with required anti-affinity terms */
+  withRequiredAnti: PodInfo[];
+}
+const nodeCache = new WeakMap<NodeInfo, NodeAffinityPods>();
+
+/** The node's pods that have affinity terms (kube's PodsWithAffinity / PodsWithRequiredAntiAffinity), cached per generation. */
+export function affinityPodsOf(node: NodeInfo): NodeAffinityPods {
+  let c = nodeCache.get(node);
+  if (c && c.generation === node.generation && c.count === node.pods.length) return c;
+  const withAffinity: PodInfo[] = [];
+  const withRequiredAnti: PodInfo[] = [];
+  for (const p of node.pods) {
+    const a = affinityOf(p);
+    if (!a.any) continue;
+    withAffinity.push(p);
+    if (a.requiredAntiAffinity.length) withRequiredAnti.push(p);
+  }
+  c = { generation: node.generation, count: node.pods.length, withAffinity, withRequiredAnti };
+  nodeCache.set(node, c);
+  return c;
+}
+
+/** topologyKey -> topology value -> number */
+type TopologyCounts = Map<string, Map<string, number>>;
+
+function bump(m: TopologyCounts, key: string, node: NodeInfo, by: number): void {
+  const v = node.labels[key];
+  if (v === undefined) return;
+  let inner = m.get(key);
+  if (!inner) m.set(key, (inner = new Map()));
+  inner.set(v, (inner.get(v) ?? 0) + by);
+}
+
+function lookup(m: TopologyCounts, key: string, value: string): number {
+  return m.get(key)?.get(value) ?? 0;
+}
+
+interface FilterState {
+  pod: ParsedAffinity;
+  /** existing pods matching all of the incoming pod's required affinity terms, per domain */
+  affinityCounts: TopologyCounts;
+  /** existing pods matching each required anti-affinity term of the incoming pod, per domain */
+  antiAffinityCounts: TopologyCounts;
+  /** existing pods whose required anti-affinity terms match the incoming pod, per domain */
+  existingAntiAffinityCounts: TopologyCounts;
+  /** existingAntiAffinityCounts as an array, for the per-node loop */
+  existingAnti: [string, Map<string, number>][];
+  /** the incoming pod matches all its own affinity terms (the first pod of a group may go anywhere) */
+  selfMatchesAffinity: boolean;
+}
+
+export interface InterPodAffinityOptions {
+  /** score added for every existing pod whose *required* affinity matches the incoming pod; default 1 */
+  hardPodAffinityWeight?: number;
+  /** do not score by the preferred terms of the existing pods */
+  ignorePreferredTermsOfExistingPods?: boolean;
+  /** namespace labels for namespaceSelector (without it only `{}` and explicit namespaces match) */
+  namespaceLabels?: NamespaceLabels;
+}
+
+const noNamespaceLabels: NamespaceLabels = () => undefined;
+
+export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerPolicy {
+  const hardWeight = opts.hardPodAffinityWeight ?? 1;
+  const ignoreExistingPreferred = opts.ignorePreferredTermsOfExistingPods ?? false;
+  const nsLabels = opts.namespaceLabels ?? noNamespaceLabels;
+
+  function computeFilterState(pod: PodInfo, snapshot: ClusterSnapshot): FilterState {
+    const a = affinityOf(pod);
+    const s: FilterState = {
+      pod: a,
+      affinityCounts: new Map(),
+      antiAffinityCounts: new Map(),
+      existingAntiAffinityCounts: new Map(),
+      existingAnti: [],
+      selfMatchesAffinity: matchesAll(a.requiredAffinity, pod, nsLabels),
+    };
+    const incomingRequired = a.requiredAffinity.length > 0 || a.requiredAntiAffinity.length > 0;
+    for (const node of snapshot.nodes()) {
+      for (const existing of incomingRequired ? node.pods : affinityPodsOf(node).withRequiredAnti) {
+        if (existing.uid === pod.uid) continue;
+        const e = affinityOf(existing);
+        for (const t of e.requiredAntiAffinity) {
+          if (termMatchesPod(t, pod, nsLabels)) bump(s.existingAntiAffinityCounts, t.topologyKey, node, 1);
+        }
+        if (!incomingRequired) continue;
+        if (matchesAll(a.requiredAffinity, existing, nsLabels)) {
+          for (const t of a.requiredAffinity) bump(s.affinityCounts, t.topologyKey, node, 1);
+        }
+        for (const t of a.requiredAntiAffinity) {
+          if (termMatchesPod(t, existing, nsLabels)) bump(s.antiAffinityCounts, t.topologyKey, node, 1);
+        }
+      }
+    }
+    s.existingAnti = [...s.existingAntiAffinityCounts];
+    return s;
+  }
+
+  function satisfiesAffinity(s: FilterState, node: NodeInfo): boolean {
+    let podsExist = true;
+    for (const t of s.pod.requiredAffinity) {
+      const v = node.labels[t.topologyKey];
+      if (v === undefined) return false; // every topology key must be on the node
+      if (lookup(s.affinityCounts, t.topologyKey, v) <= 0) podsExist = false;
+    }
+    if (podsExist) return true;
+    // the first pod of a group with affinity to itself: no pod matches yet, the pod matches its own terms
+    return s.affinityCounts.size === 0 && s.selfMatchesAffinity;
+  }
+
+  function satisfiesAntiAffinity(s: FilterState, node: NodeInfo): boolean {
+    for (const t of s.pod.requiredAntiAffinity) {
+      const v = node.labels[t.topologyKey];
+      if (v !== undefined && lookup(s.antiAffinityCounts, t.topologyKey, v) > 0) return false;
+    }
+    return true;
+  }
+
+  function satisfiesExistingAntiAffinity(s: FilterState, node: NodeInfo): boolean {
+    const list = s.existingAnti;
+    for (let i = 0; i < list.length; i++) {
+      const v = node.labels[list[i][0]];
+      if (v !== undefined && (list[i][1].get(v) ?? 0) > 0) return false;
+    }
+    return true;
+  }
+
+  function computeScoreState(pod: PodInfo, snapshot: ClusterSnapshot): TopologyCounts {
+    const a = affinityOf(pod);
+    const scores: TopologyCounts = new Map();
+    const incomingPreferred = a.preferredAffinity.length > 0 || a.preferredAntiAffinity.length > 0;
+    for (const node of snapshot.nodes()) {
+      for (const existing of incomingPreferred ? node.pods : affinityPodsOf(node).withAffinity) {
+        if (existing.uid === pod.uid) continue;
+        const e = affinityOf(existing);
+        if (!incomingPreferred && !e.any) continue;
+        for (const t of a.preferredAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
+        for (const t of a.preferredAntiAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
+        if (hardWeight > 0) {
+          for (const t of e.requiredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, hardWeight);
+        }
+        if (!ignoreExistingPreferred) {
+          for (const t of e.preferredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
+          for (const t of e.preferredAntiAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
+        }
+      }
+    }
+    return scores;
+  }
+
+  return {
+    name: INTER_POD_AFFINITY,
+    events: ['PodAdd', 'PodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
+    preFilter(state, pod, snapshot) {
+      const s = computeFilterState(pod, snapshot);
+      state.write(PRE_FILTER_KEY, s);
+      if (s.pod.requiredAffinity.length === 0 && s.pod.requiredAntiAffinity.length === 0 && s.existingAntiAffinityCounts.size === 0) {
+        return { status: { code: 'Skip' } };
+      }
+    },
+    filter(state, _pod, node) {
+      const s = state.read<FilterState>(PRE_FILTER_KEY);
+      if (!s) return { code: 'Error', reasons: [`${INTER_POD_AFFINITY}: PreFilter state missing`] };
+      if (!satisfiesAffinity(s, node)) return { code: 'UnschedulableAndUnresolvable', reasons: [ERR_REASON_AFFINITY_RULES_NOT_MATCH] };
+      if (!satisfiesAntiAffinity(s, node)) return { code: 'Unschedulable', reasons: [ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH] };
+      if (!satisfiesExistingAntiAffinity(s, node)) return { code: 'Unschedulable', reasons: [ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH] };
+      return SUCCESS;
+    },
+    preScore(state, pod, _nodes, snapshot) {
+      const scores = [...computeScoreState(pod, snapshot)];
+      state.write(PRE_SCORE_KEY, scores);
+      if (scores.length === 0) return { code: 'Skip' };
+    },
+    score(state, _pod, node) {
+      const scores = state.read<[string, Map<string, number>][]>(PRE_SCORE_KEY);
+      if (!scores) return 0;
+      let total = 0;
+      for (let i = 0; i < scores.length; i++) {
+        const v = node.labels[scores[i][0]];
+        if (v !== undefined) total += scores[i][1].get(v) ?? 0;
+      }
+      return total;
+    },
+    normalizeScore(state, _pod, scores: NodeScore[]) {
+      const s = state.read<[string, Map<string, number>][]>(PRE_SCORE_KEY);
+      if (!s || s.length === 0) return;
+      let min = Infinity;
+      let max = -Infinity;
+      for (const x of scores) {
+        if (x.score < min) min = x.score;
+        if (x.score > max) max = x.score;
+      }
+      const diff = max - min;
+      for (const x of scores) x.score = diff > 0 ? Math.trunc((MAX_NODE_SCORE * (x.score - min)) / diff) : 0;
+    },
+  };
+}
+
+export interface InterPodAffinityConfig extends BaseConfig, Omit<InterPodAffinityOptions, 'namespaceLabels'> {}
+
+export const interPodAffinityPlugin = policyPlugin<InterPodAffinityConfig>({
+  name: 'inter-pod-affinity',
+  weight: 2,
+  properties: {
+    hardPodAffinityWeight: { type: 'integer', minimum: 0, maximum: 100, default: 1 },
+    ignorePreferredTermsOfExistingPods: { type: 'boolean', default: false },
+  },
+  create: (config) => interPodAffinity(config),
+});
