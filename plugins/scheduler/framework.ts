@@ -152,3 +152,37 @@ export interface PolicyRegistry {
 }
 
 export const PolicyRegistryToken = createServiceToken<PolicyRegistry>('skiff.scheduler.policy-registry');
+
+// ---------------------------------------------------------------------------------------------
+// How the scheduler runs policies (plugins/scheduler: scheduler.ts, runtime.ts). Nothing above is
+// changed by this section; it documents the runtime's side of the contract.
+//
+// - Order: extension points run in registration order (a re-registration keeps its place). The
+//   policy set of a profile is snapshotted at the start of a scheduling cycle and used for that
+//   whole cycle and its binding cycle: register/replace/dispose take effect between cycles.
+// - QueueSort: one queue serves all profiles; it is ordered by the `less` of the first profile's
+//   first policy that has one (default: priority desc, then creation time).
+// - PreFilter: returning a status with code Skip skips that policy's Filter for the cycle; any other
+//   non-Success status rejects the pod on every node. `nodeNames` sets are intersected.
+// - Filter: a node stops at its first failing policy; its status (with `policy` filled in) is what
+//   PostFilter sees in `filtered` and what the "0/N nodes are available: ..." message counts (every
+//   reason of every failed node). Return frozen constants for the common outcomes (SUCCESS, and
+//   e.g. `Object.freeze({code: 'Unschedulable', reasons: ['Insufficient cpu']})`): the runtime copies
+//   a frozen status once per policy to fill in `policy`, and sets `policy` on an unfrozen one.
+//   An exception counts as an Error status. Any Error among the failures makes the cycle an error
+//   (retried after backoff) instead of "unschedulable".
+// - Sampling: Filter stops once numFeasibleNodesToFind nodes fit (percentageOfNodesToScore, adaptive
+//   like kube by default), starting where the previous cycle stopped. With a batched policy the
+//   candidates go through the policies in chunks (at least 64 nodes, or as many as still needed).
+// - Score: `scores` given to normalizeScore is reused between cycles — change `score` in place, do
+//   not reorder or keep the array. NaN counts as 0. PreScore returning Skip skips that policy's
+//   Score. Weight 0 disables a scorer. Highest weighted total wins; ties go round-robin.
+// - Reserve runs after the pod is assumed in the cache; if a Reserve or Permit fails, every
+//   policy's unreserve runs (reverse order). Permit waits by returning a Promise (awaited in the
+//   binding cycle); a plain status with code Wait is treated as an Error.
+// - Bind is always the kernel's pods/binding; PreBind may be async; PostBind runs after success.
+//   A failed binding runs unreserve, forgets the assumed pod and retries after backoff.
+// - Requeue: a pod a policy rejected waits for one of that policy's `events` (all events when it
+//   lists none); any change of the registry retries every unschedulable pod.
+// - ClusterSnapshot and NodeInfo are the scheduler cache's own objects, stable for the length of a
+//   cycle: read them, never change them.

@@ -1,0 +1,150 @@
+// `npm run bench -- scheduler --nodes N --pods M [--paced-rate R] [--paced-pods P]`
+// A kernel on its own nats-server, N hollow nodes, the scheduler plugin with the default policy
+// plugins (loaded through the plugin host, as a distribution runs them), then:
+//   1. burst: M pods created through the kernel as fast as it takes them (32 in flight); the
+//      scheduler's throughput is measured from persisted bindings: first bind to last bind, as a
+//      watch on pods sees spec.nodeName appear;
+//   2. paced: P pods at R/s (the queue not backlogged): create -> bound latency p50/p99.
+// peakRssMb is this process's peak RSS (kernel + hollow nodes + scheduler: an upper bound for the
+// scheduler); schedulerHeapMb is the heap growth while the scheduler holds the cluster.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
+import { PluginHost, silentLogger } from '@skiff/kernel/plugins';
+import schedulerPlugin from '@skiff/plugin-scheduler';
+import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
+import { HollowNodes } from '@skiff/plugin-node-sim';
+import { pct, rssMb, sleep, type Figures } from './_util.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '5000' },
+    pods: { type: 'string', default: '10000' },
+    'paced-rate': { type: 'string', default: '500' },
+    'paced-pods': { type: 'string', default: '2000' },
+    policy: { type: 'string', default: 'ts' },
+  },
+  allowPositionals: true,
+});
+const NODES = Number(flags.nodes);
+const PODS_N = Number(flags.pods);
+const PACED_RATE = Number(flags['paced-rate']);
+const PACED_N = Number(flags['paced-pods']);
+if (flags.policy !== 'ts') throw new Error(`--policy ${flags.policy}: only "ts" (the default TypeScript policies) exists so far`);
+
+const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
+const NS: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
+
+const pod = (ns: string, name: string): KObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: ns, labels: { app: 'bench' } },
+  spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+});
+
+async function createAll(k: SkiffKernel, ns: string, n: number, created: Map<string, number>, concurrency = 32) {
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (i < n) {
+        const name = `p-${i++}`;
+        created.set(`${ns}/${name}`, performance.now());
+        await k.create(PODS, pod(ns, name));
+      }
+    }),
+  );
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-sched-'));
+  const nats = await startNatsServer({ dataDir: dir });
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true });
+  const kernel = await SkiffKernel.start({ nc, secretKey: Buffer.alloc(32, 1), eventsPerResource: 50_000 });
+  const out: Figures = { bench: 'scheduler', nodes: NODES, pods: PODS_N, policy: flags.policy };
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(process.pid) ?? 0)), 100);
+  try {
+    for (const name of ['kube-node-lease', 'burst', 'paced']) await kernel.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    let t = performance.now();
+    const sim = new HollowNodes(kernel, { nodes: NODES, cpu: '32', memory: '256Gi', pods: 110 }, silentLogger);
+    await sim.start();
+    out.nodeRegistrationMs = Math.round(performance.now() - t);
+
+    // bind times, from the store's point of view
+    const bound = new Map<string, number>();
+    const watch = kernel.watch(PODS, {});
+    void (async () => {
+      for await (const ev of watch) {
+        const o = ev.object;
+        const node = (o.spec as { nodeName?: string } | undefined)?.nodeName;
+        const key = `${o.metadata.namespace}/${o.metadata.name}`;
+        if (node && !bound.has(key)) bound.set(key, performance.now());
+      }
+    })();
+
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const host = new PluginHost({ kernel, logger: silentLogger });
+    t = performance.now();
+    await host.load([schedulerPlugin, ...Object.values(defaultPolicyPlugins)]);
+    out.schedulerStartMs = Math.round(performance.now() - t);
+
+    // 1. burst
+    const created = new Map<string, number>();
+    t = performance.now();
+    await createAll(kernel, 'burst', PODS_N, created);
+    out.createPodsPerSec = Math.round(PODS_N / ((performance.now() - t) / 1000));
+    const deadline = Date.now() + 300_000;
+    const burstDone = () => [...created.keys()].every((k) => bound.has(k));
+    while (!burstDone() && Date.now() < deadline) await sleep(50);
+    const burstBinds = [...created.keys()].map((k) => bound.get(k)).filter((x): x is number => x !== undefined);
+    out.bound = burstBinds.length;
+    const first = Math.min(...burstBinds);
+    const last = Math.max(...burstBinds);
+    out.podsPerSecond = Math.round(burstBinds.length / ((last - first) / 1000));
+    const burstLat = [...created].filter(([k]) => bound.has(k)).map(([k, c]) => bound.get(k)! - c);
+    out.burstP50Ms = pct(burstLat, 50);
+    out.burstP99Ms = pct(burstLat, 99);
+    global.gc?.();
+    out.schedulerHeapMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / 1e5) / 10;
+
+    // 2. paced: the queue is not backlogged
+    const paced = new Map<string, number>();
+    const start = performance.now();
+    for (let i = 0; i < PACED_N; i++) {
+      const due = start + (i * 1000) / PACED_RATE;
+      const wait = due - performance.now();
+      if (wait > 1) await sleep(wait);
+      const name = `p-${i}`;
+      paced.set(`paced/${name}`, performance.now());
+      void kernel.create(PODS, pod('paced', name));
+    }
+    const d2 = Date.now() + 120_000;
+    while (![...paced.keys()].every((k) => bound.has(k)) && Date.now() < d2) await sleep(50);
+    const pacedLat = [...paced].filter(([k]) => bound.has(k)).map(([k, c]) => bound.get(k)! - c);
+    out.pacedRate = PACED_RATE;
+    out.p50Ms = pct(pacedLat, 50);
+    out.p99Ms = pct(pacedLat, 99);
+    out.pacedBound = pacedLat.length;
+    out.peakRssMb = Math.round(Math.max(peak, rssMb(process.pid) ?? 0));
+    watch.stop();
+    await host.stopAll();
+    await sim.stop();
+  } finally {
+    clearInterval(sampler);
+    kernel.stop();
+    await nc.close();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+await main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,193 @@
+// What a user sees of a scheduling failure: the pod's PodScheduled=False condition (reason
+// Unschedulable, kube-scheduler's message), status.nominatedNodeName for a preemption nominee, and
+// one core/v1 Event (Warning FailedScheduling) per pod, updated with a count on every new failure.
+//
+// Writes are asynchronous (never inside a scheduling cycle), coalesced per pod (only the latest
+// failure of a pod is written) and limited in concurrency. The condition is written only when it
+// changes, with the pod's resourceVersion as a precondition, so a pod bound meanwhile never gets a
+// stale PodScheduled=False.
+import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
+import type { Logger } from '@skiff/kernel/plugins';
+import type { PodInfo, PolicyStatus } from './framework.ts';
+
+const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
+const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const code = (e: unknown) => (e as { code?: number })?.code;
+
+/**
+ * kube-scheduler's FitError message: `0/5 nodes are available: 3 Insufficient cpu, 2 node(s) had
+ * untolerated taint {dedicated: gpu}. preemption: ...` — every reason of every failed node counted,
+ * sorted by count (desc) then text.
+ */
+export function fitErrorMessage(numAllNodes: number, statuses: Iterable<PolicyStatus>, postFilterMsg?: string): string {
+  const histogram = new Map<string, number>();
+  for (const s of statuses) {
+    const reasons = s.reasons && s.reasons.length ? s.reasons : [`node(s) didn't satisfy ${s.policy ?? 'a filter'}`];
+    for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
+  }
+  const parts = [...histogram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([r, n]) => `${n} ${r}`);
+  let msg = `0/${numAllNodes} nodes are available: ${numAllNodes === 0 && parts.length === 0 ? 'no nodes available to schedule pods' : parts.join(', ')}.`;
+  if (postFilterMsg) msg += ` ${postFilterMsg}`;
+  return msg;
+}
+
+interface Failure {
+  pod: PodInfo;
+  message: string;
+  nominatedNodeName?: string;
+  /** the condition's reason: Unschedulable, or SchedulerError for errors */
+  reason: string;
+}
+
+interface EventState {
+  name: string;
+  count: number;
+  first: string;
+}
+
+export class FailureReporter {
+  private pending = new Map<string, Failure>();
+  private running = 0;
+  private events = new Map<string, EventState>();
+  /** last condition message written per pod uid */
+  private written = new Map<string, string>();
+  private idle: (() => void)[] = [];
+  private stopped = false;
+  reported = 0;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly component: string,
+    private readonly logger?: Logger,
+    private readonly concurrency = 16,
+  ) {}
+
+  report(pod: PodInfo, message: string, nominatedNodeName?: string, reason = 'Unschedulable'): void {
+    if (this.stopped) return;
+    this.pending.set(pod.uid, { pod, message, nominatedNodeName, reason });
+    this.pump();
+  }
+
+  /** The pod is bound or gone: drop what is kept about it. */
+  forget(uid: string): void {
+    this.pending.delete(uid);
+    this.events.delete(uid);
+    this.written.delete(uid);
+  }
+
+  /** Resolves when nothing is pending or being written. */
+  settled(): Promise<void> {
+    if (this.running === 0 && this.pending.size === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.pending.clear();
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.pending.size > 0) {
+      const [uid, f] = this.pending.entries().next().value as [string, Failure];
+      this.pending.delete(uid);
+      this.running++;
+      void this.write(f)
+        .catch((e) => this.logger?.warn('could not report a scheduling failure', { pod: f.pod.key, error: String(e) }))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          if (this.running === 0 && this.pending.size === 0) for (const r of this.idle.splice(0)) r();
+        });
+    }
+  }
+
+  private async write(f: Failure): Promise<void> {
+    const alive = await this.writeCondition(f);
+    if (alive && !this.stopped) {
+      await this.writeEvent(f);
+      this.reported++;
+    }
+  }
+
+  /** false when the pod is gone or bound (nothing more to report). */
+  private async writeCondition(f: Failure): Promise<boolean> {
+    let pod = f.pod.pod;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const spec = isObj(pod.spec) ? pod.spec : {};
+      if (spec.nodeName || pod.metadata.deletionTimestamp) return false;
+      const status = isObj(pod.status) ? pod.status : {};
+      const conds = Array.isArray(status.conditions) ? status.conditions : [];
+      const cur = conds.find((c): c is Obj => isObj(c) && c.type === 'PodScheduled');
+      const same = cur && cur.status === 'False' && cur.reason === f.reason && cur.message === f.message;
+      const nominatedSame = f.nominatedNodeName === undefined || status.nominatedNodeName === f.nominatedNodeName;
+      const key = f.reason + '\0' + f.message + '\0' + (f.nominatedNodeName ?? '');
+      if ((same && nominatedSame) || (attempt === 0 && this.written.get(f.pod.uid) === key)) return true;
+      const cond: Obj = { type: 'PodScheduled', status: 'False', reason: f.reason, message: f.message, lastProbeTime: null };
+      if (!cur || cur.status !== 'False') cond.lastTransitionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const patch: Obj = {
+        metadata: { resourceVersion: pod.metadata.resourceVersion },
+        status: { conditions: [cond], ...(f.nominatedNodeName !== undefined ? { nominatedNodeName: f.nominatedNodeName } : {}) },
+      };
+      try {
+        await this.kernel.patch(PODS, f.pod.namespace, f.pod.name, 'strategic', patch, { subresource: 'status', fieldManager: this.component });
+        this.written.set(f.pod.uid, key);
+        return true;
+      } catch (e) {
+        if (code(e) === 404) return false;
+        if (code(e) !== 409) throw e;
+        try {
+          pod = await this.kernel.get(PODS, f.pod.namespace, f.pod.name);
+        } catch (e2) {
+          if (code(e2) === 404) return false;
+          throw e2;
+        }
+        if (pod.metadata.uid !== f.pod.uid) return false;
+      }
+    }
+    return true;
+  }
+
+  private async writeEvent(f: Failure): Promise<void> {
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const uid = f.pod.uid;
+    let st = this.events.get(uid);
+    if (st) {
+      st.count++;
+      try {
+        await this.kernel.patch(EVENTS, f.pod.namespace, st.name, 'merge', { count: st.count, lastTimestamp: now, message: f.message }, { fieldManager: this.component });
+        return;
+      } catch (e) {
+        if (code(e) !== 404) throw e;
+      }
+    }
+    const name = `${f.pod.name}.${uid.replace(/-/g, '').slice(0, 16)}`;
+    st = { name, count: 1, first: now };
+    this.events.set(uid, st);
+    const event: KObject = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: f.pod.namespace },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: f.pod.name, namespace: f.pod.namespace, uid, resourceVersion: f.pod.pod.metadata.resourceVersion },
+      reason: 'FailedScheduling',
+      message: f.message,
+      type: 'Warning',
+      source: { component: this.component },
+      reportingComponent: this.component,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+    };
+    try {
+      await this.kernel.create(EVENTS, event, { fieldManager: this.component });
+    } catch (e) {
+      if (code(e) !== 409) throw e;
+      // one left by an earlier scheduler instance: continue its count
+      const old = await this.kernel.get(EVENTS, f.pod.namespace, name);
+      st.count = (typeof old.count === 'number' ? old.count : 0) + 1;
+      await this.kernel.patch(EVENTS, f.pod.namespace, name, 'merge', { count: st.count, lastTimestamp: now, message: f.message }, { fieldManager: this.component });
+    }
+  }
+}
