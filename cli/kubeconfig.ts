@@ -1,5 +1,5 @@
 // A standard kubeconfig for Skiff's admin user, and a reader for the `skiff` CLI's own client.
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 
@@ -43,8 +43,11 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
     'current-context': context,
   };
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, stringify(doc), { mode: 0o600 });
-  await chmod(path, 0o600);
+  // write aside, then rename: a reader (kubectl, a script polling for the file) never sees it half written
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, stringify(doc), { mode: 0o600 });
+  await chmod(tmp, 0o600);
+  await rename(tmp, path);
 }
 
 type Named<T> = { name: string } & T;

@@ -1,7 +1,7 @@
 // `skiff server` / `skiff up`: the control plane in one process — NATS (embedded, or --nats),
 // the kernel, the kernel bus, and the plugins of a distribution (the REST API among them).
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
@@ -12,6 +12,8 @@ import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
+import schedulerPlugin from '@skiff/plugin-scheduler';
+import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -19,6 +21,8 @@ export const builtinPlugins = {
   'rest-api': restApi,
   'namespace-controller': namespaceController,
   'garbage-collector': garbageCollector,
+  scheduler: schedulerPlugin,
+  ...defaultPolicyPlugins,
 };
 
 export interface ServerOptions {
@@ -125,7 +129,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (!url) throw new Error('the distribution has no REST API plugin (type skiff.io/api)');
     await writeKubeconfig(home.kubeconfigPath, { server: url, caCertPem: home.caCertPem, token: home.adminToken });
     // node agents and `skiff sim` join over the kernel bus: tell them where NATS is
-    await writeFile(join(home.home, 'nats-url'), natsUrl + '\n', { mode: 0o600 });
+    const natsUrlFile = join(home.home, 'nats-url');
+    await writeFile(`${natsUrlFile}.tmp`, natsUrl + '\n', { mode: 0o600 });
+    await rename(`${natsUrlFile}.tmp`, natsUrlFile);
     return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, stop };
   } catch (e) {
     await stop();

@@ -30,10 +30,15 @@ export async function startSkiff(home: string, args: string[] = []): Promise<Ski
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  while (!existsSync(kubeconfig)) {
-    if (child.exitCode !== null) throw new Error(`skiff server exited with ${child.exitCode}`);
-    if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start in 30 s');
-    await new Promise((r) => setTimeout(r, 10));
+  try {
+    while (!existsSync(kubeconfig)) {
+      if (child.exitCode !== null) throw new Error(`skiff server exited with ${child.exitCode}`);
+      if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start in 30 s');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } catch (e) {
+    child.kill('SIGKILL'); // never leave a server behind a failed start
+    throw e;
   }
   const readyMs = Date.now() - t0;
   const kc = parseYaml(readFileSync(kubeconfig, 'utf8'));

@@ -74,7 +74,14 @@ export async function applyOne(ctx: ClientContext, r: ApiResource, o: KObject, s
   const patch = threeWayMergePatch(parseLastApplied(live), modified, live);
   if (Object.keys(patch).length === 0) return { name, result: 'unchanged' };
   const after = await step('patching', source, ctx.client.request<KObject>('PATCH', resourcePath(r, ns, name), { body: patch, contentType: 'application/merge-patch+json' }));
-  return { name, result: after?.metadata?.resourceVersion === live.metadata.resourceVersion ? 'unchanged' : 'configured' };
+  return { name, result: sameApartFromStatus(after, live) ? 'unchanged' : 'configured' };
+}
+
+/** Whether apply changed nothing: status and resourceVersion move under controllers (the scheduler), not under apply. */
+function sameApartFromStatus(a: KObject | undefined, b: KObject): boolean {
+  if (!a) return false;
+  const strip = (o: KObject) => ({ ...o, status: undefined, metadata: { ...o.metadata, resourceVersion: undefined, managedFields: undefined } });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
 export async function createOne(ctx: ClientContext, r: ApiResource, o: KObject, source = 'STDIN'): Promise<string> {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,18 +28,32 @@ const builtins = {
 };
 
 describe('distributions', () => {
-  it('reads deploy/distros/default.yaml into load requests the host starts', async () => {
-    const { distribution, requests } = await loadDistributionFile(defaultDistro, { builtins });
+  it('reads deploy/distros/default.yaml into load requests the host starts in dependency order', async () => {
+    const text = await readFile(defaultDistro, 'utf8');
+    const listed = parseDistribution(text).spec.plugins;
+    // a stand-in for every builtin the file names, with the real types and requirements
+    const all: Record<string, PluginDescriptor> = { ...builtins };
+    for (const p of listed) {
+      if (all[p.source.builtin!]) continue;
+      const d = fake(p.name, p.type);
+      all[p.source.builtin!] = p.type === 'skiff.io/scheduler-policy' ? { ...d, requires: ['skiff.io/scheduler'] } : d;
+    }
+    const { distribution, requests } = await loadDistributionFile(defaultDistro, { builtins: all });
     expect(distribution.metadata.name).toBe('default');
-    expect(requests.map((r) => [r.name, r.descriptor, r.config])).toEqual([
+    expect(requests.slice(0, 3).map((r) => [r.name, r.descriptor, r.config])).toEqual([
       ['rest-api', builtins['rest-api'], { port: 6443 }],
       ['namespace-controller', builtins['namespace-controller'], undefined],
       ['garbage-collector', builtins['garbage-collector'], undefined],
     ]);
+    expect(requests.map((r) => r.name)).toEqual(expect.arrayContaining(['scheduler', 'node-resources-fit', 'default-preemption']));
     started.length = 0;
     const host = new PluginHost({ kernel: unusedKernel(), logger: silentLogger });
     await host.load(requests);
-    expect(started).toEqual([['rest-api', { port: 6443, host: '0.0.0.0' }], ['namespace-controller', {}], ['garbage-collector', {}]]);
+    const order = started.map(([n]) => n);
+    expect(order).toHaveLength(listed.length);
+    expect(started[0]).toEqual(['rest-api', { port: 6443, host: '0.0.0.0' }]);
+    const sched = order.indexOf('scheduler');
+    for (const p of listed.filter((x) => x.type === 'skiff.io/scheduler-policy')) expect(order.indexOf(p.name)).toBeGreaterThan(sched);
     await host.stop();
   });
 
