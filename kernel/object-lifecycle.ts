@@ -209,7 +209,7 @@ export class ObjectLifecycle {
     const sub = opts.subresource;
     let next: KObject;
     if (sub === 'status') {
-      next = { ...structuredClone(cur), status: desired.status };
+      next = { ...cur, metadata: { ...cur.metadata }, status: desired.status }; // only metadata is changed below
     } else if (sub === 'binding') {
       next = desired; // built by bind() from the current pod: spec.nodeName and the PodScheduled condition
     } else if (sub !== undefined && sub !== '') {
@@ -233,7 +233,7 @@ export class ObjectLifecycle {
     delete m.managedFields;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
     if (specOf(def, next) !== specOf(def, cur)) m.generation = (cm.generation ?? 0) + 1;
-    if (JSON.stringify(next) === JSON.stringify(cur)) return cur; // no-op: no write, same resourceVersion
+    if (sub !== 'binding' && JSON.stringify(next) === JSON.stringify(cur)) return cur; // no-op: no write, same resourceVersion
     const admitted = await this.admit(def, 'UPDATE', next, cur, opts);
     if (opts.dryRun) return admitted;
     const key = this.key(def, cm.namespace, cm.name!);
@@ -266,13 +266,11 @@ export class ObjectLifecycle {
       if (uid && uid !== cur.metadata.uid) throw errors.conflict(def, name, `the UID in the binding (${uid}) does not match the pod's (${cur.metadata.uid})`);
       if (spec.nodeName) throw errors.conflict(def, name, `pod ${name} is already assigned to node "${String(spec.nodeName)}"`);
       if (cur.metadata.deletionTimestamp) throw errors.conflict(def, name, `pod ${name} is being deleted, cannot be assigned to a node`);
-      const next = structuredClone(cur);
-      (next.spec as Record<string, unknown>).nodeName = target;
-      const status = (isObj(next.status) ? next.status : (next.status = {})) as Record<string, unknown>;
+      // copies along the changed path only: `cur` is this request's own copy and stays as read
+      const status = (isObj(cur.status) ? cur.status : {}) as Record<string, unknown>;
       const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter((c) => !(isObj(c) && c.type === 'PodScheduled'));
       conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() });
-      status.conditions = conditions;
-      return next;
+      return { ...cur, metadata: { ...cur.metadata }, spec: { ...spec, nodeName: target }, status: { ...status, conditions } };
     }, { ...opts, subresource: 'binding' });
   }
 
