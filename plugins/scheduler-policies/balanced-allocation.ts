@@ -2,6 +2,7 @@
 // pod) are close to each other. Uses the plain requests (no non-zero defaults); best-effort pods
 // (requesting none of the resources) are not scored by it, as in current kube-scheduler.
 import type { PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
+import { StateKey } from './cycle-state.ts';
 import { policyPlugin, type BaseConfig } from './plugin-kit.ts';
 import { DEFAULT_RESOURCES, ResourceAllocationScorer, balancedScorer, podRequestList, type ResourceSpec } from './resource-allocation.ts';
 
@@ -25,19 +26,20 @@ export function balancedAllocation(opts: BalancedAllocationOptions = {}): Schedu
     const requests = podRequestList(pod, resources, true);
     return { requests, bestEffort: requests.every((r) => r === 0) };
   };
+  const key = new StateKey<PreScoreState>(PRE_SCORE_KEY);
   return {
     name: NODE_RESOURCES_BALANCED_ALLOCATION,
     events: [],
     preScore(state, pod) {
       const s = compute(pod);
-      state.write(PRE_SCORE_KEY, s);
+      key.write(state, s);
       if (s.bestEffort) return { code: 'Skip' };
     },
     score(state, pod, node) {
-      let s = state.read<PreScoreState>(PRE_SCORE_KEY);
+      let s = key.read(state);
       if (!s) {
         s = compute(pod);
-        state.write(PRE_SCORE_KEY, s);
+        key.write(state, s);
       }
       return s.bestEffort ? 0 : scorer.score(node, s.requests);
     },

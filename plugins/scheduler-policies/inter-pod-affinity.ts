@@ -6,10 +6,11 @@
 // PreFilter counts, per topology domain, the existing pods matching the incoming pod's terms and
 // the existing anti-affinity terms matching the incoming pod; PreScore sums the weighted preferred
 // matches per domain. Filter and Score then only look the node's domains up.
-import type { ClusterSnapshot, NodeInfo, NodeScore, PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
+import type { ClusterSnapshot, NodeInfo, NodeScore, PodInfo, PolicyStatus, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
 import { MAX_NODE_SCORE, SUCCESS } from '@skiff/plugin-scheduler/framework';
 import { isEmptySelector, selectorMatches } from '../../kernel/schema/label-selector.ts';
 import { compileSelector, type LabelMatcher } from './selector.ts';
+import { NodeTracker } from './node-tracker.ts';
 import { policyPlugin, type BaseConfig } from './plugin-kit.ts';
 import { specOf, type LabelSelector, type PodAffinityTerm, type WeightedPodAffinityTerm } from './pod-spec.ts';
 
@@ -153,6 +154,11 @@ function bump(m: TopologyCounts, key: string, node: NodeInfo, by: number): void 
   inner.set(v, (inner.get(v) ?? 0) + by);
 }
 
+/** shared empty counts (never written: bump only writes into a cycle's own maps) */
+const NO_COUNTS: TopologyCounts = new Map();
+const NO_SCORES: [string, Map<string, number>][] = [];
+const SKIP: PolicyStatus = Object.freeze({ code: 'Skip' }) as PolicyStatus;
+
 function lookup(m: TopologyCounts, key: string, value: string): number {
   return m.get(key)?.get(value) ?? 0;
 }
@@ -182,13 +188,89 @@ export interface InterPodAffinityOptions {
 
 const noNamespaceLabels: NamespaceLabels = () => undefined;
 
+/**
+ * How many pods of the cluster have affinity terms at all, and how many have required
+ * anti-affinity terms (kube keeps these lists per NodeInfo; here they are summed over the cluster
+ * and kept up to date incrementally, node by node, as nodes change). Lets PreFilter / PreScore
+ * skip the per-cycle walk over every pod when no existing pod can matter, and otherwise visit
+ * only the nodes holding such pods.
+ */
+export class AffinityPodCounter {
+  /** pods with any affinity / anti-affinity term */
+  withAffinity = 0;
+  /** pods with required anti-affinity terms */
+  withRequiredAnti = 0;
+  /** the nodes holding pods with affinity terms, and those pods */
+  private readonly holders = new Map<NodeInfo, NodeAffinityPods>();
+  private readonly tracker = new NodeTracker<NodeAffinityPods>({
+    update: (node, prev) => {
+      const c = affinityPodsOf(node);
+      if (c === prev) return prev;
+      if (prev) this.take(prev);
+      this.withAffinity += c.withAffinity.length;
+      this.withRequiredAnti += c.withRequiredAnti.length;
+      if (c.withAffinity.length > 0) this.holders.set(node, c);
+      else this.holders.delete(node);
+      return c;
+    },
+    remove: (node, prev) => {
+      this.take(prev);
+      this.holders.delete(node);
+    },
+  });
+
+  private take(prev: NodeAffinityPods): void {
+    this.withAffinity -= prev.withAffinity.length;
+    this.withRequiredAnti -= prev.withRequiredAnti.length;
+  }
+
+  /** Up to date with the snapshot (`token`: the cycle's state; a second call in the same cycle is free). */
+  sync(snapshot: ClusterSnapshot, token?: object): this {
+    this.tracker.sync(snapshot, token);
+    return this;
+  }
+
+  /** Calls fn for each node that holds pods with affinity terms (`requiredAnti`: with required anti-affinity terms), with those pods. */
+  forEachNode(requiredAnti: boolean, fn: (node: NodeInfo, pods: readonly PodInfo[]) => void): void {
+    if ((requiredAnti ? this.withRequiredAnti : this.withAffinity) === 0) return;
+    for (const [node, c] of this.holders) {
+      const pods = requiredAnti ? c.withRequiredAnti : c.withAffinity;
+      if (pods.length > 0) fn(node, pods);
+    }
+  }
+}
+
 export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerPolicy {
   const hardWeight = opts.hardPodAffinityWeight ?? 1;
   const ignoreExistingPreferred = opts.ignorePreferredTermsOfExistingPods ?? false;
   const nsLabels = opts.namespaceLabels ?? noNamespaceLabels;
 
-  function computeFilterState(pod: PodInfo, snapshot: ClusterSnapshot): FilterState {
+  const counter = new AffinityPodCounter();
+
+  /** The incoming pod's required terms against an existing pod, and the existing pod's required anti-affinity against it. */
+  function addExisting(s: FilterState, pod: PodInfo, a: ParsedAffinity, incomingRequired: boolean, node: NodeInfo, existing: PodInfo): void {
+    if (existing.uid === pod.uid) return;
+    const e = affinityOf(existing);
+    for (const t of e.requiredAntiAffinity) {
+      if (termMatchesPod(t, pod, nsLabels)) bump(s.existingAntiAffinityCounts, t.topologyKey, node, 1);
+    }
+    if (!incomingRequired) return;
+    if (matchesAll(a.requiredAffinity, existing, nsLabels)) {
+      for (const t of a.requiredAffinity) bump(s.affinityCounts, t.topologyKey, node, 1);
+    }
+    for (const t of a.requiredAntiAffinity) {
+      if (termMatchesPod(t, existing, nsLabels)) bump(s.antiAffinityCounts, t.topologyKey, node, 1);
+    }
+  }
+
+  function computeFilterState(pod: PodInfo, snapshot: ClusterSnapshot, token: object): FilterState {
     const a = affinityOf(pod);
+    const incomingRequired = a.requiredAffinity.length > 0 || a.requiredAntiAffinity.length > 0;
+    counter.sync(snapshot, token);
+    // nothing to count: no term of the incoming pod, and no existing pod with required anti-affinity
+    if (!incomingRequired && counter.withRequiredAnti === 0) {
+      return { pod: a, affinityCounts: NO_COUNTS, antiAffinityCounts: NO_COUNTS, existingAntiAffinityCounts: NO_COUNTS, existingAnti: [], selfMatchesAffinity: false };
+    }
     const s: FilterState = {
       pod: a,
       affinityCounts: new Map(),
@@ -197,22 +279,13 @@ export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerP
       existingAnti: [],
       selfMatchesAffinity: matchesAll(a.requiredAffinity, pod, nsLabels),
     };
-    const incomingRequired = a.requiredAffinity.length > 0 || a.requiredAntiAffinity.length > 0;
-    for (const node of snapshot.nodes()) {
-      for (const existing of incomingRequired ? node.pods : affinityPodsOf(node).withRequiredAnti) {
-        if (existing.uid === pod.uid) continue;
-        const e = affinityOf(existing);
-        for (const t of e.requiredAntiAffinity) {
-          if (termMatchesPod(t, pod, nsLabels)) bump(s.existingAntiAffinityCounts, t.topologyKey, node, 1);
-        }
-        if (!incomingRequired) continue;
-        if (matchesAll(a.requiredAffinity, existing, nsLabels)) {
-          for (const t of a.requiredAffinity) bump(s.affinityCounts, t.topologyKey, node, 1);
-        }
-        for (const t of a.requiredAntiAffinity) {
-          if (termMatchesPod(t, existing, nsLabels)) bump(s.antiAffinityCounts, t.topologyKey, node, 1);
-        }
-      }
+    if (incomingRequired) {
+      for (const node of snapshot.nodes()) for (const existing of node.pods) addExisting(s, pod, a, true, node, existing);
+    } else {
+      // only the pods with required anti-affinity terms can matter
+      counter.forEachNode(true, (node, pods) => {
+        for (const existing of pods) addExisting(s, pod, a, false, node, existing);
+      });
     }
     s.existingAnti = [...s.existingAntiAffinityCounts];
     return s;
@@ -247,25 +320,34 @@ export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerP
     return true;
   }
 
-  function computeScoreState(pod: PodInfo, snapshot: ClusterSnapshot): TopologyCounts {
+  function addScores(scores: TopologyCounts, pod: PodInfo, a: ParsedAffinity, incomingPreferred: boolean, node: NodeInfo, existing: PodInfo): void {
+    if (existing.uid === pod.uid) return;
+    const e = affinityOf(existing);
+    if (!incomingPreferred && !e.any) return;
+    for (const t of a.preferredAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
+    for (const t of a.preferredAntiAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
+    if (hardWeight > 0) {
+      for (const t of e.requiredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, hardWeight);
+    }
+    if (!ignoreExistingPreferred) {
+      for (const t of e.preferredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
+      for (const t of e.preferredAntiAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
+    }
+  }
+
+  function computeScoreState(pod: PodInfo, snapshot: ClusterSnapshot, token: object): TopologyCounts {
     const a = affinityOf(pod);
-    const scores: TopologyCounts = new Map();
     const incomingPreferred = a.preferredAffinity.length > 0 || a.preferredAntiAffinity.length > 0;
-    for (const node of snapshot.nodes()) {
-      for (const existing of incomingPreferred ? node.pods : affinityPodsOf(node).withAffinity) {
-        if (existing.uid === pod.uid) continue;
-        const e = affinityOf(existing);
-        if (!incomingPreferred && !e.any) continue;
-        for (const t of a.preferredAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
-        for (const t of a.preferredAntiAffinity) if (termMatchesPod(t, existing, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
-        if (hardWeight > 0) {
-          for (const t of e.requiredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, hardWeight);
-        }
-        if (!ignoreExistingPreferred) {
-          for (const t of e.preferredAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, t.weight);
-          for (const t of e.preferredAntiAffinity) if (termMatchesPod(t, pod, nsLabels)) bump(scores, t.topologyKey, node, -t.weight);
-        }
-      }
+    counter.sync(snapshot, token);
+    // nothing to score: no preferred term of the incoming pod, and no existing pod with any term
+    if (!incomingPreferred && counter.withAffinity === 0) return NO_COUNTS;
+    const scores: TopologyCounts = new Map();
+    if (incomingPreferred) {
+      for (const node of snapshot.nodes()) for (const existing of node.pods) addScores(scores, pod, a, true, node, existing);
+    } else {
+      counter.forEachNode(false, (node, pods) => {
+        for (const existing of pods) addScores(scores, pod, a, false, node, existing);
+      });
     }
     return scores;
   }
@@ -274,10 +356,10 @@ export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerP
     name: INTER_POD_AFFINITY,
     events: ['PodAdd', 'PodUpdate', 'PodDelete', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod, snapshot) {
-      const s = computeFilterState(pod, snapshot);
+      const s = computeFilterState(pod, snapshot, state);
       state.write(PRE_FILTER_KEY, s);
       if (s.pod.requiredAffinity.length === 0 && s.pod.requiredAntiAffinity.length === 0 && s.existingAntiAffinityCounts.size === 0) {
-        return { status: { code: 'Skip' } };
+        return { status: SKIP };
       }
     },
     filter(state, _pod, node) {
@@ -289,9 +371,10 @@ export function interPodAffinity(opts: InterPodAffinityOptions = {}): SchedulerP
       return SUCCESS;
     },
     preScore(state, pod, _nodes, snapshot) {
-      const scores = [...computeScoreState(pod, snapshot)];
+      const counts = computeScoreState(pod, snapshot, state);
+      const scores = counts.size === 0 ? NO_SCORES : [...counts];
       state.write(PRE_SCORE_KEY, scores);
-      if (scores.length === 0) return { code: 'Skip' };
+      if (scores.length === 0) return SKIP;
     },
     score(state, _pod, node) {
       const scores = state.read<[string, Map<string, number>][]>(PRE_SCORE_KEY);

@@ -5,12 +5,14 @@
 // Hot path: Filter and Score run for every (pod, node). The pod's request vector is computed once
 // per cycle (PreFilter / PreScore, into the CycleState); the per-node work allocates nothing on
 // success.
-import type { NodeInfo, PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
+import type { CycleState, NodeInfo, PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
 import { SUCCESS } from '@skiff/plugin-scheduler/framework';
+import { StateKey } from './cycle-state.ts';
 import { policyPlugin, type BaseConfig } from './plugin-kit.ts';
 import {
   DEFAULT_RESOURCES,
   DEFAULT_SHAPE,
+  NonZeroExactness,
   ResourceAllocationScorer,
   leastAllocatedScorer,
   mostAllocatedScorer,
@@ -49,6 +51,17 @@ interface FitState {
   names: string[];
   amounts: number[];
   reasons: string[];
+  /** the same requests split for the per-node check: cpu and memory (0: not checked), and the others (by index into names) */
+  cpu: number;
+  memory: number;
+  others: number[];
+}
+
+interface ScoreState {
+  /** the pod's (non-zero) request per scored resource */
+  requests: number[];
+  /** the nodes' non-zero requested amounts are their requested ones (no pod of the cluster lacks a cpu / memory request) */
+  nonZeroIsRequested: boolean;
 }
 
 const ORDER: Record<string, number> = { cpu: 0, memory: 1, 'ephemeral-storage': 2 };
@@ -64,7 +77,16 @@ function computeFitState(pod: PodInfo, ignored: ReadonlySet<string>, ignoredGrou
     return true;
   });
   names.sort((a, b) => (ORDER[a] ?? 3) - (ORDER[b] ?? 3) || (a < b ? -1 : a > b ? 1 : 0));
-  return { names, amounts: names.map((n) => pod.requests[n]), reasons: names.map(insufficientReason) };
+  const amounts = names.map((n) => pod.requests[n]);
+  let cpu = 0;
+  let memory = 0;
+  const others: number[] = [];
+  names.forEach((n, i) => {
+    if (n === 'cpu') cpu = amounts[i];
+    else if (n === 'memory') memory = amounts[i];
+    else others.push(i);
+  });
+  return { names, amounts, reasons: names.map(insufficientReason), cpu, memory, others };
 }
 
 /** The reasons the pod does not fit the node ([] when it fits): kube's fitsRequest. */
@@ -79,6 +101,23 @@ export function insufficientResources(s: FitState, node: NodeInfo): string[] | u
     if (amounts[i] > free) (reasons ??= []).push(s.reasons[i]);
   }
   return reasons;
+}
+
+/** Does the pod fit the node? The same test as insufficientResources, without building reasons (the hot path). */
+function fits(s: FitState, node: NodeInfo): boolean {
+  const alloc = node.allocatable;
+  const req = node.requested;
+  const maxPods = alloc.pods;
+  if (maxPods !== undefined && node.pods.length + 1 > maxPods) return false;
+  if (s.cpu > 0 && s.cpu > (alloc.cpu ?? 0) - (req.cpu ?? 0)) return false;
+  if (s.memory > 0 && s.memory > (alloc.memory ?? 0) - (req.memory ?? 0)) return false;
+  const others = s.others;
+  for (let k = 0; k < others.length; k++) {
+    const i = others[k];
+    const name = s.names[i];
+    if (s.amounts[i] > (alloc[name] ?? 0) - (req[name] ?? 0)) return false;
+  }
+  return true;
 }
 
 export function nodeResourcesFit(opts: NodeResourcesFitOptions = {}): SchedulerPolicy {
@@ -98,11 +137,14 @@ export function nodeResourcesFit(opts: NodeResourcesFitOptions = {}): SchedulerP
   if (!vectorScorer) throw new Error(`${NODE_RESOURCES_FIT}: unknown scoring strategy ${JSON.stringify(type)}`);
   const scorer = new ResourceAllocationScorer(resources, false, vectorScorer);
 
-  const fitState = (state: { read<T>(k: string): T | undefined; write<T>(k: string, v: T): void }, pod: PodInfo) => {
-    let s = state.read<FitState>(PRE_FILTER_KEY);
+  const fitKey = new StateKey<FitState>(PRE_FILTER_KEY);
+  const scoreKey = new StateKey<ScoreState>(PRE_SCORE_KEY);
+  const exactness = new NonZeroExactness();
+  const fitState = (state: CycleState, pod: PodInfo) => {
+    let s = fitKey.read(state);
     if (!s) {
       s = computeFitState(pod, ignored, ignoredGroups);
-      state.write(PRE_FILTER_KEY, s);
+      fitKey.write(state, s);
     }
     return s;
   };
@@ -111,22 +153,24 @@ export function nodeResourcesFit(opts: NodeResourcesFitOptions = {}): SchedulerP
     name: NODE_RESOURCES_FIT,
     events: ['PodDelete', 'PodUpdate', 'NodeAdd', 'NodeUpdate'],
     preFilter(state, pod) {
-      state.write(PRE_FILTER_KEY, computeFitState(pod, ignored, ignoredGroups));
+      fitKey.write(state, computeFitState(pod, ignored, ignoredGroups));
     },
     filter(state, pod, node) {
-      const reasons = insufficientResources(fitState(state, pod), node);
+      const s = fitState(state, pod);
+      if (fits(s, node)) return SUCCESS;
+      const reasons = insufficientResources(s, node);
       return reasons ? { code: 'Unschedulable', reasons } : SUCCESS;
     },
-    preScore(state, pod) {
-      state.write(PRE_SCORE_KEY, podRequestList(pod, resources, false));
+    preScore(state, pod, _nodes, snapshot) {
+      scoreKey.write(state, { requests: podRequestList(pod, resources, false), nonZeroIsRequested: exactness.holds(snapshot, state) });
     },
     score(state, pod, node) {
-      let req = state.read<number[]>(PRE_SCORE_KEY);
-      if (!req) {
-        req = podRequestList(pod, resources, false);
-        state.write(PRE_SCORE_KEY, req);
+      let s = scoreKey.read(state);
+      if (!s) {
+        s = { requests: podRequestList(pod, resources, false), nonZeroIsRequested: false };
+        scoreKey.write(state, s);
       }
-      return scorer.score(node, req);
+      return scorer.score(node, s.requests, s.nonZeroIsRequested);
     },
   };
 }

@@ -3,7 +3,8 @@
 // those vectors. kube semantics: cpu and memory use the non-zero requests (100m / 200Mi for
 // containers that request none) unless `useRequested`; a scalar (extended) resource the pod does not
 // request is left out; so is any resource the node does not have.
-import { MAX_NODE_SCORE, type NodeInfo, type PodInfo } from '@skiff/plugin-scheduler/framework';
+import { MAX_NODE_SCORE, type ClusterSnapshot, type NodeInfo, type PodInfo } from '@skiff/plugin-scheduler/framework';
+import { NodeSum } from './node-tracker.ts';
 import { nodeNonZeroRequested, nonZeroRequestsOf } from './pod-spec.ts';
 
 export interface ResourceSpec {
@@ -32,13 +33,21 @@ export function podRequestList(pod: PodInfo, resources: readonly ResourceSpec[],
 /** A scorer over requested/allocatable vectors (entries with allocatable 0 are to be skipped). */
 export type VectorScorer = (requested: Float64Array, allocatable: Float64Array, n: number) => number;
 
+const OTHER = 0;
+const CPU = 1;
+const MEMORY = 2;
+
 /**
  * A resource-allocation scorer with its own scratch vectors, so scoring a node allocates nothing.
- * Not re-entrant (scoring is synchronous).
+ * What each configured resource is (cpu, memory, a scalar resource) is worked out once, here, not
+ * per node. Not re-entrant (scoring is synchronous).
  */
 export class ResourceAllocationScorer {
   private readonly requested: Float64Array;
   private readonly allocatable: Float64Array;
+  private readonly names: readonly string[];
+  private readonly kinds: Uint8Array;
+  private readonly scalar: readonly boolean[];
 
   constructor(
     readonly resources: readonly ResourceSpec[],
@@ -47,21 +56,36 @@ export class ResourceAllocationScorer {
   ) {
     this.requested = new Float64Array(resources.length);
     this.allocatable = new Float64Array(resources.length);
+    this.names = resources.map((r) => r.name);
+    this.kinds = Uint8Array.from(resources, (r) => (r.name === 'cpu' ? CPU : r.name === 'memory' ? MEMORY : OTHER));
+    this.scalar = resources.map((r) => isScalarResource(r.name));
   }
 
-  score(node: NodeInfo, podRequests: readonly number[]): number {
-    const n = this.resources.length;
-    const nz = this.useRequested ? undefined : nodeNonZeroRequested(node);
+  /**
+   * `nonZeroIsRequested`: every pod of the cluster requests exactly its non-zero cpu / memory
+   * (see NonZeroExactness), so the node's requested amounts are its non-zero ones.
+   */
+  score(node: NodeInfo, podRequests: readonly number[], nonZeroIsRequested = false): number {
+    const n = this.names.length;
+    const nz = this.useRequested || nonZeroIsRequested ? undefined : nodeNonZeroRequested(node);
+    const nodeAlloc = node.allocatable;
+    const nodeReq = node.requested;
+    const kinds = this.kinds;
     for (let i = 0; i < n; i++) {
-      const name = this.resources[i].name;
       const podReq = podRequests[i];
       let alloc = 0;
       let req = 0;
-      if (!(podReq === 0 && isScalarResource(name))) {
-        alloc = node.allocatable[name] ?? 0;
-        if (nz && name === 'cpu') req = nz.cpu + podReq;
-        else if (nz && name === 'memory') req = nz.memory + podReq;
-        else req = (node.requested[name] ?? 0) + podReq;
+      const kind = kinds[i];
+      if (kind === CPU) {
+        alloc = nodeAlloc.cpu ?? 0;
+        req = (nz ? nz.cpu : (nodeReq.cpu ?? 0)) + podReq;
+      } else if (kind === MEMORY) {
+        alloc = nodeAlloc.memory ?? 0;
+        req = (nz ? nz.memory : (nodeReq.memory ?? 0)) + podReq;
+      } else if (!(podReq === 0 && this.scalar[i])) {
+        const name = this.names[i];
+        alloc = nodeAlloc[name] ?? 0;
+        req = (nodeReq[name] ?? 0) + podReq;
       }
       if (alloc === 0) req = 0;
       this.allocatable[i] = alloc;
@@ -71,38 +95,71 @@ export class ResourceAllocationScorer {
   }
 }
 
+/** Does the pod request exactly its non-zero cpu and memory (every container states both)? */
+function nonZeroIsRequested(p: PodInfo): boolean {
+  const nz = nonZeroRequestsOf(p);
+  return nz.cpu === (p.requests.cpu ?? 0) && nz.memory === (p.requests.memory ?? 0);
+}
+
+/**
+ * Whether every pod of the cluster requests exactly its non-zero cpu / memory — the common case,
+ * and then a node's non-zero requested amounts (kube's NonZeroRequested) are just its requested
+ * ones, with no per-node lookup. A cluster-wide count of the pods that do not, kept up to date
+ * node by node.
+ */
+export class NonZeroExactness {
+  private readonly inexact = new NodeSum((node) => {
+    let n = 0;
+    for (const p of node.pods) if (!nonZeroIsRequested(p)) n++;
+    return n;
+  });
+
+  /** `token`: the cycle's state (a second call in the same cycle is free). */
+  holds(snapshot: ClusterSnapshot, token?: object): boolean {
+    return this.inexact.value(snapshot, token) === 0;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The strategies
 
-function leastRequestedScore(requested: number, capacity: number): number {
-  if (capacity === 0 || requested > capacity) return 0;
-  return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
-}
-
-function mostRequestedScore(requested: number, capacity: number): number {
-  if (capacity === 0) return 0;
-  if (requested > capacity) requested = capacity;
-  return Math.floor((requested * MAX_NODE_SCORE) / capacity);
-}
-
-function weighted(resources: readonly ResourceSpec[], per: (req: number, cap: number) => number): VectorScorer {
+/** LeastAllocated: favour nodes with more free capacity. */
+export const leastAllocatedScorer = (resources: readonly ResourceSpec[]): VectorScorer => {
+  const weights = Float64Array.from(resources, (r) => r.weight);
   return (requested, allocatable, n) => {
     let nodeScore = 0;
     let weightSum = 0;
     for (let i = 0; i < n; i++) {
-      if (allocatable[i] === 0) continue;
-      const w = resources[i].weight;
-      nodeScore += per(requested[i], allocatable[i]) * w;
+      const capacity = allocatable[i];
+      if (capacity === 0) continue;
+      const req = requested[i];
+      const w = weights[i];
+      // leastRequestedScore
+      if (req <= capacity) nodeScore += Math.floor(((capacity - req) * MAX_NODE_SCORE) / capacity) * w;
       weightSum += w;
     }
     return weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
   };
-}
+};
 
-/** LeastAllocated: favour nodes with more free capacity. */
-export const leastAllocatedScorer = (resources: readonly ResourceSpec[]) => weighted(resources, leastRequestedScore);
 /** MostAllocated: favour fuller nodes (bin packing). */
-export const mostAllocatedScorer = (resources: readonly ResourceSpec[]) => weighted(resources, mostRequestedScore);
+export const mostAllocatedScorer = (resources: readonly ResourceSpec[]): VectorScorer => {
+  const weights = Float64Array.from(resources, (r) => r.weight);
+  return (requested, allocatable, n) => {
+    let nodeScore = 0;
+    let weightSum = 0;
+    for (let i = 0; i < n; i++) {
+      const capacity = allocatable[i];
+      if (capacity === 0) continue;
+      const req = requested[i] > capacity ? capacity : requested[i];
+      const w = weights[i];
+      // mostRequestedScore
+      nodeScore += Math.floor((req * MAX_NODE_SCORE) / capacity) * w;
+      weightSum += w;
+    }
+    return weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
+  };
+};
 
 export interface UtilizationShapePoint {
   /** 0..100 */

@@ -167,10 +167,59 @@ describe('helpers', () => {
     expect(numFeasibleNodesToFind(1000, 100)).toBe(1000);
   });
 
-  it('fitErrorMessage aggregates reasons by count, then text', () => {
+  it('fitErrorMessage aggregates reasons and sorts "<count> <reason>" as strings, as kube-scheduler does', () => {
     const s = (r: string) => ({ code: 'Unschedulable' as const, reasons: [r] });
     const msg = fitErrorMessage(5, [s('Insufficient cpu'), s('node(s) had untolerated taint {dedicated: gpu}'), s('Insufficient cpu'), s('Insufficient cpu'), s('node(s) had untolerated taint {dedicated: gpu}')], 'preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.');
-    expect(msg).toBe('0/5 nodes are available: 3 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.');
+    expect(msg).toBe('0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.');
     expect(fitErrorMessage(2, [s('b'), s('a')])).toBe('0/2 nodes are available: 1 a, 1 b.');
+  });
+});
+
+describe('SchedulerCache change feed', () => {
+  const info = (uid: string, requests: Record<string, string> = { cpu: '1' }) =>
+    podInfoOf(pod({ containers: [container('a', requests)] }, { name: uid, uid }));
+
+  it('lists the nodes changed since a sequence number: node updates, assumed, confirmed, forgotten and removed pods', () => {
+    const c = new SchedulerCache();
+    c.upsertNode(node('n1', { allocatable: { cpu: '4' } }));
+    c.upsertNode(node('n2', { allocatable: { cpu: '4' } }));
+    const s0 = c.changeSeq();
+    expect(c.changedSince(s0)).toEqual([]);
+    c.assume(info('a'), 'n1');
+    const s1 = c.changeSeq();
+    expect(s1).toBeGreaterThan(s0);
+    expect(c.changedSince(s0)!.map((n) => n.name)).toEqual(['n1']);
+    c.forget('a');
+    c.upsertNode(node('n2', { allocatable: { cpu: '8' } }));
+    expect(c.changedSince(s1)!.map((n) => n.name)).toEqual(['n1', 'n2']);
+    const s2 = c.changeSeq();
+    const bound = { ...info('b'), nodeName: 'n2' };
+    c.upsertBoundPod(bound);
+    c.removePod('b');
+    c.removeNode('n1');
+    expect(c.changedSince(s2)!.map((n) => n.name)).toEqual(['n2', 'n2', 'n1']);
+    expect(c.changedSince(c.changeSeq())).toEqual([]);
+  });
+
+  it('says it cannot tell (undefined) for a sequence number it no longer remembers, or one from the future', () => {
+    const c = new SchedulerCache();
+    c.upsertNode(node('n1', { allocatable: { cpu: '1000', pods: '100000' } }));
+    const old = c.changeSeq();
+    for (let i = 0; i < 10_000; i++) c.assume(info(`p${i}`, {}), 'n1');
+    expect(c.changedSince(old)).toBeUndefined();
+    expect(c.changedSince(c.changeSeq() + 1)).toBeUndefined();
+    const recent = c.changeSeq() - 3;
+    expect(c.changedSince(recent)!.length).toBe(3);
+  });
+
+  it('holds back changes during a cycle, and logs them when applied', () => {
+    const c = new SchedulerCache();
+    c.upsertNode(node('n1', { allocatable: { cpu: '4' } }));
+    const s = c.changeSeq();
+    c.hold();
+    c.upsertNode(node('n1', { allocatable: { cpu: '8' } }));
+    expect(c.changeSeq()).toBe(s);
+    c.release();
+    expect(c.changedSince(s)!.map((n) => n.name)).toEqual(['n1']);
   });
 });

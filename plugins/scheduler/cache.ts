@@ -32,7 +32,16 @@ export class CachedNode implements NodeInfo {
   index = -1;
   /** host ports per pod uid, to release them */
   private portsByPod = new Map<string, string[]>();
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    /** told of every change (the cache's change feed) */
+    private readonly changed?: (n: CachedNode) => void,
+  ) {}
+
+  private bump(): void {
+    this.generation++;
+    this.changed?.(this);
+  }
 
   setNode(node: KObject): void {
     this.node = node;
@@ -54,7 +63,7 @@ export class CachedNode implements NodeInfo {
       }
     }
     this.images = images;
-    this.generation++;
+    this.bump();
   }
 
   addPod(p: PodInfo): void {
@@ -66,14 +75,14 @@ export class CachedNode implements NodeInfo {
       this.portsByPod.set(p.uid, ports);
       for (const port of ports) this.usedPorts.add(port);
     }
-    this.generation++;
+    this.bump();
   }
 
   /** The same pod, a newer version with the same requests and ports. */
   replacePod(p: PodInfo): void {
     const i = this.pods.findIndex((x) => x.uid === p.uid);
     if (i >= 0) this.pods[i] = p;
-    this.generation++;
+    this.bump();
   }
 
   removePod(uid: string): boolean {
@@ -90,7 +99,7 @@ export class CachedNode implements NodeInfo {
       this.usedPorts.clear();
       for (const list of this.portsByPod.values()) for (const port of list) this.usedPorts.add(port);
     }
-    this.generation++;
+    this.bump();
     return true;
   }
 }
@@ -108,6 +117,18 @@ export class SchedulerCache implements ClusterSnapshot {
   private podMap = new Map<string, PodEntry>();
   private held = 0;
   private pending: (() => void)[] = [];
+  /** change feed: the nodes changed, in order; entry i is change number logStart + i + 1 */
+  private log: CachedNode[] = [];
+  private logStart = 0;
+  private readonly onNodeChange = (n: CachedNode) => {
+    this.log.push(n);
+    // keep the recent past only (a reader that fell further behind walks every node instead)
+    if (this.log.length > 4096 + 2 * this.list.length) {
+      const drop = this.log.length >> 1;
+      this.log.splice(0, drop);
+      this.logStart += drop;
+    }
+  };
 
   // ---- ClusterSnapshot (read by cycles and policies) ----
   nodes(): NodeInfo[] {
@@ -117,6 +138,16 @@ export class SchedulerCache implements ClusterSnapshot {
   node(name: string): NodeInfo | undefined {
     const n = this.nodeMap.get(name);
     return n?.present ? n : undefined;
+  }
+
+  changeSeq(): number {
+    return this.logStart + this.log.length;
+  }
+
+  changedSince(seq: number): readonly NodeInfo[] | undefined {
+    const i = seq - this.logStart;
+    if (i < 0 || i > this.log.length) return undefined;
+    return this.log.slice(i);
   }
 
   get nodeCount(): number {
@@ -151,7 +182,7 @@ export class SchedulerCache implements ClusterSnapshot {
     this.apply(() => {
       const name = node.metadata.name!;
       let n = this.nodeMap.get(name);
-      if (!n) this.nodeMap.set(name, (n = new CachedNode(name)));
+      if (!n) this.nodeMap.set(name, (n = new CachedNode(name, this.onNodeChange)));
       n.setNode(node);
       if (n.index < 0) {
         n.index = this.list.length;
@@ -171,6 +202,7 @@ export class SchedulerCache implements ClusterSnapshot {
       }
       n.present = false;
       n.node = EMPTY_NODE;
+      this.onNodeChange(n);
       // pods still bound to it stay accounted (as kube does) until they go
       if (n.pods.length === 0) this.nodeMap.delete(name);
     });
@@ -273,7 +305,7 @@ export class SchedulerCache implements ClusterSnapshot {
 
   private ensureNode(name: string): CachedNode {
     let n = this.nodeMap.get(name);
-    if (!n) this.nodeMap.set(name, (n = new CachedNode(name)));
+    if (!n) this.nodeMap.set(name, (n = new CachedNode(name, this.onNodeChange)));
     return n;
   }
 

@@ -82,6 +82,18 @@ export interface NodeScore {
 export interface ClusterSnapshot {
   nodes(): NodeInfo[];
   node(name: string): NodeInfo | undefined;
+  /**
+   * Optional change feed, for policies that keep cluster-wide aggregates over the nodes (pods with
+   * affinity terms, nodes per image — kube's snapshot lists) up to date without walking every node
+   * on every cycle. `changeSeq()` advances whenever a node or the pods on it change.
+   */
+  changeSeq?(): number;
+  /**
+   * The nodes changed after `changeSeq()` returned `seq` (possibly repeated, possibly nodes not in
+   * `nodes()`), or undefined when it cannot tell (too long ago): then walk `nodes()`. Adding or
+   * removing a node also changes `nodes()` (its length, or a new array).
+   */
+  changedSince?(seq: number): readonly NodeInfo[] | undefined;
 }
 
 /** Cluster changes that may make an unschedulable pod schedulable (requeue hints). */

@@ -63,6 +63,7 @@ export class SchedulingQueue {
   private readonly unschedulable = new Map<string, QueuedPod>();
   private readonly inflight = new Map<string, QueuedPod>();
   private waiters: ((q: QueuedPod | undefined) => void)[] = [];
+  private serving = false;
   private seq = 0;
   private cycle = 0;
   private moveRequestCycle = -1;
@@ -288,17 +289,20 @@ export class SchedulingQueue {
   private toActive(q: QueuedPod): void {
     q.where = 'active';
     q.timestamp = this.now();
-    const w = this.waiters.shift();
-    if (w) {
-      // a waiting loop takes it directly
-      q.where = 'inflight';
-      q.attempts++;
-      q.cycle = ++this.cycle;
-      this.inflight.set(q.info.uid, q);
-      w(q);
-      return;
-    }
     this.active.push(q);
+    // a waiting loop gets the best pod, not the one moved first: serve waiters after the moves of
+    // this turn (several pods may become active together) have all landed in the heap
+    if (this.waiters.length > 0 && !this.serving) {
+      this.serving = true;
+      queueMicrotask(() => {
+        this.serving = false;
+        while (this.waiters.length > 0) {
+          const next = this.tryPop();
+          if (!next) break;
+          this.waiters.shift()!(next);
+        }
+      });
+    }
   }
 
   private toBackoffOrActive(q: QueuedPod): void {

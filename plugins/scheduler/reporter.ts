@@ -28,7 +28,8 @@ export function fitErrorMessage(numAllNodes: number, statuses: Iterable<PolicySt
     const reasons = s.reasons && s.reasons.length ? s.reasons : [`node(s) didn't satisfy ${s.policy ?? 'a filter'}`];
     for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
   }
-  const parts = [...histogram].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([r, n]) => `${n} ${r}`);
+  // kube-scheduler sorts the "<count> <reason>" strings as plain strings (sort.Strings)
+  const parts = [...histogram].map(([r, n]) => `${n} ${r}`).sort();
   let msg = `0/${numAllNodes} nodes are available: ${numAllNodes === 0 && parts.length === 0 ? 'no nodes available to schedule pods' : parts.join(', ')}.`;
   if (postFilterMsg) msg += ` ${postFilterMsg}`;
   return msg;

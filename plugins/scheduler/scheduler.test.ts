@@ -138,7 +138,7 @@ describe('scheduler', () => {
     const s = await scheduler([taints, fit], { maxUnschedulableMs: 600_000, initialBackoffMs: 100 });
     const pod = await createPod(tk.kernel, 'big', { namespace: n, cpu: '2' });
 
-    const expected = '0/5 nodes are available: 3 Insufficient cpu, 2 node(s) had untolerated taint {dedicated: gpu}.';
+    const expected = '0/5 nodes are available: 2 node(s) had untolerated taint {dedicated: gpu}, 3 Insufficient cpu.';
     const cond = await eventually(async () => {
       const c = condition(await tk.kernel.get(PODS, n, 'big'));
       return c?.status === 'False' ? c : undefined;
