@@ -6,30 +6,19 @@ import { PluginHost, silentLogger, type LoadRequest, type PluginDescriptor } fro
 import { HollowNodes, type NodeGroup } from '@skiff/plugin-node-sim';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
-import { startTestKernel, type TestKernel } from '../kernel/testing.ts';
+import { eventually, startTestKernel, type TestKernel } from '../kernel/testing.ts';
 
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep } from '../kernel/testing.ts';
+export { sleep };
 
-/** Poll `fn` until it returns a truthy value; throw (with the last value seen) after `ms`. */
-export async function until<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, what: string, ms = 30_000, pollMs = 50): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last !== undefined ? ` (last: ${String(last)})` : ''}`);
-    await sleep(pollMs);
-  }
+/** Poll `fn` until it returns a truthy value; throw after `ms`. */
+export function until<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, what: string, ms = 30_000, pollMs = 50): Promise<T> {
+  return eventually(fn, ms, what, pollMs);
 }
 
 export interface Cluster {

@@ -44,3 +44,26 @@ export async function startTestKernel(opts: Partial<KernelOptions> = {}): Promis
     },
   };
 }
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Poll `fn` until it returns a truthy value; throw (with the last error seen) after `timeoutMs`. */
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 15_000,
+  what = 'condition',
+  pollMs = 25,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(pollMs);
+  }
+}

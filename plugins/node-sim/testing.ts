@@ -1,24 +1,12 @@
 // Test helpers for the hollow-node tests.
+import { eventually } from '../../kernel/testing.ts';
 import type { Kernel, KObject } from '@skiff/kernel';
 import { PODS } from './objects.ts';
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep } from '../../kernel/testing.ts';
 
 /** Poll `fn` until it returns a truthy value (or throw after `ms`). */
-export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, ms = 10_000, what = 'condition', pollMs = 25): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(pollMs);
-  }
-}
+export const until = eventually;
 
 export function pod(name: string, opts: { nodeName?: string; namespace?: string; containers?: number; init?: boolean } = {}): KObject {
   const containers = Array.from({ length: opts.containers ?? 1 }, (_, i) => ({

@@ -1,5 +1,6 @@
 // Shared by the scheduler's tests (and handy for policy tests): Node and Pod objects, written the way
 // a node agent and a user would, and a watch that records bindings.
+import { eventually } from '../../kernel/testing.ts';
 import type { Kernel, KObject, ResourceRef, Watch } from '@skiff/kernel';
 
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
@@ -87,20 +88,6 @@ export class BindingRecorder {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep } from '../../kernel/testing.ts';
 
-/** Poll `fn` until it returns a truthy value (or throw after timeoutMs). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(25);
-  }
-}
+export { eventually };
