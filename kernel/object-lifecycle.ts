@@ -39,6 +39,7 @@ function generatedName(prefix: string): string {
 
 const specOf = (def: KindDefinition, o: KObject) => JSON.stringify((def.specFields ?? ['spec']).map((f) => o[f]));
 const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
+const NO_SCHEMA = { default: () => {}, validate: () => [] };
 const isPodKind = (def: KindDefinition) => def.group === '' && def.resource === 'pods';
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
 
@@ -87,10 +88,11 @@ export class ObjectLifecycle {
 
   private async admit(def: KindDefinition, op: AdmissionOperation, obj: KObject, old: KObject | undefined, opts: WriteOptions | DeleteOptions): Promise<KObject> {
     const info = this.registry.info(def);
-    return this.admission.admit(
-      { operation: op, kind: info, object: obj, oldObject: old, dryRun: opts.dryRun === true, subresource: 'subresource' in opts ? opts.subresource : undefined },
-      { default: (o) => def.default?.(o), validate: (o, old) => this.registry.validate(def, o, old) },
-    );
+    const subresource = 'subresource' in opts ? opts.subresource : undefined;
+    // a binding changes a stored (valid) pod only by nodeName (checked by bind) and a condition the
+    // kernel writes: like kube-apiserver, admission handlers see it, the pod is not validated again
+    const schema = subresource === 'binding' ? NO_SCHEMA : { default: (o: KObject) => def.default?.(o), validate: (o: KObject, old?: KObject) => this.registry.validate(def, o, old) };
+    return this.admission.admit({ operation: op, kind: info, object: obj, oldObject: old, dryRun: opts.dryRun === true, subresource }, schema);
   }
 
   /** revision of this kernel's last namespace write: the namespace check reads its own writes */
