@@ -48,8 +48,12 @@ export function validatePodSpecUpdate(spec: unknown, oldSpec: unknown): StatusCa
 
 function validatePod(obj: Obj, old?: Obj): StatusCause[] {
   const out = structure(obj, { status: podStatusSchema });
-  out.push(...validatePodSpec(obj.spec, 'spec'));
-  if (old) out.push(...validatePodSpecUpdate(obj.spec, old.spec));
+  // an update that leaves the spec as stored (status writes, metadata changes) does not validate the
+  // spec again: it was validated when it was written
+  if (!old || !deepEqual(obj.spec, old.spec)) {
+    out.push(...validatePodSpec(obj.spec, 'spec'));
+    if (old) out.push(...validatePodSpecUpdate(obj.spec, old.spec));
+  }
   const st = isObj(obj.status) ? obj.status : {};
   if (st.qosClass !== undefined && old && isObj(old.status) && old.status.qosClass && st.qosClass !== old.status.qosClass)
     out.push(cause.invalid(child('status', 'qosClass'), st.qosClass, 'field is immutable'));
