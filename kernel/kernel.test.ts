@@ -265,3 +265,49 @@ describe('store housekeeping', () => {
     }
   });
 });
+
+describe('deletion strategies of kinds', () => {
+  it('a pod on a node ends gracefully; grace 0 deletes it; an unbound pod goes at once', async () => {
+    const t = await startTestKernel();
+    try {
+      const P = { group: '', version: 'v1', resource: 'pods' };
+      const pod = (name: string, nodeName?: string) => ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default' },
+        spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'c', image: 'busybox' }] },
+      });
+      await t.kernel.create(P, pod('bound', 'node-1'));
+      const marked = await t.kernel.delete(P, 'default', 'bound');
+      expect(marked.metadata.deletionTimestamp).toBeDefined();
+      expect(marked.metadata.deletionGracePeriodSeconds).toBe(30);
+      expect((await t.kernel.get(P, 'default', 'bound')).metadata.deletionTimestamp).toBeDefined();
+      await t.kernel.delete(P, 'default', 'bound', { gracePeriodSeconds: 0 });
+      expect((await statusOf(t.kernel.get(P, 'default', 'bound'))).status.code).toBe(404);
+      await t.kernel.create(P, pod('unbound'));
+      await t.kernel.delete(P, 'default', 'unbound');
+      expect((await statusOf(t.kernel.get(P, 'default', 'unbound'))).status.code).toBe(404);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('namespaces/finalize removes spec.finalizers and lets a terminating namespace go', async () => {
+    const t = await startTestKernel();
+    try {
+      const NSR = { group: '', version: 'v1', resource: 'namespaces' };
+      await t.kernel.create(NSR, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin' } });
+      const marked = await t.kernel.delete(NSR, undefined, 'fin');
+      expect(marked.status).toMatchObject({ phase: 'Terminating' });
+      expect(marked.spec).toEqual({ finalizers: ['kubernetes'] });
+      await t.kernel.update(NSR, { ...marked, spec: { finalizers: [] } }, { subresource: 'finalize' });
+      expect((await statusOf(t.kernel.get(NSR, undefined, 'fin'))).status.code).toBe(404);
+      const CMS = { group: '', version: 'v1', resource: 'configmaps' };
+      await t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } });
+      const e = await statusOf(t.kernel.update(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } }, { subresource: 'finalize' }));
+      expect(e.status.code).toBe(404);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -40,7 +40,6 @@ function generatedName(prefix: string): string {
 const specOf = (def: KindDefinition, o: KObject) => JSON.stringify((def.specFields ?? ['spec']).map((f) => o[f]));
 const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
 const NO_SCHEMA = { default: () => {}, validate: () => [] };
-const isPodKind = (def: KindDefinition) => def.group === '' && def.resource === 'pods';
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
 
 export class ObjectLifecycle {
@@ -119,7 +118,7 @@ export class ObjectLifecycle {
   }
 
   async create(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
-    if (opts.subresource === 'binding' && isPodKind(def)) return this.bind(def, input, opts);
+    if (opts.subresource === 'binding' && (def.subresources ?? []).includes('binding')) return this.bind(def, input, opts);
     if (opts.subresource) throw errors.methodNotAllowed(`create is not allowed on ${def.resource}/${opts.subresource}`);
     this.checkShape(def, input);
     const obj = structuredClone(input);
@@ -209,9 +208,15 @@ export class ObjectLifecycle {
   private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions): Promise<KObject> {
     this.checkShape(def, desired);
     const sub = opts.subresource;
+    if (sub && !(def.subresources ?? []).includes(sub)) {
+      throw errors.noSuchResource(`the server could not find the requested resource (subresource ${sub} of ${def.resource})`);
+    }
     let next: KObject;
     if (sub === 'status') {
       next = { ...cur, metadata: { ...cur.metadata }, status: desired.status }; // only metadata is changed below
+    } else if (sub === 'finalize') {
+      // namespaces/finalize: only spec.finalizers changes
+      next = { ...cur, metadata: { ...cur.metadata }, spec: { ...(isObj(cur.spec) ? cur.spec : {}), finalizers: isObj(desired.spec) ? desired.spec.finalizers : undefined } };
     } else if (sub === 'binding') {
       next = desired; // built by bind() from the current pod: spec.nodeName and the PodScheduled condition
     } else if (sub !== undefined && sub !== '') {
@@ -303,7 +308,7 @@ export class ObjectLifecycle {
           if (m.deletionTimestamp && JSON.stringify(next) === JSON.stringify(cur)) return cur;
           m.deletionTimestamp ??= now(grace);
           m.deletionGracePeriodSeconds ??= grace;
-          if (isNamespaceKind(def)) next.status = { ...(isObj(next.status) ? next.status : {}), phase: 'Terminating' };
+          def.deletion?.onMarked?.(next);
           if (opts.dryRun) return next;
           const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(next, def.encrypted === true), rev0));
           m.resourceVersion = String(rev);
@@ -321,19 +326,14 @@ export class ObjectLifecycle {
     throw errors.conflict(def, name, 'too many concurrent writers; try again');
   }
 
-  /** Pods bound to a node end gracefully: the node stops the containers, then deletes with grace 0. */
+  /** How long the object stays marked before it goes: its kind decides (a Pod on a node ends gracefully). */
   private gracePeriod(def: KindDefinition, cur: KObject, opts: DeleteOptions): number {
-    if (!isPodKind(def)) return 0;
-    const spec = isObj(cur.spec) ? cur.spec : {};
-    if (!spec.nodeName) return 0;
-    const g = opts.gracePeriodSeconds ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
-    return Math.max(0, g);
+    return Math.max(0, def.deletion?.gracePeriodSeconds?.(cur, opts.gracePeriodSeconds) ?? 0);
   }
+
 }
 
-/** Finalizers still to run: metadata.finalizers, and for a Namespace its spec.finalizers too. */
+/** Finalizers still to run: metadata.finalizers, and those the kind adds (a Namespace's spec.finalizers). */
 export function pendingFinalizers(def: KindDefinition, obj: KObject): string[] {
-  const out = [...(obj.metadata.finalizers ?? [])];
-  if (isNamespaceKind(def) && isObj(obj.spec) && Array.isArray(obj.spec.finalizers)) out.push(...(obj.spec.finalizers as string[]));
-  return out;
+  return [...(obj.metadata.finalizers ?? []), ...(def.deletion?.extraFinalizers?.(obj) ?? [])];
 }

@@ -28,6 +28,15 @@ export interface KindDefinition {
   default?(obj: KObject): void;
   /** Schema and semantic checks; an empty list means valid. `old` is set on update. */
   validate?(obj: KObject, old?: KObject): StatusCause[];
+  /** How objects of this kind are deleted (Kubernetes' delete strategy); default: at once, when no finalizers remain. */
+  deletion?: {
+    /** finalizers besides metadata.finalizers that hold the object (Namespace: spec.finalizers) */
+    extraFinalizers?(obj: KObject): string[];
+    /** seconds the object stays marked for deletion before it goes (a Pod on a node); 0: at once */
+    gracePeriodSeconds?(obj: KObject, requested: number | undefined): number;
+    /** change the object as it is marked for deletion (Namespace: phase Terminating) */
+    onMarked?(obj: KObject): void;
+  };
   /** Field selectors beyond metadata.name / metadata.namespace: field path -> value getter. */
   selectableFields?: Record<string, (obj: KObject) => string | undefined>;
 }

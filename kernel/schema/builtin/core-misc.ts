@@ -25,6 +25,13 @@ export const namespaceKind: SkiffKindDefinition = {
   shortNames: ['ns'],
   subresources: ['status', 'finalize'],
   nameCheck: nameIsDNSLabel,
+  deletion: {
+    // the namespace controller empties the namespace, then removes `kubernetes` from spec.finalizers
+    extraFinalizers: (o) => (asObj(o.spec) && Array.isArray(asObj(o.spec)!.finalizers) ? (asObj(o.spec)!.finalizers as string[]) : []),
+    onMarked: (o) => {
+      o.status = { ...(asObj(o.status) ?? {}), phase: 'Terminating' };
+    },
+  },
   default: safeDefault((o) => {
     const spec = ensureObj(o, 'spec');
     if (spec) setDefault(spec, 'finalizers', ['kubernetes']);

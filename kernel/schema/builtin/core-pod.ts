@@ -1,5 +1,5 @@
 // core/v1 Pod.
-import { asArr, cause, child, deepEqual, isObj, type Obj, type StatusCause } from '../causes.ts';
+import { asArr, asObj, cause, child, deepEqual, isObj, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { defaultPod } from './pod-defaults.ts';
 import { podStatusSchema } from './pod-schema.ts';
@@ -72,6 +72,14 @@ export const podKind: SkiffKindDefinition = {
   subresources: ['status', 'binding'],
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),
+  deletion: {
+    // a pod on a node ends gracefully: the node stops its containers, then deletes it with grace 0
+    gracePeriodSeconds: (o, requested) => {
+      const spec = asObj(o.spec);
+      if (!spec || !spec.nodeName) return 0;
+      return requested ?? (typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30);
+    },
+  },
   selectableFields: {
     'spec.nodeName': sel('spec', 'nodeName'),
     'spec.schedulerName': sel('spec', 'schedulerName'),
