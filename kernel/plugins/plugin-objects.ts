@@ -15,112 +15,27 @@
 // A plugin that fails to load or reload is reported in its status; it never stops the controller.
 // A failed load is retried after another plugin loads (it may have been waiting for a `requires`);
 // a refused remove (other plugins still require its type) is retried after another remove.
+// This file: watch + load/reload/remove; the rest is in plugin-objects-{spec,adopt,source,status}.ts.
 
 import path from 'node:path';
-import type { Kernel, KObject, ResourceRef, Watch, WatchEvent } from '../types.ts';
+import type { Kernel, KObject, Watch, WatchEvent } from '../types.ts';
 import type { PluginDescriptor } from './descriptor.ts';
-import type { BuiltinRegistry, Distribution, DistributionPluginSource } from './distribution.ts';
 import type { PluginHost } from './host.ts';
-import type { LoadRequest, PluginInfo, PluginStateEvent } from './host-types.ts';
+import type { PluginInfo, PluginStateEvent } from './host-types.ts';
 import { loadPluginFile } from './loader.ts';
+import { adoptRunning } from './plugin-objects-adopt.ts';
+import { resolvePluginSource } from './plugin-objects-source.ts';
+import {
+  isObj, msgOf, PluginsResource, sleep, specKey, specOf, stableJSON,
+  type PluginObjectControllerOptions, type PluginObjectSpec, type PluginObjectStatus, type Tracked,
+} from './plugin-objects-spec.ts';
+import { computeStatus, PluginStatusWriter } from './plugin-objects-status.ts';
 import { createConsoleLogger, type Logger } from './tokens.ts';
 
-export const PluginsResource: ResourceRef = { group: 'plugins.skiff.io', version: 'v1alpha1', resource: 'plugins' };
-export const PluginObjectAPIVersion = 'plugins.skiff.io/v1alpha1';
-/** On objects the controller created: the spec it wrote (stable JSON), to tell user edits apart. */
-export const DistributionSpecAnnotation = 'plugins.skiff.io/distribution-spec';
-
-export interface PluginObjectSource extends DistributionPluginSource {
-  /** a plugin artifact in the JetStream object store (not supported yet) */
-  artifact?: string;
-}
-
-export interface PluginObjectSpec {
-  type: string;
-  version?: string;
-  source: PluginObjectSource;
-  config?: Record<string, unknown>;
-  /** the node the plugin runs on; unset = the control plane */
-  node?: string;
-  failurePolicy?: 'Fail' | 'Ignore';
-}
-
-export type PluginObjectState = 'Running' | 'Failed' | 'Draining' | 'Stopped';
-
-export interface PluginObjectStatus {
-  state: PluginObjectState;
-  /** same as state (the kind's selectable field is `status.phase`) */
-  phase: PluginObjectState;
-  /** the version running (or, when nothing runs, the version wanted) */
-  version?: string;
-  /** the generation last acted on (applied, or tried and failed) */
-  observedGeneration?: number;
-  reloads: number;
-  startedAt?: string;
-  message?: string;
-  error?: string;
-}
-
-export interface PluginObjectControllerOptions {
-  kernel: Kernel;
-  host: PluginHost;
-  /** plugins compiled into the binary, for `source.builtin` */
-  builtins: BuiltinRegistry;
-  logger?: Logger;
-  /** base for relative `source.path`s (the distribution file's directory; default cwd) */
-  baseDir?: string;
-  /** the Distribution the host was loaded from: the source of each running plugin */
-  distribution?: Distribution;
-  /** the requests given to host.load: the config each plugin runs with (after any overrides) */
-  requests?: ReadonlyArray<LoadRequest>;
-  /** how `source.path` plugins are loaded (default loadPluginFile) */
-  loadFile?: (file: string) => Promise<PluginDescriptor>;
-  /** only objects whose spec.node equals this are handled (default: those without spec.node) */
-  node?: string;
-}
-
-interface Tracked {
-  uid?: string;
-  /** the generation last acted on */
-  attempted?: number;
-  /** stable key of the spec the host runs for this name (undefined: unknown / nothing) */
-  specKey?: string;
-  /** the error of the last attempt (load/reload/resolve), cleared by a success */
-  error?: string;
-  message?: string;
-  /** the last load failed; retried after another plugin loads */
-  loadFailed?: boolean;
-}
-
-const msgOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-const codeOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
-/** JSON with sorted object keys (undefined members dropped). */
-export function stableJSON(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableJSON(x))).join(',')}]`;
-  if (isObj(v)) {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJSON(v[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
-
-/** The part of a Plugin spec that decides what runs: type, version, source and config. */
-function specKey(spec: Partial<PluginObjectSpec>): string {
-  const src = isObj(spec.source) ? spec.source : {};
-  return stableJSON({
-    type: spec.type,
-    version: spec.version || undefined,
-    source: { builtin: src.builtin || undefined, path: src.path || undefined, artifact: src.artifact || undefined },
-    config: isObj(spec.config) ? spec.config : {},
-  });
-}
-
-function specOf(obj: KObject): Partial<PluginObjectSpec> {
-  return isObj(obj.spec) ? (obj.spec as Partial<PluginObjectSpec>) : {};
-}
+export {
+  PluginsResource, PluginObjectAPIVersion, DistributionSpecAnnotation, stableJSON,
+  type PluginObjectSource, type PluginObjectSpec, type PluginObjectState, type PluginObjectStatus, type PluginObjectControllerOptions,
+} from './plugin-objects-spec.ts';
 
 export class PluginObjectController {
   private readonly kernel: Kernel;
@@ -131,7 +46,7 @@ export class PluginObjectController {
   private readonly tracked = new Map<string, Tracked>();
   /** names whose object is gone but whose remove the host refused */
   private readonly pendingRemovals = new Set<string>();
-  private readonly writers = new Map<string, { dirty: boolean; done: Promise<void> }>();
+  private readonly status: PluginStatusWriter;
   private unsubscribe?: () => void;
   private watch?: Watch;
   private loop?: Promise<void>;
@@ -145,6 +60,10 @@ export class PluginObjectController {
     this.logger = opts.logger ?? createConsoleLogger();
     this.baseDir = path.resolve(opts.baseDir ?? process.cwd());
     this.loadFile = opts.loadFile ?? ((f) => loadPluginFile(f));
+    const { kernel, logger } = this;
+    this.status = new PluginStatusWriter({
+      kernel, logger, isStopped: () => this.stopped, isTracked: (n) => this.tracked.has(n), statusOf: (n, spec) => this.statusOf(n, spec),
+    });
   }
 
   /** Create/adopt objects for running plugins, apply every Plugin object, then keep watching. */
@@ -152,7 +71,8 @@ export class PluginObjectController {
     if (this.started) throw new Error('PluginObjectController already started');
     this.started = true;
     this.unsubscribe = this.host.on('state', (e) => this.onHostState(e));
-    await this.adoptRunning();
+    const { kernel, host, logger, opts, tracked } = this;
+    await adoptRunning({ kernel, host, logger, opts, tracked, scheduleStatus: (name) => this.scheduleStatus(name) });
     const rv = await this.relist();
     this.loop = this.run(rv);
   }
@@ -164,87 +84,7 @@ export class PluginObjectController {
     this.unsubscribe?.();
     this.watch?.stop();
     await this.loop?.catch(() => undefined);
-    await Promise.all([...this.writers.values()].map((w) => w.done));
-  }
-
-  // --- adoption ------------------------------------------------------------------------------
-
-  private async adoptRunning(): Promise<void> {
-    for (const info of this.host.list()) {
-      if (info.state === 'Failed') continue; // not running
-      try {
-        await this.adopt(info);
-      } catch (err) {
-        this.logger.warn('cannot create the Plugin object of a running plugin', { plugin: info.name, error: msgOf(err) });
-      }
-    }
-  }
-
-  /** The spec describing what the host runs under `info.name`, if its source is known. */
-  private specFromHost(info: PluginInfo): PluginObjectSpec | undefined {
-    const entry = this.opts.distribution?.spec.plugins.find((p) => p.name === info.name);
-    const req = this.opts.requests?.find((r) => (r.name ?? r.descriptor.name) === info.name);
-    let source: PluginObjectSource | undefined;
-    if (entry) source = entry.source.builtin !== undefined ? { builtin: entry.source.builtin } : { path: entry.source.path! };
-    else if (req) {
-      const key = Object.keys(this.opts.builtins).find((k) => this.opts.builtins[k] === req.descriptor);
-      if (key !== undefined) source = { builtin: key };
-    }
-    if (!source) {
-      const b = Object.hasOwn(this.opts.builtins, info.name) ? this.opts.builtins[info.name] : undefined;
-      if (b && b.type === info.type && b.version === info.version) source = { builtin: info.name };
-    }
-    if (!source) return undefined;
-    const cfg = req ? req.config : entry?.config;
-    return { type: info.type, version: info.version, source, config: isObj(cfg) ? structuredClone(cfg) : {} };
-  }
-
-  private async adopt(info: PluginInfo): Promise<void> {
-    const name = info.name;
-    if (this.opts.node !== undefined) return; // a node's controller: the distribution is the control plane's
-    const desired = this.specFromHost(info);
-    if (!desired) {
-      this.logger.warn('running plugin has no known source; no Plugin object created', { plugin: name });
-      return;
-    }
-    const key = specKey(desired);
-    const fresh: KObject = {
-      apiVersion: PluginObjectAPIVersion,
-      kind: 'Plugin',
-      metadata: { name, annotations: { [DistributionSpecAnnotation]: key } },
-      spec: desired as unknown as Record<string, unknown>,
-    };
-    let obj: KObject;
-    try {
-      obj = await this.kernel.create(PluginsResource, fresh);
-      this.tracked.set(name, { uid: obj.metadata.uid, attempted: obj.metadata.generation ?? 1, specKey: key });
-      this.logger.info('created Plugin object for running plugin', { plugin: name });
-    } catch (err) {
-      if (codeOf(err) !== 409) throw err;
-      obj = await this.kernel.get(PluginsResource, undefined, name);
-      const cur = specKey(specOf(obj));
-      const last = obj.metadata.annotations?.[DistributionSpecAnnotation];
-      if (cur === key) {
-        this.tracked.set(name, { uid: obj.metadata.uid, attempted: obj.metadata.generation ?? 1, specKey: key });
-      } else if (last !== undefined && cur === last && !obj.metadata.deletionTimestamp) {
-        // nobody changed the object since we wrote it; the distribution changed: follow it
-        const spec = { ...specOf(obj), ...desired };
-        const annotations = { ...obj.metadata.annotations, [DistributionSpecAnnotation]: key };
-        try {
-          obj = await this.kernel.update(PluginsResource, { ...obj, metadata: { ...obj.metadata, annotations }, spec });
-          this.tracked.set(name, { uid: obj.metadata.uid, attempted: obj.metadata.generation ?? 1, specKey: key });
-          this.logger.info('updated Plugin object to the distribution', { plugin: name });
-        } catch (e) {
-          if (codeOf(e) !== 409) throw e;
-          this.tracked.set(name, { uid: obj.metadata.uid, specKey: key }); // changed meanwhile: reconcile
-        }
-      } else {
-        // the object says something else: it wins (reconcile will reload to it)
-        this.tracked.set(name, { uid: obj.metadata.uid, specKey: key });
-        this.logger.info('adopting Plugin object whose spec differs from the distribution; the object wins', { plugin: name });
-      }
-    }
-    this.scheduleStatus(name);
+    await this.status.drain();
   }
 
   // --- list / watch --------------------------------------------------------------------------
@@ -447,33 +287,8 @@ export class PluginObjectController {
   }
 
   /** The descriptor a Plugin spec names, checked against its type and version. */
-  private async resolve(spec: Partial<PluginObjectSpec>): Promise<PluginDescriptor> {
-    const src: PluginObjectSource = isObj(spec.source) ? spec.source : {};
-    let d: PluginDescriptor;
-    if (src.artifact) {
-      throw new Error(
-        `spec.source.artifact "${src.artifact}": loading plugins from the JetStream object store is not supported yet; use spec.source.builtin or spec.source.path`,
-      );
-    } else if (src.builtin) {
-      const b = Object.hasOwn(this.opts.builtins, src.builtin) ? this.opts.builtins[src.builtin] : undefined;
-      if (!b) {
-        const known = Object.keys(this.opts.builtins).sort().join(', ') || 'none';
-        throw new Error(`unknown builtin "${src.builtin}" (known: ${known})`);
-      }
-      d = b;
-    } else if (src.path) {
-      const file = path.resolve(this.baseDir, src.path);
-      d = await this.loadFile(file).catch((err: unknown) => {
-        throw new Error(`cannot load ${file}: ${msgOf(err)}`, { cause: err });
-      });
-    } else {
-      throw new Error('spec.source must have one of builtin, path or artifact');
-    }
-    if (spec.type && d.type !== spec.type) throw new Error(`spec.type is "${spec.type}" but the plugin has type "${d.type}"`);
-    if (spec.version && d.version !== spec.version) {
-      throw new Error(`spec.version is "${spec.version}" but the plugin is version "${d.version}"`);
-    }
-    return d;
+  private resolve(spec: Partial<PluginObjectSpec>): Promise<PluginDescriptor> {
+    return resolvePluginSource(spec, { builtins: this.opts.builtins, baseDir: this.baseDir, loadFile: this.loadFile });
   }
 
   // --- status --------------------------------------------------------------------------------
@@ -485,76 +300,11 @@ export class PluginObjectController {
 
   /** The status of `name` as the host and the last attempt say. */
   statusOf(name: string, spec: Partial<PluginObjectSpec> = {}): PluginObjectStatus {
-    const t = this.tracked.get(name);
-    const info = this.host.list().find((p) => p.name === name);
-    const running = info && info.state !== 'Failed' ? info : undefined;
-    const error = t?.error ?? info?.error;
-    let state: PluginObjectState;
-    let message = t?.message;
-    if (running) {
-      state = running.draining ? 'Draining' : running.state === 'Stopped' ? 'Stopped' : 'Running';
-      if (running.draining) message ??= `version ${running.version} serving; draining version ${running.draining.version}`;
-    } else {
-      state = error ? 'Failed' : 'Stopped';
-    }
-    const s: PluginObjectStatus = {
-      state,
-      phase: state,
-      version: running?.version ?? (spec.version || info?.version),
-      observedGeneration: t?.attempted,
-      reloads: running?.reloads ?? 0,
-      startedAt: running?.startedAt?.toISOString(),
-      message,
-      error,
-    };
-    for (const k of Object.keys(s) as (keyof PluginObjectStatus)[]) if (s[k] === undefined) delete s[k];
-    return s;
+    return computeStatus(this.tracked.get(name), this.host.list().find((p) => p.name === name), spec);
   }
 
   /** Write `name`'s status soon (coalesced; one writer per name). */
   private scheduleStatus(name: string, seen?: KObject): void {
-    if (this.stopped) return;
-    const busy = this.writers.get(name);
-    if (busy) {
-      busy.dirty = true;
-      return;
-    }
-    if (seen && stableJSON(seen.status ?? null) === stableJSON(this.statusOf(name, specOf(seen)))) return;
-    const w = { dirty: true, done: Promise.resolve() };
-    this.writers.set(name, w);
-    w.done = (async () => {
-      try {
-        while (w.dirty && !this.stopped) {
-          w.dirty = false;
-          await this.writeStatus(name).catch((err) => {
-            this.logger.warn('cannot write Plugin status', { plugin: name, error: msgOf(err) });
-          });
-        }
-      } finally {
-        this.writers.delete(name);
-      }
-    })();
-  }
-
-  private async writeStatus(name: string): Promise<void> {
-    for (let attempt = 0; attempt < 10 && !this.stopped; attempt++) {
-      if (!this.tracked.has(name)) return;
-      let obj: KObject;
-      try {
-        obj = await this.kernel.get(PluginsResource, undefined, name);
-      } catch (err) {
-        if (codeOf(err) === 404) return;
-        throw err;
-      }
-      const status = this.statusOf(name, specOf(obj));
-      if (stableJSON(obj.status ?? null) === stableJSON(status)) return;
-      try {
-        await this.kernel.update(PluginsResource, { ...obj, status: status as unknown as Record<string, unknown> }, { subresource: 'status' });
-        return;
-      } catch (err) {
-        if (codeOf(err) === 404) return;
-        if (codeOf(err) !== 409) throw err;
-      }
-    }
+    this.status.schedule(name, seen);
   }
 }

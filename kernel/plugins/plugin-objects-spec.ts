@@ -1,0 +1,109 @@
+// The shape of `plugins.skiff.io/v1alpha1` `Plugin` objects (spec, status, controller options),
+// the per-name bookkeeping the PluginObjectController keeps, and the small spec helpers it and
+// its parts share (stable JSON, the spec key that decides what runs, reading an object's spec).
+
+import type { Kernel, KObject, ResourceRef } from '../types.ts';
+import type { PluginDescriptor } from './descriptor.ts';
+import type { BuiltinRegistry, Distribution, DistributionPluginSource } from './distribution.ts';
+import type { PluginHost } from './host.ts';
+import type { LoadRequest } from './host-types.ts';
+import type { Logger } from './tokens.ts';
+
+export const PluginsResource: ResourceRef = { group: 'plugins.skiff.io', version: 'v1alpha1', resource: 'plugins' };
+export const PluginObjectAPIVersion = 'plugins.skiff.io/v1alpha1';
+/** On objects the controller created: the spec it wrote (stable JSON), to tell user edits apart. */
+export const DistributionSpecAnnotation = 'plugins.skiff.io/distribution-spec';
+
+export interface PluginObjectSource extends DistributionPluginSource {
+  /** a plugin artifact in the JetStream object store (not supported yet) */
+  artifact?: string;
+}
+
+export interface PluginObjectSpec {
+  type: string;
+  version?: string;
+  source: PluginObjectSource;
+  config?: Record<string, unknown>;
+  /** the node the plugin runs on; unset = the control plane */
+  node?: string;
+  failurePolicy?: 'Fail' | 'Ignore';
+}
+
+export type PluginObjectState = 'Running' | 'Failed' | 'Draining' | 'Stopped';
+
+export interface PluginObjectStatus {
+  state: PluginObjectState;
+  /** same as state (the kind's selectable field is `status.phase`) */
+  phase: PluginObjectState;
+  /** the version running (or, when nothing runs, the version wanted) */
+  version?: string;
+  /** the generation last acted on (applied, or tried and failed) */
+  observedGeneration?: number;
+  reloads: number;
+  startedAt?: string;
+  message?: string;
+  error?: string;
+}
+
+export interface PluginObjectControllerOptions {
+  kernel: Kernel;
+  host: PluginHost;
+  /** plugins compiled into the binary, for `source.builtin` */
+  builtins: BuiltinRegistry;
+  logger?: Logger;
+  /** base for relative `source.path`s (the distribution file's directory; default cwd) */
+  baseDir?: string;
+  /** the Distribution the host was loaded from: the source of each running plugin */
+  distribution?: Distribution;
+  /** the requests given to host.load: the config each plugin runs with (after any overrides) */
+  requests?: ReadonlyArray<LoadRequest>;
+  /** how `source.path` plugins are loaded (default loadPluginFile) */
+  loadFile?: (file: string) => Promise<PluginDescriptor>;
+  /** only objects whose spec.node equals this are handled (default: those without spec.node) */
+  node?: string;
+}
+
+/** What the controller remembers per plugin name. */
+export interface Tracked {
+  uid?: string;
+  /** the generation last acted on */
+  attempted?: number;
+  /** stable key of the spec the host runs for this name (undefined: unknown / nothing) */
+  specKey?: string;
+  /** the error of the last attempt (load/reload/resolve), cleared by a success */
+  error?: string;
+  message?: string;
+  /** the last load failed; retried after another plugin loads */
+  loadFailed?: boolean;
+}
+
+export const msgOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+export const codeOf = (err: unknown): number | undefined => (err as { code?: number } | null)?.code;
+export const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** JSON with sorted object keys (undefined members dropped). */
+export function stableJSON(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableJSON(x))).join(',')}]`;
+  if (isObj(v)) {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJSON(v[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** The part of a Plugin spec that decides what runs: type, version, source and config. */
+export function specKey(spec: Partial<PluginObjectSpec>): string {
+  const src = isObj(spec.source) ? spec.source : {};
+  return stableJSON({
+    type: spec.type,
+    version: spec.version || undefined,
+    source: { builtin: src.builtin || undefined, path: src.path || undefined, artifact: src.artifact || undefined },
+    config: isObj(spec.config) ? spec.config : {},
+  });
+}
+
+export function specOf(obj: KObject): Partial<PluginObjectSpec> {
+  return isObj(obj.spec) ? (obj.spec as Partial<PluginObjectSpec>) : {};
+}
+
