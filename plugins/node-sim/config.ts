@@ -34,10 +34,8 @@ export interface NodeGroup extends NodeShape {
   count: number;
 }
 
-export interface HollowNodesConfig {
-  /** how many nodes (ignored when `groups` or `nodesFile` are given) */
-  nodes: number;
-  prefix: string;
+/** What a node looks like once resolved: the top-level config's shape, and each NodeSpec's. */
+export interface ResolvedShape {
   cpu: string;
   memory: string;
   pods: number;
@@ -46,6 +44,12 @@ export interface HollowNodesConfig {
   labels: Record<string, string>;
   taints: Taint[];
   images?: NodeImage[];
+}
+
+export interface HollowNodesConfig extends ResolvedShape {
+  /** how many nodes (ignored when `groups` or `nodesFile` are given) */
+  nodes: number;
+  prefix: string;
   /** Lease renewal period per node; renewals are spread evenly over it (default 10). */
   leaseIntervalSeconds: number;
   /** Lease spec.leaseDurationSeconds (default 40, as the kubelet). */
@@ -89,17 +93,9 @@ export const DEFAULTS: HollowNodesConfig = {
 };
 
 /** One node to simulate, fully resolved. `index` is its position among all nodes of this instance. */
-export interface NodeSpec {
+export interface NodeSpec extends ResolvedShape {
   name: string;
   index: number;
-  cpu: string;
-  memory: string;
-  pods: number;
-  ephemeralStorage: string;
-  extendedResources: Record<string, string>;
-  labels: Record<string, string>;
-  taints: Taint[];
-  images?: NodeImage[];
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);

@@ -1,5 +1,6 @@
 // @skiff/plugin-node-sim: hollow (simulated) nodes, thousands in one process.
-export { HollowNodes, Limiter, type HollowNodesStats, type StopOptions } from './hollow.ts';
+export { HollowNodes, type HollowNodesStats, type StopOptions } from './hollow.ts';
+export { Limiter } from './pacing.ts';
 export {
   DEFAULTS,
   configSchema,
@@ -14,6 +15,7 @@ export {
   type NodeImage,
   type NodeShape,
   type NodeSpec,
+  type ResolvedShape,
   type Taint,
 } from './config.ts';
 export { KUBELET_VERSION, RUNTIME_VERSION, LEASE_NAMESPACE, nodeIP, podCIDR } from './objects.ts';

@@ -173,34 +173,13 @@ export function runningPodStatus(pod: KObject, podIPAddr: string, hostIPAddr: st
   const cond = (type: string) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: t });
   const containers = (Array.isArray(spec.containers) ? spec.containers : []) as Obj[];
   const inits = (Array.isArray(spec.initContainers) ? spec.initContainers : []) as Obj[];
-  const cs = (c: Obj) => {
+  const containerID = (c: Obj) => `hollow://${uid}-${String(c.name)}`;
+  const containerStatus = (c: Obj, state: Obj, started: boolean) => {
     const image = String(c.image ?? '');
-    return {
-      name: c.name,
-      state: { running: { startedAt: t } },
-      lastState: {},
-      ready: true,
-      restartCount: 0,
-      image,
-      imageID: imageID(image),
-      containerID: `hollow://${uid}-${String(c.name)}`,
-      started: true,
-    };
+    return { name: c.name, state, lastState: {}, ready: true, restartCount: 0, image, imageID: imageID(image), containerID: containerID(c), started };
   };
-  const ics = (c: Obj) => {
-    const image = String(c.image ?? '');
-    return {
-      name: c.name,
-      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t, containerID: `hollow://${uid}-${String(c.name)}` } },
-      lastState: {},
-      ready: true,
-      restartCount: 0,
-      image,
-      imageID: imageID(image),
-      containerID: `hollow://${uid}-${String(c.name)}`,
-      started: false,
-    };
-  };
+  const cs = (c: Obj) => containerStatus(c, { running: { startedAt: t } }, true);
+  const ics = (c: Obj) => containerStatus(c, { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t, containerID: containerID(c) } }, false);
   const ip = spec.hostNetwork === true ? hostIPAddr : podIPAddr;
   return {
     phase: 'Running',
