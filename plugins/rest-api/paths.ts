@@ -16,7 +16,24 @@ export interface ResourcePath {
   subresource?: string;
 }
 
-export function parseResourcePath(url: string, kinds: (group: string, version: string) => KindInfo[]): ResourcePath | undefined {
+/** Namespaced resources per group-version, computed once per kinds list (the kernel caches its list). */
+const namespacedIndex = new WeakMap<readonly KindInfo[], Map<string, Set<string>>>();
+
+export function namespacedResources(kinds: readonly KindInfo[], group: string, version: string): Set<string> {
+  let idx = namespacedIndex.get(kinds);
+  if (!idx) {
+    idx = new Map();
+    for (const k of kinds) {
+      const key = `${k.group}/${k.version}`;
+      if (!idx.has(key)) idx.set(key, new Set());
+      if (k.namespaced) idx.get(key)!.add(k.resource);
+    }
+    namespacedIndex.set(kinds, idx);
+  }
+  return idx.get(`${group}/${version}`) ?? new Set();
+}
+
+export function parseResourcePath(url: string, kinds: readonly KindInfo[]): ResourcePath | undefined {
   const path = url.split('?')[0]!;
   const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
   let group: string;
@@ -32,7 +49,7 @@ export function parseResourcePath(url: string, kinds: (group: string, version: s
     rest = segs.slice(3);
   } else return undefined;
   if (rest.length === 0) return { group, version };
-  const namespaced = new Set(kinds(group, version).filter((k) => k.namespaced).map((k) => k.resource));
+  const namespaced = namespacedResources(kinds, group, version);
   if (rest[0] === 'namespaces' && rest.length >= 3 && namespaced.has(rest[2]!)) {
     if (rest.length > 5) throw errors.noSuchResource(`the server could not find the requested resource`);
     return { group, version, namespace: rest[1], resource: rest[2], name: rest[3], subresource: rest[4] };

@@ -134,7 +134,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const dispatch = async (req: FastifyRequest, reply: FastifyReply) => {
     return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
       const kinds = kernel.kinds();
-      const path = parseResourcePath(req.url, (g, v) => kinds.filter((k) => k.group === g && k.version === v));
+      const path = parseResourcePath(req.url, kinds);
       if (!path) throw errors.noSuchResource('the server could not find the requested resource');
       if (path.resource === undefined) {
         if (req.method !== 'GET') throw errors.methodNotAllowed(`method ${req.method} is not allowed on ${req.url}`);
