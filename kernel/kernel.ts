@@ -82,6 +82,7 @@ export class SkiffKernel implements Kernel {
     if (this.janitor) clearInterval(this.janitor);
     this.cache.stop();
     this.pager.stop();
+    this.backend.close();
   }
 
   private kindsCache?: KindInfo[];

@@ -4,6 +4,7 @@
 // KV store, so a request either lands whole or not at all.
 import { randomUUID } from 'node:crypto';
 import type { AdmissionChain } from './admission/chain.ts';
+import { cloneJson, jsonEqual } from './json.ts';
 import { applyPatch } from './patch.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import type { StatusCause } from './status.ts';
@@ -37,7 +38,7 @@ function generatedName(prefix: string): string {
   return prefix + s;
 }
 
-const specOf = (def: KindDefinition, o: KObject) => JSON.stringify((def.specFields ?? ['spec']).map((f) => o[f]));
+const sameSpec = (def: KindDefinition, a: KObject, b: KObject) => (def.specFields ?? ['spec']).every((f) => jsonEqual(a[f], b[f]));
 const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
 const NO_SCHEMA = { default: () => {}, validate: () => [] };
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
@@ -61,7 +62,7 @@ export class ObjectLifecycle {
     const key = this.key(def, ns, name);
     if (!fresh) {
       const c = this.cache.get(resourcePrefix(def.group, def.resource), key);
-      if (c) return structuredClone(c);
+      if (c) return cloneJson(c);
     }
     const e = await this.backend.get(key);
     if (!e || e.deleted) return undefined;
@@ -121,7 +122,7 @@ export class ObjectLifecycle {
     if (opts.subresource === 'binding' && (def.subresources ?? []).includes('binding')) return this.bind(def, input, opts);
     if (opts.subresource) throw errors.methodNotAllowed(`create is not allowed on ${def.resource}/${opts.subresource}`);
     this.checkShape(def, input);
-    const obj = structuredClone(input);
+    const obj = cloneJson(input);
     const m = obj.metadata;
     if (!def.namespaced) delete m.namespace;
     else if (!m.namespace) throw errors.badRequest('the namespace of the object is not set');
@@ -155,7 +156,7 @@ export class ObjectLifecycle {
     }
     return this.retry(def, input.metadata.namespace, name, wanted !== undefined, (cur) => {
       if (wanted !== undefined && String(wanted) !== cur.metadata.resourceVersion) return 'conflict';
-      return structuredClone(input);
+      return cloneJson(input);
     }, opts);
   }
 
@@ -239,8 +240,8 @@ export class ObjectLifecycle {
     if (m.creationTimestamp === undefined) m.creationTimestamp = cm.creationTimestamp;
     delete m.managedFields;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
-    if (specOf(def, next) !== specOf(def, cur)) m.generation = (cm.generation ?? 0) + 1;
-    if (sub !== 'binding' && JSON.stringify(next) === JSON.stringify(cur)) return cur; // no-op: no write, same resourceVersion
+    if (!sameSpec(def, next, cur)) m.generation = (cm.generation ?? 0) + 1;
+    if (sub !== 'binding' && jsonEqual(next, cur)) return cur; // no-op: no write, same resourceVersion
     const admitted = await this.admit(def, 'UPDATE', next, cur, opts);
     if (opts.dryRun) return admitted;
     const key = this.key(def, cm.namespace, cm.name!);
@@ -294,7 +295,7 @@ export class ObjectLifecycle {
         throw errors.conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in meta: ${cur.metadata.resourceVersion}`);
       }
       await this.admit(def, 'DELETE', cur, cur, opts);
-      const next = structuredClone(cur);
+      const next = cloneJson(cur);
       const m = next.metadata;
       const policy = opts.propagationPolicy;
       const gcFinalizer = policy === 'Orphan' ? 'orphan' : policy === 'Foreground' ? 'foregroundDeletion' : undefined;
@@ -305,7 +306,7 @@ export class ObjectLifecycle {
       try {
         if (pendingFinalizers(def, next).length > 0 || grace > 0) {
           // graceful: mark for deletion; finalizers' owners (or the node, for a pod) finish it
-          if (m.deletionTimestamp && JSON.stringify(next) === JSON.stringify(cur)) return cur;
+          if (m.deletionTimestamp && jsonEqual(next, cur)) return cur;
           m.deletionTimestamp ??= now(grace);
           m.deletionGracePeriodSeconds ??= grace;
           def.deletion?.onMarked?.(next);

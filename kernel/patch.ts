@@ -2,6 +2,7 @@
 // strategic merge patch approximated as a merge patch that merges lists of named items (containers,
 // env, ports, volumes, ...) by their `name` (or the list's merge key) instead of replacing them.
 import fjp from 'fast-json-patch';
+import { cloneJson } from './json.ts';
 import { errors } from './status.ts';
 import type { KObject, PatchType } from './types.ts';
 
@@ -67,7 +68,7 @@ function mergeList(cur: unknown[], patch: unknown[], key: string): unknown[] {
 const k8sKeyMissing = (l: unknown[], key: string) => l.some((p) => !isObj(p) || !(key in p));
 
 export function applyPatch(current: KObject, type: PatchType, patch: unknown): KObject {
-  const base = structuredClone(current);
+  const base = cloneJson(current);
   switch (type) {
     case 'json': {
       if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');

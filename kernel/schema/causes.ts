@@ -131,16 +131,7 @@ export function setDefault(parent: Obj, name: string, value: unknown): void {
 }
 
 /** Deep equality of JSON values (key order ignored). */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isObj(a) && isObj(b)) {
-    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
-    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => deepEqual(a[k], b[k]));
-  }
-  return false;
-}
+export { jsonEqual as deepEqual } from '../json.ts';
 
 /** Drop repeated causes, and more than one FieldValueTypeInvalid for the same field (structural and semantic checks overlap). */
 export function dedupeCauses(causes: StatusCause[]): StatusCause[] {

@@ -2,9 +2,10 @@
 // subjects with `Nats-Expected-Last-Subject-Sequence` (what @nats-io/kv does too) because the store
 // needs the revision of every write, deletes included, and a delete marker that carries the object's
 // final state so DELETED watch events have it.
-import { jetstream, JetStreamApiError, JetStreamApiCodes, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
 import { Bucket, Kvm, type KV, type KvEntry, type KvWatchEntry } from '@nats-io/kv';
 import { headers, type NatsConnection, type QueuedIterator } from '@nats-io/nats-core';
+import { AckPublisher } from './ack-publisher.ts';
 
 export class RevisionMismatch extends Error {
   constructor(readonly key: string) {
@@ -28,7 +29,7 @@ export interface KvBackendOptions {
 export class KvBackend {
   private constructor(
     readonly bucket: string,
-    private readonly js: JetStreamClient,
+    private readonly publisher: AckPublisher,
     private readonly kv: KV,
   ) {}
 
@@ -39,7 +40,11 @@ export class KvBackend {
     // history 1: the store keeps the latest value (or delete marker) of each key; the watch cache
     // keeps the recent past in memory for watch resumption.
     const kv = await kvm.create(bucket, { history: 1, replicas: opts.replicas ?? 1, maxValueSize: 3 * 1024 * 1024 });
-    return new KvBackend(bucket, js, kv);
+    return new KvBackend(bucket, new AckPublisher(nc, 10_000), kv);
+  }
+
+  close(): void {
+    this.publisher.close();
   }
 
   private subject(key: string): string {
@@ -99,7 +104,7 @@ export class KvBackend {
     h.set('Nats-Expected-Last-Subject-Sequence', String(expected));
     if (op) h.set('KV-Operation', op);
     try {
-      const ack = await this.js.publish(this.subject(key), data, { headers: h });
+      const ack = await this.publisher.publish(this.subject(key), data, h);
       return ack.seq;
     } catch (e) {
       if (
