@@ -6,3 +6,4 @@ export { SkiffKernel, gv, type KernelOptions } from './kernel.ts';
 export { startNatsServer, findNatsServer, freePort, type EmbeddedNats, type NatsServerOptions } from './store/nats-server.ts';
 export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetry/tracing.ts';
 export { now } from './object-lifecycle.ts';
+export { applyPatch } from './patch.ts';

@@ -2,7 +2,7 @@
 // Bundles cli/main.ts into dist/skiff.mjs. Workspace packages (@skiff/*, whose exports point at .ts
 // sources) are bundled; every npm dependency of every workspace stays external.
 import { build } from 'esbuild';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,4 +52,6 @@ await build({
   logLevel: 'warning',
   absWorkingDir: root,
 }).catch(() => process.exit(1)); // esbuild has already printed the errors
+// files loaded at run time beside the bundle (worker threads start from a file of their own)
+copyFileSync(join(root, 'plugins/wasm-policies/wasm-worker.mjs'), join(dirname(outfile), 'wasm-worker.mjs'));
 if (process.env.SKIFF_BUILD_VERBOSE) console.error(`built ${outfile} in ${Date.now() - t0} ms`);

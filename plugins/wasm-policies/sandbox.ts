@@ -1,0 +1,229 @@
+// A WebAssembly guest in its own worker thread, called synchronously with a deadline.
+//
+// The scheduler's cycle is synchronous, so a call writes its request into shared memory, wakes the
+// worker and waits (Atomics.wait) at most `callTimeoutMs`. A guest that overruns it (an endless
+// loop) has its worker terminated: the call fails at the deadline and a new worker starts in the
+// background, after a back-off that grows while the guest keeps failing. A trap or a guest that
+// runs out of its memory cap (its allocator traps) fails only that call; the worker re-instantiates
+// the guest. Every restart bumps `epoch`: the guest's own state (its node table) is gone and the
+// caller sends it again.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { LoadedComponent } from './component-cache.ts';
+
+export const OP = { configure: 1, filter: 2, score: 3, validate: 4, mutate: 5, updateNodes: 6 } as const;
+export type Op = (typeof OP)[keyof typeof OP];
+
+export type CallFailure = 'timeout' | 'trap' | 'down' | 'error' | 'too-large';
+
+export type CallResult =
+  | { ok: true; json: Record<string, unknown>; payload: Uint8Array; ms: number }
+  | { ok: false; failure: CallFailure; message: string; ms: number };
+
+export interface SandboxOptions {
+  component: LoadedComponent;
+  world: 'scheduler-policy' | 'admission-policy';
+  /** a call's deadline */
+  callTimeoutMs?: number;
+  /** the guest's JS-side heap limit in the worker (the wasm memory is capped in the module itself) */
+  workerHeapMb?: number;
+  /** shared request/response buffer */
+  bufferBytes?: number;
+  /** busy-wait iterations before sleeping, on both sides (the next call usually follows within µs) */
+  spinIterations?: number;
+  /** restarts after failures (timeouts, crashes) */
+  onRestart?: (reason: string) => void;
+}
+
+/** The worker script: beside this file in the repo, beside dist/skiff.mjs in the bundle. */
+function workerFile(): string {
+  const file = fileURLToPath(new URL('./wasm-worker.mjs', import.meta.url));
+  if (!existsSync(file)) throw new Error(`the WebAssembly worker script is missing: ${file}`);
+  return file;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const MAX_BACKOFF_MS = 30_000;
+const START_TIMEOUT_MS = 10_000;
+
+export class GuestSandbox {
+  private worker?: Worker;
+  private ready = false;
+  private stopped = false;
+  private readonly ctrl: Int32Array;
+  private readonly data: Uint8Array;
+  private readonly view: DataView;
+  private readonly buffer: SharedArrayBuffer;
+  private restartTimer?: NodeJS.Timeout;
+  private failuresInARow = 0;
+  /** bumps whenever the guest's state is lost (restart, re-instantiation after a trap) */
+  epoch = 0;
+  /** the last configure sent, replayed into a new worker */
+  private config?: string;
+  readonly callTimeoutMs: number;
+
+  private constructor(private readonly opts: SandboxOptions) {
+    this.callTimeoutMs = opts.callTimeoutMs ?? 50;
+    this.ctrl = new Int32Array(new SharedArrayBuffer(16));
+    this.buffer = new SharedArrayBuffer(opts.bufferBytes ?? 8 * 1024 * 1024);
+    this.data = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+  }
+
+  /** Start the worker and wait until the guest is instantiated. */
+  static async start(opts: SandboxOptions): Promise<GuestSandbox> {
+    const s = new GuestSandbox(opts);
+    await s.spawn();
+    return s;
+  }
+
+  get up(): boolean {
+    return this.ready && !this.stopped;
+  }
+
+  private spawn(): Promise<void> {
+    this.ready = false;
+    Atomics.store(this.ctrl, 0, 0);
+    const w = new Worker(workerFile(), {
+      workerData: {
+        glueFile: this.opts.component.glueFile,
+        modules: this.opts.component.modules,
+        world: this.opts.world,
+        ctrlBuffer: this.ctrl.buffer,
+        dataBuffer: this.buffer,
+        spinIterations: this.opts.spinIterations ?? 20_000,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: this.opts.workerHeapMb ?? 64, maxYoungGenerationSizeMb: 16 },
+      stdout: false,
+      stderr: false,
+    });
+    w.unref();
+    this.worker = w;
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      // a guest whose instantiation never ends (a loop in its start function) is cut off too
+      const startTimer = setTimeout(() => {
+        if (started) return;
+        void w.terminate();
+        reject(new Error(`the guest did not start within ${START_TIMEOUT_MS} ms`));
+      }, START_TIMEOUT_MS);
+      startTimer.unref();
+      w.once('message', () => {
+        started = true;
+        clearTimeout(startTimer);
+        if (this.worker !== w) return;
+        this.ready = true;
+        this.epoch++;
+        if (this.config !== undefined) {
+          const r = this.call(OP.configure, { config: this.config });
+          if (!r.ok) return reject(new Error(`configure after restart failed: ${r.message}`));
+        }
+        resolve();
+      });
+      w.once('error', (e) => {
+        if (!started) reject(e);
+        else this.crashed(w, `the guest's worker failed: ${e.message}`);
+      });
+      w.once('exit', (code) => {
+        if (!started) reject(new Error(`the guest's worker exited (${code}) before the guest was ready`));
+        else this.crashed(w, `the guest's worker exited (${code})`);
+      });
+    });
+  }
+
+  /** The worker died on its own (out of JS heap, a bug): restart it like after a timeout. */
+  private crashed(w: Worker, why: string): void {
+    if (this.worker !== w || this.stopped) return;
+    this.ready = false;
+    this.scheduleRestart(why);
+  }
+
+  private scheduleRestart(why: string): void {
+    if (this.stopped || this.restartTimer) return;
+    const delay = this.failuresInARow <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 500 * 2 ** (this.failuresInARow - 2));
+    this.opts.onRestart?.(`${why}; restarting the guest${delay ? ` in ${delay} ms` : ''}`);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.spawn().catch((e: unknown) => {
+        this.failuresInARow++;
+        this.scheduleRestart(`the guest did not start again: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  /** Remember and send the plugin's config (replayed after every restart). */
+  configure(config: string): CallResult {
+    const r = this.call(OP.configure, { config });
+    if (r.ok) this.config = config;
+    return r;
+  }
+
+  /** One synchronous call; `slots` travel as raw u32s after the JSON. */
+  call(op: Op, json: unknown, slots?: Uint32Array): CallResult {
+    const t0 = performance.now();
+    if (!this.up || !this.worker) return { ok: false, failure: 'down', message: 'the guest is restarting after a failure', ms: 0 };
+    const body = enc.encode(JSON.stringify(json));
+    const slotsOff = (8 + body.length + 3) & ~3;
+    const n = slots?.length ?? 0;
+    if (slotsOff + 4 + n * 4 > this.data.length) {
+      return { ok: false, failure: 'too-large', message: `request of ${slotsOff + 4 + n * 4} bytes exceeds the ${this.data.length}-byte buffer`, ms: 0 };
+    }
+    this.view.setUint32(0, op, true);
+    this.view.setUint32(4, body.length, true);
+    this.data.set(body, 8);
+    this.view.setUint32(slotsOff, n, true);
+    if (n) new Uint32Array(this.buffer, slotsOff + 4, n).set(slots!);
+    Atomics.store(this.ctrl, 0, 1);
+    Atomics.notify(this.ctrl, 0);
+    const deadline = t0 + this.callTimeoutMs;
+    let i = 0;
+    const spin = this.opts.spinIterations ?? 20_000;
+    while (Atomics.load(this.ctrl, 0) === 1 && i++ < spin);
+    while (Atomics.load(this.ctrl, 0) === 1) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(this.ctrl, 0, 1, left);
+    }
+    const ms = performance.now() - t0;
+    if (Atomics.load(this.ctrl, 0) !== 2) {
+      // the guest overran its deadline: cut it off
+      const w = this.worker;
+      this.worker = undefined;
+      this.ready = false;
+      void w.terminate();
+      this.failuresInARow++;
+      this.scheduleRestart(`a call ran past its ${this.callTimeoutMs} ms deadline`);
+      return { ok: false, failure: 'timeout', message: `the guest did not answer within ${this.callTimeoutMs} ms (cut off)`, ms };
+    }
+    const total = this.ctrl[2];
+    const kind = this.ctrl[3];
+    const jsonLen = this.view.getUint32(0, true);
+    const res = JSON.parse(dec.decode(this.data.slice(4, 4 + jsonLen))) as Record<string, unknown>;
+    const payloadOff = (4 + jsonLen + 3) & ~3;
+    const payload = this.data.slice(payloadOff, total);
+    Atomics.store(this.ctrl, 0, 0);
+    if (kind === 0) {
+      this.failuresInARow = 0;
+      return { ok: true, json: res, payload, ms };
+    }
+    if (res.trapped) {
+      this.epoch++; // re-instantiated: its state is gone
+      this.failuresInARow++;
+      return { ok: false, failure: 'trap', message: `the guest trapped: ${String(res.error)}`, ms };
+    }
+    return { ok: false, failure: 'error', message: String(res.error), ms };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ready = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const w = this.worker;
+    this.worker = undefined;
+    void w?.terminate();
+  }
+}

@@ -1,0 +1,115 @@
+// A WebAssembly scheduler-policy component as a plugin descriptor: start() compiles it (cached by
+// digest), runs it in a sandbox, configures it and registers it with the scheduler's policy
+// registry under the plugin's name. A new version of the same plugin registers under the same name,
+// which the scheduler swaps in between two scheduling cycles.
+import { definePlugin, type PluginContext, type PluginDescriptor } from '@skiff/kernel/plugins';
+import { PolicyRegistryToken } from '@skiff/plugin-scheduler/framework';
+import type { ComponentCache } from './component-cache.ts';
+import { GuestCalls } from './guest-calls.ts';
+import { GuestSandbox } from './sandbox.ts';
+import { WasmSchedulerPolicy, type FailurePolicy } from './scheduler-policy.ts';
+
+export interface WasmPluginSpec {
+  name: string;
+  version: string;
+  bytes: Uint8Array;
+  failurePolicy?: FailurePolicy;
+  cache: ComponentCache;
+}
+
+export interface WasmSchedulerPolicyConfig {
+  weight: number;
+  profiles?: string[];
+  callTimeoutMs: number;
+  memoryLimitMb: number;
+  /** the guest's own config, passed to its `configure` as JSON */
+  policy?: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/** Host-side settings shared by every WebAssembly plugin's config. */
+export const SANDBOX_CONFIG = {
+  callTimeoutMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 50 },
+  memoryLimitMb: { type: 'integer', minimum: 1, maximum: 4_096, default: 64 },
+  policy: { type: 'object', description: "the guest's own config" },
+} as const;
+
+export const SCHEDULER_POLICY_EXPORTS = ['configure', 'update-nodes', 'filter', 'score'];
+
+/** The exports a world needs, checked before anything runs. */
+export function checkExports(exports: string[], needed: string[], world: string): void {
+  const missing = needed.filter((e) => !exports.includes(e));
+  if (missing.length) {
+    throw new Error(`the component is not a ${world}: it does not export ${missing.join(', ')} (it exports ${exports.join(', ') || 'nothing'})`);
+  }
+}
+
+/** The guest's config: `policy` if given, else every key that is not a host setting. */
+export function guestConfigOf(config: Record<string, unknown>, hostKeys: readonly string[]): string {
+  if (config.policy && typeof config.policy === 'object') return JSON.stringify(config.policy);
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) if (!hostKeys.includes(k)) rest[k] = v;
+  return JSON.stringify(rest);
+}
+
+export function sinkOf(ctx: PluginContext<never> | PluginContext<Record<string, unknown>>) {
+  const c = ctx as unknown as {
+    logger: { warn(m: string, f?: Record<string, unknown>): void };
+    recordEvent?: (e: { type: 'Normal' | 'Warning'; reason: string; message: string }) => void;
+    reportRuntime?: (s: Record<string, unknown>) => void;
+  };
+  return {
+    warn: (m: string, f?: Record<string, unknown>) => c.logger.warn(m, f),
+    recordEvent: c.recordEvent?.bind(c),
+    reportRuntime: c.reportRuntime?.bind(c),
+  };
+}
+
+export function wasmSchedulerPolicyPlugin(spec: WasmPluginSpec): PluginDescriptor<WasmSchedulerPolicyConfig> {
+  return definePlugin<WasmSchedulerPolicyConfig>({
+    name: spec.name,
+    version: spec.version,
+    type: 'skiff.io/scheduler-policy',
+    requires: ['skiff.io/scheduler'],
+    configSchema: {
+      type: 'object',
+      properties: {
+        weight: { type: 'integer', minimum: 0, default: 1 },
+        profiles: { type: 'array', items: { type: 'string', minLength: 1 } },
+        ...SANDBOX_CONFIG,
+      },
+      additionalProperties: true,
+    },
+    async start(ctx) {
+      const component = await spec.cache.load(spec.bytes, ctx.config.memoryLimitMb * 1024 * 1024);
+      checkExports(component.exports, SCHEDULER_POLICY_EXPORTS, 'scheduler-policy');
+      const calls = new GuestCalls(sinkOf(ctx));
+      const sandbox = await GuestSandbox.start({
+        component,
+        world: 'scheduler-policy',
+        callTimeoutMs: ctx.config.callTimeoutMs,
+        onRestart: (why) => calls.restarted(why),
+      });
+      try {
+        const r = sandbox.configure(guestConfigOf(ctx.config, ['weight', 'profiles', 'callTimeoutMs', 'memoryLimitMb']));
+        if (!r.ok) throw new Error(`the policy rejected its config: ${r.message}`);
+        const caps = (r.json.capabilities ?? {}) as { filter?: boolean; score?: boolean };
+        if (!caps.filter && !caps.score) throw new Error('the policy implements neither filter nor score');
+        const registry = ctx.resolve(PolicyRegistryToken);
+        const policy = new WasmSchedulerPolicy(spec.name, sandbox, calls, spec.failurePolicy ?? 'Fail', { filter: !!caps.filter, score: !!caps.score });
+        const reg = registry.register({ policy, weight: ctx.config.weight, ...(ctx.config.profiles ? { profiles: ctx.config.profiles } : {}) });
+        return {
+          stop() {
+            reg.dispose();
+            calls.stop();
+            sandbox.stop();
+          },
+        };
+      } catch (e) {
+        calls.stop();
+        sandbox.stop();
+        throw e;
+      }
+    },
+  });
+}
