@@ -8,3 +8,4 @@ export { wasmSchedulerPolicyPlugin, type WasmPluginSpec, type WasmSchedulerPolic
 export { wasmAdmissionPlugin, type WasmAdmissionConfig } from './admission-plugin.ts';
 export { wasmArtifactLoaders, type ArtifactInput, type ArtifactPluginSpec } from './loaders.ts';
 export { capModuleMemory } from './memory-cap.ts';
+export { runPolicyTest, type PolicyTestFile, type PolicyTestResult, type PodOutcome, type RequestOutcome } from './policy-test.ts';

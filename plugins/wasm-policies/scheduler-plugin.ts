@@ -34,7 +34,8 @@ export const SANDBOX_CONFIG = {
   policy: { type: 'object', description: "the guest's own config" },
 } as const;
 
-export const SCHEDULER_POLICY_EXPORTS = ['configure', 'update-nodes', 'filter', 'score'];
+// as jco names them in the glue (camelCase)
+export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'filter', 'score'];
 
 /** The exports a world needs, checked before anything runs. */
 export function checkExports(exports: string[], needed: string[], world: string): void {
