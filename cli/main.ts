@@ -4,12 +4,16 @@ import { Command } from 'commander';
 import { registerServerCommands } from './commands/server.ts';
 import { registerClientCommands } from './commands/client.ts';
 import { registerSimCommand } from './commands/sim.ts';
+import { registerPluginCommand } from './commands/plugin.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
+// root options (--version) only before the command: `skiff plugin install --version V` is the plugin's
+program.enablePositionalOptions();
 registerServerCommands(program);
 registerClientCommands(program);
 registerSimCommand(program);
+registerPluginCommand(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
   process.exit(1);

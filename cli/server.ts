@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { SkiffKernel, startNatsServer, setupTelemetry, type EmbeddedNats, type TelemetryConfig } from '@skiff/kernel';
-import { PluginHost, ConsoleLogger, loadDistributionFile, PluginObjectController, type LogLevel } from '@skiff/kernel/plugins';
+import {
+  PluginHost, ConsoleLogger, loadDistributionFile, PluginObjectController, ArtifactStore, type ArtifactLoaders, type LogLevel,
+} from '@skiff/kernel/plugins';
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
@@ -25,6 +27,13 @@ export const builtinPlugins = {
   ...defaultPolicyPlugins,
 };
 
+/**
+ * Artifact loaders by plugin type: how `Plugin` objects with `spec.source.artifact` (bytes in the
+ * `skiff-artifacts` object store, e.g. from `skiff plugin install`) become plugin descriptors.
+ * A type without a loader fails such Plugin objects with "no artifact loader for plugin type".
+ */
+export const artifactLoaders: ArtifactLoaders = {};
+
 export interface ServerOptions {
   home: string;
   /** external NATS URL(s); default: an embedded nats-server under the home's data dir */
@@ -38,6 +47,8 @@ export interface ServerOptions {
   telemetry?: TelemetryConfig;
   /** events kept per resource for watch resumption */
   eventsPerResource?: number;
+  /** artifact loaders by plugin type (default: `artifactLoaders` above) */
+  artifactLoaders?: ArtifactLoaders;
 }
 
 export interface RunningServer {
@@ -46,6 +57,8 @@ export interface RunningServer {
   natsUrl: string;
   kernel: SkiffKernel;
   host: PluginHost;
+  /** the plugin artifacts (JetStream object store bucket `skiff-artifacts`) */
+  artifacts: ArtifactStore;
   stop(): Promise<void>;
 }
 
@@ -114,7 +127,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       }
     }
     await host.load(requests);
-    // from here on, `Plugin` objects in the store say what runs (kubectl get plugins; edit to hot-reload)
+    // from here on, `Plugin` objects in the store say what runs (kubectl get plugins; edit to hot-reload);
+    // `source.artifact` ones come from the object store, through the artifact loader of their type
+    const artifacts = new ArtifactStore(nc);
     const pluginObjects = new PluginObjectController({
       kernel,
       host,
@@ -123,6 +138,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       baseDir: dirname(resolve(distFile)),
       distribution,
       requests,
+      artifacts,
+      artifactLoaders: opts.artifactLoaders ?? artifactLoaders,
     });
     cleanups.push(() => pluginObjects.stop());
     await pluginObjects.start();
@@ -132,7 +149,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const natsUrlFile = join(home.home, 'nats-url');
     await writeFile(`${natsUrlFile}.tmp`, natsUrl + '\n', { mode: 0o600 });
     await rename(`${natsUrlFile}.tmp`, natsUrlFile);
-    return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, stop };
+    return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, artifacts, stop };
   } catch (e) {
     await stop();
     throw e;

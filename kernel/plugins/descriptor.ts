@@ -73,6 +73,30 @@ export interface PluginContext<C = Record<string, unknown>> {
    * It becomes visible to other plugins once `start` has returned (on reload: at the swap).
    */
   provide<T>(token: ServiceToken<T>, value: T): void;
+  /**
+   * Report runtime figures (calls, latencies, errors, ...): the latest report wins. Under a
+   * PluginObjectController they appear in the Plugin object's `status.runtime` (written at most
+   * every ~2 s); the host alone keeps the latest in memory (`host.runtime(name)`). Cheap: call it as
+   * often as you like. Well-known keys `skiff plugin ls` shows: `calls`, `callP50Us`, `callP99Us`,
+   * `errors` (numbers). Values must be JSON.
+   */
+  reportRuntime(stats: Record<string, unknown>): void;
+  /**
+   * Record a Kubernetes-style Event about this plugin (a core/v1 Event whose involvedObject is its
+   * Plugin object, under a PluginObjectController). Repeats of the same event bump its `count` and
+   * `lastTimestamp` instead of creating new Events; writes are rate-limited. Without a controller
+   * it goes to the host's `event` listeners only. Throws on an invalid `type` or empty `reason`.
+   */
+  recordEvent(event: PluginEvent): void;
+}
+
+/** An event a plugin records about itself (see PluginContext.recordEvent). */
+export interface PluginEvent {
+  type: 'Normal' | 'Warning';
+  /** short, CamelCase, machine-readable (at most 128 characters) */
+  reason: string;
+  /** human-readable */
+  message: string;
 }
 
 export interface PluginDescriptor<C = any> {

@@ -3,7 +3,7 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { DependencyContainer } from 'tsyringe';
 import type { Kernel } from '../types.ts';
-import type { PluginDescriptor } from './descriptor.ts';
+import type { PluginDescriptor, PluginEvent } from './descriptor.ts';
 import type { Logger } from './tokens.ts';
 
 export type PluginState = 'Starting' | 'Running' | 'Draining' | 'Stopped' | 'Failed';
@@ -36,6 +36,24 @@ export interface PluginStateEvent {
   state: PluginState;
   error?: string;
   reloads: number;
+  at: Date;
+}
+
+/** A plugin's `ctx.reportRuntime(stats)` (host.on('runtime')): only from the serving (or starting) instance. */
+export interface PluginRuntimeReport {
+  name: string;
+  version: string;
+  type: string;
+  /** as the plugin passed it (read it before the next report; do not keep it) */
+  stats: Record<string, unknown>;
+}
+
+/** A plugin's `ctx.recordEvent(event)` (host.on('event')). */
+export interface PluginEventRecord {
+  name: string;
+  version: string;
+  type: string;
+  event: PluginEvent;
   at: Date;
 }
 

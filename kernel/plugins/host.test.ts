@@ -237,3 +237,62 @@ describe('PluginHost hot reload', () => {
     expect(host.list().map((p) => p.version)).toEqual(['1.0.0', '1.0.0']);
   });
 });
+
+describe('PluginHost runtime reports and events (no controller)', () => {
+  it('keeps the serving instance\'s latest report in memory and hands reports and events to listeners', async () => {
+    const host = newHost();
+    const ctxs: Record<string, import('./descriptor.ts').PluginContext> = {};
+    const plugin = (version: string): PluginDescriptor =>
+      definePlugin({
+        name: 'counting', version, type: 'test.skiff.io/counting',
+        start(ctx) {
+          ctxs[version] = ctx;
+          ctx.reportRuntime({ calls: 0, version });
+          return { stop() {} };
+        },
+      });
+    const runtime: unknown[] = [];
+    const events: unknown[] = [];
+    host.on('runtime', (e) => runtime.push([e.name, e.version, e.stats]));
+    host.on('event', (e) => events.push([e.name, e.version, e.event]));
+
+    await host.load([plugin('1.0.0')]);
+    expect(host.runtime('counting')).toEqual({ calls: 0, version: '1.0.0' });
+    ctxs['1.0.0']!.reportRuntime({ calls: 5 });
+    ctxs['1.0.0']!.recordEvent({ type: 'Warning', reason: 'SlowCall', message: 'a call took 2 s' });
+    expect(host.runtime('counting')).toEqual({ calls: 5 });
+
+    await host.reload('counting', plugin('2.0.0'));
+    expect(host.runtime('counting')).toEqual({ calls: 0, version: '2.0.0' });
+    ctxs['1.0.0']!.reportRuntime({ calls: 99 }); // the replaced version: stopped, ignored
+    expect(host.runtime('counting')).toEqual({ calls: 0, version: '2.0.0' });
+    expect(runtime).toEqual([
+      ['counting', '1.0.0', { calls: 0, version: '1.0.0' }],
+      ['counting', '1.0.0', { calls: 5 }],
+      ['counting', '2.0.0', { calls: 0, version: '2.0.0' }],
+    ]);
+    expect(events).toEqual([['counting', '1.0.0', { type: 'Warning', reason: 'SlowCall', message: 'a call took 2 s' }]]);
+
+    expect(() => ctxs['2.0.0']!.recordEvent({ type: 'Bad' as 'Normal', reason: 'X', message: '' })).toThrow('type must be "Normal" or "Warning"');
+    expect(() => ctxs['2.0.0']!.recordEvent({ type: 'Normal', reason: '', message: '' })).toThrow('non-empty reason');
+    expect(() => ctxs['2.0.0']!.reportRuntime(null as never)).toThrow('takes an object');
+    await host.stop();
+    expect(host.runtime('counting')).toBeUndefined();
+  });
+
+  it('works without listeners (reports are kept, events go nowhere)', async () => {
+    const host = newHost();
+    await host.load([
+      definePlugin({
+        name: 'quiet', version: '1.0.0', type: 'test.skiff.io/quiet',
+        start(ctx) {
+          ctx.reportRuntime({ ok: true });
+          ctx.recordEvent({ type: 'Normal', reason: 'Started', message: 'hello' });
+          return { stop() {} };
+        },
+      }),
+    ]);
+    expect(host.runtime('quiet')).toEqual({ ok: true });
+    await host.stop();
+  });
+});

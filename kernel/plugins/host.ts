@@ -6,9 +6,9 @@ import { EventEmitter } from 'node:events';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import type { Kernel } from '../types.ts';
-import type { LoadRequest, PluginHostOptions, PluginInfo, PluginState, PluginStateEvent } from './host-types.ts';
+import type { LoadRequest, PluginEventRecord, PluginHostOptions, PluginInfo, PluginRuntimeReport, PluginState, PluginStateEvent } from './host-types.ts';
 import { validateConfig } from './config.ts';
-import { assertDescriptor, type PluginContext, type PluginDescriptor, type PluginHandle } from './descriptor.ts';
+import { assertDescriptor, type PluginContext, type PluginDescriptor, type PluginEvent, type PluginHandle } from './descriptor.ts';
 import { orderPlugins, type OrderNode } from './order.ts';
 import { ProvidedServices } from './services.ts';
 import {
@@ -16,7 +16,7 @@ import {
   type Logger, type ServiceToken,
 } from './tokens.ts';
 
-export type { LoadRequest, PluginHostOptions, PluginInfo, PluginState, PluginStateEvent } from './host-types.ts';
+export type { LoadRequest, PluginEventRecord, PluginHostOptions, PluginInfo, PluginRuntimeReport, PluginState, PluginStateEvent } from './host-types.ts';
 
 interface Instance {
   name: string;
@@ -28,6 +28,8 @@ interface Instance {
   staged: Map<symbol, unknown>;
   handle?: PluginHandle;
   startedAt?: Date;
+  /** the latest ctx.reportRuntime() */
+  runtime?: Record<string, unknown>;
 }
 
 interface Entry {
@@ -64,9 +66,21 @@ export class PluginHost {
     return this.root.resolve<T>(token);
   }
 
-  on(event: 'state', listener: (e: PluginStateEvent) => void): () => void {
+  /**
+   * `state`: every state change; `runtime`: a plugin's ctx.reportRuntime() (serving or starting
+   * instance only); `event`: a plugin's ctx.recordEvent(). Returns the unsubscribe function.
+   */
+  on(event: 'state', listener: (e: PluginStateEvent) => void): () => void;
+  on(event: 'runtime', listener: (e: PluginRuntimeReport) => void): () => void;
+  on(event: 'event', listener: (e: PluginEventRecord) => void): () => void;
+  on(event: 'state' | 'runtime' | 'event', listener: (...args: any[]) => void): () => void {
     this.events.on(event, listener);
     return () => this.events.off(event, listener);
+  }
+
+  /** The latest runtime report of the instance serving under `name` (undefined: none yet, or not running). */
+  runtime(name: string): Record<string, unknown> | undefined {
+    return this.entries.get(name)?.current.runtime;
   }
 
   /** Validate, order and start plugins. Plugins whose requirements failed are not started. */
@@ -227,6 +241,8 @@ export class PluginHost {
         inst.staged.set(t, value);
         child.register<T>(t, { useValue: value });
       },
+      reportRuntime: (stats: Record<string, unknown>) => this.reportRuntime(inst, stats),
+      recordEvent: (event: PluginEvent) => this.recordEvent(inst, event),
     };
     this.setState(inst, 'Starting', this.entries.get(name)?.reloads ?? 0);
     const span = tracer.startSpan('plugin.start', { attributes: { 'skiff.plugin.name': name, 'skiff.plugin.version': d.version } });
@@ -292,6 +308,39 @@ export class PluginHost {
       timer.unref();
     });
     return Promise.race([p, t]).finally(() => clearTimeout(timer));
+  }
+
+  private reportRuntime(inst: Instance, stats: Record<string, unknown>): void {
+    if (stats === null || typeof stats !== 'object' || Array.isArray(stats)) {
+      throw new TypeError(`plugin "${inst.name}": reportRuntime() takes an object of figures`);
+    }
+    if (inst.state === 'Stopped' || inst.state === 'Failed') return;
+    inst.runtime = stats;
+    // a draining (replaced) version's figures are not the plugin's any more
+    if (inst.state !== 'Starting' && this.entries.get(inst.name)?.current !== inst) return;
+    if (this.events.listenerCount('runtime') === 0) return;
+    const d = inst.descriptor;
+    this.safeEmit('runtime', { name: inst.name, version: d.version, type: d.type, stats } satisfies PluginRuntimeReport);
+  }
+
+  private recordEvent(inst: Instance, event: PluginEvent): void {
+    const e = event as Partial<PluginEvent> | null;
+    if (!e || (e.type !== 'Normal' && e.type !== 'Warning')) {
+      throw new TypeError(`plugin "${inst.name}": recordEvent() type must be "Normal" or "Warning", got ${JSON.stringify(e?.type)}`);
+    }
+    if (typeof e.reason !== 'string' || e.reason === '') throw new TypeError(`plugin "${inst.name}": recordEvent() needs a non-empty reason`);
+    const message = typeof e.message === 'string' ? e.message : String(e.message ?? '');
+    const d = inst.descriptor;
+    this.logger.debug('plugin event', { plugin: inst.name, version: d.version, type: e.type, reason: e.reason, message });
+    this.safeEmit('event', { name: inst.name, version: d.version, type: d.type, event: { type: e.type, reason: e.reason, message }, at: new Date() } satisfies PluginEventRecord);
+  }
+
+  private safeEmit(event: 'runtime' | 'event', payload: PluginRuntimeReport | PluginEventRecord): void {
+    try {
+      this.events.emit(event, payload);
+    } catch (err) {
+      this.logger.error(`plugin ${event} listener failed`, { plugin: payload.name, error: msgOf(err) });
+    }
   }
 
   /** Remember a plugin that did not start (shown by list() until loaded or removed). */

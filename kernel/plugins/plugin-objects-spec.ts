@@ -3,7 +3,8 @@
 // its parts share (stable JSON, the spec key that decides what runs, reading an object's spec).
 
 import type { Kernel, KObject, ResourceRef } from '../types.ts';
-import type { PluginDescriptor } from './descriptor.ts';
+import type { ArtifactReader } from '../store/artifact-store.ts';
+import type { PluginDescriptor, PluginType } from './descriptor.ts';
 import type { BuiltinRegistry, Distribution, DistributionPluginSource } from './distribution.ts';
 import type { PluginHost } from './host.ts';
 import type { LoadRequest } from './host-types.ts';
@@ -15,8 +16,10 @@ export const PluginObjectAPIVersion = 'plugins.skiff.io/v1alpha1';
 export const DistributionSpecAnnotation = 'plugins.skiff.io/distribution-spec';
 
 export interface PluginObjectSource extends DistributionPluginSource {
-  /** a plugin artifact in the JetStream object store (not supported yet) */
+  /** a plugin artifact in the JetStream object store (bucket `skiff-artifacts`), turned into a descriptor by the artifact loader of spec.type */
   artifact?: string;
+  /** with `artifact`: the digest it must have (`sha256:<hex>`); a different one fails the load */
+  digest?: string;
 }
 
 export interface PluginObjectSpec {
@@ -43,7 +46,38 @@ export interface PluginObjectStatus {
   startedAt?: string;
   message?: string;
   error?: string;
+  /** the running plugin's latest ctx.reportRuntime() (written at most every ~2 s) */
+  runtime?: Record<string, unknown>;
 }
+
+/** An artifact from the object store, for an ArtifactLoader. */
+export interface ArtifactLoaderInput {
+  name: string;
+  /** `sha256:<hex>` of `bytes` (checked against spec.source.digest when the spec has one) */
+  digest: string;
+  bytes: Uint8Array;
+}
+
+/** The Plugin object an ArtifactLoader loads for. */
+export interface ArtifactLoaderSpec {
+  /** the Plugin object's name (the instance name the host runs it under) */
+  name: string;
+  type: PluginType;
+  version?: string;
+  config?: Record<string, unknown>;
+  failurePolicy?: 'Fail' | 'Ignore';
+}
+
+/**
+ * Turns an artifact's bytes into a plugin descriptor (e.g. a WASM component into a scheduler
+ * policy). The descriptor must have spec.type as its type and, when the spec names a version,
+ * that version (use `spec.version ?? <something derived from artifact.digest>`). Called again on
+ * every change of the Plugin object's spec (new digest, version, config, failurePolicy).
+ */
+export type ArtifactLoader = (artifact: ArtifactLoaderInput, spec: ArtifactLoaderSpec) => Promise<PluginDescriptor> | PluginDescriptor;
+
+/** Artifact loaders by plugin type (`skiff.io/scheduler-policy`, `skiff.io/admission`, ...). */
+export type ArtifactLoaders = Partial<Record<PluginType, ArtifactLoader>>;
 
 export interface PluginObjectControllerOptions {
   kernel: Kernel;
@@ -61,6 +95,28 @@ export interface PluginObjectControllerOptions {
   loadFile?: (file: string) => Promise<PluginDescriptor>;
   /** only objects whose spec.node equals this are handled (default: those without spec.node) */
   node?: string;
+  /** where `source.artifact`s are fetched from (an ArtifactStore); without it, artifact sources fail */
+  artifacts?: ArtifactReader;
+  /** artifact loaders by plugin type; read at each load, so entries may be added later */
+  artifactLoaders?: ArtifactLoaders;
+  /** least time between two writes of a plugin's status.runtime (default 2000 ms) */
+  runtimeStatusIntervalMs?: number;
+  /** tuning of the Event recorder for ctx.recordEvent() */
+  events?: PluginEventOptions;
+}
+
+/** How plugin Events are written (see plugin-events.ts). */
+export interface PluginEventOptions {
+  /** namespace of the Events (Plugin objects are cluster-scoped; default `default`, as kube does) */
+  namespace?: string;
+  /** least time between two writes of the same event's count (default 2000 ms) */
+  aggregateIntervalMs?: number;
+  /** new (not repeated) events a plugin may create at once (default 25) ... */
+  burst?: number;
+  /** ... and one more per this many ms (default 10 000) */
+  refillMs?: number;
+  /** event series remembered for de-duplication (default 4096, least recently used dropped) */
+  maxSeries?: number;
 }
 
 /** What the controller remembers per plugin name. */
@@ -92,14 +148,19 @@ export function stableJSON(v: unknown): string {
   return JSON.stringify(v) ?? 'null';
 }
 
-/** The part of a Plugin spec that decides what runs: type, version, source and config. */
+/**
+ * The part of a Plugin spec that decides what runs: type, version, source and config (and, for
+ * artifacts, the digest and failurePolicy, which artifact loaders may use).
+ */
 export function specKey(spec: Partial<PluginObjectSpec>): string {
   const src = isObj(spec.source) ? spec.source : {};
+  const artifact = src.artifact || undefined;
   return stableJSON({
     type: spec.type,
     version: spec.version || undefined,
-    source: { builtin: src.builtin || undefined, path: src.path || undefined, artifact: src.artifact || undefined },
+    source: { builtin: src.builtin || undefined, path: src.path || undefined, artifact, digest: (artifact && src.digest) || undefined },
     config: isObj(spec.config) ? spec.config : {},
+    failurePolicy: (artifact && spec.failurePolicy) || undefined,
   });
 }
 

@@ -11,7 +11,12 @@ import {
 } from './plugin-objects-spec.ts';
 
 /** The status of a plugin as the host (`info`) and the last attempt (`t`) say. */
-export function computeStatus(t: Tracked | undefined, info: PluginInfo | undefined, spec: Partial<PluginObjectSpec> = {}): PluginObjectStatus {
+export function computeStatus(
+  t: Tracked | undefined,
+  info: PluginInfo | undefined,
+  spec: Partial<PluginObjectSpec> = {},
+  runtime?: Record<string, unknown>,
+): PluginObjectStatus {
   const running = info && info.state !== 'Failed' ? info : undefined;
   const error = t?.error ?? info?.error;
   let state: PluginObjectState;
@@ -31,6 +36,7 @@ export function computeStatus(t: Tracked | undefined, info: PluginInfo | undefin
     startedAt: running?.startedAt?.toISOString(),
     message,
     error,
+    runtime: running ? runtime : undefined,
   };
   for (const k of Object.keys(s) as (keyof PluginObjectStatus)[]) if (s[k] === undefined) delete s[k];
   return s;

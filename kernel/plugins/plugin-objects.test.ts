@@ -191,7 +191,7 @@ describe('PluginObjectController', () => {
 
     await eventually(async () => {
       expect(await statusOf('crashy')).toMatchObject({ state: 'Failed', observedGeneration: 1, error: expect.stringContaining('boom') });
-      expect(await statusOf('from-artifact')).toMatchObject({ state: 'Failed', error: expect.stringMatching(/artifact.*not supported yet/) });
+      expect(await statusOf('from-artifact')).toMatchObject({ state: 'Failed', error: expect.stringContaining('no artifact loader for plugin type "skiff.io/controller"') });
       expect(await statusOf('no-such-builtin')).toMatchObject({ state: 'Failed', error: expect.stringContaining('unknown builtin "nope"') });
       expect(await statusOf('wrong-version')).toMatchObject({ state: 'Failed', error: expect.stringContaining('spec.version is "9.9.9" but the plugin is version "1.0.0"') });
       expect(await statusOf('missing-file')).toMatchObject({ state: 'Failed', error: expect.stringContaining('cannot load') });

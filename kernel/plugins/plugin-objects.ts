@@ -10,31 +10,40 @@
 //   created -> host.load; spec changed (type/version/source/config) -> host.reload (the old
 //   version keeps running if the new one fails); deleted -> host.remove.
 // - status (through the status subresource, retried on 409) mirrors the host:
-//   {state, phase, version, observedGeneration, reloads, startedAt, message?, error?}.
+//   {state, phase, version, observedGeneration, reloads, startedAt, message?, error?, runtime?}
+//   where runtime is the plugin's latest ctx.reportRuntime() (written at most every ~2 s).
+// - a plugin's ctx.recordEvent() becomes a core/v1 Event about its Plugin object (de-duplicated,
+//   rate-limited: plugin-events.ts).
+// - `source.artifact` plugins are fetched from the object store (`artifacts`, digest checked) and
+//   turned into descriptors by the artifact loader of their type (`artifactLoaders`).
 //
 // A plugin that fails to load or reload is reported in its status; it never stops the controller.
 // A failed load is retried after another plugin loads (it may have been waiting for a `requires`);
 // a refused remove (other plugins still require its type) is retried after another remove.
-// This file: watch + load/reload/remove; the rest is in plugin-objects-{spec,adopt,source,status}.ts.
+// This file: watch + load/reload/remove; the rest is in plugin-objects-{spec,adopt,source,status,runtime}.ts
+// and plugin-events.ts.
 
 import path from 'node:path';
 import type { Kernel, KObject, Watch, WatchEvent } from '../types.ts';
 import type { PluginDescriptor } from './descriptor.ts';
 import type { PluginHost } from './host.ts';
-import type { PluginInfo, PluginStateEvent } from './host-types.ts';
+import type { PluginEventRecord, PluginInfo, PluginRuntimeReport, PluginStateEvent } from './host-types.ts';
 import { loadPluginFile } from './loader.ts';
+import { PluginEventRecorder } from './plugin-events.ts';
 import { adoptRunning } from './plugin-objects-adopt.ts';
 import { resolvePluginSource } from './plugin-objects-source.ts';
 import {
   isObj, msgOf, PluginsResource, sleep, specKey, specOf, stableJSON,
   type PluginObjectControllerOptions, type PluginObjectSpec, type PluginObjectStatus, type Tracked,
 } from './plugin-objects-spec.ts';
+import { RuntimeThrottle } from './plugin-objects-runtime.ts';
 import { computeStatus, PluginStatusWriter } from './plugin-objects-status.ts';
 import { createConsoleLogger, type Logger } from './tokens.ts';
 
 export {
   PluginsResource, PluginObjectAPIVersion, DistributionSpecAnnotation, stableJSON,
   type PluginObjectSource, type PluginObjectSpec, type PluginObjectState, type PluginObjectStatus, type PluginObjectControllerOptions,
+  type ArtifactLoader, type ArtifactLoaders, type ArtifactLoaderInput, type ArtifactLoaderSpec, type PluginEventOptions,
 } from './plugin-objects-spec.ts';
 
 export class PluginObjectController {
@@ -47,7 +56,9 @@ export class PluginObjectController {
   /** names whose object is gone but whose remove the host refused */
   private readonly pendingRemovals = new Set<string>();
   private readonly status: PluginStatusWriter;
-  private unsubscribe?: () => void;
+  private readonly runtime: RuntimeThrottle;
+  private readonly events: PluginEventRecorder;
+  private unsubscribe: (() => void)[] = [];
   private watch?: Watch;
   private loop?: Promise<void>;
   private stopped = false;
@@ -64,15 +75,25 @@ export class PluginObjectController {
     this.status = new PluginStatusWriter({
       kernel, logger, isStopped: () => this.stopped, isTracked: (n) => this.tracked.has(n), statusOf: (n, spec) => this.statusOf(n, spec),
     });
+    this.runtime = new RuntimeThrottle({ intervalMs: opts.runtimeStatusIntervalMs ?? 2_000, logger, publish: (n) => this.scheduleStatus(n) });
+    this.events = new PluginEventRecorder({ kernel, logger, ...opts.events });
   }
 
   /** Create/adopt objects for running plugins, apply every Plugin object, then keep watching. */
   async start(): Promise<void> {
     if (this.started) throw new Error('PluginObjectController already started');
     this.started = true;
-    this.unsubscribe = this.host.on('state', (e) => this.onHostState(e));
+    this.unsubscribe = [
+      this.host.on('state', (e) => this.onHostState(e)),
+      this.host.on('runtime', (e) => this.onRuntime(e)),
+      this.host.on('event', (e) => this.onEvent(e)),
+    ];
     const { kernel, host, logger, opts, tracked } = this;
     await adoptRunning({ kernel, host, logger, opts, tracked, scheduleStatus: (name) => this.scheduleStatus(name) });
+    for (const name of tracked.keys()) {
+      const stats = host.runtime(name); // reported before we listened
+      if (stats) this.runtime.report(name, stats);
+    }
     const rv = await this.relist();
     this.loop = this.run(rv);
   }
@@ -81,10 +102,12 @@ export class PluginObjectController {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
+    this.runtime.stop();
     this.watch?.stop();
     await this.loop?.catch(() => undefined);
     await this.status.drain();
+    await this.events.stop();
   }
 
   // --- list / watch --------------------------------------------------------------------------
@@ -205,7 +228,7 @@ export class PluginObjectController {
 
   private async loadPlugin(name: string, t: Tracked, spec: Partial<PluginObjectSpec>, key: string, gen: number): Promise<void> {
     try {
-      const descriptor = await this.resolve(spec);
+      const descriptor = await this.resolve(name, spec);
       await this.host.load([{ name, descriptor, config: isObj(spec.config) ? spec.config : {} }]);
       t.specKey = key;
       t.error = t.message = undefined;
@@ -225,7 +248,7 @@ export class PluginObjectController {
 
   private async reloadPlugin(name: string, t: Tracked, spec: Partial<PluginObjectSpec>, key: string, gen: number, info: PluginInfo): Promise<void> {
     try {
-      const descriptor = await this.resolve(spec);
+      const descriptor = await this.resolve(name, spec);
       await this.host.reload(name, descriptor, isObj(spec.config) ? spec.config : {});
       t.specKey = key;
       t.error = t.message = undefined;
@@ -267,6 +290,8 @@ export class PluginObjectController {
   /** The object is gone (or being deleted): remove the plugin from the host. */
   private async deleted(name: string): Promise<void> {
     this.tracked.delete(name);
+    this.runtime.forget(name);
+    this.events.forget(name);
     if (!this.host.list().some((p) => p.name === name)) return;
     try {
       await this.host.remove(name);
@@ -287,8 +312,9 @@ export class PluginObjectController {
   }
 
   /** The descriptor a Plugin spec names, checked against its type and version. */
-  private resolve(spec: Partial<PluginObjectSpec>): Promise<PluginDescriptor> {
-    return resolvePluginSource(spec, { builtins: this.opts.builtins, baseDir: this.baseDir, loadFile: this.loadFile });
+  private resolve(name: string, spec: Partial<PluginObjectSpec>): Promise<PluginDescriptor> {
+    const { builtins, artifacts, artifactLoaders } = this.opts;
+    return resolvePluginSource(spec, { builtins, baseDir: this.baseDir, loadFile: this.loadFile, artifacts, artifactLoaders, name });
   }
 
   // --- status --------------------------------------------------------------------------------
@@ -298,9 +324,20 @@ export class PluginObjectController {
     this.scheduleStatus(e.name);
   }
 
+  private onRuntime(e: PluginRuntimeReport): void {
+    if (this.stopped || !this.tracked.has(e.name)) return;
+    this.runtime.report(e.name, e.stats);
+  }
+
+  private onEvent(e: PluginEventRecord): void {
+    const t = this.tracked.get(e.name);
+    if (this.stopped || !t) return; // not a Plugin object's plugin: the host's listeners only
+    this.events.record({ name: e.name, uid: t.uid }, e.event);
+  }
+
   /** The status of `name` as the host and the last attempt say. */
   statusOf(name: string, spec: Partial<PluginObjectSpec> = {}): PluginObjectStatus {
-    return computeStatus(this.tracked.get(name), this.host.list().find((p) => p.name === name), spec);
+    return computeStatus(this.tracked.get(name), this.host.list().find((p) => p.name === name), spec, this.runtime.published(name));
   }
 
   /** Write `name`'s status soon (coalesced; one writer per name). */

@@ -1,11 +1,12 @@
 // plugins.skiff.io/v1alpha1 Plugin and Distribution: what runs where.
 import { asArr, asObj, cause, child, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { artifactNameErrors, isArtifactDigest } from '../../store/artifact-names.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Subdomain, isQualifiedName, validateEnum, validateString } from '../validation.ts';
 import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
-const source = S.obj({ builtin: S.str, artifact: S.str, path: S.str });
+const source = S.obj({ builtin: S.str, artifact: S.str, path: S.str, digest: S.str });
 const SOURCE_KINDS = ['builtin', 'artifact', 'path'];
 const pluginSpec = S.obj({ type: S.str, version: S.str, source, config: S.obj(), node: S.str, failurePolicy: S.str });
 
@@ -14,14 +15,26 @@ function validateSource(src: unknown, field: string, required: boolean): StatusC
   if (!isObj(src)) return [];
   const given = SOURCE_KINDS.filter((k) => typeof src[k] === 'string' && src[k] !== '');
   if (given.length === 0) return [cause.required(field, 'one of `builtin`, `artifact` or `path` is required')];
-  return given.slice(1).map((k) => cause.forbidden(child(field, k), 'may not specify more than 1 source'));
+  const out = given.slice(1).map((k) => cause.forbidden(child(field, k), 'may not specify more than 1 source'));
+  if (typeof src.artifact === 'string' && src.artifact !== '') {
+    const problems = artifactNameErrors(src.artifact);
+    if (problems.length) out.push(cause.invalid(child(field, 'artifact'), src.artifact, problems.join('; ')));
+  }
+  const digest = src.digest;
+  if (digest !== undefined && digest !== null && digest !== '') {
+    if (!(typeof src.artifact === 'string' && src.artifact !== '')) out.push(cause.forbidden(child(field, 'digest'), 'may only be specified with `artifact`'));
+    else if (typeof digest === 'string' && !isArtifactDigest(digest)) {
+      out.push(cause.invalid(child(field, 'digest'), digest, 'must be sha256:<64 lower-case hex digits>'));
+    }
+  }
+  return out;
 }
 
 /** `[prefix/]name` like skiff.io/scheduler-policy */
 const validateType = (v: unknown, field: string) => validateString(v, field, isQualifiedName, { required: true });
 
 function validatePlugin(o: Obj): StatusCause[] {
-  const out = structure(o, { spec: pluginSpec, status: S.obj({ phase: S.str, message: S.str, nodes: S.arr(S.obj()), conditions: S.arr(S.obj()) }) });
+  const out = structure(o, { spec: pluginSpec, status: S.obj({ phase: S.str, message: S.str, nodes: S.arr(S.obj()), conditions: S.arr(S.obj()), runtime: S.obj() }) });
   const spec = o.spec;
   if (spec === undefined || spec === null) return [...out, cause.required('spec')];
   if (!isObj(spec)) return out;
