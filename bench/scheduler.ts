@@ -1,4 +1,4 @@
-// `npm run bench -- scheduler --nodes N --pods M [--paced-rate R] [--paced-pods P]`
+// `npm run bench -- scheduler --nodes N --pods M [--paced-rate R] [--paced-pods P] [--policy ts|wasm]`
 // A kernel on its own nats-server, N hollow nodes, the scheduler plugin with the default policy
 // plugins (loaded through the plugin host, as a distribution runs them), then:
 //   1. burst: M pods created through the kernel first (32 in flight), then the scheduler starts
@@ -6,11 +6,16 @@
 //      last bind, as a watch on pods sees spec.nodeName appear (creating them while it schedules
 //      would measure the create rate, which shares the same two cores);
 //   2. paced: P pods at R/s (the queue not backlogged): create -> bound latency p50/p99.
+// --policy wasm: NodeResourcesFit (its Filter and LeastAllocated Score) is replaced by the
+// WebAssembly component that reproduces it (wasm-sdk/examples/least-allocated), built here with the
+// SDK and run in its sandbox like any installed policy; every other default policy stays.
 // peakRssMb is this process's peak RSS (kernel + hollow nodes + scheduler: an upper bound for the
 // scheduler); schedulerHeapMb is the heap growth while the scheduler holds the cluster.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
@@ -18,6 +23,7 @@ import { PluginHost, silentLogger } from '@skiff/kernel/plugins';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import { HollowNodes } from '@skiff/plugin-node-sim';
+import { ComponentCache, wasmSchedulerPolicyPlugin } from '@skiff/plugin-wasm-policies';
 import { pct, rssMb, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
@@ -34,7 +40,7 @@ const NODES = Number(flags.nodes);
 const PODS_N = Number(flags.pods);
 const PACED_RATE = Number(flags['paced-rate']);
 const PACED_N = Number(flags['paced-pods']);
-if (flags.policy !== 'ts') throw new Error(`--policy ${flags.policy}: only "ts" (the default TypeScript policies) exists so far`);
+if (flags.policy !== 'ts' && flags.policy !== 'wasm') throw new Error(`--policy ${flags.policy}: use "ts" (the default TypeScript policies) or "wasm"`);
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 const NS: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
@@ -57,6 +63,13 @@ async function createAll(k: SkiffKernel, ns: string, n: number, created: Map<str
       }
     }),
   );
+}
+
+/** The component, built in a child process: the compiler's own memory (binaryen) is not the scheduler's. */
+function buildInChild(entry: string, outFile: string): Uint8Array {
+  const script = `import { buildComponent } from '@skiff/wasm-sdk'; await buildComponent({ entry: ${JSON.stringify(entry)}, world: 'scheduler-policy', outFile: ${JSON.stringify(outFile)} });`;
+  execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
+  return readFileSync(outFile);
 }
 
 async function main() {
@@ -94,8 +107,19 @@ async function main() {
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const host = new PluginHost({ kernel, logger: silentLogger });
+    const policies = Object.values(defaultPolicyPlugins);
+    let wasmStats: Record<string, unknown> | undefined;
+    host.on('runtime', (e) => {
+      if (e.name === 'NodeResourcesFit') wasmStats = { ...e.stats };
+    });
+    if (flags.policy === 'wasm') {
+      const bytes = buildInChild(fileURLToPath(new URL('../wasm-sdk/examples/least-allocated/assembly/index.ts', import.meta.url)), join(dir, 'policy.wasm'));
+      out.wasmComponentBytes = bytes.length;
+      const plugin = wasmSchedulerPolicyPlugin({ name: 'NodeResourcesFit', version: '0.1.0', bytes, cache: new ComponentCache(join(dir, 'wasm-cache')) });
+      policies.splice(policies.findIndex((p) => p.name === 'node-resources-fit'), 1, plugin);
+    }
     t = performance.now();
-    await host.load([schedulerPlugin, ...Object.values(defaultPolicyPlugins)]);
+    await host.load([schedulerPlugin, ...policies]);
     out.schedulerStartMs = Math.round(performance.now() - t);
     const deadline = Date.now() + 300_000;
     const burstDone = () => [...created.keys()].every((k) => bound.has(k));
@@ -130,6 +154,12 @@ async function main() {
     out.peakRssMb = Math.round(Math.max(peak, rssMb(process.pid) ?? 0));
     watch.stop();
     await host.stopAll();
+    if (wasmStats) {
+      out.wasmCalls = wasmStats.calls as number;
+      out.wasmErrors = wasmStats.errors as number;
+      out.wasmCallP50Us = wasmStats.callP50Us as number;
+      out.wasmCallP99Us = wasmStats.callP99Us as number;
+    }
     await sim.stop();
   } finally {
     clearInterval(sampler);

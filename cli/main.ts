@@ -5,6 +5,7 @@ import { registerServerCommands } from './commands/server.ts';
 import { registerClientCommands } from './commands/client.ts';
 import { registerSimCommand } from './commands/sim.ts';
 import { registerPluginCommand } from './commands/plugin.ts';
+import { registerWasmCommands } from './commands/wasm.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
@@ -14,6 +15,7 @@ registerServerCommands(program);
 registerClientCommands(program);
 registerSimCommand(program);
 registerPluginCommand(program);
+registerWasmCommands(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
   process.exit(1);

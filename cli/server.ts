@@ -1,5 +1,6 @@
 // `skiff server` / `skiff up`: the control plane in one process — NATS (embedded, or --nats),
 // the kernel, the kernel bus, and the plugins of a distribution (the REST API among them).
+import { ComponentCache, wasmArtifactLoaders } from '@skiff/plugin-wasm-policies';
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -32,7 +33,10 @@ export const builtinPlugins = {
  * `skiff-artifacts` object store, e.g. from `skiff plugin install`) become plugin descriptors.
  * A type without a loader fails such Plugin objects with "no artifact loader for plugin type".
  */
-export const artifactLoaders: ArtifactLoaders = {};
+export function defaultArtifactLoaders(home: string): ArtifactLoaders {
+  // WebAssembly scheduler and admission policies; their transpiled glue is cached under the home
+  return wasmArtifactLoaders(new ComponentCache(join(home, 'wasm-cache')));
+}
 
 export interface ServerOptions {
   home: string;
@@ -47,7 +51,7 @@ export interface ServerOptions {
   telemetry?: TelemetryConfig;
   /** events kept per resource for watch resumption */
   eventsPerResource?: number;
-  /** artifact loaders by plugin type (default: `artifactLoaders` above) */
+  /** artifact loaders by plugin type (default: `defaultArtifactLoaders`) */
   artifactLoaders?: ArtifactLoaders;
 }
 
@@ -139,7 +143,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       distribution,
       requests,
       artifacts,
-      artifactLoaders: opts.artifactLoaders ?? artifactLoaders,
+      artifactLoaders: opts.artifactLoaders ?? defaultArtifactLoaders(opts.home),
     });
     cleanups.push(() => pluginObjects.stop());
     await pluginObjects.start();

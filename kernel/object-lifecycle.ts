@@ -43,6 +43,9 @@ const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resourc
 const NO_SCHEMA = { default: () => {}, validate: () => [] };
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
 
+/** A no-op write decided on a cached read: read the store and decide again. */
+const STALE_NOOP = Symbol('stale no-op');
+
 export class ObjectLifecycle {
   constructor(
     private readonly backend: KvBackend,
@@ -195,8 +198,9 @@ export class ObjectLifecycle {
         throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
       try {
-        return await this.write(def, cur, next, opts);
+        return await this.write(def, cur, next, opts, attempt > 0);
       } catch (e) {
+        if (e === STALE_NOOP) continue; // the next attempt reads the store itself
         if (!(e instanceof RevisionMismatch)) throw e;
         const isConditional = typeof conditional === 'function' ? conditional() : conditional;
         if (isConditional) throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
@@ -206,7 +210,7 @@ export class ObjectLifecycle {
   }
 
   /** Apply update rules to `desired` against `cur` and CAS-write it (or finish a deletion). */
-  private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions): Promise<KObject> {
+  private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions, fresh = true): Promise<KObject> {
     this.checkShape(def, desired);
     const sub = opts.subresource;
     if (sub && !(def.subresources ?? []).includes(sub)) {
@@ -241,7 +245,12 @@ export class ObjectLifecycle {
     delete m.managedFields;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
     if (!sameSpec(def, next, cur)) m.generation = (cm.generation ?? 0) + 1;
-    if (sub !== 'binding' && jsonEqual(next, cur)) return cur; // no-op: no write, same resourceVersion
+    if (sub !== 'binding' && jsonEqual(next, cur)) {
+      // no-op: no write, same resourceVersion — but only the store can say `cur` is the latest
+      // (the cache may not have seen a write that was just acknowledged)
+      if (!fresh) throw STALE_NOOP;
+      return cur;
+    }
     const admitted = await this.admit(def, 'UPDATE', next, cur, opts);
     if (opts.dryRun) return admitted;
     const key = this.key(def, cm.namespace, cm.name!);
@@ -306,7 +315,10 @@ export class ObjectLifecycle {
       try {
         if (pendingFinalizers(def, next).length > 0 || grace > 0) {
           // graceful: mark for deletion; finalizers' owners (or the node, for a pod) finish it
-          if (m.deletionTimestamp && jsonEqual(next, cur)) return cur;
+          if (m.deletionTimestamp && jsonEqual(next, cur)) {
+            if (attempt === 0) continue; // answer from the store's copy, not the cache's
+            return cur;
+          }
           m.deletionTimestamp ??= now(grace);
           m.deletionGracePeriodSeconds ??= grace;
           def.deletion?.onMarked?.(next);

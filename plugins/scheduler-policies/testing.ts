@@ -129,6 +129,8 @@ export interface NodeOptions {
 
 let generation = 0;
 
+let testNodeIds = 0;
+
 export function node(name: string, o: NodeOptions = {}): NodeInfo {
   const allocatable: Resources = parseResources({
     cpu: o.cpu ?? '4',
@@ -149,6 +151,7 @@ export function node(name: string, o: NodeOptions = {}): NodeInfo {
   const taints = o.taints ?? [];
   return {
     name,
+    id: testNodeIds++,
     node: {
       apiVersion: 'v1',
       kind: 'Node',

@@ -14,6 +14,9 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 const EMPTY_NODE: KObject = Object.freeze({ apiVersion: 'v1', kind: 'Node', metadata: Object.freeze({}) }) as KObject;
 
+/** ids of CachedNodes: process-wide, so two caches never hand out the same one */
+let nextNodeId = 0;
+
 /** The cache's NodeInfo: the framework's, plus bookkeeping the scheduler uses. */
 export class CachedNode implements NodeInfo {
   node: KObject = EMPTY_NODE;
@@ -30,6 +33,7 @@ export class CachedNode implements NodeInfo {
   present = false;
   /** position in the cache's node list (-1 when not in it) */
   index = -1;
+  readonly id = nextNodeId++;
   /** host ports per pod uid, to release them */
   private portsByPod = new Map<string, string[]>();
   constructor(

@@ -53,6 +53,11 @@ export interface NodeInfo {
   images: Map<string, number>;
   /** bumps on every change; lets policies cache per-node work */
   generation: number;
+  /**
+   * A small integer naming this node for as long as the scheduler runs (never reused), for
+   * policies that keep per-node state in arrays instead of maps keyed by name.
+   */
+  readonly id: number;
 }
 
 export type Code = 'Success' | 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error' | 'Skip' | 'Wait';
@@ -128,12 +133,21 @@ export interface SchedulerPolicy {
   filter?(state: CycleState, pod: PodInfo, node: NodeInfo): PolicyStatus;
   /** batched Filter: one status per node, same order (preferred over filter when present) */
   filterBatch?(state: CycleState, pod: PodInfo, nodes: NodeInfo[]): PolicyStatus[] | Promise<PolicyStatus[]>;
+  /**
+   * Split-phase batched Filter, for policies whose work runs elsewhere (a WebAssembly guest in its
+   * own thread): start it and return the function that finishes it. The runtime starts these first,
+   * runs the other filters meanwhile, then finishes them, so the two overlap. Preferred over
+   * filterBatch and filter when present.
+   */
+  beginFilterBatch?(state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => PolicyStatus[];
   postFilter?(state: CycleState, pod: PodInfo, filtered: Map<string, PolicyStatus>, snapshot: ClusterSnapshot): PostFilterResult | Promise<PostFilterResult>;
   preScore?(state: CycleState, pod: PodInfo, nodes: NodeInfo[], snapshot: ClusterSnapshot): PolicyStatus | void;
   /** 0..100 (MaxNodeScore), before normalization and weight */
   score?(state: CycleState, pod: PodInfo, node: NodeInfo): number;
   /** batched Score: one score per node, same order (preferred over score when present) */
   scoreBatch?(state: CycleState, pod: PodInfo, nodes: NodeInfo[]): number[] | Promise<number[]>;
+  /** Split-phase batched Score (see beginFilterBatch): started before the other scorers run. */
+  beginScoreBatch?(state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => number[];
   normalizeScore?(state: CycleState, pod: PodInfo, scores: NodeScore[]): void;
   reserve?(state: CycleState, pod: PodInfo, nodeName: string): PolicyStatus | void;
   unreserve?(state: CycleState, pod: PodInfo, nodeName: string): void;
@@ -183,6 +197,9 @@ export const PolicyRegistryToken = createServiceToken<PolicyRegistry>('skiff.sch
 //   a frozen status once per policy to fill in `policy`, and sets `policy` on an unfrozen one.
 //   An exception counts as an Error status. Any Error among the failures makes the cycle an error
 //   (retried after backoff) instead of "unschedulable".
+// - Split-phase Filter/Score (beginFilterBatch, beginScoreBatch): started before the other
+//   policies of the chunk run and finished after them; a node's diagnosis is still the first
+//   failing policy in registration order.
 // - Sampling: Filter stops once numFeasibleNodesToFind nodes fit (percentageOfNodesToScore, adaptive
 //   like kube by default), starting where the previous cycle stopped. With a batched policy the
 //   candidates go through the policies in chunks (at least 64 nodes, or as many as still needed).

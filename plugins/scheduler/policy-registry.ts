@@ -28,13 +28,13 @@ export interface ProfilePolicies {
   readonly all: readonly PolicyEntry[];
   readonly queueSort?: PolicyEntry;
   readonly preFilter: readonly PolicyEntry[];
-  /** policies with filter or filterBatch (filterBatch wins when both are present) */
+  /** policies with filter, filterBatch or beginFilterBatch (in reverse order of preference) */
   readonly filter: readonly PolicyEntry[];
   /** true when some entry of `filter` is batched */
   readonly hasBatchFilter: boolean;
   readonly postFilter: readonly PolicyEntry[];
   readonly preScore: readonly PolicyEntry[];
-  /** policies with score or scoreBatch (scoreBatch wins when both are present) */
+  /** policies with score, scoreBatch or beginScoreBatch (in reverse order of preference) */
   readonly score: readonly PolicyEntry[];
   readonly reserve: readonly PolicyEntry[];
   readonly unreserve: readonly PolicyEntry[];
@@ -134,8 +134,9 @@ export class SchedulerPolicyRegistry implements PolicyRegistry {
 
 function build(profile: string, version: number, all: PolicyEntry[]): ProfilePolicies {
   const has = (k: keyof SchedulerPolicy) => all.filter((e) => typeof e.policy[k] === 'function');
-  const filter = all.filter((e) => typeof e.policy.filter === 'function' || typeof e.policy.filterBatch === 'function');
-  const score = all.filter((e) => typeof e.policy.score === 'function' || typeof e.policy.scoreBatch === 'function');
+  const p = (e: PolicyEntry) => e.policy;
+  const filter = all.filter((e) => typeof p(e).filter === 'function' || typeof p(e).filterBatch === 'function' || typeof p(e).beginFilterBatch === 'function');
+  const score = all.filter((e) => typeof p(e).score === 'function' || typeof p(e).scoreBatch === 'function' || typeof p(e).beginScoreBatch === 'function');
   return Object.freeze({
     profile,
     version,
@@ -143,7 +144,7 @@ function build(profile: string, version: number, all: PolicyEntry[]): ProfilePol
     queueSort: all.find((e) => typeof e.policy.less === 'function'),
     preFilter: has('preFilter'),
     filter,
-    hasBatchFilter: filter.some((e) => typeof e.policy.filterBatch === 'function'),
+    hasBatchFilter: filter.some((e) => typeof e.policy.filterBatch === 'function' || typeof e.policy.beginFilterBatch === 'function'),
     postFilter: has('postFilter'),
     preScore: has('preScore'),
     score,

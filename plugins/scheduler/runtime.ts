@@ -115,8 +115,24 @@ export class FrameworkRuntime {
         if (++idx === n) idx = 0;
       }
       processed += size;
-      for (const e of filters) {
+      const whole = chunk;
+      // split-phase policies start first: their work (in another thread) overlaps with the others'
+      let started: { p: number; finish?: () => PolicyStatus[]; err?: PolicyStatus }[] | undefined;
+      for (let p = 0; p < filters.length; p++) {
+        const e = filters[p];
+        if (typeof e.policy.beginFilterBatch !== 'function') continue;
+        try {
+          (started ??= []).push({ p, finish: e.policy.beginFilterBatch(state, pod, whole) });
+        } catch (x) {
+          (started ??= []).push({ p, err: errorStatus(e.name, x) });
+        }
+      }
+      /** with split-phase policies: each rejected node's first failing policy so far */
+      const failedAt = started ? new Map<CachedNode, number>() : undefined;
+      for (let p = 0; p < filters.length; p++) {
+        const e = filters[p];
         if (chunk.length === 0) break;
+        if (typeof e.policy.beginFilterBatch === 'function') continue;
         const next: CachedNode[] = [];
         if (typeof e.policy.filterBatch === 'function') {
           let res: PolicyStatus[] | undefined;
@@ -131,7 +147,10 @@ export class FrameworkRuntime {
           for (let j = 0; j < chunk.length; j++) {
             const s = err ?? res![j];
             if (s && (s.code === 'Success' || s.code === 'Skip')) next.push(chunk[j]);
-            else diagnosis.set(chunk[j].name, this.tag(s ?? { code: 'Error', reasons: [`${e.name}: no status`] }, e.name));
+            else {
+              diagnosis.set(chunk[j].name, this.tag(s ?? { code: 'Error', reasons: [`${e.name}: no status`] }, e.name));
+              failedAt?.set(chunk[j], p);
+            }
           }
         } else {
           for (const node of chunk) {
@@ -142,15 +161,59 @@ export class FrameworkRuntime {
               s = errorStatus(e.name, x);
             }
             if (s.code === 'Success' || s.code === 'Skip') next.push(node);
-            else diagnosis.set(node.name, this.tag(s, e.name));
+            else {
+              diagnosis.set(node.name, this.tag(s, e.name));
+              failedAt?.set(node, p);
+            }
           }
         }
         chunk = next;
       }
+      if (started) chunk = this.finishSplitFilters(started, filters, whole, chunk, failedAt!, diagnosis);
       for (const node of chunk) feasible.push(node);
     }
     if (roundRobin) this.nextStartNodeIndex = idx;
     return feasible;
+  }
+
+  /**
+   * Finish the split-phase filters of a chunk (always, even when nothing is left to filter: their
+   * calls are in flight). A node's diagnosis stays its first failing policy in registration order.
+   */
+  private finishSplitFilters(
+    started: { p: number; finish?: () => PolicyStatus[]; err?: PolicyStatus }[],
+    filters: readonly PolicyEntry[],
+    whole: CachedNode[],
+    passed: CachedNode[],
+    failedAt: Map<CachedNode, number>,
+    diagnosis: Map<string, PolicyStatus>,
+  ): CachedNode[] {
+    let rejected: Set<CachedNode> | undefined;
+    for (const st of started) {
+      const e = filters[st.p];
+      let res: PolicyStatus[] | undefined;
+      let err = st.err;
+      if (!err) {
+        try {
+          res = st.finish!();
+          if (!Array.isArray(res) || res.length !== whole.length) throw new Error(`beginFilterBatch returned ${Array.isArray(res) ? res.length : typeof res} statuses for ${whole.length} nodes`);
+        } catch (x) {
+          err = errorStatus(e.name, x);
+        }
+      }
+      for (let j = 0; j < whole.length; j++) {
+        const s = err ?? res![j];
+        if (s && (s.code === 'Success' || s.code === 'Skip')) continue;
+        const node = whole[j];
+        const prev = failedAt.get(node);
+        if (prev === undefined || st.p < prev) {
+          diagnosis.set(node.name, this.tag(s ?? { code: 'Error', reasons: [`${e.name}: no status`] }, e.name));
+          failedAt.set(node, st.p);
+        }
+        (rejected ??= new Set()).add(node);
+      }
+    }
+    return rejected ? passed.filter((n) => !rejected!.has(n)) : passed;
   }
 
   /** PreScore, Score, NormalizeScore, weighted sum; the best node, or a failure status. */
@@ -170,6 +233,18 @@ export class FrameworkRuntime {
     if (this.totals.length < n) this.totals = new Float64Array(Math.max(n, this.totals.length * 2));
     const totals = this.totals;
     totals.fill(0, 0, n);
+    // split-phase scorers start first, to overlap with the others
+    let begun: Map<number, () => number[]> | undefined;
+    for (let p = 0; p < fw.score.length; p++) {
+      const e = fw.score[p];
+      if (skip?.has(e.name) || e.weight === 0 || typeof e.policy.beginScoreBatch !== 'function') continue;
+      try {
+        (begun ??= new Map()).set(p, e.policy.beginScoreBatch(state, pod, nodes));
+      } catch (err) {
+        this.finishAll(begun);
+        return errorStatus(e.name, err);
+      }
+    }
     for (let p = 0; p < fw.score.length; p++) {
       const e = fw.score[p];
       if (skip?.has(e.name) || e.weight === 0) continue;
@@ -184,7 +259,13 @@ export class FrameworkRuntime {
         } else scores[j] = { name: nodes[j].name, score: 0 };
       }
       try {
-        if (typeof e.policy.scoreBatch === 'function') {
+        const finish = begun?.get(p);
+        if (finish) {
+          begun!.delete(p);
+          const arr = finish();
+          if (!Array.isArray(arr) || arr.length !== n) throw new Error(`beginScoreBatch returned ${Array.isArray(arr) ? arr.length : typeof arr} scores for ${n} nodes`);
+          for (let j = 0; j < n; j++) scores[j].score = arr[j];
+        } else if (typeof e.policy.scoreBatch === 'function') {
           const r = e.policy.scoreBatch(state, pod, nodes);
           const arr = isPromise(r) ? await r : r;
           if (!Array.isArray(arr) || arr.length !== n) throw new Error(`scoreBatch returned ${Array.isArray(arr) ? arr.length : typeof arr} scores for ${n} nodes`);
@@ -195,6 +276,7 @@ export class FrameworkRuntime {
         }
         if (typeof e.policy.normalizeScore === 'function') e.policy.normalizeScore(state, pod, scores);
       } catch (err) {
+        this.finishAll(begun);
         return errorStatus(e.name, err);
       }
       const w = e.weight;
@@ -216,6 +298,19 @@ export class FrameworkRuntime {
     let pick = this.tieCounter++ % ties;
     for (let j = 0; j < n; j++) if (totals[j] === best && pick-- === 0) return nodes[j];
     return nodes[0];
+  }
+
+  /** Finish split-phase calls still in flight (their results are not needed). */
+  private finishAll(begun: Map<number, () => number[]> | undefined): void {
+    if (!begun) return;
+    for (const f of begun.values()) {
+      try {
+        f();
+      } catch {
+        // the cycle already failed
+      }
+    }
+    begun.clear();
   }
 
   pickAmongEqual(nodes: CachedNode[]): CachedNode {

@@ -87,8 +87,9 @@ export function wasmAdmissionPlugin(spec: WasmPluginSpec): PluginDescriptor<Wasm
         const match = matcher(ctx.config.match);
         const failurePolicy = spec.failurePolicy ?? 'Fail';
         const denied = (message: unknown) => errors.forbidden(`admission webhook "${spec.name}" denied the request: ${String(message)}`);
-        const invoke = (op: typeof OP.validate | typeof OP.mutate, req: AdmissionRequest) => {
-          const res = calls.record(op === OP.validate ? 'validate' : 'mutate', sandbox.call(op, { request: guestRequest(req) }));
+        // asynchronous: other requests go on while the guest works
+        const invoke = async (op: typeof OP.validate | typeof OP.mutate, req: AdmissionRequest) => {
+          const res = calls.record(op === OP.validate ? 'validate' : 'mutate', await sandbox.callAsync(op, { request: guestRequest(req) }));
           if (!res.ok) throw new Error(res.message); // the chain applies the failure policy
           if (res.json.allowed === false) throw denied(res.json.message);
           return res.json;
@@ -102,8 +103,8 @@ export function wasmAdmissionPlugin(spec: WasmPluginSpec): PluginDescriptor<Wasm
             match,
             timeoutMs,
             failurePolicy,
-            handle(req) {
-              const out = invoke(OP.mutate, req);
+            async handle(req) {
+              const out = await invoke(OP.mutate, req);
               if (typeof out.patch !== 'string' || out.patch === '') return undefined;
               let ops: unknown;
               try {
@@ -118,7 +119,7 @@ export function wasmAdmissionPlugin(spec: WasmPluginSpec): PluginDescriptor<Wasm
         }
         if (caps.validate) {
           registrations.push(
-            ctx.kernel.registerAdmission({ name: spec.name, phase: 'validating', match, timeoutMs, failurePolicy, handle: (req) => void invoke(OP.validate, req) }),
+            ctx.kernel.registerAdmission({ name: spec.name, phase: 'validating', match, timeoutMs, failurePolicy, handle: async (req) => void (await invoke(OP.validate, req)) }),
           );
         }
         return {

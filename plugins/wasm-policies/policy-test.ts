@@ -98,7 +98,7 @@ function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: bool
     return n;
   });
   const out: PodOutcome[] = [];
-  (file.pods ?? []).forEach((obj, i) => {
+  for (const [i, obj] of (file.pods ?? []).entries()) {
     const { expect, ...podObj } = obj;
     const pod = podObj as KObject;
     pod.metadata = { namespace: 'default', uid: `test-uid-${i}`, ...pod.metadata };
@@ -106,8 +106,7 @@ function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: bool
     const info = podInfoOf(pod);
     const state = noState;
     const failures: string[] = [];
-    const filtered = policy.filterBatch ? policy.filterBatch(state, info, nodes) : nodes.map(() => ({ code: 'Success' as const }));
-    if (!Array.isArray(filtered)) throw new Error('filter answered asynchronously');
+    const filtered = policy.beginFilterBatch ? policy.beginFilterBatch(state, info, nodes)() : nodes.map(() => ({ code: 'Success' as const }));
     const verdicts: NodeVerdict[] = nodes.map((n, j) => {
       const s = filtered[j];
       const fits = s.code === 'Success' || s.code === 'Skip';
@@ -115,9 +114,8 @@ function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: bool
     });
     if (filtered.some((s) => s.code === 'Error')) failures.push(`the policy failed: ${calls.lastError ?? 'error'}`);
     const fitting = nodes.filter((_, j) => verdicts[j].fits);
-    if (policy.scoreBatch && fitting.length) {
-      const scores = policy.scoreBatch(state, info, fitting);
-      if (!Array.isArray(scores)) throw new Error('score answered asynchronously');
+    if (policy.beginScoreBatch && fitting.length) {
+      const scores = policy.beginScoreBatch(state, info, fitting)();
       fitting.forEach((n, j) => (verdicts.find((v) => v.node === n.name)!.score = scores[j]));
     }
     let best: CachedNode | undefined;
@@ -126,7 +124,7 @@ function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: bool
     const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
     if (expect) failures.push(...checkPod(expect, verdicts, best?.name ?? null));
     out.push({ pod: name, verdicts, node: best?.name ?? null, failures });
-  });
+  }
   return out;
 }
 

@@ -1,9 +1,10 @@
 // A WebAssembly scheduler policy as the scheduler sees it: batched Filter and Score over the
-// candidate nodes, one sandbox call each. The guest keeps its own node table: nodes are sent by slot
-// only when new, changed (their cache generation moved) or lost (the guest restarted), in the same
-// call as the filter or score that needs them.
+// candidate nodes, one sandbox call each. The guest keeps its own node table, by slot = NodeInfo.id:
+// a node is sent only when new, changed (its cache generation moved) or lost (the guest restarted),
+// and just its usage when only the pods on it changed, in the same call as the filter or score
+// that needs it.
 import { SUCCESS, type ClusterSnapshot, type CycleState, type NodeInfo, type PodInfo, type PolicyStatus, type SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
-import { OP, type CallResult, type GuestSandbox } from './sandbox.ts';
+import { OP, RawJson, type CallResult, type GuestSandbox } from './sandbox.ts';
 import type { GuestCalls } from './guest-calls.ts';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
@@ -13,31 +14,31 @@ interface Reason {
   unresolvable: boolean;
 }
 
-interface SlotState {
-  slot: number;
-  generation: number;
-  epoch: number;
-}
-
 interface NodeUpdate {
   slot: number;
   node?: Record<string, unknown>;
 }
 
+/** Joins several reasons for one node in a filter answer (the SDK's joinReasons). */
+const REASON_SEPARATOR = '\n';
+
 /** Every so many calls, slots of nodes that left the cluster are freed in the guest. */
 const SWEEP_EVERY = 2_000;
 
 export class WasmSchedulerPolicy implements SchedulerPolicy {
-  private readonly slots = new Map<string, SlotState>();
-  private readonly freeSlots: number[] = [];
-  private nextSlot = 0;
-  private readonly podJson = new WeakMap<PodInfo, Record<string, unknown>>();
+  // what the guest has of each node, by NodeInfo.id (which is also the node's slot in the guest):
+  // the node's generation and the Node object last sent, and the sandbox epoch it was sent in
+  private sentGeneration = new Float64Array(1024).fill(-1);
+  private sentEpoch = new Float64Array(1024).fill(-1);
+  private sentNode: (object | undefined)[] = [];
+  private readonly sentIds = new Set<number>();
+  private readonly podJson = new WeakMap<PodInfo, string>();
   private readonly statuses = new Map<string, PolicyStatus>();
   private readonly failStatus: PolicyStatus;
   private sinceSweep = 0;
   private snapshot?: ClusterSnapshot;
-  filterBatch?: SchedulerPolicy['filterBatch'];
-  scoreBatch?: SchedulerPolicy['scoreBatch'];
+  beginFilterBatch?: SchedulerPolicy['beginFilterBatch'];
+  beginScoreBatch?: SchedulerPolicy['beginScoreBatch'];
 
   constructor(
     readonly name: string,
@@ -47,8 +48,9 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     capabilities: { filter: boolean; score: boolean },
   ) {
     this.failStatus = Object.freeze({ code: 'Error', reasons: [`${name}: the WebAssembly policy failed (failurePolicy Fail)`] }) as PolicyStatus;
-    if (capabilities.filter) this.filterBatch = (state, pod, nodes) => this.filterNodes(state, pod, nodes);
-    if (capabilities.score) this.scoreBatch = (state, pod, nodes) => this.scoreNodes(state, pod, nodes);
+    // split-phase: the scheduler starts the guest's call, runs the other policies, then finishes it
+    if (capabilities.filter) this.beginFilterBatch = (state, pod, nodes) => this.filterNodes(state, pod, nodes);
+    if (capabilities.score) this.beginScoreBatch = (state, pod, nodes) => this.scoreNodes(state, pod, nodes);
   }
 
   /** Only remembers the cluster, for freeing the slots of nodes that left it. */
@@ -56,8 +58,12 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     this.snapshot = snapshot;
   }
 
-  private filterNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): PolicyStatus[] {
-    const r = this.run(OP.filter, pod, nodes);
+  private filterNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => PolicyStatus[] {
+    const finish = this.run(OP.filter, pod, nodes);
+    return () => this.verdicts(finish(), nodes);
+  }
+
+  private verdicts(r: CallResult, nodes: NodeInfo[]): PolicyStatus[] {
     const out: PolicyStatus[] = new Array(nodes.length);
     if (!r.ok) {
       out.fill(this.failurePolicy === 'Ignore' ? SUCCESS : this.failStatus);
@@ -72,8 +78,12 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     return out;
   }
 
-  private scoreNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): number[] {
-    const r = this.run(OP.score, pod, nodes);
+  private scoreNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => number[] {
+    const finish = this.run(OP.score, pod, nodes);
+    return () => this.scores(finish(), nodes);
+  }
+
+  private scores(r: CallResult, nodes: NodeInfo[]): number[] {
     const out: number[] = new Array(nodes.length);
     if (!r.ok) {
       if (this.failurePolicy === 'Fail') throw new Error(`the WebAssembly policy failed: ${r.message}`);
@@ -94,57 +104,83 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     let s = this.statuses.get(key);
     if (!s) {
       if (this.statuses.size > 1_000) this.statuses.clear(); // a guest that invents reasons
-      s = Object.freeze({ code: reason?.unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', reasons: [message] }) as PolicyStatus;
+      // several reasons for one node travel as one message, one reason per line
+      const reasons = message.split(REASON_SEPARATOR).filter((x) => x.length > 0);
+      s = Object.freeze({ code: reason?.unresolvable ? 'UnschedulableAndUnresolvable' : 'Unschedulable', reasons }) as PolicyStatus;
       this.statuses.set(key, s);
     }
     return s;
   }
 
-  private run(op: typeof OP.filter | typeof OP.score, pod: PodInfo, nodes: NodeInfo[]): CallResult {
+  private run(op: typeof OP.filter | typeof OP.score, pod: PodInfo, nodes: NodeInfo[]): () => CallResult {
     const epoch = this.sandbox.epoch;
-    const slots = new Uint32Array(nodes.length);
-    let updates: NodeUpdate[] | undefined;
-    for (let i = 0; i < nodes.length; i++) {
-      const n = nodes[i];
-      let s = this.slots.get(n.name);
-      if (!s) {
-        s = { slot: this.freeSlots.pop() ?? this.nextSlot++, generation: -1, epoch: -1 };
-        this.slots.set(n.name, s);
+    const n = nodes.length;
+    const slots = new Uint32Array(n);
+    let updates = '';
+    let usage = '';
+    for (let i = 0; i < n; i++) {
+      const node = nodes[i];
+      const id = node.id;
+      slots[i] = id;
+      if (id >= this.sentGeneration.length) this.grow(id);
+      if (this.sentGeneration[id] === node.generation && this.sentEpoch[id] === epoch) continue;
+      // only the pods on it changed: its usage is enough (numbers only, cheap on both sides)
+      if (this.sentEpoch[id] === epoch && this.sentNode[id] === node.node) {
+        usage += `${usage ? ',' : ''}{"slot":${id},"podCount":${node.pods.length},"requested":${JSON.stringify(node.requested)}}`;
+      } else {
+        updates += `${updates ? ',' : ''}{"slot":${id},"node":${JSON.stringify(nodeJson(node))}}`;
+        this.sentIds.add(id);
       }
-      slots[i] = s.slot;
-      if (s.generation !== n.generation || s.epoch !== epoch) {
-        (updates ??= []).push({ slot: s.slot, node: nodeJson(n) });
-        s.generation = n.generation;
-        s.epoch = epoch;
-      }
+      this.sentGeneration[id] = node.generation;
+      this.sentEpoch[id] = epoch;
+      this.sentNode[id] = node.node;
     }
-    if (++this.sinceSweep >= SWEEP_EVERY) (updates ??= []).push(...this.sweep());
-    const r = this.calls.record(op === OP.filter ? 'filter' : 'score', this.sandbox.call(op, { pod: this.podOf(pod), updates }, slots));
-    if (!r.ok) for (const s of this.slots.values()) s.epoch = -1; // not sure what the guest applied: send again
-    return r;
+    if (++this.sinceSweep >= SWEEP_EVERY) updates += this.sweep(updates !== '');
+    const body = `{"pod":${this.podOf(pod)}${updates ? `,"updates":[${updates}]` : ''}${usage ? `,"usage":[${usage}]` : ''}}`;
+    // not a Promise (measured): an asynchronous answer waits behind whatever this thread is doing,
+    // which costs the cycle more than the guest's own time; finishing waits at most the deadline
+    const finish = this.sandbox.begin(op, new RawJson(body), slots);
+    return () => {
+      const r = this.calls.record(op === OP.filter ? 'filter' : 'score', finish());
+      if (!r.ok) this.sentEpoch.fill(-1); // not sure what the guest applied: send everything again
+      return r;
+    };
   }
 
-  /** Free the slots of nodes no longer in the cluster. */
-  private sweep(): NodeUpdate[] {
+  private grow(id: number): void {
+    const size = Math.max(id + 1, this.sentGeneration.length * 2);
+    const g = new Float64Array(size).fill(-1);
+    g.set(this.sentGeneration);
+    const e = new Float64Array(size).fill(-1);
+    e.set(this.sentEpoch);
+    this.sentGeneration = g;
+    this.sentEpoch = e;
+  }
+
+  /** Free the guest's slots of nodes that left the cluster (JSON items to append to the updates). */
+  private sweep(after: boolean): string {
     this.sinceSweep = 0;
     const all = this.snapshot?.nodes();
-    if (!all) return [];
-    const live = new Set(all.map((n) => n.name));
-    const gone: NodeUpdate[] = [];
-    for (const [name, s] of this.slots) {
-      if (live.has(name)) continue;
-      this.slots.delete(name);
-      this.freeSlots.push(s.slot);
-      gone.push({ slot: s.slot });
+    if (!all) return '';
+    const live = new Set(all.map((n) => n.id));
+    let out = '';
+    for (const id of this.sentIds) {
+      if (live.has(id)) continue;
+      this.sentIds.delete(id);
+      this.sentGeneration[id] = -1;
+      this.sentEpoch[id] = -1;
+      this.sentNode[id] = undefined;
+      out += `${after || out ? ',' : ''}{"slot":${id}}`;
     }
-    return gone;
+    return out;
   }
 
-  private podOf(p: PodInfo): Record<string, unknown> {
+  /** The pod as JSON, made once per pod (filter and score of a cycle send the same). */
+  private podOf(p: PodInfo): string {
     let j = this.podJson.get(p);
-    if (!j) {
+    if (j === undefined) {
       const spec = (p.pod.spec ?? {}) as { nodeSelector?: Record<string, string>; tolerations?: unknown[] };
-      j = {
+      j = JSON.stringify({
         namespace: p.namespace,
         name: p.name,
         uid: p.uid,
@@ -154,7 +190,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
         schedulerName: p.schedulerName,
         nodeSelector: spec.nodeSelector ?? {},
         tolerations: spec.tolerations ?? [],
-      };
+      });
       this.podJson.set(p, j);
     }
     return j;

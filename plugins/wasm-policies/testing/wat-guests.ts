@@ -60,6 +60,7 @@ export function watSource(g: WatGuest = {}): string {
     (i32.const 16))
   (func (export "cabi_post_configure") (param i32) (call $reset))
   (func (export "update-nodes") (param i32 i32) (call $reset))
+  (func (export "update-usage") (param i32 i32) (call $reset))
   ;; verdict lists: n bytes at a fresh address, all 0, or 1 on odd slots
   (func $verdicts_zero (param $n i32) (result i32)
     (local $p i32)
@@ -122,4 +123,23 @@ export async function buildWatGuest(g: WatGuest = {}): Promise<Uint8Array> {
   const core = await parse(watSource(g));
   const embedded = await componentEmbed({ binary: core, witSource: readFileSync(WIT, 'utf8'), world: 'scheduler-policy' });
   return componentNew(embedded);
+}
+
+/** The same component with a custom section naming `version`: a new digest, same behaviour. */
+export function withVersionSection(component: Uint8Array, version: string): Uint8Array {
+  const name = Buffer.from('skiff-version');
+  const payload = Buffer.from(version);
+  const body = [...uleb(name.length), ...name, ...payload];
+  return Buffer.concat([component, Buffer.from([0, ...uleb(body.length), ...body])]);
+}
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
 }
