@@ -4,7 +4,7 @@
 // directories, and every `node_modules/skiff/` path it asks for is served from the SDK's assembly/
 // directory, so a project needs no install step. A virtual second entry re-exports the world's
 // canonical ABI exports (assembly/<world>-exports.ts); the policy file itself exports nothing.
-import asc, { type Transform } from 'assemblyscript/asc';
+import type { Transform } from 'assemblyscript/asc';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { sdkPath, type PolicyWorld } from './sdk-paths.ts';
@@ -20,6 +20,9 @@ export async function compileAssemblyScript(entry: string, world: PolicyWorld, o
   const baseDir = dirname(resolve(entry));
   const worldEntrySource = `export * from "skiff/${world === 'scheduler-policy' ? 'scheduler' : 'admission'}-exports";\n`;
   const outputs = new Map<string, Uint8Array | string>();
+  // loaded on first use: the compiler (with binaryen) takes ~0.5 s to load, which every other
+  // command of the CLI would otherwise pay
+  const { default: asc } = await import('assemblyscript/asc');
   const stderr = asc.createMemoryStream();
   const args = [
     basename(entry),
