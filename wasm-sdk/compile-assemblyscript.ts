@@ -14,7 +14,12 @@ const OUT_FILE = 'policy.wasm';
 const SDK_PATH = /^.*[\\/]node_modules[\\/]skiff[\\/](.*)$/;
 
 /** Core export names that are not AssemblyScript identifiers, as the canonical ABI names them. */
-const RENAMED_EXPORTS: Record<string, string> = { update_nodes: 'update-nodes', update_usage: 'update-usage' };
+const RENAMED_EXPORTS: Record<string, string> = {
+  update_nodes: 'update-nodes',
+  update_usage: 'update-usage',
+  filter_score: 'filter-score',
+  cabi_post_filter_score: 'cabi_post_filter-score',
+};
 
 export async function compileAssemblyScript(entry: string, world: PolicyWorld, optimize: boolean): Promise<Uint8Array> {
   const baseDir = dirname(resolve(entry));

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LoadedComponent } from './component-cache.ts';
 
-export const OP = { configure: 1, filter: 2, score: 3, validate: 4, mutate: 5, updateNodes: 6 } as const;
+export const OP = { configure: 1, filter: 2, score: 3, validate: 4, mutate: 5, updateNodes: 6, filterScore: 7 } as const;
 export type Op = (typeof OP)[keyof typeof OP];
 
 export type CallFailure = 'timeout' | 'trap' | 'down' | 'error' | 'too-large';

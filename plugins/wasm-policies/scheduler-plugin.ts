@@ -35,7 +35,7 @@ export const SANDBOX_CONFIG = {
 } as const;
 
 // as jco names them in the glue (camelCase)
-export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'updateUsage', 'filter', 'score'];
+export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'updateUsage', 'filter', 'score', 'filterScore'];
 
 /** The exports a world needs, checked before anything runs. */
 export function checkExports(exports: string[], needed: string[], world: string): void {

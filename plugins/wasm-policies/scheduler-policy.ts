@@ -36,6 +36,9 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   private readonly statuses = new Map<string, PolicyStatus>();
   private readonly failStatus: PolicyStatus;
   private sinceSweep = 0;
+  /** filter and score in one crossing: the scores of this cycle's pod, by node id */
+  private readonly both: boolean;
+  private scored?: { pod: PodInfo; byId: Map<number, number> };
   private snapshot?: ClusterSnapshot;
   beginFilterBatch?: SchedulerPolicy['beginFilterBatch'];
   beginScoreBatch?: SchedulerPolicy['beginScoreBatch'];
@@ -49,6 +52,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   ) {
     this.failStatus = Object.freeze({ code: 'Error', reasons: [`${name}: the WebAssembly policy failed (failurePolicy Fail)`] }) as PolicyStatus;
     // split-phase: the scheduler starts the guest's call, runs the other policies, then finishes it
+    this.both = capabilities.filter && capabilities.score;
     if (capabilities.filter) this.beginFilterBatch = (state, pod, nodes) => this.filterNodes(state, pod, nodes);
     if (capabilities.score) this.beginScoreBatch = (state, pod, nodes) => this.scoreNodes(state, pod, nodes);
   }
@@ -59,8 +63,23 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   }
 
   private filterNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => PolicyStatus[] {
-    const finish = this.run(OP.filter, pod, nodes);
-    return () => this.verdicts(finish(), nodes);
+    if (!this.both) {
+      const finish = this.run(OP.filter, pod, nodes);
+      return () => this.verdicts(finish(), nodes);
+    }
+    // filter-score: the scores of the nodes that fit come back with the verdicts, for Score later
+    const finish = this.run(OP.filterScore, pod, nodes);
+    return () => {
+      const r = finish();
+      if (r.ok) {
+        const n = nodes.length;
+        const scores = new Int32Array(r.payload.buffer, r.payload.byteOffset + ((n + 3) & ~3), n);
+        if (this.scored?.pod !== pod) this.scored = { pod, byId: new Map() };
+        const byId = this.scored.byId;
+        for (let i = 0; i < n; i++) byId.set(nodes[i].id, scores[i]);
+      }
+      return this.verdicts(r, nodes);
+    };
   }
 
   private verdicts(r: CallResult, nodes: NodeInfo[]): PolicyStatus[] {
@@ -79,6 +98,12 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   }
 
   private scoreNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => number[] {
+    const known = this.scored?.pod === pod ? this.scored.byId : undefined;
+    this.scored = undefined;
+    if (known && nodes.every((n) => known.has(n.id))) {
+      const out = nodes.map((n) => clamp(known.get(n.id)!));
+      return () => out;
+    }
     const finish = this.run(OP.score, pod, nodes);
     return () => this.scores(finish(), nodes);
   }
@@ -91,8 +116,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     }
     const s = new Int32Array(r.payload.buffer, r.payload.byteOffset, nodes.length);
     for (let i = 0; i < nodes.length; i++) {
-      const x = s[i];
-      out[i] = x < 0 ? 0 : x > 100 ? 100 : x;
+      out[i] = clamp(s[i]);
     }
     return out;
   }
@@ -112,7 +136,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     return s;
   }
 
-  private run(op: typeof OP.filter | typeof OP.score, pod: PodInfo, nodes: NodeInfo[]): () => CallResult {
+  private run(op: typeof OP.filter | typeof OP.score | typeof OP.filterScore, pod: PodInfo, nodes: NodeInfo[]): () => CallResult {
     const epoch = this.sandbox.epoch;
     const n = nodes.length;
     const slots = new Uint32Array(n);
@@ -141,7 +165,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     // which costs the cycle more than the guest's own time; finishing waits at most the deadline
     const finish = this.sandbox.begin(op, new RawJson(body), slots);
     return () => {
-      const r = this.calls.record(op === OP.filter ? 'filter' : 'score', finish());
+      const r = this.calls.record(op === OP.filter ? 'filter' : op === OP.score ? 'score' : 'filter-score', finish());
       if (!r.ok) this.sentEpoch.fill(-1); // not sure what the guest applied: send everything again
       return r;
     };
@@ -196,6 +220,8 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     return j;
   }
 }
+
+const clamp = (x: number) => (x < 0 ? 0 : x > 100 ? 100 : x);
 
 function nodeJson(n: NodeInfo): Record<string, unknown> {
   return {

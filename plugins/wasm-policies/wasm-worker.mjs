@@ -19,7 +19,7 @@ const view = new DataView(dataBuffer);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-const OP_CONFIGURE = 1, OP_FILTER = 2, OP_SCORE = 3, OP_VALIDATE = 4, OP_MUTATE = 5, OP_UPDATE_NODES = 6;
+const OP_CONFIGURE = 1, OP_FILTER = 2, OP_SCORE = 3, OP_VALIDATE = 4, OP_MUTATE = 5, OP_UPDATE_NODES = 6, OP_FILTER_SCORE = 7;
 
 const { instantiate } = await import(pathToFileURL(glueFile).href);
 let api;
@@ -138,10 +138,22 @@ function handle() {
         applyUpdates(req.updates, req.usage);
         return writeResponse({}, null, 0);
       case OP_FILTER:
-      case OP_SCORE: {
+      case OP_SCORE:
+      case OP_FILTER_SCORE: {
         applyUpdates(req.updates, req.usage);
         const n = view.getUint32(slotsOff, true);
         const slots = new Uint32Array(dataBuffer, slotsOff + 4, n); // copied into the guest by the glue
+        if (op === OP_FILTER_SCORE) {
+          // payload: n verdicts (u8), padding to 4, n scores (i32)
+          const r = api.filterScore(toPod(req.pod), slots);
+          const verdicts = r.filter.verdicts instanceof Uint8Array ? r.filter.verdicts : Uint8Array.from(r.filter.verdicts);
+          const scores = r.scores instanceof Int32Array ? r.scores : Int32Array.from(r.scores);
+          if (verdicts.length !== n || scores.length !== n) throw new Error(`filter-score answered ${verdicts.length} verdicts and ${scores.length} scores for ${n} nodes`);
+          const both = new Uint8Array(((n + 3) & ~3) + n * 4);
+          both.set(verdicts, 0);
+          both.set(new Uint8Array(scores.buffer, scores.byteOffset, n * 4), (n + 3) & ~3);
+          return writeResponse({ reasons: r.filter.reasons }, both, 0);
+        }
         if (op === OP_FILTER) {
           const r = api.filter(toPod(req.pod), slots);
           const verdicts = r.verdicts instanceof Uint8Array ? r.verdicts : Uint8Array.from(r.verdicts);

@@ -19,6 +19,7 @@ import { liftNode, liftPod, liftResources, NODE_UPDATE_SIZE, NODE_USAGE_SIZE } f
 import { nodeAt, setNode } from "./node-table";
 import { schedulerPolicy } from "./registry";
 import { SchedulerPolicy } from "./scheduler";
+import { Pod } from "./types";
 
 export { cabi_realloc } from "./arena";
 
@@ -85,11 +86,15 @@ function reasonIndex(message: string, unresolvable: bool): u8 {
 }
 
 export function filter(args: usize): usize {
-  const p = policy();
-  const pod = liftPod(args);
+  const ret = arenaAlloc(FILTER_RESULT_SIZE, 4);
+  filterInto(ret, policy(), liftPod(args), args);
+  return ret;
+}
+
+/** filter's work, its filter-result written at `ret`; returns the verdicts. */
+function filterInto(ret: usize, p: SchedulerPolicy, pod: Pod, args: usize): usize {
   const slots = listPtr(args + SLOTS_AT);
   const n = listLen(args + SLOTS_AT);
-  const ret = arenaAlloc(FILTER_RESULT_SIZE, 4);
   const verdicts = storeList(ret, n, 1, 1);
   reasonMessages.length = 0;
   reasonUnresolvable.length = 0;
@@ -106,7 +111,35 @@ export function filter(args: usize): usize {
     storeString(at, unchecked(reasonMessages[j]));
     store<u8>(at, unchecked(reasonUnresolvable[j]) ? 1 : 0, 8);
   }
+  return verdicts;
+}
+
+// filter-score-result { filter: filter-result @0, scores: list<s32> @16 }: size 24, align 4
+export function filter_score(args: usize): usize {
+  const p = policy();
+  const pod = liftPod(args);
+  const ret = arenaAlloc(24, 4);
+  const verdicts = p.implementsFilter ? filterInto(ret, p, pod, args) : 0;
+  if (!p.implementsFilter) {
+    storeList(ret, listLen(args + SLOTS_AT), 1, 1); // zeroed below with the scores
+    store<usize>(ret, 0, 8);
+    store<usize>(ret, 0, 12);
+  }
+  const slots = listPtr(args + SLOTS_AT);
+  const n = listLen(args + SLOTS_AT);
+  const scores = storeList(ret + 16, n, 4, 4);
+  const v = verdicts != 0 ? verdicts : listPtr(ret);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 2;
+    if (verdicts == 0) store<u8>(v + i, 0);
+    const fits = load<u8>(v + i) == 0;
+    store<i32>(scores + off, fits && p.implementsScore ? p.score(pod, nodeAt(load<u32>(slots + off))) : 0);
+  }
   return ret;
+}
+
+export function cabi_post_filter_score(ret: usize): void {
+  arenaReset();
 }
 
 export function cabi_post_filter(ret: usize): void {

@@ -80,7 +80,7 @@ export function watSource(g: WatGuest = {}): string {
       (br $each)))
     (local.get $p))
   ;; filter(pod, slots) -> filter-result { verdicts: list<u8>, reasons: list<reason> }
-  (func (export "filter") (param $args i32) (result i32)
+  (func $filter (export "filter") (param $args i32) (result i32)
     (local $n i32) (local $v i32)
     (global.set $args (local.get $args))
     (local.set $n (i32.load (i32.add (local.get $args) (i32.const 108))))
@@ -102,7 +102,7 @@ export function watSource(g: WatGuest = {}): string {
     (i32.const 32))
   (func (export "cabi_post_filter") (param i32) (call $reset))
   ;; score(pod, slots) -> list<s32>
-  (func (export "score") (param $args i32) (result i32)
+  (func $score (export "score") (param $args i32) (result i32)
     (local $n i32) (local $p i32) (local $i i32)
     (local.set $n (i32.load (i32.add (local.get $args) (i32.const 108))))
     (local.set $p (call $alloc (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)))
@@ -115,6 +115,13 @@ export function watSource(g: WatGuest = {}): string {
     (i32.store (i32.const 52) (local.get $n))
     (i32.const 48))
   (func (export "cabi_post_score") (param i32) (call $reset))
+  ;; filter-score: filter's result lands at 32..47 and score's list at 48..55, which is exactly
+  ;; filter-score-result { filter @0, scores @16 } at 32
+  (func (export "filter-score") (param $args i32) (result i32)
+    (drop (call $filter (local.get $args)))
+    (drop (call $score (local.get $args)))
+    (i32.const 32))
+  (func (export "cabi_post_filter-score") (param i32) (call $reset))
 )`;
 }
 

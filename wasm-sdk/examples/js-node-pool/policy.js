@@ -48,6 +48,13 @@ export function filter(pod, slots) {
   return { verdicts, reasons: [{ message: reason, unresolvable: true }] };
 }
 
+export function filterScore(pod, slots) {
+  const f = filter(pod, slots);
+  const s = score(pod, slots);
+  for (let i = 0; i < slots.length; i++) if (f.verdicts[i] !== 0) s[i] = 0;
+  return { filter: f, scores: s };
+}
+
 export function score(pod, slots) {
   const scores = new Int32Array(slots.length);
   for (let i = 0; i < slots.length; i++) {
