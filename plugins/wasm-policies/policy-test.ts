@@ -80,7 +80,10 @@ export async function runPolicyTest(bytes: Uint8Array, file: PolicyTestFile, opt
     const r = sandbox.configure(JSON.stringify(file.config ?? {}));
     if (!r.ok) throw new Error(`the policy rejected its config: ${r.message}`);
     const result: PolicyTestResult = { world, pods: [], requests: [], ok: true };
-    if (world === 'scheduler-policy') result.pods = schedule(sandbox, calls, r.json.capabilities as { filter: boolean; score: boolean }, file);
+    if (world === 'scheduler-policy') {
+      const caps = r.json.capabilities as { filter: boolean; score: boolean };
+      result.pods = schedule(sandbox, calls, { ...caps, filterScore: component.exports.includes('filterScore') }, file);
+    }
     else result.requests = admit(sandbox, calls, file);
     result.ok = [...result.pods, ...result.requests].every((o) => o.failures.length === 0);
     return result;
@@ -90,7 +93,7 @@ export async function runPolicyTest(bytes: Uint8Array, file: PolicyTestFile, opt
   }
 }
 
-function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: boolean; score: boolean }, file: PolicyTestFile): PodOutcome[] {
+function schedule(sandbox: GuestSandbox, calls: GuestCalls, caps: { filter: boolean; score: boolean; filterScore: boolean }, file: PolicyTestFile): PodOutcome[] {
   const policy = new WasmSchedulerPolicy('test', sandbox, calls, 'Fail', caps);
   const nodes = (file.nodes ?? []).map((o, i) => {
     const n = new CachedNode(o.metadata?.name ?? `node-${i}`);

@@ -35,7 +35,7 @@ export const SANDBOX_CONFIG = {
 } as const;
 
 // as jco names them in the glue (camelCase)
-export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'updateUsage', 'filter', 'score', 'filterScore'];
+export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'updateUsage', 'filter', 'score'];
 
 /** The exports a world needs, checked before anything runs. */
 export function checkExports(exports: string[], needed: string[], world: string): void {
@@ -97,7 +97,12 @@ export function wasmSchedulerPolicyPlugin(spec: WasmPluginSpec): PluginDescripto
         const caps = (r.json.capabilities ?? {}) as { filter?: boolean; score?: boolean };
         if (!caps.filter && !caps.score) throw new Error('the policy implements neither filter nor score');
         const registry = ctx.resolve(PolicyRegistryToken);
-        const policy = new WasmSchedulerPolicy(spec.name, sandbox, calls, spec.failurePolicy ?? 'Fail', { filter: !!caps.filter, score: !!caps.score });
+        const policy = new WasmSchedulerPolicy(spec.name, sandbox, calls, spec.failurePolicy ?? 'Fail', {
+          filter: !!caps.filter,
+          score: !!caps.score,
+          // optional: components built before filter-score existed filter and score separately
+          filterScore: component.exports.includes('filterScore'),
+        });
         const reg = registry.register({ policy, weight: ctx.config.weight, ...(ctx.config.profiles ? { profiles: ctx.config.profiles } : {}) });
         return {
           stop() {

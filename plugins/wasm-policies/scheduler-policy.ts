@@ -48,11 +48,11 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     private readonly sandbox: GuestSandbox,
     private readonly calls: GuestCalls,
     private readonly failurePolicy: FailurePolicy,
-    capabilities: { filter: boolean; score: boolean },
+    capabilities: { filter: boolean; score: boolean; filterScore?: boolean },
   ) {
     this.failStatus = Object.freeze({ code: 'Error', reasons: [`${name}: the WebAssembly policy failed (failurePolicy Fail)`] }) as PolicyStatus;
     // split-phase: the scheduler starts the guest's call, runs the other policies, then finishes it
-    this.both = capabilities.filter && capabilities.score;
+    this.both = capabilities.filter && capabilities.score && capabilities.filterScore !== false;
     if (capabilities.filter) this.beginFilterBatch = (state, pod, nodes) => this.filterNodes(state, pod, nodes);
     if (capabilities.score) this.beginScoreBatch = (state, pod, nodes) => this.scoreNodes(state, pod, nodes);
   }
@@ -71,13 +71,13 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     const finish = this.run(OP.filterScore, pod, nodes);
     return () => {
       const r = finish();
-      if (r.ok) {
-        const n = nodes.length;
-        const scores = new Int32Array(r.payload.buffer, r.payload.byteOffset + ((n + 3) & ~3), n);
-        if (this.scored?.pod !== pod) this.scored = { pod, byId: new Map() };
-        const byId = this.scored.byId;
-        for (let i = 0; i < n; i++) byId.set(nodes[i].id, scores[i]);
-      }
+      // failed: maybe only its score part; the filter alone decides before the failure policy does
+      if (!r.ok) return this.verdicts(this.run(OP.filter, pod, nodes)(), nodes);
+      const n = nodes.length;
+      const scores = new Int32Array(r.payload.buffer, r.payload.byteOffset + ((n + 3) & ~3), n);
+      if (this.scored?.pod !== pod) this.scored = { pod, byId: new Map() };
+      const byId = this.scored.byId;
+      for (let i = 0; i < n; i++) byId.set(nodes[i].id, scores[i]);
       return this.verdicts(r, nodes);
     };
   }

@@ -17,6 +17,8 @@ export interface WatGuest {
   score?: number;
   /** reject nodes in odd slots with this reason (only with filter 'pass') */
   rejectOddSlots?: string;
+  /** score traps instead of answering */
+  scoreTraps?: boolean;
 }
 
 const WIT = fileURLToPath(new URL('../../../wasm-sdk/wit/policy.wit', import.meta.url));
@@ -106,6 +108,7 @@ export function watSource(g: WatGuest = {}): string {
     (local $n i32) (local $p i32) (local $i i32)
     (local.set $n (i32.load (i32.add (local.get $args) (i32.const 108))))
     (local.set $p (call $alloc (i32.shl (local.get $n) (i32.const 2)) (i32.const 4)))
+    ${g.scoreTraps ? 'unreachable' : ''}
     (block $done (loop $each
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
       (i32.store (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))) (i32.const ${g.score ?? 50}))
