@@ -154,6 +154,7 @@ async function main() {
     out.peakRssMb = Math.round(Math.max(peak, rssMb(process.pid) ?? 0));
     watch.stop();
     await host.stopAll();
+    if (flags.policy === 'wasm' && !((wasmStats?.calls as number) > 0)) throw new Error('the WebAssembly policy reported no calls: it did not take part in scheduling');
     if (wasmStats) {
       out.wasmCalls = wasmStats.calls as number;
       out.wasmErrors = wasmStats.errors as number;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { instrumentFuel } from './fuel.ts';
 import { capModuleMemory } from './memory-cap.ts';
 import { wasm, type CompiledModule } from './wasm-api.ts';
 
@@ -38,30 +39,45 @@ export class ComponentCache {
     private readonly keep = 8,
   ) {}
 
-  /** Glue and compiled, memory-capped core modules for `bytes`. */
-  load(bytes: Uint8Array, memoryLimitBytes: number): Promise<LoadedComponent> {
+  /**
+   * Glue and compiled, memory-capped core modules for `bytes`; `fuel`: with a step budget check at
+   * every function entry and loop header (for guests run on the host's own thread, see fuel.ts).
+   */
+  load(bytes: Uint8Array, memoryLimitBytes: number, fuel = false): Promise<LoadedComponent> {
     const digest = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
-    const key = `${digest}/${memoryLimitBytes}`;
+    const key = `${digest}/${memoryLimitBytes}/${fuel}`;
     let p = this.compiled.get(key);
     if (p) {
       this.compiled.delete(key); // most recently used goes last
       this.compiled.set(key, p);
       return p;
     }
-    p = this.build(bytes, digest, memoryLimitBytes);
+    p = this.build(bytes, digest, memoryLimitBytes, fuel);
     this.compiled.set(key, p);
     p.catch(() => this.compiled.delete(key));
     while (this.compiled.size > this.keep) this.compiled.delete(this.compiled.keys().next().value!);
     return p;
   }
 
-  private async build(bytes: Uint8Array, digest: string, memoryLimitBytes: number): Promise<LoadedComponent> {
+  private async build(bytes: Uint8Array, digest: string, memoryLimitBytes: number, fuel: boolean): Promise<LoadedComponent> {
     const dir = join(this.dir, digest.replace(':', '-'));
     if (!existsSync(join(dir, META))) await this.transpile(bytes, dir);
     const meta = JSON.parse(readFileSync(join(dir, META), 'utf8')) as { exports: string[]; imports: string[] };
     const modules: Record<string, CompiledModule> = {};
     for (const f of readdirSync(dir)) {
-      if (f.endsWith('.wasm')) modules[f] = await wasm.compile(capModuleMemory(readFileSync(join(dir, f)), memoryLimitBytes));
+      if (!f.endsWith('.wasm')) continue;
+      let core: Uint8Array = readFileSync(join(dir, f));
+      if (fuel) {
+        // instrumented once per component, kept beside the glue
+        const file = join(dir, `${f}.fuel`);
+        if (existsSync(file)) core = readFileSync(file);
+        else {
+          core = await instrumentFuel(core);
+          writeFileSync(`${file}.tmp-${process.pid}`, core);
+          renameSync(`${file}.tmp-${process.pid}`, file);
+        }
+      }
+      modules[f] = await wasm.compile(capModuleMemory(core, memoryLimitBytes));
     }
     return { digest, glueFile: join(dir, GLUE), modules, ...meta };
   }

@@ -21,6 +21,18 @@ export type CallResult =
   | { ok: true; json: Record<string, unknown>; payload: Uint8Array; ms: number }
   | { ok: false; failure: CallFailure; message: string; ms: number };
 
+/** What the policy adapters need of a sandbox (a worker thread, or the caller's own thread). */
+export interface Sandbox {
+  /** moves whenever the guest's own state is lost */
+  readonly epoch: number;
+  readonly up: boolean;
+  configure(config: string): CallResult;
+  call(op: Op, json: unknown, slots?: Uint32Array): CallResult;
+  begin(op: Op, json: unknown, slots?: Uint32Array): () => CallResult;
+  callAsync(op: Op, json: unknown, slots?: Uint32Array): Promise<CallResult>;
+  stop(): void;
+}
+
 export interface SandboxOptions {
   component: LoadedComponent;
   world: 'scheduler-policy' | 'admission-policy';
@@ -65,7 +77,7 @@ const DEFAULT_HOST_SPIN_US = 1_000;
 const DEFAULT_WORKER_SPIN_US = 200;
 const START_TIMEOUT_MS = 10_000;
 
-export class GuestSandbox {
+export class GuestSandbox implements Sandbox {
   private worker?: Worker;
   private ready = false;
   private stopped = false;

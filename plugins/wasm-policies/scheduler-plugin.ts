@@ -6,7 +6,8 @@ import { definePlugin, type PluginContext, type PluginDescriptor } from '@skiff/
 import { PolicyRegistryToken } from '@skiff/plugin-scheduler/framework';
 import type { ComponentCache } from './component-cache.ts';
 import { GuestCalls } from './guest-calls.ts';
-import { GuestSandbox } from './sandbox.ts';
+import { DEFAULT_FUEL, InlineSandbox } from './inline-sandbox.ts';
+import { GuestSandbox, type Sandbox } from './sandbox.ts';
 import { WasmSchedulerPolicy, type FailurePolicy } from './scheduler-policy.ts';
 
 export interface WasmPluginSpec {
@@ -20,6 +21,10 @@ export interface WasmPluginSpec {
 export interface WasmSchedulerPolicyConfig {
   weight: number;
   profiles?: string[];
+  /** inline: on the scheduler's thread, cut off by fuel; worker: in a worker thread, cut off by callTimeoutMs */
+  isolation: 'inline' | 'worker';
+  /** inline: steps per call (function entries and loop iterations) */
+  fuel: number;
   callTimeoutMs: number;
   memoryLimitMb: number;
   /** the guest's own config, passed to its `configure` as JSON */
@@ -77,22 +82,24 @@ export function wasmSchedulerPolicyPlugin(spec: WasmPluginSpec): PluginDescripto
       properties: {
         weight: { type: 'integer', minimum: 0, default: 1 },
         profiles: { type: 'array', items: { type: 'string', minLength: 1 } },
+        isolation: { type: 'string', enum: ['inline', 'worker'], default: 'inline' },
+        fuel: { type: 'integer', minimum: 1_000, maximum: 10_000_000_000, default: DEFAULT_FUEL },
         ...SANDBOX_CONFIG,
       },
       additionalProperties: true,
     },
     async start(ctx) {
-      const component = await spec.cache.load(spec.bytes, ctx.config.memoryLimitMb * 1024 * 1024);
+      const inline = ctx.config.isolation === 'inline';
+      const component = await spec.cache.load(spec.bytes, ctx.config.memoryLimitMb * 1024 * 1024, inline);
       checkExports(component.exports, SCHEDULER_POLICY_EXPORTS, 'scheduler-policy');
       const calls = new GuestCalls(sinkOf(ctx));
-      const sandbox = await GuestSandbox.start({
-        component,
-        world: 'scheduler-policy',
-        callTimeoutMs: ctx.config.callTimeoutMs,
-        onRestart: (why) => calls.restarted(why),
-      });
+      const onRestart = (why: string) => calls.restarted(why);
+      // inline by default: a worker thread's crossings cost more than the guest's work (measured)
+      const sandbox: Sandbox = inline
+        ? await InlineSandbox.start({ component, fuel: ctx.config.fuel, onRestart })
+        : await GuestSandbox.start({ component, world: 'scheduler-policy', callTimeoutMs: ctx.config.callTimeoutMs, onRestart });
       try {
-        const r = sandbox.configure(guestConfigOf(ctx.config, ['weight', 'profiles', 'callTimeoutMs', 'memoryLimitMb']));
+        const r = sandbox.configure(guestConfigOf(ctx.config, ['weight', 'profiles', 'isolation', 'fuel', 'callTimeoutMs', 'memoryLimitMb']));
         if (!r.ok) throw new Error(`the policy rejected its config: ${r.message}`);
         const caps = (r.json.capabilities ?? {}) as { filter?: boolean; score?: boolean };
         if (!caps.filter && !caps.score) throw new Error('the policy implements neither filter nor score');

@@ -4,7 +4,7 @@
 // and just its usage when only the pods on it changed, in the same call as the filter or score
 // that needs it.
 import { SUCCESS, type ClusterSnapshot, type CycleState, type NodeInfo, type PodInfo, type PolicyStatus, type SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
-import { OP, RawJson, type CallResult, type GuestSandbox } from './sandbox.ts';
+import { OP, type CallResult, type Sandbox } from './sandbox.ts';
 import type { GuestCalls } from './guest-calls.ts';
 
 export type FailurePolicy = 'Fail' | 'Ignore';
@@ -32,7 +32,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   private sentEpoch = new Float64Array(1024).fill(-1);
   private sentNode: (object | undefined)[] = [];
   private readonly sentIds = new Set<number>();
-  private readonly podJson = new WeakMap<PodInfo, string>();
+  private readonly podJson = new WeakMap<PodInfo, Record<string, unknown>>();
   private readonly statuses = new Map<string, PolicyStatus>();
   private readonly failStatus: PolicyStatus;
   private sinceSweep = 0;
@@ -45,7 +45,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
 
   constructor(
     readonly name: string,
-    private readonly sandbox: GuestSandbox,
+    private readonly sandbox: Sandbox,
     private readonly calls: GuestCalls,
     private readonly failurePolicy: FailurePolicy,
     capabilities: { filter: boolean; score: boolean; filterScore?: boolean },
@@ -140,8 +140,8 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     const epoch = this.sandbox.epoch;
     const n = nodes.length;
     const slots = new Uint32Array(n);
-    let updates = '';
-    let usage = '';
+    let updates: NodeUpdate[] | undefined;
+    let usage: { slot: number; podCount: number; requested: Record<string, number> }[] | undefined;
     for (let i = 0; i < n; i++) {
       const node = nodes[i];
       const id = node.id;
@@ -150,20 +150,25 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
       if (this.sentGeneration[id] === node.generation && this.sentEpoch[id] === epoch) continue;
       // only the pods on it changed: its usage is enough (numbers only, cheap on both sides)
       if (this.sentEpoch[id] === epoch && this.sentNode[id] === node.node) {
-        usage += `${usage ? ',' : ''}{"slot":${id},"podCount":${node.pods.length},"requested":${JSON.stringify(node.requested)}}`;
+        (usage ??= []).push({ slot: id, podCount: node.pods.length, requested: node.requested });
       } else {
-        updates += `${updates ? ',' : ''}{"slot":${id},"node":${JSON.stringify(nodeJson(node))}}`;
+        (updates ??= []).push({ slot: id, node: nodeJson(node) });
         this.sentIds.add(id);
       }
       this.sentGeneration[id] = node.generation;
       this.sentEpoch[id] = epoch;
       this.sentNode[id] = node.node;
     }
-    if (++this.sinceSweep >= SWEEP_EVERY) updates += this.sweep(updates !== '');
-    const body = `{"pod":${this.podOf(pod)}${updates ? `,"updates":[${updates}]` : ''}${usage ? `,"usage":[${usage}]` : ''}}`;
+    if (++this.sinceSweep >= SWEEP_EVERY) {
+      const gone = this.sweep();
+      if (gone.length) (updates ??= []).push(...gone);
+    }
+    // objects, not JSON: the inline sandbox hands them to the guest as they are (the worker
+    // sandbox serializes them; the guest reads them before this thread goes on)
+    const body = { pod: this.podOf(pod), updates, usage };
     // not a Promise (measured): an asynchronous answer waits behind whatever this thread is doing,
     // which costs the cycle more than the guest's own time; finishing waits at most the deadline
-    const finish = this.sandbox.begin(op, new RawJson(body), slots);
+    const finish = this.sandbox.begin(op, body, slots);
     return () => {
       const r = this.calls.record(op === OP.filter ? 'filter' : op === OP.score ? 'score' : 'filter-score', finish());
       if (!r.ok) this.sentEpoch.fill(-1); // not sure what the guest applied: send everything again
@@ -181,30 +186,30 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     this.sentEpoch = e;
   }
 
-  /** Free the guest's slots of nodes that left the cluster (JSON items to append to the updates). */
-  private sweep(after: boolean): string {
+  /** Free the guest's slots of nodes that left the cluster. */
+  private sweep(): NodeUpdate[] {
     this.sinceSweep = 0;
     const all = this.snapshot?.nodes();
-    if (!all) return '';
+    if (!all) return [];
     const live = new Set(all.map((n) => n.id));
-    let out = '';
+    const out: NodeUpdate[] = [];
     for (const id of this.sentIds) {
       if (live.has(id)) continue;
       this.sentIds.delete(id);
       this.sentGeneration[id] = -1;
       this.sentEpoch[id] = -1;
       this.sentNode[id] = undefined;
-      out += `${after || out ? ',' : ''}{"slot":${id}}`;
+      out.push({ slot: id });
     }
     return out;
   }
 
-  /** The pod as JSON, made once per pod (filter and score of a cycle send the same). */
-  private podOf(p: PodInfo): string {
+  /** The pod as the guest sees it, made once per pod (filter and score of a cycle send the same). */
+  private podOf(p: PodInfo): Record<string, unknown> {
     let j = this.podJson.get(p);
     if (j === undefined) {
       const spec = (p.pod.spec ?? {}) as { nodeSelector?: Record<string, string>; tolerations?: unknown[] };
-      j = JSON.stringify({
+      j = {
         namespace: p.namespace,
         name: p.name,
         uid: p.uid,
@@ -214,7 +219,7 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
         schedulerName: p.schedulerName,
         nodeSelector: spec.nodeSelector ?? {},
         tolerations: spec.tolerations ?? [],
-      });
+      };
       this.podJson.set(p, j);
     }
     return j;
