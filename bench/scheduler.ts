@@ -115,7 +115,11 @@ async function main() {
     if (flags.policy === 'wasm') {
       const bytes = buildInChild(fileURLToPath(new URL('../wasm-sdk/examples/least-allocated/assembly/index.ts', import.meta.url)), join(dir, 'policy.wasm'));
       out.wasmComponentBytes = bytes.length;
-      const plugin = wasmSchedulerPolicyPlugin({ name: 'NodeResourcesFit', version: '0.1.0', bytes, cache: new ComponentCache(join(dir, 'wasm-cache')) });
+      const cache = new ComponentCache(join(dir, 'wasm-cache'));
+      // compiled before the scheduler starts, as for a policy installed before pods arrive (the
+      // scheduler starts scheduling as soon as it is up, with the policies registered so far)
+      await cache.load(bytes, 64 * 1024 * 1024, true);
+      const plugin = wasmSchedulerPolicyPlugin({ name: 'NodeResourcesFit', version: '0.1.0', bytes, cache });
       policies.splice(policies.findIndex((p) => p.name === 'node-resources-fit'), 1, plugin);
     }
     t = performance.now();
