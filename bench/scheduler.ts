@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
-import { PluginHost, silentLogger } from '@skiff/kernel/plugins';
+import { PluginHost, silentLogger, type LoadRequest, type PluginDescriptor } from '@skiff/kernel/plugins';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import { HollowNodes } from '@skiff/plugin-node-sim';
@@ -33,6 +33,8 @@ const { values: flags } = parseArgs({
     'paced-rate': { type: 'string', default: '500' },
     'paced-pods': { type: 'string', default: '2000' },
     policy: { type: 'string', default: 'ts' },
+    /** --policy wasm: inline (on the scheduler's thread, fuel) or worker (a worker thread) */
+    isolation: { type: 'string', default: 'inline' },
   },
   allowPositionals: true,
 });
@@ -107,7 +109,7 @@ async function main() {
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     const host = new PluginHost({ kernel, logger: silentLogger });
-    const policies = Object.values(defaultPolicyPlugins);
+    const policies: (PluginDescriptor | LoadRequest)[] = Object.values(defaultPolicyPlugins);
     let wasmStats: Record<string, unknown> | undefined;
     host.on('runtime', (e) => {
       if (e.name === 'NodeResourcesFit') wasmStats = { ...e.stats };
@@ -118,9 +120,10 @@ async function main() {
       const cache = new ComponentCache(join(dir, 'wasm-cache'));
       // compiled before the scheduler starts, as for a policy installed before pods arrive (the
       // scheduler starts scheduling as soon as it is up, with the policies registered so far)
-      await cache.load(bytes, 64 * 1024 * 1024, true);
+      await cache.load(bytes, 64 * 1024 * 1024, flags.isolation === 'inline');
       const plugin = wasmSchedulerPolicyPlugin({ name: 'NodeResourcesFit', version: '0.1.0', bytes, cache });
-      policies.splice(policies.findIndex((p) => p.name === 'node-resources-fit'), 1, plugin);
+      policies.splice(policies.findIndex((p) => 'name' in p && p.name === 'node-resources-fit'), 1, { descriptor: plugin, config: { isolation: flags.isolation } });
+      out.isolation = flags.isolation;
     }
     t = performance.now();
     await host.load([schedulerPlugin, ...policies]);
