@@ -129,6 +129,13 @@ export class FrameworkRuntime {
       }
       /** with split-phase policies: each rejected node's first failing policy so far */
       const failedAt = started ? new Map<CachedNode, number>() : undefined;
+      if (started && !filters.some((e) => typeof e.policy.filterBatch === 'function')) {
+        // only split-phase and per-node policies: node by node, as filterNodes does (no per-policy arrays)
+        chunk = this.filterEach(state, pod, whole, filters, diagnosis, failedAt!);
+        chunk = this.finishSplitFilters(started, filters, whole, chunk, failedAt!, diagnosis);
+        for (const node of chunk) feasible.push(node);
+        continue;
+      }
       for (let p = 0; p < filters.length; p++) {
         const e = filters[p];
         if (chunk.length === 0) break;
@@ -174,6 +181,40 @@ export class FrameworkRuntime {
     }
     if (roundRobin) this.nextStartNodeIndex = idx;
     return feasible;
+  }
+
+  /** The per-node policies over `nodes`, node by node; failures recorded with their policy's position. */
+  private filterEach(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: CachedNode[],
+    filters: readonly PolicyEntry[],
+    diagnosis: Map<string, PolicyStatus>,
+    failedAt: Map<CachedNode, number>,
+  ): CachedNode[] {
+    const passed: CachedNode[] = [];
+    const nf = filters.length;
+    for (let j = 0; j < nodes.length; j++) {
+      const node = nodes[j];
+      let f = 0;
+      for (; f < nf; f++) {
+        const e = filters[f];
+        if (typeof e.policy.filter !== 'function' || typeof e.policy.beginFilterBatch === 'function') continue;
+        let s: PolicyStatus;
+        try {
+          s = e.policy.filter(state, pod, node);
+        } catch (err) {
+          s = errorStatus(e.name, err);
+        }
+        if (s.code !== 'Success' && s.code !== 'Skip') {
+          diagnosis.set(node.name, this.tag(s, e.name));
+          failedAt.set(node, f);
+          break;
+        }
+      }
+      if (f === nf) passed.push(node);
+    }
+    return passed;
   }
 
   /**
