@@ -7,7 +7,7 @@ import { definePlugin, type PluginDescriptor } from '@skiff/kernel/plugins';
 import type { ComponentCache } from './component-cache.ts';
 import { GuestCalls } from './guest-calls.ts';
 import { GuestSandbox, OP } from './sandbox.ts';
-import { checkExports, guestConfigOf, SANDBOX_CONFIG, sinkOf, type WasmPluginSpec } from './scheduler-plugin.ts';
+import { checkExports, guestConfigOf, SANDBOX_CONFIG, type WasmPluginSpec } from './wasm-plugin-kit.ts';
 
 export interface WasmAdmissionConfig {
   callTimeoutMs: number;
@@ -34,7 +34,7 @@ function matcher(m: WasmAdmissionConfig['match']): (req: AdmissionRequest) => bo
     (!nss || nss.has(req.object.metadata?.namespace ?? ''));
 }
 
-function guestRequest(req: AdmissionRequest): Record<string, unknown> {
+export function guestRequest(req: Pick<AdmissionRequest, 'operation' | 'object' | 'oldObject' | 'dryRun'> & { kind: { group: string; version: string; kind: string } }): Record<string, unknown> {
   const o = req.object;
   return {
     operation: req.operation.toLowerCase(),
@@ -76,7 +76,7 @@ export function wasmAdmissionPlugin(spec: WasmPluginSpec): PluginDescriptor<Wasm
     async start(ctx) {
       const component = await spec.cache.load(spec.bytes, ctx.config.memoryLimitMb * 1024 * 1024);
       checkExports(component.exports, ADMISSION_POLICY_EXPORTS, 'admission-policy');
-      const calls = new GuestCalls(sinkOf(ctx));
+      const calls = new GuestCalls(ctx);
       const sandbox = await GuestSandbox.start({ component, world: 'admission-policy', callTimeoutMs: ctx.config.callTimeoutMs, onRestart: (why) => calls.restarted(why) });
       const registrations: Disposable[] = [];
       try {

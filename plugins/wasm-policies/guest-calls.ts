@@ -4,8 +4,9 @@
 // status (`skiff plugin ls` shows them).
 import type { CallResult } from './sandbox.ts';
 
+/** Where the figures and failures go: a plugin's context (its logger, Events and runtime report). */
 export interface GuestEventSink {
-  warn(msg: string, fields?: Record<string, unknown>): void;
+  logger: { warn(msg: string, fields?: Record<string, unknown>): void };
   recordEvent?(e: { type: 'Normal' | 'Warning'; reason: string; message: string }): void;
   reportRuntime?(stats: Record<string, unknown>): void;
 }
@@ -49,7 +50,7 @@ export class GuestCalls {
     const now = Date.now();
     if (now - this.lastWarn > 1_000) {
       this.lastWarn = now;
-      this.sink.warn('WebAssembly policy call failed', { call: what, failure: r.failure, error: r.message });
+      this.sink.logger.warn('WebAssembly policy call failed', { call: what, failure: r.failure, error: r.message });
     }
     return r;
   }

@@ -11,7 +11,7 @@ import { runInThisContext } from 'node:vm';
 import type { LoadedComponent } from './component-cache.ts';
 import { fuelTank } from './fuel.ts';
 import { createGuest, type Guest } from './guest-host.mjs';
-import { OP, RawJson, type CallResult, type Op, type Sandbox } from './sandbox.ts';
+import { OP, type CallResult, type Op, type Sandbox } from './sandbox.ts';
 import { wasm, type CompiledModule } from './wasm-api.ts';
 
 export interface InlineSandboxOptions {
@@ -97,7 +97,7 @@ export class InlineSandbox implements Sandbox {
   call(op: Op, json: unknown, slots?: Uint32Array): CallResult {
     if (this.stopped) return { ok: false, failure: 'down', message: 'the guest is stopped', ms: 0 };
     if (performance.now() < this.downUntil) return { ok: false, failure: 'down', message: 'the guest is backing off after failures', ms: 0 };
-    const req = (json instanceof RawJson ? JSON.parse(json.text) : json) as Record<string, unknown>;
+    const req = json as Record<string, unknown>;
     const before = this.guest.instances;
     this.ranOut = false;
     this.tank.fill(this.budget);

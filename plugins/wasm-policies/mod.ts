@@ -4,7 +4,8 @@ export { ComponentCache, defaultCacheDir, type LoadedComponent } from './compone
 export { GuestSandbox, OP, type CallResult, type SandboxOptions } from './sandbox.ts';
 export { GuestCalls } from './guest-calls.ts';
 export { WasmSchedulerPolicy, type FailurePolicy } from './scheduler-policy.ts';
-export { wasmSchedulerPolicyPlugin, type WasmPluginSpec, type WasmSchedulerPolicyConfig } from './scheduler-plugin.ts';
+export { wasmSchedulerPolicyPlugin, type WasmSchedulerPolicyConfig } from './scheduler-plugin.ts';
+export type { WasmPluginSpec } from './wasm-plugin-kit.ts';
 export { wasmAdmissionPlugin, type WasmAdmissionConfig } from './admission-plugin.ts';
 export { wasmArtifactLoaders, type ArtifactInput, type ArtifactPluginSpec } from './loaders.ts';
 export { capModuleMemory } from './memory-cap.ts';

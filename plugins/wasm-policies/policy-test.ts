@@ -7,8 +7,9 @@ import type { KObject, AdmissionOperation } from '@skiff/kernel';
 import { ComponentCache } from './component-cache.ts';
 import { GuestCalls } from './guest-calls.ts';
 import { GuestSandbox, OP } from './sandbox.ts';
-import { ADMISSION_POLICY_EXPORTS } from './admission-plugin.ts';
-import { checkExports, SCHEDULER_POLICY_EXPORTS } from './scheduler-plugin.ts';
+import { ADMISSION_POLICY_EXPORTS, guestRequest } from './admission-plugin.ts';
+import { SCHEDULER_POLICY_EXPORTS } from './scheduler-plugin.ts';
+import { checkExports } from './wasm-plugin-kit.ts';
 import { WasmSchedulerPolicy } from './scheduler-policy.ts';
 
 export interface PodExpectation {
@@ -65,7 +66,7 @@ export interface PolicyTestResult {
   ok: boolean;
 }
 
-const silent = { warn() {} };
+const silent = { logger: { warn() {} } };
 /** WebAssembly policies keep no per-cycle state on the host side */
 const noState = { read: () => undefined, write() {} };
 
@@ -150,19 +151,7 @@ function admit(sandbox: GuestSandbox, calls: GuestCalls, file: PolicyTestFile): 
     const op = (r.operation ?? 'CREATE').toUpperCase() as AdmissionOperation;
     const o = r.object ?? {};
     const [group, version] = String(o.apiVersion ?? 'v1').includes('/') ? String(o.apiVersion).split('/') : ['', String(o.apiVersion ?? 'v1')];
-    const req = {
-      operation: op.toLowerCase(),
-      group,
-      version,
-      kind: o.kind ?? '',
-      namespace: o.metadata?.namespace ?? '',
-      name: o.metadata?.name ?? '',
-      labels: o.metadata?.labels ?? {},
-      annotations: o.metadata?.annotations ?? {},
-      object: op === 'DELETE' ? '' : JSON.stringify(o),
-      oldObject: r.oldObject ? JSON.stringify(r.oldObject) : undefined,
-      dryRun: false,
-    };
+    const req = guestRequest({ operation: op, kind: { group, version, kind: o.kind ?? '' }, object: o as KObject, oldObject: r.oldObject, dryRun: false });
     const failures: string[] = [];
     const label = `${op} ${o.kind ?? '?'} ${o.metadata?.name ?? `#${i}`}`;
     let allowed = true;

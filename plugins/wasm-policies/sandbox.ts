@@ -65,11 +65,6 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-/** A request body already serialized (hot paths build it from cached pieces). */
-export class RawJson {
-  constructor(readonly text: string) {}
-}
-
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const MAX_BACKOFF_MS = 30_000;
@@ -265,7 +260,7 @@ export class GuestSandbox implements Sandbox {
   /** Write the request and wake the worker; a failure result when it cannot be sent. */
   private send(op: Op, json: unknown, slots?: Uint32Array): CallResult | undefined {
     if (!this.up || !this.worker) return { ok: false, failure: 'down', message: 'the guest is restarting after a failure', ms: 0 };
-    const text = json instanceof RawJson ? json.text : JSON.stringify(json);
+    const text = JSON.stringify(json);
     const n = slots?.length ?? 0;
     // UTF-8 straight into the shared buffer (at most 3 bytes per UTF-16 unit)
     if (8 + text.length * 3 + 8 + n * 4 > this.data.length) {

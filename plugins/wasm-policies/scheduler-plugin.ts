@@ -2,21 +2,13 @@
 // digest), runs it in a sandbox, configures it and registers it with the scheduler's policy
 // registry under the plugin's name. A new version of the same plugin registers under the same name,
 // which the scheduler swaps in between two scheduling cycles.
-import { definePlugin, type PluginContext, type PluginDescriptor } from '@skiff/kernel/plugins';
+import { definePlugin, type PluginDescriptor } from '@skiff/kernel/plugins';
 import { PolicyRegistryToken } from '@skiff/plugin-scheduler/framework';
-import type { ComponentCache } from './component-cache.ts';
 import { GuestCalls } from './guest-calls.ts';
 import { DEFAULT_FUEL, InlineSandbox } from './inline-sandbox.ts';
 import { GuestSandbox, type Sandbox } from './sandbox.ts';
-import { WasmSchedulerPolicy, type FailurePolicy } from './scheduler-policy.ts';
-
-export interface WasmPluginSpec {
-  name: string;
-  version: string;
-  bytes: Uint8Array;
-  failurePolicy?: FailurePolicy;
-  cache: ComponentCache;
-}
+import { WasmSchedulerPolicy } from './scheduler-policy.ts';
+import { checkExports, guestConfigOf, SANDBOX_CONFIG, type WasmPluginSpec } from './wasm-plugin-kit.ts';
 
 export interface WasmSchedulerPolicyConfig {
   weight: number;
@@ -32,44 +24,8 @@ export interface WasmSchedulerPolicyConfig {
   [k: string]: unknown;
 }
 
-/** Host-side settings shared by every WebAssembly plugin's config. */
-export const SANDBOX_CONFIG = {
-  callTimeoutMs: { type: 'integer', minimum: 1, maximum: 60_000, default: 50 },
-  memoryLimitMb: { type: 'integer', minimum: 1, maximum: 4_096, default: 64 },
-  policy: { type: 'object', description: "the guest's own config" },
-} as const;
-
 // as jco names them in the glue (camelCase)
 export const SCHEDULER_POLICY_EXPORTS = ['configure', 'updateNodes', 'updateUsage', 'filter', 'score'];
-
-/** The exports a world needs, checked before anything runs. */
-export function checkExports(exports: string[], needed: string[], world: string): void {
-  const missing = needed.filter((e) => !exports.includes(e));
-  if (missing.length) {
-    throw new Error(`the component is not a ${world}: it does not export ${missing.join(', ')} (it exports ${exports.join(', ') || 'nothing'})`);
-  }
-}
-
-/** The guest's config: `policy` if given, else every key that is not a host setting. */
-export function guestConfigOf(config: Record<string, unknown>, hostKeys: readonly string[]): string {
-  if (config.policy && typeof config.policy === 'object') return JSON.stringify(config.policy);
-  const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(config)) if (!hostKeys.includes(k)) rest[k] = v;
-  return JSON.stringify(rest);
-}
-
-export function sinkOf(ctx: PluginContext<never> | PluginContext<Record<string, unknown>>) {
-  const c = ctx as unknown as {
-    logger: { warn(m: string, f?: Record<string, unknown>): void };
-    recordEvent?: (e: { type: 'Normal' | 'Warning'; reason: string; message: string }) => void;
-    reportRuntime?: (s: Record<string, unknown>) => void;
-  };
-  return {
-    warn: (m: string, f?: Record<string, unknown>) => c.logger.warn(m, f),
-    recordEvent: c.recordEvent?.bind(c),
-    reportRuntime: c.reportRuntime?.bind(c),
-  };
-}
 
 export function wasmSchedulerPolicyPlugin(spec: WasmPluginSpec): PluginDescriptor<WasmSchedulerPolicyConfig> {
   return definePlugin<WasmSchedulerPolicyConfig>({
@@ -92,7 +48,7 @@ export function wasmSchedulerPolicyPlugin(spec: WasmPluginSpec): PluginDescripto
       const inline = ctx.config.isolation === 'inline';
       const component = await spec.cache.load(spec.bytes, ctx.config.memoryLimitMb * 1024 * 1024, inline);
       checkExports(component.exports, SCHEDULER_POLICY_EXPORTS, 'scheduler-policy');
-      const calls = new GuestCalls(sinkOf(ctx));
+      const calls = new GuestCalls(ctx);
       const onRestart = (why: string) => calls.restarted(why);
       // inline by default: a worker thread's crossings cost more than the guest's work (measured)
       const sandbox: Sandbox = inline

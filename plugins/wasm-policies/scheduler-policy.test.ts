@@ -27,7 +27,7 @@ const pod = podInfoOf({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', na
 async function policy(g: Parameters<typeof buildWatGuest>[0], failurePolicy: 'Fail' | 'Ignore') {
   const component = await new ComponentCache(dir).load(await buildWatGuest(g), 16 << 20);
   const sandbox = await GuestSandbox.start({ component, world: 'scheduler-policy', callTimeoutMs: 1_000 });
-  const calls = new GuestCalls({ warn() {} });
+  const calls = new GuestCalls({ logger: { warn() {} } });
   stops.push(() => (calls.stop(), sandbox.stop()));
   expect(sandbox.configure('{}').ok).toBe(true);
   return new WasmSchedulerPolicy('test', sandbox, calls, failurePolicy, { filter: true, score: true, filterScore: true });
