@@ -56,3 +56,38 @@ export async function startSkiff(home: string, args: string[] = []): Promise<Ski
     },
   };
 }
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** standard input (closed after it) */
+  input?: string;
+  /** what node runs (default: the built CLI, SKIFF_BIN) */
+  entry?: string[];
+  /** killed after this long */
+  timeoutMs?: number;
+}
+
+/** `skiff <args>` as a child process, run to its end: exit code and output. */
+export function runSkiff(args: string[], o: CliOptions = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(o.entry ?? [skiffBin()]), ...args], { cwd: o.cwd, env: o.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(o.input ?? '');
+  });
+}

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { runSkiff, skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 let tmp: string; // everything the test writes: the server's home, the policy project, manifests
 let home: string;
@@ -44,19 +44,7 @@ interface Run {
 function cli(...args: string[]): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, SKIFF_HOME: home };
   delete env.KUBECONFIG;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [skiffBin(), ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+  return runSkiff(args, { cwd: work, env }).then((r) => ({ code: r.code, out: r.stdout, err: r.stderr }));
 }
 
 /** `skiff ...` that must succeed; its stdout. */

@@ -7,31 +7,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startServer, type RunningServer } from '../server.ts';
+import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 let server: RunningServer;
 let dir: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function skiff(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-      cwd: repo,
-      env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...o.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-    p.stdin.end(o.input ?? '');
-  });
+/** `skiff <args>` from the TypeScript sources, against the test server. */
+function skiff(args: string[], o: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return runSkiff(args, { entry: ['--import', 'tsx', 'cli/main.ts'], cwd: repo, input: o.input, env: { ...process.env, KUBECONFIG: server.kubeconfigPath, ...o.env } });
 }
 
 const APP = `apiVersion: v1

@@ -1,37 +1,21 @@
 // End to end: `skiff plugin install | ls | rm` run as a user runs them (the built dist/skiff.mjs,
 // finding the server through $SKIFF_HOME/nats-url) against a real server whose artifact loader
 // for skiff.io/scheduler-policy is a test one (the artifact is a JSON blob of runtime figures).
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin, PluginsResource, type ArtifactLoader } from '@skiff/kernel/plugins';
 import { eventually } from '../../kernel/testing.ts';
-import { skiffBin } from '../../integration/skiff-process.ts';
+import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
 import { startServer, type RunningServer } from '../server.ts';
 
 let server: RunningServer;
 let dir: string;
 let home: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function skiff(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [skiffBin(), ...args], { env: { ...process.env, SKIFF_HOME: home, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code, stdout, stderr }));
-    p.stdin.end();
-  });
+function skiff(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runSkiff(args, { env: { ...process.env, SKIFF_HOME: home, ...env } });
 }
 
 /** The test's artifact loader: the bytes are `{rev, calls, p50, p99, errors}`; the plugin reports them. */
