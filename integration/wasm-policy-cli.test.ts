@@ -58,7 +58,7 @@ async function ok(...args: string[]): Promise<string> {
 
 /** The policy a user writes over the template: only nodes of the configured team fit. */
 const policySource = (reason: string) => `// my-policy: pods go only to nodes labelled team=<config.team>, the emptiest first.
-import { Node, Pod, SchedulerPolicy, jsonError, parseJson, register } from "skiff";
+import { Node, Pod, SchedulerPolicy, jsonError, parseConfig, register } from "skiff";
 
 class TeamNodes extends SchedulerPolicy {
   team: string = "";
@@ -71,8 +71,8 @@ class TeamNodes extends SchedulerPolicy {
   }
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.team = c.getString("team");
     if (this.team.length == 0) return "config: team is required";
     this.reason = ${reason};

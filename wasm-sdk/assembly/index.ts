@@ -6,7 +6,7 @@
 import "./abort";
 
 export { AdmissionPolicy } from "./admission";
-export { JsonKind, JsonValue, jsonError, parseJson } from "./json";
+export { JsonKind, JsonValue, jsonError, parseConfig, parseJson } from "./json";
 export { JsonPatch, jsonString, pointerToken } from "./patch";
 export { register } from "./registry";
 export { REASON_SEPARATOR, SchedulerPolicy, joinReasons } from "./scheduler";

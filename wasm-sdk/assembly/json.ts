@@ -1,7 +1,7 @@
 // A small JSON reader for policy configs: objects, arrays, strings, numbers, booleans and null.
 //
 //   const config = parseJson(text);
-//   if (config === null || !config.isObject()) return "config: " + jsonError();
+//   const config = parseConfig(text); if (config === null) return jsonError();
 //   const required = config.get("required");   // JsonValue | null
 //   const weight = config.getNumber("weight", 1);
 
@@ -84,6 +84,20 @@ let lastError = "";
 /** Why the last parseJson returned null. */
 export function jsonError(): string {
   return lastError;
+}
+
+/** A policy's config: a JSON object, or null when it is not one (jsonError says why, "config: ..."). */
+export function parseConfig(text: string): JsonValue | null {
+  const v = parseJson(text);
+  if (v === null) {
+    lastError = "config: " + lastError;
+    return null;
+  }
+  if (!v.isObject()) {
+    lastError = "config: expected an object";
+    return null;
+  }
+  return v;
 }
 
 /** Parses a JSON document; null on a syntax error (see jsonError). */

@@ -1,6 +1,6 @@
 // Test policy: only nodes labelled pool=<config.pool> fit; scores the node's pod count low-first.
 // Config: {"pool":"a"}
-import { Node, Pod, SchedulerPolicy, jsonError, parseJson, register } from "skiff";
+import { Node, Pod, SchedulerPolicy, jsonError, parseConfig, register } from "skiff";
 
 class PoolFilter extends SchedulerPolicy {
   pool: string = "";
@@ -13,8 +13,8 @@ class PoolFilter extends SchedulerPolicy {
   }
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.pool = c.getString("pool", "");
     if (this.pool.length == 0) return "config: pool is required";
     this.reason = "node is not in pool " + this.pool;

@@ -2,7 +2,7 @@
 // per resource floor(min(requested + pod, allocatable) * 100 / allocatable), weighted average.
 // A pod that requests no cpu / memory counts as 100m / 200Mi (kube's non-zero defaults).
 // Config (optional): {"resources":[{"name":"cpu","weight":1},{"name":"memory","weight":1}]}
-import { JsonValue, Node, Pod, SchedulerPolicy, jsonError, parseJson, register } from "skiff";
+import { JsonValue, Node, Pod, SchedulerPolicy, jsonError, parseConfig, register } from "skiff";
 
 const DEFAULT_MILLI_CPU: i64 = 100;
 const DEFAULT_MEMORY: i64 = 200 * 1024 * 1024;
@@ -25,8 +25,8 @@ class BinPacking extends SchedulerPolicy {
   }
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     const resources = c.get("resources");
     if (resources === null) return null;
     if (!resources.isArray() || resources.length == 0) return "config: resources must be a non-empty array";

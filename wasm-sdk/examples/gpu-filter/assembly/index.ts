@@ -2,7 +2,7 @@
 // requested, as for any extended resource); Score packs GPU pods, preferring nodes that will have
 // fewer free GPUs left. Pods that request no GPU pass the filter and score 0 everywhere.
 // Config (optional): {"resource":"nvidia.com/gpu"}
-import { Node, Pod, SchedulerPolicy, jsonError, parseJson, register } from "skiff";
+import { Node, Pod, SchedulerPolicy, jsonError, parseConfig, register } from "skiff";
 
 class GpuFilter extends SchedulerPolicy {
   resource: string = "nvidia.com/gpu";
@@ -15,8 +15,8 @@ class GpuFilter extends SchedulerPolicy {
   }
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.resource = c.getString("resource", "nvidia.com/gpu");
     this.reason = "Insufficient " + this.resource;
     return null;

@@ -1,7 +1,7 @@
 // Label policy for admission: validate denies objects that lack a required label; mutate adds
 // default labels the object does not set.
 // Config: {"required":["team"],"defaults":{"env":"dev"}} (both optional)
-import { AdmissionPolicy, AdmissionRequest, JsonPatch, Operation, jsonError, parseJson, register } from "skiff";
+import { AdmissionPolicy, AdmissionRequest, JsonPatch, Operation, jsonError, parseConfig, register } from "skiff";
 
 class LabelValidator extends AdmissionPolicy {
   required: string[] = [];
@@ -9,8 +9,8 @@ class LabelValidator extends AdmissionPolicy {
   defaultValues: string[] = [];
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     const required = c.get("required");
     if (required !== null && !required.isArray()) return "config: required must be an array of label names";
     this.required = c.getStrings("required");

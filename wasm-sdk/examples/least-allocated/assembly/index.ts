@@ -9,7 +9,7 @@
 //   weighted average; default weights cpu 1, memory 1.
 // Config: {"ignoredResources":[],"ignoredResourceGroups":[],
 //          "scoringStrategy":{"type":"LeastAllocated","resources":[{"name":"cpu","weight":1}]}}
-import { JsonValue, Node, Pod, Resources, SchedulerPolicy, jsonError, joinReasons, parseJson, register } from "skiff";
+import { JsonValue, Node, Pod, Resources, SchedulerPolicy, jsonError, joinReasons, parseConfig, register } from "skiff";
 
 const TOO_MANY_PODS = "Too many pods";
 const DEFAULT_MILLI_CPU: i64 = 100;
@@ -58,8 +58,8 @@ class LeastAllocated extends SchedulerPolicy {
   }
 
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.ignored = toSet(c.getStrings("ignoredResources"));
     this.ignoredGroups = toSet(c.getStrings("ignoredResourceGroups"));
     const strategy = c.get("scoringStrategy");

@@ -1,7 +1,7 @@
 // {{name}}: a Skiff admission policy, in AssemblyScript.
 //   Validate: denies objects without the label named by the config's "requiredLabel" (default "owner").
 //   Mutate:   annotates what it admits with skiff.io/admitted-by: {{name}}.
-import { AdmissionPolicy, AdmissionRequest, JsonPatch, Operation, jsonError, parseJson, register } from "skiff";
+import { AdmissionPolicy, AdmissionRequest, JsonPatch, Operation, jsonError, parseConfig, register } from "skiff";
 
 class {{className}} extends AdmissionPolicy {
   requiredLabel: string = "owner";
@@ -14,8 +14,8 @@ class {{className}} extends AdmissionPolicy {
 
   // config: the Plugin's spec.config as JSON; return an error message to reject it
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.requiredLabel = c.getString("requiredLabel", "owner");
     return null;
   }

@@ -2,7 +2,7 @@
 //   Filter: a node fits when it has the label named by the config's "nodeLabel" (when one is set).
 //   Score:  emptier nodes first (fewer pods for their pod capacity), 0..100.
 // The host calls filter / score for one pod and many nodes at a time; keep them allocation-free.
-import { Node, Pod, SchedulerPolicy, jsonError, parseJson, register } from "skiff";
+import { Node, Pod, SchedulerPolicy, jsonError, parseConfig, register } from "skiff";
 
 class {{className}} extends SchedulerPolicy {
   nodeLabel: string = "";
@@ -16,8 +16,8 @@ class {{className}} extends SchedulerPolicy {
 
   // config: the Plugin's spec.config as JSON; return an error message to reject it
   configure(config: string): string | null {
-    const c = parseJson(config);
-    if (c === null || !c.isObject()) return "config: " + (c === null ? jsonError() : "expected an object");
+    const c = parseConfig(config);
+    if (c === null) return jsonError();
     this.nodeLabel = c.getString("nodeLabel");
     this.reason = "node(s) didn't have label " + this.nodeLabel;
     return null;
