@@ -38,7 +38,11 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   private sinceSweep = 0;
   /** filter and score in one crossing: the scores of this cycle's pod, by node id */
   private readonly both: boolean;
-  private scored?: { pod: PodInfo; byId: Map<number, number> };
+  // by node id: the score filter-score returned, and the cycle (stamp) it belongs to
+  private scoreById = new Int32Array(1024);
+  private scoreStamp = new Uint32Array(1024);
+  private stamp = 0;
+  private scoredPod?: PodInfo;
   private snapshot?: ClusterSnapshot;
   beginFilterBatch?: SchedulerPolicy['beginFilterBatch'];
   beginScoreBatch?: SchedulerPolicy['beginScoreBatch'];
@@ -75,9 +79,15 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
       if (!r.ok) return this.verdicts(this.run(OP.filter, pod, nodes)(), nodes);
       const n = nodes.length;
       const scores = new Int32Array(r.payload.buffer, r.payload.byteOffset + ((n + 3) & ~3), n);
-      if (this.scored?.pod !== pod) this.scored = { pod, byId: new Map() };
-      const byId = this.scored.byId;
-      for (let i = 0; i < n; i++) byId.set(nodes[i].id, scores[i]);
+      if (this.scoredPod !== pod) {
+        this.scoredPod = pod;
+        this.stamp++;
+      }
+      for (let i = 0; i < n; i++) {
+        const id = nodes[i].id; // run() grew the arrays to every id here
+        this.scoreById[id] = scores[i];
+        this.scoreStamp[id] = this.stamp;
+      }
       return this.verdicts(r, nodes);
     };
   }
@@ -98,11 +108,13 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
   }
 
   private scoreNodes(_state: CycleState, pod: PodInfo, nodes: NodeInfo[]): () => number[] {
-    const known = this.scored?.pod === pod ? this.scored.byId : undefined;
-    this.scored = undefined;
-    if (known && nodes.every((n) => known.has(n.id))) {
-      const out = nodes.map((n) => clamp(known.get(n.id)!));
-      return () => out;
+    if (this.scoredPod === pod) {
+      this.scoredPod = undefined;
+      const st = this.stamp;
+      if (nodes.every((n) => n.id < this.scoreStamp.length && this.scoreStamp[n.id] === st)) {
+        const out = nodes.map((n) => clamp(this.scoreById[n.id]));
+        return () => out;
+      }
     }
     const finish = this.run(OP.score, pod, nodes);
     return () => this.scores(finish(), nodes);
@@ -184,6 +196,12 @@ export class WasmSchedulerPolicy implements SchedulerPolicy {
     e.set(this.sentEpoch);
     this.sentGeneration = g;
     this.sentEpoch = e;
+    const sc = new Int32Array(size);
+    sc.set(this.scoreById);
+    const ss = new Uint32Array(size);
+    ss.set(this.scoreStamp);
+    this.scoreById = sc;
+    this.scoreStamp = ss;
   }
 
   /** Free the guest's slots of nodes that left the cluster. */
