@@ -25,6 +25,8 @@ export interface LoadedComponent {
 
 const GLUE = 'component.js';
 const META = 'meta.json';
+/** the instrumented core module beside the plain one (the suffix names the instrumentation's version) */
+const FUEL_SUFFIX = '.fuel2';
 
 export function defaultCacheDir(): string {
   return join(process.env.SKIFF_HOME ?? join(tmpdir(), 'skiff'), 'wasm-cache');
@@ -69,7 +71,7 @@ export class ComponentCache {
       let core: Uint8Array = readFileSync(join(dir, f));
       if (fuel) {
         // instrumented once per component, kept beside the glue
-        const file = join(dir, `${f}.fuel`);
+        const file = join(dir, `${f}${FUEL_SUFFIX}`);
         if (existsSync(file)) core = readFileSync(file);
         else {
           core = await instrumentFuel(core);

@@ -65,7 +65,7 @@ export class InlineSandbox implements Sandbox {
     this.budget = opts.fuel ?? DEFAULT_FUEL;
     const instantiate = loadGlue(opts.component.glueFile);
     const core = (m: unknown, imports: Record<string, Record<string, unknown>> | undefined) =>
-      new wasm.Instance(m as CompiledModule, { ...imports, env: { ...(imports?.env ?? {}), log_execution: this.tank.tick } });
+      new wasm.Instance(m as CompiledModule, { ...imports, env: { ...(imports?.env ?? {}), skiff_fuel: this.tank.global } });
     this.guest = createGuest(instantiate, opts.component.modules, core, () => {
       this.ranOut ||= this.tank.left() < 0;
       this.tank.fill(this.budget);

@@ -14,6 +14,7 @@ export interface WasmApi {
   compile(bytes: Uint8Array): Promise<CompiledModule>;
   Module: new (bytes: Uint8Array) => CompiledModule;
   Instance: new (module: CompiledModule, imports?: object) => WasmInstance;
+  Global: new (descriptor: { value: 'i32' | 'i64' | 'f32' | 'f64'; mutable?: boolean }, value?: number | bigint) => { value: number | bigint };
 }
 
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
