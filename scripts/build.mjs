@@ -53,5 +53,5 @@ await build({
   absWorkingDir: root,
 }).catch(() => process.exit(1)); // esbuild has already printed the errors
 // files loaded at run time beside the bundle (worker threads start from a file of their own)
-for (const f of ['wasm-worker.mjs', 'guest-host.mjs']) copyFileSync(join(root, 'plugins/wasm-policies', f), join(dirname(outfile), f));
+for (const f of ['wasm-worker.mjs', 'guest-host.mjs', 'direct-abi.mjs']) copyFileSync(join(root, 'plugins/wasm-policies', f), join(dirname(outfile), f));
 if (process.env.SKIFF_BUILD_VERBOSE) console.error(`built ${outfile} in ${Date.now() - t0} ms`);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ABI_ARENA, componentAbi } from './abi-section.ts';
 import { instrumentFuel } from './fuel.ts';
 import { capModuleMemory } from './memory-cap.ts';
 import { wasm, type CompiledModule } from './wasm-api.ts';
@@ -21,6 +22,8 @@ export interface LoadedComponent {
   exports: string[];
   /** interfaces the component imports (none for AssemblyScript policies) */
   imports: string[];
+  /** built by Skiff's SDK with its per-call arena: the hot calls may skip jco's glue (direct-abi.mjs) */
+  direct: boolean;
 }
 
 const GLUE = 'component.js';
@@ -81,7 +84,7 @@ export class ComponentCache {
       }
       modules[f] = await wasm.compile(capModuleMemory(core, memoryLimitBytes));
     }
-    return { digest, glueFile: join(dir, GLUE), modules, ...meta };
+    return { digest, glueFile: join(dir, GLUE), modules, ...meta, direct: componentAbi(bytes) === ABI_ARENA && Object.keys(modules).length === 1 };
   }
 
   /** jco transpile into a fresh directory, then rename it into place (readers never see half a cache entry). */

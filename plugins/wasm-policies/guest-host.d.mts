@@ -12,6 +12,8 @@ export interface Guest {
   call(op: number, req: Record<string, unknown>, slots?: Uint32Array): GuestAnswer;
   exports(): string[];
   readonly instances: number;
+  /** whether the hot calls skip jco's glue (direct-abi.mjs) */
+  readonly direct: boolean;
 }
 
 export function createGuest(
@@ -19,4 +21,5 @@ export function createGuest(
   modules: Record<string, unknown>,
   instantiateCore?: (m: unknown, i: Record<string, Record<string, unknown>> | undefined) => unknown,
   beforeInstantiate?: () => void,
+  options?: { direct?: boolean },
 ): Guest;

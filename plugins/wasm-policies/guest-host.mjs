@@ -7,6 +7,8 @@
 // instantiated again and `configure` replayed; `instances` counts them, the caller re-sends its
 // node table.
 
+import { directCalls } from './direct-abi.mjs';
+
 export const OP_CONFIGURE = 1, OP_FILTER = 2, OP_SCORE = 3, OP_VALIDATE = 4, OP_MUTATE = 5, OP_UPDATE_NODES = 6, OP_FILTER_SCORE = 7;
 
 /**
@@ -14,9 +16,12 @@ export const OP_CONFIGURE = 1, OP_FILTER = 2, OP_SCORE = 3, OP_VALIDATE = 4, OP_
  * @param {Record<string, WebAssembly.Module>} modules compiled core modules by name
  * @param {(m: WebAssembly.Module, i: object) => WebAssembly.Instance} [instantiateCore]
  * @param {() => void} [beforeInstantiate] called before every (re-)instantiation
+ * @param {{ direct?: boolean }} [options] direct: the component is made for direct calls (direct-abi.mjs)
  */
-export function createGuest(instantiate, modules, instantiateCore, beforeInstantiate) {
+export function createGuest(instantiate, modules, instantiateCore, beforeInstantiate, options = {}) {
   let api;
+  /** the hot calls without jco's glue, when the component allows it */
+  let direct;
   let lastConfig;
   let instances = 0;
   function fresh() {
@@ -26,7 +31,14 @@ export function createGuest(instantiate, modules, instantiateCore, beforeInstant
       if (!m) throw new Error(`the component asks for a core module the host does not have: ${name}`);
       return m;
     };
-    api = instantiateCore ? instantiate(get, {}, instantiateCore) : instantiate(get, {});
+    const cores = [];
+    const core = (m, i) => {
+      const inst = instantiateCore ? instantiateCore(m, i) : new WebAssembly.Instance(m, i);
+      cores.push(inst);
+      return inst;
+    };
+    api = instantiate(get, {}, core);
+    direct = options.direct && cores.length === 1 ? directCalls(cores[0].exports) : undefined;
     instances++;
     if (lastConfig !== undefined) api.configure(lastConfig);
   }
@@ -82,7 +94,9 @@ export function createGuest(instantiate, modules, instantiateCore, beforeInstant
 
   function applyUpdates(updates, usage) {
     if (updates && updates.length) api.updateNodes(updates.map((u) => ({ slot: u.slot >>> 0, node: u.node ? toNode(u.node) : undefined })));
-    if (usage && usage.length) api.updateUsage(usage.map((u) => ({ slot: u.slot >>> 0, requested: resources(u.requested), podCount: u.podCount >>> 0 })));
+    if (!usage || !usage.length) return;
+    if (direct) direct.updateUsage(usage);
+    else api.updateUsage(usage.map((u) => ({ slot: u.slot >>> 0, requested: resources(u.requested), podCount: u.podCount >>> 0 })));
   }
 
   function toRequest(r) {
@@ -126,6 +140,18 @@ export function createGuest(instantiate, modules, instantiateCore, beforeInstant
         case OP_SCORE:
         case OP_FILTER_SCORE: {
           applyUpdates(req.updates, req.usage);
+          if (direct) {
+            if (op === OP_FILTER_SCORE) {
+              const r = direct.filterScore(req.pod, slots);
+              return { kind: 0, json: { reasons: r.reasons }, payload: r.payload };
+            }
+            if (op === OP_FILTER) {
+              const r = direct.filter(req.pod, slots);
+              return { kind: 0, json: { reasons: r.reasons }, payload: r.verdicts };
+            }
+            const s = direct.score(req.pod, slots);
+            return { kind: 0, json: {}, payload: new Uint8Array(s.buffer, s.byteOffset, n * 4) };
+          }
           if (op === OP_FILTER_SCORE) {
             const r = api.filterScore(toPod(req.pod), slots);
             const verdicts = r.filter.verdicts instanceof Uint8Array ? r.filter.verdicts : Uint8Array.from(r.filter.verdicts);
@@ -186,6 +212,10 @@ export function createGuest(instantiate, modules, instantiateCore, beforeInstant
 
   return {
     call,
+    /** whether the hot calls skip jco's glue (direct-abi.mjs) */
+    get direct() {
+      return direct !== undefined;
+    },
     exports: () => Object.keys(api),
     get instances() {
       return instances;

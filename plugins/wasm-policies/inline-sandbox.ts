@@ -66,10 +66,16 @@ export class InlineSandbox implements Sandbox {
     const instantiate = loadGlue(opts.component.glueFile);
     const core = (m: unknown, imports: Record<string, Record<string, unknown>> | undefined) =>
       new wasm.Instance(m as CompiledModule, { ...imports, env: { ...(imports?.env ?? {}), skiff_fuel: this.tank.global } });
-    this.guest = createGuest(instantiate, opts.component.modules, core, () => {
-      this.ranOut ||= this.tank.left() < 0;
-      this.tank.fill(this.budget);
-    });
+    this.guest = createGuest(
+      instantiate,
+      opts.component.modules,
+      core,
+      () => {
+        this.ranOut ||= this.tank.left() < 0;
+        this.tank.fill(this.budget);
+      },
+      { direct: opts.component.direct },
+    );
   }
 
   static async start(opts: InlineSandboxOptions): Promise<InlineSandbox> {

@@ -4,7 +4,7 @@
 
 const PAGE = 65_536;
 
-function readU32(b: Uint8Array, pos: number): [value: number, next: number] {
+export function readU32(b: Uint8Array, pos: number): [value: number, next: number] {
   let result = 0;
   let shift = 0;
   for (;;) {

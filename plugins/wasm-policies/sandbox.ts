@@ -114,6 +114,7 @@ export class GuestSandbox implements Sandbox {
       workerData: {
         glueFile: this.opts.component.glueFile,
         modules: this.opts.component.modules,
+        direct: this.opts.component.direct,
         world: this.opts.world,
         ctrlBuffer: this.ctrl.buffer,
         dataBuffer: this.buffer,

@@ -14,7 +14,7 @@ import { workerData, parentPort } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { createGuest } from './guest-host.mjs';
 
-const { glueFile, modules, world, ctrlBuffer, dataBuffer, spinMicros } = workerData;
+const { glueFile, modules, direct, world, ctrlBuffer, dataBuffer, spinMicros } = workerData;
 const ctrl = new Int32Array(ctrlBuffer);
 const data = new Uint8Array(dataBuffer);
 const view = new DataView(dataBuffer);
@@ -22,7 +22,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const { instantiate } = await import(pathToFileURL(glueFile).href);
-const guest = createGuest(instantiate, modules);
+const guest = createGuest(instantiate, modules, undefined, undefined, { direct });
 
 function writeResponse({ json, payload, kind }) {
   const body = enc.encode(JSON.stringify(json));

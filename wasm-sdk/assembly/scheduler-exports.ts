@@ -58,7 +58,7 @@ export function update_nodes(ptr: usize, len: usize): void {
     const at = ptr + i * NODE_UPDATE_SIZE;
     setNode(load<u32>(at), load<u8>(at, 8) != 0 ? liftNode(at + 16) : null);
   }
-  arenaReset();
+  arenaReset(false);
 }
 
 // update-usage: func(usage: list<node-usage>): the requested amounts and pod counts of nodes
@@ -70,7 +70,7 @@ export function update_usage(ptr: usize, len: usize): void {
     liftResources(at + 8, node.requested);
     node.podCount = load<u32>(at, 48);
   }
-  arenaReset();
+  arenaReset(false);
 }
 
 /** The 1-based index of the reason in this call's list, added when new. */
