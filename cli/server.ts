@@ -10,6 +10,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { SkiffKernel, startNatsServer, setupTelemetry, type EmbeddedNats, type TelemetryConfig } from '@skiff/kernel';
 import {
   PluginHost, ConsoleLogger, loadDistributionFile, PluginObjectController, ArtifactStore, type ArtifactLoaders, type LogLevel,
+  NatsToken,
 } from '@skiff/kernel/plugins';
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
@@ -117,6 +118,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const host = new PluginHost({ kernel, logger });
     cleanups.push(() => host.stopAll());
     let url = '';
+    host.root.register(NatsToken, { useValue: nc });
     host.root.register(ApiServingToken, {
       useValue: { tls: { cert: home.serverCertPem, key: home.serverKeyPem }, tokens: [home.adminToken], onListening: (u: string) => (url = u) },
     });

@@ -26,6 +26,8 @@ export const PluginTypes = {
   CSI: 'skiff.io/csi',
   Device: 'skiff.io/device',
   API: 'skiff.io/api',
+  /** the node agent's own work: registering its Node, running the pods bound to it (plugins/kubelet) */
+  Node: 'skiff.io/node',
 } as const;
 
 export type KnownPluginType = (typeof PluginTypes)[keyof typeof PluginTypes];

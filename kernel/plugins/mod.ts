@@ -5,7 +5,7 @@ export {
 } from './descriptor.ts';
 export {
   createServiceToken, tokenId, ConsoleLogger, createConsoleLogger, silentLogger,
-  KernelToken, LoggerToken, TracerToken, ConfigToken,
+  KernelToken, LoggerToken, TracerToken, ConfigToken, NatsToken, NodeNameToken,
   type ServiceToken, type ServiceOf, type Logger, type LogLevel, type LogFields, type ConsoleLoggerOptions,
 } from './tokens.ts';
 export { PluginHost } from './host.ts';

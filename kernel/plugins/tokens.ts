@@ -1,6 +1,7 @@
 // Typed service tokens (Backstage-style) over tsyringe, used without decorators:
 // services are registered with `useValue`/`useFactory` and resolved by token.
 
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Tracer } from '@opentelemetry/api';
 import type { InjectionToken } from 'tsyringe';
 import type { Kernel } from '../types.ts';
@@ -120,3 +121,11 @@ export const LoggerToken = createServiceToken<Logger>('skiff.logger');
 export const TracerToken = createServiceToken<Tracer>('skiff.tracer');
 /** The plugin's own validated config (cast to the plugin's config type when resolving). */
 export const ConfigToken = createServiceToken<Record<string, unknown>>('skiff.plugin-config');
+
+// Registered by the process that runs the host (skiff server, skiff agent) in the root container,
+// when it has them: resolve with ctx.tryResolve.
+
+/** The process's NATS connection (the kernel bus's), for plugins that talk to other processes. */
+export const NatsToken = createServiceToken<NatsConnection>('skiff.nats');
+/** The name of the node this process is the agent of (skiff agent only). */
+export const NodeNameToken = createServiceToken<string>('skiff.node-name');
