@@ -6,6 +6,7 @@ import { registerClientCommands } from './commands/client.ts';
 import { registerSimCommand } from './commands/sim.ts';
 import { registerPluginCommand } from './commands/plugin.ts';
 import { registerWasmCommands } from './commands/wasm.ts';
+import { registerAgentCommand } from './commands/agent.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
@@ -14,6 +15,7 @@ program.enablePositionalOptions();
 registerServerCommands(program);
 registerClientCommands(program);
 registerSimCommand(program);
+registerAgentCommand(program);
 registerPluginCommand(program);
 registerWasmCommands(program);
 program.parseAsync(process.argv).catch((e: unknown) => {

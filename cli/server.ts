@@ -18,6 +18,7 @@ import namespaceController from '@skiff/plugin-namespace-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
+import nodeIpam from '@skiff/plugin-node-ipam/plugin';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -25,6 +26,7 @@ export const builtinPlugins = {
   'rest-api': restApi,
   'namespace-controller': namespaceController,
   'garbage-collector': garbageCollector,
+  'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
   ...defaultPolicyPlugins,
 };

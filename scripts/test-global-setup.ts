@@ -83,4 +83,8 @@ export default function setup(): void {
 
   if (!process.env.SKIFF_KUBECTL_120 && existsSync(KUBECTL_120)) process.env.SKIFF_KUBECTL_120 = KUBECTL_120;
   if (!process.env.SKIFF_KUBECTL_132 && existsSync(KUBECTL_132)) process.env.SKIFF_KUBECTL_132 = KUBECTL_132;
+  // testcontainers as it works on these machines (ARCHITECTURE.md): no Ryuk sidecar (its image
+  // cannot be pulled), published ports on loopback
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
 }

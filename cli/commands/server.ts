@@ -1,7 +1,13 @@
 // `skiff server` and `skiff up`: run the control plane in the foreground; Ctrl-C stops it cleanly.
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import { ConsoleLogger, type LogLevel } from '@skiff/kernel/plugins';
+import { startAgent, type RunningAgent } from '../agent.ts';
 import { defaultHome } from '../home.ts';
 import { startServer, type ServerOptions } from '../server.ts';
+
+const CRI_SOCKET = '/run/containerd/containerd.sock';
 
 interface Flags {
   home?: string;
@@ -12,6 +18,8 @@ interface Flags {
   logLevel?: string;
   otel?: string;
   otelEndpoint?: string;
+  /** up: run this machine as the cluster's node too (default true; --no-agent) */
+  agent?: boolean;
 }
 
 async function run(flags: Flags, banner: boolean): Promise<void> {
@@ -26,12 +34,26 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
     telemetry: flags.otel ? { exporter: flags.otel as 'console' | 'otlp', endpoint: flags.otelEndpoint } : undefined,
   };
   const server = await startServer(opts);
+  // `up`: this machine is the cluster's one node too (Skiff's kubelet, with containerd)
+  let agent: RunningAgent | undefined;
+  if (banner && flags.agent !== false) {
+    if (!existsSync(CRI_SOCKET)) {
+      process.stderr.write(`warning: containerd does not answer on ${CRI_SOCKET}: running the control plane only (bin/skiff up starts containerd when it can)\n`);
+    } else {
+      const logger = new ConsoleLogger({ level: opts.logLevel as LogLevel, fields: { component: 'agent' } });
+      agent = await startAgent({ natsUrl: server.natsUrl, nodeName: hostname() }, logger).catch((e) => {
+        process.stderr.write(`warning: the node agent did not start: ${e instanceof Error ? e.message : String(e)}\n`);
+        return undefined;
+      });
+    }
+  }
   if (banner) {
     process.stdout.write(
       `Skiff is up in ${Date.now() - started} ms: API ${server.url}\n` +
+        (agent ? `  node ${agent.nodeName} runs pods with containerd\n` : '') +
         `  export KUBECONFIG=${server.kubeconfigPath}\n` +
-        `  kubectl get namespaces      (or: bin/skiff get namespaces)\n` +
-        `Press Ctrl-C to stop.\n`,
+        `  kubectl get nodes           (or: bin/skiff get nodes)\n` +
+        `Press Ctrl-C to stop (running pods keep running).\n`,
     );
   }
   let stopping = false;
@@ -41,6 +63,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
     process.stderr.write(`\n${sig}: stopping Skiff...\n`);
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    await agent?.stop();
     await server.stop();
     process.exit(0);
   };
@@ -61,6 +84,8 @@ function serverFlags(cmd: Command): Command {
 }
 
 export function registerServerCommands(program: Command): void {
-  serverFlags(program.command('up').description('start a one-node Skiff cluster in the foreground')).action((f: Flags) => run(f, true));
+  serverFlags(program.command('up').description('start a one-node Skiff cluster in the foreground: the control plane and a node agent'))
+    .option('--no-agent', 'the control plane only (no node agent on this machine)')
+    .action((f: Flags) => run(f, true));
   serverFlags(program.command('server').description('run the Skiff control plane (kernel, bus, API)')).action((f: Flags) => run(f, false));
 }

@@ -7,7 +7,7 @@
 // At start it also asks every plugin of the chain for its VERSION (in the background) and warns
 // when one is missing from binDir or does not speak the conflist's cniVersion.
 import { hostname } from 'node:os';
-import { definePlugin } from '@skiff/kernel/plugins';
+import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
 import { CniConfigWriter, DEFAULT_CONF_DIR, DEFAULT_CONF_FILE } from './cni-config-writer.ts';
 import { CniExec } from './cni-exec.ts';
 import { buildConflist, CNI_VERSION, DEFAULT_BRIDGE, DEFAULT_DATA_DIR } from './conflist.ts';
@@ -55,7 +55,7 @@ export default definePlugin<CniBridgeConfig>({
   configSchema,
   start(ctx) {
     const { kernel, logger, config } = ctx;
-    const nodeName = config.nodeName ?? hostname().toLowerCase();
+    const nodeName = config.nodeName ?? ctx.tryResolve(NodeNameToken) ?? hostname().toLowerCase();
     const network = { bridgeName: config.bridgeName, dataDir: config.dataDir, firewall: config.firewall, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) };
     const writer = new CniConfigWriter({ confDir: config.confDir, fileName: config.confFileName });
     const sync = new NodeConfSync(kernel, writer, {

@@ -10,6 +10,12 @@ export const CONTAINER_NAME = 'io.kubernetes.container.name';
 export const MANAGED_BY = 'skiff.io/managed-by';
 export const MANAGED_BY_VALUE = 'skiff-agent';
 
+/**
+ * The MANAGED_BY value of one node's agent: an agent adopts, and kills as orphans, only what its
+ * own node made, so agents (or tests) sharing one containerd leave each other's pods alone.
+ */
+export const managedByNode = (nodeName: string) => `${MANAGED_BY_VALUE}.${nodeName}`;
+
 // annotations on containers: what the kubelet needs back after a restart
 export const CONTAINER_RESTART_COUNT = 'io.kubernetes.container.restartCount';
 export const CONTAINER_HASH = 'io.kubernetes.container.hash';

@@ -1,0 +1,139 @@
+// A cluster of real nodes in Docker (testcontainers): NATS in a container (the local nats image),
+// `skiff server` on the host using it, and two Skiff node containers (the local node image, in the
+// spirit of kind's), each with its own containerd, running `skiff agent`. Pods run and report
+// Running on the node the scheduler chose, or the one `spec.nodeName` names, with pod IPs from
+// that node's pod CIDR. Images are built locally (deploy/images): nothing is pulled.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImages } from '../deploy/images/build.ts';
+import { dockerLoad, dockerUnavailable } from '../deploy/images/load.ts';
+import { startSkiff, type SkiffProcess } from './skiff-process.ts';
+
+const dockerProblem = process.getuid?.() !== 0 ? 'not root' : dockerUnavailable();
+
+/**
+ * A Skiff node container: what `--privileged` gives, minus CAP_SYS_RESOURCE, which these hosts
+ * lack (Docker's privileged mode asks for it and runc fails "unable to apply caps"); see
+ * deploy/images/node/entrypoint.sh.
+ */
+class NodeContainer extends GenericContainer {
+  constructor(image: string) {
+    super(image);
+    Object.assign(this.hostConfig, {
+      CapAdd: ['ALL'],
+      CapDrop: ['SYS_RESOURCE'],
+      SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+      // the CLI's --security-opt systempaths=unconfined
+      MaskedPaths: [],
+      ReadonlyPaths: [],
+      DeviceCgroupRules: ['a *:* rwm'],
+    });
+  }
+}
+const NODES = ['e2e-node-1', 'e2e-node-2'];
+
+let home: string;
+let network: StartedNetwork;
+let nats: StartedTestContainer;
+const nodes: StartedTestContainer[] = [];
+let skiff: SkiffProcess;
+
+const kubectl = (...args: string[]) => {
+  const r = spawnSync('/usr/bin/kubectl', ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const json = (...args: string[]) => {
+  const r = kubectl(...args, '-o', 'json');
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.err}`);
+  return JSON.parse(r.out);
+};
+async function until<T>(f: () => T | undefined | false, what: string, ms = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe.skipIf(dockerProblem !== null)(`a cluster of node containers${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
+    // the images, built locally (cached) and loaded into Docker
+    const built = await buildImages(['nats', 'node'], { out: join(tmpdir(), 'skiff-e2e-images') });
+    for (const b of built) if (b.name === 'nats' || b.name === 'node') dockerLoad(b.tar);
+    network = await new Network().start();
+    nats = await new GenericContainer('skiff.local/nats-server:latest')
+      .withNetwork(network)
+      .withNetworkAliases('nats')
+      .withCommand(['-js', '-sd', '/tmp/js', '-p', '4222'])
+      .withExposedPorts(4222)
+      .withWaitStrategy(Wait.forLogMessage(/Server is ready/))
+      .start();
+    const hostNats = `nats://127.0.0.1:${nats.getMappedPort(4222)}`;
+    skiff = await startSkiff(home, ['--nats', hostNats]);
+    for (const name of NODES) {
+      nodes.push(
+        await new NodeContainer('skiff.local/node:dev')
+          .withNetwork(network)
+          .withTmpFs({ '/var/lib/containerd': 'rw,exec', '/var/lib/skiff': 'rw,exec' })
+          .withCommand(['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn'])
+          .withLogConsumer((s) => s.on('data', (line) => process.stderr.write(`[${name}] ${String(line)}`)))
+          .withStartupTimeout(120_000)
+          .start(),
+      );
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const n of nodes) await n.stop({ timeout: 5_000 }).catch(() => {});
+    await skiff?.kill('SIGTERM');
+    await nats?.stop().catch(() => {});
+    await network?.stop().catch(() => {});
+    if (home) rmSync(home, { recursive: true, force: true });
+  }, 120_000);
+
+  it('has both nodes Ready, each with a pod CIDR of its own', async () => {
+    for (const name of NODES) {
+      await until(() => kubectl('get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', `${name} to be Ready`, 120_000);
+    }
+    const cidrs = NODES.map((n) => json('get', 'node', n).spec.podCIDR);
+    expect(new Set(cidrs).size).toBe(2);
+  }, 150_000);
+
+  it('runs pods on the node spec.nodeName names and on the node the scheduler picks', async () => {
+    const pod = (name: string, extra: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  terminationGracePeriodSeconds: 1
+${extra}  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo on $(hostname); exec sleep 3600"]
+`;
+    const f = join(home, 'pods.yaml');
+    writeFileSync(f, [pod('pinned', `  nodeName: ${NODES[1]}\n`), pod('scheduled-a', ''), pod('scheduled-b', '')].join('---\n'));
+    const r = kubectl('apply', '-f', f);
+    expect(r.code, r.err).toBe(0);
+    for (const name of ['pinned', 'scheduled-a', 'scheduled-b']) {
+      const p = await until(() => {
+        const x = json('get', 'pod', name);
+        return x.status?.phase === 'Running' && x;
+      }, `${name} to run`, 90_000);
+      const node = json('get', 'node', p.spec.nodeName);
+      expect(NODES).toContain(p.spec.nodeName);
+      expect(p.status.podIP.startsWith(node.spec.podCIDR.replace(/0\/24$/, ''))).toBe(true);
+      // the container really runs in that node's containerd
+      const inNode = nodes[NODES.indexOf(p.spec.nodeName)];
+      const ls = await inNode.exec(['ctr', '-n', 'k8s.io', 'containers', 'ls', '-q']);
+      expect(ls.output).toContain(p.status.containerStatuses[0].containerID.replace('containerd://', ''));
+    }
+    expect(json('get', 'pod', 'pinned').spec.nodeName).toBe(NODES[1]);
+  }, 200_000);
+});

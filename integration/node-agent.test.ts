@@ -1,0 +1,190 @@
+// A real node: `skiff server` and `skiff agent` as a user runs them, against this machine's
+// containerd (CRI) and CNI plugins, driven with kubectl 1.32: the node registers and turns Ready,
+// pods run (with pod IPs from the node's pod CIDR), crash-looping containers back off, probes
+// restart or hold back containers, a deleted pod's containers leave containerd, and an agent
+// killed with SIGKILL and started again adopts its pods without touching their containers.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CriClient, DEFAULT_CRI_SOCKET } from '@skiff/plugin-cri-containerd';
+import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
+import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+
+const NODE = `agent-test-${process.pid}`;
+const canRun = process.getuid?.() === 0 && existsSync(DEFAULT_CRI_SOCKET.replace('unix://', ''));
+
+let home: string;
+let skiff: SkiffProcess;
+let agent: ChildProcess | undefined;
+
+function startAgent(): ChildProcess {
+  const child = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+const kubectl = (...args: string[]) => {
+  const r = spawnSync('/usr/bin/kubectl', ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const json = (...args: string[]) => {
+  const r = kubectl(...args, '-o', 'json');
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.err}`);
+  return JSON.parse(r.out);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until<T>(f: () => T | undefined | false, what: string, ms = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
+/** containerd's container ids (of one pod, by the kubelet's label) */
+const ctrContainers = (podName?: string) =>
+  spawnSync('ctr', ['-n', 'k8s.io', 'containers', 'ls', '-q', ...(podName ? [`labels."io.kubernetes.pod.name"==${podName}`] : [])], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
+const apply = (yaml: string) => {
+  const f = join(home, `m-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(f, yaml);
+  const r = kubectl('apply', '-f', f);
+  expect(r.code, r.err).toBe(0);
+};
+const pod = (name: string, extra: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+${extra}`;
+
+describe.skipIf(!canRun)('node agent', () => {
+  beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'skiff-agent-'));
+    const cri = new CriClient();
+    try {
+      await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
+    } finally {
+      cri.close();
+    }
+    skiff = await startSkiff(home);
+    agent = startAgent();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
+    await sleep(1_500); // the agent removes their containers
+    agent?.kill('SIGTERM');
+    await skiff?.kill('SIGTERM');
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('registers its Node, which turns Ready', async () => {
+    await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready');
+    const node = json('get', 'node', NODE);
+    expect(node.metadata.labels['kubernetes.io/hostname']).toBe(NODE);
+    expect(node.status.nodeInfo.containerRuntimeVersion).toMatch(/^containerd:\/\//);
+    expect(node.spec.podCIDR).toMatch(/^10\.244\.\d+\.0\/24$/);
+    expect(Number(node.status.capacity.pods)).toBe(110);
+    expect(kubectl('get', 'lease', '-n', 'kube-node-lease', NODE).code).toBe(0);
+  }, 60_000);
+
+  it('runs a pod: Running with an IP from the node, its container in containerd; deleting it removes them', async () => {
+    apply(pod('hello', `    command: ["sh", "-c", "echo hello from skiff; exec sleep 3600"]\n`));
+    const p = await until(() => {
+      const x = json('get', 'pod', 'hello');
+      return x.status?.phase === 'Running' && x;
+    }, 'the pod to run');
+    const node = json('get', 'node', NODE);
+    const prefix = node.spec.podCIDR.replace(/0\/24$/, '');
+    expect(p.status.podIP.startsWith(prefix)).toBe(true);
+    expect(p.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
+    const id = p.status.containerStatuses[0].containerID.replace('containerd://', '');
+    expect(ctrContainers()).toContain(id);
+    expect(kubectl('delete', 'pod', 'hello').code).toBe(0);
+    expect(kubectl('get', 'pod', 'hello').code).not.toBe(0);
+    expect(ctrContainers()).not.toContain(id);
+  }, 60_000);
+
+  it('restarts a container that exits non-zero, with back-off: CrashLoopBackOff', async () => {
+    apply(pod('crash', `    command: ["sh", "-c", "echo crashing; exit 3"]\n`));
+    let sawBackOff = false;
+    const s = await until(() => {
+      const st = json('get', 'pod', 'crash').status?.containerStatuses?.[0];
+      if (st?.state?.waiting?.reason === 'CrashLoopBackOff') sawBackOff = true;
+      return sawBackOff && st.restartCount >= 1 && st;
+    }, 'a restart after CrashLoopBackOff', 45_000);
+    expect(s.lastState.terminated.exitCode).toBe(3);
+    expect(kubectl('get', 'pod', 'crash').out).toMatch(/CrashLoopBackOff|Error|Running/);
+  }, 60_000);
+
+  it('restarts a container whose liveness probe fails', async () => {
+    apply(
+      pod(
+        'liveness',
+        `    command: ["sh", "-c", "touch /tmp/healthy; sleep 2; rm /tmp/healthy; exec sleep 3600"]
+    livenessProbe:
+      exec: {command: ["cat", "/tmp/healthy"]}
+      periodSeconds: 1
+      failureThreshold: 1
+`,
+      ),
+    );
+    await until(() => json('get', 'pod', 'liveness').status?.containerStatuses?.[0]?.restartCount >= 1, 'the liveness restart', 45_000);
+    const events = json('get', 'events', '--field-selector', 'involvedObject.name=liveness');
+    expect(events.items.some((e: { reason: string; message: string }) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message))).toBe(true);
+  }, 60_000);
+
+  it('keeps a container whose readiness probe fails running but not Ready', async () => {
+    apply(
+      pod(
+        'readiness',
+        `    command: ["sh", "-c", "exec sleep 3600"]
+    readinessProbe:
+      exec: {command: ["false"]}
+      periodSeconds: 1
+`,
+      ),
+    );
+    await until(() => json('get', 'pod', 'readiness').status?.phase === 'Running', 'the pod to run');
+    await sleep(3_000);
+    const p = json('get', 'pod', 'readiness');
+    expect(p.status.containerStatuses[0].ready).toBe(false);
+    expect(p.status.containerStatuses[0].restartCount).toBe(0);
+    expect(p.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('False');
+  }, 60_000);
+
+  it('leaves running containers alone when the agent is killed with SIGKILL, and adopts them when it comes back', async () => {
+    apply(pod('adopt', `    command: ["sh", "-c", "exec sleep 3600"]\n`));
+    const before = await until(() => {
+      const x = json('get', 'pod', 'adopt');
+      return x.status?.phase === 'Running' && x;
+    }, 'the pod to run');
+    const id = before.status.containerStatuses[0].containerID.replace('containerd://', '');
+    const mine = ctrContainers('adopt');
+    expect(mine).toContain(id);
+    agent!.kill('SIGKILL');
+    await new Promise((r) => agent!.once('exit', r));
+    await sleep(1_000);
+    expect(ctrContainers()).toContain(id);
+    agent = startAgent();
+    await sleep(5_000); // several relists and syncs
+    const after = json('get', 'pod', 'adopt');
+    expect(after.status.phase).toBe('Running');
+    expect(after.status.containerStatuses[0].containerID).toBe(`containerd://${id}`);
+    expect(after.status.containerStatuses[0].restartCount).toBe(0);
+    expect(ctrContainers()).toContain(id);
+    expect(ctrContainers('adopt')).toEqual(mine); // nothing new was started, nothing removed
+    kubectl('delete', 'pod', 'adopt', '--wait=false');
+  }, 60_000);
+});

@@ -1,0 +1,91 @@
+// The PodConfigurer the pod workers use: pod-config/'s functions, wired to the kernel (ConfigMaps,
+// Secrets), the node (memory, allocatable, resolv.conf) and the runtime (the sandbox's IP).
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import type { Kernel, KObject } from '@skiff/kernel';
+import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import type { ContainerStart, PodConfigurer } from './pod-configurer.ts';
+import {
+  containerConfig, containerHash, getPodQOS, kernelObjectReader, makeEnvironmentVariables, makeMounts, podSandboxConfig, removePodDirectory,
+  setUpPodVolumes, type Pod, type VolumeMap,
+} from './pod-config/mod.ts';
+import { ContainerConfigError } from './pod-config/errors.ts';
+import { managedByNode } from './labels.ts';
+
+export interface PodConfigurerOptions {
+  kernel: Kernel;
+  cri: CriRuntime;
+  rootDir: string;
+  podLogRoot: string;
+  nodeName: string;
+  clusterDNS: string[];
+  clusterDomain: string;
+}
+
+const readOr = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
+  const reader = kernelObjectReader(o.kernel);
+  const ips = new Map<string, string | undefined>();
+  /** the pod's volumes as last set up, by pod uid */
+  const volumes = new Map<string, VolumeMap>();
+  const memoryCapacity = totalmem();
+  const managedBy = managedByNode(o.nodeName);
+  const asPod = (p: KObject) => p as unknown as Pod;
+  const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+
+  return {
+    async sandbox(pod, attempt) {
+      const p = asPod(pod);
+      const r = await setUpPodVolumes(p, { root: o.rootDir, reader });
+      if (r.errors.length) throw new ContainerConfigError(r.errors.map((e) => e.message).join('; '));
+      volumes.set(pod.metadata.uid!, r.volumes);
+      return podSandboxConfig(p, {
+        attempt,
+        managedBy,
+        podLogRoot: o.podLogRoot,
+        dns: { clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain, resolvConf: readOr('/etc/resolv.conf') },
+      });
+    },
+    async podIP(sandboxId) {
+      if (ips.has(sandboxId)) return ips.get(sandboxId);
+      const s = await o.cri.podSandboxStatus(sandboxId);
+      const ip = s.status?.network?.ip || undefined;
+      if (ips.size > 1_000) ips.clear();
+      ips.set(sandboxId, ip);
+      return ip;
+    },
+    async container(pod, name, kind, start: ContainerStart) {
+      const p = asPod(pod);
+      const c = containerOf(p, name);
+      if (!c) throw new ContainerConfigError(`container "${name}" is not in the pod's spec`);
+      const podIPs = start.podIP ? [start.podIP] : [];
+      const env = await makeEnvironmentVariables(p, c, { reader, podIPs });
+      const mounts = await makeMounts(p, c, { root: o.rootDir, volumes: volumes.get(pod.metadata.uid!) ?? new Map(), env, hosts: { podIPs, clusterDomain: o.clusterDomain } });
+      const config = containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
+      // the restart count rides along as an annotation (the kubelet reads it back after a restart)
+      config.annotations = { ...config.annotations, 'io.kubernetes.container.restartCount': String(start.restartCount) };
+      return config;
+    },
+    hash(pod, name) {
+      const c = containerOf(asPod(pod), name);
+      return c ? containerHash(c) : '';
+    },
+    gracePeriod(pod) {
+      return (pod.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds ?? 30;
+    },
+    qosClass(pod) {
+      return getPodQOS(asPod(pod));
+    },
+    async cleanup(uid) {
+      volumes.delete(uid);
+      await removePodDirectory(uid, { root: o.rootDir });
+    },
+  };
+}

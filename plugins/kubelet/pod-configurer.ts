@@ -1,0 +1,28 @@
+// What the pod workers need to turn a Pod into CRI configs (pod-config/ does the work): the
+// sandbox's config (volumes made ready first), each container's config (image, env, mounts,
+// resources), the pod IP, the spec hash that tells a changed container, and cleanup.
+import type { KObject } from '@skiff/kernel';
+import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
+
+export interface ContainerStart {
+  attempt: number;
+  restartCount: number;
+  /** the image reference (id) to run */
+  image: string;
+  podIP: string;
+}
+
+export interface PodConfigurer {
+  /** The sandbox config; the pod's volumes are made ready first (idempotent). */
+  sandbox(pod: KObject, attempt: number): Promise<Input<PodSandboxConfig>>;
+  /** The sandbox's IP (from the runtime), cached per sandbox. */
+  podIP(sandboxId: string): Promise<string | undefined>;
+  /** Throws with kube's message when the config cannot be made (CreateContainerConfigError). */
+  container(pod: KObject, name: string, kind: 'init' | 'app', start: ContainerStart): Promise<Input<ContainerConfig>>;
+  /** A stable hash of the container's spec (a running container with another hash is restarted). */
+  hash(pod: KObject, name: string): string;
+  gracePeriod(pod: KObject): number;
+  qosClass(pod: KObject): string;
+  /** The pod is gone: its volumes and files go too. */
+  cleanup(uid: string): Promise<void>;
+}

@@ -1,0 +1,323 @@
+// The pods bound to this node, kept in step with the runtime (kubelet's pod workers + PLEG):
+// one watch on the pods with spec.nodeName = this node; a relist of the runtime every second
+// that notices containers exiting; one serial worker per pod that runs syncPod, writes the pod's
+// status when it changed, and, for a pod being deleted, stops its containers within the grace
+// period, removes them and deletes the pod for good. Pods the runtime has but the API does not
+// (deleted while the agent was away) are killed. After a restart of the agent the running pods
+// are found again by their labels and left running.
+import { isStatusError, type Kernel, type KObject, type Watch } from '@skiff/kernel';
+import type { Logger } from '@skiff/kernel/plugins';
+import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import { CrashLoopBackoff } from './backoff.ts';
+import { ImageManager } from './images.ts';
+import type { PodConfigurer } from './pod-configurer.ts';
+import { podStatus, type PodSpecLike } from './pod-status.ts';
+import { podIsDone, syncPod } from './pod-sync.ts';
+import { Prober } from './prober.ts';
+import { managedByNode } from './labels.ts';
+import { RuntimePods, type RuntimePod } from './runtime-pods.ts';
+
+const PODS = { group: '', version: 'v1', resource: 'pods' };
+const EVENTS = { group: '', version: 'v1', resource: 'events' };
+const code = (e: unknown) => (isStatusError(e) ? e.code : undefined);
+
+export interface PodManagerOptions {
+  nodeName: string;
+  hostIP: string;
+  relistMs: number;
+  resyncMs: number;
+  backoffInitialMs: number;
+}
+
+interface PodEntry {
+  pod: KObject;
+  running: boolean;
+  again: boolean;
+  timer?: NodeJS.Timeout;
+  startTime: string;
+  lastStatus?: string;
+  podIP?: string;
+}
+
+export class PodManager {
+  private readonly pods = new Map<string, PodEntry>();
+  private readonly runtimePods: RuntimePods;
+  private runtime = new Map<string, RuntimePod>();
+  private readonly images: ImageManager;
+  private readonly backoff: CrashLoopBackoff;
+  private readonly prober: Prober;
+  private readonly unhealthy = new Map<string, string>();
+  private watch?: Watch;
+  private stopped = false;
+  private listed = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly killing = new Set<string>();
+  private loops: Promise<void>[] = [];
+  private eventSeq = 0;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly cri: CriRuntime,
+    private readonly config: PodConfigurer,
+    private readonly opts: PodManagerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.runtimePods = new RuntimePods(cri, managedByNode(opts.nodeName));
+    this.images = new ImageManager(cri);
+    this.backoff = new CrashLoopBackoff({ initialMs: opts.backoffInitialMs, maxMs: 300_000 });
+    this.prober = new Prober(cri, {
+      changed: (uid) => this.enqueue(uid),
+      failed: (uid, name, id, kind, message) => {
+        const entry = this.pods.get(uid);
+        if (entry) this.event(entry.pod, 'Warning', 'Unhealthy', `${kind === 'liveness' ? 'Liveness' : 'Startup'} probe failed: ${message}`);
+        this.unhealthy.set(id, `failed ${kind} probe`);
+        this.enqueue(uid);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.runtime = await this.runtimePods.list();
+    this.loops.push(this.watchPods());
+    this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
+    this.timers.push(setInterval(() => { for (const uid of this.pods.keys()) this.enqueue(uid); }, this.opts.resyncMs));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.watch?.stop();
+    for (const t of this.timers) clearInterval(t);
+    for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
+    this.prober.stop();
+    await Promise.all(this.loops.map((l) => l.catch(() => {})));
+  }
+
+  /** pods this node runs, by uid (for tests and the runtime report) */
+  get count(): number {
+    return this.pods.size;
+  }
+
+  private async watchPods(): Promise<void> {
+    let rv: string | undefined;
+    while (!this.stopped) {
+      try {
+        if (!rv) {
+          // the initial state: a list, then a watch from its revision
+          const list = await this.kernel.list(PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}` });
+          const seen = new Set<string>();
+          for (const p of list.items) {
+            seen.add(p.metadata.uid!);
+            this.onPod(p);
+          }
+          for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
+          rv = list.metadata?.resourceVersion;
+          this.listed = true;
+          this.killOrphans();
+        }
+        const w = (this.watch = this.kernel.watch(PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, resourceVersion: rv, allowWatchBookmarks: true }));
+        if (this.stopped) w.stop();
+        for await (const ev of w) {
+          if (ev.type === 'ERROR') {
+            rv = undefined;
+            break;
+          }
+          rv = ev.object.metadata?.resourceVersion ?? rv;
+          if (ev.type === 'DELETED') this.onGone(ev.object.metadata.uid!);
+          else if (ev.type !== 'BOOKMARK') this.onPod(ev.object);
+        }
+        w.stop();
+      } catch (e) {
+        if (this.stopped) return;
+        this.logger.warn('pod watch failed; watching again', { error: String(e) });
+        rv = undefined;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+  }
+
+  private onPod(pod: KObject): void {
+    const uid = pod.metadata.uid!;
+    const e = this.pods.get(uid);
+    if (e) e.pod = pod;
+    else {
+      const startTime = (pod.status as { startTime?: string } | undefined)?.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      this.pods.set(uid, { pod, running: false, again: false, startTime });
+    }
+    this.enqueue(uid);
+  }
+
+  /** The pod object is gone from the API: whatever still runs of it is killed. */
+  private onGone(uid: string): void {
+    const e = this.pods.get(uid);
+    this.pods.delete(uid);
+    if (e?.timer) clearTimeout(e.timer);
+    this.backoff.forgetPod(uid);
+    void this.killPod(uid, 0);
+  }
+
+  private killOrphans(): void {
+    for (const uid of this.runtime.keys()) if (!this.pods.has(uid)) void this.killPod(uid, 2);
+  }
+
+  /** The runtime's state again; pods whose containers changed get synced. */
+  private async relist(): Promise<void> {
+    if (this.stopped) return;
+    let next: Map<string, RuntimePod>;
+    try {
+      next = await this.runtimePods.list();
+    } catch (e) {
+      this.logger.warn('runtime relist failed', { error: String(e) });
+      return;
+    }
+    const sig = (p?: RuntimePod) => (p ? JSON.stringify([p.sandboxes.map((s) => [s.id, s.state]), p.containers.map((c) => [c.id, c.status.state])]) : '');
+    const before = this.runtime;
+    this.runtime = next;
+    for (const uid of new Set([...before.keys(), ...next.keys()])) if (sig(before.get(uid)) !== sig(next.get(uid)) && this.pods.has(uid)) this.enqueue(uid);
+    this.prober.retain(new Set([...next.values()].flatMap((p) => p.containers.filter((c) => c.status.state === 'CONTAINER_RUNNING').map((c) => c.id))));
+    if (this.listed) this.killOrphans();
+  }
+
+  private enqueue(uid: string, afterMs = 0): void {
+    const e = this.pods.get(uid);
+    if (!e || this.stopped) return;
+    if (afterMs > 0) {
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = setTimeout(() => {
+        e.timer = undefined;
+        this.enqueue(uid);
+      }, afterMs);
+      return;
+    }
+    if (e.running) {
+      e.again = true;
+      return;
+    }
+    e.running = true;
+    void this.work(uid, e);
+  }
+
+  private async work(uid: string, e: PodEntry): Promise<void> {
+    try {
+      do {
+        e.again = false;
+        await this.sync(uid, e).catch((err) => {
+          this.logger.warn('pod sync failed; retrying', { pod: `${e.pod.metadata.namespace}/${e.pod.metadata.name}`, error: String(err) });
+          this.enqueue(uid, 2_000);
+        });
+      } while (e.again && !this.stopped && this.pods.get(uid) === e);
+    } finally {
+      e.running = false;
+    }
+  }
+
+  private async sync(uid: string, e: PodEntry): Promise<void> {
+    const pod = e.pod;
+    if (pod.metadata.deletionTimestamp) return this.terminate(uid, e);
+    const rp = this.runtime.get(uid);
+    if (podIsDone(pod, rp)) {
+      // finished: the sandbox (and its network) goes, the containers stay for their logs
+      for (const s of rp?.sandboxes ?? []) if (s.state === 'SANDBOX_READY') await this.cri.stopPodSandbox(s.id).catch(() => {});
+      return;
+    }
+    const r = await syncPod(pod, rp, {
+      cri: this.cri,
+      images: this.images,
+      backoff: this.backoff,
+      config: this.config,
+      warn: (p, reason, message) => this.event(p, 'Warning', reason, message),
+      unhealthy: this.unhealthy,
+    });
+    if (r.podIP) e.podIP = r.podIP;
+    let now = rp;
+    if (r.changed) {
+      now = (await this.runtimePods.list(uid)).get(uid);
+      if (now) this.runtime.set(uid, now);
+    }
+    for (const c of now?.containers ?? []) {
+      if (c.status.state !== 'CONTAINER_RUNNING' || c.sandboxId !== r.sandboxId) continue;
+      const spec = ((pod.spec as { containers?: { name: string }[] }).containers ?? []).find((x) => x.name === c.name);
+      if (spec && c.kind === 'app') this.prober.ensure({ podUid: uid, container: spec as never, containerId: c.id, podIP: r.podIP || this.opts.hostIP });
+    }
+    await this.writeStatus(uid, e, now, r.waiting);
+    if (r.retryInMs !== undefined) this.enqueue(uid, Math.max(r.retryInMs, 10));
+  }
+
+  private async writeStatus(uid: string, e: PodEntry, rp: RuntimePod | undefined, waiting: Map<string, { reason: string; message?: string }>): Promise<void> {
+    const pod = e.pod;
+    const hostNetwork = (pod.spec as { hostNetwork?: boolean }).hostNetwork === true;
+    const status = podStatus({
+      pod: { spec: pod.spec as unknown as PodSpecLike, status: pod.status as Record<string, unknown> },
+      runtime: rp,
+      waiting,
+      ready: (id) => this.prober.ready(id),
+      started: (id) => this.prober.started(id),
+      hostIP: this.opts.hostIP,
+      podIP: hostNetwork ? this.opts.hostIP : e.podIP,
+      startTime: e.startTime,
+      qosClass: this.config.qosClass(pod),
+    });
+    const key = JSON.stringify(status, (k, v) => (k === 'lastTransitionTime' ? undefined : v));
+    if (key === e.lastStatus) return;
+    try {
+      const updated = await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
+      e.lastStatus = key;
+      if (updated.metadata.uid === uid) e.pod = updated;
+    } catch (err) {
+      if (code(err) !== 404) throw err;
+    }
+  }
+
+  /** Graceful termination: stop within the grace period, remove, then delete the pod object for good. */
+  private async terminate(uid: string, e: PodEntry): Promise<void> {
+    const pod = e.pod;
+    const grace = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? this.config.gracePeriod(pod);
+    await this.killPod(uid, grace);
+    try {
+      await this.kernel.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
+    } catch (err) {
+      if (code(err) !== 404 && code(err) !== 409) throw err;
+    }
+  }
+
+  /** Stop every container of the pod within `graceSeconds`, then its sandboxes; remove them all. */
+  private async killPod(uid: string, graceSeconds: number): Promise<void> {
+    if (this.killing.has(uid)) return;
+    this.killing.add(uid);
+    try {
+      const rp = (await this.runtimePods.list(uid)).get(uid);
+      if (!rp) return;
+      await Promise.all(rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED').map((c) => this.cri.stopContainer(c.id, graceSeconds).catch(() => {})));
+      for (const s of rp.sandboxes) await this.cri.stopPodSandbox(s.id).catch(() => {});
+      for (const c of rp.containers) {
+        await this.cri.removeContainer(c.id).catch(() => {});
+        this.runtimePods.forget(c.id);
+      }
+      for (const s of rp.sandboxes) await this.cri.removePodSandbox(s.id).catch(() => {});
+      await this.config.cleanup(uid).catch(() => {});
+      this.runtime.delete(uid);
+    } finally {
+      this.killing.delete(uid);
+    }
+  }
+
+  private event(pod: KObject, type: string, reason: string, message: string): void {
+    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const ns = pod.metadata.namespace ?? 'default';
+    void this.kernel
+      .create(EVENTS, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        // named as kubelet names them: <object>.<unix nanos in hex>
+        metadata: { name: `${pod.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(++this.eventSeq)).toString(16)}`, namespace: ns },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid },
+        type,
+        reason,
+        message,
+        source: { component: 'kubelet', host: this.opts.nodeName },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      })
+      .catch(() => {});
+  }
+}
