@@ -3,7 +3,6 @@
 // spirit of kind's), each with its own containerd, running `skiff agent`. Pods run and report
 // Running on the node the scheduler chose, or the one `spec.nodeName` names, with pod IPs from
 // that node's pod CIDR. Images are built locally (deploy/images): nothing is pulled.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestC
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImages } from '../deploy/images/build.ts';
 import { dockerLoad, dockerUnavailable } from '../deploy/images/load.ts';
+import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const dockerProblem = process.getuid?.() !== 0 ? 'not root' : dockerUnavailable();
@@ -41,25 +41,9 @@ let network: StartedNetwork;
 let nats: StartedTestContainer;
 const nodes: StartedTestContainer[] = [];
 let skiff: SkiffProcess;
+let kubectl: Kubectl;
+const json = (...args: string[]) => kubectl.json(...args);
 
-const kubectl = (...args: string[]) => {
-  const r = spawnSync('/usr/bin/kubectl', ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
-const json = (...args: string[]) => {
-  const r = kubectl(...args, '-o', 'json');
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.err}`);
-  return JSON.parse(r.out);
-};
-async function until<T>(f: () => T | undefined | false, what: string, ms = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 describe.skipIf(dockerProblem !== null)(`a cluster of node containers${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
   beforeAll(async () => {
@@ -77,6 +61,7 @@ describe.skipIf(dockerProblem !== null)(`a cluster of node containers${dockerPro
       .start();
     const hostNats = `nats://127.0.0.1:${nats.getMappedPort(4222)}`;
     skiff = await startSkiff(home, ['--nats', hostNats]);
+    kubectl = kubectlFor(skiff.kubeconfig, home);
     for (const name of NODES) {
       nodes.push(
         await new NodeContainer('skiff.local/node:dev')

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriClient, DEFAULT_CRI_SOCKET } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
+import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const NODE = `agent-test-${process.pid}`;
@@ -17,6 +18,8 @@ const canRun = process.getuid?.() === 0 && existsSync(DEFAULT_CRI_SOCKET.replace
 
 let home: string;
 let skiff: SkiffProcess;
+let kubectl: Kubectl;
+const json = (...args: string[]) => kubectl.json(...args);
 let agent: ChildProcess | undefined;
 
 function startAgent(): ChildProcess {
@@ -26,25 +29,8 @@ function startAgent(): ChildProcess {
   return child;
 }
 
-const kubectl = (...args: string[]) => {
-  const r = spawnSync('/usr/bin/kubectl', ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
-const json = (...args: string[]) => {
-  const r = kubectl(...args, '-o', 'json');
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${r.err}`);
-  return JSON.parse(r.out);
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(f: () => T | undefined | false, what: string, ms = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
+
 /** containerd's container ids (of one pod, by the kubelet's label) */
 const ctrContainers = (podName?: string) =>
   spawnSync('ctr', ['-n', 'k8s.io', 'containers', 'ls', '-q', ...(podName ? [`labels."io.kubernetes.pod.name"==${podName}`] : [])], { encoding: 'utf8' })
@@ -78,6 +64,7 @@ describe.skipIf(!canRun)('node agent', () => {
       cri.close();
     }
     skiff = await startSkiff(home);
+    kubectl = kubectlFor(skiff.kubeconfig, home);
     agent = startAgent();
   }, 180_000);
 
