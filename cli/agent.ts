@@ -10,6 +10,7 @@ import { NatsToken, NodeNameToken, PluginHost, type LoadRequest, type Logger } f
 import cniBridge from '@skiff/plugin-cni-bridge/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
+import nodeStreams from '@skiff/plugin-node-streams/plugin';
 
 export interface AgentOptions {
   natsUrl: string;
@@ -56,6 +57,7 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
         ...o.kubelet,
       },
     });
+    plugins.push({ descriptor: nodeStreams, config: {} });
     await host.load(plugins);
   } catch (e) {
     await host?.stopAll().catch(() => {});

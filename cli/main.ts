@@ -6,6 +6,8 @@ import { registerClientCommands } from './commands/client.ts';
 import { registerSimCommand } from './commands/sim.ts';
 import { registerPluginCommand } from './commands/plugin.ts';
 import { registerWasmCommands } from './commands/wasm.ts';
+import { registerLogsCommand } from './commands/logs.ts';
+import { registerExecCommand } from './commands/exec.ts';
 import { registerAgentCommand } from './commands/agent.ts';
 
 const program = new Command();
@@ -18,6 +20,8 @@ registerSimCommand(program);
 registerAgentCommand(program);
 registerPluginCommand(program);
 registerWasmCommands(program);
+registerLogsCommand(program);
+registerExecCommand(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
   process.exit(1);

@@ -1,6 +1,7 @@
 // A real node: `skiff server` and `skiff agent` as a user runs them, against this machine's
 // containerd (CRI) and CNI plugins, driven with kubectl 1.32: the node registers and turns Ready,
-// pods run (with pod IPs from the node's pod CIDR), crash-looping containers back off, probes
+// pods run (with pod IPs from the node's pod CIDR), logs and exec reach them, crash-looping
+// containers back off, probes
 // restart or hold back containers, a deleted pod's containers leave containerd, and an agent
 // killed with SIGKILL and started again adopts its pods without touching their containers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -98,6 +99,11 @@ describe.skipIf(!canRun)('node agent', () => {
     expect(p.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('True');
     const id = p.status.containerStatuses[0].containerID.replace('containerd://', '');
     expect(ctrContainers()).toContain(id);
+    // logs and exec go from the API server to this node's agent over NATS
+    await until(() => kubectl('logs', 'hello').out.includes('hello from skiff'), 'the log line', 10_000);
+    const ex = kubectl('exec', 'hello', '--', 'sh', '-c', 'echo hi from $(hostname)');
+    expect(ex.code, ex.err).toBe(0);
+    expect(ex.out.trim()).toBe('hi from hello');
     expect(kubectl('delete', 'pod', 'hello').code).toBe(0);
     expect(kubectl('get', 'pod', 'hello').code).not.toBe(0);
     expect(ctrContainers()).not.toContain(id);

@@ -1,5 +1,5 @@
 // The REST API as a plugin (type skiff.io/api): fastify on the configured address, over the Kernel.
-import { definePlugin } from '@skiff/kernel/plugins';
+import { definePlugin, NatsToken } from '@skiff/kernel/plugins';
 import { createApiServer } from './server.ts';
 import { ApiServingToken } from './serving.ts';
 
@@ -26,6 +26,7 @@ export default definePlugin<RestApiConfig>({
       kernel: ctx.kernel,
       tls: serving.tls,
       tokens: serving.tokens,
+      nats: ctx.tryResolve(NatsToken),
       onInternalError: (err, req) => ctx.logger.error('request failed', { method: req.method, url: req.url, error: String((err as Error)?.stack ?? err) }),
     });
     await app.listen({ host: ctx.config.host, port: ctx.config.port });

@@ -8,6 +8,8 @@ import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from '.
 import { parseResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { registerPodStreams } from './pod-streams.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -17,6 +19,8 @@ export interface ApiServerOptions {
   tokens?: string[];
   /** largest request body, bytes (default 3 MiB, like kube-apiserver) */
   bodyLimit?: number;
+  /** the NATS connection of the node agents: pods/log and pods/exec go through it */
+  nats?: NatsConnection;
   /** log errors the server did not expect */
   onInternalError?: (err: unknown, req: FastifyRequest) => void;
 }
@@ -153,6 +157,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     if (!doc) throw errors.noSuchResource(`the server could not find the requested resource`);
     return doc;
   });
+  registerPodStreams(app, { kernel, nats: opts.nats, authorized, onInternalError: (e, r) => opts.onInternalError?.(e, r as FastifyRequest) });
   for (const prefix of ['/api/*', '/apis/*']) app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: prefix, handler: dispatch });
   return app;
 }

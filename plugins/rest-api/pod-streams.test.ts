@@ -1,0 +1,267 @@
+// pods/log and pods/exec of the REST API against a scripted node agent on a real NATS (no
+// container runtime needed: see plugins/node-streams/kubectl.test.ts for the real thing).
+import { request as httpRequest } from 'node:http';
+import type { Msg } from '@nats-io/nats-core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { exitStatus, failure, Session, SpdyConnection, subjects, type ControlMessage, type EndMessage } from '@skiff/plugin-node-streams';
+import { createApiServer } from './server.ts';
+
+const TOKEN = 'pod-streams-token';
+const NODE = 'fake.node';
+const PODS = { group: '', version: 'v1', resource: 'pods' };
+let t: TestKernel;
+let app: FastifyInstance;
+let base: string;
+const agentSessions: Session[] = [];
+const controls: ControlMessage[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The fake agent: logs by container name, exec echoing stdin (command ["exit", n] exits with n). */
+function fakeAgent(): () => void {
+  const s = subjects(NODE);
+  const open = (msg: Msg, handlers: ConstructorParameters<typeof Session>[2]) => {
+    const req = msg.json<Record<string, any>>();
+    const session = Session.create(t.nc, handlers, { peer: req.inbox, sendWindow: req.window });
+    agentSessions.push(session);
+    msg.respond(JSON.stringify({ ok: { inbox: session.inbox, window: session.recvWindow } }));
+    return { req, session };
+  };
+  const logs = t.nc.subscribe(s.logs, {
+    callback: (_e, msg) => {
+      const req = msg.json<Record<string, any>>();
+      if (req.container === 'refused') return void msg.respond(JSON.stringify({ error: failure(400, 'BadRequest', 'refused by the agent') }));
+      const { session } = open(msg, { onData: () => {} });
+      void (async () => {
+        if (req.container === 'broken') return session.end({ error: failure(500, 'InternalError', 'the log file is unreadable') });
+        if (req.container === 'endless') {
+          for (let i = 0; !session.isEnded; i++) await session.sendData(1, Buffer.from(`tick ${i}\n`)).then(() => sleep(20), () => {});
+          return;
+        }
+        await session.sendData(1, Buffer.from(`params ${JSON.stringify({ tailLines: req.tailLines, follow: req.follow, timestamps: req.timestamps, sinceSeconds: req.sinceSeconds, uid: !!req.uid })}\n`));
+        await session.endAfterData({});
+      })();
+    },
+  });
+  const exec = t.nc.subscribe(s.exec, {
+    callback: (_e, msg) => {
+      let session!: Session;
+      const { req } = open(msg, {
+        onData: (stream, d) => void session.sendData(stream === 0 ? 1 : 2, d),
+        onControl: (m) => {
+          controls.push(m);
+          if (m.stdinClose) void session.endAfterData({ status: exitStatus(0) });
+        },
+      });
+      session = agentSessions[agentSessions.length - 1]!;
+      if (req.command[0] === 'exit') void session.sendData(2, Buffer.from('bye\n')).then(() => session.endAfterData({ status: exitStatus(Number(req.command[1])) }));
+      else if (!req.stdin) void session.sendData(1, Buffer.from(`${req.command.join(' ')} tty=${req.tty} stderr=${req.stderr}\n`)).then(() => session.endAfterData({ status: exitStatus(0) }));
+    },
+  });
+  return () => {
+    logs.unsubscribe();
+    exec.unsubscribe();
+  };
+}
+
+let stopAgent: () => void;
+beforeAll(async () => {
+  t = await startTestKernel();
+  app = await createApiServer({ kernel: t.kernel, tokens: [TOKEN], nats: t.nc });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  stopAgent = fakeAgent();
+  const pod = async (name: string, containers: string[], nodeName?: string, statuses?: unknown[]) => {
+    const created = await t.kernel.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'x' })) } });
+    if (statuses) await t.kernel.update(PODS, { ...created, status: { phase: 'Running', containerStatuses: statuses } }, { subresource: 'status' });
+  };
+  const run = (name: string) => ({ name, state: { running: { startedAt: '2024-01-01T00:00:00Z' } } });
+  await pod('p', ['app', 'endless', 'broken', 'refused'], NODE, ['app', 'endless', 'broken', 'refused'].map(run));
+  await pod('solo', ['app'], NODE, [run('app')]);
+  await pod('unbound', ['app']);
+  await pod('elsewhere', ['app'], 'agentless-node', [run('app')]);
+  await pod('pulling', ['app'], NODE, [{ name: 'app', state: { waiting: { reason: 'ImagePullBackOff' } } }]);
+  await pod('crashed', ['app'], NODE, [{ name: 'app', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } }]);
+});
+afterAll(async () => {
+  stopAgent?.();
+  await app?.close();
+  await t?.stop();
+});
+
+const get = async (path: string, headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) => {
+  const res = await fetch(base + path, { headers });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, text, json, type: res.headers.get('content-type') ?? '' };
+};
+const log = (pod: string, q = '') => get(`/api/v1/namespaces/default/pods/${pod}/log${q}`);
+
+describe('pods/log', () => {
+  it('streams the agent\'s text as text/plain, with kube\'s parameters passed on', async () => {
+    const r = await log('solo', '?tailLines=3&follow=false&timestamps=1&sinceSeconds=10');
+    expect(r.status).toBe(200);
+    expect(r.type).toBe('text/plain');
+    expect(r.text).toBe('params {"tailLines":3,"follow":false,"timestamps":true,"sinceSeconds":10,"uid":true}\n');
+  });
+
+  it('answers kube\'s Status errors', async () => {
+    const status = async (q: Promise<{ status: number; json: any }>, code: number, message: string | RegExp) => {
+      const r = await q;
+      expect(r.status).toBe(code);
+      expect(r.json).toMatchObject({ kind: 'Status', code });
+      expect(r.json.message).toMatch(message);
+    };
+    await status(log('absent'), 404, /^pods "absent" not found$/);
+    await status(log('p'), 400, /^a container name must be specified for pod p, choose one of: \[app endless broken refused\]$/);
+    await status(log('p', '?container=x'), 400, /^container x is not valid for pod p$/);
+    await status(log('unbound'), 400, /^pod unbound does not have a host assigned$/);
+    await status(log('pulling'), 400, /^container "app" in pod "pulling" is waiting to start: trying and failing to pull image$/);
+    await status(log('elsewhere'), 503, /^node "agentless-node" is not reachable/);
+    await status(log('p', '?container=refused'), 400, /^refused by the agent$/);
+    await status(log('p', '?container=broken'), 500, /^the log file is unreadable$/);
+    await status(log('solo', '?limitBytes=0'), 422, /^PodLogOptions "solo" is invalid: limitBytes: Invalid value: 0: must be greater than 0$/);
+    await status(log('solo', '?sinceSeconds=x'), 400, /sinceSeconds/);
+    expect((await log('solo', '')).status).toBe(200);
+    expect((await get('/api/v1/namespaces/default/pods/solo/log', {})).status).toBe(401);
+  });
+
+  it('a crash-looping container still has logs (its last state), as with the kubelet', async () => {
+    expect((await log('crashed')).status).toBe(200);
+  });
+
+  it('a client that goes away stops the agent\'s stream', async () => {
+    const before = agentSessions.length;
+    const got = await new Promise<string>((resolve) => {
+      const req = httpRequest(`${base}/api/v1/namespaces/default/pods/p/log?container=endless&follow=true`, { headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        expect(res.headers['content-type']).toBe('text/plain');
+        res.setEncoding('utf8');
+        let text = '';
+        res.on('data', (d: string) => {
+          text += d;
+          if (text.includes('tick 3\n')) {
+            req.destroy();
+            resolve(text);
+          }
+        });
+      });
+      req.end();
+    });
+    expect(got.startsWith('tick 0\ntick 1\n')).toBe(true);
+    const s = agentSessions[before]!;
+    const end = await Promise.race([s.done, sleep(3_000).then(() => 'still streaming')]);
+    expect(end).toEqual({});
+  });
+});
+
+describe('pods/exec', () => {
+  const wsUrl = (q: string, pod = 'solo') => `${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/${pod}/exec?${q}`;
+  const ws = (q: string, protocols: string[] = ['v5.channel.k8s.io', 'v4.channel.k8s.io'], headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }, pod = 'solo') =>
+    new Promise<{ ws: WebSocket; frames: Buffer[]; closed: Promise<number> }>((resolve, reject) => {
+      const w = new WebSocket(wsUrl(q, pod), protocols, { headers });
+      const frames: Buffer[] = [];
+      const closed = new Promise<number>((r) => w.once('close', (code) => r(code)));
+      w.on('message', (d: Buffer) => frames.push(d));
+      w.once('open', () => resolve({ ws: w, frames, closed }));
+      w.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode, body: JSON.parse(body) })));
+      });
+      w.once('error', reject);
+    });
+  const channel = (frames: Buffer[], ch: number) => Buffer.concat(frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
+
+  it('WebSocket v5: stdin to its close (channel 255), stdout, the status on channel 3, then a normal close', async () => {
+    const c = await ws('command=cat&stdin=true&stdout=true&stderr=true');
+    expect(c.ws.protocol).toBe('v5.channel.k8s.io');
+    c.ws.send(Buffer.from([0, ...Buffer.from('hello ')]));
+    c.ws.send(Buffer.from([0, ...Buffer.from('world')]));
+    c.ws.send(Buffer.from([255, 0]));
+    expect(await c.closed).toBe(1000);
+    expect(c.frames[0]).toEqual(Buffer.from([1])); // "connected"
+    expect(channel(c.frames, 1)).toBe('hello world');
+    expect(JSON.parse(channel(c.frames, 3))).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  it('the exit code as NonZeroExitCode; command, tty and stderr passed on', async () => {
+    const c = await ws('command=exit&command=7&stdout=true&stderr=true');
+    await c.closed;
+    expect(channel(c.frames, 2)).toBe('bye\n');
+    expect(JSON.parse(channel(c.frames, 3))).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
+    const d = await ws('command=echo&command=a%20b&stdout=true&stderr=true&tty=true', ['v4.channel.k8s.io']);
+    expect(d.ws.protocol).toBe('v4.channel.k8s.io');
+    await d.closed;
+    expect(channel(d.frames, 1)).toBe('echo a b tty=true stderr=false\n');
+  });
+
+  it('resize (channel 4) reaches the agent', async () => {
+    const c = await ws('command=sh&stdin=true&stdout=true&tty=true');
+    c.ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":120,"Height":40}')]));
+    c.ws.send(Buffer.from([255, 0]));
+    await c.closed;
+    expect(controls).toContainEqual({ resize: { Width: 120, Height: 40 } });
+  });
+
+  it('fails before the upgrade with a Status: token, pod, container, node, protocol, no upgrade', async () => {
+    const refused = (p: Promise<unknown>) => p.then(() => ({ statusCode: 101, body: undefined }), (e: { statusCode: number; body: any }) => e);
+    expect(await refused(ws('command=x&stdout=true', undefined, {}))).toMatchObject({ statusCode: 401, body: { reason: 'Unauthorized' } });
+    const viaProtocol = await ws('command=exit&command=0&stdout=true', ['v5.channel.k8s.io', `base64url.bearer.authorization.k8s.io.${Buffer.from(TOKEN).toString('base64url')}`], {});
+    expect(viaProtocol.ws.protocol).toBe('v5.channel.k8s.io');
+    await viaProtocol.closed;
+    expect(await refused(ws('command=x&stdout=true', undefined, undefined, 'absent'))).toMatchObject({ statusCode: 404, body: { message: 'pods "absent" not found' } });
+    expect(await refused(ws('command=x&stdout=true&container=nope'))).toMatchObject({ statusCode: 400, body: { message: 'container nope is not valid for pod solo' } });
+    expect(await refused(ws('command=x&stdout=true', undefined, undefined, 'unbound'))).toMatchObject({ statusCode: 400, body: { message: 'pod unbound does not have a host assigned' } });
+    expect(await refused(ws('command=x&stdout=true', undefined, undefined, 'elsewhere'))).toMatchObject({ statusCode: 503 });
+    expect(await refused(ws('stdout=true'))).toMatchObject({ statusCode: 400, body: { message: 'you must specify at least 1 command' } });
+    expect(await refused(ws('command=x&stdout=true', ['channel.k8s.io']))).toMatchObject({ statusCode: 400 });
+    const plain = await fetch(`${base}/api/v1/namespaces/default/pods/solo/exec?command=x&stdout=true`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(plain.status).toBe(400);
+    expect(((await plain.json()) as { message: string }).message).toBe('Upgrade request required');
+  });
+
+  it('SPDY/3.1 (kubectl before 1.30): one stream per channel, stdin\'s FIN, the status on the error stream', async () => {
+    const { socket, head, protocol } = await new Promise<{ socket: import('node:net').Socket; head: Buffer; protocol: unknown }>((resolve, reject) => {
+      const req = httpRequest(`${base}/api/v1/namespaces/default/pods/solo/exec?command=cat&stdin=true&stdout=true&stderr=true`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': ['v4.channel.k8s.io', 'v3.channel.k8s.io'] },
+      });
+      req.on('upgrade', (res, s, h) => resolve({ socket: s, head: h, protocol: res.headers['x-stream-protocol-version'] }));
+      req.on('response', (res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      req.end();
+    });
+    expect(protocol).toBe('v4.channel.k8s.io');
+    const conn = new SpdyConnection(socket, 'client', head);
+    const open = (type: string) => conn.createStream({ streamtype: type });
+    const error = open('error');
+    const stdin = open('stdin');
+    const stdout = open('stdout');
+    open('stderr');
+    let out = '';
+    let err = '';
+    stdout.on('data', (d: Buffer) => (out += d));
+    error.on('data', (d: Buffer) => (err += d));
+    const ended = new Promise((r) => error.once('end', r));
+    stdin.write(Buffer.from('over spdy'));
+    stdin.end();
+    await ended;
+    expect(out).toBe('over spdy');
+    expect(JSON.parse(err)).toEqual({ metadata: {}, status: 'Success' });
+    conn.destroy();
+  });
+
+  it('a client that goes away ends the agent\'s session', async () => {
+    const before = agentSessions.length;
+    const c = await ws('command=cat&stdin=true&stdout=true');
+    c.ws.terminate();
+    const end = await Promise.race([agentSessions[before]!.done, sleep(3_000).then(() => 'still open')]);
+    expect(end).toEqual({} satisfies EndMessage);
+  });
+});
