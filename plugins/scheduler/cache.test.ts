@@ -79,7 +79,7 @@ describe('SchedulerCache', () => {
     const mk = (uid: string, nodeName?: string) =>
       podInfoOf(pod({ nodeName, containers: [container('a', { cpu: '1' }, { ports: [{ containerPort: 1, hostPort: 80 }] })] }, { uid, name: uid }));
     c.assume(mk('a'), 'n1');
-    expect(c.node('n1')!.requested).toEqual({ cpu: 1000, pods: 1 });
+    expect(c.node('n1')!.requested).toEqual({ cpu: 1000, memory: 0, 'ephemeral-storage': 0, pods: 1 });
     expect(c.node('n1')!.usedPorts.has('TCP/0.0.0.0/80')).toBe(true);
     const gen = c.node('n1')!.generation;
     c.upsertBoundPod(mk('a', 'n1')); // the watch confirms
@@ -92,7 +92,7 @@ describe('SchedulerCache', () => {
     c.assume(mk('b'), 'n1');
     c.forget('b');
     expect(c.nodeOf('b')).toBeUndefined();
-    expect(c.node('n1')!.requested).toEqual({ cpu: 1000, pods: 1 });
+    expect(c.node('n1')!.requested).toEqual({ cpu: 1000, memory: 0, 'ephemeral-storage': 0, pods: 1 });
 
     c.assume(mk('c'), 'n1');
     c.upsertBoundPod(mk('c', 'n2')); // someone bound it elsewhere
@@ -105,7 +105,7 @@ describe('SchedulerCache', () => {
     expect(c.node('ghost')!.requested.cpu).toBe(1000);
 
     c.removePod('a');
-    expect(c.node('n1')!.requested).toEqual({ cpu: 0, pods: 0 });
+    expect(c.node('n1')!.requested).toEqual({ cpu: 0, memory: 0, 'ephemeral-storage': 0, pods: 0 });
     expect(c.node('n1')!.usedPorts.size).toBe(0);
   });
 
