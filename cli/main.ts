@@ -9,6 +9,7 @@ import { registerWasmCommands } from './commands/wasm.ts';
 import { registerLogsCommand } from './commands/logs.ts';
 import { registerExecCommand } from './commands/exec.ts';
 import { registerAgentCommand } from './commands/agent.ts';
+import { registerImageCommand } from './commands/image.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
@@ -18,6 +19,7 @@ registerServerCommands(program);
 registerClientCommands(program);
 registerSimCommand(program);
 registerAgentCommand(program);
+registerImageCommand(program);
 registerPluginCommand(program);
 registerWasmCommands(program);
 registerLogsCommand(program);

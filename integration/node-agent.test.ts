@@ -70,7 +70,7 @@ describe.skipIf(!canRun)('node agent', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
+    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
     await sleep(1_500); // the agent removes their containers
     agent?.kill('SIGTERM');
     await skiff?.kill('SIGTERM');
@@ -155,6 +155,44 @@ describe.skipIf(!canRun)('node agent', () => {
     expect(p.status.containerStatuses[0].ready).toBe(false);
     expect(p.status.containerStatuses[0].restartCount).toBe(0);
     expect(p.status.conditions.find((c: { type: string }) => c.type === 'Ready').status).toBe('False');
+  }, 60_000);
+
+  it('runs init containers first, fills env and volumes from a ConfigMap, and marks a pod Ready by an HTTP probe', async () => {
+    apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config}
+data: {GREETING: hello-from-configmap}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  nodeName: ${NODE}
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: www, emptyDir: {}}]
+  initContainers:
+  - name: init
+    image: busybox
+    command: ["sh", "-c", "echo $GREETING > /www/index.html"]
+    env: [{name: GREETING, valueFrom: {configMapKeyRef: {name: web-config, key: GREETING}}}]
+    volumeMounts: [{name: www, mountPath: /www}]
+  containers:
+  - name: web
+    image: busybox
+    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]
+    volumeMounts: [{name: www, mountPath: /www}]
+    readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+`);
+    const p = await until(() => {
+      const x = json('get', 'pod', 'web');
+      return x.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') && x;
+    }, 'the pod to be Ready', 30_000);
+    expect(p.status.initContainerStatuses[0].state.terminated.exitCode).toBe(0);
+    expect(p.status.conditions.find((c: { type: string }) => c.type === 'Initialized').status).toBe('True');
+    // the pod network reaches the pod from the node
+    const body = await (await fetch(`http://${p.status.podIP}:8080/`)).text();
+    expect(body.trim()).toBe('hello-from-configmap');
+    kubectl('delete', 'pod', 'web', '--wait=false');
   }, 60_000);
 
   it('leaves running containers alone when the agent is killed with SIGKILL, and adopts them when it comes back', async () => {
