@@ -195,6 +195,32 @@ spec:
     kubectl('delete', 'pod', 'web', '--wait=false');
   }, 60_000);
 
+  it.skipIf(!existsSync('/usr/bin/docker-registry'))('pulls the image a pod names from a registry, and says ErrImagePull for one it lacks', async () => {
+    // Debian's docker-registry on loopback, holding busybox pushed there by containerd itself
+    const port = 15_000 + (process.pid % 5_000);
+    const repo = `127.0.0.1:${port}/skiff-test/busybox:pull-${process.pid}`;
+    writeFileSync(join(home, 'registry.yml'), `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${join(home, 'registry')}}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const registry = spawn('/usr/bin/docker-registry', ['serve', join(home, 'registry.yml')], { stdio: 'ignore' });
+    try {
+      await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'tag', '--force', 'docker.io/library/busybox:latest', repo]).status === 0, 'the tag');
+      await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'push', '--plain-http', repo]).status === 0, 'the push to the registry', 20_000);
+      spawnSync('ctr', ['-n', 'k8s.io', 'images', 'rm', repo]); // the node no longer has it: the agent must pull
+      apply(pod('pulled', `    image: ${repo}\n    imagePullPolicy: IfNotPresent\n    command: ["sh", "-c", "exec sleep 3600"]\n`).replace('    image: busybox\n', ''));
+      apply(pod('missing', `    image: 127.0.0.1:${port}/skiff-test/nothing:here\n    command: ["sh", "-c", "exec sleep 3600"]\n`).replace('    image: busybox\n', ''));
+      const p = await until(() => {
+        const x = json('get', 'pod', 'pulled');
+        return x.status?.phase === 'Running' && x;
+      }, 'the pulled pod to run', 30_000);
+      expect(p.status.containerStatuses[0].imageID).toContain('/skiff-test/busybox@sha256:'); // the repo digest, as kubelet reports a pulled image
+      const why = await until(() => json('get', 'pod', 'missing').status?.containerStatuses?.[0]?.state?.waiting, 'the missing image to be reported', 30_000);
+      expect(['ErrImagePull', 'ImagePullBackOff']).toContain(why.reason);
+      expect(why.message).toContain('nothing:here');
+    } finally {
+      kubectl('delete', 'pod', 'pulled', 'missing', '--wait=false');
+      registry.kill('SIGTERM');
+    }
+  }, 90_000);
+
   it('leaves running containers alone when the agent is killed with SIGKILL, and adopts them when it comes back', async () => {
     apply(pod('adopt', `    command: ["sh", "-c", "exec sleep 3600"]\n`));
     const before = await until(() => {
