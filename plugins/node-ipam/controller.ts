@@ -144,6 +144,9 @@ export class NodeIpamController {
       this.reported.delete(name);
       return r;
     }
+    // hollow nodes (skiff sim) number their own simulated pod CIDRs, thousands of them: the blocks
+    // inside the range stay used, but what lies outside or overlaps is no problem worth an Event
+    if (node.metadata.annotations?.['skiff.io/hollow'] === 'true') return r;
     const cluster = this.opts.clusterCIDR;
     const [reason, message] =
       r.kind === 'invalid'

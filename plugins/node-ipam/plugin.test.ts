@@ -129,6 +129,19 @@ describe('node-ipam', () => {
     expect(logs.filter((l) => l.includes('PodCIDROutsideClusterCIDR') && l.includes('stray'))).toHaveLength(1);
   });
 
+  it('hollow nodes (skiff sim) keep their own pod CIDRs: inside the range they hold blocks, outside it nobody is warned', async () => {
+    const hollow = (name: string, cidr: string) =>
+      t.kernel.create(NODES, { ...node(name, cidr), metadata: { name, annotations: { 'skiff.io/hollow': 'true' } } });
+    await hollow('hollow-0', '10.244.0.0/24');
+    await hollow('hollow-9999', '10.16.0.0/24');
+    await startIpam();
+    await createNode('real');
+    expect(await waitCIDR('real')).toBe('10.244.1.0/24'); // hollow-0's block stays taken
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await eventsFor('hollow-9999')).toHaveLength(0);
+    expect(logs.some((l) => l.includes('hollow-9999'))).toBe(false);
+  });
+
   it('range exhausted: a warning and an Event, and the node gets a block once one is freed', async () => {
     await startIpam({ clusterCIDR: '10.9.0.0/23', nodeCIDRMaskSize: 24 });
     await createNode('x-0');
