@@ -70,7 +70,7 @@ describe.skipIf(!canRun)('node agent', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
+    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'hostport', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
     await sleep(1_500); // the agent removes their containers
     agent?.kill('SIGTERM');
     await skiff?.kill('SIGTERM');
@@ -193,6 +193,24 @@ spec:
     const body = await (await fetch(`http://${p.status.podIP}:8080/`)).text();
     expect(body.trim()).toBe('hello-from-configmap');
     kubectl('delete', 'pod', 'web', '--wait=false');
+  }, 60_000);
+
+  it('publishes a hostPort on the node address (CNI portmap)', async () => {
+    const hostPort = 20_000 + (process.pid % 10_000);
+    apply(
+      pod(
+        'hostport',
+        `    command: ["sh", "-c", "mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{containerPort: 8080, hostPort: ${hostPort}}]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+`,
+      ),
+    );
+    await until(() => json('get', 'pod', 'hostport').status?.containerStatuses?.[0]?.ready === true, 'the pod to be ready', 30_000);
+    const address = json('get', 'node', NODE).status.addresses.find((a: { type: string }) => a.type === 'InternalIP').address;
+    const body = await (await fetch(`http://${address}:${hostPort}/`)).text();
+    expect(body.trim()).toBe('via-hostport');
+    kubectl('delete', 'pod', 'hostport', '--wait=false');
   }, 60_000);
 
   it.skipIf(!existsSync('/usr/bin/docker-registry'))('pulls the image a pod names from a registry, and says ErrImagePull for one it lacks', async () => {
