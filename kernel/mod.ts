@@ -7,3 +7,4 @@ export { startNatsServer, findNatsServer, freePort, type EmbeddedNats, type Nats
 export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetry/tracing.ts';
 export { now } from './object-lifecycle.ts';
 export { applyPatch } from './patch.ts';
+export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';

@@ -4,7 +4,7 @@
 // it after the node registers) nothing is written — containerd then reports the network as not
 // ready, as it does for a kubelet whose CNI config has not been dropped yet. A deleted Node keeps
 // its conflist: the pods still on the node need it for their DEL.
-import type { Kernel, KObject, ResourceRef, Watch } from '@skiff/kernel';
+import { Informer, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CniConfigWriter, WriteResult } from './cni-config-writer.ts';
 import { buildConflist, podCIDRsOf, type BridgeNetworkOptions } from './conflist.ts';
@@ -21,7 +21,7 @@ export interface NodeConfSyncOptions {
 
 export class NodeConfSync {
   private stopped = false;
-  private watch?: Watch;
+  private readonly informer: Informer;
   private readonly sleepers = new Set<() => void>();
   /** pod CIDRs of the newest Node seen, and of the conflist last written */
   private wanted?: string[];
@@ -31,7 +31,6 @@ export class NodeConfSync {
   private onReady!: (cidrs: string[]) => void;
   /** resolves with the pod CIDRs once a conflist has been written for them */
   readonly ready: Promise<string[]>;
-  readonly done: Promise<void>;
   writes = 0;
 
   constructor(
@@ -41,47 +40,27 @@ export class NodeConfSync {
     private readonly logger: Logger,
   ) {
     this.ready = new Promise((r) => (this.onReady = r));
-    this.done = this.run();
+    // the one Node, by a field selector on its name
+    this.informer = new Informer(
+      kernel,
+      NODES,
+      {
+        reset: (items) => this.seen(items[0]),
+        event: (type, node) => {
+          if (type !== 'DELETED') this.seen(node);
+          else this.logger.info('the Node was deleted; its CNI config stays for the pods still here', { node: this.o.nodeName });
+        },
+      },
+      { fieldSelector: `metadata.name=${o.nodeName}`, logger, retryMs: o.retryMs ?? 1000 },
+    );
+    void this.informer.start();
   }
 
   stop(): Promise<void> {
     this.stopped = true;
-    this.watch?.stop();
+    this.informer.stop();
     for (const wake of this.sleepers) wake();
-    return Promise.all([this.done, this.writing]).then(() => {});
-  }
-
-  private async run(): Promise<void> {
-    const fieldSelector = `metadata.name=${this.o.nodeName}`;
-    let rv: string | undefined;
-    while (!this.stopped) {
-      try {
-        if (rv === undefined) {
-          const list = await this.kernel.list(NODES, { fieldSelector });
-          if (this.stopped) return;
-          this.seen(list.items[0]);
-          rv = list.metadata.resourceVersion;
-        }
-        const w = (this.watch = this.kernel.watch(NODES, { fieldSelector, resourceVersion: rv, allowWatchBookmarks: true }));
-        if (this.stopped) w.stop();
-        for await (const ev of w) {
-          if (ev.type === 'ERROR') {
-            rv = undefined;
-            break;
-          }
-          if (ev.object.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
-          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.seen(ev.object);
-          else if (ev.type === 'DELETED') this.logger.info('the Node was deleted; its CNI config stays for the pods still here', { node: this.o.nodeName });
-        }
-        w.stop();
-        if (rv === undefined) await this.pause();
-      } catch (e) {
-        if (this.stopped) return;
-        this.logger.warn('watching the Node failed; retrying', { node: this.o.nodeName, error: String(e) });
-        rv = undefined;
-        await this.pause();
-      }
-    }
+    return Promise.all([this.informer.done, this.writing]).then(() => {});
   }
 
   private seen(node: KObject | undefined): void {

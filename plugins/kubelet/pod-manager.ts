@@ -5,7 +5,7 @@
 // period, removes them and deletes the pod for good. Pods the runtime has but the API does not
 // (deleted while the agent was away) are killed. After a restart of the agent the running pods
 // are found again by their labels and left running.
-import { isStatusError, type Kernel, type KObject, type Watch } from '@skiff/kernel';
+import { Informer, isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';
@@ -47,12 +47,11 @@ export class PodManager {
   private readonly backoff: CrashLoopBackoff;
   private readonly prober: Prober;
   private readonly unhealthy = new Map<string, string>();
-  private watch?: Watch;
+  private informer?: Informer;
   private stopped = false;
   private listed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly killing = new Set<string>();
-  private loops: Promise<void>[] = [];
   private eventSeq = 0;
 
   constructor(
@@ -78,18 +77,24 @@ export class PodManager {
 
   async start(): Promise<void> {
     this.runtime = await this.runtimePods.list();
-    this.loops.push(this.watchPods());
+    this.informer = new Informer(
+      this.kernel,
+      PODS,
+      { reset: (items) => this.resetPods(items), event: (type, pod) => (type === 'DELETED' ? this.onGone(pod.metadata.uid!) : this.onPod(pod)) },
+      { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, logger: this.logger, retryMs: 1_000 },
+    );
+    void this.informer.start();
     this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
     this.timers.push(setInterval(() => { for (const uid of this.pods.keys()) this.enqueue(uid); }, this.opts.resyncMs));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watch?.stop();
+    this.informer?.stop();
     for (const t of this.timers) clearInterval(t);
     for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
     this.prober.stop();
-    await Promise.all(this.loops.map((l) => l.catch(() => {})));
+    await this.informer?.done;
   }
 
   /** pods this node runs, by uid (for tests and the runtime report) */
@@ -97,42 +102,16 @@ export class PodManager {
     return this.pods.size;
   }
 
-  private async watchPods(): Promise<void> {
-    let rv: string | undefined;
-    while (!this.stopped) {
-      try {
-        if (!rv) {
-          // the initial state: a list, then a watch from its revision
-          const list = await this.kernel.list(PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}` });
-          const seen = new Set<string>();
-          for (const p of list.items) {
-            seen.add(p.metadata.uid!);
-            this.onPod(p);
-          }
-          for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
-          rv = list.metadata?.resourceVersion;
-          this.listed = true;
-          this.killOrphans();
-        }
-        const w = (this.watch = this.kernel.watch(PODS, { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, resourceVersion: rv, allowWatchBookmarks: true }));
-        if (this.stopped) w.stop();
-        for await (const ev of w) {
-          if (ev.type === 'ERROR') {
-            rv = undefined;
-            break;
-          }
-          rv = ev.object.metadata?.resourceVersion ?? rv;
-          if (ev.type === 'DELETED') this.onGone(ev.object.metadata.uid!);
-          else if (ev.type !== 'BOOKMARK') this.onPod(ev.object);
-        }
-        w.stop();
-      } catch (e) {
-        if (this.stopped) return;
-        this.logger.warn('pod watch failed; watching again', { error: String(e) });
-        rv = undefined;
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
+  /** The full list of this node's pods (first list, every re-list): pods missing from it are gone. */
+  private resetPods(items: readonly KObject[]): void {
+    const seen = new Set<string>();
+    for (const p of items) {
+      seen.add(p.metadata.uid!);
+      this.onPod(p);
     }
+    for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
+    this.listed = true;
+    this.killOrphans();
   }
 
   private onPod(pod: KObject): void {

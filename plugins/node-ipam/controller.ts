@@ -10,10 +10,9 @@
 //    a warning and an Event on the Node. Blocks a podCIDR covers stay used even then.
 //  - Range full: a warning and an Event; retried every `retryMs`, and as soon as a block is freed.
 // One write at a time (a node's allocation takes one update).
-import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
+import { Informer, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
 import type { Logger, PluginEvent } from '@skiff/kernel/plugins';
 import { RangeAllocator, type OccupyResult } from './allocator.ts';
-import { Informer } from './informer.ts';
 import type { NodeEvent } from './node-events.ts';
 import { SerialQueue } from './serial-queue.ts';
 
@@ -81,10 +80,10 @@ export class NodeIpamController {
     this.informer = new Informer(this.kernel, NODES, {
       reset: (items) => this.reset(items),
       event: (type, obj) => (type === 'DELETED' ? this.deleted(obj) : this.observed(obj)),
-    }, this.logger);
+    }, { logger: this.logger, retryMs: 1_000 });
     this.timer = setInterval(() => this.retryNow(), this.opts.retryMs);
     this.timer.unref();
-    return this.informer.synced;
+    return this.informer.start();
   }
 
   /** Resolves when no allocation is queued or in flight. */

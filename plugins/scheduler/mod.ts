@@ -10,4 +10,3 @@ export { SchedulerCache, CachedNode } from './cache.ts';
 export { SchedulingQueue, type QueuedPod, type QueueOptions, type QueueLocation, type PodLess } from './queue.ts';
 export { podInfoOf, podRequests, podHostPorts, parseResourceList, resourceValue } from './pod-info.ts';
 export { fitErrorMessage, FailureReporter } from './reporter.ts';
-export { Informer, type InformerHandlers } from './informer.ts';

@@ -7,12 +7,11 @@
 //   cluster-events.ts    informer and registry events -> the cache and the queue
 //   scheduling-cycle.ts  one scheduling cycle (PreFilter .. Permit) and its outcomes
 //   binding-cycle.ts     the asynchronous binding cycles and the bindings-in-flight count
-import type { Kernel, ResourceRef } from '@skiff/kernel';
+import { Informer, type Kernel, type ResourceRef } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import { BindingCycles } from './binding-cycle.ts';
 import { SchedulerCache } from './cache.ts';
 import { ClusterEvents } from './cluster-events.ts';
-import { Informer } from './informer.ts';
 import { DEFAULT_PROFILE, SchedulerPolicyRegistry } from './policy-registry.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 import { FailureReporter } from './reporter.ts';
@@ -116,11 +115,11 @@ export class Scheduler {
     this.nodeInformer = new Informer(this.kernel, NODES, {
       reset: (items) => this.events.resetNodes(items),
       event: (type, obj) => this.events.onNode(type, obj),
-    }, this.logger);
+    }, { logger: this.logger });
     this.podInformer = new Informer(this.kernel, PODS, {
       reset: (items) => this.events.resetPods(items),
       event: (type, obj) => this.events.onPod(type, obj),
-    }, this.logger);
+    }, { logger: this.logger });
   }
 
   /** Sync the informers (nodes first), then run the loop. Resolves once scheduling has begun. */
