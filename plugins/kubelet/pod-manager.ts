@@ -5,7 +5,7 @@
 // period, removes them and deletes the pod for good. Pods the runtime has but the API does not
 // (deleted while the agent was away) are killed. After a restart of the agent the running pods
 // are found again by their labels and left running.
-import { Informer, isStatusError, type Kernel, type KObject } from '@skiff/kernel';
+import { EventRecorder, Informer, isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';
@@ -18,7 +18,6 @@ import { managedByNode } from './labels.ts';
 import { RuntimePods, type RuntimePod } from './runtime-pods.ts';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
-const EVENTS = { group: '', version: 'v1', resource: 'events' };
 const code = (e: unknown) => (isStatusError(e) ? e.code : undefined);
 
 export interface PodManagerOptions {
@@ -52,7 +51,7 @@ export class PodManager {
   private listed = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly killing = new Set<string>();
-  private eventSeq = 0;
+  private readonly events: EventRecorder;
 
   constructor(
     private readonly kernel: Kernel,
@@ -62,13 +61,15 @@ export class PodManager {
     private readonly logger: Logger,
   ) {
     this.runtimePods = new RuntimePods(cri, managedByNode(opts.nodeName));
+    // a repeat (a sync retrying the same failure) bumps one Event's count
+    this.events = new EventRecorder(kernel, 'kubelet', logger, { host: opts.nodeName });
     this.images = new ImageManager(cri);
     this.backoff = new CrashLoopBackoff({ initialMs: opts.backoffInitialMs, maxMs: 300_000 });
     this.prober = new Prober(cri, {
       changed: (uid) => this.enqueue(uid),
       failed: (uid, name, id, kind, message) => {
         const entry = this.pods.get(uid);
-        if (entry) this.event(entry.pod, 'Warning', 'Unhealthy', `${kind === 'liveness' ? 'Liveness' : 'Startup'} probe failed: ${message}`);
+        if (entry) this.events.record(entry.pod, { type: 'Warning', reason: 'Unhealthy', message: `${kind === 'liveness' ? 'Liveness' : 'Startup'} probe failed: ${message}` });
         this.unhealthy.set(id, `failed ${kind} probe`);
         this.enqueue(uid);
       },
@@ -95,6 +96,7 @@ export class PodManager {
     for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
     this.prober.stop();
     await this.informer?.done;
+    await this.events.stop();
   }
 
   /** pods this node runs, by uid (for tests and the runtime report) */
@@ -203,7 +205,7 @@ export class PodManager {
       images: this.images,
       backoff: this.backoff,
       config: this.config,
-      warn: (p, reason, message) => this.event(p, 'Warning', reason, message),
+      warn: (p, reason, message) => this.events.record(p, { type: 'Warning', reason, message }),
       unhealthy: this.unhealthy,
     });
     if (r.podIP) e.podIP = r.podIP;
@@ -277,26 +279,5 @@ export class PodManager {
     } finally {
       this.killing.delete(uid);
     }
-  }
-
-  private event(pod: KObject, type: string, reason: string, message: string): void {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const ns = pod.metadata.namespace ?? 'default';
-    void this.kernel
-      .create(EVENTS, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        // named as kubelet names them: <object>.<unix nanos in hex>
-        metadata: { name: `${pod.metadata.name}.${(BigInt(Date.now()) * 1_000_000n + BigInt(++this.eventSeq)).toString(16)}`, namespace: ns },
-        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: ns, uid: pod.metadata.uid },
-        type,
-        reason,
-        message,
-        source: { component: 'kubelet', host: this.opts.nodeName },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
-      .catch(() => {});
   }
 }

@@ -10,10 +10,9 @@
 //    a warning and an Event on the Node. Blocks a podCIDR covers stay used even then.
 //  - Range full: a warning and an Event; retried every `retryMs`, and as soon as a block is freed.
 // One write at a time (a node's allocation takes one update).
-import { Informer, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
+import { Informer, type Kernel, type KObject, type ObjectEvent, type ResourceRef } from '@skiff/kernel';
 import type { Logger, PluginEvent } from '@skiff/kernel/plugins';
 import { RangeAllocator, type OccupyResult } from './allocator.ts';
-import type { NodeEvent } from './node-events.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
@@ -30,7 +29,7 @@ export interface NodeIpamOptions {
 
 export interface NodeIpamSinks {
   /** an Event about a Node */
-  nodeEvent(node: KObject, ev: NodeEvent): void;
+  nodeEvent(node: KObject, ev: ObjectEvent): void;
   /** an Event about the controller itself (ctx.recordEvent) */
   pluginEvent?(ev: PluginEvent): void;
   /** runtime figures (ctx.reportRuntime) */

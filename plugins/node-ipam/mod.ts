@@ -3,4 +3,3 @@ export { default, default as nodeIpamPlugin, configSchema, type NodeIpamConfig }
 export { NodeIpamController, podCIDROf, NODES, type NodeIpamOptions, type NodeIpamSinks } from './controller.ts';
 export { RangeAllocator, Bitmap, type OccupyResult } from './allocator.ts';
 export { BlockSet, parseCIDR, tryParseCIDR, formatCIDR, parseIPv4, formatIPv4, contains, overlaps, type Ipv4Cidr } from './cidr.ts';
-export { NodeEventRecorder, type NodeEvent } from './node-events.ts';

@@ -4,10 +4,10 @@
 //
 // Run one instance per cluster: like kube-controller-manager's allocator, it keeps the used blocks
 // in memory and relies on being the only writer of podCIDRs (kube ensures that by leader election).
+import { EventRecorder } from '@skiff/kernel';
 import { definePlugin } from '@skiff/kernel/plugins';
 import { BlockSet } from './cidr.ts';
 import { NodeIpamController } from './controller.ts';
-import { NodeEventRecorder } from './node-events.ts';
 
 export interface NodeIpamConfig {
   /** the range pod CIDRs are cut from (kube: --cluster-cidr) */
@@ -36,7 +36,7 @@ export default definePlugin<NodeIpamConfig>({
   async start(ctx) {
     const { kernel, logger, config } = ctx;
     new BlockSet(config.clusterCIDR, config.nodeCIDRMaskSize); // a bad config fails the start, with the reason
-    const events = new NodeEventRecorder(kernel, 'node-ipam', logger);
+    const events = new EventRecorder(kernel, 'node-ipam', logger);
     const controller = new NodeIpamController(
       kernel,
       { clusterCIDR: config.clusterCIDR, nodeCIDRMaskSize: config.nodeCIDRMaskSize, retryMs: config.retrySeconds * 1000, component: 'node-ipam' },
