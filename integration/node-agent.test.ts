@@ -214,28 +214,35 @@ spec:
   }, 60_000);
 
   it.skipIf(!existsSync('/usr/bin/docker-registry'))('pulls the image a pod names from a registry, and says ErrImagePull for one it lacks', async () => {
-    // Debian's docker-registry on loopback, holding busybox pushed there by containerd itself
+    // Debian's docker-registry on loopback, holding the pause image pushed there by containerd itself
+    // (not busybox: the pulled image keeps its repo digest, and other tests' busybox containers
+    // would then report that digest as their image)
     const port = 15_000 + (process.pid % 5_000);
-    const repo = `127.0.0.1:${port}/skiff-test/busybox:pull-${process.pid}`;
+    const repo = `127.0.0.1:${port}/skiff-test/pause:pull-${process.pid}`;
+    const sandboxImage = spawnSync('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).stdout.split('\n').find((r) => /^registry\.k8s\.io\/pause:/.test(r))!;
     writeFileSync(join(home, 'registry.yml'), `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${join(home, 'registry')}}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
     const registry = spawn('/usr/bin/docker-registry', ['serve', join(home, 'registry.yml')], { stdio: 'ignore' });
     try {
-      await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'tag', '--force', 'docker.io/library/busybox:latest', repo]).status === 0, 'the tag');
+      await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'tag', '--force', sandboxImage, repo]).status === 0, 'the tag');
       await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'push', '--plain-http', repo]).status === 0, 'the push to the registry', 20_000);
       spawnSync('ctr', ['-n', 'k8s.io', 'images', 'rm', repo]); // the node no longer has it: the agent must pull
-      apply(pod('pulled', `    image: ${repo}\n    imagePullPolicy: IfNotPresent\n    command: ["sh", "-c", "exec sleep 3600"]\n`).replace('    image: busybox\n', ''));
+      apply(pod('pulled', `    image: ${repo}\n    imagePullPolicy: IfNotPresent\n`).replace('    image: busybox\n', ''));
       apply(pod('missing', `    image: 127.0.0.1:${port}/skiff-test/nothing:here\n    command: ["sh", "-c", "exec sleep 3600"]\n`).replace('    image: busybox\n', ''));
       const p = await until(() => {
         const x = json('get', 'pod', 'pulled');
         return x.status?.phase === 'Running' && x;
       }, 'the pulled pod to run', 30_000);
-      expect(p.status.containerStatuses[0].imageID).toContain('/skiff-test/busybox@sha256:'); // the repo digest, as kubelet reports a pulled image
+      expect(p.status.containerStatuses[0].imageID).toContain('/skiff-test/pause@sha256:'); // the repo digest, as kubelet reports a pulled image
       const why = await until(() => json('get', 'pod', 'missing').status?.containerStatuses?.[0]?.state?.waiting, 'the missing image to be reported', 30_000);
       expect(['ErrImagePull', 'ImagePullBackOff']).toContain(why.reason);
       expect(why.message).toContain('nothing:here');
     } finally {
-      kubectl('delete', 'pod', 'pulled', 'missing', '--wait=false');
+      kubectl('delete', 'pod', 'pulled', 'missing', '--grace-period=0', '--force');
       registry.kill('SIGTERM');
+      // the pulled image goes too (its repo digest would stay on the pause image)
+      await sleep(1_500); // the agent removes the pod's container first
+      const refs = spawnSync('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).stdout.split('\n');
+      for (const r of refs) if (r.startsWith(`127.0.0.1:${port}/`)) spawnSync('ctr', ['-n', 'k8s.io', 'images', 'rm', r]);
     }
   }, 90_000);
 

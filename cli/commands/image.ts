@@ -2,10 +2,10 @@
 // registry. Import loads image tarballs (OCI layout or `docker save`, e.g. from deploy/images) into
 // containerd's k8s.io namespace, where the CRI (and so the pods) find them; ls lists what the CRI
 // sees.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CriClient } from '@skiff/plugin-cri-containerd';
+import { ctrImport } from '../../deploy/images/load.ts';
 
 const DEFAULT_SOCKET = '/run/containerd/containerd.sock';
 
@@ -13,10 +13,8 @@ function importImages(tars: string[], f: { criSocket: string }): void {
   for (const tar of tars) {
     if (!existsSync(tar)) throw new Error(`${tar}: no such file`);
     // containerd's own importer (ctr ships with it): the CRI has no import call
-    const r = spawnSync('ctr', ['--address', f.criSocket, '-n', 'k8s.io', 'images', 'import', tar], { encoding: 'utf8' });
-    if (r.error) throw new Error(`cannot run ctr (part of containerd): ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`importing ${tar} failed: ${(r.stderr || r.stdout).trim()}`);
-    const refs = [...r.stdout.matchAll(/unpacking (\S+)/g)].map((m) => m[1]);
+    const out = ctrImport(tar, { namespace: 'k8s.io', address: f.criSocket });
+    const refs = [...out.matchAll(/unpacking (\S+)/g)].map((m) => m[1]);
     process.stdout.write(`${tar}: ${refs.length ? refs.join(', ') : 'imported'}\n`);
   }
 }
