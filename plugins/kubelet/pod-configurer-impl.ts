@@ -68,10 +68,9 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       const podIPs = start.podIP ? [start.podIP] : [];
       const env = await makeEnvironmentVariables(p, c, { reader, podIPs });
       const mounts = await makeMounts(p, c, { root: o.rootDir, volumes: volumes.get(pod.metadata.uid!) ?? new Map(), env, hosts: { podIPs, clusterDomain: o.clusterDomain } });
-      const config = containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
-      // the restart count rides along as an annotation (the kubelet reads it back after a restart)
-      config.annotations = { ...config.annotations, 'io.kubernetes.container.restartCount': String(start.restartCount) };
-      return config;
+      // the attempt is the restart count; containerConfig writes it as the restartCount annotation,
+      // which the kubelet reads back after a restart of its own
+      return containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
     },
     hash(pod, name) {
       const c = containerOf(asPod(pod), name);

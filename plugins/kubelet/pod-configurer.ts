@@ -5,8 +5,8 @@ import type { KObject } from '@skiff/kernel';
 import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
 
 export interface ContainerStart {
+  /** 0 for the container's first run, +1 for every restart (also its restart count) */
   attempt: number;
-  restartCount: number;
   /** the image reference (id) to run */
   image: string;
   podIP: string;

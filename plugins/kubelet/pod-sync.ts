@@ -94,7 +94,6 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
   const fresh = (c: RuntimeContainer | undefined) => (c && c.sandboxId === sandboxId ? c : undefined);
 
   const start = async (c: Container, kind: 'init' | 'app', prev: RuntimeContainer | undefined): Promise<void> => {
-    const restartCount = prev ? prev.restartCount + 1 : 0;
     const attempt = prev ? prev.attempt + 1 : 0;
     let image: string;
     try {
@@ -107,7 +106,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     }
     let config;
     try {
-      config = await d.config.container(pod, c.name, kind, { attempt, restartCount, image, podIP: out.podIP ?? '' });
+      config = await d.config.container(pod, c.name, kind, { attempt, image, podIP: out.podIP ?? '' });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       out.waiting.set(c.name, { reason: 'CreateContainerConfigError', message });
