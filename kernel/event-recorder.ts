@@ -5,6 +5,7 @@
 // logged. (ctx.recordEvent, for events about a plugin itself, is kernel/plugins/plugin-events.ts.)
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './plugins/tokens.ts';
+import { now } from './object-lifecycle.ts';
 import type { Kernel, KObject, ResourceRef } from './types.ts';
 
 const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
@@ -22,7 +23,6 @@ interface Series {
   count: number;
 }
 
-const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const code = (e: unknown) => (e as { code?: number })?.code;
 
 export interface EventRecorderOptions {
@@ -68,14 +68,14 @@ export class EventRecorder {
     const name = obj.metadata.name ?? '';
     const namespace = obj.metadata.namespace || CLUSTER_EVENT_NAMESPACE;
     const key = [obj.kind, namespace, name, obj.metadata.uid ?? '', ev.type, ev.reason, ev.message].join('\0');
-    const now = stamp();
+    const stamp = now();
     const known = this.series.get(key);
     if (known) {
       known.count++;
       this.series.delete(key); // most recently used last
       this.series.set(key, known);
       try {
-        await this.kernel.patch(EVENTS, namespace, known.name, 'merge', { count: known.count, lastTimestamp: now }, { fieldManager: this.component });
+        await this.kernel.patch(EVENTS, namespace, known.name, 'merge', { count: known.count, lastTimestamp: stamp }, { fieldManager: this.component });
         return;
       } catch (e) {
         if (code(e) !== 404) throw e;
@@ -100,8 +100,8 @@ export class EventRecorder {
       source: { component: this.component, ...(this.opts.host ? { host: this.opts.host } : {}) },
       reportingComponent: this.component,
       count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
+      firstTimestamp: stamp,
+      lastTimestamp: stamp,
     }, { fieldManager: this.component });
     this.series.set(key, { name: eventName, count: 1 });
     while (this.series.size > (this.opts.maxSeries ?? 1024)) this.series.delete(this.series.keys().next().value as string);

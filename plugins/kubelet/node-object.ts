@@ -3,7 +3,7 @@
 // the well-known labels, nodeInfo, and the conditions a kubelet reports.
 import { readFileSync, statfsSync } from 'node:fs';
 import { availableParallelism, freemem, hostname, networkInterfaces, release, totalmem } from 'node:os';
-import type { KObject } from '@skiff/kernel';
+import { now, type KObject } from '@skiff/kernel';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 export const NODES = { group: '', version: 'v1', resource: 'nodes' };
@@ -107,12 +107,9 @@ export interface NodeImage {
 
 export type Condition = { type: string; status: string; reason: string; message: string; lastHeartbeatTime: string; lastTransitionTime: string };
 
-/** RFC 3339 with second precision. */
-export const nowSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
 /** status of the Node: capacity, conditions (transition times kept from `previous` when unchanged), addresses, nodeInfo. */
 export function nodeStatus(id: NodeIdentity, runtime: RuntimeHealth, images: NodeImage[], previous: Condition[] = []): Record<string, unknown> {
-  const now = nowSeconds();
+  const stamp = now();
   const [diskTotal, diskFree] = diskOf(id.rootDir);
   const capacity: Record<string, string> = {
     cpu: String(availableParallelism()),
@@ -129,8 +126,8 @@ export function nodeStatus(id: NodeIdentity, runtime: RuntimeHealth, images: Nod
       status,
       reason: ok ? okReason : badReason,
       message: ok ? okMessage : badMessage,
-      lastHeartbeatTime: now,
-      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : now,
+      lastHeartbeatTime: stamp,
+      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : stamp,
     };
   };
   const memoryOk = freemem() > 100 * 1024 * 1024;

@@ -5,7 +5,7 @@
 // period, removes them and deletes the pod for good. Pods the runtime has but the API does not
 // (deleted while the agent was away) are killed. After a restart of the agent the running pods
 // are found again by their labels and left running.
-import { EventRecorder, Informer, isStatusError, type Kernel, type KObject } from '@skiff/kernel';
+import { EventRecorder, Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';
@@ -121,7 +121,7 @@ export class PodManager {
     const e = this.pods.get(uid);
     if (e) e.pod = pod;
     else {
-      const startTime = (pod.status as { startTime?: string } | undefined)?.startTime ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const startTime = (pod.status as { startTime?: string } | undefined)?.startTime ?? now();
       this.pods.set(uid, { pod, running: false, again: false, startTime });
     }
     this.enqueue(uid);

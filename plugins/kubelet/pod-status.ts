@@ -1,6 +1,7 @@
 // A pod's status as kubelet reports it, from what the runtime holds (runtime-pods.ts), what the
 // probes say and why containers are waiting: container statuses (state, last state, ready,
 // started, restart count, image, ids), the phase (kubelet's getPhase), conditions, IPs, QoS class.
+import { now } from '@skiff/kernel';
 import type { ContainerStatus } from '@skiff/plugin-cri-containerd';
 import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
 
@@ -132,7 +133,7 @@ export function podStatus(inp: StatusInputs): Obj {
   const containers = inp.pod.spec.containers.map((c) => containerStatus(c, all, inp, false));
   const phase = podPhase(inp.pod.spec, inits, containers);
   const old = ((inp.pod.status?.conditions as Obj[] | undefined) ?? []);
-  const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const stamp = now();
   const cond = (type: string, ok: boolean, reason?: string): Obj => {
     const status = ok ? 'True' : 'False';
     const prev = old.find((c) => c.type === type);
@@ -140,7 +141,7 @@ export function podStatus(inp: StatusInputs): Obj {
       type,
       status,
       lastProbeTime: null,
-      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : now,
+      lastTransitionTime: prev && prev.status === status ? prev.lastTransitionTime : stamp,
       ...(ok || !reason ? {} : { reason }),
     };
   };
