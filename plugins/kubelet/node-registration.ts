@@ -53,11 +53,6 @@ export class NodeRegistration {
     return ((this.lastStatus?.conditions as Condition[] | undefined) ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
   }
 
-  /** Write the status now (after pods changed the images, or the runtime's health changed). */
-  poke(): Promise<void> {
-    return this.serial(() => this.updateStatus(true));
-  }
-
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);

@@ -99,11 +99,6 @@ export class PodManager {
     await this.events.stop();
   }
 
-  /** pods this node runs, by uid (for tests and the runtime report) */
-  get count(): number {
-    return this.pods.size;
-  }
-
   /** The full list of this node's pods (first list, every re-list): pods missing from it are gone. */
   private resetPods(items: readonly KObject[]): void {
     const seen = new Set<string>();
