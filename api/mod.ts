@@ -1,1 +1,22 @@
-export {};
+// @skiff/api: what every layer says about objects. Typed Kubernetes objects, quantities, selectors,
+// names, ResourceRefs, error predicates and the small object helpers controllers share.
+// It imports nothing from the repository (node builtins only).
+export * from './refs.ts';
+export * from './errors.ts';
+export * from './names.ts';
+export * from './quantity.ts';
+export * from './label-selector.ts';
+export * from './int-or-percent.ts';
+export * from './pods.ts';
+export * from './owners.ts';
+export * from './taints.ts';
+export type * from './types/meta.ts';
+export type * from './types/core-pod.ts';
+export type * from './types/core.ts';
+export type * from './types/apps.ts';
+export type * from './types/batch.ts';
+export type * from './types/coordination.ts';
+export type * from './types/policy.ts';
+export type * from './types/scheduling.ts';
+export type * from './types/autoscaling.ts';
+export type * from './types/metrics.ts';

@@ -1,52 +1,14 @@
 // The object model and the one Kernel interface every plugin, in process or over the bus, uses.
+// ObjectMeta, OwnerReference, KObject and ResourceRef are defined once, in @skiff/api.
+import type { KObject, ResourceRef } from '@skiff/api';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
-
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  managedFields?: unknown[];
-  [extra: string]: unknown;
-}
-
-/** Any Kubernetes-shaped object. */
-export interface KObject {
-  apiVersion: string;
-  kind: string;
-  metadata: ObjectMeta;
-  [field: string]: unknown;
-}
+export type { KObject, ObjectMeta, OwnerReference, ResourceRef } from '@skiff/api';
 
 export interface KList<T extends KObject = KObject> {
   apiVersion: string;
   kind: string;
   metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   items: T[];
-}
-
-/** Which collection an operation is about: group ("" for core), version and plural resource. */
-export interface ResourceRef {
-  group: string;
-  version: string;
-  resource: string;
 }
 
 /** What the kernel knows about a kind (its registration). */

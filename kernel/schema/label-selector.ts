@@ -1,7 +1,7 @@
-// metav1.LabelSelector: validation and matching.
-import { asArr, asStr, cause, child, isObj, type StatusCause } from './causes.ts';
-import { isQualifiedName, validateLabels } from './validation.ts';
-
+// metav1.LabelSelector validation (field causes). Matching is @skiff/api's selectorMatches.
+import { isQualifiedName } from '@skiff/api';
+import { asArr, cause, child, isObj, type StatusCause } from './causes.ts';
+import { validateLabels } from './validation.ts';
 
 export function validateLabelSelector(sel: unknown, field: string): StatusCause[] {
   if (sel === undefined || sel === null) return [];
@@ -33,45 +33,4 @@ export function validateLabelSelector(sel: unknown, field: string): StatusCause[
     else out.push(...isQualifiedName(e.key).map((m) => cause.invalid(child(f, 'key'), e.key, m)));
   });
   return out;
-}
-
-/** True when the selector has no requirements (matches everything). */
-export function isEmptySelector(sel: unknown): boolean {
-  if (!isObj(sel)) return true;
-  const ml = isObj(sel.matchLabels) ? Object.keys(sel.matchLabels).length : 0;
-  return ml === 0 && asArr(sel.matchExpressions).length === 0;
-}
-
-/** Does a LabelSelector select these labels? Malformed selectors select nothing. */
-export function selectorMatches(sel: unknown, labels: unknown): boolean {
-  if (!isObj(sel)) return false;
-  const l = isObj(labels) ? labels : {};
-  if (sel.matchLabels !== undefined && sel.matchLabels !== null) {
-    if (!isObj(sel.matchLabels)) return false;
-    for (const [k, v] of Object.entries(sel.matchLabels)) if (l[k] !== v) return false;
-  }
-  for (const e of asArr(sel.matchExpressions)) {
-    if (!isObj(e)) return false;
-    const k = asStr(e.key);
-    if (k === undefined) return false;
-    const has = Object.prototype.hasOwnProperty.call(l, k);
-    const values = asArr(e.values);
-    switch (e.operator) {
-      case 'In':
-        if (!has || !values.includes(l[k])) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[k])) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
 }

@@ -3,7 +3,7 @@
 // per-node lists of the pods carrying terms, topology-domain counts, and the cluster-wide
 // AffinityPodCounter that lets PreFilter / PreScore skip or narrow their walk over existing pods.
 import type { ClusterSnapshot, NodeInfo, PodInfo } from '@skiff/plugin-scheduler/framework';
-import { isEmptySelector, selectorMatches } from '../../kernel/schema/label-selector.ts';
+import { isEmptySelector, selectorMatches } from '@skiff/api';
 import { compileSelector, type LabelMatcher } from './selector.ts';
 import { NodeTracker } from './node-tracker.ts';
 import { specOf, type LabelSelector, type PodAffinityTerm, type WeightedPodAffinityTerm } from './pod-spec.ts';

@@ -2,7 +2,7 @@
 // the raw object; these accessors parse once per PodInfo (WeakMap caches, so nothing outlives the
 // scheduler's own PodInfo) and hand back shared empty values for the common "not set" case.
 import type { NodeInfo, PodInfo, Taint } from '@skiff/plugin-scheduler/framework';
-import { tryParseQuantity } from '../../kernel/schema/quantity.ts';
+import { tryParseQuantity } from '@skiff/api';
 
 export interface LabelSelector {
   matchLabels?: Record<string, string>;

@@ -1,6 +1,6 @@
 // A LabelSelector compiled once into a matcher (hot loops: spread counting, affinity terms).
-// Same semantics as kernel/schema/label-selector.ts selectorMatches: malformed selects nothing.
-import { selectorMatches } from '../../kernel/schema/label-selector.ts';
+// Same semantics as @skiff/api's selectorMatches: malformed selects nothing.
+import { selectorMatches } from '@skiff/api';
 import type { LabelSelector } from './pod-spec.ts';
 
 export type LabelMatcher = (labels: Record<string, string>) => boolean;

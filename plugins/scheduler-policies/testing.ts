@@ -16,7 +16,7 @@ import type {
   Taint,
 } from '@skiff/plugin-scheduler/framework';
 import { SUCCESS } from '@skiff/plugin-scheduler/framework';
-import { parseMilliQuantity, parseQuantity } from '../../kernel/schema/quantity.ts';
+import { parseMilliQuantity, parseQuantity } from '@skiff/api';
 import { MapCycleState } from './cycle-state.ts';
 import { hostPortsOf, type Affinity, type Container, type ContainerPort, type Toleration, type TopologySpreadConstraint } from './pod-spec.ts';
 

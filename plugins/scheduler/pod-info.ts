@@ -1,7 +1,7 @@
 // PodInfo: a pod as the scheduler sees it, computed once per pod version (requests parsed by
 // Kubernetes' rules, priority resolved), plus the resource-list parsing nodes share.
 import type { KObject } from '@skiff/kernel';
-import { tryParseQuantity } from '../../kernel/schema/quantity.ts';
+import { tryParseQuantity } from '@skiff/api';
 import type { PodInfo, Resources } from './framework.ts';
 import { DEFAULT_PROFILE } from './policy-registry.ts';
 

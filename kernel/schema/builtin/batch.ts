@@ -1,6 +1,7 @@
 // batch/v1 Job and CronJob.
 import { asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
-import { selectorMatches, validateLabelSelector } from '../label-selector.ts';
+import { selectorMatches } from '@skiff/api';
+import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';

@@ -1,6 +1,6 @@
 // Container validation (containers and initContainers of a PodSpec).
 import { asArr, cause, child, isObj, key, type Obj, type StatusCause } from '../causes.ts';
-import { tryParseQuantity } from '../quantity.ts';
+import { tryParseQuantity } from '@skiff/api';
 import {
   isDNS1123Label,
   isEnvVarName,

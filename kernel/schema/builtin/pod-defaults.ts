@@ -1,6 +1,6 @@
 // Defaults Kubernetes fills into PodSpecs (SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_Pod) and QoS.
 import { asArr, asObj, ensureObj, isObj, setDefault, type Obj } from '../causes.ts';
-import { tryParseQuantity } from '../quantity.ts';
+import { tryParseQuantity } from '@skiff/api';
 
 /** The tag of an image reference ("latest" when neither tag nor digest is given). */
 export function imageTag(image: string): string {

@@ -1,6 +1,7 @@
 // Pieces shared by the workload kinds (apps/v1 and batch/v1): pod templates, selectors, int-or-percent.
 import { asObj, cause, child, ensureObj, isObj, type Obj, type StatusCause } from '../causes.ts';
-import { isEmptySelector, selectorMatches, validateLabelSelector } from '../label-selector.ts';
+import { isEmptySelector, selectorMatches } from '@skiff/api';
+import { validateLabelSelector } from '../label-selector.ts';
 import { isValidPercent, validateAnnotations, validateLabels } from '../validation.ts';
 import { defaultPodSpec } from './pod-defaults.ts';
 import { validatePodSpec } from './pod-spec.ts';

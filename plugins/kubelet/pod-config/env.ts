@@ -10,7 +10,7 @@
 // the position where it was first defined (envFrom keys in the object's key order), with its last value.
 // Left out: the service-link variables (FOO_SERVICE_HOST, ...), and sorting pod IPs by the node's
 // IP-family preference (podIPs are taken in the order given).
-import { isEnvVarName } from '../../../kernel/schema/validation.ts';
+import { isEnvVarName } from '@skiff/api';
 import type { KeyValue } from '@skiff/plugin-cri-containerd';
 import { ContainerConfigError } from './errors.ts';
 import { expand, mappingFor } from './expansion.ts';

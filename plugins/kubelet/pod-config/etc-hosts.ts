@@ -4,7 +4,7 @@
 // subdomain), then the hostAliases; for a host-network pod, the node's own hosts file plus the
 // hostAliases. Written once the pod's IPs are known (after RunPodSandbox), to
 // <root>/pods/<uid>/etc-hosts, mode 0644.
-import { isDNS1123Label } from '../../../kernel/schema/validation.ts';
+import { isDNS1123Label } from '@skiff/api';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Pod } from './types.ts';

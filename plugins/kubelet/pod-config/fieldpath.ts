@@ -1,8 +1,7 @@
 // The downward API's values, as the kubelet computes them for env (fieldRef, resourceFieldRef) and
 // for downwardAPI / projected volume files: pkg/fieldpath, pkg/api/v1/pod (field-label conversion),
 // pkg/api/v1/resource (ExtractContainerResourceValue, MergeContainerResourceLimits).
-import { isQualifiedName } from '../../../kernel/schema/validation.ts';
-import { parseMilliQuantity, parseQuantity } from '../../../kernel/schema/quantity.ts';
+import { isQualifiedName, parseMilliQuantity, parseQuantity } from '@skiff/api';
 import type { Container, ObjectFieldSelector, Pod, ResourceFieldSelector, ResourceList } from './types.ts';
 
 /** `metadata.labels['key']` → ["metadata.labels", "key"] (kube's SplitMaybeSubscriptedPath). */

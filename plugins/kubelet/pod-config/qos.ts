@@ -7,7 +7,7 @@
 // A container's missing request defaults to its limit (the API server's defaulting, repeated here
 // for pods that did not go through it). Quantities are compared at millicore and byte precision.
 // Left out: pod-level resources (spec.resources, the PodLevelResources alpha feature).
-import { parseMilliQuantity, parseQuantity, tryParseQuantity } from '../../../kernel/schema/quantity.ts';
+import { parseMilliQuantity, parseQuantity, tryParseQuantity } from '@skiff/api';
 import type { Container, Pod, ResourceList } from './types.ts';
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';

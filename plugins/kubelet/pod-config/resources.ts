@@ -15,7 +15,7 @@
 // Left out: swap (LimitedSwap), memory QoS (memory.min/high), pod-level resources, in-place resize's
 // allocated resources (status.containerStatuses[].allocatedResources).
 import { readdirSync } from 'node:fs';
-import { parseMilliQuantity, parseQuantity } from '../../../kernel/schema/quantity.ts';
+import { parseMilliQuantity, parseQuantity } from '@skiff/api';
 import type { HugepageLimit, LinuxContainerResources } from '@skiff/plugin-cri-containerd';
 import { getPodQOS } from './qos.ts';
 import type { Container, Pod } from './types.ts';

@@ -15,7 +15,7 @@
 // per such volume: the caller can add its own entries to the VolumeMap), fsGroup ownership.
 import { chmod, lstat, mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { parseQuantity } from '../../../kernel/schema/quantity.ts';
+import { parseQuantity } from '@skiff/api';
 import { atomicWrite } from './atomic-writer.ts';
 import { VolumeError } from './errors.ts';
 import { checkHostPathType } from './host-path.ts';
