@@ -8,4 +8,3 @@ export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetr
 export { now } from './object-lifecycle.ts';
 export { applyPatch } from './patch.ts';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
-export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './event-recorder.ts';

@@ -5,7 +5,8 @@
 // period, removes them and deletes the pod for good. Pods the runtime has but the API does not
 // (deleted while the agent was away) are killed. After a restart of the agent the running pods
 // are found again by their labels and left running.
-import { EventRecorder, Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
+import { Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
+import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';

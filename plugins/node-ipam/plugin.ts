@@ -4,7 +4,7 @@
 //
 // Run one instance per cluster: like kube-controller-manager's allocator, it keeps the used blocks
 // in memory and relies on being the only writer of podCIDRs (kube ensures that by leader election).
-import { EventRecorder } from '@skiff/kernel';
+import { EventRecorder } from '@skiff/client';
 import { definePlugin } from '@skiff/kernel/plugins';
 import { BlockSet } from './cidr.ts';
 import { NodeIpamController } from './controller.ts';

@@ -1,0 +1,290 @@
+// The controller kit: a controller plugin is a reconcile function plus a short declaration of what
+// it follows.
+//
+//   export default defineController({
+//     name: 'replicaset-controller', version: '0.1.0',
+//     for: REPLICA_SETS,                 // keys are "namespace/name" of these
+//     owns: [{ ref: PODS }],             // a pod's change enqueues its controller (ownerReference)
+//     setup(c) {                         // once, at start: informers, indexes, state
+//       const pods = c.informer(PODS);
+//       return async (key) => { ... };   // the reconcile function; throw to retry with back-off
+//     },
+//   });
+//
+// What the kit does: shared informers (one watch per kind per process), a rate-limited work queue
+// with `workers` loops, leader election on one Lease shared by every controller of the process (so
+// two servers never both act; only the leader's queues run), an event recorder, expectations, and
+// a re-queue of every object whenever leadership is (re)gained.
+import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
+import { definePlugin, type JSONSchema, type Logger, type PluginContext, type PluginDescriptor } from '@skiff/kernel/plugins';
+import { EventRecorder } from './event-recorder.ts';
+import { Expectations } from './expectations.ts';
+import { SharedInformerFactory } from './informer-factory.ts';
+import { LeaderElector } from './leader-elector.ts';
+import type { InformerSelection, SharedInformer } from './shared-informer.ts';
+import { objectKey } from './store.ts';
+import { WorkQueue } from './work-queue.ts';
+
+/** The Lease every controller of a process is elected by (as kube-controller-manager's). */
+export const CONTROLLER_LEASE = 'skiff-controller-manager';
+
+export interface ReconcileResult {
+  /** handle the key again after this many ms (a timer, not an error) */
+  requeueAfterMs?: number;
+}
+
+export type Reconcile = (key: string) => Promise<ReconcileResult | void>;
+
+export interface OwnedKind {
+  ref: ResourceRef;
+  /** extra keys for an object without a controller (orphans a controller may adopt) */
+  orphanKeys?(obj: KObject): string[];
+}
+
+export interface WatchedKind {
+  ref: ResourceRef;
+  selection?: InformerSelection;
+  /** the keys (of the `for` kind) an object change concerns; `old` on updates */
+  map(obj: KObject, old?: KObject): string[];
+}
+
+export interface ControllerRuntime<C = Record<string, unknown>> {
+  readonly name: string;
+  readonly kernel: Kernel;
+  readonly logger: Logger;
+  readonly config: C;
+  readonly signal: AbortSignal;
+  readonly recorder: EventRecorder;
+  readonly expectations: Expectations;
+  /** the shared informer of a kind (started; released when the controller stops) */
+  informer<T extends KObject = KObject>(ref: ResourceRef, selection?: InformerSelection): SharedInformer<T>;
+  /** handle `key` (or an object's key) soon */
+  enqueue(keyOrObj: string | KObject): void;
+  enqueueAfter(keyOrObj: string | KObject, ms: number): void;
+  /** true while this process leads and reconciles run */
+  readonly leading: boolean;
+  /** the plugin context (reportRuntime, resolve, ...) */
+  readonly ctx: PluginContext<C>;
+}
+
+export interface ControllerSpec<C = Record<string, unknown>> {
+  name: string;
+  version: string;
+  /** the kind reconciled */
+  for: ResourceRef;
+  owns?: OwnedKind[];
+  watches?: WatchedKind[];
+  /** default number of concurrent reconciles (config `workers` overrides) */
+  workers?: number;
+  /** the controller's own config (JSON Schema of an object; `workers` and `leaderElection` are added) */
+  configSchema?: JSONSchema;
+  requires?: string[];
+  /** the component name on Events (default: name) */
+  component?: string;
+  setup(c: ControllerRuntime<C>): Reconcile | Promise<Reconcile>;
+}
+
+export interface KitConfig {
+  workers: number;
+  leaderElection: boolean;
+  leaseDurationSeconds: number;
+}
+
+const toKey = (k: string | KObject) => (typeof k === 'string' ? k : objectKey(k));
+const sameRef = (a: ResourceRef, apiVersion: string, kind: string, forKind: string) =>
+  kind === forKind && apiVersion === (a.group ? `${a.group}/${a.version}` : a.version);
+
+export function defineController<C = Record<string, unknown>>(spec: ControllerSpec<C>): PluginDescriptor<C & KitConfig> {
+  const own = (spec.configSchema ?? {}) as { properties?: Record<string, unknown> };
+  const configSchema: JSONSchema = {
+    type: 'object',
+    additionalProperties: false,
+    ...spec.configSchema,
+    properties: {
+      workers: { type: 'integer', minimum: 1, default: spec.workers ?? 5 },
+      leaderElection: { type: 'boolean', default: true },
+      leaseDurationSeconds: { type: 'integer', minimum: 3, default: 10 },
+      ...(own.properties ?? {}),
+    },
+  };
+  return definePlugin<C & KitConfig>({
+    name: spec.name,
+    version: spec.version,
+    type: 'skiff.io/controller',
+    requires: spec.requires,
+    configSchema,
+    async start(ctx) {
+      const c = new ControllerInstance<C>(spec, ctx);
+      await c.start();
+      return { stop: () => c.stop(), drain: () => c.drain() };
+    },
+  });
+}
+
+class ControllerInstance<C> {
+  private readonly factory: SharedInformerFactory;
+  private readonly releases: (() => void)[] = [];
+  private readonly informers = new Map<string, SharedInformer>();
+  private queue?: WorkQueue;
+  private workers?: Promise<void>;
+  private reconcile?: Reconcile;
+  private election?: { elector: LeaderElector; release(): Promise<void> };
+  private unsubscribe?: () => void;
+  private readonly recorder: EventRecorder;
+  private readonly expectations = new Expectations();
+  private forKind = '';
+  private primary?: SharedInformer;
+  private stats = { reconciles: 0, errors: 0 };
+  private statsTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly spec: ControllerSpec<C>,
+    private readonly ctx: PluginContext<C & KitConfig>,
+  ) {
+    this.factory = SharedInformerFactory.for(ctx.kernel, ctx.logger);
+    this.recorder = new EventRecorder(ctx.kernel, spec.component ?? spec.name, ctx.logger);
+  }
+
+  async start(): Promise<void> {
+    const { spec, ctx } = this;
+    this.forKind = ctx.kernel.kindFor(spec.for).kind;
+    const self = this;
+    const runtime: ControllerRuntime<C> = {
+      name: spec.name,
+      kernel: ctx.kernel,
+      logger: ctx.logger,
+      config: ctx.config,
+      signal: ctx.signal,
+      recorder: this.recorder,
+      expectations: this.expectations,
+      informer: (ref, sel) => this.informer(ref, sel),
+      enqueue: (k) => this.queue?.add(toKey(k)),
+      enqueueAfter: (k, ms) => this.queue?.addAfter(toKey(k), ms),
+      get leading() {
+        return self.queue !== undefined;
+      },
+      ctx: ctx as unknown as PluginContext<C>,
+    };
+    // the reconciled kind: every change enqueues its key
+    const primary = (this.primary = this.informer(spec.for));
+    this.releases.push(
+      primary.addEventHandler({
+        onAdd: (o) => runtime.enqueue(o),
+        onUpdate: (old, o) => old.metadata.resourceVersion !== o.metadata.resourceVersion && runtime.enqueue(o),
+        onDelete: (o) => runtime.enqueue(o),
+      }),
+    );
+    for (const owned of spec.owns ?? []) {
+      const inf = this.informer(owned.ref);
+      const route = (o: KObject) => {
+        const key = this.ownerKey(o);
+        if (key) runtime.enqueue(key);
+        else if (owned.orphanKeys && !o.metadata.deletionTimestamp) for (const k of owned.orphanKeys(o)) runtime.enqueue(k);
+      };
+      this.releases.push(
+        inf.addEventHandler({
+          onAdd: route,
+          onUpdate: (old, o) => {
+            if (old.metadata.resourceVersion === o.metadata.resourceVersion) return;
+            const a = this.ownerKey(old);
+            const b = this.ownerKey(o);
+            if (a && a !== b) runtime.enqueue(a); // released or moved to another owner
+            route(o);
+          },
+          onDelete: route,
+        }),
+      );
+    }
+    for (const w of spec.watches ?? []) {
+      const inf = this.informer(w.ref, w.selection);
+      this.releases.push(
+        inf.addEventHandler({
+          onAdd: (o) => w.map(o).forEach((k) => runtime.enqueue(k)),
+          onUpdate: (old, o) => old.metadata.resourceVersion !== o.metadata.resourceVersion && w.map(o, old).forEach((k) => runtime.enqueue(k)),
+          onDelete: (o) => w.map(o).forEach((k) => runtime.enqueue(k)),
+        }),
+      );
+    }
+    this.reconcile = await spec.setup(runtime);
+    await Promise.all([...this.informers.values()].map((i) => i.synced));
+    if (ctx.config.leaderElection) {
+      const leaseMs = ctx.config.leaseDurationSeconds * 1000;
+      this.election = LeaderElector.shared(ctx.kernel, {
+        name: CONTROLLER_LEASE,
+        leaseDurationMs: leaseMs,
+        renewDeadlineMs: Math.round(leaseMs * 0.7),
+        retryPeriodMs: Math.round(leaseMs * 0.2),
+        logger: ctx.logger,
+      });
+      this.unsubscribe = this.election.elector.onChange((leading) => (leading ? this.lead() : void this.follow()));
+    } else {
+      this.lead();
+    }
+    this.statsTimer = setInterval(() => ctx.reportRuntime({ ...this.stats, queue: this.queue?.length ?? 0, leading: this.queue !== undefined }), 2000);
+    this.statsTimer.unref();
+  }
+
+  /** The key of the `for` object that controls `o`, if any. */
+  private ownerKey(o: KObject): string | undefined {
+    const ref = o.metadata.ownerReferences?.find((r) => r.controller);
+    if (!ref || !sameRef(this.spec.for, ref.apiVersion, ref.kind, this.forKind)) return undefined;
+    const ns = o.metadata.namespace;
+    return ns ? `${ns}/${ref.name}` : ref.name;
+  }
+
+  private informer<T extends KObject>(ref: ResourceRef, sel?: InformerSelection): SharedInformer<T> {
+    const id = [ref.group, ref.version, ref.resource, sel?.namespace, sel?.labelSelector, sel?.fieldSelector].join('\0');
+    let inf = this.informers.get(id);
+    if (!inf) {
+      const lease = this.factory.acquire(ref, sel);
+      this.releases.push(lease.release);
+      inf = lease.informer;
+      this.informers.set(id, inf);
+    }
+    return inf as unknown as SharedInformer<T>;
+  }
+
+  private lead(): void {
+    if (this.queue || this.ctx.signal.aborted) return;
+    const q = (this.queue = new WorkQueue({ name: this.spec.name }));
+    const log = this.ctx.logger;
+    this.workers = q.run(
+      this.ctx.config.workers,
+      async (key) => {
+        this.stats.reconciles++;
+        const r = await this.reconcile!(key);
+        if (r?.requeueAfterMs !== undefined) q.addAfter(key, r.requeueAfterMs);
+      },
+      (key, e) => {
+        this.stats.errors++;
+        const code = (e as { code?: number }).code;
+        // a conflict is routine (someone wrote first): retry quietly
+        if (code === 409) log.debug('reconcile conflict; retrying', { key });
+        else log.warn('reconcile failed; retrying', { key, error: e instanceof Error ? e.message : String(e) });
+      },
+    );
+    // everything, as after a restart: the new leader makes no assumption about what the old one did
+    for (const k of this.primary?.indexer.keys() ?? []) q.add(k);
+  }
+
+  private async follow(): Promise<void> {
+    const q = this.queue;
+    if (!q) return;
+    this.queue = undefined;
+    q.shutDown();
+    await this.workers;
+  }
+
+  async drain(): Promise<void> {
+    await this.follow();
+  }
+
+  async stop(): Promise<void> {
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    this.unsubscribe?.();
+    await this.follow();
+    await this.election?.release();
+    for (const r of this.releases.splice(0)) r();
+    await this.recorder.stop();
+  }
+}
