@@ -32,7 +32,7 @@ describe('Indexer and Lister', () => {
     expect(l.list('a').length).toBe(2);
     expect(l.list(undefined, { matchLabels: { app: 'web' } }).map((p) => p.metadata.name).sort()).toEqual(['web-1', 'web-2']);
     expect(l.list('a', { matchExpressions: [{ key: 'app', operator: 'In', values: ['db'] }] }).map((p) => p.metadata.name)).toEqual(['db-1']);
-    expect(l.list('a', (labels) => labels.app === 'web').length).toBe(1);
+    expect(l.list('a', (labels: Record<string, string>) => labels.app === 'web').length).toBe(1);
     expect(l.get('b', 'web-2')?.metadata.name).toBe('web-2');
     expect(splitKey('a/web-1')).toEqual({ namespace: 'a', name: 'web-1' });
     expect(splitKey('node-1')).toEqual({ name: 'node-1' });

@@ -10,7 +10,8 @@
 //    a warning and an Event on the Node. Blocks a podCIDR covers stay used even then.
 //  - Range full: a warning and an Event; retried every `retryMs`, and as soon as a block is freed.
 // One write at a time (a node's allocation takes one update).
-import { Informer, type Kernel, type KObject, type ObjectEvent, type ResourceRef } from '@skiff/kernel';
+import { Informer, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
+import type { ObjectEvent } from '@skiff/client';
 import type { Logger, PluginEvent } from '@skiff/kernel/plugins';
 import { RangeAllocator, type OccupyResult } from './allocator.ts';
 import { SerialQueue } from './serial-queue.ts';
