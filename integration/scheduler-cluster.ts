@@ -6,14 +6,14 @@ import { PluginHost, silentLogger, type LoadRequest, type PluginDescriptor } fro
 import { HollowNodes, type NodeGroup } from '@skiff/plugin-node-sim';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
-import { eventually, startTestKernel, type TestKernel } from '../kernel/testing.ts';
+import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 export const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
 export const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 
-import { sleep } from '../kernel/testing.ts';
+import { sleep } from '@skiff/kernel/testing';
 export { sleep };
 
 /** Poll `fn` until it returns a truthy value; throw after `ms`. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin, PluginsResource, type ArtifactLoader } from '@skiff/kernel/plugins';
-import { eventually } from '../../kernel/testing.ts';
+import { eventually } from '@skiff/kernel/testing';
 import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
 import { startServer, type RunningServer } from '../server.ts';
 

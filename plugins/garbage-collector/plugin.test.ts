@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject, OwnerReference } from '@skiff/kernel';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import descriptor from './plugin.ts';
 
 const CM = { group: '', version: 'v1', resource: 'configmaps' };

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel, KObject } from '@skiff/kernel';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
-import { eventually, startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import descriptor from './plugin.ts';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };

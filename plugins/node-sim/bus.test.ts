@@ -4,7 +4,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { serveKernelBus, connectKernel, type BusServer, type KernelBusClient } from '@skiff/kernel/bus';
 import type { KObject } from '@skiff/kernel';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { HollowNodes } from './hollow.ts';
 import { LEASES, LEASE_NAMESPACE, NODES, PODS } from './objects.ts';
 import { phaseOf, pod, until } from './testing.ts';

@@ -1,6 +1,6 @@
 // Hollow nodes against the real (in-process) kernel: registration, leases, pods, restart.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import type { KObject } from '@skiff/kernel';
 import { HollowNodes } from './hollow.ts';
 import { expandNodes, parseNodeGroups, parseTaint, resolveConfig } from './config.ts';

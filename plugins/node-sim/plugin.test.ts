@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PluginHost, ConsoleLogger } from '@skiff/kernel/plugins';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import nodeSim from './plugin.ts';
 import { NODES } from './objects.ts';
 

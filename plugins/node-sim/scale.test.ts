@@ -6,7 +6,7 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { serveKernelBus, connectKernel, type BusServer, type KernelBusClient } from '@skiff/kernel/bus';
 import type { Kernel, KObject } from '@skiff/kernel';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { HollowNodes } from './hollow.ts';
 import { NODES, PODS } from './objects.ts';
 import { pod, sleep, until } from './testing.ts';

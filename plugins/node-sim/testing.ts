@@ -1,9 +1,9 @@
 // Test helpers for the hollow-node tests.
-import { eventually } from '../../kernel/testing.ts';
+import { eventually } from '@skiff/kernel/testing';
 import type { Kernel, KObject } from '@skiff/kernel';
 import { PODS } from './objects.ts';
 
-export { sleep } from '../../kernel/testing.ts';
+export { sleep } from '@skiff/kernel/testing';
 
 /** Poll `fn` until it returns a truthy value (or throw after `ms`). */
 export const until = eventually;

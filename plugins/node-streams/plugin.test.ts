@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { startNatsServer } from '@skiff/kernel';
 import { definePlugin, NatsToken, NodeNameToken, PluginHost, PluginTypes, silentLogger } from '@skiff/kernel/plugins';
 import { CriRuntimeToken, type CriRuntime } from '@skiff/plugin-cri-containerd';
-import { unusedKernel } from '../../kernel/plugins/testing.ts';
+import { unusedKernel } from '@skiff/kernel/plugins/testing';
 import { openLogStream } from './client.ts';
 import plugin from './plugin.ts';
 import { NodeStreamError } from './session.ts';

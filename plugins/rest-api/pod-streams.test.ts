@@ -5,7 +5,7 @@ import type { Msg } from '@nats-io/nats-core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { exitStatus, failure, Session, SpdyConnection, subjects, type ControlMessage, type EndMessage } from '@skiff/plugin-node-streams';
 import { createApiServer } from './server.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { createApiServer } from './server.ts';
 
 const TOKEN = 'test-token';

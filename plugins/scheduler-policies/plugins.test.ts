@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PolicyRegistration, PolicyRegistry } from '@skiff/plugin-scheduler/framework';
 import { PolicyRegistryToken } from '@skiff/plugin-scheduler/framework';
 import { definePlugin, PluginHost, silentLogger, validateConfig } from '@skiff/kernel/plugins';
-import { unusedKernel } from '../../kernel/plugins/testing.ts';
+import { unusedKernel } from '@skiff/kernel/plugins/testing';
 import { sharedPolicyDirectory } from './directory.ts';
 import { defaultPolicyPlugins } from './mod.ts';
 import { node, pod, runScore } from './testing.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePlugin, PluginHost, silentLogger } from '@skiff/kernel/plugins';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { PolicyRegistryToken, SUCCESS } from './framework.ts';
 import schedulerPlugin from './plugin.ts';
 import { createNode, createPod, eventually, PODS } from './test-helpers.ts';

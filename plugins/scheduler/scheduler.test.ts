@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject, ResourceRef, Watch, WatchOptions } from '@skiff/kernel';
-import { startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { SUCCESS, type CycleState, type PolicyStatus, type SchedulerPolicy } from './framework.ts';
 import { Scheduler, type SchedulerOptions } from './scheduler.ts';
 import { BindingRecorder, createNode, createPod, EVENTS, eventually, NODES, PODS, sleep } from './test-helpers.ts';

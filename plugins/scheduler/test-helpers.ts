@@ -1,6 +1,6 @@
 // Shared by the scheduler's tests (and handy for policy tests): Node and Pod objects, written the way
 // a node agent and a user would, and a watch that records bindings.
-import { eventually } from '../../kernel/testing.ts';
+import { eventually } from '@skiff/kernel/testing';
 import type { Kernel, KObject, ResourceRef, Watch } from '@skiff/kernel';
 
 export const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
@@ -88,6 +88,6 @@ export class BindingRecorder {
   }
 }
 
-export { sleep } from '../../kernel/testing.ts';
+export { sleep } from '@skiff/kernel/testing';
 
 export { eventually };

@@ -10,7 +10,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kernel, KObject, ResourceRef, WriteOptions } from '@skiff/kernel';
-import { startTestKernel } from '../../kernel/testing.ts';
+import { startTestKernel } from '@skiff/kernel/testing';
 import { SUCCESS, type NodeInfo, type PodInfo, type PolicyRegistration, type PolicyStatus, type SchedulerPolicy } from './framework.ts';
 import { Scheduler } from './scheduler.ts';
 

@@ -1,6 +1,6 @@
 // Defaults Kubernetes fills into PodSpecs (SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_Pod) and QoS.
 import { asArr, asObj, ensureObj, isObj, setDefault, type Obj } from '../causes.ts';
-import { tryParseQuantity } from '@skiff/api';
+import { podQOSClass as qosOf, type PodSpec } from '@skiff/api';
 
 /** The tag of an image reference ("latest" when neither tag nor digest is given). */
 export function imageTag(image: string): string {
@@ -80,25 +80,5 @@ export function defaultPod(obj: Obj): void {
   setDefault(status, 'qosClass', podQOSClass(spec));
 }
 
-/** Kubernetes' GetPodQOS: Guaranteed, Burstable or BestEffort. */
-export function podQOSClass(spec: unknown): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const requests: Record<string, number> = {};
-  const limits: Record<string, number> = {};
-  let guaranteed = true;
-  const s = asObj(spec) ?? {};
-  for (const c of [...asArr(s.containers), ...asArr(s.initContainers)]) {
-    const res = isObj(c) ? asObj(c.resources) : undefined;
-    const req = asObj(res?.requests) ?? {};
-    const lim = asObj(res?.limits) ?? {};
-    for (const name of ['cpu', 'memory']) {
-      const r = tryParseQuantity(req[name]);
-      if (r) requests[name] = (requests[name] ?? 0) + r;
-      const l = tryParseQuantity(lim[name]);
-      if (l) limits[name] = (limits[name] ?? 0) + l;
-    }
-    if (!tryParseQuantity(lim.cpu) || !tryParseQuantity(lim.memory)) guaranteed = false;
-  }
-  if (!Object.keys(requests).length && !Object.keys(limits).length) return 'BestEffort';
-  if (guaranteed && ['cpu', 'memory'].every((n) => requests[n] === undefined || requests[n] === limits[n])) return 'Guaranteed';
-  return 'Burstable';
-}
+/** @skiff/api's podQOSClass on a spec not validated yet. */
+export const podQOSClass = (spec: unknown) => qosOf(spec as PodSpec);
