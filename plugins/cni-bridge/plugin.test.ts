@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
-import { eventually, sleep, startTestKernel, type TestKernel } from '../../kernel/testing.ts';
+import { eventually, sleep, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import ipamPlugin from '../node-ipam/plugin.ts';
 import { CniExec } from './cni-exec.ts';
 import { containerIPs } from './cni-result.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginHost, silentLogger, type PluginEventRecord } from '@skiff/kernel/plugins';
-import { unusedKernel } from '../../kernel/plugins/testing.ts';
+import { unusedKernel } from '@skiff/kernel/plugins/testing';
 import { describe, expect, it } from 'vitest';
 import { CriClient, DEFAULT_CRI_SOCKET } from './cri-client.ts';
 import { isUnavailable } from './errors.ts';
