@@ -15,6 +15,7 @@ import {
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
+import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -25,6 +26,7 @@ import { writeKubeconfig } from './kubeconfig.ts';
 export const builtinPlugins = {
   'rest-api': restApi,
   'namespace-controller': namespaceController,
+  'serviceaccount-controller': serviceAccountController,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,

@@ -1,10 +1,10 @@
 // Namespace lifecycle: deleting a Namespace marks it Terminating (the kernel does that, as the
 // namespace carries the `kubernetes` finalizer); this controller then deletes everything in it,
 // kind by kind, and once nothing is left removes the finalizer, which lets the kernel delete it.
-import { definePlugin } from '@skiff/kernel/plugins';
-import { errors, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
+import { defineController } from '@skiff/client';
+import { NAMESPACES, isConflict, isNotFound } from '@skiff/api';
+import type { Kernel, KObject } from '@skiff/kernel';
 
-const NAMESPACES: ResourceRef = { group: '', version: 'v1', resource: 'namespaces' };
 const FINALIZER = 'kubernetes';
 
 /** Delete what is left in `ns`; true when nothing is left. */
@@ -19,7 +19,7 @@ export async function emptyNamespace(kernel: Kernel, ns: string): Promise<boolea
       try {
         await kernel.delete(ref, ns, o.metadata.name!, { propagationPolicy: 'Background' });
       } catch (e) {
-        if ((e as { code?: number }).code !== 404) throw e;
+        if (!isNotFound(e)) throw e;
       }
     }
   }
@@ -32,64 +32,25 @@ async function finalize(kernel: Kernel, ns: KObject): Promise<void> {
   await kernel.update(NAMESPACES, { ...ns, spec: { ...spec, finalizers: rest } });
 }
 
-export default definePlugin<{ resyncSeconds: number }>({
+export default defineController<{ resyncSeconds: number }>({
   name: 'namespace-controller',
-  version: '0.1.0',
-  type: 'skiff.io/controller',
-  configSchema: { type: 'object', properties: { resyncSeconds: { type: 'number', default: 1 } }, additionalProperties: false },
-  start(ctx) {
-    const { kernel, logger } = ctx;
-    const terminating = new Set<string>();
-    let busy = false;
-    let stopped = false;
-
-    const reconcile = async () => {
-      if (busy || stopped) return;
-      busy = true;
+  version: '0.2.0',
+  for: NAMESPACES,
+  workers: 2,
+  configSchema: { type: 'object', properties: { resyncSeconds: { type: 'number', minimum: 0.1, default: 1 } } },
+  setup(c) {
+    const namespaces = c.informer(NAMESPACES);
+    return async (name) => {
+      const ns = namespaces.lister.get(undefined, name);
+      if (!ns?.metadata.deletionTimestamp) return;
+      if (!(await emptyNamespace(c.kernel, name))) return { requeueAfterMs: c.config.resyncSeconds * 1000 };
       try {
-        for (const name of [...terminating]) {
-          let ns: KObject;
-          try {
-            ns = await kernel.get(NAMESPACES, undefined, name);
-          } catch (e) {
-            if ((e as { code?: number }).code === 404) terminating.delete(name);
-            continue;
-          }
-          if (!ns.metadata.deletionTimestamp) {
-            terminating.delete(name);
-            continue;
-          }
-          if (await emptyNamespace(kernel, name)) {
-            await finalize(kernel, ns).catch((e) => {
-              if ((e as { code?: number }).code !== 409 && (e as { code?: number }).code !== 404) throw e;
-            });
-          }
-        }
+        await finalize(c.kernel, ns);
       } catch (e) {
-        logger.warn('namespace cleanup failed; will retry', { error: String(e) });
-      } finally {
-        busy = false;
+        if (isNotFound(e)) return;
+        if (isConflict(e)) return { requeueAfterMs: 100 }; // the informer brings the newer object
+        throw e;
       }
-    };
-
-    const watch = kernel.watch(NAMESPACES, {});
-    void (async () => {
-      for await (const ev of watch) {
-        if (ev.type === 'ERROR') throw errors.internal('namespace watch failed');
-        const o = ev.object;
-        if (ev.type !== 'DELETED' && o.metadata.deletionTimestamp) {
-          terminating.add(o.metadata.name!);
-          void reconcile();
-        }
-      }
-    })().catch((e) => logger.error('namespace watch ended', { error: String(e) }));
-    const timer = setInterval(() => void reconcile(), ctx.config.resyncSeconds * 1000);
-    return {
-      stop() {
-        stopped = true;
-        clearInterval(timer);
-        watch.stop();
-      },
     };
   },
 });
