@@ -1,37 +1,11 @@
 // Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), as kubectl asks
 // for it: columns per kind like kube-apiserver's printers; priority-1 columns are `-o wide` only.
 import type { KObject } from '@skiff/kernel';
+import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
+import { policyColumns } from './table-policy.ts';
+import { workloadColumns } from './table-workloads.ts';
 
-interface Column {
-  name: string;
-  type: 'string' | 'integer' | 'number' | 'date';
-  format?: string;
-  priority?: number;
-  description?: string;
-  cell: (o: KObject) => unknown;
-}
-
-const get = (o: unknown, ...path: string[]): any => path.reduce((v: any, k) => (v == null ? undefined : v[k]), o);
-
-/** kubectl's human durations: 45s, 3m20s, 5h, 2d3h, 3y (the CLI prints with it too). */
-export function age(ts: string | undefined, nowMs = Date.now()): string {
-  if (!ts || Number.isNaN(Date.parse(ts))) return '<unknown>';
-  const s = Math.max(0, Math.floor((nowMs - Date.parse(ts)) / 1000));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (d < 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
-  if (d < 365 * 2) return `${d}d`;
-  return `${Math.floor(d / 365)}y`;
-}
-
-const nameCol: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
-const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since the object was created.', cell: (o) => age(o.metadata.creationTimestamp) };
+export { age };
 
 function podStatus(o: KObject): string {
   if (o.metadata.deletionTimestamp) return 'Terminating';
@@ -87,13 +61,6 @@ const columns: Record<string, Column[]> = {
     { name: 'Port(s)', type: 'string', cell: (o) => ((get(o, 'spec', 'ports') ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? ':' + p.nodePort : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>' },
     ageCol,
   ],
-  deployments: [
-    nameCol,
-    { name: 'Ready', type: 'string', cell: (o) => `${get(o, 'status', 'readyReplicas') ?? 0}/${get(o, 'spec', 'replicas') ?? 1}` },
-    { name: 'Up-to-date', type: 'integer', cell: (o) => get(o, 'status', 'updatedReplicas') ?? 0 },
-    { name: 'Available', type: 'integer', cell: (o) => get(o, 'status', 'availableReplicas') ?? 0 },
-    ageCol,
-  ],
   events: [
     { name: 'Last Seen', type: 'string', cell: (o) => age((get(o, 'lastTimestamp') ?? get(o, 'eventTime') ?? o.metadata.creationTimestamp) as string) },
     { name: 'Type', type: 'string', cell: (o) => get(o, 'type') ?? '' },
@@ -108,6 +75,8 @@ const columns: Record<string, Column[]> = {
     { name: 'State', type: 'string', cell: (o) => get(o, 'status', 'state') ?? '' },
     ageCol,
   ],
+  ...workloadColumns,
+  ...policyColumns,
 };
 
 export function columnsFor(resource: string): Column[] {

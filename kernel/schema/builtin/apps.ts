@@ -5,6 +5,7 @@ import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
+import { daemonSetStatusSchema, deploymentStatusSchema, replicaSetStatusSchema, statefulSetStatusSchema, validateNonNegative, validateReplicaCounters } from './workload-status.ts';
 import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validatePodTemplate, validateSelectorAndTemplate } from './workload.ts';
 
 const rolling = S.obj({ maxSurge: S.intOrStr, maxUnavailable: S.intOrStr, partition: S.int });
@@ -15,11 +16,15 @@ const baseSpec = {
   minReadySeconds: S.int,
   revisionHistoryLimit: S.int,
 };
-const statusSchema = S.obj({ replicas: S.int, readyReplicas: S.int, availableReplicas: S.int, updatedReplicas: S.int, observedGeneration: S.int, conditions: S.arr(S.obj({ type: S.str, status: S.str })) });
 
 type Extra = (spec: Obj, old?: Obj) => StatusCause[];
+/** The kind's status schema and its checks (Kubernetes validates counters on status writes). */
+interface StatusRules {
+  schema: Obj;
+  validate(status: unknown): StatusCause[];
+}
 
-function workload(kind: string, resource: string, shortName: string, specProps: Record<string, Obj>, defaults: (spec: Obj) => void, extra: Extra, replicas = true): SkiffKindDefinition {
+function workload(kind: string, resource: string, shortName: string, specProps: Record<string, Obj>, defaults: (spec: Obj) => void, extra: Extra, status: StatusRules, replicas = true): SkiffKindDefinition {
   const what = kind.toLowerCase();
   return {
     group: 'apps',
@@ -39,7 +44,8 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
       defaultPodTemplate(spec.template);
     }),
     validate: safeValidate((o, old) => {
-      const out = structure(o, { spec: S.obj({ ...baseSpec, ...specProps }), status: statusSchema });
+      const out = structure(o, { spec: S.obj({ ...baseSpec, ...specProps }), status: status.schema });
+      out.push(...status.validate(o.status));
       const spec = o.spec;
       if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
       if (replicas) out.push(...validateInt(spec.replicas, 'spec.replicas', { min: 0 }));
@@ -98,9 +104,16 @@ export const deploymentKind = workload(
       out.push(cause.invalid('spec.progressDeadlineSeconds', pds, 'must be greater than minReadySeconds'));
     return out;
   },
+  {
+    schema: deploymentStatusSchema,
+    validate: (st) => validateReplicaCounters(st, ['updatedReplicas', 'readyReplicas', 'availableReplicas'], ['unavailableReplicas', 'terminatingReplicas', 'collisionCount']),
+  },
 );
 
-export const replicaSetKind = workload('ReplicaSet', 'replicasets', 'rs', {}, () => {}, () => []);
+export const replicaSetKind = workload('ReplicaSet', 'replicasets', 'rs', {}, () => {}, () => [], {
+  schema: replicaSetStatusSchema,
+  validate: (st) => validateReplicaCounters(st, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'], ['terminatingReplicas']),
+});
 
 const STS_MUTABLE = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds'];
 
@@ -151,6 +164,10 @@ export const statefulSetKind = workload(
     }
     return out;
   },
+  {
+    schema: statefulSetStatusSchema,
+    validate: (st) => validateReplicaCounters(st, ['readyReplicas', 'currentReplicas', 'updatedReplicas', 'availableReplicas'], ['collisionCount']),
+  },
 );
 
 export const daemonSetKind = workload(
@@ -178,6 +195,21 @@ export const daemonSetKind = workload(
     const out = validateEnum(us.type, 'spec.updateStrategy.type', ['RollingUpdate', 'OnDelete']);
     out.push(...validateRollingUpdate(us.rollingUpdate, 'spec.updateStrategy.rollingUpdate'));
     return out;
+  },
+  {
+    schema: daemonSetStatusSchema,
+    validate: (st) =>
+      validateNonNegative(st, [
+        'currentNumberScheduled',
+        'numberMisscheduled',
+        'desiredNumberScheduled',
+        'numberReady',
+        'observedGeneration',
+        'updatedNumberScheduled',
+        'numberAvailable',
+        'numberUnavailable',
+        'collisionCount',
+      ]),
   },
   false,
 );

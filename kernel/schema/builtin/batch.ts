@@ -8,6 +8,7 @@ import { validateEnum, validateInt } from '../validation.ts';
 import { cronError } from './cron.ts';
 import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
+import { cronJobStatusSchema, jobStatusSchema, validateNonNegative } from './workload-status.ts';
 import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
 
 const jobSpecSchema = S.obj({
@@ -17,7 +18,7 @@ const jobSpecSchema = S.obj({
   backoffLimit: S.int,
   backoffLimitPerIndex: S.int,
   maxFailedIndexes: S.int,
-  selector: S.obj({ matchLabels: S.strMap }),
+  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
   manualSelector: S.bool,
   template: podTemplateSchema,
   ttlSecondsAfterFinished: S.int,
@@ -84,8 +85,9 @@ export const jobKind: SkiffKindDefinition = {
     if (spec) defaultJobSpec(spec, asObj(o.metadata));
   }),
   validate: safeValidate((o, old) => {
-    const out = structure(o, { spec: jobSpecSchema, status: S.obj({ active: S.int, succeeded: S.int, failed: S.int, startTime: S.str, completionTime: S.str }) });
+    const out = structure(o, { spec: jobSpecSchema, status: jobStatusSchema });
     out.push(...validateJobSpec(o.spec, 'spec'));
+    out.push(...validateNonNegative(o.status, ['active', 'succeeded', 'failed', 'ready', 'terminating']));
     const spec = asObj(o.spec);
     const oldSpec = old && asObj(old.spec);
     if (spec && oldSpec) {
@@ -141,7 +143,7 @@ export const cronJobKind: SkiffKindDefinition = {
         successfulJobsHistoryLimit: S.int,
         failedJobsHistoryLimit: S.int,
       }),
-      status: S.obj({ active: S.arr(S.obj()), lastScheduleTime: S.str, lastSuccessfulTime: S.str }),
+      status: cronJobStatusSchema,
     });
     const name = isObj(o.metadata) ? o.metadata.name : undefined;
     if (typeof name === 'string' && name.length > 52) out.push(cause.invalid('metadata.name', name, 'must be no more than 52 characters'));

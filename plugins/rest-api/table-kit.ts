@@ -1,0 +1,74 @@
+// What the server-side printers share: the column shape, kubectl's human durations and the cells
+// several kinds print the same way (containers, images, selectors).
+import type { KObject } from '@skiff/kernel';
+
+export interface Column {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  priority?: number;
+  description?: string;
+  cell: (o: KObject) => unknown;
+}
+
+export const get = (o: unknown, ...path: string[]): any => path.reduce((v: any, k) => (v == null ? undefined : v[k]), o); // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** kubectl's human durations (duration.HumanDuration): 45s, 3m20s, 5h, 2d3h, 3y. */
+export function humanDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  if (m < 180) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  if (h < 48) return `${h}h`;
+  const d = Math.floor(h / 24);
+  if (d < 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
+  if (d < 365 * 2) return `${d}d`;
+  return `${Math.floor(d / 365)}y`;
+}
+
+/** Time since `ts` as kubectl prints it; `<unknown>` without a valid time. */
+export function age(ts: string | undefined, nowMs = Date.now()): string {
+  if (!ts || Number.isNaN(Date.parse(ts))) return '<unknown>';
+  return humanDuration((nowMs - Date.parse(ts)) / 1000);
+}
+
+export const nameCol: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
+export const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since the object was created.', cell: (o) => age(o.metadata.creationTimestamp) };
+
+/** labels.FormatLabels: `a=b,c=d` sorted by key, `<none>` when empty. */
+export function formatLabels(m: unknown): string {
+  if (!m || typeof m !== 'object') return '<none>';
+  const s = Object.keys(m)
+    .sort()
+    .map((k) => `${k}=${String((m as Record<string, unknown>)[k])}`)
+    .join(',');
+  return s || '<none>';
+}
+
+/** metav1.FormatLabelSelector: requirements sorted by key, `<none>` when empty. */
+export function formatLabelSelector(sel: unknown): string {
+  if (!sel || typeof sel !== 'object') return '<none>';
+  const reqs: [string, string][] = [];
+  for (const [k, v] of Object.entries(get(sel, 'matchLabels') ?? {})) reqs.push([k, `${k}=${String(v)}`]);
+  for (const e of (get(sel, 'matchExpressions') ?? []) as { key: string; operator: string; values?: string[] }[]) {
+    const vals = [...(e.values ?? [])].sort().join(',');
+    const text = { In: `${e.key} in (${vals})`, NotIn: `${e.key} notin (${vals})`, Exists: e.key, DoesNotExist: `!${e.key}` }[e.operator] ?? e.key;
+    reqs.push([e.key, text]);
+  }
+  reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return reqs.map((r) => r[1]).join(',') || '<none>';
+}
+
+/** The wide Containers / Images columns of a pod template at `path`. */
+export function templateColumns(...path: string[]): Column[] {
+  const containers = (o: KObject) => (get(o, ...path, 'spec', 'containers') ?? []) as { name?: string; image?: string }[];
+  return [
+    { name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.', cell: (o) => containers(o).map((c) => c.name).join(',') },
+    { name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.', cell: (o) => containers(o).map((c) => c.image).join(',') },
+  ];
+}
+
+export const selectorCol = (cell: (o: KObject) => string): Column => ({ name: 'Selector', type: 'string', priority: 1, description: 'The label selector.', cell });
