@@ -1,14 +1,14 @@
 // `skiff image import` / `skiff image ls` against this machine's containerd, with an image built
 // locally (deploy/images) under a name of the test's own.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { writeImage } from '../deploy/images/oci-image.ts';
+import { describeNeeding } from '../scripts/test-parts.ts';
 import { runSkiff } from './skiff-process.ts';
 
-const canRun = process.getuid?.() === 0 && existsSync('/run/containerd/containerd.sock');
 const REF = `localhost/skiff-image-cli/test:${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), 'skiff-image-cli-'));
 afterAll(() => {
@@ -16,7 +16,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!canRun)('skiff image', () => {
+describeNeeding(['root', 'containerd'], 'skiff image', () => {
   it('imports a tarball into containerd for the CRI, lists it, and explains a missing file', async () => {
     const rootfs = join(dir, 'rootfs');
     spawnSync('mkdir', ['-p', join(rootfs, 'etc')]);

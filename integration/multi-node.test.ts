@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildImages } from '../deploy/images/build.ts';
-import { dockerLoad, dockerUnavailable } from '../deploy/images/load.ts';
+import { dockerLoad } from '../deploy/images/load.ts';
+import { describeNeeding } from '../scripts/test-parts.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
-
-const dockerProblem = process.getuid?.() !== 0 ? 'not root' : dockerUnavailable();
 
 /**
  * A Skiff node container: what `--privileged` gives, minus CAP_SYS_RESOURCE, which these hosts
@@ -45,8 +44,9 @@ let kubectl: Kubectl;
 const json = (...args: string[]) => kubectl.json(...args);
 
 
-describe.skipIf(dockerProblem !== null)(`a cluster of node containers${dockerProblem ? ` (skipped: ${dockerProblem})` : ''}`, () => {
+describeNeeding(['root', 'docker'], 'a cluster of node containers', (missing) => {
   beforeAll(async () => {
+    if (missing()) return;
     home = mkdtempSync(join(tmpdir(), 'skiff-e2e-'));
     // the images, built locally (cached) and loaded into Docker
     const built = await buildImages(['nats', 'node'], { out: join(tmpdir(), 'skiff-e2e-images') });

@@ -5,17 +5,17 @@
 // restart or hold back containers, a deleted pod's containers leave containerd, and an agent
 // killed with SIGKILL and started again adopts its pods without touching their containers.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriClient, DEFAULT_CRI_SOCKET } from '@skiff/plugin-cri-containerd';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CriClient } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
+import { describeNeeding, itNeeding } from '../scripts/test-parts.ts';
 import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const NODE = `agent-test-${process.pid}`;
-const canRun = process.getuid?.() === 0 && existsSync(DEFAULT_CRI_SOCKET.replace('unix://', ''));
 
 let home: string;
 let skiff: SkiffProcess;
@@ -55,8 +55,9 @@ spec:
     image: busybox
 ${extra}`;
 
-describe.skipIf(!canRun)('node agent', () => {
+describeNeeding(['root', 'containerd'], 'node agent', (missing) => {
   beforeAll(async () => {
+    if (missing()) return;
     home = mkdtempSync(join(tmpdir(), 'skiff-agent-'));
     const cri = new CriClient();
     try {
@@ -213,7 +214,7 @@ spec:
     kubectl('delete', 'pod', 'hostport', '--wait=false');
   }, 60_000);
 
-  it.skipIf(!existsSync('/usr/bin/docker-registry'))('pulls the image a pod names from a registry, and says ErrImagePull for one it lacks', async () => {
+  itNeeding(['registry'], 'pulls the image a pod names from a registry, and says ErrImagePull for one it lacks', async () => {
     // Debian's docker-registry on loopback, holding the pause image pushed there by containerd itself
     // (not busybox: the pulled image keeps its repo digest, and other tests' busybox containers
     // would then report that digest as their image)

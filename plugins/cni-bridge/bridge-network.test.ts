@@ -12,7 +12,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeNeeding } from '../../scripts/test-parts.ts';
 import { CniExec, type CniRuntimeConf } from './cni-exec.ts';
 import { CniError, containerIPs, type CniResult } from './cni-result.ts';
 import { buildConflist, type CniConflist } from './conflist.ts';
@@ -20,10 +21,7 @@ import { ProbeServer, probe, randomTag, realCniSkipReason, run, TestNetns } from
 
 const BIN_DIR = '/usr/lib/cni';
 const CHAIN = ['bridge', 'host-local', 'portmap', 'firewall'];
-const skip = realCniSkipReason(BIN_DIR, CHAIN);
-if (skip) console.warn(`[cni-bridge] real CNI tests skipped: ${skip}`);
-
-describe.skipIf(skip !== undefined)('the Skiff conflist with the real CNI plugins, in test network namespaces', () => {
+describeNeeding(['root', ['cni', () => realCniSkipReason(BIN_DIR, CHAIN)]], 'the Skiff conflist with the real CNI plugins, in test network namespaces', (missing) => {
   const tag = randomTag();
   const octet = 1 + Math.floor(Math.random() * 250);
   const subnet = `10.250.${octet}.0/24`;
@@ -52,6 +50,7 @@ describe.skipIf(skip !== undefined)('the Skiff conflist with the real CNI plugin
   const leases = () => readdirSync(join(dataDir, 'skiff')).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f)).sort();
 
   beforeAll(async () => {
+    if (missing()) return;
     const ns = (role: string) => TestNetns.create(`skiff-test-${tag}-${role}`);
     [node, pod1, pod2, outside] = await Promise.all([ns('node'), ns('pod1'), ns('pod2'), ns('out')]);
     await node.exec('iptables', ['-P', 'FORWARD', 'DROP']);
@@ -68,6 +67,7 @@ describe.skipIf(skip !== undefined)('the Skiff conflist with the real CNI plugin
   });
 
   afterAll(async () => {
+    if (missing()) return;
     for (const s of servers) s.stop();
     await Promise.all([node, pod1, pod2, outside].filter(Boolean).map((n) => n.delete()));
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { containerIPs } from './cni-result.ts';
 import type { CniConflist } from './conflist.ts';
 import cniPlugin from './plugin.ts';
 import { randomTag, realCniSkipReason, TestNetns } from './testing.ts';
+import { itNeeding } from '../../scripts/test-parts.ts';
 
 const NODES = { group: '', version: 'v1', resource: 'nodes' };
 const BIN_DIR = '/usr/lib/cni';
@@ -74,8 +75,8 @@ describe('node-ipam + cni-bridge', () => {
     await eventually(() => subnetOf(readConflist())[0] === '10.244.9.0/24', 10_000, 'the conflist to follow the new podCIDR');
   });
 
-  const skip = realCniSkipReason(BIN_DIR, ['bridge', 'host-local', 'portmap', 'firewall']);
-  it.skipIf(skip !== undefined)(`the written conflist, run by containerd's rules, gives a pod an address of the Node's podCIDR${skip ? ` (skipped: ${skip})` : ''}`, async () => {
+  const cni = () => realCniSkipReason(BIN_DIR, ['bridge', 'host-local', 'portmap', 'firewall']);
+  itNeeding(['root', ['cni', cni]], "the written conflist, run by containerd's rules, gives a pod an address of the Node's podCIDR", async () => {
     const tag = randomTag();
     const node = await TestNetns.create(`skiff-test-${tag}-node`);
     const pod = await TestNetns.create(`skiff-test-${tag}-pod`);

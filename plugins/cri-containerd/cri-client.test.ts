@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,11 +7,10 @@ import { CriClient, criTarget } from './cri-client.ts';
 import { CriError, GrpcStatus, isDeadlineExceeded, isNotFound, isUnavailable } from './errors.ts';
 import { cgroupDriverOf, sandboxImageOf, sandboxOomProblem } from './runtime-info.ts';
 import { ensureTestImages } from './testing.ts';
+import { containerdAt, describeNeeding } from '../../scripts/test-parts.ts';
 import type { ContainerConfig, Input, PodSandboxConfig } from './types.ts';
 
 const SOCKET = process.env.SKIFF_CRI_SOCKET ?? '/run/containerd/containerd.sock';
-const skipReason =
-  process.getuid?.() !== 0 ? 'not root' : !existsSync(SOCKET) || !statSync(SOCKET).isSocket() ? `no containerd socket at ${SOCKET}` : '';
 
 describe('CriClient without a runtime', () => {
   it('turns socket paths into gRPC unix targets', () => {
@@ -41,7 +40,7 @@ const RUN = randomUUID().slice(0, 8);
 const LABELS = { 'skiff.io/test': 'cri-client', 'skiff.io/test-run': RUN };
 const MiB = 1024 * 1024;
 
-describe.skipIf(!!skipReason)(`CriClient against containerd at ${SOCKET}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeNeeding(['root', containerdAt(SOCKET)], `CriClient against containerd at ${SOCKET}`, (missing) => {
   let cri: CriClient;
   let work: string;
   let busybox: string;
@@ -56,6 +55,7 @@ describe.skipIf(!!skipReason)(`CriClient against containerd at ${SOCKET}${skipRe
   };
 
   beforeAll(async () => {
+    if (missing()) return;
     cri = new CriClient({ socket: SOCKET, timeoutMs: 20_000 });
     work = mkdtempSync(join(tmpdir(), 'skiff-cri-test-'));
     const images = await timed('ensureTestImages', () => ensureTestImages(cri, join(work, 'images')));

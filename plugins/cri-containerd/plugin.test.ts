@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginHost, silentLogger, type PluginEventRecord } from '@skiff/kernel/plugins';
@@ -9,9 +8,9 @@ import { CriClient, DEFAULT_CRI_SOCKET } from './cri-client.ts';
 import { isUnavailable } from './errors.ts';
 import plugin from './plugin.ts';
 import { CriRuntimeToken } from './service.ts';
+import { itNeeding } from '../../scripts/test-parts.ts';
 
 const newHost = () => new PluginHost({ kernel: unusedKernel(), logger: silentLogger });
-const SOCKET = '/run/containerd/containerd.sock';
 
 describe('cri-containerd plugin', () => {
   it('is a skiff.io/cri plugin with containerd defaults and a strict config', async () => {
@@ -37,7 +36,7 @@ describe('cri-containerd plugin', () => {
     }
   });
 
-  it.skipIf(!existsSync(SOCKET) || process.getuid?.() !== 0)('provides a working client to other plugins, across a hot reload', async () => {
+  itNeeding(['root', 'containerd'], 'provides a working client to other plugins, across a hot reload', async () => {
     const host = newHost();
     try {
       await host.load([plugin]);

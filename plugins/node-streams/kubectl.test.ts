@@ -5,7 +5,7 @@
 // errors.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -18,9 +18,9 @@ import { runSkiff, startSkiff, type SkiffProcess } from '../../integration/skiff
 import { subjects } from './protocol.ts';
 import { serveNodeStreams, type NodeStreamsServer } from './serve.ts';
 import { startTestPod, type TestPod } from './testing.ts';
+import { describeNeeding } from '../../scripts/test-parts.ts';
 
 const SOCKET = '/run/containerd/containerd.sock';
-const skipReason = process.getuid?.() !== 0 ? 'not root' : !existsSync(SOCKET) || !statSync(SOCKET).isSocket() ? `no containerd socket at ${SOCKET}` : '';
 const NODE = 'e2e-node';
 const NS = 'default';
 const RUN = randomUUID().slice(0, 8);
@@ -28,7 +28,7 @@ const KUBECTL_132 = process.env.SKIFF_KUBECTL_132 ?? '/usr/bin/kubectl';
 const KUBECTL_120 = process.env.SKIFF_KUBECTL_120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!!skipReason)(`kubectl logs / exec through skiff server and a node agent${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeNeeding(['root', 'containerd'], 'kubectl logs / exec through skiff server and a node agent', (missing) => {
   let home: string;
   let skiff: SkiffProcess;
   let nc: NatsConnection;
@@ -74,6 +74,7 @@ describe.skipIf(!!skipReason)(`kubectl logs / exec through skiff server and a no
   });
 
   beforeAll(async () => {
+    if (missing()) return;
     const t0 = Date.now();
     cri = new CriClient({ socket: SOCKET, timeoutMs: 20_000 });
     const problem = sandboxOomProblem(await cri.status(true));

@@ -2,12 +2,12 @@
 // busybox containers made through the CRI, labelled as the kubelet labels them; logs and exec
 // through NATS as the API server asks for them.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNatsServer, type EmbeddedNats } from '@skiff/kernel';
 import { CriClient, sandboxOomProblem } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '../cri-containerd/testing.ts';
@@ -16,14 +16,14 @@ import { exitCodeOf, type EndMessage } from './protocol.ts';
 import { serveNodeStreams, type NodeStreamsServer } from './serve.ts';
 import { NodeStreamError, type Session } from './session.ts';
 import { startTestPod, type TestPod } from './testing.ts';
+import { describeNeeding } from '../../scripts/test-parts.ts';
 
 const SOCKET = '/run/containerd/containerd.sock';
-const skipReason = process.getuid?.() !== 0 ? 'not root' : !existsSync(SOCKET) || !statSync(SOCKET).isSocket() ? `no containerd socket at ${SOCKET}` : '';
 const NODE = 'node-a.streams.test';
 const RUN = randomUUID().slice(0, 8);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!!skipReason)(`node-streams agent side against containerd${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeNeeding(['root', 'containerd'], 'node-streams agent side against containerd', (missing) => {
   let cri: CriClient;
   let work: string;
   let nats: EmbeddedNats;
@@ -34,6 +34,7 @@ describe.skipIf(!!skipReason)(`node-streams agent side against containerd${skipR
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
+    if (missing()) return;
     cri = new CriClient({ socket: SOCKET, timeoutMs: 20_000 });
     const problem = sandboxOomProblem(await cri.status(true));
     if (problem) throw new Error(`this containerd cannot start sandboxes here: ${problem}`);

@@ -1,20 +1,22 @@
 // Integration: build the busybox image from Debian's busybox-static, import it into containerd
-// and run a container. Skips (saying why) only when containerd cannot be used: not root, or no
-// server on its socket. Builds are cached in $TMPDIR/skiff-images-test across runs.
+// and run a container. Fails (saying why) when containerd cannot be used: not root, or no server on
+// its socket (SKIFF_TESTS_WITHOUT=containerd skips it). Builds are cached in $TMPDIR/skiff-images-test
+// across runs.
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { buildImages } from '../build.ts';
-import { containerdUnavailable, ctrImport } from '../load.ts';
+import { ctrImport } from '../load.ts';
+import { itNeeding } from '../../../scripts/test-parts.ts';
 
-const noContainerd = containerdUnavailable();
 const NS = 'skiff-images-test';
 const OUT = join(tmpdir(), 'skiff-images-test');
 
 describe('busybox image in containerd', () => {
-  it.skipIf(noContainerd !== null)(
-    `builds, imports with ctr and runs sh in a container${noContainerd ? ` (skipped: ${noContainerd})` : ''}`,
+  itNeeding(
+    ['root', 'containerd'],
+    'builds, imports with ctr and runs sh in a container',
     async () => {
       const [img] = await buildImages(['busybox'], { out: OUT });
       expect(img.refs).toEqual(['docker.io/library/busybox:latest']);

@@ -1,18 +1,16 @@
-// The nats-server image in the Docker engine. Skips (saying why) when `docker info` fails.
+// The nats-server image in the Docker engine. Fails (saying why) when `docker info` fails
+// (SKIFF_TESTS_WITHOUT=docker skips it); nats-server comes with the test setup.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { buildImages } from '../build.ts';
-import { dockerLoad, dockerUnavailable } from '../load.ts';
-import { NATS_SERVER, natsVersion } from './recipe.ts';
-
-const noNats = existsSync(NATS_SERVER) ? null : `${NATS_SERVER} missing`;
-const noDocker = noNats ?? dockerUnavailable();
+import { dockerLoad } from '../load.ts';
+import { itNeeding } from '../../../scripts/test-parts.ts';
+import { natsVersion } from './recipe.ts';
 
 describe('nats image', () => {
-  it.skipIf(noDocker !== null)(`loads into Docker and runs nats-server --version${noDocker ? ` (skipped: ${noDocker})` : ''}`, async () => {
+  itNeeding(['docker'], 'loads into Docker and runs nats-server --version', async () => {
     const version = natsVersion();
     const [img] = await buildImages(['nats'], { out: join(tmpdir(), 'skiff-images-test') });
     expect(img.refs).toEqual([`skiff.local/nats-server:${version}`, 'skiff.local/nats-server:latest']);

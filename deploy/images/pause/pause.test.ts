@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildImages } from '../build.ts';
-import { containerdUnavailable, ctrImport } from '../load.ts';
+import { ctrImport } from '../load.ts';
+import { itNeeding } from '../../../scripts/test-parts.ts';
 import { compilePause } from './recipe.ts';
 
-const gcc = spawnSync('gcc', ['--version']).status === 0;
-const root = process.getuid?.() === 0;
 const cache = mkdtempSync(join(tmpdir(), 'skiff-pause-test-'));
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
@@ -18,7 +17,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const children = (pid: number) =>
   readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 
-describe.skipIf(!gcc)('pause.c (needs gcc)', () => {
+// gcc (and libc6-dev) come with the test setup (scripts/ensure-node-deps.sh images)
+describe('pause.c', () => {
   it('builds static, prints its version, exits 0 on SIGTERM and SIGINT', async () => {
     const bin = compilePause(cache);
     expect(compilePause(cache)).toBe(bin); // cached
@@ -33,7 +33,7 @@ describe.skipIf(!gcc)('pause.c (needs gcc)', () => {
     }
   });
 
-  it.skipIf(!root)('reaps orphans as PID 1 of a PID namespace (needs root for unshare)', async () => {
+  itNeeding(['root'], 'reaps orphans as PID 1 of a PID namespace (needs root for unshare)', async () => {
     const bin = compilePause(cache);
     // sh (PID 1 in the new namespace) leaves an orphaned `sleep 1`, then becomes pause
     const u = spawn('unshare', ['--fork', '--pid', 'sh', '-c', `(sleep 1 &); exec ${bin}`], { stdio: 'ignore' });
@@ -57,12 +57,12 @@ describe.skipIf(!gcc)('pause.c (needs gcc)', () => {
   });
 });
 
-const noContainerd = containerdUnavailable();
 const NS = 'skiff-images-test';
 
 describe('pause image in containerd', () => {
-  it.skipIf(noContainerd !== null)(
-    `runs and stops with status 0 on SIGTERM${noContainerd ? ` (skipped: ${noContainerd})` : ''}`,
+  itNeeding(
+    ['root', 'containerd'],
+    'runs and stops with status 0 on SIGTERM',
     async () => {
       const out = join(cache, 'out');
       const [img] = await buildImages(['pause'], { out, pauseRef: 'skiff.local/pause-test:3.9' });

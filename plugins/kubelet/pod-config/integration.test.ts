@@ -1,14 +1,16 @@
 // End to end against the real containerd: a pod from YAML (env from a ConfigMap, a configMap volume,
 // an emptyDir, cpu/memory limits) turned into CRI configs by this module, run as a sandbox and one
 // busybox container, checked from inside the container with ExecSync. Once on the host network (no CNI
-// needed), and once on the pod network when containerd has a CNI config loaded (NetworkReady; the
-// config in /etc/cni/net.d belongs to the cni-bridge plugin's setup, so this case skips itself
-// without one). Skipped unless root and containerd answers.
+// needed), and once on the pod network: with the CNI config containerd has loaded (a Skiff agent's),
+// or, when it has none (NetworkReady false), with a bridge network of this test's own, written to
+// /etc/cni/net.d for the test and removed after it. Fails, saying why, unless root and containerd
+// answers (SKIFF_TESTS_WITHOUT=containerd skips it on purpose).
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CriClient, sandboxOomProblem, type PodSandboxConfig } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '../../cri-containerd/testing.ts';
@@ -19,26 +21,56 @@ import { staticObjectReader } from './object-reader.ts';
 import { podDir } from './paths.ts';
 import { podSandboxConfig } from './sandbox-config.ts';
 import type { Pod } from './types.ts';
+import { containerdAt, describeNeeding, excludedParts } from '../../../scripts/test-parts.ts';
 import { removePodDirectory, setUpPodVolumes, updatePodVolumes } from './volumes.ts';
 
 const SOCKET = process.env.SKIFF_CRI_SOCKET ?? '/run/containerd/containerd.sock';
 const MiB = 2 ** 20;
 
-async function probe(): Promise<string> {
-  if (process.getuid?.() !== 0) return 'not root';
-  if (!existsSync(SOCKET) || !statSync(SOCKET).isSocket()) return `no containerd socket at ${SOCKET}`;
+/** Why containerd, answering on SOCKET, cannot start sandboxes here (its config), or null. */
+async function sandboxProblem(): Promise<string | null> {
+  // not root, no socket, or left out: the part checks say so
+  if (process.getuid?.() !== 0 || !existsSync(SOCKET.replace(/^unix:\/\//, '')) || excludedParts().has('containerd')) return null;
   const cri = new CriClient({ socket: SOCKET, timeoutMs: 3_000 });
   try {
     await cri.version();
     const problem = sandboxOomProblem(await cri.status(true));
-    return problem ? `containerd cannot start sandboxes here: ${problem}` : '';
+    return problem ? `containerd cannot start sandboxes here: ${problem}` : null;
   } catch (e) {
     return `containerd at ${SOCKET} does not answer: ${(e as Error).message}`;
   } finally {
     cri.close();
   }
 }
-const skipReason = await probe();
+const cannotRunSandboxes = await sandboxProblem();
+
+// the pod network of this test's own, for a containerd with no CNI config loaded (no Skiff agent
+// ran here): not the agents' network name, and its file sorts after their 10-skiff.conflist
+const CNI_CONF_DIR = '/etc/cni/net.d';
+const TEST_NETWORK = 'skiff-pod-config-test';
+const TEST_BRIDGE = 'skiffpct0';
+const TEST_CONFLIST = join(CNI_CONF_DIR, `90-${TEST_NETWORK}.conflist`);
+
+/** Makes containerd's pod network ready (NetworkReady); returns what undoes it. */
+async function ensurePodNetwork(cri: CriClient): Promise<() => void> {
+  const ready = async () => (await cri.status()).status?.conditions.find((c) => c.type === 'NetworkReady')?.status === true;
+  if (await ready()) return () => {};
+  mkdirSync(CNI_CONF_DIR, { recursive: true });
+  const bridge = { type: 'bridge', bridge: TEST_BRIDGE, isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: '10.251.0.0/24' }]] } };
+  writeFileSync(TEST_CONFLIST, JSON.stringify({ cniVersion: '1.0.0', name: TEST_NETWORK, plugins: [bridge] }, null, 2));
+  const undo = () => {
+    rmSync(TEST_CONFLIST, { force: true });
+    spawnSync('ip', ['link', 'del', TEST_BRIDGE], { stdio: 'ignore' });
+    rmSync(join('/var/lib/cni/networks', TEST_NETWORK), { recursive: true, force: true }); // host-local's state
+  };
+  for (const deadline = Date.now() + 30_000; !(await ready()); await new Promise((r) => setTimeout(r, 250))) {
+    if (Date.now() > deadline) {
+      undo();
+      throw new Error(`containerd did not load ${TEST_CONFLIST} within 30s (NetworkReady stays false; CNI conf_dir in deploy/containerd/config.toml?)`);
+    }
+  }
+  return undo;
+}
 
 const RUN = randomUUID().slice(0, 8);
 // Not the agents' MANAGED_BY value: a Skiff agent running on this machine (another engineer's test)
@@ -96,7 +128,7 @@ const configMapV = (greeting: string, conf: string) => ({
   data: { greeting, 'app.conf': conf },
 });
 
-describe.skipIf(!!skipReason)(`pod-config against containerd at ${SOCKET}${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+describeNeeding(['root', containerdAt(SOCKET), ['containerd', () => cannotRunSandboxes]], `pod-config against containerd at ${SOCKET}`, (missing) => {
   let cri: CriClient;
   let work: string;
   let busybox: string;
@@ -112,6 +144,7 @@ describe.skipIf(!!skipReason)(`pod-config against containerd at ${SOCKET}${skipR
   };
 
   beforeAll(async () => {
+    if (missing()) return;
     cri = new CriClient({ socket: SOCKET, timeoutMs: 30_000 });
     work = mkdtempSync(join(tmpdir(), 'skiff-pod-config-it-'));
     busybox = (await timed('ensureTestImages', () => ensureTestImages(cri, join(work, 'images')))).busyboxImage;
@@ -132,14 +165,13 @@ describe.skipIf(!!skipReason)(`pod-config against containerd at ${SOCKET}${skipR
     await runPod(true);
   }, 120_000);
 
-  it('runs it on the pod network (CNI) too', async (ctx) => {
-    const cniConfigs = existsSync('/etc/cni/net.d') ? readdirSync('/etc/cni/net.d').filter((f) => /\.(conf|conflist|json)$/.test(f)) : [];
-    const ready = (await cri.status()).status?.conditions.find((c) => c.type === 'NetworkReady')?.status;
-    if (!cniConfigs.length || !ready) {
-      console.info(`pod-network case skipped: CNI configs ${cniConfigs.join(', ') || 'none'}, NetworkReady ${ready}`);
-      ctx.skip();
+  it('runs it on the pod network (CNI) too', async () => {
+    const undo = await ensurePodNetwork(cri);
+    try {
+      await runPod(false);
+    } finally {
+      undo();
     }
-    await runPod(false);
   }, 120_000);
 
   async function runPod(hostNetwork: boolean): Promise<void> {

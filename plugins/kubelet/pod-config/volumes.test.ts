@@ -9,6 +9,7 @@ import { podDir, volumeDir } from './paths.ts';
 import { configMap, mkPod, secret } from './testing.ts';
 import type { PodEvent, Volume } from './types.ts';
 import { cleanupPodVolumes, emptyDirMemorySize, removePodDirectory, removeTree, setUpPodVolumes, updatePodVolumes } from './volumes.ts';
+import { describeNeeding } from '../../../scripts/test-parts.ts';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -237,8 +238,7 @@ describe('emptyDirMemorySize (kubelet calculateEmptyDirMemorySize)', () => {
   });
 });
 
-const canMount = process.getuid?.() === 0;
-describe.skipIf(!canMount)(`real tmpfs${canMount ? '' : ' (skipped: not root)'}`, () => {
+describeNeeding(['root'], 'real tmpfs', () => {
   it('mounts a sized tmpfs for a Memory emptyDir and a secret, and cleanup unmounts them', async () => {
     const pod = mkPod({ volumes: [{ name: 'mem', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } }, { name: 's', secret: { secretName: 'creds' } }] });
     try {
