@@ -16,6 +16,7 @@ import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
 import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
+import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -27,6 +28,7 @@ export const builtinPlugins = {
   'rest-api': restApi,
   'namespace-controller': namespaceController,
   'serviceaccount-controller': serviceAccountController,
+  'node-lifecycle-controller': nodeLifecycleController,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
