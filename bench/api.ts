@@ -3,16 +3,15 @@
 // interface directly: create latency at an offered rate (open loop: latency counts from the
 // scheduled send time, so queueing shows), create throughput with 32 in flight, get and list
 // latency, watch delivery latency with many watchers, and the idle server's RSS.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
-import { parse as parseYaml } from 'yaml';
-import { pct, rssMb, sleep, openLoop, closedLoop, repoRoot, type Figures } from './_util.ts';
+import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
+import { call, startServerProcess, type Rest } from './_server.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,60 +29,6 @@ const EVENTS = Number(flags.events);
 
 const CM: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
 const cm = (ns: string, name: string, t = 0): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: 'v'.repeat(64), t: String(t) } });
-
-interface Rest {
-  base: string;
-  agent: Agent;
-  headers: Record<string, string>;
-}
-
-async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-  const res = await request(r.base + path, {
-    method,
-    dispatcher: r.agent,
-    headers: { ...r.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.body.text();
-  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`);
-  return JSON.parse(text);
-}
-
-async function startServerProcess(home: string): Promise<{ pid: number; ca: string; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
-  const root = repoRoot();
-  const t0 = Date.now();
-  // SKIFF_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a figure
-  const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  // never leave the server behind, whatever happens to the benchmark
-  process.on('exit', () => child.kill('SIGTERM'));
-  const kubeconfig = join(home, 'kubeconfig');
-  while (!existsSync(kubeconfig)) {
-    if (child.exitCode !== null) throw new Error('server exited');
-    await sleep(20);
-  }
-  const readyMs = Date.now() - t0;
-  const kc = parseYaml(readFileSync(kubeconfig, 'utf8'));
-  const server = kc.clusters[0].cluster.server as string;
-  const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
-  const token = kc.users[0].user.token as string;
-  const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
-  return {
-    pid: child.pid!,
-    ca,
-    readyMs,
-    rest: { base: server, agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
-    natsPid: () => {
-      const f = join(home, 'data', 'nats', 'nats-server.pid');
-      return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
-    },
-    stop: async () => {
-      await agent.close();
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
 
 /** Watch latency: W watch streams; E creates, one at a time; delivery time per (event, watcher). */
 async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ fromAck: number[]; fromSend: number[]; fanout: number[] }> {

@@ -1,0 +1,63 @@
+// A `skiff server` child process (the built dist/skiff.mjs, default distribution unless told
+// otherwise) and a small REST client for it, shared by the benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { parse as parseYaml } from 'yaml';
+import { repoRoot, sleep } from './_util.ts';
+
+export interface Rest {
+  base: string;
+  agent: Agent;
+  headers: Record<string, string>;
+}
+
+export async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
+  const res = await request(r.base + path, {
+    method,
+    dispatcher: r.agent,
+    headers: { ...r.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`);
+  return JSON.parse(text);
+}
+
+export async function startServerProcess(home: string, extraArgs: string[] = []): Promise<{ pid: number; ca: string; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
+  const root = repoRoot();
+  const t0 = Date.now();
+  // SKIFF_BENCH_NODE_ARGS: extra node flags for the server (e.g. --cpu-prof) when looking into a figure
+  const nodeArgs = (process.env.SKIFF_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'skiff.mjs'), 'server', '--home', home, '--port', '0', '--log-level', 'warn', ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
+  // never leave the server behind, whatever happens to the benchmark
+  process.on('exit', () => child.kill('SIGTERM'));
+  const kubeconfig = join(home, 'kubeconfig');
+  while (!existsSync(kubeconfig)) {
+    if (child.exitCode !== null) throw new Error('server exited');
+    await sleep(20);
+  }
+  const readyMs = Date.now() - t0;
+  const kc = parseYaml(readFileSync(kubeconfig, 'utf8'));
+  const server = kc.clusters[0].cluster.server as string;
+  const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+  const token = kc.users[0].user.token as string;
+  const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  return {
+    pid: child.pid!,
+    ca,
+    readyMs,
+    rest: { base: server, agent, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } },
+    natsPid: () => {
+      const f = join(home, 'data', 'nats', 'nats-server.pid');
+      return existsSync(f) ? Number(readFileSync(f, 'utf8')) : undefined;
+    },
+    stop: async () => {
+      await agent.close();
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
