@@ -8,3 +8,4 @@ export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetr
 export { now } from './object-lifecycle.ts';
 export { applyPatch } from './patch.ts';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
+export { toScale, labelSelectorString, SCALE_API_VERSION, type ScaleParentKind } from './scale.ts';

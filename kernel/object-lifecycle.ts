@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AdmissionChain } from './admission/chain.ts';
 import { cloneJson, jsonEqual } from './json.ts';
 import { applyPatch } from './patch.ts';
+import { scaleChange, toScale } from './scale.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import type { StatusCause } from './status.ts';
 import { errors } from './status.ts';
@@ -150,6 +151,11 @@ export class ObjectLifecycle {
   }
 
   async update(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
+    if (opts.subresource === 'scale') {
+      const meta = isObj(input) && isObj(input.metadata) ? input.metadata : {};
+      if (typeof meta.name !== 'string' || !meta.name) throw errors.badRequest('metadata.name is required');
+      return this.writeScale(def, meta.namespace as string | undefined, meta.name, () => input, false, opts);
+    }
     this.checkShape(def, input);
     const name = input.metadata.name;
     if (typeof name !== 'string' || !name) throw errors.badRequest('metadata.name is required');
@@ -164,6 +170,7 @@ export class ObjectLifecycle {
   }
 
   async patch(def: KindDefinition, ns: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions): Promise<KObject> {
+    if (opts.subresource === 'scale') return this.writeScale(def, ns, name, (scale) => applyPatch(scale, type === 'apply' ? 'merge' : type, patch), true, opts);
     let conditional = false;
     return this.retry(def, ns, name, () => conditional, (cur) => {
       const next = applyPatch(cur, type, patch);
@@ -175,6 +182,29 @@ export class ObjectLifecycle {
       }
       return next;
     }, opts);
+  }
+
+  /**
+   * The scale subresource: `change` turns the parent's current Scale into the one the client wants
+   * (the body of a PUT, or the Scale with a patch applied); only the parent's spec.replicas is
+   * written. A resourceVersion in the wanted Scale is a precondition (for a patch: one the patch
+   * set). Answers the Scale of the parent as written.
+   */
+  private async writeScale(def: KindDefinition, ns: string | undefined, name: string, change: (scale: KObject) => unknown, isPatch: boolean, opts: WriteOptions): Promise<KObject> {
+    if (!(def.subresources ?? []).includes('scale')) {
+      throw errors.noSuchResource(`the server could not find the requested resource (subresource scale of ${def.resource})`);
+    }
+    let conditional = false;
+    const parent = await this.retry(def, ns, name, () => conditional, (cur) => {
+      const old = toScale(def, cur);
+      const wanted = scaleChange(def, change(old), cur);
+      const rv = wanted.resourceVersion;
+      conditional = rv !== undefined && (!isPatch || rv !== old.metadata.resourceVersion);
+      if (rv !== undefined && rv !== cur.metadata.resourceVersion) return 'conflict';
+      const spec = isObj(cur.spec) ? cur.spec : {};
+      return { ...cur, metadata: { ...cur.metadata }, spec: { ...spec, replicas: wanted.replicas } };
+    }, { ...opts, subresource: 'scale' });
+    return toScale(def, parent);
   }
 
   /**
@@ -222,8 +252,8 @@ export class ObjectLifecycle {
     } else if (sub === 'finalize') {
       // namespaces/finalize: only spec.finalizers changes
       next = { ...cur, metadata: { ...cur.metadata }, spec: { ...(isObj(cur.spec) ? cur.spec : {}), finalizers: isObj(desired.spec) ? desired.spec.finalizers : undefined } };
-    } else if (sub === 'binding') {
-      next = desired; // built by bind() from the current pod: spec.nodeName and the PodScheduled condition
+    } else if (sub === 'binding' || sub === 'scale') {
+      next = desired; // built from the current object by bind() (spec.nodeName, PodScheduled) or writeScale() (spec.replicas)
     } else if (sub !== undefined && sub !== '') {
       throw errors.noSuchResource(`the server could not find the requested resource (subresource ${sub} of ${def.resource})`);
     } else {

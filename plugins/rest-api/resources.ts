@@ -1,6 +1,6 @@
 // CRUD, watch and subresources of every registered kind at Kubernetes paths, over the Kernel.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, successStatus, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
+import { errors, successStatus, toScale, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
 import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
@@ -21,6 +21,15 @@ function intParam(q: Query, name: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw errors.badRequest(`invalid value for ${name}: "${v}" is not an integer`);
   return Number(v);
+}
+
+/** The patch type of a PATCH request, from its Content-Type; 415 for any other. */
+function patchType(req: FastifyRequest): PatchType {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const type = PATCH_TYPES[ct];
+  if (!type) throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
+  if (req.body === undefined) throw errors.badRequest('the request body is empty');
+  return type;
 }
 
 function dryRun(q: Query): boolean {
@@ -49,6 +58,7 @@ export class ResourceHandlers {
     const q = req.query as Query;
     const ns = kind.namespaced ? p.namespace : undefined;
     if (p.subresource === 'binding') return this.bind(ref, kind, ns, p.name!, req, reply);
+    if (p.subresource === 'scale') return this.scale(ref, kind, ns, p.name!, req);
     switch (req.method) {
       case 'GET':
         if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req);
@@ -74,10 +84,7 @@ export class ResourceHandlers {
       }
       case 'PATCH': {
         if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-        const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
-        const type = PATCH_TYPES[ct];
-        if (!type) throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
-        if (req.body === undefined) throw errors.badRequest('the request body is empty');
+        const type = patchType(req);
         if (type === 'apply') return this.apply(ref, kind, ns, p.name, req.body, q);
         return this.kernel.patch(ref, ns, p.name, type, req.body, { dryRun: dryRun(q), subresource: p.subresource });
       }
@@ -88,6 +95,30 @@ export class ResourceHandlers {
       }
       default:
         throw errors.methodNotAllowed(`method ${req.method} is not allowed`);
+    }
+  }
+
+  /** GET, PUT and PATCH of <resource>/<name>/scale: an autoscaling/v1 Scale of the parent. */
+  private async scale(ref: ResourceRef, kind: KindInfo, ns: string | undefined, name: string, req: FastifyRequest) {
+    if (kind.namespaced && ns === undefined) throw errors.noSuchResource('the server could not find the requested resource');
+    const q = req.query as Query;
+    switch (req.method) {
+      case 'GET':
+        return toScale(kind, await this.kernel.get(ref, ns, name));
+      case 'PUT': {
+        const body = asObject(req.body);
+        const meta = body.metadata && typeof body.metadata === 'object' ? body.metadata : {};
+        if (meta.name !== undefined && meta.name !== '' && meta.name !== name) {
+          throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+        }
+        this.placeNamespace(kind, body, ns);
+        body.metadata.name = name;
+        return this.kernel.update(ref, body, { dryRun: dryRun(q), subresource: 'scale' });
+      }
+      case 'PATCH':
+        return this.kernel.patch(ref, ns, name, patchType(req), req.body, { dryRun: dryRun(q), subresource: 'scale' });
+      default:
+        throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${kind.resource}/scale)`);
     }
   }
 

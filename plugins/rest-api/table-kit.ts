@@ -1,6 +1,6 @@
 // What the server-side printers share: the column shape, kubectl's human durations and the cells
 // several kinds print the same way (containers, images, selectors).
-import type { KObject } from '@skiff/kernel';
+import { labelSelectorString, type KObject } from '@skiff/kernel';
 
 export interface Column {
   name: string;
@@ -48,18 +48,9 @@ export function formatLabels(m: unknown): string {
   return s || '<none>';
 }
 
-/** metav1.FormatLabelSelector: requirements sorted by key, `<none>` when empty. */
+/** metav1.FormatLabelSelector: the selector's string form, `<none>` when empty. */
 export function formatLabelSelector(sel: unknown): string {
-  if (!sel || typeof sel !== 'object') return '<none>';
-  const reqs: [string, string][] = [];
-  for (const [k, v] of Object.entries(get(sel, 'matchLabels') ?? {})) reqs.push([k, `${k}=${String(v)}`]);
-  for (const e of (get(sel, 'matchExpressions') ?? []) as { key: string; operator: string; values?: string[] }[]) {
-    const vals = [...(e.values ?? [])].sort().join(',');
-    const text = { In: `${e.key} in (${vals})`, NotIn: `${e.key} notin (${vals})`, Exists: e.key, DoesNotExist: `!${e.key}` }[e.operator] ?? e.key;
-    reqs.push([e.key, text]);
-  }
-  reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return reqs.map((r) => r[1]).join(',') || '<none>';
+  return labelSelectorString(sel) || '<none>';
 }
 
 /** The wide Containers / Images columns of a pod template at `path`. */

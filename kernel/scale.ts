@@ -1,0 +1,106 @@
+// The `scale` subresource (autoscaling/v1 Scale) of Deployments, ReplicaSets, StatefulSets and
+// ReplicationControllers: a view of the parent's spec.replicas, status.replicas and selector.
+// Reading it is `toScale(kind, parent)`; writing it (update or patch with `subresource: 'scale'`)
+// changes only the parent's spec.replicas — see ObjectLifecycle.writeScale. Front ends (REST, gRPC)
+// share these functions.
+import { errors } from './status.ts';
+import { validateObjectMeta } from './schema/object-meta.ts';
+import type { StatusCause } from './status.ts';
+import type { KObject } from './types.ts';
+
+export const SCALE_API_VERSION = 'autoscaling/v1';
+const SCALE_KIND = { group: 'autoscaling', resource: 'scale', kind: 'Scale' };
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The parent kind as a Scale needs it (a KindInfo or a KindDefinition). */
+export interface ScaleParentKind {
+  group: string;
+  kind: string;
+  resource: string;
+}
+
+/**
+ * labels.Selector.String() of a metav1.LabelSelector (metav1.LabelSelectorAsSelector): requirements
+ * sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`; "" when it selects everything.
+ */
+export function labelSelectorString(sel: unknown): string {
+  if (!isObj(sel)) return '';
+  const reqs: [string, string][] = [];
+  if (isObj(sel.matchLabels)) for (const [k, v] of Object.entries(sel.matchLabels)) reqs.push([k, `${k}=${String(v)}`]);
+  for (const e of Array.isArray(sel.matchExpressions) ? sel.matchExpressions : []) {
+    if (!isObj(e) || typeof e.key !== 'string') continue;
+    const vals = (Array.isArray(e.values) ? e.values.map(String) : []).sort().join(',');
+    const k = e.key;
+    const text = e.operator === 'In' ? `${k} in (${vals})` : e.operator === 'NotIn' ? `${k} notin (${vals})` : e.operator === 'DoesNotExist' ? `!${k}` : k;
+    reqs.push([k, text]);
+  }
+  reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return reqs.map((r) => r[1]).join(',');
+}
+
+/** labels.SelectorFromSet(m).String(): `a=b,c=d` sorted by key. */
+function setSelectorString(m: unknown): string {
+  if (!isObj(m)) return '';
+  return Object.keys(m)
+    .sort()
+    .map((k) => `${k}=${String(m[k])}`)
+    .join(',');
+}
+
+/** A ReplicationController's selector is a plain label map; the apps kinds use a LabelSelector. */
+const isPlainMapSelector = (k: ScaleParentKind) => k.group === '' && k.kind === 'ReplicationController';
+
+/** The Scale of a parent object, as kube-apiserver's scale REST builds it. */
+export function toScale(kind: ScaleParentKind, parent: KObject): KObject {
+  const spec = isObj(parent.spec) ? parent.spec : {};
+  const status = isObj(parent.status) ? parent.status : {};
+  const m = parent.metadata;
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 0;
+  const selector = isPlainMapSelector(kind) ? setSelectorString(spec.selector) : labelSelectorString(spec.selector);
+  return {
+    kind: 'Scale',
+    apiVersion: SCALE_API_VERSION,
+    metadata: {
+      name: m.name,
+      ...(m.namespace ? { namespace: m.namespace } : {}),
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
+    },
+    // Go's omitempty: spec.replicas 0 and an empty selector are left out
+    spec: replicas ? { replicas } : {},
+    status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, ...(selector ? { selector } : {}) },
+  };
+}
+
+/** What a Scale written by a client asks for: the new replicas and, if given, a resourceVersion precondition. */
+export interface ScaleChange {
+  replicas: number;
+  resourceVersion?: string;
+}
+
+/**
+ * Check a Scale a client wrote (ValidateScale, the UID precondition) against the current parent.
+ * Throws 400 for a body that is not a Scale, 422 for an invalid one, 409 for a UID mismatch.
+ */
+export function scaleChange(kind: ScaleParentKind, scale: unknown, parent: KObject): ScaleChange {
+  if (!isObj(scale)) throw errors.badRequest('the request body must be a Scale object');
+  if (scale.apiVersion !== undefined && scale.apiVersion !== SCALE_API_VERSION)
+    throw errors.badRequest(`the API version in the data (${String(scale.apiVersion)}) does not match the expected API version (${SCALE_API_VERSION})`);
+  if (scale.kind !== undefined && scale.kind !== 'Scale') throw errors.badRequest(`the kind in the data (${String(scale.kind)}) does not match the expected kind (Scale)`);
+  const meta = isObj(scale.metadata) ? scale.metadata : {};
+  const name = parent.metadata.name!;
+  const causes: StatusCause[] = validateObjectMeta({ ...scale, metadata: { ...meta, name: meta.name ?? name, namespace: meta.namespace ?? parent.metadata.namespace } }, { namespaced: true });
+  const spec = isObj(scale.spec) ? scale.spec : {};
+  const replicas = spec.replicas ?? 0; // int32 with omitempty: absent is 0
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas))
+    causes.push({ reason: 'FieldValueTypeInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be an integer`, field: 'spec.replicas' });
+  else if (replicas < 0) causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${replicas}: must be greater than or equal to 0`, field: 'spec.replicas' });
+  if (causes.length) throw errors.invalid(SCALE_KIND, name, causes);
+  if (typeof meta.uid === 'string' && meta.uid !== '' && meta.uid !== parent.metadata.uid) {
+    throw errors.conflict({ group: kind.group, resource: `${kind.resource}/scale` }, name, `Precondition failed: UID in precondition: ${meta.uid}, UID in object meta: ${parent.metadata.uid}`);
+  }
+  const rv = meta.resourceVersion;
+  return { replicas: replicas as number, ...(typeof rv === 'string' && rv !== '' ? { resourceVersion: rv } : {}) };
+}
