@@ -1,0 +1,100 @@
+// Creating and deleting a controller's pods, as kube's RealPodControl: a pod from the template
+// (labels, annotations, finalizers, spec; generateName "<owner>-"; the controller reference), and
+// the Events kube records on the owner: SuccessfulCreate / FailedCreate, SuccessfulDelete /
+// FailedDelete.
+import { isAlreadyExists, isInvalid, isNotFound, nameIsDNSSubdomain, PODS, type OwnerReference, type Pod, type PodTemplateSpec } from '@skiff/api';
+import type { EventRecorder } from '@skiff/client';
+import type { Kernel, KObject } from '@skiff/kernel';
+
+/** generateName "<name>-", or the bare name when the dash would make it invalid (getPodsPrefix). */
+export function podsPrefix(ownerName: string): string {
+  const prefix = `${ownerName}-`;
+  return nameIsDNSSubdomain(prefix, true).length ? ownerName : prefix;
+}
+
+/** The pod a controller creates from its template (GetPodFromTemplate). */
+export function podFromTemplate(template: PodTemplateSpec, owner: KObject, controllerRef: OwnerReference): Pod {
+  const meta = template.metadata ?? {};
+  const pod: Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: podsPrefix(owner.metadata.name!),
+      namespace: owner.metadata.namespace,
+      ownerReferences: [controllerRef],
+    },
+    spec: structuredClone(template.spec) as Pod['spec'],
+  };
+  if (meta.labels) pod.metadata.labels = { ...meta.labels };
+  if (meta.annotations) pod.metadata.annotations = { ...meta.annotations };
+  if (meta.finalizers?.length) pod.metadata.finalizers = [...meta.finalizers];
+  return pod;
+}
+
+/** The kube-apiserver retries a generateName create whose name is taken (RetryGenerateName); so does this, as the kernel does not. */
+const GENERATE_NAME_ATTEMPTS = 8;
+
+/** A create refused because the namespace is being deleted: kube's controllers ignore it quietly. */
+export function isNamespaceTerminating(e: unknown): boolean {
+  const status = (e as { status?: { details?: { causes?: { reason?: string }[] }; message?: string } })?.status;
+  if (status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return true;
+  return /because it is being terminated/.test(status?.message ?? '');
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class PodControl {
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly recorder: EventRecorder,
+  ) {}
+
+  /** Create one pod for `owner`; records SuccessfulCreate or FailedCreate; throws on failure. */
+  async createPod(owner: KObject, template: PodTemplateSpec, controllerRef: OwnerReference): Promise<Pod> {
+    const pod = podFromTemplate(template, owner, controllerRef);
+    if (!pod.metadata.labels || Object.keys(pod.metadata.labels).length === 0) throw new Error('unable to create pods, no labels');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = (await this.kernel.create(PODS, pod)) as Pod;
+        this.recorder.record(owner, { type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${created.metadata.name}` });
+        return created;
+      } catch (e) {
+        if (isAlreadyExists(e) && attempt < GENERATE_NAME_ATTEMPTS) continue;
+        if (!isNamespaceTerminating(e)) this.recorder.record(owner, { type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message(e)}` });
+        throw e;
+      }
+    }
+  }
+
+  /** Delete a pod of `owner`; records SuccessfulDelete or FailedDelete; NotFound is thrown as is, without an Event. */
+  async deletePod(owner: KObject, namespace: string, name: string): Promise<void> {
+    try {
+      await this.kernel.delete(PODS, namespace, name);
+    } catch (e) {
+      if (isNotFound(e)) throw e;
+      this.recorder.record(owner, { type: 'Warning', reason: 'FailedDelete', message: `Error deleting: ${message(e)}` });
+      throw new Error(`unable to delete pods: ${message(e)}`, { cause: e });
+    }
+    this.recorder.record(owner, { type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name}` });
+  }
+
+  /** Patch a controller reference onto an orphan (strategic merge; the uid guards against a re-created pod). */
+  async adopt(pod: Pod, controllerRef: OwnerReference): Promise<void> {
+    await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'strategic', {
+      metadata: { ownerReferences: [controllerRef], uid: pod.metadata.uid },
+    });
+  }
+
+  /** Remove the owner's reference from a pod it no longer selects; a pod gone or re-created is fine. */
+  async release(pod: Pod, ownerUid: string): Promise<void> {
+    try {
+      await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'strategic', {
+        metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: pod.metadata.uid },
+      });
+    } catch (e) {
+      if (isNotFound(e)) return;
+      if (isInvalid(e)) return; // no such reference any more, or another pod of that name
+      throw e;
+    }
+  }
+}
