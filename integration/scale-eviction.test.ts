@@ -112,3 +112,72 @@ describe('kubectl scale', () => {
     expect(k('get', 'deployment', 'web', '-n', NS, '--subresource=scale', '-o', 'jsonpath={.spec.replicas}').out).toBe('2');
   });
 });
+
+describe('pods/eviction', () => {
+  // Three ready pods and a budget of minAvailable 2: one disruption allowed. The budget's status is
+  // written here as the disruption controller would compute it.
+  const EV = 'evicting';
+  const post = (pod: string, body: Record<string, unknown> = {}, query = '') => {
+    const file = join(home, `eviction-${pod}.json`);
+    writeFileSync(file, JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: EV }, ...body }));
+    return k('create', '--raw', `/api/v1/namespaces/${EV}/pods/${pod}/eviction${query}`, '-f', file);
+  };
+  const exists = (pod: string) => k('get', 'pod', pod, '-n', EV).code === 0;
+
+  beforeAll(() => {
+    const pod = (name: string, labels: string) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${EV}, labels: {${labels}}}\nspec:\n  containers: [{name: c, image: busybox}]\n`;
+    const file = join(home, 'evicting.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${EV}}\n${['db-0', 'db-1', 'db-2'].map((n) => pod(n, 'app: db')).join('')}${pod('loner', 'app: other')}` +
+        `---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db, namespace: ${EV}}\nspec:\n  minAvailable: 2\n  selector: {matchLabels: {app: db}}\n`,
+    );
+    const r = k('create', '-f', file);
+    if (r.code !== 0) throw new Error(r.err);
+    // the pods run and are ready (no node runs them here: their status is written as a node would)
+    for (const name of ['db-0', 'db-1', 'db-2', 'loner']) {
+      const s = k('patch', 'pod', name, '-n', EV, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}');
+      if (s.code !== 0) throw new Error(s.err);
+    }
+    const b = k('patch', 'pdb', 'db', '-n', EV, '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1,"currentHealthy":3,"desiredHealthy":2,"expectedPods":3,"disruptionsAllowed":1}}');
+    if (b.code !== 0) throw new Error(b.err);
+  });
+
+  it('is advertised in discovery as policy/v1 Eviction', () => {
+    const core = JSON.parse(k('get', '--raw', '/api/v1').out);
+    expect(core.resources.find((r: { name: string }) => r.name === 'pods/eviction')).toMatchObject({ kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] });
+    expect(k('get', 'pdb', '-n', EV).out).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\ndb\s+2\s+N\/A\s+1\s+/);
+  });
+
+  it('a dry run evicts nothing and leaves the budget alone', () => {
+    const rv = k('get', 'pdb', 'db', '-n', EV, '-o', 'jsonpath={.metadata.resourceVersion}').out;
+    expect(post('db-0', {}, '?dryRun=All').code).toBe(0);
+    expect(exists('db-0')).toBe(true);
+    expect(k('get', 'pdb', 'db', '-n', EV, '-o', 'jsonpath={.metadata.resourceVersion}').out).toBe(rv);
+  });
+
+  it('evicts within the budget, then answers 429 TooManyRequests', () => {
+    const ok = post('db-0');
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(exists('db-0')).toBe(false);
+    const pdb = k.json('get', 'pdb', 'db', '-n', EV);
+    expect(pdb.status.disruptionsAllowed).toBe(0);
+    expect(Object.keys(pdb.status.disruptedPods)).toEqual(['db-0']);
+
+    const refused = post('db-1');
+    expect(refused.code).not.toBe(0);
+    expect(refused.err).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(exists('db-1')).toBe(true);
+  });
+
+  it('deletes with the Eviction deleteOptions', () => {
+    const wrongUid = post('loner', { deleteOptions: { preconditions: { uid: 'not-the-pod' } } });
+    expect(wrongUid.code).not.toBe(0);
+    expect(wrongUid.err).toContain('Precondition failed');
+    expect(exists('loner')).toBe(true);
+    const uid = k('get', 'pod', 'loner', '-n', EV, '-o', 'jsonpath={.metadata.uid}').out;
+    expect(post('loner', { deleteOptions: { preconditions: { uid } } }).code).toBe(0);
+    expect(exists('loner')).toBe(false);
+  });
+});

@@ -9,3 +9,4 @@ export { now } from './object-lifecycle.ts';
 export { applyPatch } from './patch.ts';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
 export { toScale, labelSelectorString, SCALE_API_VERSION, type ScaleParentKind } from './scale.ts';
+export { evictPod, VIOLATES_BUDGET, MAX_DISRUPTED_POD_SIZE, type EvictOptions } from './eviction.ts';

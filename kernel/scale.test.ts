@@ -70,7 +70,7 @@ describe('scale subresource', () => {
     expect(e.message).toContain('the object has been modified');
     const cur = await t.kernel.get(DEPLOY, 'default', 'rv');
     expect((cur.spec as any).replicas).toBe(2);
-    const ok = await t.kernel.update(DEPLOY, { metadata: { name: 'rv', namespace: 'default', resourceVersion: cur.metadata.resourceVersion }, spec: { replicas: 3 } } as KObject, { subresource: 'scale' });
+    const ok = await t.kernel.update(DEPLOY, { metadata: { name: 'rv', namespace: 'default', resourceVersion: cur.metadata.resourceVersion }, spec: { replicas: 3 } } as unknown as KObject, { subresource: 'scale' });
     expect(ok.spec).toEqual({ replicas: 3 });
     // a patch that sets a stale resourceVersion is a precondition too
     const e2 = await failure(t.kernel.patch(DEPLOY, 'default', 'rv', 'merge', { metadata: { resourceVersion: stale }, spec: { replicas: 4 } }, { subresource: 'scale' }));

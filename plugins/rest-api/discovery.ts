@@ -34,6 +34,12 @@ export function groupDoc(kinds: KindInfo[], group: string) {
   return g ? { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(g) } : undefined;
 }
 
+/** Subresources whose objects are of another kind than their parent's. */
+const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string }> = {
+  scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
+  eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
+};
+
 export function resourceList(kinds: KindInfo[], group: string, version: string) {
   const ks = kinds.filter((k) => k.group === group && k.version === version);
   if (ks.length === 0) return undefined;
@@ -49,13 +55,14 @@ export function resourceList(kinds: KindInfo[], group: string, version: string) 
       ...(k.categories.length ? { categories: k.categories } : {}),
     });
     for (const sub of k.subresources) {
+      const other = SUBRESOURCE_KINDS[sub];
       resources.push({
         name: `${k.resource}/${sub}`,
         singularName: '',
         namespaced: k.namespaced,
-        kind: sub === 'scale' ? 'Scale' : k.kind,
-        ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : {}),
-        verbs: sub === 'binding' ? ['create'] : ['get', 'patch', 'update'],
+        kind: other?.kind ?? k.kind,
+        ...(other ? { group: other.group, version: other.version } : {}),
+        verbs: sub === 'binding' || sub === 'eviction' ? ['create'] : ['get', 'patch', 'update'],
       });
     }
   }

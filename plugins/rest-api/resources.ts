@@ -1,6 +1,6 @@
 // CRUD, watch and subresources of every registered kind at Kubernetes paths, over the Kernel.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errors, successStatus, toScale, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
+import { errors, evictPod, successStatus, toScale, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
 import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
@@ -59,6 +59,7 @@ export class ResourceHandlers {
     const ns = kind.namespaced ? p.namespace : undefined;
     if (p.subresource === 'binding') return this.bind(ref, kind, ns, p.name!, req, reply);
     if (p.subresource === 'scale') return this.scale(ref, kind, ns, p.name!, req);
+    if (p.subresource === 'eviction') return this.evict(kind, ns, p.name!, req, reply);
     switch (req.method) {
       case 'GET':
         if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req);
@@ -120,6 +121,15 @@ export class ResourceHandlers {
       default:
         throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${kind.resource}/scale)`);
     }
+  }
+
+  /** POST pods/<name>/eviction: a policy/v1 Eviction, checked against the pod's disruption budget. */
+  private async evict(kind: KindInfo, ns: string | undefined, name: string, req: FastifyRequest, reply: FastifyReply) {
+    if (req.method !== 'POST') throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${kind.resource}/eviction)`);
+    if (ns === undefined) throw errors.noSuchResource('the server could not find the requested resource');
+    const status = await evictPod(this.kernel, ns, name, asObject(req.body), { dryRun: dryRun(req.query as Query) });
+    reply.code(201);
+    return status;
   }
 
   /** POST pods/<name>/binding: answers a Success Status, as kube-apiserver does. */

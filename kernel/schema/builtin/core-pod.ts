@@ -69,7 +69,7 @@ export const podKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status', 'binding'],
+  subresources: ['status', 'binding', 'eviction'],
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),
   deletion: {
