@@ -94,6 +94,26 @@ describe('replicaset-controller: scaling', () => {
     expect(left).toEqual([costly]);
   });
 
+  it('deletes first the pod whose node has more pods of ReplicaSets with the same controller', async () => {
+    // two ReplicaSets of one Deployment (a made-up owner: no garbage collector runs here)
+    const deploy = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: '6f1c1f3e-0d6b-4c53-9d0e-2a7c4b1d9e10', controller: true, blockOwnerDeletion: true };
+    const old = await createRS(k(), 'sib-old', { replicas: 3, ownerReferences: [deploy] });
+    const cur = await createRS(k(), 'sib-new', { replicas: 2, ownerReferences: [deploy] });
+    const oldPods = await eventually(async () => ((await podsOf(k(), old)).length === 3 ? podsOf(k(), old) : undefined));
+    const [crowded, alone] = await eventually(async () => ((await podsOf(k(), cur)).length === 2 ? podsOf(k(), cur) : undefined));
+    const readySince = new Date(Date.now() - 60_000);
+    for (const p of oldPods) await bindPod(k(), p, 'node-a');
+    await bindPod(k(), crowded, 'node-a');
+    await bindPod(k(), alone, 'node-b');
+    for (const p of [...oldPods, crowded]) await setPodState(k(), p.metadata.name!, { phase: 'Running', ready: true, readySince });
+    // restarts would make `alone` go first; co-location (an earlier criterion) decides before them
+    await setPodState(k(), alone.metadata.name!, { phase: 'Running', ready: true, readySince, restarts: 3 });
+    await eventually(async () => (await getRS('sib-new')).status?.readyReplicas === 2);
+    await scale('sib-new', 1);
+    const left = await eventually(async () => ((await podsOf(k(), cur, true)).length === 1 ? podsOf(k(), cur, true) : undefined), 10_000);
+    expect(left.map((p) => p.metadata.name)).toEqual([alone.metadata.name]);
+  });
+
   it('replaces a pod being deleted gracefully: it does not count', async () => {
     const rs = await createRS(k(), 'graceful', { replicas: 1 });
     const [p] = await eventually(async () => ((await podsOf(k(), rs)).length === 1 ? podsOf(k(), rs) : undefined));
