@@ -1,0 +1,43 @@
+// The Deployment's status from its ReplicaSets' (kube's calculateStatus): counts summed over the
+// RSs, the Available condition from maxUnavailable, the other conditions carried over.
+import type { Deployment, DeploymentStatus, ReplicaSet } from '@skiff/api';
+import { AVAILABLE, MINIMUM_REPLICAS_AVAILABLE, MINIMUM_REPLICAS_UNAVAILABLE, newCondition, setCondition } from './conditions.ts';
+import { canonicalJson } from './hash.ts';
+import { actualReplicas, availableReplicas, maxUnavailable, readyReplicas, replicasOf, specReplicas } from './replicas.ts';
+
+const COUNTS = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'terminatingReplicas'] as const;
+
+/** Drop zero counts and empty lists, as Go's omitempty serializes a DeploymentStatus. */
+export function compactStatus(s: DeploymentStatus | undefined): DeploymentStatus {
+  const out: DeploymentStatus = { ...s };
+  for (const k of COUNTS) if (!out[k]) delete out[k];
+  if (!out.conditions?.length) delete out.conditions;
+  if (out.collisionCount === undefined || out.collisionCount === null) delete out.collisionCount;
+  return out;
+}
+
+export function statusEqual(a: DeploymentStatus | undefined, b: DeploymentStatus | undefined): boolean {
+  return canonicalJson(compactStatus(a)) === canonicalJson(compactStatus(b));
+}
+
+export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined, nowMs = Date.now()): DeploymentStatus {
+  const available = availableReplicas(allRSs);
+  // more available than wanted happens while scaling down: never negative
+  const unavailable = Math.max(0, specReplicas(allRSs) - available);
+  const status: DeploymentStatus = {
+    observedGeneration: d.metadata.generation,
+    replicas: actualReplicas(allRSs),
+    updatedReplicas: actualReplicas([newRS]),
+    readyReplicas: readyReplicas(allRSs),
+    availableReplicas: available,
+    unavailableReplicas: unavailable,
+    collisionCount: d.status?.collisionCount,
+    conditions: (d.status?.conditions ?? []).map((c) => ({ ...c })),
+  };
+  if (available >= replicasOf(d) - maxUnavailable(d)) {
+    setCondition(status, newCondition(AVAILABLE, 'True', MINIMUM_REPLICAS_AVAILABLE, 'Deployment has minimum availability.', nowMs));
+  } else {
+    setCondition(status, newCondition(AVAILABLE, 'False', MINIMUM_REPLICAS_UNAVAILABLE, 'Deployment does not have minimum availability.', nowMs));
+  }
+  return compactStatus(status);
+}
