@@ -10,3 +10,4 @@ export { applyPatch } from './patch.ts';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
 export { toScale, labelSelectorString, SCALE_API_VERSION, type ScaleParentKind } from './scale.ts';
 export { evictPod, VIOLATES_BUDGET, MAX_DISRUPTED_POD_SIZE, type EvictOptions } from './eviction.ts';
+export { SYSTEM_PRIORITY_CLASSES, SYSTEM_PRIORITY_CLASS_PREFIX, HIGHEST_USER_DEFINABLE_PRIORITY } from './schema/builtin/scheduling.ts';
