@@ -8,7 +8,10 @@ let env: ControllerTestEnv;
 beforeAll(async () => {
   env = await startControllers([{ descriptor: jobController(), config: { podFailureBackoffMs: 100, maxPodFailureBackoffMs: 400 } }]);
 });
-afterAll(() => env?.stop());
+afterAll(async () => {
+  expect(env?.warnings ?? []).toEqual([]); // no failed reconcile, no handler error
+  await env?.stop();
+});
 const k = () => env.t.kernel;
 
 const onePod = async (name: string, n: number) =>

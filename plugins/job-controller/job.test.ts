@@ -8,7 +8,10 @@ let env: ControllerTestEnv;
 beforeAll(async () => {
   env = await startControllers([{ descriptor: jobController(), config: { podFailureBackoffMs: 50, maxPodFailureBackoffMs: 200 } }]);
 });
-afterAll(() => env?.stop());
+afterAll(async () => {
+  expect(env?.warnings ?? []).toEqual([]); // no failed reconcile, no handler error
+  await env?.stop();
+});
 const k = () => env.t.kernel;
 
 describe('job-controller: completions and parallelism', () => {
