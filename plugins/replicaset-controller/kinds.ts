@@ -22,6 +22,7 @@ export interface ReplicaOwnerStatus {
   fullyLabeledReplicas?: number;
   readyReplicas?: number;
   availableReplicas?: number;
+  terminatingReplicas?: number;
   observedGeneration?: number;
   conditions?: AppsCondition[];
   [extra: string]: unknown;
@@ -39,6 +40,8 @@ export interface ReplicaKind {
   component: string;
   /** the selector as a predicate on labels; a malformed one selects nothing */
   matcher(owner: ReplicaOwner): LabelMatcher;
+  /** status.terminatingReplicas exists (apps/v1 ReplicaSet, DeploymentReplicaSetTerminatingReplicas: beta, on, in 1.35) */
+  terminatingReplicas: boolean;
 }
 
 const NOTHING: LabelMatcher = () => false;
@@ -49,6 +52,7 @@ export const REPLICA_SET_KIND: ReplicaKind = {
   kind: 'ReplicaSet',
   name: 'replicaset-controller',
   component: 'replicaset-controller',
+  terminatingReplicas: true,
   matcher(owner) {
     const sel = owner.spec?.selector;
     if (sel === undefined || sel === null) return NOTHING; // LabelSelectorAsSelector(nil): labels.Nothing()
@@ -62,6 +66,7 @@ export const REPLICATION_CONTROLLER_KIND: ReplicaKind = {
   kind: 'ReplicationController',
   name: 'replicationcontroller-controller',
   component: 'replication-controller',
+  terminatingReplicas: false,
   matcher(owner) {
     const sel = owner.spec?.selector;
     if (typeof sel !== 'object' || sel === null || Array.isArray(sel)) return NOTHING;

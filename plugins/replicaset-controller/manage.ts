@@ -5,7 +5,7 @@
 import { isNotFound, type OwnerReference, type Pod } from '@skiff/api';
 import type { Expectations } from '@skiff/client';
 import type { ReplicaOwner } from './kinds.ts';
-import { isNamespaceTerminating, type PodControl } from './pod-control.ts';
+import { isNamespaceTerminating, podsPrefix, type PodControl } from './pod-control.ts';
 import { podsToDelete } from './ranking.ts';
 import { slowStartBatch } from './slow-start.ts';
 
@@ -31,12 +31,13 @@ export async function manageReplicas(m: ManageContext, pods: readonly Pod[]): Pr
   if (diff < 0) {
     const n = Math.min(-diff, m.burstReplicas);
     const template = owner.spec?.template ?? {};
+    const prefix = podsPrefix(owner.metadata.name!);
     // expected before any create, so events arriving during the batch are counted
     expectations.expectCreations(key, n);
     let ignored = 0;
     const { successes, error } = await slowStartBatch(n, SLOW_START_INITIAL_BATCH, async () => {
       try {
-        await m.podControl.createPod(owner, template, m.controllerRef);
+        await m.podControl.createPod(owner, template, m.controllerRef, prefix);
       } catch (e) {
         // a terminating namespace refuses every create: not an error of this controller
         if (!isNamespaceTerminating(e)) throw e;

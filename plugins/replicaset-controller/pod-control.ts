@@ -12,18 +12,21 @@ export function podsPrefix(ownerName: string): string {
   return nameIsDNSSubdomain(prefix, true).length ? ownerName : prefix;
 }
 
-/** The pod a controller creates from its template (GetPodFromTemplate). */
-export function podFromTemplate(template: PodTemplateSpec, owner: KObject, controllerRef: OwnerReference): Pod {
+/**
+ * The pod a controller creates from its template (GetPodFromTemplate). The spec is the template's
+ * own object, not a copy: the kernel copies what it is given to create, and nothing here changes it.
+ */
+export function podFromTemplate(template: PodTemplateSpec, owner: KObject, controllerRef: OwnerReference, prefix = podsPrefix(owner.metadata.name!)): Pod {
   const meta = template.metadata ?? {};
   const pod: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      generateName: podsPrefix(owner.metadata.name!),
+      generateName: prefix,
       namespace: owner.metadata.namespace,
       ownerReferences: [controllerRef],
     },
-    spec: structuredClone(template.spec) as Pod['spec'],
+    spec: template.spec,
   };
   if (meta.labels) pod.metadata.labels = { ...meta.labels };
   if (meta.annotations) pod.metadata.annotations = { ...meta.annotations };
@@ -50,8 +53,8 @@ export class PodControl {
   ) {}
 
   /** Create one pod for `owner`; records SuccessfulCreate or FailedCreate; throws on failure. */
-  async createPod(owner: KObject, template: PodTemplateSpec, controllerRef: OwnerReference): Promise<Pod> {
-    const pod = podFromTemplate(template, owner, controllerRef);
+  async createPod(owner: KObject, template: PodTemplateSpec, controllerRef: OwnerReference, prefix?: string): Promise<Pod> {
+    const pod = podFromTemplate(template, owner, controllerRef, prefix);
     if (!pod.metadata.labels || Object.keys(pod.metadata.labels).length === 0) throw new Error('unable to create pods, no labels');
     for (let attempt = 1; ; attempt++) {
       try {

@@ -127,7 +127,14 @@ describe('replicaset-controller: scaling', () => {
       return ps.length === 1 && ps[0].metadata.name !== p.metadata.name ? ps : undefined;
     });
     expect(fresh).toHaveLength(1);
-    await eventually(async () => (await getRS('graceful')).status?.replicas === 1, 5000, 'status.replicas 1 (the terminating pod not counted)');
+    const st = await eventually(async () => {
+      const s = (await getRS('graceful')).status;
+      return s?.replicas === 1 && s.terminatingReplicas === 1 ? s : undefined;
+    }, 5000, 'status: 1 replica, 1 terminating');
+    expect(st.terminatingReplicas).toBe(1);
+    // the terminating pod finishes (as its kubelet would): none terminating any more
+    await k().delete(PODS, NS, p.metadata.name!, { gracePeriodSeconds: 0 });
+    await eventually(async () => (await getRS('graceful')).status?.terminatingReplicas === 0, 5000, 'terminatingReplicas 0');
   });
 });
 

@@ -45,6 +45,11 @@ describe('calculateStatus', () => {
     expect(ok.conditions).toBeUndefined();
   });
 
+  it('counts terminating pods only when given (ReplicaSets have the field, ReplicationControllers not)', () => {
+    expect(calculateStatus(owner(1), [pod(full)], undefined, NOW, 2).terminatingReplicas).toBe(2);
+    expect(calculateStatus(owner(1), [pod(full)], undefined, NOW).terminatingReplicas).toBeUndefined();
+  });
+
   it('keeps other conditions when removing ReplicaFailure', () => {
     const other = { type: 'Other', status: 'True' as const };
     const s = calculateStatus(owner(1, 0, { replicas: 1, conditions: [other, { type: REPLICA_FAILURE, status: 'True' }] }), [pod(full)], undefined, NOW);
@@ -58,6 +63,8 @@ describe('statusUnchanged', () => {
     expect(statusUnchanged(owner(2, 0, st, 3), { ...st })).toBe(true);
     expect(statusUnchanged(owner(2, 0, st, 4), { ...st })).toBe(false); // a new generation to observe
     expect(statusUnchanged(owner(2, 0, st, 3), { ...st, readyReplicas: 2 })).toBe(false);
+    expect(statusUnchanged(owner(2, 0, st, 3), { ...st, terminatingReplicas: 0 })).toBe(false);
+    expect(statusUnchanged(owner(2, 0, { ...st, terminatingReplicas: 1 }, 3), { ...st, terminatingReplicas: 1 })).toBe(true);
     expect(statusUnchanged(owner(2, 0, st, 3), { ...st, conditions: [{ type: REPLICA_FAILURE, status: 'True' }] })).toBe(false);
   });
 });

@@ -10,8 +10,11 @@ export const REPLICA_FAILURE = 'ReplicaFailure';
 
 const errorMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** The status `pods` (the owner's active pods) give, with the failure of this sync's creates or deletes. */
-export function calculateStatus(owner: ReplicaOwner, pods: readonly Pod[], manageError: unknown, now = Date.now()): ReplicaOwnerStatus {
+/**
+ * The status `pods` (the owner's active pods) give, with the failure of this sync's creates or
+ * deletes; `terminating` (the owner's pods being deleted) is counted when the kind has the field.
+ */
+export function calculateStatus(owner: ReplicaOwner, pods: readonly Pod[], manageError: unknown, now = Date.now(), terminating?: number): ReplicaOwnerStatus {
   const spec = owner.spec ?? {};
   const templateLabels = Object.entries(spec.template?.metadata?.labels ?? {});
   const minReadySeconds = spec.minReadySeconds ?? 0;
@@ -42,6 +45,7 @@ export function calculateStatus(owner: ReplicaOwner, pods: readonly Pod[], manag
   status.fullyLabeledReplicas = fullyLabeled;
   status.readyReplicas = ready;
   status.availableReplicas = available;
+  if (terminating !== undefined) status.terminatingReplicas = terminating;
   return status;
 }
 
@@ -56,6 +60,7 @@ export function statusUnchanged(owner: ReplicaOwner, next: ReplicaOwnerStatus): 
     (cur?.fullyLabeledReplicas ?? 0) === (next.fullyLabeledReplicas ?? 0) &&
     (cur?.readyReplicas ?? 0) === (next.readyReplicas ?? 0) &&
     (cur?.availableReplicas ?? 0) === (next.availableReplicas ?? 0) &&
+    cur?.terminatingReplicas === next.terminatingReplicas &&
     (owner.metadata.generation ?? 0) === (cur?.observedGeneration ?? 0) &&
     sameConditions(cur?.conditions, next.conditions)
   );

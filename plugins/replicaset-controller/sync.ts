@@ -2,7 +2,7 @@
 // syncReplicaSet: claim pods, create or delete toward spec.replicas when expectations are
 // satisfied, then write the status if it changed. Pods are found through indexes (by controller
 // uid; orphans by namespace), never by scanning a namespace.
-import { getControllerOf, isConflict, isEmptySelector, isNotFound, isPodActive, newControllerRef, PODS, type Pod } from '@skiff/api';
+import { getControllerOf, isConflict, isEmptySelector, isNotFound, isPodActive, isPodTerminating, newControllerRef, PODS, type Pod } from '@skiff/api';
 import { CONTROLLER_INDEX, controllerIndexKey, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
 import type { KObject } from '@skiff/kernel';
 import { claimPods } from './claim.ts';
@@ -63,8 +63,10 @@ export function setupReplicaSync(kind: ReplicaKind, c: ControllerRuntime<Replica
     onUpdate(old, pod) {
       if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
       if (pod.metadata.deletionTimestamp) return deletionSeen(pod); // graceful deletion counts as deleted
+      if (getControllerOf(pod)) return;
+      // an orphan now, or relabelled: the owners it may match now
       const labelsChanged = JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(pod.metadata.labels ?? {});
-      if (labelsChanged || getControllerOf(old)?.uid !== getControllerOf(pod)?.uid) enqueueOwnersOf(pod);
+      if (labelsChanged || getControllerOf(old)) enqueueOwnersOf(pod);
     },
     onDelete: deletionSeen,
   });
@@ -98,10 +100,10 @@ export function setupReplicaSync(kind: ReplicaKind, c: ControllerRuntime<Replica
     const needsSync = c.expectations.satisfied(key);
     const match = kind.matcher(owner);
     const controllerRef = newControllerRef(owner, kind.apiVersion, kind.kind);
-    const candidates = pods.lister
-      .byIndex(CONTROLLER_INDEX, owner.metadata.uid!)
-      .concat(pods.lister.byIndex(ORPHAN_INDEX, namespace ?? ''))
-      .filter(isPodActive);
+    const own = pods.lister.byIndex(CONTROLLER_INDEX, owner.metadata.uid!);
+    const candidates = own.concat(pods.lister.byIndex(ORPHAN_INDEX, namespace ?? '')).filter(isPodActive);
+    // FilterClaimedPods(FilterTerminatingPods(...)): its own pods being deleted, still selected
+    const terminating = kind.terminatingReplicas ? own.filter((p) => isPodTerminating(p) && match(p.metadata.labels ?? {})).length : undefined;
     const { claimed, error: claimError } = await claimPods(c.kernel, kind, podControl, owner, match, controllerRef, candidates);
     if (claimError) throw claimError;
 
@@ -114,7 +116,7 @@ export function setupReplicaSync(kind: ReplicaKind, c: ControllerRuntime<Replica
     }
 
     const now = Date.now();
-    const status = calculateStatus(owner, claimed, manageError, now);
+    const status = calculateStatus(owner, claimed, manageError, now, terminating);
     let written = owner;
     if (!statusUnchanged(owner, status)) {
       status.observedGeneration = owner.metadata.generation;
