@@ -17,6 +17,7 @@ import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
+import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -29,6 +30,8 @@ export const builtinPlugins = {
   'namespace-controller': namespaceController,
   'serviceaccount-controller': serviceAccountController,
   'node-lifecycle-controller': nodeLifecycleController,
+  'replicaset-controller': replicaSetController,
+  'replicationcontroller-controller': replicationControllerController,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
