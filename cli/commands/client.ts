@@ -7,6 +7,8 @@ import { deleteAll, targetsByType, targetsOf, type DeleteFlags } from '../client
 import { describe } from '../client/describe.ts';
 import { get, type GetFlags } from '../client/get.ts';
 import { readManifests } from '../client/manifests.ts';
+import { registerRolloutCommands } from './rollout.ts';
+import { registerScaleCommand } from './scale.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -79,4 +81,7 @@ export function registerClientCommands(program: Command): void {
       .option('--namespaced <bool>', 'only namespaced (true) or cluster-scoped (false) resources')
       .option('-o, --output <format>', 'wide or name'),
   ).action((flags: ClientFlags & { namespaced?: string; output?: string }) => runClient(flags, (ctx) => apiResources(ctx, flags)));
+
+  registerRolloutCommands(program);
+  registerScaleCommand(program);
 }
