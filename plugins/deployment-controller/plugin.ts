@@ -13,6 +13,8 @@ import { WriteTracker } from './tracker.ts';
 /** RSs without a controller, by namespace (the orphans a deployment may adopt). */
 const ORPHANS_INDEX = 'deployment-controller/orphans-by-namespace';
 
+const terminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
 export default defineController({
   name: 'deployment-controller',
   version: '0.1.0',
@@ -55,8 +57,11 @@ export default defineController({
         },
         onDelete: (rs) => tracker.observe(rs, true),
       }),
-      // Recreate waits for the old pods to be gone: look again when the last one goes
-      pods.addEventHandler({ onDelete: (pod) => recreateWake(pod) }),
+      // Recreate waits for the old pods to be gone: look again when the last one goes (or ends)
+      pods.addEventHandler({
+        onUpdate: (old, pod) => !terminal(old) && terminal(pod) && recreateWake(pod),
+        onDelete: (pod) => recreateWake(pod),
+      }),
     ];
     c.signal.addEventListener('abort', () => removers.forEach((r) => r()), { once: true });
 
@@ -70,8 +75,11 @@ export default defineController({
       if (dref?.kind !== 'Deployment') return;
       const d = deployments.lister.get(ns, dref.name);
       if (!d || d.metadata.uid !== dref.uid || d.spec?.strategy?.type !== 'Recreate') return;
+      // kube waits for no pod at all; a finished pod does not block the rollout (oldPodsRunning)
+      // and must not block the wake-up either
+      const running = (p: Pod) => !terminal(p) && selectorMatches(d.spec?.selector, p.metadata.labels ?? {});
       for (const owned of replicaSets.indexer.byIndex(CONTROLLER_INDEX, d.metadata.uid!)) {
-        if (podsOf(owned).some((p) => selectorMatches(d.spec?.selector, p.metadata.labels ?? {}))) return;
+        if (podsOf(owned).some(running)) return;
       }
       c.enqueue(objectKey(d));
     }

@@ -65,7 +65,7 @@ export function newRSNewReplicas(d: Deployment, allRSs: ReplicaSet[], newRS: Rep
   const replicas = replicasOf(d);
   if (!isRollingUpdate(d)) return replicas; // Recreate
   const surge = getScaledValueFromIntOrPercent(d.spec?.strategy?.rollingUpdate?.maxSurge ?? '25%', replicas, true);
-  const current = allRSs.reduce((n, rs) => n + (rs === newRS ? replicasOf(rs) : podsBound(rs)), 0);
+  const current = allRSs.reduce((n, rs) => n + (rs.metadata.name === newRS.metadata.name ? replicasOf(rs) : podsBound(rs)), 0);
   const maxTotal = replicas + surge;
   if (current >= maxTotal) return replicasOf(newRS);
   const scaleUp = Math.min(maxTotal - current, replicas - replicasOf(newRS));

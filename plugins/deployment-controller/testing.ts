@@ -72,20 +72,28 @@ export async function setRSStatus(k: Kernel, name: string, s: { replicas?: numbe
   }
 }
 
-/** Event messages about an object (reason: message), oldest first. */
-export async function eventMessages(k: Kernel, name: string, reason?: string): Promise<string[]> {
+/** Events about an object, oldest first (the "combined from similar events" prefix dropped). */
+export async function eventsOf(k: Kernel, name: string, reason?: string): Promise<{ message: string; count: number }[]> {
   const { items } = await k.list(EVENTS, { namespace: NS });
-  return items
-    .filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === name && (!reason || (e as { reason?: string }).reason === reason))
-    .sort((a, b) => String((a as { firstTimestamp?: string }).firstTimestamp).localeCompare(String((b as { firstTimestamp?: string }).firstTimestamp)))
-    .map((e) => (e as { message: string }).message);
+  type Ev = { metadata: { name?: string }; involvedObject?: { name?: string }; reason?: string; message: string; count?: number };
+  return (items as unknown as Ev[])
+    .filter((e) => e.involvedObject?.name === name && (!reason || e.reason === reason))
+    // named <object>.<creation time in ms, hex><random>: by name is by creation
+    .sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))
+    .map((e) => ({ message: e.message.replace(/^\(combined from similar events\): /, ''), count: e.count ?? 1 }));
+}
+
+export async function eventMessages(k: Kernel, name: string, reason?: string): Promise<string[]> {
+  return (await eventsOf(k, name, reason)).map((e) => e.message);
 }
 
 export interface FakeRSController {
   /** images whose pods never become available */
   stuckImages: Set<string>;
-  /** every state seen after each status write: Σ pods (status.replicas), Σ available */
-  samples: { pods: number; available: number }[];
+  /** each deployment's state after each status write: Σ pods (status.replicas), Σ available */
+  samples: { deployment: string; pods: number; available: number }[];
+  /** the samples of one deployment (its RSs are named <deployment>-<hash>) */
+  of(deployment: string): { pods: number; available: number }[];
   stop(): void;
 }
 
@@ -100,20 +108,23 @@ export function fakeReplicaSetController(k: Kernel, opts: { readyAfterMs?: numbe
   const available = new Map<string, number>();
   const statuses = new Map<string, { pods: number; available: number }>();
   const stuckImages = new Set<string>();
-  const samples: { pods: number; available: number }[] = [];
+  const samples: { deployment: string; pods: number; available: number }[] = [];
+  const owner = (rsName: string) => rsName.slice(0, rsName.lastIndexOf('-'));
   const queue: string[] = [];
   let running = false;
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
 
-  const sample = () => {
+  const sample = (rsName: string) => {
+    const deployment = owner(rsName);
     let pods = 0;
     let avail = 0;
-    for (const s of statuses.values()) {
+    for (const [name, s] of statuses) {
+      if (owner(name) !== deployment) continue;
       pods += s.pods;
       avail += s.available;
     }
-    samples.push({ pods, available: avail });
+    samples.push({ deployment, pods, available: avail });
   };
 
   const sync = async (name: string) => {
@@ -144,7 +155,7 @@ export function fakeReplicaSetController(k: Kernel, opts: { readyAfterMs?: numbe
     try {
       await k.update(REPLICA_SETS, { ...rs, status: { replicas: size, fullyLabeledReplicas: size, readyReplicas: avail, availableReplicas: avail, observedGeneration: rs.metadata.generation } }, { subresource: 'status' });
       statuses.set(name, { pods: size, available: avail });
-      sample();
+      sample(name);
     } catch (e) {
       if (isConflict(e)) enqueue(name);
       else if (!isNotFound(e)) throw e;
@@ -179,6 +190,7 @@ export function fakeReplicaSetController(k: Kernel, opts: { readyAfterMs?: numbe
   return {
     stuckImages,
     samples,
+    of: (deployment) => samples.filter((s) => s.deployment === deployment),
     stop() {
       stopped = true;
       w.stop();
