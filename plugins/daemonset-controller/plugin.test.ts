@@ -2,6 +2,7 @@
 // and change; status, events, revisions and the labels and affinity of the pods it makes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLER_REVISIONS, DAEMON_SETS, EVENTS, NODES, PODS, type ControllerRevision, type DaemonSet, type Pod } from '@skiff/api';
+import { errors } from '@skiff/kernel';
 import { startControllers, type ControllerTestEnv } from '../../client/testing.ts';
 import descriptor from './plugin.ts';
 import { REVISION_HASH_LABEL, TEMPLATE_GENERATION_ANNOTATION, TEMPLATE_GENERATION_LABEL } from './pod-template.ts';
@@ -131,6 +132,26 @@ describe('daemonset-controller', () => {
     expect(warned[0].type).toBe('Warning');
   });
 
+  it('records FailedCreate when pods are refused, and makes them once they are accepted', async () => {
+    const refusal = k().registerAdmission({
+      name: 'refuse-pods', phase: 'validating',
+      match: (r) => r.kind.kind === 'Pod' && r.operation === 'CREATE' && r.object.metadata.labels?.app === 'refused',
+      handle: () => {
+        throw errors.forbidden('pods of this app are not allowed here');
+      },
+    });
+    await k().create(DAEMON_SETS, daemonSet('refused'));
+    const failed = await converge(async () => {
+      const evs = (await k().list(EVENTS, { namespace: 'default' })).items.filter((e) => (e.involvedObject as { name?: string }).name === 'refused' && e.reason === 'FailedCreate');
+      return evs.length ? evs : undefined;
+    }, 'a FailedCreate event');
+    expect(failed[0]).toMatchObject({ type: 'Warning', message: 'Error creating: pods of this app are not allowed here' });
+    await converge(async () => (await status('refused'))?.desiredNumberScheduled === 3, 'status while refused');
+    expect(await podsOf(k(), 'refused')).toEqual([]);
+    refusal.dispose();
+    await converge(async () => (await onNodes('refused')).join() === 'n1,n2,n3', 'pods once accepted', 20_000);
+  });
+
   it('adopts an orphan that matches, and never makes a second pod for its node', async () => {
     await k().create(DAEMON_SETS, daemonSet('adopter'));
     await converge(async () => (await onNodes('adopter')).length === 3, 'three pods');
@@ -142,6 +163,7 @@ describe('daemonset-controller', () => {
       return (cur.metadata.ownerReferences ?? []).some((r) => r.controller && r.name === 'adopter');
     }, 'adopted');
     expect(await onNodes('adopter')).toEqual(['n1', 'n2', 'n3']);
-    expect(env.warnings.filter((w) => w.includes('reconcile failed'))).toEqual([]);
+    // only the refused creates of the test before failed a sync
+    expect(env.warnings.filter((w) => w.includes('reconcile failed') && !w.includes('not allowed here'))).toEqual([]);
   });
 });
