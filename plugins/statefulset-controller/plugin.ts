@@ -64,8 +64,9 @@ export default defineController({
         inFlight.forget(key);
         return;
       }
-      // what this set last did is not in the informers yet: their events bring it back
-      if (!inFlight.settled(key)) return;
+      // what this set last did is not in the informers yet: their events bring it back (the
+      // requeue is a safety net for expectations that only expire)
+      if (!inFlight.settled(key)) return { requeueAfterMs: 30_000 };
       const revs = await claimer.claimRevisions(set);
       const owned = await claimer.claimPods(set);
       const status = await control.update(set, owned, revs);

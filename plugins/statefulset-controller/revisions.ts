@@ -50,12 +50,12 @@ export function revisionName(prefix: string, hash: string): string {
   return `${prefix.length > 223 ? prefix.slice(0, 223) : prefix}-${hash}`;
 }
 
+const canonical = new WeakMap<object, string>();
+
 /** The revision data of a set: its pod template as a replacing patch (getPatch). */
 export function patchOf(set: StatefulSet): { spec: { template: Record<string, unknown> } } {
   return { spec: { template: { ...(structuredClone(set.spec?.template ?? {}) as Record<string, unknown>), $patch: 'replace' } } };
 }
-
-const canonical = new WeakMap<object, string>();
 
 /** The data of a revision as bytes to compare (cached per stored object). */
 export function dataJson(rev: ControllerRevision): string {
@@ -67,9 +67,10 @@ export function dataJson(rev: ControllerRevision): string {
 /** A revision of `set` numbered `revision` (not yet stored), named by its hash and collisionCount. */
 export function newRevision(set: StatefulSet, revision: number, collisionCount: number): ControllerRevision {
   const data = patchOf(set);
-  const hash = hashRevisionData(goJson(data), collisionCount);
+  const json = goJson(data);
+  const hash = hashRevisionData(json, collisionCount);
   const annotations = { ...(set.metadata.annotations ?? {}) };
-  return {
+  const rev: ControllerRevision = {
     apiVersion: 'apps/v1',
     kind: 'ControllerRevision',
     metadata: {
@@ -82,6 +83,8 @@ export function newRevision(set: StatefulSet, revision: number, collisionCount: 
     data,
     revision,
   };
+  canonical.set(rev, json);
+  return rev;
 }
 
 /** history.EqualRevision: hash labels (when both parse as int32) differ → not equal; else the data decides. */
