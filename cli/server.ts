@@ -18,6 +18,7 @@ import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
 import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
+import statefulSetController from '@skiff/plugin-statefulset-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -32,6 +33,7 @@ export const builtinPlugins = {
   'node-lifecycle-controller': nodeLifecycleController,
   'replicaset-controller': replicaSetController,
   'replicationcontroller-controller': replicationControllerController,
+  'statefulset-controller': statefulSetController,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
