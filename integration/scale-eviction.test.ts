@@ -181,3 +181,53 @@ describe('pods/eviction', () => {
     expect(exists('loner')).toBe(false);
   });
 });
+
+describe('kubectl drain and kubectl autoscale (protobuf bodies of kubectl 1.32)', () => {
+  const DR = 'draining';
+  // the node is tainted so that the scheduler places none of the other tests' pods there
+  beforeAll(() => {
+    const pod = (name: string) => `---\napiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${DR}, labels: {app: d}}\nspec:\n  nodeName: drain-node\n  containers: [{name: c, image: busybox}]\n`;
+    const file = join(home, 'draining.yaml');
+    writeFileSync(
+      file,
+      `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${DR}}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: drain-node}\nspec:\n  taints: [{key: skiff.io/drain-test, effect: NoSchedule}]\n${pod('d-0')}${pod('d-1')}` +
+        `---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: d, namespace: ${DR}}\nspec:\n  minAvailable: 2\n  selector: {matchLabels: {app: d}}\n`,
+    );
+    const r = k('create', '-f', file);
+    if (r.code !== 0) throw new Error(r.err);
+    for (const name of ['d-0', 'd-1']) {
+      const s = k('patch', 'pod', name, '-n', DR, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}');
+      if (s.code !== 0) throw new Error(s.err);
+    }
+    // as the disruption controller would compute it: two healthy pods, two required
+    const b = k('patch', 'pdb', 'd', '-n', DR, '--subresource=status', '--type=merge', '-p', '{"status":{"observedGeneration":1,"currentHealthy":2,"desiredHealthy":2,"expectedPods":2,"disruptionsAllowed":0}}');
+    if (b.code !== 0) throw new Error(b.err);
+  });
+
+  it('drain is held by the disruption budget, then evicts once the budget is gone', () => {
+    const held = k('drain', 'drain-node', '--force', '--grace-period=0', '--timeout=7s');
+    expect(held.code).not.toBe(0);
+    expect(held.out).toContain('node/drain-node cordoned');
+    expect(held.err).toContain("Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(k('get', 'pods', '-n', DR, '-o', 'name').out.trim().split('\n')).toEqual(['pod/d-0', 'pod/d-1']);
+    expect(k('get', 'node', 'drain-node', '-o', 'jsonpath={.spec.unschedulable}').out).toBe('true');
+
+    expect(k('delete', 'pdb', 'd', '-n', DR).code).toBe(0);
+    const drained = k('drain', 'drain-node', '--force', '--grace-period=0', '--timeout=20s');
+    expect(drained.code, drained.err).toBe(0);
+    expect(drained.out).toContain('pod/d-0 evicted');
+    expect(drained.out).toContain('node/drain-node drained');
+    expect(k('get', 'pods', '-n', DR, '-o', 'name').out.trim()).toBe('');
+  });
+
+  it('autoscale creates an autoscaling/v1 HPA that kubectl get shows through v2', () => {
+    expect(k('create', 'deployment', 'scaled', '-n', NS, '--image=busybox').code).toBe(0);
+    const r = k('autoscale', 'deployment', 'scaled', '-n', NS, '--max=5', '--cpu-percent=60');
+    expect(r.err).toBe('');
+    expect(r.out.trim()).toBe('horizontalpodautoscaler.autoscaling/scaled autoscaled');
+    expect(k('get', 'hpa', 'scaled', '-n', NS).out).toMatch(/^NAME\s+REFERENCE\s+TARGETS\s+MINPODS\s+MAXPODS\s+REPLICAS\s+AGE\nscaled\s+Deployment\/scaled\s+cpu: <unknown>\/60%\s+1\s+5\s+0\s+/);
+    const v2 = k.json('get', 'hpa', 'scaled', '-n', NS);
+    expect(v2).toMatchObject({ apiVersion: 'autoscaling/v2', spec: { minReplicas: 1, maxReplicas: 5, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } }] } });
+    expect(k.json('get', 'horizontalpodautoscalers.v1.autoscaling', 'scaled', '-n', NS)).toMatchObject({ apiVersion: 'autoscaling/v1', spec: { targetCPUUtilizationPercentage: 60, maxReplicas: 5 } });
+  });
+});

@@ -10,6 +10,7 @@ import { ResourceHandlers } from './resources.ts';
 import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
+import { VersionAliasKernel } from './version-aliases.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -57,7 +58,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     // kube paths carry names with dots and colons; keep them as they are
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
   } as never) as unknown as FastifyInstance;
-  const kernel = opts.kernel;
+  // the kernel, plus the versions served by conversion (autoscaling/v1 HorizontalPodAutoscaler)
+  const kernel = new VersionAliasKernel(opts.kernel);
   const handlers = new ResourceHandlers(kernel);
   const tracer = getTracer('skiff-rest-api');
   const authorized = tokenMatcher(opts.tokens);

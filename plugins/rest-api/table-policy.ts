@@ -1,6 +1,7 @@
 // `kubectl get` columns of HorizontalPodAutoscaler, PodDisruptionBudget and PriorityClass, as
 // kube-apiserver's printers print them.
 import type { KObject } from '@skiff/kernel';
+import { hpaToV2 } from './hpa-v1.ts';
 import { ageCol, get, nameCol, type Column } from './table-kit.ts';
 
 const qty = (v: unknown) => (v === undefined || v === null ? '<unknown>' : String(v));
@@ -35,7 +36,8 @@ function formatMetric(spec: any, status: any): string { // eslint-disable-line @
 }
 
 /** formatHPAMetrics: at most two, then `+ N more...`. */
-export function hpaTargets(o: KObject): string {
+export function hpaTargets(obj: KObject): string {
+  const o = obj.apiVersion === 'autoscaling/v1' ? hpaToV2(obj) : obj; // the printer works on the metrics of v2
   const specs = (get(o, 'spec', 'metrics') ?? []) as unknown[];
   if (specs.length === 0) return '<none>';
   const statuses = (get(o, 'status', 'currentMetrics') ?? []) as unknown[];

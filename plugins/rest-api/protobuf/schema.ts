@@ -25,6 +25,8 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'apps/v1/Deployment': 'k8s.io.api.apps.v1.Deployment',
   'batch/v1/Job': 'k8s.io.api.batch.v1.Job',
   'batch/v1/CronJob': 'k8s.io.api.batch.v1.CronJob',
+  'autoscaling/v1/HorizontalPodAutoscaler': 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
+  'policy/v1/Eviction': 'k8s.io.api.policy.v1.Eviction',
 };
 
 /** proto/k8s, from the source tree (plugins/rest-api/protobuf) or from the bundle (dist/). */
