@@ -10,6 +10,7 @@ import { registerLogsCommand } from './commands/logs.ts';
 import { registerExecCommand } from './commands/exec.ts';
 import { registerAgentCommand } from './commands/agent.ts';
 import { registerImageCommand } from './commands/image.ts';
+import { registerDrainCommands } from './commands/drain.ts';
 
 const program = new Command();
 program.name('skiff').description('Skiff: a small, fast, pluggable container orchestrator').version('0.1.0');
@@ -24,6 +25,7 @@ registerPluginCommand(program);
 registerWasmCommands(program);
 registerLogsCommand(program);
 registerExecCommand(program);
+registerDrainCommands(program);
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`error: ${(e as Error)?.message ?? e}\n`);
   process.exit(1);
