@@ -19,6 +19,7 @@ import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
 import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
 import statefulSetController from '@skiff/plugin-statefulset-controller';
+import daemonSetController from '@skiff/plugin-daemonset-controller';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -34,6 +35,7 @@ export const builtinPlugins = {
   'replicaset-controller': replicaSetController,
   'replicationcontroller-controller': replicationControllerController,
   'statefulset-controller': statefulSetController,
+  'daemonset-controller': daemonSetController,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
