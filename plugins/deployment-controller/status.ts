@@ -5,19 +5,36 @@ import { AVAILABLE, MINIMUM_REPLICAS_AVAILABLE, MINIMUM_REPLICAS_UNAVAILABLE, ne
 import { canonicalJson } from './hash.ts';
 import { actualReplicas, availableReplicas, maxUnavailable, readyReplicas, replicasOf, specReplicas } from './replicas.ts';
 
-const COUNTS = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'terminatingReplicas'] as const;
+const COUNTS = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const;
 
 /** Drop zero counts and empty lists, as Go's omitempty serializes a DeploymentStatus. */
 export function compactStatus(s: DeploymentStatus | undefined): DeploymentStatus {
   const out: DeploymentStatus = { ...s };
   for (const k of COUNTS) if (!out[k]) delete out[k];
   if (!out.conditions?.length) delete out.conditions;
+  // pointers in kube's type: 0 is written, absent is not
   if (out.collisionCount === undefined || out.collisionCount === null) delete out.collisionCount;
+  if (out.terminatingReplicas === undefined || out.terminatingReplicas === null) delete out.terminatingReplicas;
   return out;
 }
 
 export function statusEqual(a: DeploymentStatus | undefined, b: DeploymentStatus | undefined): boolean {
   return canonicalJson(compactStatus(a)) === canonicalJson(compactStatus(b));
+}
+
+/**
+ * Pods being deleted, summed over the RSs — unknown (absent) when any RS does not report it (kube's
+ * DeploymentReplicaSetTerminatingReplicas, on by default from 1.35 as the ReplicaSet controller's).
+ */
+function terminatingReplicas(rss: (ReplicaSet | undefined)[]): number | undefined {
+  let n = 0;
+  for (const rs of rss) {
+    if (!rs) continue;
+    const t = rs.status?.terminatingReplicas;
+    if (t === undefined || t === null) return undefined;
+    n += t;
+  }
+  return n;
 }
 
 export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[], newRS: ReplicaSet | undefined, nowMs = Date.now()): DeploymentStatus {
@@ -31,6 +48,7 @@ export function calculateStatus(d: Deployment, allRSs: (ReplicaSet | undefined)[
     readyReplicas: readyReplicas(allRSs),
     availableReplicas: available,
     unavailableReplicas: unavailable,
+    terminatingReplicas: terminatingReplicas(allRSs),
     collisionCount: d.status?.collisionCount,
     conditions: (d.status?.conditions ?? []).map((c) => ({ ...c })),
   };
