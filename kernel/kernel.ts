@@ -17,6 +17,7 @@ import { ListPager } from './store/list-pager.ts';
 import { buildMatcher } from './store/selectors.ts';
 import { WatchCache } from './store/watch-cache.ts';
 import { DeferredWatch } from './store/deferred-watch.ts';
+import { notServed, servedGet, servedList } from './served.ts';
 import { inSpan, tracer as defaultTracer } from './telemetry/tracing.ts';
 import type {
   AdmissionHandler,
@@ -143,6 +144,7 @@ export class SkiffKernel implements Kernel {
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {
     return this.span('get', ref, async () => {
       const def = this.def(ref);
+      if (def.served) return servedGet(def, def.served, namespace, name);
       const obj = await this.lifecycle.read(def, def.namespaced ? namespace : undefined, name, true);
       if (!obj) throw errors.notFound(def, name);
       return obj;
@@ -153,6 +155,7 @@ export class SkiffKernel implements Kernel {
     return this.span('list', ref, async () => {
       const def = this.def(ref);
       const info = this.info(def);
+      if (def.served) return servedList(def, info, def.served, opts);
       const listMeta = { apiVersion: gv(def), kind: info.listKind };
       if (opts.continue) {
         const page = this.pager.next(opts.continue);
@@ -180,6 +183,7 @@ export class SkiffKernel implements Kernel {
 
   watch(ref: ResourceRef, opts: WatchOptions = {}): Watch {
     const def = this.def(ref);
+    if (def.served) throw notServed(def, 'watch');
     const info = this.info(def);
     const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
     const rv = opts.resourceVersion;
@@ -200,19 +204,26 @@ export class SkiffKernel implements Kernel {
   }
 
   create(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('create', ref, () => this.lifecycle.create(this.def(ref), obj, opts));
+    return this.span('create', ref, () => this.lifecycle.create(this.writable(ref, 'create'), obj, opts));
   }
 
   update(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('update', ref, () => this.lifecycle.update(this.def(ref), obj, opts));
+    return this.span('update', ref, () => this.lifecycle.update(this.writable(ref, 'update'), obj, opts));
   }
 
   patch(ref: ResourceRef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('patch', ref, () => this.lifecycle.patch(this.def(ref), namespace, name, patchType, patch, opts));
+    return this.span('patch', ref, () => this.lifecycle.patch(this.writable(ref, 'patch'), namespace, name, patchType, patch, opts));
   }
 
   delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KObject> {
-    return this.span('delete', ref, () => this.lifecycle.delete(this.def(ref), namespace, name, opts));
+    return this.span('delete', ref, () => this.lifecycle.delete(this.writable(ref, 'delete'), namespace, name, opts));
+  }
+
+  /** The kind of a write: 405 for a kind served from memory. */
+  private writable(ref: ResourceRef, verb: string): KindDefinition {
+    const def = this.def(ref);
+    if (def.served) throw notServed(def, verb);
+    return def;
   }
 }
 

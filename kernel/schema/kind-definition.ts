@@ -3,6 +3,19 @@
 import type { KObject } from '../types.ts';
 import type { StatusCause } from '../status.ts';
 
+/**
+ * Objects a plugin serves from its own memory instead of the store, as Kubernetes' aggregated APIs
+ * (metrics.k8s.io from metrics-server): read-only (get and list; the kernel applies label and field
+ * selectors), never written, stored or watched. Functions: only an in-process plugin can serve a kind.
+ * Both return fresh objects: the caller may keep and change them.
+ */
+export interface ServedObjects {
+  /** the object, or undefined (404) */
+  get(namespace: string | undefined, name: string): KObject | undefined;
+  /** every object, or those of one namespace */
+  list(namespace: string | undefined): Iterable<KObject>;
+}
+
 export interface KindDefinition {
   group: string;
   version: string;
@@ -37,6 +50,8 @@ export interface KindDefinition {
     /** change the object as it is marked for deletion (Namespace: phase Terminating) */
     onMarked?(obj: KObject): void;
   };
+  /** Served from memory by a plugin (read-only: verbs get and list), not stored. */
+  served?: ServedObjects;
   /** Field selectors beyond metadata.name / metadata.namespace: field path -> value getter. */
   selectableFields?: Record<string, (obj: KObject) => string | undefined>;
 }

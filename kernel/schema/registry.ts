@@ -4,6 +4,8 @@ import { errors } from '../status.ts';
 import type { KindDefinition } from './kind-definition.ts';
 
 export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+/** what a kind served from memory (KindDefinition.served) allows */
+export const SERVED_VERBS = ['get', 'list'];
 
 export function toKindInfo(def: KindDefinition): KindInfo {
   return {
@@ -17,7 +19,7 @@ export function toKindInfo(def: KindDefinition): KindInfo {
     shortNames: [...(def.shortNames ?? [])],
     categories: [...(def.categories ?? [])],
     subresources: [...(def.subresources ?? [])],
-    verbs: [...VERBS],
+    verbs: [...(def.served ? SERVED_VERBS : VERBS)],
   };
 }
 

@@ -10,7 +10,8 @@ const FINALIZER = 'kubernetes';
 /** Delete what is left in `ns`; true when nothing is left. */
 export async function emptyNamespace(kernel: Kernel, ns: string): Promise<boolean> {
   let empty = true;
-  for (const k of kernel.kinds().filter((k) => k.namespaced)) {
+  // as kube's namespace deleter: only what can be listed and deleted (not kinds served read-only)
+  for (const k of kernel.kinds().filter((k) => k.namespaced && k.verbs.includes('list') && k.verbs.includes('delete'))) {
     const ref = { group: k.group, version: k.version, resource: k.resource };
     const { items } = await kernel.list(ref, { namespace: ns });
     for (const o of items) {
