@@ -20,6 +20,8 @@ import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
 import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
 import statefulSetController from '@skiff/plugin-statefulset-controller';
 import daemonSetController from '@skiff/plugin-daemonset-controller';
+import priorityAdmission from '@skiff/plugin-priority-admission';
+import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
@@ -36,6 +38,8 @@ export const builtinPlugins = {
   'replicationcontroller-controller': replicationControllerController,
   'statefulset-controller': statefulSetController,
   'daemonset-controller': daemonSetController,
+  'priority-admission': priorityAdmission,
+  'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   scheduler: schedulerPlugin,
