@@ -190,12 +190,13 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       jc.backoff.remove(key);
       return;
     }
-    if (managedByOther(job)) return;
     if (isJobFinished(job)) {
+      // the TTL applies to every finished Job, whoever managed it
       jc.backoff.remove(key);
       const ms = await processTTL(c.kernel, job, now());
       return ms === undefined ? undefined : { requeueAfterMs: ms };
     }
+    if (managedByOther(job)) return;
     const mode = job.spec?.completionMode;
     if (mode !== undefined && mode !== 'NonIndexed' && mode !== 'Indexed') {
       c.recorder.record(job, { type: 'Warning', reason: 'UnknownCompletionMode', message: 'Skipped Job sync because completion mode is unknown' });

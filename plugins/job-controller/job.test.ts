@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JOBS } from '@skiff/api';
-import { startControllers, eventually, type ControllerTestEnv } from '../../client/testing.ts';
+import { startControllers, eventually, sleep, type ControllerTestEnv } from '../../client/testing.ts';
 import { jobController } from './plugin.ts';
 import { activePods, conditionOf, eventsFor, finishPod, getJob, jobPods, newJob, runPod } from './testing.ts';
 
@@ -90,5 +90,14 @@ describe('job-controller: completions and parallelism', () => {
     }, 10_000, 'Complete');
     expect(done.status?.succeeded).toBe(3);
     expect(await jobPods(k(), 'queue')).toHaveLength(3);
+  });
+
+  it('leaves a Job managed by another controller (spec.managedBy) alone', async () => {
+    await k().create(JOBS, newJob('foreign', { managedBy: 'example.com/other-controller' }));
+    await k().create(JOBS, newJob('mine', { managedBy: 'kubernetes.io/job-controller' }));
+    await eventually(async () => (await activePods(k(), 'mine')).length === 1, 10_000, 'the pod of the Job managed by this controller');
+    await sleep(200);
+    expect(await jobPods(k(), 'foreign')).toHaveLength(0);
+    expect((await getJob(k(), 'foreign')).status ?? {}).toEqual({});
   });
 });

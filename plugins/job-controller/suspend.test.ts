@@ -87,7 +87,7 @@ describe('job-controller: TTL after finished', () => {
     // no garbage collector runs here: the foreground deletion leaves the Job marked, with the GC's finalizer
     const marked = await eventually(async () => {
       const j = await getJob(k(), 'ttl');
-      return j.metadata.deletionTimestamp && j;
+      return !!j.metadata.deletionTimestamp && j;
     }, 10_000, 'the Job deleted');
     expect(Date.now()).toBeGreaterThanOrEqual(finishedAt + 1000);
     expect(marked.metadata.finalizers).toContain('foregroundDeletion');
