@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestKernel, type TestKernel } from './testing.ts';
 import type { KObject, WatchEvent, Watch } from './types.ts';
 import { StatusError } from './status.ts';
@@ -213,6 +213,37 @@ describe('kernel on JetStream', () => {
     expect(d.status).toMatchObject({ phase: 'Terminating' });
     const e = await statusOf(t.kernel.create(CM, { ...cm('late'), metadata: { name: 'late', namespace: 'doomed' } }));
     expect(e.status.code).toBe(403);
+    expect(e.status.details?.causes?.[0]).toMatchObject({ reason: 'NamespaceTerminating', field: 'metadata.namespace' });
+  });
+
+  it('generates names from generateName: the prefix cut to 58 characters, a taken name tried again', async () => {
+    const long = 'x'.repeat(70);
+    const a = await t.kernel.create(CM, { ...cm('ignored'), metadata: { generateName: long, namespace: 'default' } });
+    expect(a.metadata.name).toMatch(/^x{58}[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    // the random part repeats: the second create's first name is taken, and it tries another
+    const rnd = vi.spyOn(Math, 'random');
+    try {
+      rnd.mockReturnValue(0); // always "bbbbb"
+      const first = await t.kernel.create(CM, { ...cm('ignored'), metadata: { generateName: 'g-', namespace: 'default' } });
+      expect(first.metadata.name).toBe('g-bbbbb');
+      let calls = 0;
+      rnd.mockImplementation(() => (calls++ < 5 ? 0 : 0.5)); // "bbbbb" again, then something else
+      const second = await t.kernel.create(CM, { ...cm('ignored'), metadata: { generateName: 'g-', namespace: 'default' } });
+      expect(second.metadata.name).not.toBe('g-bbbbb');
+      expect(second.metadata.name).toMatch(/^g-[a-z0-9]{5}$/);
+      // a name the client chose is never replaced
+      rnd.mockReturnValue(0);
+      expect((await statusOf(t.kernel.create(CM, { ...cm('g-bbbbb') }))).status.reason).toBe('AlreadyExists');
+    } finally {
+      rnd.mockRestore();
+    }
+  });
+
+  it('keeps the status a Node is created with (kube lets nodes post it on create)', async () => {
+    const n = await t.kernel.create({ group: '', version: 'v1', resource: 'nodes' }, {
+      apiVersion: 'v1', kind: 'Node', metadata: { name: 'with-status' }, status: { conditions: [{ type: 'Ready', status: 'True' }] },
+    });
+    expect((n.status as { conditions: unknown[] }).conditions).toEqual([{ type: 'Ready', status: 'True' }]);
   });
 
   it('runs admission handlers in order, honouring failurePolicy and timeouts', async () => {

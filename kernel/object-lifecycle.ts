@@ -33,7 +33,13 @@ export function now(offsetSeconds = 0): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** kube's SimpleNameGenerator: the prefix cut to 58 characters, then 5 random ones (63 in all) */
+const MAX_GENERATED_PREFIX = 58;
+/** tries of a generated name that is taken (kube-apiserver retries generateName creates since 1.31) */
+const GENERATE_NAME_TRIES = 8;
+
 function generatedName(prefix: string): string {
+  prefix = prefix.slice(0, MAX_GENERATED_PREFIX);
   let s = '';
   for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
   return prefix + s;
@@ -118,7 +124,8 @@ export class ObjectLifecycle {
     }
     if (!nsObj) throw errors.notFound(nsDef, ns);
     if (nsObj.metadata.deletionTimestamp) {
-      throw errors.forbidden(`unable to create new content in namespace ${ns} because it is being terminated`);
+      const message = `unable to create new content in namespace ${ns} because it is being terminated`;
+      throw errors.forbidden(message, { name: ns, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message, field: 'metadata.namespace' }] });
     }
   }
 
@@ -130,23 +137,31 @@ export class ObjectLifecycle {
     const m = obj.metadata;
     if (!def.namespaced) delete m.namespace;
     else if (!m.namespace) throw errors.badRequest('the namespace of the object is not set');
-    if (!m.name && typeof m.generateName === 'string' && m.generateName) m.name = generatedName(m.generateName);
+    const generated = !m.name && typeof m.generateName === 'string' && m.generateName !== '';
+    if (generated) m.name = generatedName(m.generateName as string);
     m.uid = randomUUID();
     m.creationTimestamp = now();
     m.generation = 1;
     for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete m[f];
     if (hasStatus(def) && !def.keepStatusOnCreate) delete obj.status;
     const admitted = await this.admit(def, 'CREATE', obj, undefined, opts);
-    const name = admitted.metadata.name!;
     if (def.namespaced) await this.checkNamespace(admitted.metadata.namespace!);
     if (opts.dryRun) return admitted;
-    try {
-      const rev = this.wrote(def, await this.backend.create(this.key(def, admitted.metadata.namespace, name), this.codec.encode(admitted, def.encrypted === true)));
-      admitted.metadata.resourceVersion = String(rev);
-      return admitted;
-    } catch (e) {
-      if (e instanceof RevisionMismatch) throw errors.alreadyExists(def, name);
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      const name = admitted.metadata.name!;
+      try {
+        const rev = this.wrote(def, await this.backend.create(this.key(def, admitted.metadata.namespace, name), this.codec.encode(admitted, def.encrypted === true)));
+        admitted.metadata.resourceVersion = String(rev);
+        return admitted;
+      } catch (e) {
+        if (!(e instanceof RevisionMismatch)) throw e;
+        // a generated name that is taken: another one (the name was not the client's choice)
+        if (generated && attempt < GENERATE_NAME_TRIES && admitted.metadata.generateName === m.generateName) {
+          admitted.metadata.name = generatedName(m.generateName as string);
+          continue;
+        }
+        throw errors.alreadyExists(def, name);
+      }
     }
   }
 

@@ -56,7 +56,7 @@ const qualified = (q: Qualified) => (q.group ? `${q.resource}.${q.group}` : q.re
 export const errors = {
   badRequest: (message: string) => failure(400, 'BadRequest', message),
   unauthorized: (message = 'Unauthorized') => failure(401, 'Unauthorized', message),
-  forbidden: (message: string) => failure(403, 'Forbidden', message),
+  forbidden: (message: string, details?: Status['details']) => failure(403, 'Forbidden', message, details),
   notFound: (q: Qualified, name: string) =>
     failure(404, 'NotFound', `${qualified(q)} "${name}" not found`, { name, group: q.group, kind: q.resource }),
   /** 404 for a path or kind that is not served at all */

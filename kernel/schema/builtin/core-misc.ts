@@ -92,6 +92,8 @@ export const nodeKind: SkiffKindDefinition = {
   namespaced: false,
   shortNames: ['no'],
   subresources: ['status'],
+  // "Nodes allow *all* fields, including status, to be set on create" (kube's node strategy)
+  keepStatusOnCreate: true,
   validate: safeValidate(validateNode),
   selectableFields: { 'spec.unschedulable': (o) => String(isObj(o.spec) && o.spec.unschedulable === true) },
 };
