@@ -1,0 +1,202 @@
+// Draining nodes end to end: the real `skiff server` (the default distribution, plus the disruption
+// controller loaded from its sources until the default distribution lists it), `skiff sim` hollow
+// nodes in their own process, a ReplicaSet of 3 pods behind a PodDisruptionBudget of
+// minAvailable 2. `kubectl drain`, then `skiff drain`, move the pods off their nodes one at a time:
+// a watch on the pods never sees more than one of them missing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { isHealthy, writeDrainDistribution } from './drain-cluster.ts';
+import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
+import { runSkiff, skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+
+const NS = 'drain';
+const REPLICAS = 3;
+const MANIFEST = `apiVersion: v1
+kind: Namespace
+metadata: {name: ${NS}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web, namespace: ${NS}}
+spec:
+  replicas: ${REPLICAS}
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: c, image: busybox, command: [sleep, "3600"]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: ${NS}}
+spec:
+  minAvailable: ${REPLICAS - 1}
+  selector: {matchLabels: {app: web}}
+`;
+
+interface WatchedPod {
+  metadata: { name: string; deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+let home: string;
+let skiff: SkiffProcess | undefined;
+let sim: ChildProcess | undefined;
+let simExited: Promise<number | null> | undefined;
+let k: Kubectl;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The pods of the ReplicaSet as a watch sees them, and the fewest healthy ones seen since `reset`. */
+class PodWatch {
+  readonly pods = new Map<string, WatchedPod>();
+  minHealthy = Infinity;
+  private readonly ac = new AbortController();
+  private readonly agent: Agent;
+  readonly done: Promise<void>;
+
+  constructor(s: SkiffProcess) {
+    this.agent = new Agent({ connect: { ca: s.ca } });
+    this.done = this.run(s);
+  }
+
+  healthy(): number {
+    return [...this.pods.values()].filter(isHealthy).length;
+  }
+
+  reset(): void {
+    this.minHealthy = this.healthy();
+  }
+
+  private async run(s: SkiffProcess): Promise<void> {
+    const res = await request(`${s.url}/api/v1/namespaces/${NS}/pods?watch=1&labelSelector=app%3Dweb`, {
+      dispatcher: this.agent,
+      headers: { authorization: `Bearer ${s.token}` },
+      signal: this.ac.signal,
+      bodyTimeout: 0,
+    });
+    let buf = '';
+    try {
+      for await (const chunk of res.body) {
+        buf += chunk.toString();
+        let nl;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: WatchedPod };
+          buf = buf.slice(nl + 1);
+          if (ev.type === 'DELETED') this.pods.delete(ev.object.metadata.name);
+          else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.pods.set(ev.object.metadata.name, ev.object);
+          this.minHealthy = Math.min(this.minHealthy, this.healthy());
+        }
+      }
+    } catch (e) {
+      if (!this.ac.signal.aborted) throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.ac.abort();
+    await this.done.catch(() => {});
+    await this.agent.destroy().catch(() => {});
+  }
+}
+
+/** kubectl, without blocking this process (the watch keeps reading meanwhile). */
+function kubectlAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const c = spawn('/usr/bin/kubectl', ['--kubeconfig', skiff!.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args]);
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    c.once('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const podsOn = (node: string) =>
+  k.json('get', 'pods', '-n', NS, '--field-selector', `spec.nodeName=${node}`).items as WatchedPod[];
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'skiff-drain-'));
+  skiff = await startSkiff(home, ['--distribution', writeDrainDistribution(home)]);
+  k = kubectlFor(skiff.kubeconfig, home);
+  const natsFile = join(home, 'nats-url');
+  await until(() => existsSync(natsFile) && readFileSync(natsFile, 'utf8').trim(), 'nats-url');
+  let simOut = '';
+  sim = spawn(process.execPath, [skiffBin(), 'sim', '--nodes', '3', '--nats', readFileSync(natsFile, 'utf8').trim(), '--log-level', 'warn', '--report-interval', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  simExited = new Promise((r) => sim!.once('exit', (code) => r(code)));
+  sim.stdout!.on('data', (d) => (simOut += d));
+  sim.stderr!.on('data', (d) => (simOut += d));
+  await until(() => /3 hollow nodes up/.test(simOut) || sim!.exitCode !== null, 'skiff sim to register 3 nodes', 60_000);
+  if (sim.exitCode !== null) throw new Error(`skiff sim exited with ${sim.exitCode}:\n${simOut}`);
+}, 120_000);
+
+afterAll(async () => {
+  if (sim?.pid && sim.exitCode === null) {
+    process.kill(sim.pid, 'SIGTERM');
+    await Promise.race([simExited, sleep(20_000)]);
+    if (sim.exitCode === null) process.kill(sim.pid, 'SIGKILL');
+  }
+  await skiff?.kill('SIGTERM');
+  if (home) rmSync(home, { recursive: true, force: true });
+}, 60_000);
+
+it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a time', async () => {
+  // every pod on hollow-0: the other nodes are cordoned while the ReplicaSet starts
+  for (const n of ['hollow-1', 'hollow-2']) expect(k('cordon', n).out).toBe(`node/${n} cordoned\n`);
+  const file = join(home, 'web.yaml');
+  writeFileSync(file, MANIFEST);
+  const applied = k('apply', '-f', file);
+  expect(applied.err).toBe('');
+  await until(() => {
+    const pdb = k.json('get', 'pdb', 'web', '-n', NS);
+    return pdb.status?.currentHealthy === REPLICAS && pdb.status.disruptionsAllowed === 1;
+  }, 'the budget to allow one disruption', 60_000);
+  expect(podsOn('hollow-0')).toHaveLength(REPLICAS);
+  expect(k('get', 'pdb', 'web', '-n', NS, '--no-headers').out).toMatch(/^web\s+2\s+N\/A\s+1\s/);
+  for (const n of ['hollow-1', 'hollow-2']) expect(k('uncordon', n).out).toBe(`node/${n} uncordoned\n`);
+
+  const watch = new PodWatch(skiff!);
+  try {
+    await until(() => watch.healthy() === REPLICAS, 'the watch to see the pods');
+    watch.reset();
+    const t0 = Date.now();
+    const r = await kubectlAsync('drain', 'hollow-0', '--ignore-daemonsets', '--timeout=120s');
+    expect(r.code).toBe(0);
+    const out = r.out.split('\n');
+    expect(out[0]).toBe('node/hollow-0 cordoned');
+    expect(out.filter((l) => /^pod\/web-\w+ evicted$/.test(l))).toHaveLength(REPLICAS);
+    expect(out).toContain('node/hollow-0 drained');
+    // the budget held the second and third evictions back (429, retried after 5 s)
+    expect(r.err).toContain("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.");
+    expect(Date.now() - t0).toBeGreaterThan(2 * 5000);
+    // one pod missing at a time, never two; and one was missing (a disruption happened)
+    expect(watch.minHealthy).toBe(REPLICAS - 1);
+    expect(podsOn('hollow-0')).toEqual([]);
+    await until(() => watch.healthy() === REPLICAS, 'the ReplicaSet whole again elsewhere');
+
+    // skiff drain, node by node, back onto hollow-0
+    expect(k('uncordon', 'hollow-0').out).toBe('node/hollow-0 uncordoned\n');
+    watch.reset();
+    for (const node of ['hollow-1', 'hollow-2']) {
+      const onNode = podsOn(node).length;
+      const s = await runSkiff(['drain', node, '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: skiff!.kubeconfig }, timeoutMs: 150_000 });
+      expect(s.code, s.stderr).toBe(0);
+      expect(s.stdout.split('\n').filter((l) => /^pod\/web-\w+ evicted$/.test(l))).toHaveLength(onNode);
+      expect(s.stdout).toContain(`node/${node} drained`);
+      expect(podsOn(node)).toEqual([]);
+      await until(() => watch.healthy() === REPLICAS, `the ReplicaSet whole again after draining ${node}`);
+    }
+    expect(watch.minHealthy).toBe(REPLICAS - 1);
+    expect(podsOn('hollow-0').filter(isHealthy)).toHaveLength(REPLICAS);
+    expect(k('get', 'nodes', '--no-headers').out).toMatch(/hollow-1\s+Ready,SchedulingDisabled/);
+  } finally {
+    await watch.stop();
+  }
+}, 240_000);
