@@ -20,6 +20,8 @@ import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
 import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
 import statefulSetController from '@skiff/plugin-statefulset-controller';
 import daemonSetController from '@skiff/plugin-daemonset-controller';
+import jobController from '@skiff/plugin-job-controller';
+import cronJobController from '@skiff/plugin-cronjob-controller';
 import priorityAdmission from '@skiff/plugin-priority-admission';
 import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
 import garbageCollector from '@skiff/plugin-garbage-collector';
@@ -38,6 +40,8 @@ export const builtinPlugins = {
   'replicationcontroller-controller': replicationControllerController,
   'statefulset-controller': statefulSetController,
   'daemonset-controller': daemonSetController,
+  'job-controller': jobController,
+  'cronjob-controller': cronJobController,
   'priority-admission': priorityAdmission,
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
