@@ -7,10 +7,12 @@
 //
 // This file wires the parts together and runs start/stop: nodes.ts (registration), leases.ts
 // (leases and heartbeats), pods.ts (the pod lifecycle), pacing.ts and runtime.ts (shared plumbing).
+import type { NatsConnection } from '@nats-io/nats-core';
 import type { Kernel, KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import { expandNodes, resolveConfig, type HollowNodesConfig } from './config.ts';
 import { Leases } from './leases.ts';
+import { HollowMetrics } from './metrics.ts';
 import { Registrar, nodeState, type NodeState } from './nodes.ts';
 import { HOLLOW_LABEL, LEASES, LEASE_NAMESPACE, NAMESPACES, NODES } from './objects.ts';
 import { Limiter, SpreadTicker } from './pacing.ts';
@@ -31,6 +33,11 @@ export interface HollowNodesStats {
   errors: number;
 }
 
+export interface HollowNodesOptions {
+  /** answer the metrics-server's scrapes with the pods' usage annotations over this connection (metrics.ts) */
+  nats?: NatsConnection;
+}
+
 export interface StopOptions {
   /** delete the Nodes and Leases (default: config.deleteNodesOnStop) */
   deleteNodes?: boolean;
@@ -45,8 +52,9 @@ export class HollowNodes {
   private readonly registrar: Registrar;
   private readonly leases: Leases;
   private readonly pods: Pods;
+  private readonly metrics?: HollowMetrics;
 
-  constructor(kernel: Kernel, config: Partial<HollowNodesConfig> = {}, logger?: Logger) {
+  constructor(kernel: Kernel, config: Partial<HollowNodesConfig> = {}, logger?: Logger, private readonly opts: HollowNodesOptions = {}) {
     this.config = resolveConfig(config);
     this.rt = new Runtime(kernel, this.config, logger ?? silent);
     this.nodes = expandNodes(this.config).map(nodeState);
@@ -54,6 +62,10 @@ export class HollowNodes {
     this.registrar = new Registrar(this.rt, new Limiter(this.config.registerConcurrency));
     this.leases = new Leases(this.rt, new Limiter(this.config.leaseConcurrency), (n) => this.registrar.register(n, undefined, false));
     this.pods = new Pods(this.rt, this.byName, new Limiter(this.config.podConcurrency));
+    if (opts.nats) {
+      const m = (this.metrics = new HollowMetrics());
+      this.pods.observer = (ev, node) => m.observe(ev, node);
+    }
   }
 
   /** Names of the simulated nodes. */
@@ -93,6 +105,7 @@ export class HollowNodes {
     this.tickers.push(new SpreadTicker(() => this.nodes.length, c.leaseIntervalSeconds * 1000, (i) => this.leases.renew(this.nodes[i]!)));
     if (c.nodeStatusIntervalSeconds > 0)
       this.tickers.push(new SpreadTicker(() => this.nodes.length, c.nodeStatusIntervalSeconds * 1000, (i) => this.leases.heartbeat(this.nodes[i]!), 100));
+    if (this.opts.nats) this.metrics?.serve(this.opts.nats, () => this.nodeNames, this.rt.logger);
     this.rt.logger.info('hollow nodes registered', { nodes: this.nodes.length, adopted: this.rt.counters.adopted, ms: Date.now() - t0 });
   }
 
@@ -101,6 +114,7 @@ export class HollowNodes {
     const rt = this.rt;
     if (rt.stopped) return;
     rt.stopped = true;
+    this.metrics?.stop();
     for (const t of this.tickers) t.stop();
     for (const t of rt.timers) clearTimeout(t);
     rt.timers.clear();

@@ -1,5 +1,6 @@
 // @skiff/plugin-node-sim: hollow (simulated) nodes, thousands in one process.
-export { HollowNodes, type HollowNodesStats, type StopOptions } from './hollow.ts';
+export { HollowNodes, type HollowNodesStats, type HollowNodesOptions, type StopOptions } from './hollow.ts';
+export { HollowMetrics, CPU_USAGE_ANNOTATION, MEMORY_USAGE_ANNOTATION } from './metrics.ts';
 export { Limiter } from './pacing.ts';
 export {
   DEFAULTS,

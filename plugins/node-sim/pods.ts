@@ -18,6 +18,8 @@ export class Pods {
   private readonly running = new Map<string, { node: string; host: number }>();
   /** pods whose final delete was sent */
   private readonly finishing = new Set<string>();
+  /** sees every event of a pod on these nodes (the usage reports, metrics.ts) */
+  observer?: (ev: WatchEvent, node: string) => void;
 
   constructor(
     private readonly rt: Runtime,
@@ -79,6 +81,7 @@ export class Pods {
     const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
     const node = nodeName ? this.byName.get(nodeName) : undefined;
     if (!node) return;
+    this.observer?.(ev, node.spec.name);
     const uid = pod.metadata.uid!;
     if (ev.type === 'DELETED') {
       this.release(uid);
