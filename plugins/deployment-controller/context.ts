@@ -34,3 +34,16 @@ export interface Work {
 }
 
 export const nsOf = (o: { metadata: { namespace?: string } }) => o.metadata.namespace ?? '';
+
+/**
+ * A copy of a cached Deployment to work on: new metadata and status objects (the code replaces
+ * annotations, conditions and status wholesale, never edits nested ones), the spec shared.
+ */
+export function workingCopy(d: Deployment): Deployment {
+  return { ...d, metadata: { ...d.metadata }, ...(d.status ? { status: { ...d.status } } : {}) };
+}
+
+/** A copy of a cached RS whose spec fields and annotations may be set (the template stays shared). */
+export function editableCopy(rs: ReplicaSet): ReplicaSet {
+  return { ...rs, metadata: { ...rs.metadata, annotations: { ...rs.metadata.annotations } }, spec: { ...rs.spec! } };
+}

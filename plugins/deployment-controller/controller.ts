@@ -5,7 +5,7 @@ import { isEmptySelector, type Deployment } from '@skiff/api';
 import { splitKey, type ReconcileResult } from '@skiff/client';
 import { claimReplicaSets, type ClaimSource } from './claim.ts';
 import { PAUSED, PROGRESSING, RESUMED, TIMED_OUT, getCondition, hasProgressDeadline, newCondition, setCondition } from './conditions.ts';
-import { nsOf, type SyncEnv, type Work } from './context.ts';
+import { nsOf, workingCopy, type SyncEnv, type Work } from './context.ts';
 import { rolloutRecreate } from './recreate.ts';
 import { rolloutRolling } from './rolling.ts';
 import { getRollbackTo, rollback } from './rollback.ts';
@@ -23,7 +23,7 @@ export async function syncDeployment(env: ControllerEnv, key: string): Promise<R
   }
   // decide only from caches that show this controller's own last writes (their events bring the key back)
   if (!env.tracker.caughtUp(key)) return;
-  const w: Work = { key, d: structuredClone(cached), stored: cached, rsList: [] };
+  const w: Work = { key, d: workingCopy(cached), stored: cached, rsList: [] };
   const d = w.d;
 
   if (isEmptySelector(d.spec?.selector)) {

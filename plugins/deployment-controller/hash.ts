@@ -83,6 +83,23 @@ export function templateKey(template: PodTemplateSpec | undefined): string {
   return s;
 }
 
+/**
+ * The template key of an RS, cached by uid and generation: an RS's template changes only with its
+ * generation, while a status update brings a new copy of the object (and of its template).
+ */
+const rsKeys = new Map<string, { generation: number | undefined; key: string }>();
+const MAX_RS_KEYS = 50_000;
+export function replicaSetTemplateKey(rs: { metadata: { uid?: string; generation?: number }; spec?: { template?: PodTemplateSpec } }): string {
+  const uid = rs.metadata.uid;
+  if (!uid) return templateKey(rs.spec?.template);
+  const hit = rsKeys.get(uid);
+  if (hit && hit.generation === rs.metadata.generation) return hit.key;
+  const key = templateKey(rs.spec?.template);
+  if (rsKeys.size >= MAX_RS_KEYS) rsKeys.clear(); // a bound, not an LRU: misses only cost a render
+  rsKeys.set(uid, { generation: rs.metadata.generation, key });
+  return key;
+}
+
 /** kube's EqualIgnoreHash: equal templates but for the pod-template-hash label. */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
   return templateKey(a) === templateKey(b);

@@ -2,7 +2,7 @@
 // are old, and the orders kube's controller walks them in.
 import type { Deployment, ReplicaSet } from '@skiff/api';
 import { revisionOf } from './annotations.ts';
-import { equalIgnoreHash } from './hash.ts';
+import { replicaSetTemplateKey, templateKey } from './hash.ts';
 import { filterActive, replicasOf } from './replicas.ts';
 
 /** Oldest first; equal creation times by name (controller.ReplicaSetsByCreationTimestamp). */
@@ -30,7 +30,8 @@ export function byRevision(a: ReplicaSet, b: ReplicaSet): number {
 
 /** The oldest RS whose template equals the deployment's (there may be several after upgrades). */
 export function findNewReplicaSet(d: Deployment, rsList: ReplicaSet[]): ReplicaSet | undefined {
-  return [...rsList].sort(byCreation).find((rs) => equalIgnoreHash(rs.spec?.template, d.spec?.template));
+  const want = templateKey(d.spec?.template);
+  return [...rsList].sort(byCreation).find((rs) => replicaSetTemplateKey(rs) === want);
 }
 
 /** All RSs but the new one. */

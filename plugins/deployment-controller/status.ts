@@ -2,7 +2,6 @@
 // RSs, the Available condition from maxUnavailable, the other conditions carried over.
 import type { Deployment, DeploymentStatus, ReplicaSet } from '@skiff/api';
 import { AVAILABLE, MINIMUM_REPLICAS_AVAILABLE, MINIMUM_REPLICAS_UNAVAILABLE, newCondition, setCondition } from './conditions.ts';
-import { canonicalJson } from './hash.ts';
 import { actualReplicas, availableReplicas, maxUnavailable, readyReplicas, replicasOf, specReplicas } from './replicas.ts';
 
 const COUNTS = ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'] as const;
@@ -18,8 +17,24 @@ export function compactStatus(s: DeploymentStatus | undefined): DeploymentStatus
   return out;
 }
 
+/** JSON equality, key order aside, undefined members as absent. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ka = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const kb = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => jsonEqual(ao[k], bo[k]));
+}
+
 export function statusEqual(a: DeploymentStatus | undefined, b: DeploymentStatus | undefined): boolean {
-  return canonicalJson(compactStatus(a)) === canonicalJson(compactStatus(b));
+  return jsonEqual(compactStatus(a), compactStatus(b));
 }
 
 /**

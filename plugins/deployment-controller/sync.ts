@@ -10,7 +10,7 @@ import {
   DESIRED_REPLICAS_ANNOTATION, intAnnotation, REVISION_ANNOTATION, ROLLBACK_TO_ANNOTATION,
 } from './annotations.ts';
 import { FAILED_RS_CREATE, FOUND_NEW_RS, NEW_REPLICA_SET, PROGRESSING, getCondition, hasProgressDeadline, hasRevisionHistoryLimit, newCondition, setCondition } from './conditions.ts';
-import { nsOf, type SyncEnv, type Work } from './context.ts';
+import { editableCopy, nsOf, type SyncEnv, type Work } from './context.ts';
 import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { byRevision, bySizeNewer, bySizeOlder, findActiveOrLatest, findNewReplicaSet, findOldReplicaSets } from './replica-sets.ts';
 import { filterActive, getProportion, isRollingUpdate, isSaturated, maxSurge, newRSNewReplicas, replicasOf, specReplicas } from './replicas.ts';
@@ -47,7 +47,7 @@ async function getNewReplicaSet(env: SyncEnv, w: Work, oldRSs: ReplicaSet[], cre
   const existing = findNewReplicaSet(d, w.rsList);
   const newRevision = String(maxRevision(oldRSs) + 1);
   if (existing) {
-    const copy = structuredClone(existing);
+    const copy = editableCopy(existing);
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true, replicas, replicas + maxSurge(d));
     if (annotationsUpdated || (copy.spec?.minReadySeconds ?? 0) !== (d.spec?.minReadySeconds ?? 0)) {
       setMinReadySeconds(copy, d.spec?.minReadySeconds);
@@ -138,7 +138,7 @@ export async function scaleReplicaSet(env: SyncEnv, w: Work, rs: ReplicaSet, new
   const oldScale = replicasOf(rs);
   const sizeNeedsUpdate = oldScale !== newScale;
   if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, desired, max)) return { scaled: false, rs };
-  const copy = structuredClone(rs);
+  const copy = editableCopy(rs);
   copy.spec!.replicas = newScale;
   setReplicasAnnotations(copy, desired, max);
   const out = await updateReplicaSet(env, w, copy);

@@ -56,5 +56,5 @@ export async function writeDeployment(env: SyncEnv, w: Work, opts: { status: boo
     stored(env, w, (await env.kernel.update(DEPLOYMENTS, body, { subresource: 'status' })) as Deployment, sent);
   }
   // the working copy moves to the stored metadata (resourceVersion); the status it wants stays
-  w.d = { ...w.stored, status: w.d.status };
+  w.d = { ...w.stored, metadata: { ...w.stored.metadata }, status: w.d.status };
 }
