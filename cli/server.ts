@@ -22,6 +22,7 @@ import statefulSetController from '@skiff/plugin-statefulset-controller';
 import daemonSetController from '@skiff/plugin-daemonset-controller';
 import jobController from '@skiff/plugin-job-controller';
 import cronJobController from '@skiff/plugin-cronjob-controller';
+import disruptionController from '@skiff/plugin-disruption-controller';
 import priorityAdmission from '@skiff/plugin-priority-admission';
 import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
 import garbageCollector from '@skiff/plugin-garbage-collector';
@@ -42,6 +43,7 @@ export const builtinPlugins = {
   'daemonset-controller': daemonSetController,
   'job-controller': jobController,
   'cronjob-controller': cronJobController,
+  'disruption-controller': disruptionController,
   'priority-admission': priorityAdmission,
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
