@@ -4,7 +4,7 @@
 // defaulted them, revision and change-cause annotations, controller references) and the statuses;
 // rollout-cli-controllers.test.ts runs the same commands against the real controllers once wired.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apps, CAUSE, REVISION, deployment, eventually, replicaSet, spawnSkiff, startCluster, wired, writeStatus, type Cluster } from './rollout-fixtures.ts';
+import { apps, CAUSE, REVISION, deployment, eventually, replicaSet, spawnSkiff, startCluster, runs, writeStatus, type Cluster } from './rollout-fixtures.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NS = 'roll';
@@ -30,7 +30,7 @@ async function history(): Promise<void> {
   await c.rest.request('POST', apps(NS, 'replicasets'), { body: stray });
 }
 
-describe.runIf(!wired('deployment-controller', 'replicaset-controller'))('skiff rollout on a Deployment (ReplicaSets and statuses written by the test)', () => {
+describe.runIf(!runs('deployment-controller', 'replicaset-controller'))('skiff rollout on a Deployment (ReplicaSets and statuses written by the test)', () => {
   beforeAll(async () => {
     c = await startCluster();
     expect((await c.skiff(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}}\n`)).stdout).toBe(`namespace/${NS} created\n`);

@@ -1,10 +1,11 @@
 // For the rollout and scale CLI tests: a `skiff server` with the CLI and kubectl 1.32 pointed at it,
 // a REST client for writing what controllers would write, and the workload objects themselves.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 import { RestClient } from '../cli/client/rest-client.ts';
 import { kubectlFor, type Kubectl } from './kubectl-client.ts';
 import { runSkiff, skiffBin, startSkiff, type CliRun, type SkiffProcess } from './skiff-process.ts';
@@ -32,10 +33,33 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/**
+ * The default distribution plus controllers it does not run yet, loaded from their sources
+ * (`path:`), for trying the controller tests before the controllers are wired
+ * (SKIFF_ROLLOUT_PLUGINS=deployment-controller,...).
+ */
+export function distributionWith(home: string, plugins: string[]): string {
+  const d = parse(readFileSync(join(repo, 'deploy', 'distros', 'default.yaml'), 'utf8'));
+  for (const name of plugins) {
+    if (d.spec.plugins.some((p: Obj) => p.name === name)) continue;
+    d.spec.plugins.push({ name, type: 'skiff.io/controller', source: { path: join(repo, 'plugins', name, 'plugin.ts') } });
+  }
+  const file = join(home, 'distribution.yaml');
+  writeFileSync(file, stringify(d));
+  return file;
+}
+
+/** Controllers to add to the default distribution for these tests (SKIFF_ROLLOUT_PLUGINS). */
+export const extraPlugins = (): string[] => (process.env.SKIFF_ROLLOUT_PLUGINS ?? '').split(',').filter(Boolean);
+
+/** Whether the cluster runs these controllers: the default distribution's, or added by SKIFF_ROLLOUT_PLUGINS. */
+export const runs = (...controllers: string[]): boolean => controllers.every((c) => wired(c) || extraPlugins().includes(c));
+
 export async function startCluster(serverArgs: string[] = []): Promise<Cluster> {
   const home = mkdtempSync(join(tmpdir(), 'skiff-rollout-'));
-  const server = await startSkiff(home, serverArgs);
-  const rest = new RestClient({ server: server.url, caCertPem: server.ca, token: server.token });
+  const extra = extraPlugins();
+  const server = await startSkiff(home, extra.length ? ['--distribution', distributionWith(home, extra), ...serverArgs] : serverArgs);
+  const rest = new RestClient({ server: server.url, caCertPem: server.ca, token: server.token, insecureSkipTLSVerify: false });
   let sim: ChildProcess | undefined;
   return {
     server,

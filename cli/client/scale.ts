@@ -117,7 +117,8 @@ export async function scale(ctx: ClientContext, args: string[], flags: ScaleFlag
   const { targets, errors } = await findTargets(ctx, args, flags, { allowEmptySelector: false });
   if (o.resourceVersion && targets.length > 1) throw new Error('cannot use --resource-version with multiple resources');
   if (!targets.length) {
-    if (errors.length) throw new Error(`no objects passed to scale ${errors.join('\n')}`);
+    // kubectl wraps the builder's error with %w: a server error loses its "Error from server" prefix
+    if (errors.length) throw new Error(`no objects passed to scale ${errors.map((e) => e.replace(/^Error from server( \([^)]*\))?: /, '')).join('\n')}`);
     throw new Error('no objects passed to scale');
   }
   for (const t of targets) {
