@@ -36,3 +36,10 @@ describe('policy/v1 Eviction', () => {
     expect(decodeKubernetesProtobuf(bare)).toEqual({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'db-0' } });
   });
 });
+
+describe('v1 DeleteOptions', () => {
+  it('decodes the body of a DELETE as client-go sends it (kubectl drain --disable-eviction)', () => {
+    const body = encodeKubernetesProtobuf('v1', 'DeleteOptions', { gracePeriodSeconds: 5, propagationPolicy: 'Background' });
+    expect(decodeKubernetesProtobuf(body)).toEqual({ apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 5, propagationPolicy: 'Background' });
+  });
+});

@@ -27,6 +27,9 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'batch/v1/CronJob': 'k8s.io.api.batch.v1.CronJob',
   'autoscaling/v1/HorizontalPodAutoscaler': 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
   'policy/v1/Eviction': 'k8s.io.api.policy.v1.Eviction',
+  // the body of a DELETE (kubectl drain --disable-eviction, client-go's typed Delete)
+  'v1/DeleteOptions': 'k8s.io.api.policy.v1.DeleteOptions',
+  'meta.k8s.io/v1/DeleteOptions': 'k8s.io.api.policy.v1.DeleteOptions',
 };
 
 /** proto/k8s, from the source tree (plugins/rest-api/protobuf) or from the bundle (dist/). */
