@@ -27,6 +27,7 @@ export function registerRolloutCommands(program: Command): void {
     .option('--timeout <duration>', 'how long to wait before ending the watch (e.g. 1s, 2m); 0 (default) waits forever')
     .action((resources: string[], flags: ClientFlags & StatusFlags) => {
       const args = [...resources];
+      if (typeof flags.watch === 'string' && flags.watch.startsWith('=')) flags.watch = flags.watch.slice(1); // -w=false
       if (typeof flags.watch === 'string' && !BOOL.test(flags.watch)) {
         args.unshift(flags.watch);
         flags.watch = true;
