@@ -98,7 +98,12 @@ describe('a new Deployment', () => {
     });
     // the adopted RS has the deployment's template: it is the new RS, no other is made
     expect(rs.metadata.annotations?.['deployment.kubernetes.io/revision']).toBe('4');
-    await eventually(async () => (await getDeployment(k, 'adopt')).metadata.annotations?.['deployment.kubernetes.io/revision'] === '4');
+    const adopter = await eventually(async () => {
+      const x = await getDeployment(k, 'adopt');
+      return x.metadata.annotations?.['deployment.kubernetes.io/revision'] === '4' && x.status?.conditions ? x : undefined;
+    });
+    // it found its new RS rather than creating it
+    expect(adopter.status?.conditions?.find((c) => c.type === 'Progressing')).toMatchObject({ status: 'True', reason: 'FoundNewReplicaSet', message: `Found new replica set "${orphanName}"` });
     expect((await replicaSetsOf(k, 'adopt')).map((x) => x.metadata.name)).toEqual([orphanName]);
     // relabelled out of the selector: released (its controller reference removed)
     await k.patch(REPLICA_SETS, NS, orphanName, 'merge', { metadata: { labels: { app: 'other' } } });

@@ -3,48 +3,12 @@
 // never has fewer than 90 available pods nor more than 110 (pods being deleted do not count, as in
 // kube's status; here they are deleted at once, having no node).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENTS, PODS, isConflict, isNotFound, type Pod } from '@skiff/api';
+import { DEPLOYMENTS, PODS, type Pod } from '@skiff/api';
 import type { Kernel } from '@skiff/kernel';
 import { startControllers, type ControllerTestEnv } from '../../client/testing.ts';
 import replicaSetController from '../replicaset-controller/plugin.ts';
 import controller from './plugin.ts';
-import { NS, deployment, eventually, getDeployment, replicaSetsOf, setImage, sleep } from './testing.ts';
-
-/** Marks every new pod of the namespace Running and Ready `delayMs` after it shows up. */
-function tinyKubelet(k: Kernel, delayMs: number): { stop(): void } {
-  const w = k.watch(PODS, { namespace: NS });
-  const timers = new Set<NodeJS.Timeout>();
-  const ready = async (name: string) => {
-    for (let i = 0; i < 5; i++) {
-      try {
-        const pod = (await k.get(PODS, NS, name)) as Pod;
-        if (pod.metadata.deletionTimestamp) return;
-        const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        await k.update(PODS, { ...pod, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, { subresource: 'status' });
-        return;
-      } catch (e) {
-        if (isNotFound(e)) return;
-        if (!isConflict(e)) throw e;
-      }
-    }
-  };
-  void (async () => {
-    for await (const ev of w) {
-      if (ev.type !== 'ADDED') continue;
-      const t = setTimeout(() => {
-        timers.delete(t);
-        void ready(ev.object.metadata.name!).catch(() => undefined);
-      }, delayMs);
-      timers.add(t);
-    }
-  })().catch(() => undefined);
-  return {
-    stop() {
-      w.stop();
-      for (const t of timers) clearTimeout(t);
-    },
-  };
-}
+import { NS, deployment, eventually, getDeployment, replicaSetsOf, setImage, sleep, tinyKubelet } from './testing.ts';
 
 /** Every pod event of the deployment's pods, folded into counts after each one. */
 function podCounter(k: Kernel, app: string) {

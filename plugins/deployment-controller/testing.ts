@@ -2,7 +2,7 @@
 // ReplicaSet controller that only writes RS status (pods "exist" as soon as it syncs an RS and
 // become available after a delay, or never), so rollouts can be driven and observed step by step.
 import type { Kernel } from '@skiff/kernel';
-import { DEPLOYMENTS, EVENTS, REPLICA_SETS, isConflict, isNotFound, type Deployment, type DeploymentSpec, type ReplicaSet } from '@skiff/api';
+import { DEPLOYMENTS, EVENTS, PODS, REPLICA_SETS, isConflict, isNotFound, type Deployment, type DeploymentSpec, type Pod, type ReplicaSet } from '@skiff/api';
 import { startControllers, eventually, sleep, type ControllerTestEnv } from '../../client/testing.ts';
 import controller from './plugin.ts';
 
@@ -193,6 +193,42 @@ export function fakeReplicaSetController(k: Kernel, opts: { readyAfterMs?: numbe
     of: (deployment) => samples.filter((s) => s.deployment === deployment),
     stop() {
       stopped = true;
+      w.stop();
+      for (const t of timers) clearTimeout(t);
+    },
+  };
+}
+
+/** Marks every new pod of the namespace Running and Ready `delayMs` after it shows up. */
+export function tinyKubelet(k: Kernel, delayMs: number): { stop(): void } {
+  const w = k.watch(PODS, { namespace: NS });
+  const timers = new Set<NodeJS.Timeout>();
+  const ready = async (name: string) => {
+    for (let i = 0; i < 5; i++) {
+      try {
+        const pod = (await k.get(PODS, NS, name)) as Pod;
+        if (pod.metadata.deletionTimestamp) return;
+        const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        await k.update(PODS, { ...pod, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, { subresource: 'status' });
+        return;
+      } catch (e) {
+        if (isNotFound(e)) return;
+        if (!isConflict(e)) throw e;
+      }
+    }
+  };
+  void (async () => {
+    for await (const ev of w) {
+      if (ev.type !== 'ADDED') continue;
+      const t = setTimeout(() => {
+        timers.delete(t);
+        void ready(ev.object.metadata.name!).catch(() => undefined);
+      }, delayMs);
+      timers.add(t);
+    }
+  })().catch(() => undefined);
+  return {
+    stop() {
       w.stop();
       for (const t of timers) clearTimeout(t);
     },
