@@ -8,3 +8,14 @@ export function controllerIndexKey(obj: KObject): string[] {
   const ref = obj.metadata.ownerReferences?.find((r) => r.controller);
   return ref ? [ref.uid] : [];
 }
+
+/**
+ * Objects without a controller, by namespace: the orphans a controller may adopt. With
+ * CONTROLLER_INDEX, a controller's candidates are its own objects plus the orphans of its
+ * namespace, found without a scan.
+ */
+export const ORPHAN_INDEX = 'orphans-by-namespace';
+
+export function orphanIndexKey(obj: KObject): string[] {
+  return obj.metadata.ownerReferences?.some((r) => r.controller) ? [] : [obj.metadata.namespace ?? ''];
+}

@@ -36,8 +36,8 @@ function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** A candidate's identity: the host and a random part (two processes on one host differ). */
-export const newIdentity = () => `${hostname()}_${randomUUID()}`;
+/** A candidate's identity: host, pid (which process leads) and a random part (unique even across pid reuse). */
+export const newIdentity = () => `${hostname()}_${process.pid}_${randomUUID()}`;
 
 export class LeaderElector {
   readonly identity: string;

@@ -2,7 +2,7 @@
 // core/v1 ReplicationController (a plain label map), as kube runs its ReplicationManager on the
 // ReplicaSet code through a conversion. Everything kind-specific the core needs is here.
 import {
-  REPLICA_SETS, REPLICATION_CONTROLLERS, selectorMatches,
+  isEmptySelector, REPLICA_SETS, REPLICATION_CONTROLLERS, selectorMatches,
   type AppsCondition, type KObject, type PodTemplateSpec, type ResourceRef,
 } from '@skiff/api';
 
@@ -40,6 +40,8 @@ export interface ReplicaKind {
   component: string;
   /** the selector as a predicate on labels; a malformed one selects nothing */
   matcher(owner: ReplicaOwner): LabelMatcher;
+  /** an empty (or missing) selector: such an owner is not woken by orphans (it would take them all) */
+  emptySelector(owner: ReplicaOwner): boolean;
   /** status.terminatingReplicas exists (apps/v1 ReplicaSet, DeploymentReplicaSetTerminatingReplicas: beta, on, in 1.35) */
   terminatingReplicas: boolean;
 }
@@ -58,6 +60,7 @@ export const REPLICA_SET_KIND: ReplicaKind = {
     if (sel === undefined || sel === null) return NOTHING; // LabelSelectorAsSelector(nil): labels.Nothing()
     return (labels) => selectorMatches(sel, labels);
   },
+  emptySelector: (owner) => isEmptySelector(owner.spec?.selector),
 };
 
 export const REPLICATION_CONTROLLER_KIND: ReplicaKind = {
@@ -73,5 +76,9 @@ export const REPLICATION_CONTROLLER_KIND: ReplicaKind = {
     // labels.SelectorFromSet: every pair must be there (an empty map selects everything, as in kube)
     const pairs = Object.entries(sel as Record<string, unknown>);
     return (labels) => pairs.every(([k, v]) => labels[k] === v);
+  },
+  emptySelector(owner) {
+    const sel = owner.spec?.selector;
+    return typeof sel !== 'object' || sel === null || Array.isArray(sel) || Object.keys(sel).length === 0;
   },
 };

@@ -3,14 +3,10 @@
 // informer lags the creates; until it has seen them, the owner is not synced again); deletes take
 // the least useful pods first (ranking.ts), each expected by key.
 import { isNotFound, type OwnerReference, type Pod } from '@skiff/api';
-import type { Expectations } from '@skiff/client';
+import { slowStartBatch, type Expectations } from '@skiff/client';
 import type { ReplicaOwner } from './kinds.ts';
 import { isNamespaceTerminating, podsPrefix, type PodControl } from './pod-control.ts';
 import { podsToDelete } from './ranking.ts';
-import { slowStartBatch } from './slow-start.ts';
-
-/** kube's SlowStartInitialBatchSize */
-export const SLOW_START_INITIAL_BATCH = 1;
 
 export interface ManageContext {
   key: string;
@@ -35,7 +31,7 @@ export async function manageReplicas(m: ManageContext, pods: readonly Pod[]): Pr
     // expected before any create, so events arriving during the batch are counted
     expectations.expectCreations(key, n);
     let ignored = 0;
-    const { successes, error } = await slowStartBatch(n, SLOW_START_INITIAL_BATCH, async () => {
+    const { successes, errors } = await slowStartBatch(n, async () => {
       try {
         await m.podControl.createPod(owner, template, m.controllerRef, prefix);
       } catch (e) {
@@ -47,7 +43,7 @@ export async function manageReplicas(m: ManageContext, pods: readonly Pod[]): Pr
     // creates that failed or were never tried will not be observed
     const unobserved = n - successes + ignored;
     if (unobserved > 0) expectations.lowerCreations(key, unobserved);
-    return error;
+    return errors[0]; // kube reports the first
   }
   if (diff > 0) {
     const n = Math.min(diff, m.burstReplicas);

@@ -2,7 +2,7 @@
 // (labels, annotations, finalizers, spec; generateName "<owner>-"; the controller reference), and
 // the Events kube records on the owner: SuccessfulCreate / FailedCreate, SuccessfulDelete /
 // FailedDelete.
-import { isAlreadyExists, isInvalid, isNotFound, nameIsDNSSubdomain, PODS, type OwnerReference, type Pod, type PodTemplateSpec } from '@skiff/api';
+import { isAlreadyExists, isNotFound, nameIsDNSSubdomain, PODS, type OwnerReference, type Pod, type PodTemplateSpec } from '@skiff/api';
 import type { EventRecorder } from '@skiff/client';
 import type { Kernel, KObject } from '@skiff/kernel';
 
@@ -79,25 +79,5 @@ export class PodControl {
       throw new Error(`unable to delete pods: ${message(e)}`, { cause: e });
     }
     this.recorder.record(owner, { type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name}` });
-  }
-
-  /** Patch a controller reference onto an orphan (strategic merge; the uid guards against a re-created pod). */
-  async adopt(pod: Pod, controllerRef: OwnerReference): Promise<void> {
-    await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'strategic', {
-      metadata: { ownerReferences: [controllerRef], uid: pod.metadata.uid },
-    });
-  }
-
-  /** Remove the owner's reference from a pod it no longer selects; a pod gone or re-created is fine. */
-  async release(pod: Pod, ownerUid: string): Promise<void> {
-    try {
-      await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'strategic', {
-        metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: pod.metadata.uid },
-      });
-    } catch (e) {
-      if (isNotFound(e)) return;
-      if (isInvalid(e)) return; // no such reference any more, or another pod of that name
-      throw e;
-    }
   }
 }

@@ -2,18 +2,16 @@
 // syncReplicaSet: claim pods, create or delete toward spec.replicas when expectations are
 // satisfied, then write the status if it changed. Pods are found through indexes (by controller
 // uid; orphans by namespace), never by scanning a namespace.
-import { getControllerOf, isConflict, isEmptySelector, isNotFound, isPodActive, isPodTerminating, newControllerRef, PODS, type Pod } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
+import { getControllerOf, isConflict, isNotFound, isPodActive, isPodTerminating, newControllerRef, PODS, type Pod } from '@skiff/api';
+import {
+  CONTROLLER_INDEX, controllerIndexKey, ControllerRefManager, ORPHAN_INDEX, orphanIndexKey, recheckDeletionTimestamp, splitKey,
+  type ControllerRuntime, type Reconcile,
+} from '@skiff/client';
 import type { KObject } from '@skiff/kernel';
-import { claimPods } from './claim.ts';
 import type { ReplicaKind, ReplicaOwner } from './kinds.ts';
 import { manageReplicas } from './manage.ts';
 import { PodControl } from './pod-control.ts';
 import { calculateStatus, nextAvailableInMs, statusUnchanged } from './status.ts';
-
-/** Pods without a controller reference, by namespace: the ones a controller may adopt. */
-export const ORPHAN_INDEX = 'orphans-by-namespace';
-export const orphanIndexKey = (o: KObject): string[] => (getControllerOf(o) ? [] : [o.metadata.namespace ?? '']);
 
 export interface ReplicaControllerConfig {
   /** creates or deletes per sync at most (kube's burstReplicas) */
@@ -42,7 +40,7 @@ export function setupReplicaSync(kind: ReplicaKind, c: ControllerRuntime<Replica
   const enqueueOwnersOf = (pod: Pod) => {
     if (getControllerOf(pod) || pod.metadata.deletionTimestamp) return;
     for (const o of owners.lister.list(pod.metadata.namespace)) {
-      if (isEmptySelector(o.spec?.selector)) continue;
+      if (kind.emptySelector(o)) continue;
       if (kind.matcher(o)(pod.metadata.labels ?? {})) c.enqueue(o);
     }
   };
@@ -104,8 +102,11 @@ export function setupReplicaSync(kind: ReplicaKind, c: ControllerRuntime<Replica
     const candidates = own.concat(pods.lister.byIndex(ORPHAN_INDEX, namespace ?? '')).filter(isPodActive);
     // FilterClaimedPods(FilterTerminatingPods(...)): its own pods being deleted, still selected
     const terminating = kind.terminatingReplicas ? own.filter((p) => isPodTerminating(p) && match(p.metadata.labels ?? {})).length : undefined;
-    const { claimed, error: claimError } = await claimPods(c.kernel, kind, podControl, owner, match, controllerRef, candidates);
-    if (claimError) throw claimError;
+    const claimed = await new ControllerRefManager<Pod>({
+      kernel: c.kernel, ref: PODS, owner, controllerRef,
+      match: (p) => match(p.metadata.labels ?? {}),
+      canAdopt: recheckDeletionTimestamp(c.kernel, kind.ref, owner),
+    }).claim(candidates);
 
     let manageError: unknown;
     if (needsSync && !owner.metadata.deletionTimestamp) {
