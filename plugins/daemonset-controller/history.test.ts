@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTROLLER_REVISIONS, DAEMON_SETS, PODS, newControllerRef, type ControllerRevision, type DaemonSet, type Pod } from '@skiff/api';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
-import { computeHash } from './hash.ts';
-import { constructHistory, revisionData, revisionMatches } from './history.ts';
+import { computeHash, revisionMatches } from '@skiff/client';
+import { constructHistory, revisionData } from './history.ts';
 import { REVISION_HASH_LABEL } from './pod-template.ts';
 import { daemonSet, editDaemonSet } from './testing.ts';
 

@@ -4,35 +4,17 @@
 // current one is found by comparing that patch; duplicates are merged (pods relabelled to the one
 // kept); old ones beyond revisionHistoryLimit go, oldest first, unless a pod still has their hash.
 import {
-  CONTROLLER_REVISIONS, DAEMON_SETS, PODS, isAlreadyExists,
+  CONTROLLER_REVISIONS, DAEMON_SETS, PODS, isAlreadyExists, selectorMatches,
   type ControllerRevision, type DaemonSet, type OwnerReference, type Pod,
 } from '@skiff/api';
+import {
+  computeHash, ControllerRefManager, maxRevision, recheckDeletionTimestamp, revisionMatches, templatePatch, updateControllerRevision,
+} from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
-import { claim, recheckOwner } from './claim.ts';
-import { canonicalJson, computeHash } from './hash.ts';
 import { REVISION_HASH_LABEL } from './pod-template.ts';
 
 /** getPatch: what a revision stores for a DaemonSet (its template, to be restored by replacement). */
-export function revisionData(ds: DaemonSet): { spec: { template: Record<string, unknown> } } {
-  return { spec: { template: { ...(ds.spec?.template ?? {}), $patch: 'replace' } } };
-}
-
-// the canonical patch of a DaemonSet object / a revision object, computed once per object
-const dsPatches = new WeakMap<DaemonSet, string>();
-const revisionPatches = new WeakMap<ControllerRevision, string>();
-
-function patchOf(ds: DaemonSet): string {
-  let p = dsPatches.get(ds);
-  if (p === undefined) dsPatches.set(ds, (p = canonicalJson(revisionData(ds))));
-  return p;
-}
-
-/** Match: the revision holds this DaemonSet's current template. */
-export function revisionMatches(ds: DaemonSet, rev: ControllerRevision): boolean {
-  let p = revisionPatches.get(rev);
-  if (p === undefined) revisionPatches.set(rev, (p = canonicalJson(rev.data)));
-  return p === patchOf(ds);
-}
+export const revisionData = (ds: DaemonSet) => templatePatch(ds.spec?.template);
 
 export interface HistoryContext {
   kernel: Kernel;
@@ -51,14 +33,13 @@ export interface History {
   hash: string;
 }
 
-const maxRevision = (revs: readonly ControllerRevision[]) => revs.reduce((m, r) => Math.max(m, r.revision ?? 0), 0);
-
 export async function constructHistory(h: HistoryContext): Promise<History> {
   const { kernel, ds } = h;
-  const owned = await claim(h.revisions, {
+  const owned = await new ControllerRefManager<ControllerRevision>({
     kernel, ref: CONTROLLER_REVISIONS, owner: ds, controllerRef: h.controllerRef,
-    selector: ds.spec?.selector ?? {}, canAdopt: recheckOwner(kernel, DAEMON_SETS, ds),
-  });
+    match: (r) => selectorMatches(ds.spec?.selector ?? {}, r.metadata.labels ?? {}),
+    canAdopt: recheckDeletionTimestamp(kernel, DAEMON_SETS, ds),
+  }).claim(h.revisions);
   const current: ControllerRevision[] = [];
   const old: ControllerRevision[] = [];
   for (let rev of owned) {
@@ -78,7 +59,7 @@ export async function constructHistory(h: HistoryContext): Promise<History> {
     cur = await dedup(h, current);
     if ((cur.revision ?? 0) < nextRevision) {
       // the template went back to an older revision: it becomes the newest
-      cur = (await kernel.update(CONTROLLER_REVISIONS, { ...structuredClone(cur), revision: nextRevision })) as ControllerRevision;
+      cur = await updateControllerRevision(kernel, cur, nextRevision);
     }
   }
   return { cur, old, hash: cur.metadata.labels?.[REVISION_HASH_LABEL] ?? '' };

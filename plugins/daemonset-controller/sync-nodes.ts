@@ -4,7 +4,7 @@
 // Events as kube's pod control records them: SuccessfulCreate / FailedCreate, SuccessfulDelete /
 // FailedDelete.
 import { PODS, isNotFound, type DaemonSet, type OwnerReference, type Pod } from '@skiff/api';
-import type { EventRecorder, Expectations } from '@skiff/client';
+import { aggregateErrors, slowStartBatch, type EventRecorder, type Expectations } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { DeleteItem } from './manage.ts';
 import { createPodTemplate, podForNode, templateGenerationOrUndefined } from './pod-template.ts';
@@ -39,28 +39,23 @@ export async function syncNodes(ctx: SyncNodesContext, deletes: readonly DeleteI
   const errors: unknown[] = [];
 
   const template = createPodTemplate(ds.spec!.template, templateGenerationOrUndefined(ds), ctx.hash);
-  const create = async (node: string) => {
-    const pod = podForNode(template, ds, ctx.controllerRef, node);
+  const create = async (i: number) => {
+    const pod = podForNode(template, ds, ctx.controllerRef, nodesNeedingPods[i]);
     try {
       const made = await kernel.create(PODS, pod);
       recorder.record(ds, { type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${made.metadata.name}` });
     } catch (e) {
+      // all later creates would fail the same way: nothing to report
       if (namespaceTerminating(e)) return;
       recorder.record(ds, { type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message(e)}` });
       expectations.creationObserved(key);
-      errors.push(e);
+      throw e;
     }
   };
-  for (let pos = 0, batch = Math.min(createDiff, 1); pos < createDiff; pos += batch, batch = Math.min(2 * batch, createDiff - pos)) {
-    const before = errors.length;
-    await Promise.all(nodesNeedingPods.slice(pos, pos + batch).map(create));
-    const skipped = createDiff - (pos + batch);
-    if (errors.length > before && skipped > 0) {
-      // the rest are not tried now: the next sync starts slowly again
-      expectations.lowerCreations(key, skipped);
-      break;
-    }
-  }
+  const created = await slowStartBatch(createDiff, create);
+  errors.push(...created.errors);
+  // the rest are not tried now: the next sync starts slowly again
+  if (created.skipped > 0) expectations.lowerCreations(key, created.skipped);
 
   await Promise.all(
     toDelete.map(async ({ pod, gracePeriodSeconds }) => {
@@ -76,6 +71,6 @@ export async function syncNodes(ctx: SyncNodesContext, deletes: readonly DeleteI
       }
     }),
   );
-  if (errors.length === 1) throw errors[0];
-  if (errors.length > 1) throw new AggregateError(errors, errors.map(message).join('; '));
+  const err = aggregateErrors(errors);
+  if (err) throw err;
 }

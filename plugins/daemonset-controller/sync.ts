@@ -2,12 +2,14 @@
 // creations or deletions are still expected only the status is refreshed; otherwise the core loop
 // (manage), then the rolling update when nothing is in flight, then history cleanup, then status.
 import {
-  CONTROLLER_REVISIONS, DAEMON_SETS, NODES, PODS, isEmptySelector, newControllerRef,
+  CONTROLLER_REVISIONS, DAEMON_SETS, NODES, PODS, isEmptySelector, newControllerRef, selectorMatches,
   type ControllerRevision, type DaemonSet, type Node, type Pod,
 } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
+import {
+  CONTROLLER_INDEX, controllerIndexKey, ControllerRefManager, ORPHAN_INDEX, orphanIndexKey, recheckDeletionTimestamp, splitKey,
+  type ControllerRuntime, type Reconcile,
+} from '@skiff/client';
 import { Backoff } from './backoff.ts';
-import { claim, ORPHAN_INDEX, orphanIndexKey, recheckOwner } from './claim.ts';
 import { watchDependents } from './handlers.ts';
 import { cleanupHistory, constructHistory } from './history.ts';
 import { nodesToDaemonPods, planManage } from './manage.ts';
@@ -47,14 +49,12 @@ export function daemonSetReconciler(c: ControllerRuntime<DaemonSetControllerConf
   /** getDaemonPods: the pods the DaemonSet controls (or may adopt), after adoption and release. */
   const daemonPods = (ds: DaemonSet) => {
     const ns = ds.metadata.namespace!;
-    const candidates = [
-      ...pods.indexer.byIndex(CONTROLLER_INDEX, ds.metadata.uid!),
-      ...pods.indexer.byIndex(ORPHAN_INDEX, ns).filter((p) => p.metadata.namespace === ns),
-    ];
-    return claim(candidates, {
+    const candidates = [...pods.indexer.byIndex(CONTROLLER_INDEX, ds.metadata.uid!), ...pods.indexer.byIndex(ORPHAN_INDEX, ns)];
+    return new ControllerRefManager<Pod>({
       kernel: c.kernel, ref: PODS, owner: ds, controllerRef: newControllerRef(ds, 'apps/v1', 'DaemonSet'),
-      selector: ds.spec?.selector ?? {}, canAdopt: recheckOwner(c.kernel, DAEMON_SETS, ds),
-    });
+      match: (p) => selectorMatches(ds.spec?.selector ?? {}, p.metadata.labels ?? {}),
+      canAdopt: recheckDeletionTimestamp(c.kernel, DAEMON_SETS, ds),
+    }).claim(candidates);
   };
 
   const updateStatus = async (ds: DaemonSet, nodeList: Node[], hash: string, observe: boolean) => {

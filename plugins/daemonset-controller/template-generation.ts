@@ -5,7 +5,7 @@
 // update whose template lacks defaults the stored one has counts as a change: an extra bump is
 // harmless (pods are matched by revision hash or generation), a missed one would not be.
 import type { AdmissionHandler, AdmissionRequest, KObject } from '@skiff/kernel';
-import { canonicalJson } from './hash.ts';
+import { semanticJson } from '@skiff/client';
 import { TEMPLATE_GENERATION_ANNOTATION } from './pod-template.ts';
 
 const generationOf = (o: KObject | undefined): number => {
@@ -19,7 +19,8 @@ export function nextTemplateGeneration(req: Pick<AdmissionRequest, 'operation' |
   if (req.operation === 'CREATE' || !req.oldObject) return 1;
   const old = generationOf(req.oldObject);
   if (req.subresource) return old;
-  return canonicalJson(templateOf(req.object) ?? null) === canonicalJson(templateOf(req.oldObject) ?? null) ? old : old + 1;
+  // apiequality.Semantic.DeepEqual: nil and empty maps and lists are equal
+  return semanticJson(templateOf(req.object)) === semanticJson(templateOf(req.oldObject)) ? old : old + 1;
 }
 
 export const templateGenerationAdmission: AdmissionHandler = {
