@@ -17,6 +17,7 @@ import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
+import deploymentController from '@skiff/plugin-deployment-controller';
 import replicaSetController, { replicationControllerController } from '@skiff/plugin-replicaset-controller';
 import statefulSetController from '@skiff/plugin-statefulset-controller';
 import daemonSetController from '@skiff/plugin-daemonset-controller';
@@ -37,6 +38,7 @@ export const builtinPlugins = {
   'namespace-controller': namespaceController,
   'serviceaccount-controller': serviceAccountController,
   'node-lifecycle-controller': nodeLifecycleController,
+  'deployment-controller': deploymentController,
   'replicaset-controller': replicaSetController,
   'replicationcontroller-controller': replicationControllerController,
   'statefulset-controller': statefulSetController,

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, request } from 'undici';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isHealthy, writeDrainDistribution } from './drain-cluster.ts';
+import { PodWatch, kubectlAsync, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { runSkiff, skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -39,11 +39,6 @@ spec:
   selector: {matchLabels: {app: web}}
 `;
 
-interface WatchedPod {
-  metadata: { name: string; deletionTimestamp?: string };
-  spec?: { nodeName?: string };
-  status?: { conditions?: { type: string; status: string }[] };
-}
 
 let home: string;
 let skiff: SkiffProcess | undefined;
@@ -51,71 +46,6 @@ let sim: ChildProcess | undefined;
 let simExited: Promise<number | null> | undefined;
 let k: Kubectl;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The pods of the ReplicaSet as a watch sees them, and the fewest healthy ones seen since `reset`. */
-class PodWatch {
-  readonly pods = new Map<string, WatchedPod>();
-  minHealthy = Infinity;
-  private readonly ac = new AbortController();
-  private readonly agent: Agent;
-  readonly done: Promise<void>;
-
-  constructor(s: SkiffProcess) {
-    this.agent = new Agent({ connect: { ca: s.ca } });
-    this.done = this.run(s);
-  }
-
-  healthy(): number {
-    return [...this.pods.values()].filter(isHealthy).length;
-  }
-
-  reset(): void {
-    this.minHealthy = this.healthy();
-  }
-
-  private async run(s: SkiffProcess): Promise<void> {
-    const res = await request(`${s.url}/api/v1/namespaces/${NS}/pods?watch=1&labelSelector=app%3Dweb`, {
-      dispatcher: this.agent,
-      headers: { authorization: `Bearer ${s.token}` },
-      signal: this.ac.signal,
-      bodyTimeout: 0,
-    });
-    let buf = '';
-    try {
-      for await (const chunk of res.body) {
-        buf += chunk.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const ev = JSON.parse(buf.slice(0, nl)) as { type: string; object: WatchedPod };
-          buf = buf.slice(nl + 1);
-          if (ev.type === 'DELETED') this.pods.delete(ev.object.metadata.name);
-          else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.pods.set(ev.object.metadata.name, ev.object);
-          this.minHealthy = Math.min(this.minHealthy, this.healthy());
-        }
-      }
-    } catch (e) {
-      if (!this.ac.signal.aborted) throw e;
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.ac.abort();
-    await this.done.catch(() => {});
-    await this.agent.destroy().catch(() => {});
-  }
-}
-
-/** kubectl, without blocking this process (the watch keeps reading meanwhile). */
-function kubectlAsync(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('/usr/bin/kubectl', ['--kubeconfig', skiff!.kubeconfig, '--cache-dir', join(home, 'kubectl-cache'), ...args]);
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    c.once('close', (code) => resolve({ code, out, err }));
-  });
-}
 
 const podsOn = (node: string) =>
   k.json('get', 'pods', '-n', NS, '--field-selector', `spec.nodeName=${node}`).items as WatchedPod[];
@@ -162,12 +92,12 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
   expect(k('get', 'pdb', 'web', '-n', NS, '--no-headers').out).toMatch(/^web\s+2\s+N\/A\s+1\s/);
   for (const n of ['hollow-1', 'hollow-2']) expect(k('uncordon', n).out).toBe(`node/${n} uncordoned\n`);
 
-  const watch = new PodWatch(skiff!);
+  const watch = new PodWatch(skiff!, NS, 'app=web');
   try {
     await until(() => watch.healthy() === REPLICAS, 'the watch to see the pods');
     watch.reset();
     const t0 = Date.now();
-    const r = await kubectlAsync('drain', 'hollow-0', '--ignore-daemonsets', '--timeout=120s');
+    const r = await kubectlAsync(skiff!.kubeconfig, home, 'drain', 'hollow-0', '--ignore-daemonsets', '--timeout=120s');
     expect(r.code).toBe(0);
     const out = r.out.split('\n');
     expect(out[0]).toBe('node/hollow-0 cordoned');
