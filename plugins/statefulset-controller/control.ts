@@ -3,6 +3,7 @@
 // the update revision out from the highest ordinal down to the partition. OrderedReady ("monotonic")
 // stops at the first step it must wait for; Parallel ("burst") acts on every ordinal at once.
 import { getScaledValueFromIntOrPercent, isNotFound, type ControllerRevision, type Pod, type StatefulSet } from '@skiff/api';
+import { aggregateErrors, slowStartBatch, sortRevisions } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import { resolveRevisions, truncateHistory } from './history.ts';
 import {
@@ -10,30 +11,21 @@ import {
   identityMatches, newVersionedStatefulSetPod, ordinalOf, podInOrdinalRange, podRevision, replicasOf, startOrdinal, storageMatches,
 } from './identity.ts';
 import type { StatefulPodControl } from './pod-control.ts';
-import { applyRevision, sortRevisions } from './revisions.ts';
+import { applyRevision } from './revisions.ts';
 import { completeRollingUpdate, countReplicas, inconsistentStatus, newStatus, writeStatus, type Status } from './status.ts';
 
 /** Most concurrent writes of one batch in Parallel mode. */
 export const MAX_BATCH_SIZE = 500;
 
-/** Run fn(0..n-1) in batches of 1, 2, 4, ... (at most MAX_BATCH_SIZE); stop after a batch with failures. */
-export async function slowStartBatch(n: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let done = 0;
-  let next = 0;
-  for (let size = Math.min(n, 1); size > 0; size = Math.min(2 * size, n - next, MAX_BATCH_SIZE)) {
-    const results = await Promise.allSettled(Array.from({ length: size }, (_, k) => fn(next + k)));
-    next += size;
-    const errs = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-    done += size - errs.length;
-    if (errs.length) throw errs.length === 1 ? errs[0] : new Error(`[${errs.map((e) => (e instanceof Error ? e.message : String(e))).join(', ')}]`);
-  }
-  return done;
-}
-
-/** Monotonic: one by one, stopping when fn says to wait; burst: all, in slow-start batches. True when the pass must stop. */
-async function runForAll(n: number, fn: (i: number) => Promise<boolean>, monotonic: boolean): Promise<boolean> {
+/**
+ * Monotonic: fn(0), fn(1), ... one by one, stopping when fn says to wait; burst: all of them in
+ * slow-start batches (at most MAX_BATCH_SIZE at once), the errors of the batch that failed thrown
+ * together. True when the pass must stop.
+ */
+export async function runForAll(n: number, fn: (i: number) => Promise<boolean>, monotonic: boolean): Promise<boolean> {
   if (!monotonic) {
-    await slowStartBatch(n, fn);
+    const r = await slowStartBatch(n, fn, { maxBatchSize: MAX_BATCH_SIZE });
+    if (r.errors.length) throw aggregateErrors(r.errors);
     return false;
   }
   for (let i = 0; i < n; i++) if (await fn(i)) return true;

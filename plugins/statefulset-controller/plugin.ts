@@ -3,14 +3,13 @@
 // update revision under a partition, with claims from volumeClaimTemplates and ControllerRevisions as
 // history. Builtin name: statefulset-controller.
 import {
-  CONTROLLER_REVISIONS, PODS, PVCS, STATEFUL_SETS,
+  CONTROLLER_REVISIONS, getControllerOf, PODS, PVCS, STATEFUL_SETS,
   type ControllerRevision, type KObject, type PersistentVolumeClaim, type Pod, type StatefulSet,
 } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey, splitKey } from '@skiff/client';
-import { Claimer, ORPHAN_POD_INDEX, ORPHAN_REVISION_INDEX, orphanPodIndex, orphanRevisionIndex } from './adoption.ts';
+import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey, ORPHAN_INDEX, orphanIndexKey, splitKey } from '@skiff/client';
+import { Claimer, ORPHAN_POD_INDEX, orphanPodIndex } from './adoption.ts';
 import { StatefulSetControl } from './control.ts';
-import { parentAndOrdinal, replicasOf, STS_KIND } from './identity.ts';
-import { InFlight } from './in-flight.ts';
+import { parentAndOrdinal, replicasOf, STS_API_VERSION, STS_KIND } from './identity.ts';
 import { StatefulPodControl } from './pod-control.ts';
 import { untilNextAvailable } from './status.ts';
 
@@ -45,15 +44,29 @@ export default defineController({
     const revisions = c.informer<ControllerRevision>(CONTROLLER_REVISIONS);
     const claims = c.informer<PersistentVolumeClaim>(PVCS);
     pods.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey, [ORPHAN_POD_INDEX]: orphanPodIndex });
-    revisions.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey, [ORPHAN_REVISION_INDEX]: orphanRevisionIndex });
+    revisions.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey, [ORPHAN_INDEX]: orphanIndexKey });
 
-    const inFlight = new InFlight(c.expectations);
-    pods.addEventHandler({
-      onAdd: (p) => inFlight.created(objectKey(p)),
-      onUpdate: (old, p) => void (p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp && inFlight.deleted(objectKey(p))),
-      onDelete: (p) => inFlight.deleted(objectKey(p)),
+    // creates and deletes in flight, expected by pod key under the set that issued them: a set
+    // whose last writes the informer has not shown yet waits (the event that shows one wakes it)
+    const exp = c.expectations;
+    const setKeyOf = (p: Pod) => {
+      const ref = getControllerOf(p);
+      return ref?.kind === STS_KIND && ref.apiVersion === STS_API_VERSION ? `${p.metadata.namespace}/${ref.name}` : undefined;
+    };
+    const deletionSeen = (p: Pod) => {
+      const key = setKeyOf(p);
+      if (key) exp.deletionObserved(key, objectKey(p));
+    };
+    const offPods = pods.addEventHandler({
+      onAdd(p) {
+        const key = setKeyOf(p);
+        if (key) exp.creationObserved(key, objectKey(p));
+      },
+      onUpdate: (old, p) => void (p.metadata.deletionTimestamp && !old.metadata.deletionTimestamp && deletionSeen(p)),
+      onDelete: deletionSeen,
     });
-    const podControl = new StatefulPodControl(c.kernel, c.recorder, pods.lister, claims.lister, inFlight);
+    c.signal.addEventListener('abort', offPods, { once: true });
+    const podControl = new StatefulPodControl(c.kernel, c.recorder, pods.lister, claims.lister, exp);
     const control = new StatefulSetControl(c.kernel, podControl);
     const claimer = new Claimer(c.kernel, pods.lister, revisions.lister);
 
@@ -61,12 +74,12 @@ export default defineController({
       const { namespace, name } = splitKey(key);
       const set = sets.lister.get(namespace, name);
       if (!set) {
-        inFlight.forget(key);
+        exp.forget(key);
         return;
       }
       // what this set last did is not in the informers yet: their events bring it back (the
       // requeue is a safety net for expectations that only expire)
-      if (!inFlight.settled(key)) return { requeueAfterMs: 30_000 };
+      if (!exp.satisfied(key)) return { requeueAfterMs: 30_000 };
       const revs = await claimer.claimRevisions(set);
       const owned = await claimer.claimPods(set);
       const status = await control.update(set, owned, revs);

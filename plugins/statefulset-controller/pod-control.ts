@@ -2,11 +2,10 @@
 // identity and storage of existing pods, the claims' owner references for the retention policy, and
 // the Events kube records for each ("create Pod web-0 in StatefulSet web successful", ...).
 import { isAlreadyExists, isConflict, isNotFound, PODS, PVCS, type PersistentVolumeClaim, type Pod, type StatefulSet } from '@skiff/api';
-import { objectKey, type EventRecorder, type Lister } from '@skiff/client';
+import { objectKey, type EventRecorder, type Expectations, type Lister } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import { claimOwnerRefs, hasStaleOwnerRef, hasUnexpectedController, isClaimOwnerUpToDate, retentionPolicy } from './retention.ts';
 import { claimName, claimsFor, identityMatches, ordinalOf, storageMatches, updateIdentity, updateStorage } from './identity.ts';
-import type { InFlight } from './in-flight.ts';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const title = (verb: string) => verb[0].toUpperCase() + verb.slice(1);
@@ -23,7 +22,8 @@ export class StatefulPodControl {
     private readonly recorder: EventRecorder,
     private readonly pods: Lister<Pod>,
     private readonly claims: Lister<PersistentVolumeClaim>,
-    private readonly inFlight: InFlight,
+    /** the creates and deletes of each set its pod informer has not shown yet, by pod key */
+    private readonly expectations: Expectations,
   ) {}
 
   /** Create the pod's claims, then the pod, then set the claims' owners as far as possible. */
@@ -35,12 +35,13 @@ export class StatefulPodControl {
       throw e;
     }
     const key = objectKey(pod);
-    this.inFlight.creating(objectKey(set), key);
+    const setKey = objectKey(set);
+    this.expectations.raise(setKey, { creating: [key] });
     let created: Pod;
     try {
       created = (await this.kernel.create(PODS, pod)) as Pod;
     } catch (e) {
-      this.inFlight.created(key);
+      this.expectations.creationObserved(setKey, key); // it will not be seen
       // an existing pod is not a failure to report: the informer has not shown it yet
       if (!isAlreadyExists(e)) this.podEvent('create', set, pod, e);
       throw e;
@@ -57,11 +58,12 @@ export class StatefulPodControl {
   /** Delete the pod (this incarnation of it: the uid is a precondition). */
   async deleteStatefulPod(set: StatefulSet, pod: Pod): Promise<void> {
     const key = objectKey(pod);
-    this.inFlight.deleting(objectKey(set), key);
+    const setKey = objectKey(set);
+    this.expectations.raise(setKey, { deleting: [key] });
     try {
       await this.kernel.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
     } catch (e) {
-      this.inFlight.deleted(key);
+      this.expectations.deletionObserved(setKey, key); // it will not be seen
       this.podEvent('delete', set, pod, e);
       throw e;
     }
