@@ -1,20 +1,15 @@
 // `skiff rollout` and `skiff scale` against the real workload controllers of a `skiff server`, with
-// two hollow nodes (`skiff sim`) whose pods become Ready, compared with kubectl 1.32. Each part runs
-// when the default distribution runs its controllers (or SKIFF_ROLLOUT_PLUGINS adds them from their
-// sources); until then rollout-cli.test.ts and rollout-cli-workloads.test.ts write what they would.
+// two hollow nodes (`skiff sim`) whose pods become Ready, compared with kubectl 1.32
+// (rollout-cli.test.ts and rollout-cli-workloads.test.ts cover the edge cases on objects they write).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apps, CAUSE, eventually, runs, startCluster, type Cluster } from './rollout-fixtures.ts';
+import { apps, CAUSE, eventually, startCluster, type Cluster } from './rollout-fixtures.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NS = 'live';
 const IMG = (app: string, n: number) => `registry.local/${app}:${n}`;
-const DEPLOYMENTS = runs('deployment-controller', 'replicaset-controller');
-const DAEMONSETS = runs('daemonset-controller');
-const STATEFULSETS = runs('statefulset-controller');
 
 let c: Cluster;
 beforeAll(async () => {
-  if (!DEPLOYMENTS && !DAEMONSETS && !STATEFULSETS) return;
   c = await startCluster();
   c.startSim(2);
   expect((await c.skiff(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}}\n`)).code).toBe(0);
@@ -59,7 +54,7 @@ async function sameHistoryAsKubectl(ref: string, revisions: number[]): Promise<s
   return h.stdout;
 }
 
-describe.runIf(DEPLOYMENTS)('a Deployment with the Deployment and ReplicaSet controllers', () => {
+describe('a Deployment with the Deployment and ReplicaSet controllers', () => {
   const WEB = apps(NS, 'deployments', 'web');
   const waiting = /^(Waiting for deployment spec update to be observed\.\.\.|Waiting for deployment "web" rollout to finish: (\d+ out of \d+ new replicas have been updated|\d+ old replicas are pending termination|\d+ of \d+ updated replicas are available)\.\.\.)$/;
   const done = /^deployment "web" successfully rolled out$/;
@@ -106,7 +101,7 @@ describe.runIf(DEPLOYMENTS)('a Deployment with the Deployment and ReplicaSet con
   }, 300_000);
 });
 
-describe.runIf(DAEMONSETS)('a DaemonSet with its controller', () => {
+describe('a DaemonSet with its controller', () => {
   const waiting = /^(Waiting for daemon set spec update to be observed\.\.\.|Waiting for daemon set "agent" rollout to finish: \d+ (out of \d+ new pods have been updated|of \d+ updated pods are available)\.\.\.)$/;
   const done = /^daemon set "agent" successfully rolled out$/;
 
@@ -129,7 +124,7 @@ describe.runIf(DAEMONSETS)('a DaemonSet with its controller', () => {
   }, 300_000);
 });
 
-describe.runIf(STATEFULSETS)('a StatefulSet with its controller', () => {
+describe('a StatefulSet with its controller', () => {
   const waiting = /^(Waiting for \d+ pods to be ready|Waiting for partitioned roll out to finish: \d+ out of \d+ new pods have been updated|Waiting for statefulset spec update to be observed)\.\.\.$/;
   const done = /^partitioned roll out complete: 2 new pods have been updated\.\.\.$/;
 

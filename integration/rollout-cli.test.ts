@@ -1,10 +1,11 @@
 // `skiff rollout` on a Deployment against a real `skiff server`, compared with kubectl 1.32 on the same
-// objects. While the default distribution does not run the Deployment and ReplicaSet controllers,
-// this test writes what they would: the ReplicaSets of three revisions (templates as the server
-// defaulted them, revision and change-cause annotations, controller references) and the statuses;
-// rollout-cli-controllers.test.ts runs the same commands against the real controllers once wired.
+// objects. The server runs the default distribution without the Deployment and ReplicaSet
+// controllers, and this test writes what they would: the ReplicaSets of three revisions (templates
+// as the server defaulted them, revision and change-cause annotations, controller references) and the
+// statuses, so edge cases are exact; rollout-cli-controllers.test.ts runs the same commands against
+// the real controllers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apps, CAUSE, REVISION, deployment, eventually, replicaSet, spawnSkiff, startCluster, runs, writeStatus, type Cluster } from './rollout-fixtures.ts';
+import { apps, CAUSE, REVISION, deployment, eventually, replicaSet, spawnSkiff, startCluster, writeStatus, type Cluster } from './rollout-fixtures.ts';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const NS = 'roll';
@@ -30,9 +31,9 @@ async function history(): Promise<void> {
   await c.rest.request('POST', apps(NS, 'replicasets'), { body: stray });
 }
 
-describe.runIf(!runs('deployment-controller', 'replicaset-controller'))('skiff rollout on a Deployment (ReplicaSets and statuses written by the test)', () => {
+describe('skiff rollout on a Deployment (ReplicaSets and statuses written by the test)', () => {
   beforeAll(async () => {
-    c = await startCluster();
+    c = await startCluster({ without: ['deployment-controller', 'replicaset-controller'] });
     expect((await c.skiff(['apply', '-f', '-'], `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${NS}}\n`)).stdout).toBe(`namespace/${NS} created\n`);
     await history();
   });

@@ -14,15 +14,6 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-/**
- * Whether the default distribution runs these controllers (`builtin: <name>`). Until it does, the
- * tests write what the controller would (ReplicaSets, ControllerRevisions, statuses) themselves.
- */
-export function wired(...controllers: string[]): boolean {
-  const distro = readFileSync(join(repo, 'deploy', 'distros', 'default.yaml'), 'utf8');
-  return controllers.every((c) => new RegExp(`builtin:\\s*${c}\\b`).test(distro));
-}
-
 export interface Cluster {
   skiff(args: string[], input?: string): Promise<CliRun>;
   kubectl: Kubectl;
@@ -34,31 +25,24 @@ export interface Cluster {
 }
 
 /**
- * The default distribution plus controllers it does not run yet, loaded from their sources
- * (`path:`), for trying the controller tests before the controllers are wired
- * (SKIFF_ROLLOUT_PLUGINS=deployment-controller,...).
+ * The default distribution without the named controllers: for tests of the CLI against objects the
+ * test writes itself (ReplicaSets, ControllerRevisions, statuses), which those controllers would
+ * otherwise take over.
  */
-export function distributionWith(home: string, plugins: string[]): string {
+export function distributionWithout(home: string, plugins: string[]): string {
   const d = parse(readFileSync(join(repo, 'deploy', 'distros', 'default.yaml'), 'utf8'));
-  for (const name of plugins) {
-    if (d.spec.plugins.some((p: Obj) => p.name === name)) continue;
-    d.spec.plugins.push({ name, type: 'skiff.io/controller', source: { path: join(repo, 'plugins', name, 'plugin.ts') } });
-  }
+  for (const name of plugins) if (!d.spec.plugins.some((p: Obj) => p.name === name)) throw new Error(`the default distribution has no plugin ${name}`);
+  d.spec.plugins = d.spec.plugins.filter((p: Obj) => !plugins.includes(p.name));
   const file = join(home, 'distribution.yaml');
   writeFileSync(file, stringify(d));
   return file;
 }
 
-/** Controllers to add to the default distribution for these tests (SKIFF_ROLLOUT_PLUGINS). */
-export const extraPlugins = (): string[] => (process.env.SKIFF_ROLLOUT_PLUGINS ?? '').split(',').filter(Boolean);
-
-/** Whether the cluster runs these controllers: the default distribution's, or added by SKIFF_ROLLOUT_PLUGINS. */
-export const runs = (...controllers: string[]): boolean => controllers.every((c) => wired(c) || extraPlugins().includes(c));
-
-export async function startCluster(serverArgs: string[] = []): Promise<Cluster> {
+/** A server with the default distribution, less the controllers in `without`. */
+export async function startCluster(opts: { without?: string[] } = {}): Promise<Cluster> {
   const home = mkdtempSync(join(tmpdir(), 'skiff-rollout-'));
-  const extra = extraPlugins();
-  const server = await startSkiff(home, extra.length ? ['--distribution', distributionWith(home, extra), ...serverArgs] : serverArgs);
+  const without = opts.without ?? [];
+  const server = await startSkiff(home, without.length ? ['--distribution', distributionWithout(home, without)] : []);
   const rest = new RestClient({ server: server.url, caCertPem: server.ca, token: server.token, insecureSkipTLSVerify: false });
   let sim: ChildProcess | undefined;
   return {
