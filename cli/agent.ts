@@ -1,7 +1,7 @@
 // `skiff agent`: a node agent, Skiff's kubelet. Connects to the control plane over the kernel bus
 // (NATS, not the REST API), and runs the node plugins in a plugin host of its own: the CRI runtime
-// (containerd), the CNI config (bridge), the kubelet (Node, Lease, pods) and the node's log and
-// exec streams.
+// (containerd), the CNI config (bridge), the kubelet (Node, Lease, pods), the node's log and
+// exec streams, and its usage reports for the metrics API (kubelet-metrics).
 import { hostname } from 'node:os';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -10,6 +10,7 @@ import { NatsToken, NodeNameToken, PluginHost, type LoadRequest, type Logger } f
 import cniBridge from '@skiff/plugin-cni-bridge/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
+import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
 
 export interface AgentOptions {
@@ -58,6 +59,7 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
       },
     });
     plugins.push({ descriptor: nodeStreams, config: {} });
+    plugins.push({ descriptor: kubeletMetrics, config: {} });
     await host.load(plugins);
   } catch (e) {
     await host?.stopAll().catch(() => {});

@@ -88,7 +88,8 @@ export async function startSim(f: SimFlags, logger: Logger): Promise<RunningSim>
   let client: KernelBusClient | undefined;
   try {
     client = await connectKernel(nc);
-    const sim = new HollowNodes(client, config, logger);
+    // the hollow nodes answer the metrics-server's scrapes over the same connection (kubectl top, HPA)
+    const sim = new HollowNodes(client, config, logger, { nats: nc });
     const close = async (cleanup = false) => {
       await sim.stop({ deleteNodes: cleanup });
       await client!.close().catch(() => {});
