@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isHealthy, writeDrainDistribution } from './drain-cluster.ts';
+import { isHealthy } from './drain-cluster.ts';
 import { PodWatch, kubectlAsync, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { runSkiff, skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
@@ -52,7 +52,7 @@ const podsOn = (node: string) =>
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-drain-'));
-  skiff = await startSkiff(home, ['--distribution', writeDrainDistribution(home)]);
+  skiff = await startSkiff(home);
   k = kubectlFor(skiff.kubeconfig, home);
   const natsFile = join(home, 'nats-url');
   await until(() => existsSync(natsFile) && readFileSync(natsFile, 'utf8').trim(), 'nats-url');
