@@ -93,4 +93,64 @@ describe('defineController', () => {
     k2.stop();
     await sleep(10);
   });
+
+  it('runs onLeading hooks (retried until they succeed) before any reconcile, and merges reportRuntime figures', async () => {
+    await t.kernel.create(CM, cm('hook-1'));
+    const log: string[] = [];
+    let attempts = 0;
+    const descriptor = defineController({
+      name: 'lead-hooks',
+      version: '0.1.0',
+      for: CM,
+      setup(c) {
+        c.onLeading(async () => {
+          attempts++;
+          await sleep(100);
+          if (attempts === 1) throw new Error('store not reachable');
+          log.push('lead');
+          c.reportRuntime({ rebuilt: attempts });
+        });
+        return async (key) => void log.push(key);
+      },
+    });
+    const logs: string[] = [];
+    const host = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'warn', write: (l) => void logs.push(l) }) });
+    await host.load([{ descriptor, config: { leaderElection: false } }]);
+    await eventually(() => log.includes('default/hook-1'), 8000);
+    expect(log[0]).toBe('lead');
+    expect(log.filter((l) => l === 'lead')).toHaveLength(1);
+    expect(attempts).toBe(2);
+    expect(logs.some((l) => l.includes('starting to lead failed') && l.includes('store not reachable'))).toBe(true);
+    expect(host.runtime('lead-hooks')).toMatchObject({ rebuilt: 2, leading: true });
+    await host.stopAll();
+  });
+
+  it('a new leader runs its onLeading hooks again before reconciling', async () => {
+    const k2 = await t.restart();
+    const logs: Record<string, string[]> = { a: [], b: [] };
+    const make = (who: string) =>
+      defineController({
+        name: 'lead-again',
+        version: '0.1.0',
+        for: CM,
+        setup(c) {
+          c.onLeading(() => void logs[who].push('lead'));
+          return async (key) => void logs[who].push(key);
+        },
+      });
+    const hostA = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'silent' }) });
+    const hostB = new PluginHost({ kernel: k2, logger: createConsoleLogger({ level: 'silent' }) });
+    await hostA.load([{ descriptor: make('a'), config: { leaseDurationSeconds: 3 } }]);
+    await eventually(() => logs.a.includes('lead'), 8000);
+    await hostB.load([{ descriptor: make('b'), config: { leaseDurationSeconds: 3 } }]);
+    await sleep(300);
+    expect(logs.b).toEqual([]); // a follower neither rebuilds nor reconciles
+    await hostA.stopAll();
+    await eventually(() => logs.b.length > 1, 8000, 'b takes over');
+    expect(logs.b[0]).toBe('lead');
+    expect(logs.b.filter((l) => l === 'lead')).toHaveLength(1);
+    await hostB.stopAll();
+    k2.stop();
+    await sleep(10);
+  });
 });

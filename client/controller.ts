@@ -14,19 +14,19 @@
 // What the kit does: shared informers (one watch per kind per process), a rate-limited work queue
 // with `workers` loops, leader election on one Lease shared by every controller of the process (so
 // two servers never both act; only the leader's queues run), an event recorder, expectations, and
-// a re-queue of every object whenever leadership is (re)gained.
+// a re-queue of every object whenever leadership is (re)gained (after the controller's onLeading
+// hooks, which rebuild what must be read fresh from the store before acting).
 import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
 import { definePlugin, type JSONSchema, type Logger, type PluginContext, type PluginDescriptor } from '@skiff/kernel/plugins';
 import { EventRecorder } from './event-recorder.ts';
 import { Expectations } from './expectations.ts';
 import { SharedInformerFactory } from './informer-factory.ts';
-import { LeaderElector } from './leader-elector.ts';
+import { followLeadership, kitConfigSchema, type KitConfig, type Leadership } from './leadership.ts';
 import type { InformerSelection, SharedInformer } from './shared-informer.ts';
 import { objectKey } from './store.ts';
 import { WorkQueue } from './work-queue.ts';
 
-/** The Lease every controller of a process is elected by (as kube-controller-manager's). */
-export const CONTROLLER_LEASE = 'skiff-controller-manager';
+export { CONTROLLER_LEASE, type KitConfig } from './leadership.ts';
 
 export interface ReconcileResult {
   /** handle the key again after this many ms (a timer, not an error) */
@@ -63,6 +63,13 @@ export interface ControllerRuntime<C = Record<string, unknown>> {
   enqueueAfter(keyOrObj: string | KObject, ms: number): void;
   /** true while this process leads and reconciles run */
   readonly leading: boolean;
+  /**
+   * Run `fn` each time this process starts leading, before any reconcile (a failure is logged and
+   * `fn` tried again after a second): to rebuild state that must be read fresh from the store.
+   */
+  onLeading(fn: () => Promise<void> | void): void;
+  /** Figures of the controller's own, shown with the kit's in the plugin's runtime report (at once). */
+  reportRuntime(stats: Record<string, unknown>): void;
   /** the plugin context (reportRuntime, resolve, ...) */
   readonly ctx: PluginContext<C>;
 }
@@ -84,29 +91,12 @@ export interface ControllerSpec<C = Record<string, unknown>> {
   setup(c: ControllerRuntime<C>): Reconcile | Promise<Reconcile>;
 }
 
-export interface KitConfig {
-  workers: number;
-  leaderElection: boolean;
-  leaseDurationSeconds: number;
-}
-
 const toKey = (k: string | KObject) => (typeof k === 'string' ? k : objectKey(k));
 const sameRef = (a: ResourceRef, apiVersion: string, kind: string, forKind: string) =>
   kind === forKind && apiVersion === (a.group ? `${a.group}/${a.version}` : a.version);
 
 export function defineController<C = Record<string, unknown>>(spec: ControllerSpec<C>): PluginDescriptor<C & KitConfig> {
-  const own = (spec.configSchema ?? {}) as { properties?: Record<string, unknown> };
-  const configSchema: JSONSchema = {
-    type: 'object',
-    additionalProperties: false,
-    ...spec.configSchema,
-    properties: {
-      workers: { type: 'integer', minimum: 1, default: spec.workers ?? 5 },
-      leaderElection: { type: 'boolean', default: true },
-      leaseDurationSeconds: { type: 'integer', minimum: 3, default: 10 },
-      ...(own.properties ?? {}),
-    },
-  };
+  const configSchema: JSONSchema = kitConfigSchema(spec.configSchema, spec.workers ?? 5);
   return definePlugin<C & KitConfig>({
     name: spec.name,
     version: spec.version,
@@ -128,8 +118,10 @@ class ControllerInstance<C> {
   private queue?: WorkQueue;
   private workers?: Promise<void>;
   private reconcile?: Reconcile;
-  private election?: { elector: LeaderElector; release(): Promise<void> };
-  private unsubscribe?: () => void;
+  private leadership?: Leadership;
+  private readonly leadHooks: (() => Promise<void> | void)[] = [];
+  private extraStats: Record<string, unknown> = {};
+  private stopping = false;
   private readonly recorder: EventRecorder;
   private readonly expectations = new Expectations();
   private forKind = '';
@@ -162,6 +154,11 @@ class ControllerInstance<C> {
       enqueueAfter: (k, ms) => this.queue?.addAfter(toKey(k), ms),
       get leading() {
         return self.queue !== undefined;
+      },
+      onLeading: (fn) => void this.leadHooks.push(fn),
+      reportRuntime: (stats) => {
+        this.extraStats = stats;
+        this.report();
       },
       ctx: ctx as unknown as PluginContext<C>,
     };
@@ -207,21 +204,13 @@ class ControllerInstance<C> {
     }
     this.reconcile = await spec.setup(runtime);
     await Promise.all([...this.informers.values()].map((i) => i.synced));
-    if (ctx.config.leaderElection) {
-      const leaseMs = ctx.config.leaseDurationSeconds * 1000;
-      this.election = LeaderElector.shared(ctx.kernel, {
-        name: CONTROLLER_LEASE,
-        leaseDurationMs: leaseMs,
-        renewDeadlineMs: Math.round(leaseMs * 0.7),
-        retryPeriodMs: Math.round(leaseMs * 0.2),
-        logger: ctx.logger,
-      });
-      this.unsubscribe = this.election.elector.onChange((leading) => (leading ? this.lead() : void this.follow()));
-    } else {
-      this.lead();
-    }
-    this.statsTimer = setInterval(() => ctx.reportRuntime({ ...this.stats, queue: this.queue?.length ?? 0, leading: this.queue !== undefined }), 2000);
+    this.leadership = followLeadership(ctx.kernel, ctx.config, ctx.logger, (leading) => (leading ? this.lead() : void this.follow()));
+    this.statsTimer = setInterval(() => this.report(), 2000);
     this.statsTimer.unref();
+  }
+
+  private report(): void {
+    this.ctx.reportRuntime({ ...this.stats, queue: this.queue?.length ?? 0, leading: this.queue !== undefined, ...this.extraStats });
   }
 
   /** The key of the `for` object that controls `o`, if any. */
@@ -245,26 +234,45 @@ class ControllerInstance<C> {
   }
 
   private lead(): void {
-    if (this.queue || this.ctx.signal.aborted) return;
+    if (this.queue || this.stopping || this.ctx.signal.aborted) return;
     const q = (this.queue = new WorkQueue({ name: this.spec.name }));
     const log = this.ctx.logger;
-    this.workers = q.run(
-      this.ctx.config.workers,
-      async (key) => {
-        this.stats.reconciles++;
-        const r = await this.reconcile!(key);
-        if (r?.requeueAfterMs !== undefined) q.addAfter(key, r.requeueAfterMs);
-      },
-      (key, e) => {
-        this.stats.errors++;
-        const code = (e as { code?: number }).code;
-        // a conflict is routine (someone wrote first): retry quietly
-        if (code === 409) log.debug('reconcile conflict; retrying', { key });
-        else log.warn('reconcile failed; retrying', { key, error: e instanceof Error ? e.message : String(e) });
-      },
-    );
+    const work = () =>
+      q.run(
+        this.ctx.config.workers,
+        async (key) => {
+          this.stats.reconciles++;
+          const r = await this.reconcile!(key);
+          if (r?.requeueAfterMs !== undefined) q.addAfter(key, r.requeueAfterMs);
+        },
+        (key, e) => {
+          this.stats.errors++;
+          const code = (e as { code?: number }).code;
+          // a conflict is routine (someone wrote first): retry quietly
+          if (code === 409) log.debug('reconcile conflict; retrying', { key });
+          else log.warn('reconcile failed; retrying', { key, error: e instanceof Error ? e.message : String(e) });
+        },
+      );
+    this.workers = this.leadHooks.length ? this.runLeadHooks(q).then((ok) => (ok ? work() : undefined)) : work();
     // everything, as after a restart: the new leader makes no assumption about what the old one did
     for (const k of this.primary?.indexer.keys() ?? []) q.add(k);
+  }
+
+  /** The onLeading hooks, each retried until it succeeds; false when leadership ended meanwhile. */
+  private async runLeadHooks(q: WorkQueue): Promise<boolean> {
+    for (const hook of this.leadHooks) {
+      for (;;) {
+        if (this.queue !== q) return false;
+        try {
+          await hook();
+          break;
+        } catch (e) {
+          this.ctx.logger.warn('starting to lead failed; retrying', { error: e instanceof Error ? e.message : String(e) });
+          await new Promise((r) => setTimeout(r, 1000).unref());
+        }
+      }
+    }
+    return this.queue === q;
   }
 
   private async follow(): Promise<void> {
@@ -281,9 +289,10 @@ class ControllerInstance<C> {
 
   async stop(): Promise<void> {
     if (this.statsTimer) clearInterval(this.statsTimer);
-    this.unsubscribe?.();
+    this.stopping = true;
+    // work in flight ends before the Lease is given up, so a successor never overlaps it
     await this.follow();
-    await this.election?.release();
+    await this.leadership?.release();
     for (const r of this.releases.splice(0)) r();
     await this.recorder.stop();
   }

@@ -21,6 +21,7 @@ export {
   type TemplatePatch,
 } from './history.ts';
 export { createControllerRevision, updateControllerRevision } from './history-store.ts';
+export { followLeadership, kitConfigSchema, type Leadership } from './leadership.ts';
 export {
   defineController, CONTROLLER_LEASE,
   type ControllerSpec, type ControllerRuntime, type Reconcile, type ReconcileResult, type OwnedKind, type WatchedKind, type KitConfig,

@@ -62,6 +62,8 @@ function runtime(expectations: Expectations): ControllerRuntime<DaemonSetControl
     },
     enqueue() {},
     enqueueAfter() {},
+    onLeading() {},
+    reportRuntime() {},
     leading: true,
     ctx: undefined as never,
   };

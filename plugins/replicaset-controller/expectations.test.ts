@@ -32,6 +32,8 @@ async function direct(t: TestKernel, blindPods = false) {
     },
     enqueue() {},
     enqueueAfter() {},
+    onLeading() {},
+    reportRuntime() {},
   };
   const reconcile: Reconcile = setupReplicaSync(REPLICA_SET_KIND, runtime);
   const pods = factory.acquire<Pod>(PODS, blindPods ? { labelSelector: 'skiff.test/never=1' } : {});
