@@ -2,6 +2,7 @@
 // pods' usage annotations; NodeMetrics and PodMetrics are served through the kernel like any kind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE_METRICS, POD_METRICS, PODS, type KObject } from '@skiff/api';
+import metricsServer from './plugin.ts';
 import { eventually, setUsage, startMetricsEnv, usagePod, type MetricsEnv } from './testing.ts';
 
 type Obj = Record<string, any>;
@@ -70,5 +71,15 @@ describe('metrics-server with hollow nodes', () => {
       ['pods', 'PodMetrics', true, ['get', 'list']],
     ]);
     expect(env.warnings.filter((w) => !w.includes('lease'))).toEqual([]);
+  });
+
+  it('keeps serving across a hot reload (the new version takes the kinds once the old one lets go)', async () => {
+    const k = env.kernel;
+    await env.host.reload('metrics-server', metricsServer, { resolution: 0.3 });
+    expect(env.host.list().find((p) => p.name === 'metrics-server')?.state).toBe('Running');
+    // the old instance is gone: what answers now is the new one
+    await new Promise((r) => setTimeout(r, 500));
+    await eventually(async () => (await k.list(POD_METRICS, { namespace: 'default' })).items.length === 2, 15_000, 'metrics after the reload');
+    expect(k.kinds().filter((i) => i.group === 'metrics.k8s.io')).toHaveLength(2);
   });
 });
