@@ -23,7 +23,7 @@ import { BusWatch } from './client-watch.ts';
 import {
   DEFAULT_PREFIX,
   KEEPALIVE_MS,
-  KEEPALIVE_TTL_MS,
+  WATCH_SILENCE_MS,
   decode,
   encode,
   isObj,
@@ -42,9 +42,9 @@ export interface KernelClientOptions {
   prefix?: string;
   /** per-request timeout (default 10 s) */
   timeoutMs?: number;
-  /** keepalive period for watches and admission handlers (default 5 s) */
+  /** keepalive period for watches and admission handlers (default 2 s) */
   keepaliveMs?: number;
-  /** a watch the server has not answered for this long is ended (default 30 s) */
+  /** a watch the server has not answered for this long is ended (default 8 s) */
   watchSilenceMs?: number;
   /** how often the kinds list is refreshed (default 30 s) */
   kindsRefreshMs?: number;
@@ -123,7 +123,7 @@ export class KernelBusClient implements Kernel {
 
   private keepalive(): void {
     if (this.closed || this.nc.isClosed()) return;
-    const silent = Date.now() - (this.opts.watchSilenceMs ?? KEEPALIVE_TTL_MS);
+    const silent = Date.now() - (this.opts.watchSilenceMs ?? WATCH_SILENCE_MS);
     for (const { watch } of this.watches.values()) if (watch.lastHeard < silent) watch.lost();
     try {
       if (this.watches.size) this.nc.publish(this.s.watchKeepalive, encode({ ids: [...this.watches.keys()] }));

@@ -47,8 +47,16 @@ import type { KindDefinition } from '../schema/kind-definition.ts';
 
 export const DEFAULT_PREFIX = 'skiff.kernel';
 export const QUEUE_GROUP = 'skiff-kernel';
-export const KEEPALIVE_MS = 5_000;
+/** clients send a keepalive for their watches this often; the server answers each with a heartbeat */
+export const KEEPALIVE_MS = 2_000;
+/** a server drops a watch no keepalive has come for in this long (a client gone) */
 export const KEEPALIVE_TTL_MS = 30_000;
+/**
+ * a client ends a watch that has heard nothing (no event, no heartbeat) for this long: its server is
+ * gone (killed, partitioned). Four missed heartbeats: fast enough for a controller's informer to
+ * re-list from a surviving server well inside a leader hand-over, slow enough for a busy server.
+ */
+export const WATCH_SILENCE_MS = 8_000;
 
 export function subjects(prefix = DEFAULT_PREFIX) {
   return {
