@@ -13,6 +13,7 @@ import { dockerLoad } from '../deploy/images/load.ts';
 import { describeNeeding } from '../scripts/test-parts.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { kubectlAsync, PodWatch } from './pod-watch.ts';
 
 /**
  * A Skiff node container: what `--privileged` gives, minus CAP_SYS_RESOURCE, which these hosts
@@ -121,4 +122,84 @@ ${extra}  containers:
     }
     expect(json('get', 'pod', 'pinned').spec.nodeName).toBe(NODES[1]);
   }, 200_000);
+
+  const apply = (name: string, yaml: string) => {
+    const f = join(home, `${name}.yaml`);
+    writeFileSync(f, yaml);
+    const r = kubectl('apply', '-f', f);
+    expect(r.code, r.err).toBe(0);
+  };
+
+  it('runs a DaemonSet pod on every node, none on a node tainted NoSchedule without a toleration', async () => {
+    expect(kubectl('taint', 'node', NODES[1]!, 'dedicated=infra:NoSchedule').code).toBe(0);
+    apply('ds', `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agentd}
+spec:
+  selector: {matchLabels: {app: agentd}}
+  template:
+    metadata: {labels: {app: agentd}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
+`);
+    await until(() => json('get', 'daemonset', 'agentd').status?.numberReady === 1, 'one DaemonSet pod ready', 90_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    const pods = () => (json('get', 'pods', '-l', 'app=agentd').items as any[]).filter((p) => !p.metadata.deletionTimestamp);
+    expect(pods().map((p) => p.spec.nodeName)).toEqual([NODES[0]]);
+    expect(json('get', 'daemonset', 'agentd').status.desiredNumberScheduled).toBe(1);
+    // the taint goes: the other node gets its pod
+    expect(kubectl('taint', 'node', NODES[1]!, 'dedicated=infra:NoSchedule-').code).toBe(0);
+    await until(() => json('get', 'daemonset', 'agentd').status?.numberReady === 2, 'a DaemonSet pod ready on each node', 90_000);
+    expect(pods().map((p) => p.spec.nodeName).sort()).toEqual([...NODES].sort());
+  }, 200_000);
+
+  it('drains a node: its Deployment pods move to the other node one at a time, as the PodDisruptionBudget allows', async () => {
+    apply('web', `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: web}}}
+      containers:
+      - name: c
+        image: busybox
+        command: ["sleep", "3600"]
+        readinessProbe: {exec: {command: ["true"]}, periodSeconds: 1}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  minAvailable: 3
+  selector: {matchLabels: {app: web}}
+`);
+    await until(() => json('get', 'deployment', 'web').status?.availableReplicas === 4, 'web 4/4', 120_000);
+    const on = (node: string) => (json('get', 'pods', '-l', 'app=web', '--field-selector', `spec.nodeName=${node}`).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
+    expect(on(NODES[0]!).length).toBeGreaterThan(0);
+    await until(() => json('get', 'pdb', 'web').status?.disruptionsAllowed === 1, 'the budget to allow one disruption', 30_000);
+    const watch = new PodWatch(skiff, 'default', 'app=web');
+    try {
+      await until(() => watch.healthy() === 4, 'the watch to see 4 healthy pods');
+      watch.reset();
+      const t0 = Date.now();
+      const r = await kubectlAsync(skiff.kubeconfig, home, 'drain', NODES[0]!, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=240s');
+      expect(r.code, r.err).toBe(0);
+      await until(() => watch.healthy() === 4, 'web whole again', 120_000);
+      console.log(`drain of ${NODES[0]}: ${Date.now() - t0} ms; fewest healthy pods seen ${watch.minHealthy} of 4`);
+      expect(watch.minHealthy).toBe(3); // one at a time: never two missing, and one did go
+      expect(on(NODES[0]!).length).toBe(0);
+      expect(on(NODES[1]!).length).toBe(4);
+      expect(json('get', 'node', NODES[0]!).spec.unschedulable).toBe(true);
+    } finally {
+      await watch.stop();
+      kubectl('uncordon', NODES[0]!);
+    }
+  }, 400_000);
 });
