@@ -11,7 +11,12 @@ describe('Job', () => {
     const j = job({ template: tmpl('Never') });
     jobKind.default!(j);
     expect(jobKind.validate!(j)).toEqual([]);
-    expect(j.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false });
+    expect(j.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 6, completionMode: 'NonIndexed', suspend: false, podReplacementPolicy: 'TerminatingOrFailed' });
+  });
+  test('a per-index backoff limit turns the Job-wide one off; a podFailurePolicy replaces only failed pods', () => {
+    const j = job({ template: tmpl('Never'), completionMode: 'Indexed', completions: 3, backoffLimitPerIndex: 1, podFailurePolicy: { rules: [] } });
+    jobKind.default!(j);
+    expect(j.spec).toMatchObject({ backoffLimit: 2147483647, podReplacementPolicy: 'Failed' });
   });
   test('selector and labels are generated when the uid is known', () => {
     const j = job({ template: tmpl('OnFailure') }, { uid: 'abc' });

@@ -31,10 +31,12 @@ const jobSpecSchema = S.obj({
 export function defaultJobSpec(spec: Obj, meta?: Obj): void {
   if (spec.completions === undefined && spec.parallelism === undefined) spec.completions = 1;
   setDefault(spec, 'parallelism', 1);
-  setDefault(spec, 'backoffLimit', 6);
+  // with a per-index limit the Job-wide one is effectively off (kube: math.MaxInt32)
+  setDefault(spec, 'backoffLimit', spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null ? 2147483647 : 6);
   setDefault(spec, 'completionMode', 'NonIndexed');
   setDefault(spec, 'suspend', false);
-  setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+  // a podFailurePolicy needs a pod's final state before it is replaced (kube defaults to Failed then)
+  setDefault(spec, 'podReplacementPolicy', spec.podFailurePolicy !== undefined && spec.podFailurePolicy !== null ? 'Failed' : 'TerminatingOrFailed');
   defaultPodTemplate(spec.template);
   const uid = meta && typeof meta.uid === 'string' ? meta.uid : undefined;
   const name = meta && typeof meta.name === 'string' ? meta.name : undefined;
