@@ -2,35 +2,21 @@
 // metrics-server and hpa-controller plugins, loaded by path) and hollow nodes joined over the
 // kernel bus that report their pods' usage annotations: `kubectl top pod|node`, discovery of
 // metrics.k8s.io, and `kubectl autoscale` scaling a Deployment's scale.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { connectKernel, type KernelBusClient } from '@skiff/kernel/bus';
 import { silentLogger } from '@skiff/kernel/plugins';
 import { HollowNodes } from '@skiff/plugin-node-sim';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
+import { metricsDistribution } from './metrics-distribution.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NS = 'metrics';
-
-/** The default distribution plus the metrics plugins (by path); no Deployment controller, so the test's own pods are the Deployment's. */
-function distribution(home: string): string {
-  const d = parse(readFileSync(join(ROOT, 'deploy', 'distros', 'default.yaml'), 'utf8'));
-  d.spec.plugins = d.spec.plugins.filter((p: { name: string }) => !['deployment-controller', 'metrics-server', 'hpa-controller'].includes(p.name));
-  d.spec.plugins.push(
-    { name: 'metrics-server', type: 'skiff.io/metrics', source: { path: join(ROOT, 'plugins', 'metrics-server', 'plugin.ts') }, config: { resolution: 0.5 } },
-    { name: 'hpa-controller', type: 'skiff.io/controller', source: { path: join(ROOT, 'plugins', 'hpa-controller', 'plugin.ts') }, config: { syncPeriodSeconds: 1 } },
-  );
-  const file = join(home, 'distribution.yaml');
-  writeFileSync(file, stringify(d));
-  return file;
-}
 
 const pod = (name: string, node: string, cpu: string, memory: string, app = 'web') => `apiVersion: v1
 kind: Pod
@@ -78,8 +64,10 @@ let sim: HollowNodes;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-metrics-'));
-  skiff = await startSkiff(home, ['--distribution', distribution(home)]);
+  skiff = await startSkiff(home, ['--distribution', metricsDistribution(home)]);
   k = kubectlFor(skiff.kubeconfig, home);
+  // written right after the kubeconfig startSkiff waits for
+  await until(() => existsSync(join(home, 'nats-url')), 'the nats-url file', 10_000, 20);
   nc = await connect({ servers: readFileSync(join(home, 'nats-url'), 'utf8').trim(), noAsyncTraces: true });
   bus = await connectKernel(nc);
   sim = new HollowNodes(bus, { nodes: 2, prefix: 'hollow', cpu: '4', memory: '16Gi', nodeStatusIntervalSeconds: 0 }, silentLogger, { nats: nc });
