@@ -1,8 +1,8 @@
 // Binding cycles: after a scheduling cycle assumes a pod onto a node, its binding cycle runs
 // asynchronously — Permit waits (the Promises permit returned), PreBind, Bind (pods/binding),
-// PostBind. On failure: Unreserve, forget the assumed pod, and hand the pod back to the
-// scheduler's outcomes (back off and report, unless someone else bound or deleted the pod:
-// 409/404). Also keeps the bindings-in-flight count the scheduling loop throttles on.
+// PostBind, and the Scheduled Event (queued). On failure: Unreserve, forget the assumed pod, and
+// hand the pod back to the scheduler's outcomes (back off and report, unless someone else bound or
+// deleted the pod: 409/404). Also keeps the bindings-in-flight count the scheduling loop throttles on.
 import type { Kernel, ResourceRef } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { SchedulerCache } from './cache.ts';
@@ -37,6 +37,8 @@ export interface BindingCyclesDeps {
   /** the scheduler's stats: `bound` and `bindFailures` are counted here */
   stats: { bound: number; bindFailures: number };
   outcomes: BindingOutcomes;
+  /** told of every successful bind (the Scheduled Event); must not block */
+  bound?(pod: PodInfo, nodeName: string): void;
   logger?: Logger;
 }
 
@@ -112,6 +114,7 @@ export class BindingCycles {
       );
       stats.bound++;
       queue.done(pod.uid);
+      this.deps.bound?.(pod, nodeName);
       for (const e of fw.postBind) {
         try {
           e.policy.postBind!(state, pod, nodeName);

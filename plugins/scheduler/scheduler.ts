@@ -16,6 +16,7 @@ import { DEFAULT_PROFILE, SchedulerPolicyRegistry } from './policy-registry.ts';
 import { SchedulingQueue, type QueuedPod } from './queue.ts';
 import { FailureReporter } from './reporter.ts';
 import { FrameworkRuntime } from './runtime.ts';
+import { ScheduledEvents } from './scheduled-events.ts';
 import { SchedulingCycle } from './scheduling-cycle.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
@@ -57,6 +58,7 @@ export class Scheduler {
   private readonly kernel: Kernel;
   private readonly logger?: Logger;
   private readonly reporter: FailureReporter;
+  private readonly scheduledEvents: ScheduledEvents;
   private readonly profiles: ReadonlySet<string>;
   private readonly parallelBindings: number;
   private readonly yieldEveryMs: number;
@@ -86,6 +88,8 @@ export class Scheduler {
       mayHelp: (policy, event) => this.events.mayHelp(policy, event),
     });
     this.reporter = new FailureReporter(this.kernel, [...this.profiles][0], this.logger);
+    // Scheduled events wait while there is scheduling to do (bindings go first)
+    this.scheduledEvents = new ScheduledEvents(this.kernel, this.logger, { busy: () => this.bindings.inFlight > 0 || this.queue.stats().active > 0 });
     this.events = new ClusterEvents(this.cache, this.queue, this.registry, this.profiles, this.reporter);
     this.bindings = new BindingCycles({
       kernel: this.kernel,
@@ -97,6 +101,7 @@ export class Scheduler {
         unschedulable: (q, pod, message, rejectedBy) => this.cycles.unschedulable(q, pod, message, rejectedBy),
         failed: (q, pod, status) => this.cycles.failed(q, pod, status),
       },
+      bound: (pod, nodeName) => this.scheduledEvents.bound(pod, nodeName),
       logger: this.logger,
     });
     this.cycles = new SchedulingCycle({
@@ -137,6 +142,9 @@ export class Scheduler {
     await this.loopDone;
     if (this.bindings.inFlight > 0) await this.bindings.idle();
     await this.reporter.settled();
+    // the Scheduled events still waiting get a little time, not a say in how long a drain takes
+    await Promise.race([this.scheduledEvents.flush(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await this.scheduledEvents.stop();
   }
 
   /** End everything (in-flight bindings are not waited for: call drain() first for that). */
@@ -149,6 +157,7 @@ export class Scheduler {
     this.nodeInformer.stop();
     this.podInformer.stop();
     this.reporter.stop();
+    void this.scheduledEvents.stop();
     this.registryListener.dispose();
   }
 
@@ -156,10 +165,11 @@ export class Scheduler {
     return this.bindings.inFlight;
   }
 
-  /** Resolves when no binding is in flight and no report pending (for tests). */
+  /** Resolves when no binding is in flight and no report or Event pending (for tests). */
   async settled(): Promise<void> {
     if (this.bindings.inFlight > 0) await this.bindings.idle();
     await this.reporter.settled();
+    await this.scheduledEvents.flush();
   }
 
   // ---------------------------------------------------------------------------------------------
