@@ -40,6 +40,11 @@ export class CrashLoopBackoff {
 
   /** Forget a pod's containers (the pod is gone). */
   forgetPod(uid: string): void {
-    for (const k of this.entries.keys()) if (k.startsWith(`${uid}/`)) this.entries.delete(k);
+    this.forgetPrefix(`${uid}/`);
+  }
+
+  /** Forget every key that starts with `prefix`. */
+  forgetPrefix(prefix: string): void {
+    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
   }
 }

@@ -1,22 +1,28 @@
 // Making sure a container's image is there, per its imagePullPolicy (kubelet's image manager):
 // Always / IfNotPresent / Never, with the default Kubernetes gives (Always for `:latest` or no tag,
-// else IfNotPresent). Pull failures back off per image (ImagePullBackOff).
+// else IfNotPresent). Pull failures back off per pod and image (ImagePullBackOff). Each step is an
+// Event on the pod with kube's reason and message: Pulling, Pulled ("Successfully pulled image ...
+// Image size: N bytes." or "Container image ... already present on machine"), Failed ("Failed to
+// pull image ..."), BackOff ("Back-off pulling image ..."), ErrImageNeverPull, InspectFailed.
 //
 // One deliberate difference, for clusters without a registry (this project's machines): when
-// policy Always cannot pull but the image is already present, the local copy is used and the
-// caller is told (a Warning event), instead of failing the pod with ErrImagePull.
+// policy Always cannot pull but the image is already present, the local copy is used (after the
+// Failed event, a Pulled "already present" one) instead of failing the pod with ErrImagePull.
 import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';
+import { errorString, goDuration, Reason, type EventType } from './events.ts';
 
 export class ImageError extends Error {
   constructor(
-    /** ErrImagePull, ImagePullBackOff, ErrImageNeverPull, InvalidImageName */
+    /** the container's waiting reason: ErrImagePull, ImagePullBackOff, ErrImageNeverPull, InvalidImageName, ImageInspectError */
     readonly reason: string,
     message: string,
   ) {
     super(message);
   }
 }
+
+export type ImageEvent = (type: EventType, reason: string, message: string) => void;
 
 export function defaultPullPolicy(image: string): string {
   const name = image.split('@')[0];
@@ -26,42 +32,83 @@ export function defaultPullPolicy(image: string): string {
   return image.includes('@') ? 'IfNotPresent' : tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+export interface EnsureImage {
+  /** the pod's uid (back-off is per pod and image, as kube's) */
+  podUid: string;
+  image: string;
+  pullPolicy?: string;
+  sandbox: Input<PodSandboxConfig>;
+}
+
 export class ImageManager {
   private readonly backoff = new CrashLoopBackoff({ initialMs: 10_000, maxMs: 300_000 });
-  private readonly lastFailure = new Map<string, { at: number; message: string }>();
+  /** last failed pull per `${podUid}_${image}` */
+  private readonly lastFailure = new Map<string, number>();
 
-  constructor(private readonly cri: CriRuntime) {}
+  constructor(
+    private readonly cri: CriRuntime,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
-  /**
-   * The image's reference (id) for CreateContainer. `warn` hears about a pull that failed where
-   * the local copy was used.
-   */
-  async ensure(image: string, policy: string | undefined, sandbox: Input<PodSandboxConfig>, warn: (message: string) => void): Promise<string> {
-    if (!image) throw new ImageError('InvalidImageName', 'the container has no image');
-    const pullPolicy = policy || defaultPullPolicy(image);
-    const present = (await this.cri.imageStatus({ image })).image;
-    if (pullPolicy === 'Never') {
-      if (present) return present.id;
-      throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+  /** The image's reference (id) for CreateContainer; throws an ImageError (the container's waiting reason and message). */
+  async ensure(r: EnsureImage, event: ImageEvent): Promise<string> {
+    const { image } = r;
+    if (!image) {
+      const message = 'Failed to apply default image tag "": couldn\'t parse image name "": invalid reference format';
+      event('Warning', Reason.InspectFailed, message);
+      throw new ImageError('InvalidImageName', message);
     }
-    if (present && pullPolicy === 'IfNotPresent') return present.id;
-    const failed = this.lastFailure.get(image);
-    if (failed && !present) {
-      const wait = this.backoff.wait(image, failed.at, failed.at);
-      if (wait > 0) throw new ImageError('ImagePullBackOff', `Back-off pulling image "${image}": ${failed.message}`);
-    }
+    const pullPolicy = r.pullPolicy || defaultPullPolicy(image);
+    let present;
     try {
-      const ref = await this.cri.pullImage({ image }, undefined, sandbox, { timeoutMs: 300_000 });
-      this.lastFailure.delete(image);
-      return ref;
+      present = (await this.cri.imageStatus({ image })).image;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
+      const message = `Failed to inspect image "${image}": ${errorString(e)}`;
+      event('Warning', Reason.InspectFailed, message);
+      throw new ImageError('ImageInspectError', message);
+    }
+    if (pullPolicy === 'Never' || (present && pullPolicy === 'IfNotPresent')) {
       if (present) {
-        warn(`Failed to pull image "${image}" (${message}); using the image already on the node`);
+        event('Normal', Reason.Pulled, `Container image "${image}" already present on machine`);
         return present.id;
       }
-      this.lastFailure.set(image, { at: Date.now(), message });
-      throw new ImageError('ErrImagePull', `failed to pull and unpack image "${image}": ${message}`);
+      const message = `Container image "${image}" is not present with pull policy of Never`;
+      event('Warning', Reason.ErrImageNeverPull, message);
+      throw new ImageError('ErrImageNeverPull', message);
     }
+    const key = `${r.podUid}_${image}`;
+    const failedAt = this.lastFailure.get(key);
+    if (failedAt !== undefined && !present && this.backoff.wait(key, failedAt, failedAt, this.clock()) > 0) {
+      const message = `Back-off pulling image "${image}"`;
+      event('Normal', Reason.BackOff, message);
+      throw new ImageError('ImagePullBackOff', message);
+    }
+    event('Normal', Reason.Pulling, `Pulling image "${image}"`);
+    const start = this.clock();
+    let ref: string;
+    let size = 0;
+    try {
+      ref = await this.cri.pullImage({ image }, undefined, r.sandbox, { timeoutMs: 300_000 });
+      // the size with best effort, as kube's puller
+      size = (await this.cri.imageStatus({ image }).catch(() => undefined))?.image?.size ?? 0;
+    } catch (e) {
+      event('Warning', Reason.Failed, `Failed to pull image "${image}": ${errorString(e)}`);
+      if (present) {
+        event('Normal', Reason.Pulled, `Container image "${image}" already present on machine`);
+        return present.id;
+      }
+      this.lastFailure.set(key, this.clock());
+      throw new ImageError('ErrImagePull', errorString(e));
+    }
+    const took = goDuration(this.clock() - start);
+    this.lastFailure.delete(key);
+    event('Normal', Reason.Pulled, `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`);
+    return ref;
+  }
+
+  /** The pod is gone: its pull back-offs go too. */
+  forgetPod(uid: string): void {
+    for (const k of this.lastFailure.keys()) if (k.startsWith(`${uid}_`)) this.lastFailure.delete(k);
+    this.backoff.forgetPrefix(`${uid}_`);
   }
 }

@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Kernel, KObject } from '@skiff/kernel';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
-import type { ContainerStart, PodConfigurer } from './pod-configurer.ts';
+import { formatPod } from './events.ts';
+import { SandboxConfigError, VolumesNotReady, type ContainerStart, type PodConfigurer } from './pod-configurer.ts';
 import {
   containerConfig, containerHash, getPodQOS, kernelObjectReader, makeEnvironmentVariables, makeMounts, podSandboxConfig, removePodDirectory,
   setUpPodVolumes, type Pod, type VolumeMap,
 } from './pod-config/mod.ts';
 import { ContainerConfigError } from './pod-config/errors.ts';
 import { managedByNode } from './labels.ts';
+import { MountEvents } from './mount-events.ts';
 
 export interface PodConfigurerOptions {
   kernel: Kernel;
@@ -35,23 +37,39 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
   const ips = new Map<string, string | undefined>();
   /** the pod's volumes as last set up, by pod uid */
   const volumes = new Map<string, VolumeMap>();
+  const mountEvents = new MountEvents();
   const memoryCapacity = totalmem();
   const managedBy = managedByNode(o.nodeName);
   const asPod = (p: KObject) => p as unknown as Pod;
   const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
 
   return {
-    async sandbox(pod, attempt) {
+    async sandbox(pod, attempt, recorder, creating = true) {
       const p = asPod(pod);
-      const r = await setUpPodVolumes(p, { root: o.rootDir, reader });
-      if (r.errors.length) throw new ContainerConfigError(r.errors.map((e) => e.message).join('; '));
-      volumes.set(pod.metadata.uid!, r.volumes);
-      return podSandboxConfig(p, {
-        attempt,
-        managedBy,
-        podLogRoot: o.podLogRoot,
-        dns: { clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain, resolvConf: readOr('/etc/resolv.conf') },
-      });
+      const uid = pod.metadata.uid!;
+      const r = await setUpPodVolumes(p, { root: o.rootDir, reader, recorder: mountEvents.recorderFor(uid, recorder) });
+      mountEvents.setUp(uid, r.errors, r.volumes.keys(), recorder);
+      const before = volumes.get(uid);
+      // a volume set up before keeps serving its last content (kube keeps it mounted)
+      for (const e of r.errors) {
+        const old = before?.get(e.volume);
+        if (old) r.volumes.set(e.volume, old);
+      }
+      const missing = r.errors.filter((e) => !r.volumes.has(e.volume));
+      if (missing.length) throw new VolumesNotReady(missing.map((e) => e.volume), missing.map((e) => e.message).join('; '));
+      volumes.set(uid, r.volumes);
+      try {
+        return podSandboxConfig(p, {
+          attempt,
+          managedBy,
+          podLogRoot: o.podLogRoot,
+          dns: { clusterDNS: o.clusterDNS, clusterDomain: o.clusterDomain, resolvConf: readOr('/etc/resolv.conf') },
+          // kubelet works out the pod's DNS (and warns about it) when it creates a sandbox only
+          recorder: creating ? recorder : undefined,
+        });
+      } catch (e) {
+        throw new SandboxConfigError(`Failed to generate sandbox config for pod "${formatPod(pod)}": ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
     },
     async podIP(sandboxId) {
       if (ips.has(sandboxId)) return ips.get(sandboxId);
@@ -84,6 +102,7 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
     },
     async cleanup(uid) {
       volumes.delete(uid);
+      mountEvents.forget(uid);
       await removePodDirectory(uid, { root: o.rootDir });
     },
   };

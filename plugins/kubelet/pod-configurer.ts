@@ -3,6 +3,29 @@
 // resources), the pod IP, the spec hash that tells a changed container, and cleanup.
 import type { KObject } from '@skiff/kernel';
 import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
+import type { EventRecorder } from './pod-config/types.ts';
+
+/**
+ * A volume the pod needs could not be set up (and was not set up before): the pod waits,
+ * ContainerCreating with this message; FailedMount events say why, volume by volume.
+ */
+export class VolumesNotReady extends Error {
+  constructor(
+    readonly volumes: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'VolumesNotReady';
+  }
+}
+
+/** The sandbox's config cannot be made (kube's "Failed to generate sandbox config for pod ..."). */
+export class SandboxConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxConfigError';
+  }
+}
 
 export interface ContainerStart {
   /** 0 for the container's first run, +1 for every restart (also its restart count) */
@@ -13,8 +36,14 @@ export interface ContainerStart {
 }
 
 export interface PodConfigurer {
-  /** The sandbox config; the pod's volumes are made ready first (idempotent). */
-  sandbox(pod: KObject, attempt: number): Promise<Input<PodSandboxConfig>>;
+  /**
+   * The sandbox config; the pod's volumes are made ready first (idempotent: every sync calls it, so
+   * changed ConfigMaps and Secrets reach their volumes). A volume that fails again after it was set
+   * up keeps its last content (a FailedMount event only). Throws VolumesNotReady or
+   * SandboxConfigError. `recorder` hears FailedMount (paced) and VolumeSourceSkipped warnings, and,
+   * when `creating` a sandbox (the default), the DNS ones (MissingClusterDNS, DNSConfigForming).
+   */
+  sandbox(pod: KObject, attempt: number, recorder?: EventRecorder, creating?: boolean): Promise<Input<PodSandboxConfig>>;
   /** The sandbox's IP (from the runtime), cached per sandbox. */
   podIP(sandboxId: string): Promise<string | undefined>;
   /** Throws with kube's message when the config cannot be made (CreateContainerConfigError). */

@@ -10,6 +10,7 @@ import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
 import { CrashLoopBackoff } from './backoff.ts';
+import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
 import type { PodConfigurer } from './pod-configurer.ts';
 import { podStatus, type PodSpecLike } from './pod-status.ts';
@@ -20,6 +21,15 @@ import { RuntimePods, type RuntimePod } from './runtime-pods.ts';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 const code = (e: unknown) => (isStatusError(e) ? e.code : undefined);
+
+/** Whether two versions of a pod differ in anything but their status (and resourceVersion, managedFields). */
+function differsBeyondStatus(a: KObject, b: KObject): boolean {
+  const strip = (p: KObject) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = p.metadata as Record<string, unknown>;
+    return JSON.stringify([meta, p.spec]);
+  };
+  return strip(a) !== strip(b);
+}
 
 export interface PodManagerOptions {
   nodeName: string;
@@ -68,11 +78,14 @@ export class PodManager {
     this.backoff = new CrashLoopBackoff({ initialMs: opts.backoffInitialMs, maxMs: 300_000 });
     this.prober = new Prober(cri, {
       changed: (uid) => this.enqueue(uid),
-      failed: (uid, name, id, kind, message) => {
-        const entry = this.pods.get(uid);
-        if (entry) this.events.record(entry.pod, { type: 'Warning', reason: 'Unhealthy', message: `${kind === 'liveness' ? 'Liveness' : 'Startup'} probe failed: ${message}` });
+      failed: (uid, _name, id, kind) => {
         this.unhealthy.set(id, `failed ${kind} probe`);
         this.enqueue(uid);
+      },
+      unhealthy: (uid, kind, message) => {
+        const entry = this.pods.get(uid);
+        const Kind = kind[0].toUpperCase() + kind.slice(1);
+        if (entry) this.events.record(entry.pod, { type: 'Warning', reason: Reason.Unhealthy, message: `${Kind} probe failed: ${message}` });
       },
     });
   }
@@ -115,8 +128,13 @@ export class PodManager {
   private onPod(pod: KObject): void {
     const uid = pod.metadata.uid!;
     const e = this.pods.get(uid);
-    if (e) e.pod = pod;
-    else {
+    if (e) {
+      const before = e.pod;
+      e.pod = pod;
+      // a change of status only (this kubelet's own writes, the scheduler's condition) needs no
+      // sync, as kubelet's pod config ignores it: a sync would only record its Events again
+      if (!differsBeyondStatus(before, pod)) return;
+    } else {
       const startTime = (pod.status as { startTime?: string } | undefined)?.startTime ?? now();
       this.pods.set(uid, { pod, running: false, again: false, startTime });
     }
@@ -129,7 +147,8 @@ export class PodManager {
     this.pods.delete(uid);
     if (e?.timer) clearTimeout(e.timer);
     this.backoff.forgetPod(uid);
-    void this.killPod(uid, 0);
+    this.images.forgetPod(uid);
+    void this.killPod(uid, 0, e?.pod);
   }
 
   private killOrphans(): void {
@@ -201,7 +220,7 @@ export class PodManager {
       images: this.images,
       backoff: this.backoff,
       config: this.config,
-      warn: (p, reason, message) => this.events.record(p, { type: 'Warning', reason, message }),
+      event: (p, type, reason, message) => this.events.record(p, { type, reason, message }),
       unhealthy: this.unhealthy,
     });
     if (r.podIP) e.podIP = r.podIP;
@@ -239,6 +258,8 @@ export class PodManager {
       const updated = await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
       e.lastStatus = key;
       if (updated.metadata.uid === uid) e.pod = updated;
+      // finished: the next pass lets the sandbox go (podIsDone reads the phase just written)
+      if (status.phase === 'Succeeded' || status.phase === 'Failed') this.enqueue(uid);
     } catch (err) {
       if (code(err) !== 404) throw err;
     }
@@ -248,7 +269,7 @@ export class PodManager {
   private async terminate(uid: string, e: PodEntry): Promise<void> {
     const pod = e.pod;
     const grace = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? this.config.gracePeriod(pod);
-    await this.killPod(uid, grace);
+    await this.killPod(uid, grace, pod);
     try {
       await this.kernel.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
     } catch (err) {
@@ -256,14 +277,19 @@ export class PodManager {
     }
   }
 
-  /** Stop every container of the pod within `graceSeconds`, then its sandboxes; remove them all. */
-  private async killPod(uid: string, graceSeconds: number): Promise<void> {
+  /**
+   * Stop every container of the pod within `graceSeconds`, then its sandboxes; remove them all.
+   * With the pod object at hand, each container stopped is a Killing event ("Stopping container c").
+   */
+  private async killPod(uid: string, graceSeconds: number, pod?: KObject): Promise<void> {
     if (this.killing.has(uid)) return;
     this.killing.add(uid);
     try {
       const rp = (await this.runtimePods.list(uid)).get(uid);
       if (!rp) return;
-      await Promise.all(rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED').map((c) => this.cri.stopContainer(c.id, graceSeconds).catch(() => {})));
+      const live = rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED');
+      if (pod) for (const c of live) this.events.record(pod, { type: 'Normal', reason: Reason.Killing, message: `Stopping container ${c.name}` });
+      await Promise.all(live.map((c) => this.cri.stopContainer(c.id, graceSeconds).catch(() => {})));
       for (const s of rp.sandboxes) await this.cri.stopPodSandbox(s.id).catch(() => {});
       for (const c of rp.containers) {
         await this.cri.removeContainer(c.id).catch(() => {});

@@ -1,14 +1,17 @@
 // One pass of kubelet's SyncPod for one pod, against what the runtime holds: make sure the pod has
-// a ready sandbox (a new one, with the old one's containers killed, if it died), run the init
-// containers one after another, then start every app container that is not running and should
-// be (restartPolicy, with crash-loop back-off), restart containers whose liveness probe failed or
-// whose spec changed, and clean up dead containers beyond the last one of each name (kept for
-// `logs --previous`). Returns why containers wait, and when to come back.
+// a ready sandbox (its volumes set up first; a new sandbox, with the old one's containers killed,
+// if it died), run the init containers one after another, then start every app container that is
+// not running and should be (restartPolicy, with crash-loop back-off), restart containers whose
+// liveness probe failed or whose spec changed, and clean up dead containers beyond the last one of
+// each name (kept for `logs --previous`). Returns why containers wait, and when to come back.
+// Every step a user should hear of is an Event with kube's reason and message (events.ts).
 import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
 import type { KObject } from '@skiff/kernel';
 import { CrashLoopBackoff } from './backoff.ts';
+import { errorMessage, errorString, formatPod, goDuration, Reason, type EventType, type PodEventSink } from './events.ts';
 import { ImageError, ImageManager } from './images.ts';
-import type { PodConfigurer } from './pod-configurer.ts';
+import { SandboxConfigError, VolumesNotReady, type PodConfigurer } from './pod-configurer.ts';
+import type { EventRecorder } from './pod-config/types.ts';
 import type { Waiting } from './pod-status.ts';
 import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
 
@@ -34,8 +37,8 @@ export interface SyncDeps {
   images: ImageManager;
   backoff: CrashLoopBackoff;
   config: PodConfigurer;
-  /** Warning events about the pod */
-  warn(pod: KObject, reason: string, message: string): void;
+  /** Events about the pod */
+  event: PodEventSink;
   /** containers whose liveness/startup probe failed: killed and restarted by the next sync */
   unhealthy: Map<string, string>;
 }
@@ -61,6 +64,24 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
   const out: SyncResult = { waiting: new Map(), changed: false };
   const latest = (name: string, kind: string): RuntimeContainer | undefined => rp?.containers.find((c) => c.name === name && c.kind === kind);
   const soon = (ms: number) => (out.retryInMs = out.retryInMs === undefined ? ms : Math.min(out.retryInMs, ms));
+  const record = (type: EventType, reason: string, message: string) => d.event(pod, type, reason, message);
+  const recorder: EventRecorder = (e) => record(e.type, e.reason, e.message);
+  /** no sandbox: every container waits, as kubelet's default waiting state says (PodInitializing with init containers), with why */
+  const waitAll = (message: string) => {
+    for (const c of [...inits, ...apps]) out.waiting.set(c.name, { reason: inits.length ? 'PodInitializing' : 'ContainerCreating', message });
+  };
+  /** the pod cannot go on: every container waits, saying why */
+  const blocked = (e: unknown): SyncResult => {
+    let message: string;
+    if (e instanceof VolumesNotReady) message = e.message; // FailedMount events came from the volumes
+    else if (e instanceof SandboxConfigError) {
+      message = `Failed to create pod sandbox: ${e.message}`;
+      record('Warning', Reason.FailedCreatePodSandBox, message);
+    } else throw e;
+    waitAll(message);
+    soon(5_000);
+    return out;
+  };
 
   // --- the sandbox ----------------------------------------------------------------------------
   let sandbox = rp?.sandboxes[0];
@@ -68,71 +89,88 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
   if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
     const everRan = (rp?.containers.length ?? 0) > 0;
     if (everRan && restartPolicy !== 'Always' && allDone(apps, rp!, restartPolicy)) return out; // finished: no new sandbox
+    if (sandbox) record('Normal', Reason.SandboxChanged, 'Pod sandbox changed, it will be killed and re-created.');
     if (rp) {
       // the old sandbox died: its containers go with it (kubelet kills the whole pod)
-      await Promise.all(rp.containers.filter((c) => c.status.state !== TERMINATED).map((c) => d.cri.stopContainer(c.id, 0).catch(() => {})));
+      const running = rp.containers.filter((c) => c.status.state !== TERMINATED);
+      for (const c of running) record('Normal', Reason.Killing, `Stopping container ${c.name}`);
+      await Promise.all(running.map((c) => d.cri.stopContainer(c.id, 0).catch(() => {})));
     }
     const attempt = sandbox ? (sandbox.metadata?.attempt ?? 0) + 1 : 0;
-    sandboxConfig = await d.config.sandbox(pod, attempt);
+    try {
+      sandboxConfig = await d.config.sandbox(pod, attempt, recorder);
+    } catch (e) {
+      return blocked(e);
+    }
     try {
       const id = await d.cri.runPodSandbox(sandboxConfig);
       out.changed = true;
       sandbox = { id, metadata: sandboxConfig.metadata as never, state: 'SANDBOX_READY', createdAt: Date.now() * 1e6, labels: {}, annotations: {}, runtimeHandler: '' };
     } catch (e) {
-      const message = `Failed to create pod sandbox: ${e instanceof Error ? e.message : String(e)}`;
-      d.warn(pod, 'FailedCreatePodSandBox', message);
-      for (const c of [...inits, ...apps]) out.waiting.set(c.name, { reason: 'ContainerCreating', message });
+      const message = `Failed to create pod sandbox: ${errorString(e)}`;
+      record('Warning', Reason.FailedCreatePodSandBox, message);
+      waitAll(message);
       soon(5_000);
       return out;
     }
+    out.sandboxId = sandbox.id;
+    out.podIP = await d.config.podIP(sandbox.id);
   } else {
-    sandboxConfig = await d.config.sandbox(pod, sandbox.metadata?.attempt ?? 0);
+    out.sandboxId = sandbox.id;
+    out.podIP = await d.config.podIP(sandbox.id);
+    try {
+      sandboxConfig = await d.config.sandbox(pod, sandbox.metadata?.attempt ?? 0, recorder, false);
+    } catch (e) {
+      return blocked(e);
+    }
   }
-  out.sandboxId = sandbox.id;
-  out.podIP = await d.config.podIP(sandbox.id);
   const sandboxId = sandbox.id;
   const fresh = (c: RuntimeContainer | undefined) => (c && c.sandboxId === sandboxId ? c : undefined);
 
+  /** kube's startContainer: image, config, create, start; a failure is the container's waiting reason and a Failed event */
   const start = async (c: Container, kind: 'init' | 'app', prev: RuntimeContainer | undefined): Promise<void> => {
     const attempt = prev ? prev.attempt + 1 : 0;
+    const fail = (reason: string, message: string, eventMessage: string, retryMs: number | undefined) => {
+      out.waiting.set(c.name, { reason, message });
+      record('Warning', Reason.Failed, `Error: ${eventMessage}`);
+      if (retryMs !== undefined) soon(retryMs);
+    };
     let image: string;
     try {
-      image = await d.images.ensure(c.image ?? '', c.imagePullPolicy, sandboxConfig, (m) => d.warn(pod, 'Failed', m));
+      image = await d.images.ensure({ podUid: uid, image: c.image ?? '', pullPolicy: c.imagePullPolicy, sandbox: sandboxConfig }, record);
     } catch (e) {
       const reason = e instanceof ImageError ? e.reason : 'ErrImagePull';
-      out.waiting.set(c.name, { reason, message: e instanceof Error ? e.message : String(e) });
-      if (reason !== 'ErrImageNeverPull') soon(10_000);
-      return;
+      // a missing image with policy Never is looked for again at the next resync
+      return fail(reason, errorMessage(e), reason, reason === 'ErrImageNeverPull' ? undefined : 10_000);
     }
     let config;
     try {
       config = await d.config.container(pod, c.name, kind, { attempt, image, podIP: out.podIP ?? '' });
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      out.waiting.set(c.name, { reason: 'CreateContainerConfigError', message });
-      d.warn(pod, 'Failed', `Error: ${message}`);
-      soon(5_000);
-      return;
+      return fail('CreateContainerConfigError', errorMessage(e), errorMessage(e), 5_000);
     }
     let id: string;
     try {
       id = await d.cri.createContainer(sandboxId, config, sandboxConfig);
       out.changed = true;
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      out.waiting.set(c.name, { reason: 'CreateContainerError', message });
-      d.warn(pod, 'Failed', `Error: ${message}`);
+      return fail('CreateContainerError', errorMessage(e), errorMessage(e), 5_000);
+    }
+    record('Normal', Reason.Created, `Created container: ${c.name}`);
+    await startCreated(c, id);
+  };
+
+  const startCreated = async (c: Container, id: string): Promise<void> => {
+    try {
+      await d.cri.startContainer(id);
+      out.changed = true;
+    } catch (e) {
+      out.waiting.set(c.name, { reason: 'RunContainerError', message: errorMessage(e) });
+      record('Warning', Reason.Failed, `Error: ${errorMessage(e)}`);
       soon(5_000);
       return;
     }
-    try {
-      await d.cri.startContainer(id);
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      out.waiting.set(c.name, { reason: 'RunContainerError', message });
-      d.warn(pod, 'Failed', `Error: ${message}`);
-      soon(5_000);
-    }
+    record('Normal', Reason.Started, `Started container ${c.name}`);
   };
 
   /** exited: start again now, or wait (CrashLoopBackOff) */
@@ -140,10 +178,10 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     const key = `${uid}/${c.name}`;
     const wait = d.backoff.wait(key, msOf(prev.status.startedAt), msOf(prev.status.finishedAt) || Date.now());
     if (wait > 0) {
-      const secs = Math.round(d.backoff.delayMs(key) / 1000);
+      record('Warning', Reason.BackOff, `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`);
       out.waiting.set(c.name, {
         reason: 'CrashLoopBackOff',
-        message: `back-off ${secs}s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${uid})`,
+        message: `back-off ${goDuration(d.backoff.delayMs(key))} restarting failed container=${c.name} pod=${formatPod(pod)}`,
       });
       soon(wait + 50);
       return;
@@ -162,6 +200,10 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
       await restartAfterBackoff(c, 'init', cur);
       return out;
     }
+    if (cur?.status.state === 'CONTAINER_CREATED') {
+      await startCreated(c, cur.id);
+      return out;
+    }
     await start(c, 'init', prev);
     return out;
   }
@@ -171,18 +213,17 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     const prev = latest(c.name, 'app');
     const cur = fresh(prev);
     if (cur?.status.state === 'CONTAINER_RUNNING') {
-      const why = d.unhealthy.get(cur.id) ?? (cur.hash && cur.hash !== d.config.hash(pod, c.name) ? 'its spec changed' : undefined);
+      const why = d.unhealthy.get(cur.id) ?? (cur.hash && cur.hash !== d.config.hash(pod, c.name) ? 'definition changed' : undefined);
       if (!why) continue;
       d.unhealthy.delete(cur.id);
-      d.warn(pod, 'Killing', `Container ${c.name} ${why}, will be restarted`);
+      record('Normal', Reason.Killing, `Container ${c.name} ${why}, will be restarted`);
       await d.cri.stopContainer(cur.id, d.config.gracePeriod(pod)).catch(() => {});
       out.changed = true;
       soon(0);
       continue;
     }
     if (cur?.status.state === 'CONTAINER_CREATED') {
-      await d.cri.startContainer(cur.id).catch((e) => out.waiting.set(c.name, { reason: 'RunContainerError', message: String(e) }));
-      out.changed = true;
+      await startCreated(c, cur.id);
       continue;
     }
     if (cur?.status.state === TERMINATED) {

@@ -52,6 +52,8 @@ export interface ProbeEvents {
   changed(podUid: string): void;
   /** the liveness (or startup) probe failed for good: the container is to be killed and restarted */
   failed(podUid: string, containerName: string, containerId: string, kind: ProbeKind, message: string): void;
+  /** one attempt of a probe failed (kubelet's Warning Unhealthy event, every time) */
+  unhealthy?(podUid: string, kind: ProbeKind, message: string): void;
 }
 
 export class Prober {
@@ -127,6 +129,7 @@ export class Prober {
         w.successes = 0;
         w.failures++;
         w.message = message;
+        this.events.unhealthy?.(w.target.podUid, w.kind, message);
       }
       const before = w.result;
       if (ok && w.successes >= (w.kind === 'readiness' ? (spec.successThreshold ?? 1) : 1)) w.result = true;
@@ -150,7 +153,8 @@ export class Prober {
       const cmd = spec.exec.command ?? [];
       const r = await this.cri.execSync(t.containerId, cmd, spec.timeoutSeconds ?? 1);
       const out = Buffer.from(r.stdout ?? []).toString() + Buffer.from(r.stderr ?? []).toString();
-      return r.exitCode === 0 ? [true, ''] : [false, `command ${JSON.stringify(cmd)} exited with ${r.exitCode}: ${out.trim()}`];
+      // kube's exec prober: the output is the failure's message ("Liveness probe failed: <output>")
+      return r.exitCode === 0 ? [true, ''] : [false, out];
     }
     if (spec.httpGet) {
       const g = spec.httpGet;
