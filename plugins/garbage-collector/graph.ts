@@ -17,10 +17,10 @@ export interface GraphNode {
   kind: KindKey;
   namespace?: string;
   name: string;
-  owners: OwnerReference[];
+  owners: readonly OwnerReference[];
   /** metadata.deletionTimestamp is set */
   deleting: boolean;
-  finalizers: string[];
+  finalizers: readonly string[];
 }
 
 export const kindKeyOf = (k: KindInfo): KindKey => ({
@@ -37,7 +37,17 @@ export const resourceKey = (k: { group: string; resource: string }): string => `
 /** The owner's group from an ownerReference's apiVersion ("apps/v1" → "apps", "v1" → ""). */
 export const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
-export const hasFinalizer = (n: { finalizers: string[] }, f: string): boolean => n.finalizers.includes(f);
+const NONE: never[] = [];
+const validRef = (r: OwnerReference | undefined) => !!r && typeof r.uid === 'string';
+
+/** Do two nodes name the same owners (uid, controller, blockOwnerDeletion)? */
+export function sameOwners(a: readonly OwnerReference[], b: readonly OwnerReference[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((r, i) => r.uid === b[i].uid && r.name === b[i].name && r.kind === b[i].kind && r.apiVersion === b[i].apiVersion && !!r.controller === !!b[i].controller && !!r.blockOwnerDeletion === !!b[i].blockOwnerDeletion);
+}
+
+export const hasFinalizer = (n: { finalizers: readonly string[] }, f: string): boolean => n.finalizers.includes(f);
 
 /** A node is "waiting for dependents deletion" when it is being deleted in the foreground. */
 export const isDeletingDependents = (n: GraphNode): boolean => n.deleting && hasFinalizer(n, FOREGROUND);
@@ -46,8 +56,6 @@ export class Graph {
   private readonly nodes = new Map<string, GraphNode>();
   /** owner uid → uids of observed dependents */
   private readonly dependentsOf = new Map<string, Set<string>>();
-  /** resourceKey → uids observed in that collection (to reconcile a re-list) */
-  private readonly byResource = new Map<string, Set<string>>();
 
   get size(): number {
     return this.nodes.size;
@@ -67,29 +75,28 @@ export class Graph {
     return out;
   }
 
-  /** uids observed in one collection. */
-  uidsOf(key: string): string[] {
-    return [...(this.byResource.get(key) ?? [])];
-  }
-
   /** Every observed node (for a resync). */
   all(): IterableIterator<GraphNode> {
     return this.nodes.values();
   }
 
-  /** Record an object's current state; returns the previous node, if any. */
+  /**
+   * Record an object's current state; returns the previous node, if any. The node shares the
+   * object's ownerReferences and finalizers (informer objects are never changed in place).
+   */
   upsert(kind: KindKey, obj: KObject): { node: GraphNode; previous?: GraphNode } | undefined {
     const m = obj.metadata;
     if (!m.uid || !m.name) return undefined;
     const previous = this.nodes.get(m.uid);
+    const refs = m.ownerReferences ?? NONE;
     const node: GraphNode = {
       uid: m.uid,
       kind,
       namespace: kind.namespaced ? m.namespace : undefined,
       name: m.name,
-      owners: (m.ownerReferences ?? []).filter((r) => r && typeof r.uid === 'string'),
+      owners: refs.every(validRef) ? refs : refs.filter(validRef),
       deleting: !!m.deletionTimestamp,
-      finalizers: [...(m.finalizers ?? [])],
+      finalizers: m.finalizers ?? NONE,
     };
     this.nodes.set(node.uid, node);
     if (previous) this.unindex(previous);
@@ -112,10 +119,6 @@ export class Graph {
       if (!s) this.dependentsOf.set(r.uid, (s = new Set()));
       s.add(n.uid);
     }
-    const key = resourceKey(n.kind);
-    let s = this.byResource.get(key);
-    if (!s) this.byResource.set(key, (s = new Set()));
-    s.add(n.uid);
   }
 
   private unindex(n: GraphNode): void {
@@ -124,12 +127,6 @@ export class Graph {
       if (!s) continue;
       s.delete(n.uid);
       if (s.size === 0) this.dependentsOf.delete(r.uid);
-    }
-    const key = resourceKey(n.kind);
-    const s = this.byResource.get(key);
-    if (s) {
-      s.delete(n.uid);
-      if (s.size === 0) this.byResource.delete(key);
     }
   }
 }

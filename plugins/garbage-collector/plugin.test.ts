@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject, OwnerReference } from '@skiff/kernel';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
+import { SharedInformerFactory } from '@skiff/client';
+import { deletable } from './monitors.ts';
 import descriptor from './plugin.ts';
 
 const CM = { group: '', version: 'v1', resource: 'configmaps' };
@@ -16,7 +18,7 @@ beforeAll(async () => {
   t = await startTestKernel();
   const logger = createConsoleLogger({ level: 'warn', write: (line) => void warnings.push(line) });
   host = new PluginHost({ kernel: t.kernel, logger });
-  await host.load([{ descriptor, config: { resyncSeconds: 1 } }]);
+  await host.load([{ descriptor, config: { resyncSeconds: 1, leaderElection: false } }]);
 });
 
 afterAll(async () => {
@@ -201,8 +203,22 @@ describe('garbage collector', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await get('restart-dep')).toBeDefined(); // nobody collects it
 
-    await host.load([{ descriptor, config: { resyncSeconds: 1 } }]);
+    await host.load([{ descriptor, config: { resyncSeconds: 1, leaderElection: false } }]);
     await waitFor('the orphaned dependent to be collected', gone('restart-dep'));
+  });
+
+  it('follows every deletable kind through the process\'s shared informers: no second watch of a kind', async () => {
+    const factory = SharedInformerFactory.for(t.kernel);
+    const resources = new Set(t.kernel.kinds().filter(deletable).map((k) => `${k.group}/${k.resource}`));
+    expect(resources.has('/pods')).toBe(true);
+    expect(resources.has('/events')).toBe(false);
+    expect(factory.size).toBe(resources.size);
+    // a controller asking for pods gets the collector's informer, already listed
+    const lease = factory.acquire({ group: '', version: 'v1', resource: 'pods' });
+    expect(lease.informer.hasSynced).toBe(true);
+    expect(factory.size).toBe(resources.size);
+    lease.release();
+    expect(host.runtime('garbage-collector')).toMatchObject({ leading: true, kinds: resources.size });
   });
 
   it('logged no warnings', () => {

@@ -82,7 +82,7 @@ export class Collector {
 
   private async attemptToDelete(dep: GraphNode): Promise<Outcome> {
     const states = new Map<string, OwnerState>();
-    const classify = async (refs: OwnerReference[]) => {
+    const classify = async (refs: readonly OwnerReference[]) => {
       for (const r of refs) if (!states.has(r.uid)) states.set(r.uid, await this.ownerState(dep, r));
     };
     await classify(dep.owners);

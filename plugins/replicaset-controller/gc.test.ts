@@ -10,8 +10,7 @@ import { allPods, createRS, NS, podsOf } from './testing.ts';
 
 let env: ControllerTestEnv;
 beforeAll(async () => {
-  env = await startControllers([{ descriptor: controller }]);
-  await env.host.load([{ descriptor: gc, config: { resyncSeconds: 1 } }]);
+  env = await startControllers([{ descriptor: controller }, { descriptor: gc, config: { resyncSeconds: 1 } }]);
 });
 afterAll(() => env?.stop());
 
