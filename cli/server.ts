@@ -24,6 +24,8 @@ import daemonSetController from '@skiff/plugin-daemonset-controller';
 import jobController from '@skiff/plugin-job-controller';
 import cronJobController from '@skiff/plugin-cronjob-controller';
 import disruptionController from '@skiff/plugin-disruption-controller';
+import metricsServer from '@skiff/plugin-metrics-server';
+import hpaController from '@skiff/plugin-hpa-controller';
 import priorityAdmission from '@skiff/plugin-priority-admission';
 import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
 import garbageCollector from '@skiff/plugin-garbage-collector';
@@ -46,6 +48,8 @@ export const builtinPlugins = {
   'job-controller': jobController,
   'cronjob-controller': cronJobController,
   'disruption-controller': disruptionController,
+  'metrics-server': metricsServer,
+  'hpa-controller': hpaController,
   'priority-admission': priorityAdmission,
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
