@@ -24,7 +24,7 @@ import daemonSetController from '@skiff/plugin-daemonset-controller';
 import jobController from '@skiff/plugin-job-controller';
 import cronJobController from '@skiff/plugin-cronjob-controller';
 import disruptionController from '@skiff/plugin-disruption-controller';
-import metricsServer from '@skiff/plugin-metrics-server';
+import metricsServer from '@skiff/plugin-metrics-server/plugin';
 import hpaController from '@skiff/plugin-hpa-controller';
 import priorityAdmission from '@skiff/plugin-priority-admission';
 import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
