@@ -37,7 +37,7 @@ beforeAll(async () => {
   t = await startTestKernel();
   host = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'info', write: (l) => void logs.push(l) }) });
   await host.load([
-    { descriptor: ipamPlugin, config: { clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24 } },
+    { descriptor: ipamPlugin, config: { clusterCIDR: '10.244.0.0/16', nodeCIDRMaskSize: 24, leaderElection: false } },
     { descriptor: cniPlugin, config: { confDir, nodeName: 'node-a', bridgeName, dataDir: join(dir, 'ipam'), binDir: BIN_DIR } },
   ]);
 });

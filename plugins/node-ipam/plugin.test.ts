@@ -31,7 +31,7 @@ afterEach(async () => {
 async function startIpam(config: Record<string, unknown> = {}, kernel: Kernel = t.kernel): Promise<PluginHost> {
   const logger = createConsoleLogger({ level: 'info', write: (line) => void logs.push(line) });
   host = new PluginHost({ kernel, logger });
-  await host.load([{ descriptor, config: { retrySeconds: 0.2, ...config } }]);
+  await host.load([{ descriptor, config: { retrySeconds: 0.2, leaderElection: false, ...config } }]);
   return host;
 }
 
