@@ -11,6 +11,7 @@ export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader
 export { Expectations, type Raise } from './expectations.ts';
 export { CONTROLLER_INDEX, controllerIndexKey, ORPHAN_INDEX, orphanIndexKey } from './indexes.ts';
 export { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManagerOptions } from './claim.ts';
+export { PodControl, podFromTemplate, podsPrefix, isNamespaceTerminating } from './pod-control.ts';
 export { slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, type SlowStartOptions, type SlowStartResult } from './slow-start.ts';
 export { aggregateErrors } from './errors.ts';
 export { goJson, semanticJson } from './canonical-json.ts';

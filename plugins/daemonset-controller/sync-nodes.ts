@@ -3,8 +3,8 @@
 // sync, with expectations set first so that the next sync waits until the informer has seen them.
 // Events as kube's pod control records them: SuccessfulCreate / FailedCreate, SuccessfulDelete /
 // FailedDelete.
-import { PODS, isNotFound, type DaemonSet, type OwnerReference, type Pod } from '@skiff/api';
-import { aggregateErrors, slowStartBatch, type EventRecorder, type Expectations } from '@skiff/client';
+import { isNotFound, type DaemonSet, type OwnerReference, type Pod } from '@skiff/api';
+import { aggregateErrors, isNamespaceTerminating, PodControl, slowStartBatch, type EventRecorder, type Expectations } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { DeleteItem } from './manage.ts';
 import { createPodTemplate, podForNode, templateGenerationOrUndefined } from './pod-template.ts';
@@ -24,11 +24,6 @@ export interface SyncNodesContext {
 }
 
 const podKey = (p: Pod) => `${p.metadata.namespace}/${p.metadata.name}`;
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-/** the API server's cause when a namespace is being torn down: creates there are expected to fail */
-const namespaceTerminating = (e: unknown) =>
-  ((e as { status?: { details?: { causes?: { type?: string }[] } } }).status?.details?.causes ?? []).some((c) => c.type === 'NamespaceTerminating') ||
-  /because it is being terminated/.test(message(e));
 
 export async function syncNodes(ctx: SyncNodesContext, deletes: readonly DeleteItem[], nodesNeedingPods: readonly string[]): Promise<void> {
   const { kernel, recorder, expectations, key, ds } = ctx;
@@ -39,15 +34,13 @@ export async function syncNodes(ctx: SyncNodesContext, deletes: readonly DeleteI
   const errors: unknown[] = [];
 
   const template = createPodTemplate(ds.spec!.template, templateGenerationOrUndefined(ds), ctx.hash);
+  const podControl = new PodControl(kernel, recorder);
   const create = async (i: number) => {
-    const pod = podForNode(template, ds, ctx.controllerRef, nodesNeedingPods[i]);
     try {
-      const made = await kernel.create(PODS, pod);
-      recorder.record(ds, { type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${made.metadata.name}` });
+      await podControl.create(ds, podForNode(template, ds, ctx.controllerRef, nodesNeedingPods[i]));
     } catch (e) {
       // all later creates would fail the same way: nothing to report
-      if (namespaceTerminating(e)) return;
-      recorder.record(ds, { type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message(e)}` });
+      if (isNamespaceTerminating(e)) return;
       expectations.creationObserved(key);
       throw e;
     }
@@ -59,15 +52,11 @@ export async function syncNodes(ctx: SyncNodesContext, deletes: readonly DeleteI
 
   await Promise.all(
     toDelete.map(async ({ pod, gracePeriodSeconds }) => {
-      const name = pod.metadata.name!;
       try {
-        await kernel.delete(PODS, pod.metadata.namespace, name, gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds });
-        recorder.record(ds, { type: 'Normal', reason: 'SuccessfulDelete', message: `Deleted pod: ${name}` });
+        await podControl.deletePod(ds, pod.metadata.namespace!, pod.metadata.name!, gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds });
       } catch (e) {
         expectations.deletionObserved(key, podKey(pod));
-        if (isNotFound(e)) return;
-        recorder.record(ds, { type: 'Warning', reason: 'FailedDelete', message: `Error deleting: ${message(e)}` });
-        errors.push(e);
+        if (!isNotFound(e)) errors.push(e);
       }
     }),
   );

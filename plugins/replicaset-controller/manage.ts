@@ -3,9 +3,8 @@
 // informer lags the creates; until it has seen them, the owner is not synced again); deletes take
 // the least useful pods first (ranking.ts), each expected by key.
 import { isNotFound, type OwnerReference, type Pod } from '@skiff/api';
-import { slowStartBatch, type Expectations } from '@skiff/client';
+import { isNamespaceTerminating, podsPrefix, slowStartBatch, type Expectations, type PodControl } from '@skiff/client';
 import type { ReplicaOwner } from './kinds.ts';
-import { isNamespaceTerminating, podsPrefix, type PodControl } from './pod-control.ts';
 import { podsToDelete } from './ranking.ts';
 
 export interface ManageContext {

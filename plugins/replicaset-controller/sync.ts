@@ -4,13 +4,12 @@
 // uid; orphans by namespace), never by scanning a namespace.
 import { getControllerOf, isConflict, isNotFound, isPodActive, isPodTerminating, newControllerRef, PODS, type Pod } from '@skiff/api';
 import {
-  CONTROLLER_INDEX, controllerIndexKey, ControllerRefManager, ORPHAN_INDEX, orphanIndexKey, recheckDeletionTimestamp, splitKey,
+  CONTROLLER_INDEX, controllerIndexKey, ControllerRefManager, ORPHAN_INDEX, orphanIndexKey, PodControl, recheckDeletionTimestamp, splitKey,
   type ControllerRuntime, type Reconcile,
 } from '@skiff/client';
 import type { KObject } from '@skiff/kernel';
 import type { ReplicaKind, ReplicaOwner } from './kinds.ts';
 import { manageReplicas } from './manage.ts';
-import { PodControl } from './pod-control.ts';
 import { calculateStatus, nextAvailableInMs, statusUnchanged } from './status.ts';
 
 export interface ReplicaControllerConfig {

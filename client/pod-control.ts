@@ -1,10 +1,12 @@
-// Creating and deleting a controller's pods, as kube's RealPodControl: a pod from the template
-// (labels, annotations, finalizers, spec; generateName "<owner>-"; the controller reference), and
-// the Events kube records on the owner: SuccessfulCreate / FailedCreate, SuccessfulDelete /
-// FailedDelete.
+// Creating and deleting a controller's pods, as kube's RealPodControl (shared by the ReplicaSet,
+// ReplicationController and DaemonSet controllers): a pod from the template (labels, annotations,
+// finalizers, spec; generateName "<owner>-"; the controller reference), and the Events kube records
+// on the owner: SuccessfulCreate "Created pod: x" / FailedCreate "Error creating: ...",
+// SuccessfulDelete "Deleted pod: x" / FailedDelete "Error deleting: ..." (none for a create refused
+// because the namespace is terminating, nor for a delete of a pod already gone).
 import { isAlreadyExists, isNotFound, nameIsDNSSubdomain, PODS, type OwnerReference, type Pod, type PodTemplateSpec } from '@skiff/api';
-import type { EventRecorder } from '@skiff/client';
-import type { Kernel, KObject } from '@skiff/kernel';
+import type { DeleteOptions, Kernel, KObject } from '@skiff/kernel';
+import type { EventRecorder } from './event-recorder.ts';
 
 /** generateName "<name>-", or the bare name when the dash would make it invalid (getPodsPrefix). */
 export function podsPrefix(ownerName: string): string {
@@ -37,11 +39,14 @@ export function podFromTemplate(template: PodTemplateSpec, owner: KObject, contr
 /** The kube-apiserver retries a generateName create whose name is taken (RetryGenerateName); so does this, as the kernel does not. */
 const GENERATE_NAME_ATTEMPTS = 8;
 
-/** A create refused because the namespace is being deleted: kube's controllers ignore it quietly. */
+/**
+ * A create refused because the namespace is being deleted (the NamespaceTerminating cause: a
+ * StatusCause's type, written "reason" in JSON): kube's controllers ignore it quietly.
+ */
 export function isNamespaceTerminating(e: unknown): boolean {
-  const status = (e as { status?: { details?: { causes?: { reason?: string }[] }; message?: string } })?.status;
-  if (status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating')) return true;
-  return /because it is being terminated/.test(status?.message ?? '');
+  const status = (e as { status?: { details?: { causes?: { reason?: string; type?: string }[] }; message?: string } })?.status;
+  if (status?.details?.causes?.some((c) => c.reason === 'NamespaceTerminating' || c.type === 'NamespaceTerminating')) return true;
+  return /because it is being terminated/.test(status?.message ?? (e instanceof Error ? e.message : ''));
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -52,9 +57,13 @@ export class PodControl {
     private readonly recorder: EventRecorder,
   ) {}
 
-  /** Create one pod for `owner`; records SuccessfulCreate or FailedCreate; throws on failure. */
-  async createPod(owner: KObject, template: PodTemplateSpec, controllerRef: OwnerReference, prefix?: string): Promise<Pod> {
-    const pod = podFromTemplate(template, owner, controllerRef, prefix);
+  /** Create one pod for `owner` from its template (CreatePods); see create. */
+  createPod(owner: KObject, template: PodTemplateSpec, controllerRef: OwnerReference, prefix?: string): Promise<Pod> {
+    return this.create(owner, podFromTemplate(template, owner, controllerRef, prefix));
+  }
+
+  /** Create `pod` for `owner`; records SuccessfulCreate or FailedCreate; throws on failure. */
+  async create(owner: KObject, pod: Pod): Promise<Pod> {
     if (!pod.metadata.labels || Object.keys(pod.metadata.labels).length === 0) throw new Error('unable to create pods, no labels');
     for (let attempt = 1; ; attempt++) {
       try {
@@ -62,7 +71,7 @@ export class PodControl {
         this.recorder.record(owner, { type: 'Normal', reason: 'SuccessfulCreate', message: `Created pod: ${created.metadata.name}` });
         return created;
       } catch (e) {
-        if (isAlreadyExists(e) && attempt < GENERATE_NAME_ATTEMPTS) continue;
+        if (isAlreadyExists(e) && pod.metadata.generateName && !pod.metadata.name && attempt < GENERATE_NAME_ATTEMPTS) continue;
         if (!isNamespaceTerminating(e)) this.recorder.record(owner, { type: 'Warning', reason: 'FailedCreate', message: `Error creating: ${message(e)}` });
         throw e;
       }
@@ -70,9 +79,9 @@ export class PodControl {
   }
 
   /** Delete a pod of `owner`; records SuccessfulDelete or FailedDelete; NotFound is thrown as is, without an Event. */
-  async deletePod(owner: KObject, namespace: string, name: string): Promise<void> {
+  async deletePod(owner: KObject, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
     try {
-      await this.kernel.delete(PODS, namespace, name);
+      await this.kernel.delete(PODS, namespace, name, opts);
     } catch (e) {
       if (isNotFound(e)) throw e;
       this.recorder.record(owner, { type: 'Warning', reason: 'FailedDelete', message: `Error deleting: ${message(e)}` });
