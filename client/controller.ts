@@ -283,7 +283,9 @@ class ControllerInstance<C> {
     await this.workers;
   }
 
+  /** A hot swap: the new version runs; this one finishes its work in flight and never leads again. */
   async drain(): Promise<void> {
+    this.stopping = true;
     await this.follow();
   }
 
