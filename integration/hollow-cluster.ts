@@ -16,19 +16,10 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Controllers these tests need, loaded from their sources while the default distribution does not list them. */
-const NEEDED = ['deployment-controller', 'replicaset-controller'];
-
-/**
- * Writes `dir/distribution.yaml`: deploy/distros/default.yaml, plus the controllers the tests need
- * (by `path:`) where it does not list them yet, with `config` merged into the named plugins' config.
- */
+/** Writes `dir/distribution.yaml`: deploy/distros/default.yaml with `config` merged into the named plugins' config. */
 export function writeDistribution(dir: string, config: Record<string, Obj> = {}): string {
   const d = parse(readFileSync(join(repo, 'deploy/distros/default.yaml'), 'utf8'));
   const plugins: Obj[] = d.spec.plugins;
-  for (const name of NEEDED) {
-    if (!plugins.some((p) => p.name === name)) plugins.push({ name, type: 'skiff.io/controller', source: { path: join(repo, 'plugins', name, 'plugin.ts') } });
-  }
   for (const [name, cfg] of Object.entries(config)) {
     const p = plugins.find((q) => q.name === name);
     if (!p) throw new Error(`the distribution has no plugin ${name}`);
