@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENTS, REPLICA_SETS, type ReplicaSet } from '@skiff/api';
 import type { ControllerTestEnv } from '../../client/testing.ts';
-import { computeHash } from './hash.ts';
+import { computeHash } from '@skiff/client';
 import { NS, deployment, eventMessages, eventually, getDeployment, replicaSetsOf, setRSStatus, startDeploymentController } from './testing.ts';
 
 let env: ControllerTestEnv;

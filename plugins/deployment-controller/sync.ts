@@ -5,13 +5,14 @@ import {
   isAlreadyExists, isForbidden, isNotFound, newControllerRef, getControllerOf, REPLICA_SETS,
   type LabelSelector, type ReplicaSet,
 } from '@skiff/api';
+import { computeHash } from '@skiff/client';
 import {
   maxRevision, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations, replicasAnnotationsNeedUpdate,
   DESIRED_REPLICAS_ANNOTATION, intAnnotation, REVISION_ANNOTATION, ROLLBACK_TO_ANNOTATION,
 } from './annotations.ts';
 import { FAILED_RS_CREATE, FOUND_NEW_RS, NEW_REPLICA_SET, PROGRESSING, getCondition, hasProgressDeadline, hasRevisionHistoryLimit, newCondition, setCondition } from './conditions.ts';
 import { editableCopy, nsOf, type SyncEnv, type Work } from './context.ts';
-import { computeHash, equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
+import { equalIgnoreHash, POD_TEMPLATE_HASH_LABEL } from './hash.ts';
 import { byRevision, bySizeNewer, bySizeOlder, findActiveOrLatest, findNewReplicaSet, findOldReplicaSets } from './replica-sets.ts';
 import { filterActive, getProportion, isRollingUpdate, isSaturated, maxSurge, newRSNewReplicas, replicasOf, specReplicas } from './replicas.ts';
 import { calculateStatus, statusEqual } from './status.ts';
