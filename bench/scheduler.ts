@@ -126,7 +126,7 @@ async function main() {
       out.isolation = flags.isolation;
     }
     t = performance.now();
-    await host.load([schedulerPlugin, ...policies]);
+    await host.load([{ descriptor: schedulerPlugin, config: { leaderElection: false } }, ...policies]);
     out.schedulerStartMs = Math.round(performance.now() - t);
     const deadline = Date.now() + 300_000;
     const burstDone = () => [...created.keys()].every((k) => bound.has(k));

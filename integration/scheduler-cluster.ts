@@ -33,7 +33,7 @@ export interface Cluster {
 export async function startCluster(extra: (PluginDescriptor | LoadRequest)[] = []): Promise<Cluster> {
   const tk = await startTestKernel();
   const host = new PluginHost({ kernel: tk.kernel, logger: silentLogger });
-  await host.load([schedulerPlugin, ...Object.values(defaultPolicyPlugins), ...extra]);
+  await host.load([{ descriptor: schedulerPlugin, config: { leaderElection: false } }, ...Object.values(defaultPolicyPlugins), ...extra]);
   const sims: HollowNodes[] = [];
   return {
     tk,

@@ -20,7 +20,7 @@ beforeAll(async () => {
   t = await startTestKernel();
   host = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'warn', write: (l) => void warnings.push(l) }) });
   await host.load([
-    { descriptor: schedulerPlugin },
+    { descriptor: schedulerPlugin, config: { leaderElection: false } },
     ...Object.values(defaultPolicyPlugins).map((d) => ({ descriptor: d })),
     { descriptor, config: { leaderElection: false } },
   ]);
