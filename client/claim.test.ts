@@ -95,6 +95,51 @@ describe('ControllerRefManager', () => {
     expect((await get('c-orphan')).metadata.ownerReferences).toBeUndefined();
   });
 
+  it('release returns the object as written, and nothing when there was nothing to write', async () => {
+    const owner = await make('e-owner', {});
+    const ref = newControllerRef(owner, 'v1', 'ConfigMap');
+    const mine = await make('e-mine', { app: 'y' }, [ref]);
+    const m = manager(owner);
+    const out = await m.release(mine);
+    expect(out?.metadata.uid).toBe(mine.metadata.uid);
+    expect(out?.metadata.ownerReferences ?? []).toEqual([]);
+    expect(Number(out?.metadata.resourceVersion)).toBeGreaterThan(Number(mine.metadata.resourceVersion));
+    expect(out?.metadata.resourceVersion).toBe((await get('e-mine')).metadata.resourceVersion);
+    await t.kernel.delete(CM, 'default', 'e-mine');
+    expect(await m.release(mine)).toBeUndefined(); // gone
+    await make('e-mine', { app: 'y' }, [ref]);
+    expect(await m.release(mine)).toBeUndefined(); // another object of that name
+    expect((await get('e-mine')).metadata.ownerReferences).toEqual([ref]);
+  });
+
+  it('claim writes through adopt and release, so a subclass hears of every write', async () => {
+    const owner = await make('f-owner', {});
+    const ref = newControllerRef(owner, 'v1', 'ConfigMap');
+    const written: string[] = [];
+    class Observed extends ControllerRefManager {
+      override async adopt(o: KObject) {
+        const out = await super.adopt(o);
+        written.push(`adopted ${out.metadata.name}@${out.metadata.resourceVersion}`);
+        return out;
+      }
+      override async release(o: KObject) {
+        const out = await super.release(o);
+        if (out) written.push(`released ${out.metadata.name}@${out.metadata.resourceVersion}`);
+        return out;
+      }
+    }
+    const objs = [await make('f-orphan', { app: 'x' }), await make('f-mine-nomatch', { app: 'y' }, [ref]), await make('f-mine', { app: 'x' }, [ref])];
+    const m = new Observed({
+      kernel: t.kernel, ref: CM, owner, controllerRef: ref,
+      match: (o) => o.metadata.labels?.app === 'x', canAdopt: recheckDeletionTimestamp(t.kernel, CM, owner),
+    });
+    expect((await m.claim(objs)).map((o) => o.metadata.name)).toEqual(['f-orphan', 'f-mine']);
+    expect(written.sort()).toEqual([
+      `adopted f-orphan@${(await get('f-orphan')).metadata.resourceVersion}`,
+      `released f-mine-nomatch@${(await get('f-mine-nomatch')).metadata.resourceVersion}`,
+    ]);
+  });
+
   it('skips an orphan gone meanwhile, and a released object re-created under its name; other failures come together', async () => {
     const owner = await make('d-owner', {});
     const ref = newControllerRef(owner, 'v1', 'ConfigMap');

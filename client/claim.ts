@@ -44,6 +44,10 @@ export interface ControllerRefManagerOptions<T extends KObject> {
   canAdopt(): Promise<void>;
 }
 
+/**
+ * claim() writes only through adopt() and release(), so a subclass that overrides them hears of
+ * every write (a controller's read-your-writes tracking, say).
+ */
 export class ControllerRefManager<T extends KObject = KObject> {
   private readonly kindName: string;
 
@@ -61,7 +65,7 @@ export class ControllerRefManager<T extends KObject = KObject> {
     const ownerDeleting = !!owner.metadata.deletionTimestamp;
     const slots: (T | undefined)[] = new Array(objs.length);
     const errors: unknown[] = [];
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     objs.forEach((obj, i) => {
       const ref = getControllerOf(obj);
       if (ref) {
@@ -97,16 +101,19 @@ export class ControllerRefManager<T extends KObject = KObject> {
     return (await kernel.patch(ref, namespace, name!, 'strategic', { metadata: { ownerReferences: [controllerRef], uid } })) as T;
   }
 
-  /** Patch the controller's reference off; an object gone or re-created is fine. */
-  async release(obj: T): Promise<void> {
+  /**
+   * Patch the controller's reference off; returns the object as written, or undefined when nothing
+   * was (the object is gone or re-created, or no longer has the reference).
+   */
+  async release(obj: T): Promise<T | undefined> {
     const { kernel, ref, owner } = this.o;
     const patch = { metadata: { ownerReferences: [{ $patch: 'delete', uid: owner.metadata.uid }], uid: obj.metadata.uid } };
     try {
-      await kernel.patch(ref, obj.metadata.namespace, obj.metadata.name!, 'strategic', patch);
+      return (await kernel.patch(ref, obj.metadata.namespace, obj.metadata.name!, 'strategic', patch)) as T;
     } catch (e) {
-      if (isNotFound(e)) return;
+      if (isNotFound(e)) return undefined;
       // no such reference any more, or another object of that name (the uid differs)
-      if (isInvalid(e)) return;
+      if (isInvalid(e)) return undefined;
       throw e;
     }
   }

@@ -1,9 +1,10 @@
-// Which ReplicaSets belong to a Deployment, as kube's ReplicaSetControllerRefManager: those whose
-// controller it is and that its selector still selects; orphans it selects are adopted (unless it
-// is being deleted — checked against a fresh read, as RecheckDeletionTimestamp); those it controls
-// but no longer selects are released.
+// Which ReplicaSets belong to a Deployment: kube's ReplicaSetControllerRefManager, which is the
+// client's ControllerRefManager over the Deployment's selector, with RecheckDeletionTimestamp. Its
+// adoptions and releases are told to the write tracker, so the next reconcile waits for the
+// informer to show them (else it would release again, or miss an adopted RS).
 import type { Kernel } from '@skiff/kernel';
-import { DEPLOYMENTS, REPLICA_SETS, getControllerOf, isNotFound, newControllerRef, selectorMatches, type Deployment, type ReplicaSet } from '@skiff/api';
+import { DEPLOYMENTS, REPLICA_SETS, newControllerRef, selectorMatches, type Deployment, type ReplicaSet } from '@skiff/api';
+import { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManagerOptions } from '@skiff/client';
 import { nsOf } from './context.ts';
 
 export interface ClaimSource {
@@ -13,60 +14,39 @@ export interface ClaimSource {
   orphansIn(namespace: string): ReplicaSet[];
 }
 
-/** `wrote` hears of each adoption or release written (for read-your-writes). */
-export async function claimReplicaSets(kernel: Kernel, d: Deployment, src: ClaimSource, wrote: (rs: ReplicaSet) => void): Promise<ReplicaSet[]> {
-  const out: ReplicaSet[] = [];
-  const selector = d.spec?.selector;
-  const deleting = !!d.metadata.deletionTimestamp;
-  const matches = (rs: ReplicaSet) => selectorMatches(selector, rs.metadata.labels ?? {});
-  for (const rs of src.controlledBy(d.metadata.uid!)) {
-    if (nsOf(rs) !== nsOf(d)) continue;
-    if (matches(rs)) out.push(rs);
-    else if (!deleting) await release(kernel, rs, d, wrote);
+class TrackedClaims extends ControllerRefManager<ReplicaSet> {
+  constructor(
+    o: ControllerRefManagerOptions<ReplicaSet>,
+    private readonly wrote: (rs: ReplicaSet) => void,
+  ) {
+    super(o);
   }
-  if (deleting) return out;
-  let canAdopt: Promise<void> | undefined;
-  for (const rs of src.orphansIn(nsOf(d))) {
-    if (rs.metadata.deletionTimestamp || !matches(rs)) continue;
-    canAdopt ??= recheckDeletion(kernel, d);
-    await canAdopt;
-    const adopted = await adopt(kernel, rs, d);
-    if (adopted) {
-      wrote(adopted);
-      out.push(adopted);
-    }
+
+  override async adopt(rs: ReplicaSet): Promise<ReplicaSet> {
+    const out = await super.adopt(rs);
+    this.wrote(out);
+    return out;
   }
-  return out;
-}
 
-/** The deployment, read from the store, is the same one and not being deleted. */
-async function recheckDeletion(kernel: Kernel, d: Deployment): Promise<void> {
-  const fresh = await kernel.get(DEPLOYMENTS, nsOf(d), d.metadata.name!);
-  if (fresh.metadata.uid !== d.metadata.uid) throw new Error(`original Deployment ${nsOf(d)}/${d.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${d.metadata.uid}`);
-  if (fresh.metadata.deletionTimestamp) throw new Error(`${nsOf(d)}/${d.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
-}
-
-/** Add the controller reference (conditional on the copy read: a concurrent adopter wins). */
-async function adopt(kernel: Kernel, rs: ReplicaSet, d: Deployment): Promise<ReplicaSet | undefined> {
-  if (getControllerOf(rs)) return undefined;
-  const copy: ReplicaSet = { ...rs, metadata: { ...rs.metadata, ownerReferences: [...(rs.metadata.ownerReferences ?? []), newControllerRef(d, 'apps/v1', 'Deployment')] } };
-  try {
-    return (await kernel.update(REPLICA_SETS, copy)) as ReplicaSet;
-  } catch (e) {
-    if (isNotFound(e)) return undefined; // gone: nothing to adopt
-    throw e;
+  override async release(rs: ReplicaSet): Promise<ReplicaSet | undefined> {
+    const out = await super.release(rs);
+    if (out) this.wrote(out);
+    return out;
   }
 }
 
-/** Remove this deployment's reference (the RS is left to whoever selects it). */
-async function release(kernel: Kernel, rs: ReplicaSet, d: Deployment, wrote: (rs: ReplicaSet) => void): Promise<void> {
-  const refs = (rs.metadata.ownerReferences ?? []).filter((r) => r.uid !== d.metadata.uid);
-  const copy: ReplicaSet = { ...rs, metadata: { ...rs.metadata } };
-  if (refs.length) copy.metadata.ownerReferences = refs;
-  else delete copy.metadata.ownerReferences;
-  try {
-    wrote((await kernel.update(REPLICA_SETS, copy)) as ReplicaSet);
-  } catch (e) {
-    if (!isNotFound(e)) throw e; // a conflict: decide again from the new copy
-  }
+/** The RSs `d` owns after adopting and releasing; `wrote` hears of each adoption or release written. */
+export function claimReplicaSets(kernel: Kernel, d: Deployment, src: ClaimSource, wrote: (rs: ReplicaSet) => void): Promise<ReplicaSet[]> {
+  const claims = new TrackedClaims(
+    {
+      kernel,
+      ref: REPLICA_SETS,
+      owner: d,
+      controllerRef: newControllerRef(d, 'apps/v1', 'Deployment'),
+      match: (rs) => selectorMatches(d.spec?.selector, rs.metadata.labels ?? {}),
+      canAdopt: recheckDeletionTimestamp(kernel, DEPLOYMENTS, d),
+    },
+    wrote,
+  );
+  return claims.claim([...src.controlledBy(d.metadata.uid!), ...src.orphansIn(nsOf(d))]);
 }

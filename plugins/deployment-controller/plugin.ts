@@ -6,12 +6,9 @@ import {
   DEPLOYMENTS, PODS, REPLICA_SETS, getControllerOf, isEmptySelector, selectorMatches,
   type Deployment, type KObject, type Pod, type ReplicaSet,
 } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey, ORPHAN_INDEX, orphanIndexKey } from '@skiff/client';
 import { syncDeployment, type ControllerEnv } from './controller.ts';
 import { WriteTracker } from './tracker.ts';
-
-/** RSs without a controller, by namespace (the orphans a deployment may adopt). */
-const ORPHANS_INDEX = 'deployment-controller/orphans-by-namespace';
 
 const terminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
@@ -27,7 +24,7 @@ export default defineController({
     const pods = c.informer<Pod>(PODS);
     replicaSets.addIndexers({
       [CONTROLLER_INDEX]: controllerIndexKey,
-      [ORPHANS_INDEX]: (o) => (getControllerOf(o) ? [] : [o.metadata.namespace ?? '']),
+      [ORPHAN_INDEX]: orphanIndexKey,
     });
     pods.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey });
     const tracker = new WriteTracker();
@@ -94,7 +91,7 @@ export default defineController({
       podsOf,
       now: () => Date.now(),
       controlledBy: (uid) => replicaSets.indexer.byIndex(CONTROLLER_INDEX, uid),
-      orphansIn: (ns) => replicaSets.indexer.byIndex(ORPHANS_INDEX, ns),
+      orphansIn: (ns) => replicaSets.indexer.byIndex(ORPHAN_INDEX, ns),
     };
     return (key) => syncDeployment(env, key);
   },

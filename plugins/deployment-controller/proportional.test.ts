@@ -75,6 +75,8 @@ describe('proportional scaling', () => {
     await sizesAre('solo', { 1: 5 });
     await scaleDeployment(k, 'solo', 0);
     await sizesAre('solo', { 1: 0 });
+    // Events are written asynchronously: wait for the last one
+    await eventually(async () => (await eventMessages(k, 'solo', 'ScalingReplicaSet')).at(-1)?.includes('from 5 to 0'));
     expect((await eventMessages(k, 'solo', 'ScalingReplicaSet')).slice(-2)).toEqual([
       expect.stringMatching(/^Scaled up replica set solo-\w+ from 2 to 5$/),
       expect.stringMatching(/^Scaled down replica set solo-\w+ from 5 to 0$/),
