@@ -1,7 +1,8 @@
 // @skiff/client: what every controller and agent stands on, as client-go's tools/cache and
 // util/workqueue: shared informers with indexed stores and listers, a rate-limited work queue, an
-// event recorder, leader election, expectations, the helpers kube's workload controllers share
-// (claims, slow-start batches, hashes, ControllerRevision history), and the controller kit.
+// event recorder, leader election, expectations, a write tracker (read-your-writes), the helpers
+// kube's workload controllers share (claims, slow-start batches, hashes, ControllerRevision
+// history), and the controller kit.
 export { Indexer, Lister, objectKey, splitKey, NAMESPACE_INDEX, type IndexFunc } from './store.ts';
 export { SharedInformer, type EventHandlers, type InformerSelection } from './shared-informer.ts';
 export { SharedInformerFactory, type InformerLease } from './informer-factory.ts';
@@ -9,6 +10,7 @@ export { WorkQueue, RateLimiter, type WorkQueueOptions, type RateLimiterOptions 
 export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './event-recorder.ts';
 export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader-elector.ts';
 export { Expectations, type Raise } from './expectations.ts';
+export { WriteTracker } from './write-tracker.ts';
 export { CONTROLLER_INDEX, controllerIndexKey, ORPHAN_INDEX, orphanIndexKey } from './indexes.ts';
 export { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManagerOptions } from './claim.ts';
 export { PodControl, podFromTemplate, podsPrefix, isNamespaceTerminating } from './pod-control.ts';

@@ -3,9 +3,8 @@
 // current with what this reconcile wrote so later steps never decide from a copy it made stale.
 import type { Kernel } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { EventRecorder } from '@skiff/client';
+import type { EventRecorder, WriteTracker } from '@skiff/client';
 import type { Deployment, Pod, ReplicaSet } from '@skiff/api';
-import type { WriteTracker } from './tracker.ts';
 
 export interface SyncEnv {
   kernel: Kernel;

@@ -6,9 +6,8 @@ import {
   DEPLOYMENTS, PODS, REPLICA_SETS, getControllerOf, isEmptySelector, selectorMatches,
   type Deployment, type KObject, type Pod, type ReplicaSet,
 } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey, ORPHAN_INDEX, orphanIndexKey } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, defineController, objectKey, ORPHAN_INDEX, orphanIndexKey, WriteTracker } from '@skiff/client';
 import { syncDeployment, type ControllerEnv } from './controller.ts';
-import { WriteTracker } from './tracker.ts';
 
 const terminal = (p: Pod) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 

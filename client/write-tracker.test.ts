@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KObject } from '@skiff/api';
-import { WriteTracker } from './tracker.ts';
+import type { KObject } from '@skiff/kernel';
+import { WriteTracker } from './write-tracker.ts';
 
 const obj = (uid: string, rv: number): KObject => ({ apiVersion: 'v1', kind: 'X', metadata: { name: uid, uid, resourceVersion: String(rv) } });
 

@@ -1,10 +1,12 @@
 // Read-your-writes for a controller that decides from informer caches, a generalization of kube's
-// ControllerExpectations: after writing an object (create, update, delete) on behalf of a key, the
-// key is not reconciled again until the informer has delivered that write (or a TTL passed). The
-// informer's event for the write enqueues the key again. Without this a reconcile could scale a
-// ReplicaSet from a copy older than its own last write (a resourceVersion precondition catches a
-// stale copy of the object written, not of the others a decision reads).
-import type { KObject } from '@skiff/api';
+// ControllerExpectations to updates: after writing objects (create, update, delete) on behalf of a
+// key, the key is not reconciled again until the informer has delivered those writes (or a TTL
+// passed); the informer's event for a write enqueues the key again. A resourceVersion precondition
+// catches a stale copy of the object written, not of the others a decision reads: without this a
+// Deployment's reconcile could scale a ReplicaSet from a copy older than its own last write.
+// Use: wrote()/deleted() after each write, observe() from the informers' handlers of the kinds
+// written, caughtUp() at the start of a reconcile, forget() when the key's object is gone.
+import type { KObject } from '@skiff/kernel';
 
 interface Pending {
   key: string;
