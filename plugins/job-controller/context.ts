@@ -1,11 +1,10 @@
 // What one Job sync works with (kube's syncJobCtx), and the controller state every sync shares.
 import type { Job, JobCondition, Pod } from '@skiff/api';
-import type { EventRecorder, Expectations, Lister } from '@skiff/client';
+import type { EventRecorder, Expectations, Lister, PodControl } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { BackoffRecord, BackoffStore } from './backoff.ts';
 import type { FinalizerExpectations } from './finalizer-expectations.ts';
 import type { Intervals } from './intervals.ts';
-import type { JobPodControl } from './pod-control.ts';
 
 export interface JobControllerConfig {
   /** first pod-failure back-off (kube's DefaultJobPodFailureBackOff, 10 s) */
@@ -18,7 +17,7 @@ export interface JobControllerConfig {
 export interface JobController {
   kernel: Kernel;
   recorder: EventRecorder;
-  podControl: JobPodControl;
+  podControl: PodControl;
   expectations: Expectations;
   finalizerExpectations: FinalizerExpectations;
   backoff: BackoffStore;

@@ -2,14 +2,14 @@
 // expectations (pod creations, deletions, finalizer removals), the orphan-pod finalizer cleanup, and
 // the dispatch of a key to syncJob or the TTL after finish.
 import { JOBS, PODS, getControllerOf, isConflict, newControllerRef, selectorMatches, type Job, type Pod } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, PodControl, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
 import { BackoffStore } from './backoff.ts';
 import { isJobFinished, managedByOther } from './conditions.ts';
 import type { JobController, JobControllerConfig } from './context.ts';
 import { FinalizerExpectations } from './finalizer-expectations.ts';
-import { JobPodControl } from './pod-control.ts';
 import { hasTrackingFinalizer, podKey } from './pods.ts';
 import { syncJob } from './sync.ts';
+import { adoptPod, removeTrackingFinalizer } from './tracking-finalizer.ts';
 import { processTTL } from './ttl.ts';
 
 /** Pods without a controller, by the Job uid their labels name (for adoption). */
@@ -41,7 +41,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
   const jobsInf = c.informer<Job>(JOBS);
   const podsInf = c.informer<Pod>(PODS);
   podsInf.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey, [ORPHAN_JOB_UID_INDEX]: orphanUidIndex });
-  const podControl = new JobPodControl(c.kernel, c.recorder);
+  const podControl = new PodControl(c.kernel, c.recorder);
   const now = opts.now ?? Date.now;
   /** the Job status this controller wrote last, per key: read-your-writes while the informer lags */
   const written = new Map<string, Job>();
@@ -80,7 +80,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       const fresh = (await c.kernel.get(JOBS, job.metadata.namespace, job.metadata.name!)) as Job;
       if (fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return owned;
       const ref = newControllerRef(job, 'batch/v1', 'Job');
-      const adopted = await Promise.all(orphans.map((p) => podControl.adopt(p, ref).catch(() => undefined)));
+      const adopted = await Promise.all(orphans.map((p) => adoptPod(c.kernel, p, ref).catch(() => undefined)));
       return [...owned, ...adopted.filter((p): p is Pod => p !== undefined)];
     },
     async updateStatus(job) {
@@ -174,7 +174,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       if (job && managedByOther(job)) return;
       if (job && !isJobFinished(job)) return; // adopted, or still counting
     }
-    await podControl.removeTrackingFinalizer(pod);
+    await removeTrackingFinalizer(c.kernel, pod);
   };
 
   return async (key) => {

@@ -2,12 +2,13 @@
 // (all of them while suspended), create the missing ones in slow-start batches once the pod failure
 // back-off has passed, with a completion index each for an Indexed Job.
 import { isNotFound, isPodReady, newControllerRef, type Job, type Pod, type PodTemplateSpec } from '@skiff/api';
+import { slowStartBatch } from '@skiff/client';
 import { remainingBackoff } from './backoff.ts';
 import { hasBackoffLimitPerIndex, isIndexedJob, isJobSuspended, onlyReplaceFailedPods } from './conditions.ts';
 import { requeue, type JobController, type SyncCtx } from './context.ts';
 import { addCompletionIndexEnv, COMPLETION_INDEX, duplicateIndexPods, firstPendingIndexes, INDEX_FAILURE_COUNT, INDEX_IGNORED_FAILURE_COUNT, newIndexFailureCounts, podGenerateNameWithIndex } from './indexed.ts';
 import { finishedTime, hasTrackingFinalizer, JOB_TRACKING_FINALIZER, compareActivePods, podKey } from './pods.ts';
-import { slowStartBatch } from './pod-control.ts';
+import { removeTrackingFinalizer } from './tracking-finalizer.ts';
 
 /** kube's MaxPodCreateDeletePerSync */
 export const MAX_POD_CREATE_DELETE_PER_SYNC = 500;
@@ -35,8 +36,8 @@ async function deleteJobPods(jc: JobController, job: Job, key: string, pods: Pod
   await Promise.all(
     pods.map(async (pod) => {
       try {
-        if (hasTrackingFinalizer(pod)) await jc.podControl.removeTrackingFinalizer(pod);
-        await jc.podControl.delete(job, pod);
+        if (hasTrackingFinalizer(pod)) await removeTrackingFinalizer(jc.kernel, pod);
+        await jc.podControl.deletePod(job, pod.metadata.namespace!, pod.metadata.name!);
       } catch (e) {
         jc.expectations.deletionObserved(key, podKey(pod)); // never seen: do not wait for it
         if (!isNotFound(e)) {
@@ -59,7 +60,7 @@ export async function deleteActivePods(jc: JobController, job: Job, pods: Pod[])
   await Promise.all(
     pods.map(async (pod) => {
       try {
-        await jc.podControl.delete(job, pod);
+        await jc.podControl.deletePod(job, pod.metadata.namespace!, pod.metadata.name!);
       } catch (e) {
         if (!isNotFound(e)) {
           removed--;
@@ -170,17 +171,16 @@ export async function manageJob(jc: JobController, ctx: SyncCtx): Promise<{ acti
       }
     }
     try {
-      await jc.podControl.create(job, t, ref, generateName);
+      await jc.podControl.createPod(job, t, ref, generateName);
     } catch (e) {
       jc.expectations.creationObserved(key); // this one will never be seen
       active--;
       throw e;
     }
   });
-  const skipped = diff - r.attempted;
-  if (skipped > 0) {
-    jc.expectations.lowerCreations(key, skipped);
-    active -= skipped;
+  if (r.skipped > 0) {
+    jc.expectations.lowerCreations(key, r.skipped);
+    active -= r.skipped;
   }
-  return { active, error: r.error };
+  return { active, error: r.errors[0] };
 }

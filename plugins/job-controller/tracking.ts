@@ -10,6 +10,7 @@ import { completionIndex } from './indexed.ts';
 import { formatIntervals, hasIndex, totalIndexes, withIndexes } from './intervals.ts';
 import { matchPodFailurePolicy } from './pod-failure-policy.ts';
 import { hasTrackingFinalizer, isPodFailed } from './pods.ts';
+import { removeTrackingFinalizer } from './tracking-finalizer.ts';
 
 /** kube's MaxUncountedPods: keeps the uid lists around 20 KB and big Jobs from starving others. */
 export const MAX_UNCOUNTED_PODS = 500;
@@ -145,7 +146,7 @@ async function flushAndRemoveFinalizers(jc: JobController, ctx: SyncCtx, toRemov
     await Promise.all(
       toRemove.map(async (pod) => {
         try {
-          await jc.podControl.removeTrackingFinalizer(pod);
+          await removeTrackingFinalizer(jc.kernel, pod);
           withFinalizer.delete(uidOf(pod));
         } catch (e) {
           jc.finalizerExpectations.observed(ctx.key, uidOf(pod)); // no update will come
