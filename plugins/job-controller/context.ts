@@ -3,7 +3,6 @@ import type { Job, JobCondition, Pod } from '@skiff/api';
 import type { EventRecorder, Expectations, Lister, PodControl } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { BackoffRecord, BackoffStore } from './backoff.ts';
-import type { FinalizerExpectations } from './finalizer-expectations.ts';
 import type { Intervals } from './intervals.ts';
 
 export interface JobControllerConfig {
@@ -19,7 +18,12 @@ export interface JobController {
   recorder: EventRecorder;
   podControl: PodControl;
   expectations: Expectations;
-  finalizerExpectations: FinalizerExpectations;
+  /**
+   * kube's finalizerExpectations: per Job key, the uids of pods whose tracking finalizer removal was
+   * sent and not yet seen, as keyed deletions (raise / deletionObserved); no TTL, as kube's. Until
+   * seen, such a pod is neither counted again nor treated as uncounted.
+   */
+  finalizerExpectations: Expectations;
   backoff: BackoffStore;
   jobs: Lister<Job>;
   config: JobControllerConfig;

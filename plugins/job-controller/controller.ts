@@ -2,11 +2,10 @@
 // expectations (pod creations, deletions, finalizer removals), the orphan-pod finalizer cleanup, and
 // the dispatch of a key to syncJob or the TTL after finish.
 import { JOBS, PODS, getControllerOf, isConflict, newControllerRef, selectorMatches, type Job, type Pod } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, PodControl, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, Expectations, PodControl, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
 import { BackoffStore } from './backoff.ts';
 import { isJobFinished, managedByOther } from './conditions.ts';
 import type { JobController, JobControllerConfig } from './context.ts';
-import { FinalizerExpectations } from './finalizer-expectations.ts';
 import { hasTrackingFinalizer, podKey } from './pods.ts';
 import { syncJob } from './sync.ts';
 import { adoptPod, removeTrackingFinalizer } from './tracking-finalizer.ts';
@@ -65,7 +64,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
     recorder: c.recorder,
     podControl,
     expectations: c.expectations,
-    finalizerExpectations: new FinalizerExpectations(),
+    finalizerExpectations: new Expectations(Infinity),
     backoff: new BackoffStore(),
     jobs: jobsInf.lister,
     config: c.config,
@@ -123,7 +122,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
     }
     const key = jobKeyOf(job);
     c.expectations.deletionObserved(key, podKey(pod));
-    if (final || !hasFin) jc.finalizerExpectations.observed(key, pod.metadata.uid);
+    if (final || !hasFin) jc.finalizerExpectations.deletionObserved(key, pod.metadata.uid ?? '');
   };
   const offPods = podsInf.addEventHandler({
     onAdd(pod) {
@@ -140,11 +139,11 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       const ref = getControllerOf(pod);
       if (oldRef && oldRef.uid !== ref?.uid && removed) {
         const prev = resolve(old);
-        if (prev) jc.finalizerExpectations.observed(jobKeyOf(prev), pod.metadata.uid);
+        if (prev) jc.finalizerExpectations.deletionObserved(jobKeyOf(prev), pod.metadata.uid ?? '');
       }
       if (ref) {
         const job = resolve(pod);
-        if (job && removed) jc.finalizerExpectations.observed(jobKeyOf(job), pod.metadata.uid);
+        if (job && removed) jc.finalizerExpectations.deletionObserved(jobKeyOf(job), pod.metadata.uid ?? '');
       } else if (hasTrackingFinalizer(pod)) enqueueOrphan(pod);
     },
     onDelete: (pod) => podDeleted(pod, true),
@@ -186,7 +185,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
     const job = currentJob(key);
     if (!job) {
       c.expectations.forget(key);
-      jc.finalizerExpectations.delete(key);
+      jc.finalizerExpectations.forget(key);
       jc.backoff.remove(key);
       return;
     }

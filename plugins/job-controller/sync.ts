@@ -27,10 +27,10 @@ export async function syncJob(jc: JobController, key: string, shared: Job): Prom
   const completions = spec.completions ?? undefined;
 
   // expectations first: a pod created after this check is picked up by the next sync
-  const satisfied = jc.expectations.satisfied(key) && jc.finalizerExpectations.expected(key).size === 0;
+  const satisfied = jc.expectations.satisfied(key) && jc.finalizerExpectations.satisfied(key);
   const pods = await jc.podsForJob(job);
   const activePods = pods.filter(isActive);
-  const expectedRm = jc.finalizerExpectations.expected(key);
+  const expectedRm = new Set(jc.finalizerExpectations.pending(key)?.deleting);
   const uncounted = { succeeded: new Set(status.uncountedTerminatedPods.succeeded ?? []), failed: new Set(status.uncountedTerminatedPods.failed ?? []) };
   // pods finished since the last count: they hold the finalizer and are not in the uncounted lists yet
   const fresh = (skip: Set<string>) =>

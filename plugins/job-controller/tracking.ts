@@ -142,14 +142,14 @@ async function flushAndRemoveFinalizers(jc: JobController, ctx: SyncCtx, toRemov
   }
   let error: unknown;
   if (toRemove.length > 0) {
-    jc.finalizerExpectations.expectRemoved(ctx.key, toRemove.map(uidOf));
+    jc.finalizerExpectations.raise(ctx.key, { deleting: toRemove.map(uidOf) });
     await Promise.all(
       toRemove.map(async (pod) => {
         try {
           await removeTrackingFinalizer(jc.kernel, pod);
           withFinalizer.delete(uidOf(pod));
         } catch (e) {
-          jc.finalizerExpectations.observed(ctx.key, uidOf(pod)); // no update will come
+          jc.finalizerExpectations.deletionObserved(ctx.key, uidOf(pod)); // no update will come
           error ??= e;
         }
       }),
