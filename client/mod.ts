@@ -11,6 +11,7 @@ export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './ev
 export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader-elector.ts';
 export { Expectations, type Raise } from './expectations.ts';
 export { WriteTracker } from './write-tracker.ts';
+export { LastWritten } from './last-written.ts';
 export { CONTROLLER_INDEX, controllerIndexKey, ORPHAN_INDEX, orphanIndexKey } from './indexes.ts';
 export { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManagerOptions } from './claim.ts';
 export { PodControl, podFromTemplate, podsPrefix, isNamespaceTerminating } from './pod-control.ts';

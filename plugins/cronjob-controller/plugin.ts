@@ -3,7 +3,7 @@
 // (Allow / Forbid / Replace), keeps status.active, lastScheduleTime and lastSuccessfulTime, prunes
 // finished Jobs past the history limits, and is woken exactly at the next schedule time.
 import { CRON_JOBS, JOBS, type CronJob, type Job } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, defineController, splitKey } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, defineController, LastWritten, splitKey } from '@skiff/client';
 import { realClock, type Clock } from './clock.ts';
 import { cleanupFinishedJobs, syncCronJob, type CronController } from './sync.ts';
 
@@ -26,7 +26,7 @@ export function cronJobController(opts: CronJobControllerOptions = {}) {
       jobs.addIndexers({ [CONTROLLER_INDEX]: controllerIndexKey });
       const cc: CronController = { kernel: c.kernel, recorder: c.recorder, clock };
       /** the CronJob as this controller last wrote it: read-your-writes while the informer lags */
-      const written = new Map<string, CronJob>();
+      const written = new LastWritten<CronJob>();
       const off = clock.onJump?.(() => {
         for (const k of cronJobs.indexer.keys()) c.enqueue(k);
       });
@@ -34,14 +34,8 @@ export function cronJobController(opts: CronJobControllerOptions = {}) {
 
       return async (key) => {
         const { namespace, name } = splitKey(key);
-        const listed = cronJobs.lister.get(namespace, name);
-        if (!listed) {
-          written.delete(key);
-          return;
-        }
-        const mine = written.get(key);
-        const cur = mine && mine.metadata.uid === listed.metadata.uid && Number(mine.metadata.resourceVersion) > Number(listed.metadata.resourceVersion) ? mine : listed;
-        if (cur === listed) written.delete(key);
+        const cur = written.current(key, cronJobs.lister.get(namespace, name));
+        if (!cur) return;
         const cj = structuredClone(cur);
         const children = jobs.indexer.byIndex(CONTROLLER_INDEX, cj.metadata.uid!).filter((j) => j.metadata.namespace === namespace);
         const cleaned = await cleanupFinishedJobs(cc, cj, children);
@@ -50,9 +44,9 @@ export function cronJobController(opts: CronJobControllerOptions = {}) {
           if (cj.status?.active?.length === 0) delete cj.status.active;
           try {
             const out = (await c.kernel.update(CRON_JOBS, cj, { subresource: 'status' })) as CronJob;
-            written.set(key, structuredClone(out));
+            written.wrote(key, out);
           } catch (e) {
-            written.delete(key);
+            written.forget(key);
             throw e;
           }
         }

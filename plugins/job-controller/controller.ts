@@ -2,7 +2,7 @@
 // expectations (pod creations, deletions, finalizer removals), the orphan-pod finalizer cleanup, and
 // the dispatch of a key to syncJob or the TTL after finish.
 import { JOBS, PODS, getControllerOf, isConflict, newControllerRef, selectorMatches, type Job, type Pod } from '@skiff/api';
-import { CONTROLLER_INDEX, controllerIndexKey, Expectations, PodControl, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
+import { CONTROLLER_INDEX, controllerIndexKey, Expectations, LastWritten, PodControl, splitKey, type ControllerRuntime, type Reconcile } from '@skiff/client';
 import { BackoffStore } from './backoff.ts';
 import { isJobFinished, managedByOther } from './conditions.ts';
 import type { JobController, JobControllerConfig } from './context.ts';
@@ -43,20 +43,12 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
   const podControl = new PodControl(c.kernel, c.recorder);
   const now = opts.now ?? Date.now;
   /** the Job status this controller wrote last, per key: read-your-writes while the informer lags */
-  const written = new Map<string, Job>();
+  const written = new LastWritten<Job>();
   const pendingOrphans = new Set<string>();
 
   const currentJob = (key: string): Job | undefined => {
     const { namespace, name } = splitKey(key);
-    const listed = jobsInf.lister.get(namespace, name);
-    const mine = written.get(key);
-    if (!listed) {
-      written.delete(key);
-      return undefined;
-    }
-    if (mine && mine.metadata.uid === listed.metadata.uid && Number(mine.metadata.resourceVersion) > Number(listed.metadata.resourceVersion)) return mine;
-    if (mine) written.delete(key);
-    return listed;
+    return written.current(key, jobsInf.lister.get(namespace, name));
   };
 
   const jc: JobController = {
@@ -89,7 +81,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       const u = st.uncountedTerminatedPods;
       if (u) for (const f of ['succeeded', 'failed'] as const) if (u[f]?.length === 0) delete u[f];
       const out = (await c.kernel.update(JOBS, job, { subresource: 'status' })) as Job;
-      written.set(`${out.metadata.namespace}/${out.metadata.name}`, structuredClone(out));
+      written.wrote(`${out.metadata.namespace}/${out.metadata.name}`, out);
       return out;
     },
   };
@@ -205,7 +197,7 @@ export function setupJobController(c: ControllerRuntime<JobControllerConfig>, op
       const ms = await syncJob(jc, key, job);
       return ms === undefined ? undefined : { requeueAfterMs: ms };
     } catch (e) {
-      if (isConflict(e)) written.delete(key); // read the Job afresh on the retry
+      if (isConflict(e)) written.forget(key); // read the Job afresh on the retry
       throw e;
     }
   };
