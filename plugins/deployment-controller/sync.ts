@@ -2,10 +2,10 @@
 // new ReplicaSet with its revision, scaling a ReplicaSet with its Event, proportional scaling of a
 // paused or resized rollout, the revision history clean-up and the plain status sync.
 import {
-  isAlreadyExists, isForbidden, isNotFound, newControllerRef, getControllerOf, REPLICA_SETS,
+  isAlreadyExists, isNotFound, newControllerRef, getControllerOf, REPLICA_SETS,
   type LabelSelector, type ReplicaSet,
 } from '@skiff/api';
-import { computeHash } from '@skiff/client';
+import { computeHash, isNamespaceTerminating } from '@skiff/client';
 import {
   maxRevision, setDeploymentRevision, setNewReplicaSetAnnotations, setReplicasAnnotations, replicasAnnotationsNeedUpdate,
   DESIRED_REPLICAS_ANNOTATION, intAnnotation, REVISION_ANNOTATION, ROLLBACK_TO_ANNOTATION,
@@ -104,7 +104,7 @@ async function getNewReplicaSet(env: SyncEnv, w: Work, oldRSs: ReplicaSet[], cre
         env.logger.info('hash collision for deployment; collisionCount bumped', { deployment: w.key, collisionCount: d.status.collisionCount });
         throw e;
       }
-    } else if (isForbidden(e) && /being terminated/.test(String((e as Error).message))) {
+    } else if (isNamespaceTerminating(e)) {
       throw e; // the namespace is going away: nothing to report
     } else {
       const msg = `Failed to create new replica set "${rs.metadata.name}": ${(e as Error).message}`;
