@@ -1,17 +1,18 @@
 // What a user sees of a scheduling failure: the pod's PodScheduled=False condition (reason
 // Unschedulable, kube-scheduler's message), status.nominatedNodeName for a preemption nominee, and
-// one core/v1 Event (Warning FailedScheduling) per pod, updated with a count on every new failure.
+// a Warning FailedScheduling Event through the client layer's EventRecorder (a repeat of the same
+// message bumps one Event's count; a new message is a new Event, as with kube-scheduler's recorder).
 //
 // Writes are asynchronous (never inside a scheduling cycle), coalesced per pod (only the latest
 // failure of a pod is written) and limited in concurrency. The condition is written only when it
 // changes, with the pod's resourceVersion as a precondition, so a pod bound meanwhile never gets a
 // stale PodScheduled=False.
-import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
-import type { Logger } from '@skiff/kernel/plugins';
+import { EventRecorder } from '@skiff/client';
+import type { Kernel, ResourceRef } from '@skiff/kernel';
+import { silentLogger, type Logger } from '@skiff/kernel/plugins';
 import type { PodInfo, PolicyStatus } from './framework.ts';
 
 const PODS: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
-const EVENTS: ResourceRef = { group: '', version: 'v1', resource: 'events' };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,16 +44,10 @@ interface Failure {
   reason: string;
 }
 
-interface EventState {
-  name: string;
-  count: number;
-  first: string;
-}
-
 export class FailureReporter {
   private pending = new Map<string, Failure>();
   private running = 0;
-  private events = new Map<string, EventState>();
+  private readonly recorder: EventRecorder;
   /** last condition message written per pod uid */
   private written = new Map<string, string>();
   private idle: (() => void)[] = [];
@@ -64,7 +59,9 @@ export class FailureReporter {
     private readonly component: string,
     private readonly logger?: Logger,
     private readonly concurrency = 16,
-  ) {}
+  ) {
+    this.recorder = new EventRecorder(kernel, component, logger ?? silentLogger);
+  }
 
   report(pod: PodInfo, message: string, nominatedNodeName?: string, reason = 'Unschedulable'): void {
     if (this.stopped) return;
@@ -75,19 +72,19 @@ export class FailureReporter {
   /** The pod is bound or gone: drop what is kept about it. */
   forget(uid: string): void {
     this.pending.delete(uid);
-    this.events.delete(uid);
     this.written.delete(uid);
   }
 
   /** Resolves when nothing is pending or being written. */
-  settled(): Promise<void> {
-    if (this.running === 0 && this.pending.size === 0) return Promise.resolve();
-    return new Promise((r) => this.idle.push(r));
+  async settled(): Promise<void> {
+    if (this.running !== 0 || this.pending.size !== 0) await new Promise<void>((r) => this.idle.push(r));
+    await this.recorder.flush();
   }
 
   stop(): void {
     this.stopped = true;
     this.pending.clear();
+    void this.recorder.stop();
   }
 
   private pump(): void {
@@ -108,7 +105,7 @@ export class FailureReporter {
   private async write(f: Failure): Promise<void> {
     const alive = await this.writeCondition(f);
     if (alive && !this.stopped) {
-      await this.writeEvent(f);
+      this.recorder.record(f.pod.pod, { type: 'Warning', reason: 'FailedScheduling', message: f.message });
       this.reported++;
     }
   }
@@ -149,46 +146,5 @@ export class FailureReporter {
       }
     }
     return true;
-  }
-
-  private async writeEvent(f: Failure): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    const uid = f.pod.uid;
-    let st = this.events.get(uid);
-    if (st) {
-      st.count++;
-      try {
-        await this.kernel.patch(EVENTS, f.pod.namespace, st.name, 'merge', { count: st.count, lastTimestamp: now, message: f.message }, { fieldManager: this.component });
-        return;
-      } catch (e) {
-        if (code(e) !== 404) throw e;
-      }
-    }
-    const name = `${f.pod.name}.${uid.replace(/-/g, '').slice(0, 16)}`;
-    st = { name, count: 1, first: now };
-    this.events.set(uid, st);
-    const event: KObject = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name, namespace: f.pod.namespace },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: f.pod.name, namespace: f.pod.namespace, uid, resourceVersion: f.pod.pod.metadata.resourceVersion },
-      reason: 'FailedScheduling',
-      message: f.message,
-      type: 'Warning',
-      source: { component: this.component },
-      reportingComponent: this.component,
-      count: 1,
-      firstTimestamp: now,
-      lastTimestamp: now,
-    };
-    try {
-      await this.kernel.create(EVENTS, event, { fieldManager: this.component });
-    } catch (e) {
-      if (code(e) !== 409) throw e;
-      // one left by an earlier scheduler instance: continue its count
-      const old = await this.kernel.get(EVENTS, f.pod.namespace, name);
-      st.count = (typeof old.count === 'number' ? old.count : 0) + 1;
-      await this.kernel.patch(EVENTS, f.pod.namespace, name, 'merge', { count: st.count, lastTimestamp: now, message: f.message }, { fieldManager: this.component });
-    }
   }
 }
