@@ -3,10 +3,14 @@
 // Reading it is `toScale(kind, parent)`; writing it (update or patch with `subresource: 'scale'`)
 // changes only the parent's spec.replicas — see ObjectLifecycle.writeScale. Front ends (REST, gRPC)
 // share these functions.
+import { labelSelectorString, labelSetString } from '@skiff/api';
 import { errors } from './status.ts';
 import { validateObjectMeta } from './schema/object-meta.ts';
 import type { StatusCause } from './status.ts';
 import type { KObject } from './types.ts';
+
+/** labels.Selector.String() of a LabelSelector (now @skiff/api's; kept here for the kernel's entries). */
+export { labelSelectorString };
 
 export const SCALE_API_VERSION = 'autoscaling/v1';
 const SCALE_KIND = { group: 'autoscaling', resource: 'scale', kind: 'Scale' };
@@ -20,34 +24,6 @@ export interface ScaleParentKind {
   resource: string;
 }
 
-/**
- * labels.Selector.String() of a metav1.LabelSelector (metav1.LabelSelectorAsSelector): requirements
- * sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`; "" when it selects everything.
- */
-export function labelSelectorString(sel: unknown): string {
-  if (!isObj(sel)) return '';
-  const reqs: [string, string][] = [];
-  if (isObj(sel.matchLabels)) for (const [k, v] of Object.entries(sel.matchLabels)) reqs.push([k, `${k}=${String(v)}`]);
-  for (const e of Array.isArray(sel.matchExpressions) ? sel.matchExpressions : []) {
-    if (!isObj(e) || typeof e.key !== 'string') continue;
-    const vals = (Array.isArray(e.values) ? e.values.map(String) : []).sort().join(',');
-    const k = e.key;
-    const text = e.operator === 'In' ? `${k} in (${vals})` : e.operator === 'NotIn' ? `${k} notin (${vals})` : e.operator === 'DoesNotExist' ? `!${k}` : k;
-    reqs.push([k, text]);
-  }
-  reqs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return reqs.map((r) => r[1]).join(',');
-}
-
-/** labels.SelectorFromSet(m).String(): `a=b,c=d` sorted by key. */
-function setSelectorString(m: unknown): string {
-  if (!isObj(m)) return '';
-  return Object.keys(m)
-    .sort()
-    .map((k) => `${k}=${String(m[k])}`)
-    .join(',');
-}
-
 /** A ReplicationController's selector is a plain label map; the apps kinds use a LabelSelector. */
 const isPlainMapSelector = (k: ScaleParentKind) => k.group === '' && k.kind === 'ReplicationController';
 
@@ -57,7 +33,7 @@ export function toScale(kind: ScaleParentKind, parent: KObject): KObject {
   const status = isObj(parent.status) ? parent.status : {};
   const m = parent.metadata;
   const replicas = typeof spec.replicas === 'number' ? spec.replicas : 0;
-  const selector = isPlainMapSelector(kind) ? setSelectorString(spec.selector) : labelSelectorString(spec.selector);
+  const selector = isPlainMapSelector(kind) ? labelSetString(spec.selector) : labelSelectorString(spec.selector);
   return {
     kind: 'Scale',
     apiVersion: SCALE_API_VERSION,

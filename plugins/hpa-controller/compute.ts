@@ -3,12 +3,11 @@
 // external metrics API Skiff does not serve), the largest one wins; invalid metrics make the HPA
 // stay (all invalid, or some invalid and the rest would scale down). Sets ScalingActive, records
 // the Warning events kube records, and fills one MetricStatus per metric.
-import { parseMilliQuantity, type HorizontalPodAutoscaler, type MetricSpec, type MetricStatus, type Pod, type Scale } from '@skiff/api';
+import { labelSelectorPredicate, parseMilliQuantity, type HorizontalPodAutoscaler, type LabelPredicate, type MetricSpec, type MetricStatus, type Pod, type Scale } from '@skiff/api';
 import type { Kernel } from '@skiff/kernel';
 import type { ConditionType, SetCondition } from './conditions.ts';
 import { getResourceMetric } from './metrics-client.ts';
 import { rawResourceReplicas, resourceReplicas, type CalcOptions } from './replicas.ts';
-import { parseSelector, type LabelPredicate } from './selector.ts';
 
 export interface ComputeDeps {
   kernel: Pick<Kernel, 'list'>;
@@ -135,7 +134,7 @@ export async function computeReplicasForMetrics(d: ComputeDeps, hpa: HorizontalP
   }
   let match: LabelPredicate;
   try {
-    match = parseSelector(selector);
+    match = labelSelectorPredicate(selector);
   } catch (e) {
     const m = `couldn't convert selector into a corresponding internal selector object: ${msg(e)}`;
     d.warn('InvalidSelector', m);
