@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DaemonSet, Node, PodSpec, Taint } from '@skiff/api';
-import { daemonPodTolerations, nodeSelectorTermMatches, nodeShouldRunDaemonPod, withDaemonTolerations } from './predicates.ts';
+import type { DaemonSet, Node, NodeSelectorTerm, PodSpec, Taint } from '@skiff/api';
+import { daemonPodTolerations, nodeShouldRunDaemonPod, withDaemonTolerations } from './predicates.ts';
 
 const node = (name: string, labels: Record<string, string> = {}, taints?: Taint[]): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels }, spec: { taints } });
 const ds = (spec: Partial<PodSpec> = {}): DaemonSet => ({
@@ -84,9 +84,11 @@ describe('nodeShouldRunDaemonPod', () => {
   });
 
   it('an empty term matches nothing; matchFields knows only metadata.name with In / NotIn', () => {
-    expect(nodeSelectorTermMatches({}, node('n'))).toBe(false);
-    expect(nodeSelectorTermMatches({ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n'] }] }, node('n'))).toBe(false);
-    expect(nodeSelectorTermMatches({ matchFields: [{ key: 'metadata.uid', operator: 'In', values: ['n'] }] }, node('n'))).toBe(false);
-    expect(nodeSelectorTermMatches({ matchFields: [{ key: 'metadata.name', operator: 'Exists' }] }, node('n'))).toBe(false);
+    const only = (term: NodeSelectorTerm) => ds({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [term] } } } });
+    expect(verdict(node('n'), only({}))).toEqual([false, false]);
+    expect(verdict(node('n'), only({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n'] }] }))).toEqual([true, true]);
+    expect(verdict(node('n'), only({ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n'] }] }))).toEqual([false, false]);
+    expect(verdict(node('n'), only({ matchFields: [{ key: 'metadata.uid', operator: 'In', values: ['n'] }] }))).toEqual([false, false]);
+    expect(verdict(node('n'), only({ matchFields: [{ key: 'metadata.name', operator: 'Exists' }] }))).toEqual([false, false]);
   });
 });

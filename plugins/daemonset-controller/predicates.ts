@@ -4,8 +4,8 @@
 // daemon pod. A node whose NoSchedule taint is not tolerated keeps a pod already there
 // (shouldContinueRunning) unless a NoExecute taint is not tolerated either.
 import {
-  doNotScheduleTaintsFilter, findMatchingUntoleratedTaint,
-  type DaemonSet, type Node, type NodeSelectorRequirement, type NodeSelectorTerm, type PodSpec, type Toleration,
+  doNotScheduleTaintsFilter, findMatchingUntoleratedTaint, nodeLabelsMatch, nodeSelectorTarget, nodeSelectorTermsMatch,
+  type DaemonSet, type Node, type NodeSelectorTerm, type PodSpec, type Toleration,
 } from '@skiff/api';
 
 export interface NodeVerdict {
@@ -49,44 +49,6 @@ export function withDaemonTolerations(spec: PodSpec | undefined): Toleration[] {
   return tolerations;
 }
 
-const INT = /^[+-]?[0-9]+$/;
-
-function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      if (value === undefined || values.length !== 1 || !INT.test(values[0]) || !INT.test(value)) return false;
-      const [v, bound] = [BigInt(value), BigInt(values[0])];
-      return r.operator === 'Gt' ? v > bound : v < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-/** One v1.NodeSelectorTerm: its requirements ANDed; an empty term matches nothing; fields know metadata.name. */
-export function nodeSelectorTermMatches(term: NodeSelectorTerm, node: Node): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata.labels ?? {};
-  for (const r of exprs) if (!requirementMatches(r, Object.hasOwn(labels, r.key) ? labels[r.key] : undefined)) return false;
-  for (const r of fields) {
-    if (r.key !== 'metadata.name' || (r.operator !== 'In' && r.operator !== 'NotIn')) return false;
-    if (!requirementMatches(r, node.metadata.name)) return false;
-  }
-  return true;
-}
-
 /** What of a DaemonSet decides where its pods go, computed once per DaemonSet object. */
 interface Placement {
   nodeName?: string;
@@ -117,9 +79,9 @@ function placementOf(ds: DaemonSet): Placement {
 /** nodeSelector and required node affinity (component-helpers' GetRequiredNodeAffinity(pod).Match). */
 export function nodeMatchesDaemonSet(node: Node, ds: DaemonSet): boolean {
   const p = placementOf(ds);
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(p.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  if (p.terms && !p.terms.some((t) => nodeSelectorTermMatches(t, node))) return false;
+  const target = nodeSelectorTarget(node);
+  if (!nodeLabelsMatch(p.nodeSelector, target.labels)) return false;
+  if (p.terms && !nodeSelectorTermsMatch(p.terms, target)) return false;
   return true;
 }
 

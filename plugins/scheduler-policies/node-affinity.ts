@@ -6,12 +6,11 @@
 import type { NodeScore, PodInfo, SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
 import { SUCCESS } from '@skiff/plugin-scheduler/framework';
 import { defaultNormalizeScore } from './normalize.ts';
+import { isEmptyNodeSelectorTerm, nodeSelectorTermMatches } from '@skiff/api';
 import {
   hasRequiredNodeAffinity,
-  isEmptyTerm,
   requiredNodeAffinityMatches,
   requiredNodeAffinityOf,
-  termMatches,
   type RequiredNodeAffinity,
 } from './node-selector.ts';
 import { policyPlugin, type BaseConfig } from './plugin-kit.ts';
@@ -49,7 +48,7 @@ function pinnedNodeNames(req: RequiredNodeAffinity): Set<string> | undefined {
 }
 
 function preferredTerms(terms: PreferredSchedulingTerm[] | undefined): PreferredSchedulingTerm[] {
-  return (Array.isArray(terms) ? terms : []).filter((t) => t && t.weight && !isEmptyTerm(t.preference));
+  return (Array.isArray(terms) ? terms : []).filter((t) => t && t.weight && !isEmptyNodeSelectorTerm(t.preference));
 }
 
 export function nodeAffinity(opts: NodeAffinityOptions = {}): SchedulerPolicy {
@@ -93,7 +92,7 @@ export function nodeAffinity(opts: NodeAffinityOptions = {}): SchedulerPolicy {
         state.write(PRE_SCORE_KEY, terms);
       }
       let score = 0;
-      for (let i = 0; i < terms.length; i++) if (termMatches(terms[i].preference, node)) score += terms[i].weight;
+      for (let i = 0; i < terms.length; i++) if (nodeSelectorTermMatches(terms[i].preference, node)) score += terms[i].weight;
       return score;
     },
     normalizeScore(_state, _pod, scores: NodeScore[]) {

@@ -17,16 +17,8 @@ export interface Toleration {
   tolerationSeconds?: number;
 }
 
-export interface NodeSelectorRequirement {
-  key: string;
-  operator: string;
-  values?: string[];
-}
-
-export interface NodeSelectorTerm {
-  matchExpressions?: NodeSelectorRequirement[];
-  matchFields?: NodeSelectorRequirement[];
-}
+import type { NodeSelectorTerm } from '@skiff/api';
+export type { NodeSelectorRequirement, NodeSelectorTerm } from '@skiff/api';
 
 export interface PreferredSchedulingTerm {
   weight: number;
