@@ -8,6 +8,7 @@ export * from './quantity.ts';
 export * from './label-selector.ts';
 export * from './label-selector-string.ts';
 export * from './node-selector.ts';
+export * from './time.ts';
 export * from './int-or-percent.ts';
 export * from './cron.ts';
 export * from './pods.ts';

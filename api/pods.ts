@@ -1,5 +1,6 @@
 // Pod helpers controllers share, with the semantics of Kubernetes' podutil and controller utilities.
 import type { Pod, PodCondition, PodPhase, PodStatus } from './types/core-pod.ts';
+import { rfc3339 } from './time.ts';
 
 /** A point in time: a Date, epoch milliseconds, or an RFC 3339 string. */
 export type Instant = Date | number | string;
@@ -68,7 +69,7 @@ export function isPodScheduled(pod: Pod): boolean {
  * only when the status changes. Returns whether anything changed.
  */
 export function updatePodCondition(status: PodStatus, condition: PodCondition, now: Instant = Date.now()): boolean {
-  const stamp = new Date(ms(now)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const stamp = rfc3339(ms(now));
   const conditions = (status.conditions ??= []);
   const i = conditions.findIndex((c) => c.type === condition.type);
   if (i < 0) {

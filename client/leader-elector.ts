@@ -6,6 +6,7 @@
 //
 // `LeaderElector.shared(kernel, ...)` gives every controller of a process the same elector for one
 // Lease (one renewal loop, like kube-controller-manager's), reference-counted.
+import { microTime } from '@skiff/api';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kernel, KObject, ResourceRef } from '@skiff/kernel';
@@ -29,11 +30,6 @@ interface LeaseSpec {
   acquireTime?: string;
   renewTime?: string;
   leaseTransitions?: number;
-}
-
-/** RFC 3339 with microseconds, as metav1.MicroTime is written. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 /** A candidate's identity: host, pid (which process leads) and a random part (unique even across pid reuse). */

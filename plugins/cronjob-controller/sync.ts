@@ -1,7 +1,7 @@
 // kube's cronjob controller v2 sync: reconcile status.active with the CronJob's Jobs, start the Job
 // of the most recent unmet schedule time (respecting suspend, startingDeadlineSeconds and the
 // concurrency policy), prune finished Jobs beyond the history limits, and say when to look again.
-import { isAlreadyExists, isControlledBy, isNotFound, JOBS, type CronJob, type Job } from '@skiff/api';
+import { rfc3339, isAlreadyExists, isControlledBy, isNotFound, JOBS, type CronJob, type Job } from '@skiff/api';
 import type { EventRecorder } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { Clock } from './clock.ts';
@@ -16,7 +16,6 @@ export interface CronController {
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 /** RFC 1123 with a numeric zone, as Go's time.RFC1123Z in UTC */
 const rfc1123z = (ms: number) => new Date(ms).toUTCString().replace('GMT', '+0000');
 

@@ -1,6 +1,6 @@
 // Test helpers for the CronJob controller: CronJobs, their Jobs, and finishing a Job by writing its
 // status (no Job controller runs in these tests).
-import { CRON_JOBS, JOBS, type CronJob, type CronJobSpec, type Job } from '@skiff/api';
+import { rfc3339, CRON_JOBS, JOBS, type CronJob, type CronJobSpec, type Job } from '@skiff/api';
 import type { Kernel } from '@skiff/kernel';
 
 export const NS = 'default';
@@ -30,17 +30,16 @@ export async function cronJobJobs(k: Kernel, cj: CronJob): Promise<Job[]> {
 /** The first minute boundary strictly after `t`. */
 export const nextMinute = (t: number) => Math.floor(t / MINUTE) * MINUTE + MINUTE;
 
-const stamp = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** End a Job Complete or Failed (as the Job controller would write it). */
 export async function finishJob(k: Kernel, job: Job, type: 'Complete' | 'Failed', at: number): Promise<Job> {
   const cur = (await k.get(JOBS, NS, job.metadata.name!)) as Job;
-  const t = stamp(at);
+  const t = rfc3339(at);
   const cond = (ty: string) => ({ type: ty, status: 'True' as const, lastProbeTime: t, lastTransitionTime: t });
   const status: Job['status'] =
     type === 'Complete'
-      ? { startTime: stamp(at - 1000), completionTime: t, succeeded: 1, conditions: [cond('SuccessCriteriaMet'), cond('Complete')] }
-      : { startTime: stamp(at - 1000), failed: 1, conditions: [cond('FailureTarget'), cond('Failed')] };
+      ? { startTime: rfc3339(at - 1000), completionTime: t, succeeded: 1, conditions: [cond('SuccessCriteriaMet'), cond('Complete')] }
+      : { startTime: rfc3339(at - 1000), failed: 1, conditions: [cond('FailureTarget'), cond('Failed')] };
   return (await k.update(JOBS, { ...cur, status }, { subresource: 'status' })) as Job;
 }
 

@@ -1,13 +1,12 @@
 // Test helpers: Ready nodes as Node objects, DaemonSets, and a stand-in for the scheduler and the
 // kubelets (no kubelet runs in these tests): it binds daemon pods to the node their affinity names,
 // marks bound pods Running and Ready (as `ready` allows), and finishes graceful deletions.
-import { DAEMON_SETS, NODES, PODS, isConflict, isNotFound, type DaemonSet, type Node, type Pod, type Taint } from '@skiff/api';
+import { rfc3339, DAEMON_SETS, NODES, PODS, isConflict, isNotFound, type DaemonSet, type Node, type Pod, type Taint } from '@skiff/api';
 import { SharedInformer } from '@skiff/client';
 import { eventually, type TestKernel } from '@skiff/kernel/testing';
 import type { Kernel } from '@skiff/kernel';
 import { targetNodeName } from './pod-template.ts';
 
-const stamp = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export async function createReadyNode(kernel: Kernel, name: string, opts: { labels?: Record<string, string>; taints?: Taint[] } = {}): Promise<Node> {
   const alloc = { cpu: '8', memory: '16Gi', pods: '110' };
@@ -19,7 +18,7 @@ export async function createReadyNode(kernel: Kernel, name: string, opts: { labe
     status: {
       capacity: alloc,
       allocatable: alloc,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: stamp(), lastTransitionTime: stamp() }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: rfc3339(), lastTransitionTime: rfc3339() }],
     },
   })) as Node;
 }
@@ -71,7 +70,7 @@ export async function podsOf(kernel: Kernel, ds: string, all = false, ns = 'defa
 
 /** Mark a pod Running and Ready (as its kubelet would). */
 export async function makeReady(kernel: Kernel, pod: Pod): Promise<void> {
-  const now = stamp();
+  const now = rfc3339();
   const status = {
     ...(pod.status ?? {}),
     phase: 'Running' as const,

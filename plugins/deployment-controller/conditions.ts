@@ -1,6 +1,6 @@
 // Deployment conditions (Progressing, Available, ReplicaFailure) and the progress estimates kube's
 // controller derives from them: complete, progressing, timed out.
-import type { Deployment, DeploymentCondition, DeploymentStatus } from '@skiff/api';
+import { rfc3339, type Deployment, type DeploymentCondition, type DeploymentStatus } from '@skiff/api';
 import { MAX_INT32, replicasOf } from './replicas.ts';
 
 export const PROGRESSING = 'Progressing';
@@ -22,7 +22,7 @@ export const MINIMUM_REPLICAS_UNAVAILABLE = 'MinimumReplicasUnavailable';
 
 /** metav1.Now() as it is serialized: RFC 3339, whole seconds. */
 export function stamp(ms = Date.now()): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  return rfc3339(ms);
 }
 
 export function newCondition(type: string, status: DeploymentCondition['status'], reason: string, message: string, nowMs = Date.now()): DeploymentCondition {

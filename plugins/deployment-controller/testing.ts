@@ -2,7 +2,7 @@
 // ReplicaSet controller that only writes RS status (pods "exist" as soon as it syncs an RS and
 // become available after a delay, or never), so rollouts can be driven and observed step by step.
 import type { Kernel } from '@skiff/kernel';
-import { DEPLOYMENTS, EVENTS, PODS, REPLICA_SETS, isConflict, isNotFound, type Deployment, type DeploymentSpec, type Pod, type ReplicaSet } from '@skiff/api';
+import { rfc3339, DEPLOYMENTS, EVENTS, PODS, REPLICA_SETS, isConflict, isNotFound, type Deployment, type DeploymentSpec, type Pod, type ReplicaSet } from '@skiff/api';
 import { startControllers, eventually, sleep, type ControllerTestEnv } from '../../client/testing.ts';
 import controller from './plugin.ts';
 
@@ -208,7 +208,7 @@ export function tinyKubelet(k: Kernel, delayMs: number): { stop(): void } {
       try {
         const pod = (await k.get(PODS, NS, name)) as Pod;
         if (pod.metadata.deletionTimestamp) return;
-        const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        const now = rfc3339();
         await k.update(PODS, { ...pod, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }] } }, { subresource: 'status' });
         return;
       } catch (e) {

@@ -1,6 +1,7 @@
 // Test helpers: workloads, pods owned by them, pod readiness written as a kubelet would (no kubelet
 // runs in unit tests), and PDBs.
 import {
+  rfc3339,
   DEPLOYMENTS,
   newControllerRef,
   PODS,
@@ -15,7 +16,6 @@ import {
 } from '@skiff/api';
 import type { Kernel } from '@skiff/kernel';
 
-const stamp = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 const template = (labels: Record<string, string>) => ({ metadata: { labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
 
@@ -73,7 +73,7 @@ export async function setReady(kernel: Kernel, pod: Pod, ready: boolean): Promis
   const status = ready ? 'True' : 'False';
   return (await kernel.update(
     PODS,
-    { ...cur, status: { ...cur.status, phase: 'Running', conditions: [{ type: 'Ready', status, lastTransitionTime: stamp() }] } } as KObject,
+    { ...cur, status: { ...cur.status, phase: 'Running', conditions: [{ type: 'Ready', status, lastTransitionTime: rfc3339() }] } } as KObject,
     { subresource: 'status' },
   )) as Pod;
 }

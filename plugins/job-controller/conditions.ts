@@ -1,7 +1,7 @@
 // Job conditions and predicates, as kube's job controller and pkg/controller/job/util have them:
 // Complete / Failed are terminal; SuccessCriteriaMet / FailureTarget are the interim conditions a
 // Job carries while its last pods terminate (kube 1.31+); Suspended tracks spec.suspend.
-import type { Job, JobCondition } from '@skiff/api';
+import { rfc3339, type Job, type JobCondition } from '@skiff/api';
 
 export const JOB_COMPLETE = 'Complete';
 export const JOB_FAILED = 'Failed';
@@ -12,8 +12,6 @@ export const JOB_SUCCESS_CRITERIA_MET = 'SuccessCriteriaMet';
 /** The value of spec.managedBy that this controller serves (unset means the same). */
 export const JOB_CONTROLLER_NAME = 'kubernetes.io/job-controller';
 
-/** metav1.Time: RFC 3339 at second resolution. */
-export const rfc3339 = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 export function findCondition(job: Job, type: string): JobCondition | undefined {
   return job.status?.conditions?.find((c) => c.type === type);

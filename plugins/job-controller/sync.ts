@@ -2,9 +2,9 @@
 // whether it has finished (success criteria, pod failure policy, backoff limit, active deadline,
 // failed indexes), delete the pods of a finishing Job or manage the active ones, keep the Suspended
 // condition, and write the status.
-import type { Job } from '@skiff/api';
+import { rfc3339, type Job } from '@skiff/api';
 import {
-  JOB_FAILURE_TARGET, JOB_SUCCESS_CRITERIA_MET, JOB_SUSPENDED, ensureConditionStatus, findCondition, hasBackoffLimitPerIndex, isIndexedJob, isJobSuspended, newCondition, rfc3339,
+  JOB_FAILURE_TARGET, JOB_SUCCESS_CRITERIA_MET, JOB_SUSPENDED, ensureConditionStatus, findCondition, hasBackoffLimitPerIndex, isIndexedJob, isJobSuspended, newCondition,
 } from './conditions.ts';
 import { requeue, type JobController, type SyncCtx } from './context.ts';
 import { completionIndex, failedIndexes, matchSuccessPolicy, podsWithDelayedDeletion, succeededIndexes } from './indexed.ts';

@@ -1,8 +1,7 @@
 // Test helpers for Job controllers: no kubelet runs in unit tests, so these play its part — make a
 // pod Running / Ready, or end it Succeeded / Failed with container exit codes, by writing its status.
-import { JOBS, PODS, type Job, type JobSpec, type Pod } from '@skiff/api';
+import { JOBS, PODS, rfc3339, type Job, type JobSpec, type Pod } from '@skiff/api';
 import type { Kernel } from '@skiff/kernel';
-import { rfc3339 } from './conditions.ts';
 
 export const NS = 'default';
 

@@ -2,6 +2,7 @@
 // adopt the one a previous run left), write its status, renew its Lease in kube-node-lease every
 // few seconds, and write the status again when it changes (or every minute, as a heartbeat of its
 // conditions). A Node or Lease that disappears is registered again.
+import { microTime } from '@skiff/api';
 import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import type { CriRuntime } from '@skiff/plugin-cri-containerd';
@@ -19,7 +20,6 @@ export interface NodeRegistrationOptions {
 }
 
 const code = (e: unknown) => (isStatusError(e) ? e.code : undefined);
-const nowMicro = () => new Date().toISOString().replace('Z', '000Z');
 
 export class NodeRegistration {
   private stopped = false;
@@ -101,7 +101,7 @@ export class NodeRegistration {
   }
 
   private async writeLease(): Promise<void> {
-    const spec = { holderIdentity: this.id.name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: nowMicro() };
+    const spec = { holderIdentity: this.id.name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: microTime() };
     const ownerReferences = this.uid ? [{ apiVersion: 'v1', kind: 'Node', name: this.id.name, uid: this.uid }] : undefined;
     try {
       await this.kernel.create(LEASES, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.id.name, namespace: LEASE_NAMESPACE, ownerReferences }, spec });
@@ -115,7 +115,7 @@ export class NodeRegistration {
     if (!this.registered) return this.register();
     try {
       await this.kernel.patch(LEASES, LEASE_NAMESPACE, this.id.name, 'merge', {
-        spec: { holderIdentity: this.id.name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: nowMicro() },
+        spec: { holderIdentity: this.id.name, leaseDurationSeconds: this.opts.leaseDurationSeconds, renewTime: microTime() },
       });
     } catch (e) {
       if (code(e) !== 404) throw e;

@@ -1,6 +1,7 @@
 // A pod's status as kubelet reports it, from what the runtime holds (runtime-pods.ts), what the
 // probes say and why containers are waiting: container statuses (state, last state, ready,
 // started, restart count, image, ids), the phase (kubelet's getPhase), conditions, IPs, QoS class.
+import { rfc3339 as timeString } from '@skiff/api';
 import { now } from '@skiff/kernel';
 import type { ContainerStatus } from '@skiff/plugin-cri-containerd';
 import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
@@ -36,7 +37,7 @@ export interface StatusInputs {
   qosClass: string;
 }
 
-export const rfc3339 = (nanos: number) => (nanos > 0 ? new Date(Math.floor(nanos / 1e6)).toISOString().replace(/\.\d{3}Z$/, 'Z') : undefined);
+export const rfc3339 = (nanos: number) => (nanos > 0 ? timeString(Math.floor(nanos / 1e6)) : undefined);
 
 function terminated(s: ContainerStatus, id: string): Obj {
   return {

@@ -50,8 +50,3 @@ export function goDuration(seconds: number): string {
   if (m) return `${m}m${sec}`;
   return sec;
 }
-
-/** metav1.Time: RFC 3339 to the second. */
-export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}

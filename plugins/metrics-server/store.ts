@@ -2,9 +2,9 @@
 // every read (metrics-server's in-memory storage): labels come from the Node and Pod objects, so
 // label selectors see current labels, and a pod or node that no longer exists has no metrics.
 // A node that stopped reporting is dropped after `maxAgeMs`.
-import type { KObject } from '@skiff/api';
+import { rfc3339, type KObject } from '@skiff/api';
 import type { NodeUsage, PodUsage } from './protocol.ts';
-import { cpuQuantity, goDuration, memoryQuantity, rfc3339 } from './quantities.ts';
+import { cpuQuantity, goDuration, memoryQuantity } from './quantities.ts';
 
 export const METRICS_API_VERSION = 'metrics.k8s.io/v1beta1';
 

@@ -1,6 +1,6 @@
 // Test helpers: ReplicaSet / ReplicationController objects, the pods an owner controls, and pod
 // status writes standing in for a kubelet (none runs in these tests).
-import { getControllerOf, PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, type Pod, type PodStatus, type ReplicaSet, type ReplicationController } from '@skiff/api';
+import { rfc3339, getControllerOf, PODS, REPLICA_SETS, REPLICATION_CONTROLLERS, type Pod, type PodStatus, type ReplicaSet, type ReplicationController } from '@skiff/api';
 import type { Kernel, KObject } from '@skiff/kernel';
 
 export const NS = 'default';
@@ -89,7 +89,6 @@ export interface PodState {
   restarts?: number;
 }
 
-const stamp = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** Write a pod's status as a kubelet would: phase, the Ready condition, one container status. */
 export async function setPodState(kernel: Kernel, name: string, s: PodState): Promise<Pod> {
@@ -100,7 +99,7 @@ export async function setPodState(kernel: Kernel, name: string, s: PodState): Pr
     phase: s.phase ?? 'Running',
     conditions: [
       ...(pod.status?.conditions ?? []).filter((c) => c.type !== 'Ready'),
-      { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: stamp(s.readySince ?? new Date()) },
+      { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: rfc3339(s.readySince ?? new Date()) },
     ],
     containerStatuses: [{ name: 'app', ready, restartCount: s.restarts ?? 0, image: 'busybox', imageID: '' }],
   };

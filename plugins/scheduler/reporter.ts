@@ -7,6 +7,7 @@
 // failure of a pod is written) and limited in concurrency. The condition is written only when it
 // changes, with the pod's resourceVersion as a precondition, so a pod bound meanwhile never gets a
 // stale PodScheduled=False.
+import { rfc3339 } from '@skiff/api';
 import { EventRecorder } from '@skiff/client';
 import type { Kernel, ResourceRef } from '@skiff/kernel';
 import { silentLogger, type Logger } from '@skiff/kernel/plugins';
@@ -124,7 +125,7 @@ export class FailureReporter {
       const key = f.reason + '\0' + f.message + '\0' + (f.nominatedNodeName ?? '');
       if ((same && nominatedSame) || (attempt === 0 && this.written.get(f.pod.uid) === key)) return true;
       const cond: Obj = { type: 'PodScheduled', status: 'False', reason: f.reason, message: f.message, lastProbeTime: null };
-      if (!cur || cur.status !== 'False') cond.lastTransitionTime = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      if (!cur || cur.status !== 'False') cond.lastTransitionTime = rfc3339();
       const patch: Obj = {
         metadata: { resourceVersion: pod.metadata.resourceVersion },
         status: { conditions: [cond], ...(f.nominatedNodeName !== undefined ? { nominatedNodeName: f.nominatedNodeName } : {}) },
