@@ -45,8 +45,8 @@ function parseTerm(owner: PodInfo, t: PodAffinityTerm | undefined, weight: numbe
   if (selector && (t.matchLabelKeys?.length || t.mismatchLabelKeys?.length)) {
     const has = (k: string) => Object.prototype.hasOwnProperty.call(owner.labels, k);
     const extra = [
-      ...(t.matchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'In', values: [owner.labels[k]] })),
-      ...(t.mismatchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'NotIn', values: [owner.labels[k]] })),
+      ...(t.matchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'In' as const, values: [owner.labels[k]] })),
+      ...(t.mismatchLabelKeys ?? []).filter(has).map((k) => ({ key: k, operator: 'NotIn' as const, values: [owner.labels[k]] })),
     ];
     selector = { ...selector, matchExpressions: [...(selector.matchExpressions ?? []), ...extra] };
   }

@@ -2,69 +2,14 @@
 // the raw object; these accessors parse once per PodInfo (WeakMap caches, so nothing outlives the
 // scheduler's own PodInfo) and hand back shared empty values for the common "not set" case.
 import type { NodeInfo, PodInfo, Taint } from '@skiff/plugin-scheduler/framework';
-import { tryParseQuantity } from '@skiff/api';
+import { tryParseQuantity, type Affinity, type TopologySpreadConstraint, type Toleration } from '@skiff/api';
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-}
-
-export interface Toleration {
-  key?: string;
-  operator?: string;
-  value?: string;
-  effect?: string;
-  tolerationSeconds?: number;
-}
-
-import type { NodeSelectorTerm } from '@skiff/api';
-export type { NodeSelectorRequirement, NodeSelectorTerm } from '@skiff/api';
-
-export interface PreferredSchedulingTerm {
-  weight: number;
-  preference: NodeSelectorTerm;
-}
-
-export interface NodeAffinity {
-  requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: NodeSelectorTerm[] };
-  preferredDuringSchedulingIgnoredDuringExecution?: PreferredSchedulingTerm[];
-}
-
-export interface PodAffinityTerm {
-  labelSelector?: LabelSelector;
-  namespaces?: string[];
-  namespaceSelector?: LabelSelector;
-  topologyKey: string;
-  matchLabelKeys?: string[];
-  mismatchLabelKeys?: string[];
-}
-
-export interface WeightedPodAffinityTerm {
-  weight: number;
-  podAffinityTerm: PodAffinityTerm;
-}
-
-export interface PodAffinity {
-  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
-  preferredDuringSchedulingIgnoredDuringExecution?: WeightedPodAffinityTerm[];
-}
-
-export interface Affinity {
-  nodeAffinity?: NodeAffinity;
-  podAffinity?: PodAffinity;
-  podAntiAffinity?: PodAffinity;
-}
-
-export interface TopologySpreadConstraint {
-  maxSkew: number;
-  topologyKey: string;
-  whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
-  labelSelector?: LabelSelector;
-  minDomains?: number;
-  nodeAffinityPolicy?: 'Honor' | 'Ignore';
-  nodeTaintsPolicy?: 'Honor' | 'Ignore';
-  matchLabelKeys?: string[];
-}
+// The API's own types where the policies read the same fields; containers keep a looser view below
+// (a raw object's quantities may be numbers, and a name or containerPort may be missing).
+export type {
+  Affinity, LabelSelector, NodeAffinity, NodeSelectorRequirement, NodeSelectorTerm, PodAffinity, PodAffinityTerm, PreferredSchedulingTerm,
+  TopologySpreadConstraint, Toleration, WeightedPodAffinityTerm,
+} from '@skiff/api';
 
 export interface ContainerPort {
   containerPort?: number;

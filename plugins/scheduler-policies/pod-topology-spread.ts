@@ -46,7 +46,7 @@ export function constraintsOf(pod: PodInfo, when: 'DoNotSchedule' | 'ScheduleAny
     if (selector && Array.isArray(c.matchLabelKeys) && c.matchLabelKeys.length) {
       const extra = c.matchLabelKeys
         .filter((k) => Object.prototype.hasOwnProperty.call(pod.labels, k))
-        .map((k) => ({ key: k, operator: 'In', values: [pod.labels[k]] }));
+        .map((k) => ({ key: k, operator: 'In' as const, values: [pod.labels[k]] }));
       selector = { ...selector, matchExpressions: [...(selector.matchExpressions ?? []), ...extra] };
     }
     const matches = compileSelector(selector);
