@@ -92,9 +92,9 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
   expect(k('get', 'pdb', 'web', '-n', NS, '--no-headers').out).toMatch(/^web\s+2\s+N\/A\s+1\s/);
   for (const n of ['hollow-1', 'hollow-2']) expect(k('uncordon', n).out).toBe(`node/${n} uncordoned\n`);
 
-  const watch = new PodWatch(skiff!, NS, 'app=web');
+  const watch = new PodWatch(skiff!, NS, undefined, 'app=web');
   try {
-    await until(() => watch.healthy() === REPLICAS, 'the watch to see the pods');
+    await until(() => watch.ready() === REPLICAS, 'the watch to see the pods');
     watch.reset();
     const t0 = Date.now();
     const r = await kubectlAsync(skiff!.kubeconfig, home, 'drain', 'hollow-0', '--ignore-daemonsets', '--timeout=120s');
@@ -107,9 +107,9 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
     expect(r.err).toContain("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.");
     expect(Date.now() - t0).toBeGreaterThan(2 * 5000);
     // one pod missing at a time, never two; and one was missing (a disruption happened)
-    expect(watch.minHealthy).toBe(REPLICAS - 1);
+    expect(watch.minReady).toBe(REPLICAS - 1);
     expect(podsOn('hollow-0')).toEqual([]);
-    await until(() => watch.healthy() === REPLICAS, 'the ReplicaSet whole again elsewhere');
+    await until(() => watch.ready() === REPLICAS, 'the ReplicaSet whole again elsewhere');
 
     // skiff drain, node by node, back onto hollow-0
     expect(k('uncordon', 'hollow-0').out).toBe('node/hollow-0 uncordoned\n');
@@ -121,9 +121,9 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
       expect(s.stdout.split('\n').filter((l) => /^pod\/web-\w+ evicted$/.test(l))).toHaveLength(onNode);
       expect(s.stdout).toContain(`node/${node} drained`);
       expect(podsOn(node)).toEqual([]);
-      await until(() => watch.healthy() === REPLICAS, `the ReplicaSet whole again after draining ${node}`);
+      await until(() => watch.ready() === REPLICAS, `the ReplicaSet whole again after draining ${node}`);
     }
-    expect(watch.minHealthy).toBe(REPLICAS - 1);
+    expect(watch.minReady).toBe(REPLICAS - 1);
     expect(podsOn('hollow-0').filter(isHealthy)).toHaveLength(REPLICAS);
     expect(k('get', 'nodes', '--no-headers').out).toMatch(/hollow-1\s+Ready,SchedulingDisabled/);
   } finally {

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type EmbeddedNats } from '@skiff/kernel';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive, isReady, kubectlAsync, PodWatch, Rest, sleep, startSim, writeDistribution, type Sim, type WatchedPod } from './hollow-cluster.ts';
+import { Rest, sleep, startSim, type Sim } from './hollow-cluster.ts';
+import { defaultDistribution } from './distribution-file.ts';
+import { isAlive, isReady, kubectlAsync, PodWatch, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -37,7 +39,7 @@ let sim: Sim | undefined;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'skiff-leader-election-'));
   nats = await startNatsServer({ dataDir: join(root, 'nats') });
-  const dist = writeDistribution(root);
+  const dist = defaultDistribution(root);
   for (const h of ['a', 'b']) {
     const home = join(root, h);
     mkdirSync(home);

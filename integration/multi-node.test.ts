@@ -184,16 +184,16 @@ spec:
     const on = (node: string) => (json('get', 'pods', '-l', 'app=web', '--field-selector', `spec.nodeName=${node}`).items as any[]).filter((p) => !p.metadata.deletionTimestamp);
     expect(on(NODES[0]!).length).toBeGreaterThan(0);
     await until(() => json('get', 'pdb', 'web').status?.disruptionsAllowed === 1, 'the budget to allow one disruption', 30_000);
-    const watch = new PodWatch(skiff, 'default', 'app=web');
+    const watch = new PodWatch(skiff, 'default', undefined, 'app=web');
     try {
-      await until(() => watch.healthy() === 4, 'the watch to see 4 healthy pods');
+      await until(() => watch.ready() === 4, 'the watch to see 4 healthy pods');
       watch.reset();
       const t0 = Date.now();
       const r = await kubectlAsync(skiff.kubeconfig, home, 'drain', NODES[0]!, '--ignore-daemonsets', '--delete-emptydir-data', '--force', '--timeout=240s');
       expect(r.code, r.err).toBe(0);
-      await until(() => watch.healthy() === 4, 'web whole again', 120_000);
-      console.log(`drain of ${NODES[0]}: ${Date.now() - t0} ms; fewest healthy pods seen ${watch.minHealthy} of 4`);
-      expect(watch.minHealthy).toBe(3); // one at a time: never two missing, and one did go
+      await until(() => watch.ready() === 4, 'web whole again', 120_000);
+      console.log(`drain of ${NODES[0]}: ${Date.now() - t0} ms; fewest healthy pods seen ${watch.minReady} of 4`);
+      expect(watch.minReady).toBe(3); // one at a time: never two missing, and one did go
       expect(on(NODES[0]!).length).toBe(0);
       expect(on(NODES[1]!).length).toBe(4);
       expect(json('get', 'node', NODES[0]!).spec.unschedulable).toBe(true);

@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isReady, natsUrlOf, PodWatch, startSim, writeDistribution, type Sim, type WatchedPod } from './hollow-cluster.ts';
+import { natsUrlOf, startSim, type Sim } from './hollow-cluster.ts';
+import { defaultDistribution } from './distribution-file.ts';
+import { isReady, PodWatch, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -47,8 +49,8 @@ let k: Kubectl;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-node-failure-'));
-  const dist = writeDistribution(home, {
-    'node-lifecycle-controller': { nodeMonitorGracePeriodSeconds: GRACE_S, nodeMonitorPeriodSeconds: 1, nodeEvictionRate: 10 },
+  const dist = defaultDistribution(home, {
+    config: { 'node-lifecycle-controller': { nodeMonitorGracePeriodSeconds: GRACE_S, nodeMonitorPeriodSeconds: 1, nodeEvictionRate: 10 } },
   });
   skiff = await startSkiff(home, ['--distribution', dist]);
   k = kubectlFor(skiff.kubeconfig, home);

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { RestClient } from '../cli/client/rest-client.ts';
+import { defaultDistribution } from './distribution-file.ts';
 import { kubectlFor, type Kubectl } from './kubectl-client.ts';
 import { runSkiff, skiffBin, startSkiff, type CliRun, type SkiffProcess } from './skiff-process.ts';
 
@@ -24,25 +25,11 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-/**
- * The default distribution without the named controllers: for tests of the CLI against objects the
- * test writes itself (ReplicaSets, ControllerRevisions, statuses), which those controllers would
- * otherwise take over.
- */
-export function distributionWithout(home: string, plugins: string[]): string {
-  const d = parse(readFileSync(join(repo, 'deploy', 'distros', 'default.yaml'), 'utf8'));
-  for (const name of plugins) if (!d.spec.plugins.some((p: Obj) => p.name === name)) throw new Error(`the default distribution has no plugin ${name}`);
-  d.spec.plugins = d.spec.plugins.filter((p: Obj) => !plugins.includes(p.name));
-  const file = join(home, 'distribution.yaml');
-  writeFileSync(file, stringify(d));
-  return file;
-}
-
 /** A server with the default distribution, less the controllers in `without`. */
 export async function startCluster(opts: { without?: string[] } = {}): Promise<Cluster> {
   const home = mkdtempSync(join(tmpdir(), 'skiff-rollout-'));
   const without = opts.without ?? [];
-  const server = await startSkiff(home, without.length ? ['--distribution', distributionWithout(home, without)] : []);
+  const server = await startSkiff(home, without.length ? ['--distribution', defaultDistribution(home, { without })] : []);
   const rest = new RestClient({ server: server.url, caCertPem: server.ca, token: server.token, insecureSkipTLSVerify: false });
   let sim: ChildProcess | undefined;
   return {

@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isAlive, isReady, kubectlAsync, natsUrlOf, PodWatch, startSim, writeDistribution, type Sim, type WatchedPod } from './hollow-cluster.ts';
+import { natsUrlOf, startSim, type Sim } from './hollow-cluster.ts';
+import { defaultDistribution } from './distribution-file.ts';
+import { isAlive, isReady, kubectlAsync, PodWatch, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -45,7 +47,7 @@ let k: Kubectl;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-rollout-hollow-'));
-  skiff = await startSkiff(home, ['--distribution', writeDistribution(home)]);
+  skiff = await startSkiff(home, ['--distribution', defaultDistribution(home)]);
   k = kubectlFor(skiff.kubeconfig, home);
   sim = await startSim(await natsUrlOf(home), 20);
 }, 120_000);

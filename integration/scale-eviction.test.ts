@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubectlFor, type Kubectl } from './kubectl-client.ts';
+import { defaultDistribution } from './distribution-file.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const NS = 'scaling';
@@ -51,7 +52,8 @@ let skiff: SkiffProcess;
 let k: Kubectl;
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-scale-'));
-  skiff = await startSkiff(home);
+  // the budgets' and autoscalers' statuses are the test's to write: their controllers stay out
+  skiff = await startSkiff(home, ['--distribution', defaultDistribution(home, { without: ['disruption-controller', 'hpa-controller'] })]);
   k = kubectlFor(skiff.kubeconfig, home);
   const file = join(home, 'workloads.yaml');
   writeFileSync(file, MANIFEST);

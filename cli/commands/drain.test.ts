@@ -11,7 +11,8 @@ import { eventually } from '@skiff/kernel/testing';
 import { HollowNodes } from '@skiff/plugin-node-sim';
 import { startServer, type RunningServer } from '../server.ts';
 import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
-import { isHealthy, writeDrainDistribution } from '../../integration/drain-cluster.ts';
+import { isHealthy } from '../../integration/drain-cluster.ts';
+import { defaultDistribution } from '../../integration/distribution-file.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 let server: RunningServer;
@@ -27,7 +28,7 @@ function skiff(...args: string[]): Promise<CliRun> {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'skiff-drain-cli-'));
   // no DaemonSet controller: the DaemonSet pod below is made by hand
-  const distribution = writeDrainDistribution(dir, ['daemonset-controller']);
+  const distribution = defaultDistribution(dir, { without: ['daemonset-controller'] });
   server = await startServer({ home: join(dir, 'home'), port: 0, logLevel: 'error', distribution });
   sim = new HollowNodes(k(), { nodes: 4, prefix: 'hollow', leaseIntervalSeconds: 10 });
   await sim.start();

@@ -40,7 +40,10 @@ describe('distributions', () => {
     }
     const { distribution, requests } = await loadDistributionFile(defaultDistro, { builtins: all });
     expect(distribution.metadata.name).toBe('default');
-    expect(requests.slice(0, 3).map((r) => [r.name, r.descriptor, r.config])).toEqual([
+    // in the file's order, each with its builtin and config
+    expect(requests.map((r) => r.name)).toEqual(listed.map((p) => p.name));
+    const byName = (n: string) => requests.find((r) => r.name === n)!;
+    expect([byName('rest-api'), byName('namespace-controller'), byName('garbage-collector')].map((r) => [r.name, r.descriptor, r.config])).toEqual([
       ['rest-api', builtins['rest-api'], { port: 6443 }],
       ['namespace-controller', builtins['namespace-controller'], undefined],
       ['garbage-collector', builtins['garbage-collector'], undefined],

@@ -80,15 +80,19 @@ describe('GuestSandbox', () => {
     expect(s.call(OP.score, { pod }, slots(3)).ok).toBe(true);
   });
 
-  it('costs a few microseconds per call', async () => {
+  // how fast is the benchmarks' business (npm run bench -- scheduler --policy wasm); this checks
+  // that thousands of calls in a row keep answering the same, with no trap, leak or restart
+  it('answers thousands of calls in a row the same way, without a restart', async () => {
     const s = await start({ score: 1 });
     const sl = slots(500);
-    for (let i = 0; i < 2_000; i++) s.call(OP.score, { pod }, sl);
+    const answer = (r: ReturnType<typeof s.call>) => (r.ok ? { json: r.json, payload: [...r.payload] } : r);
+    const first = answer(s.call(OP.score, { pod }, sl));
+    expect(first).toHaveProperty('payload');
+    const epoch = s.epoch;
     const n = 5_000;
     const t = performance.now();
-    for (let i = 0; i < n; i++) expect(s.call(OP.score, { pod }, sl).ok).toBe(true);
-    const us = ((performance.now() - t) * 1000) / n;
-    console.log(`score over 500 nodes: ${us.toFixed(1)} µs per call`);
-    expect(us).toBeLessThan(1_000);
+    for (let i = 0; i < n; i++) expect(answer(s.call(OP.score, { pod }, sl))).toEqual(first);
+    console.log(`score over 500 nodes: ${(((performance.now() - t) * 1000) / n).toFixed(1)} µs per call (not asserted: see the scheduler benchmark)`);
+    expect(s.epoch).toBe(epoch);
   });
 });
