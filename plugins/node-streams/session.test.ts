@@ -129,7 +129,7 @@ describe('node-streams sessions', () => {
     quiet.abandon(); // gone without a word
     const end = await p.sessions[0]!.done;
     expect(end.error).toMatchObject({ code: 504, reason: 'Timeout' });
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_800);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500); // the idle time less the last ping's age (not at once)
     p.stop();
   });
 });
