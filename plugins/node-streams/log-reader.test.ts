@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixedNanoTime, parseCriRecord, parseTimeNs, recordTag } from './cri-log.ts';
-import { readCriLog, tailOffset, type LogReadControl, type LogReadOptions } from './log-reader.ts';
+import { Output, readCriLog, tailOffset, type LogReadControl, type LogReadOptions } from './log-reader.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'skiff-log-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -102,6 +102,17 @@ describe('readCriLog', () => {
   it('limitBytes cuts the output (timestamps included)', async () => {
     expect(await read(p, { limitBytes: 6 })).toBe('one\ntw');
     expect(await read(p, { limitBytes: 35, timestamps: true })).toBe('2024-05-01T10:00:00.100000000Z one\n');
+  });
+
+  it('keeps what it gathered when the reader reuses its buffer before a flush (a log growing between reads)', async () => {
+    const got: string[] = [];
+    const out = new Output(async (c) => void got.push(c.toString()), undefined);
+    const buf = Buffer.from('tick 1\n');
+    out.put(buf);
+    buf.write('tick 3\n'); // the next read lands in the same buffer
+    out.put(buf);
+    await out.flush();
+    expect(got).toEqual(['tick 1\ntick 3\n']);
   });
 
   it('a missing file is an empty log', async () => {

@@ -35,7 +35,8 @@ const FLUSH_AT = 32 * 1024;
 const NL = 0x0a;
 
 /** Output with a byte limit, handed to the sink in chunks of up to FLUSH_AT bytes. */
-class Output {
+/** What goes to the sink, gathered into chunks; the bytes are copied (the reader reuses its buffer). */
+export class Output {
   private parts: Buffer[] = [];
   private size = 0;
   private left: number;
@@ -50,7 +51,8 @@ class Output {
   }
   put(b: Buffer): void {
     if (this.left <= 0 || b.length === 0) return;
-    const piece = b.length > this.left ? b.subarray(0, this.left) : b;
+    // a copy: `b` is a view of the reader's buffer, which the next read overwrites before a flush
+    const piece = Buffer.from(b.length > this.left ? b.subarray(0, this.left) : b);
     this.left -= piece.length;
     this.parts.push(piece);
     this.size += piece.length;
