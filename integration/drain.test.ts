@@ -1,17 +1,15 @@
-// Draining nodes end to end: the real `skiff server` (the default distribution, plus the disruption
-// controller loaded from its sources until the default distribution lists it), `skiff sim` hollow
+// Draining nodes end to end: the real `skiff server` (the default distribution), `skiff sim` hollow
 // nodes in their own process, a ReplicaSet of 3 pods behind a PodDisruptionBudget of
 // minAvailable 2. `kubectl drain`, then `skiff drain`, move the pods off their nodes one at a time:
 // a watch on the pods never sees more than one of them missing.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { isHealthy } from './drain-cluster.ts';
-import { PodWatch, kubectlAsync, type WatchedPod } from './pod-watch.ts';
+import { natsUrlOf, startSim, type Sim } from './hollow-cluster.ts';
+import { isReady, PodWatch, kubectlAsync, type WatchedPod } from './pod-watch.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
-import { runSkiff, skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { runSkiff, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const NS = 'drain';
 const REPLICAS = 3;
@@ -42,10 +40,8 @@ spec:
 
 let home: string;
 let skiff: SkiffProcess | undefined;
-let sim: ChildProcess | undefined;
-let simExited: Promise<number | null> | undefined;
+let sim: Sim | undefined;
 let k: Kubectl;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const podsOn = (node: string) =>
   k.json('get', 'pods', '-n', NS, '--field-selector', `spec.nodeName=${node}`).items as WatchedPod[];
@@ -54,25 +50,11 @@ beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-drain-'));
   skiff = await startSkiff(home);
   k = kubectlFor(skiff.kubeconfig, home);
-  const natsFile = join(home, 'nats-url');
-  await until(() => existsSync(natsFile) && readFileSync(natsFile, 'utf8').trim(), 'nats-url');
-  let simOut = '';
-  sim = spawn(process.execPath, [skiffBin(), 'sim', '--nodes', '3', '--nats', readFileSync(natsFile, 'utf8').trim(), '--log-level', 'warn', '--report-interval', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  simExited = new Promise((r) => sim!.once('exit', (code) => r(code)));
-  sim.stdout!.on('data', (d) => (simOut += d));
-  sim.stderr!.on('data', (d) => (simOut += d));
-  await until(() => /3 hollow nodes up/.test(simOut) || sim!.exitCode !== null, 'skiff sim to register 3 nodes', 60_000);
-  if (sim.exitCode !== null) throw new Error(`skiff sim exited with ${sim.exitCode}:\n${simOut}`);
+  sim = await startSim(await natsUrlOf(home), 3);
 }, 120_000);
 
 afterAll(async () => {
-  if (sim?.pid && sim.exitCode === null) {
-    process.kill(sim.pid, 'SIGTERM');
-    await Promise.race([simExited, sleep(20_000)]);
-    if (sim.exitCode === null) process.kill(sim.pid, 'SIGKILL');
-  }
+  await sim?.kill('SIGTERM');
   await skiff?.kill('SIGTERM');
   if (home) rmSync(home, { recursive: true, force: true });
 }, 60_000);
@@ -124,7 +106,7 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
       await until(() => watch.ready() === REPLICAS, `the ReplicaSet whole again after draining ${node}`);
     }
     expect(watch.minReady).toBe(REPLICAS - 1);
-    expect(podsOn('hollow-0').filter(isHealthy)).toHaveLength(REPLICAS);
+    expect(podsOn('hollow-0').filter(isReady)).toHaveLength(REPLICAS);
     expect(k('get', 'nodes', '--no-headers').out).toMatch(/hollow-1\s+Ready,SchedulingDisabled/);
   } finally {
     await watch.stop();

@@ -34,9 +34,9 @@ export interface WatchedPod {
 }
 
 /** Not being deleted. */
-export const isAlive = (p: WatchedPod) => !p.metadata.deletionTimestamp;
+export const isAlive = (p: { metadata: { deletionTimestamp?: string } }) => !p.metadata.deletionTimestamp;
 /** Ready and not being deleted (what a ReplicaSet counts as ready). */
-export const isReady = (p: WatchedPod) => isAlive(p) && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+export const isReady = (p: { metadata: { deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } }) => isAlive(p) && !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 export type PodEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; pod: WatchedPod; at: number };
 

@@ -11,7 +11,7 @@ import { eventually } from '@skiff/kernel/testing';
 import { HollowNodes } from '@skiff/plugin-node-sim';
 import { startServer, type RunningServer } from '../server.ts';
 import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
-import { isHealthy } from '../../integration/drain-cluster.ts';
+import { isReady } from '../../integration/pod-watch.ts';
 import { defaultDistribution } from '../../integration/distribution-file.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -128,7 +128,7 @@ describe('skiff drain', () => {
     await k().create(PODS, pod(ns, 'agent', 'hollow-2', { owner: ds }));
     await k().create(PODS, pod(ns, 'bare', 'hollow-2'));
     await k().create(PODS, pod(ns, 'static', 'hollow-2', { annotations: { 'kubernetes.io/config.mirror': 'abc' } }));
-    await eventually(async () => (await podsOn(ns, 'hollow-2')).filter(isHealthy).length === 4, 15_000, 'the pods Running');
+    await eventually(async () => (await podsOn(ns, 'hollow-2')).filter(isReady).length === 4, 15_000, 'the pods Running');
     const scratch = (await podsOn(ns, 'hollow-2')).find((p) => p.metadata.name!.startsWith('scratch-'))!.metadata.name!;
 
     let r = await skiff('drain', 'hollow-2');
@@ -181,7 +181,7 @@ describe('skiff drain', () => {
     // the budget allowed one disruption at a time: the others were refused and retried
     expect(r.stderr).toMatch(/error when evicting pods\/"web-\w+" -n "budget" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./);
     expect(await podsOn(ns, 'hollow-0')).toEqual([]);
-    await eventually(async () => (await podsOn(ns, 'hollow-1')).filter(isHealthy).length === 3, 15_000, 'three pods on hollow-1');
+    await eventually(async () => (await podsOn(ns, 'hollow-1')).filter(isReady).length === 3, 15_000, 'three pods on hollow-1');
   }, 90_000);
 
   it('gives up at --timeout when the budget never allows it, naming the pods left', async () => {
@@ -199,6 +199,6 @@ describe('skiff drain', () => {
     expect(r.stderr).toMatch(/There are pending pods in node "hollow-3" when an error occurred: error when evicting pods\/"db-\w+" -n "stuck": global timeout reached: 3s/);
     expect(errs.filter((l) => /^pod\/db-\w+$/.test(l))).toHaveLength(2);
     expect(errs).toContain('There are pending nodes to be drained:');
-    expect((await podsOn(ns, 'hollow-3')).filter(isHealthy)).toHaveLength(2);
+    expect((await podsOn(ns, 'hollow-3')).filter(isReady)).toHaveLength(2);
   }, 60_000);
 });
