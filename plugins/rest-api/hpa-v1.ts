@@ -18,25 +18,30 @@ const isCpuUtilization = (m: Obj) => m?.type === 'Resource' && m.resource?.name 
 
 // ---- metric specs and statuses: v2 shape <-> v1 (v2beta1-style) shape
 
-function specToV1(m: Obj): Obj {
-  const t = (x: Obj | undefined) => x?.target ?? {};
+/** A v2 metric spec (`target`) or status (`current`) in v1's shape, whose fields are named for it (targetValue, currentValue, ...). */
+function metricToV1(m: Obj, part: 'target' | 'current'): Obj {
+  const v = (x: Obj | undefined) => x?.[part] ?? {};
+  const f = (name: string) => part + name; // targetAverageValue, currentAverageValue, ...
   switch (m.type) {
     case 'Resource':
     case 'ContainerResource': {
       const key = m.type === 'Resource' ? 'resource' : 'containerResource';
       const s = m[key] ?? {};
-      return { type: m.type, [key]: clean({ name: s.name, targetAverageUtilization: t(s).averageUtilization, targetAverageValue: t(s).averageValue, container: s.container }) };
+      return { type: m.type, [key]: clean({ name: s.name, [f('AverageUtilization')]: v(s).averageUtilization, [f('AverageValue')]: v(s).averageValue, container: s.container }) };
     }
     case 'Pods':
-      return { type: 'Pods', pods: clean({ metricName: m.pods?.metric?.name, targetAverageValue: t(m.pods).averageValue, selector: m.pods?.metric?.selector }) };
+      return { type: 'Pods', pods: clean({ metricName: m.pods?.metric?.name, [f('AverageValue')]: v(m.pods).averageValue, selector: m.pods?.metric?.selector }) };
     case 'Object':
-      return { type: 'Object', object: clean({ target: m.object?.describedObject, metricName: m.object?.metric?.name, targetValue: t(m.object).value, selector: m.object?.metric?.selector, averageValue: t(m.object).averageValue }) };
+      return { type: 'Object', object: clean({ target: m.object?.describedObject, metricName: m.object?.metric?.name, [f('Value')]: v(m.object).value, selector: m.object?.metric?.selector, averageValue: v(m.object).averageValue }) };
     case 'External':
-      return { type: 'External', external: clean({ metricName: m.external?.metric?.name, metricSelector: m.external?.metric?.selector, targetValue: t(m.external).value, targetAverageValue: t(m.external).averageValue }) };
+      return { type: 'External', external: clean({ metricName: m.external?.metric?.name, metricSelector: m.external?.metric?.selector, [f('Value')]: v(m.external).value, [f('AverageValue')]: v(m.external).averageValue }) };
     default:
       return { type: m.type };
   }
 }
+
+const specToV1 = (m: Obj) => metricToV1(m, 'target');
+const statusToV1 = (m: Obj) => metricToV1(m, 'current');
 
 function specToV2(m: Obj): Obj {
   const metric = (name: unknown, selector: unknown) => clean({ name, selector });
@@ -60,26 +65,6 @@ function specToV2(m: Obj): Obj {
       const target = e.targetAverageValue !== undefined ? { type: 'AverageValue', averageValue: e.targetAverageValue } : { type: 'Value', value: e.targetValue };
       return { type: 'External', external: { metric: metric(e.metricName, e.metricSelector), target } };
     }
-    default:
-      return { type: m.type };
-  }
-}
-
-function statusToV1(m: Obj): Obj {
-  const c = (x: Obj | undefined) => x?.current ?? {};
-  switch (m.type) {
-    case 'Resource':
-    case 'ContainerResource': {
-      const key = m.type === 'Resource' ? 'resource' : 'containerResource';
-      const s = m[key] ?? {};
-      return { type: m.type, [key]: clean({ name: s.name, currentAverageUtilization: c(s).averageUtilization, currentAverageValue: c(s).averageValue, container: s.container }) };
-    }
-    case 'Pods':
-      return { type: 'Pods', pods: clean({ metricName: m.pods?.metric?.name, currentAverageValue: c(m.pods).averageValue, selector: m.pods?.metric?.selector }) };
-    case 'Object':
-      return { type: 'Object', object: clean({ target: m.object?.describedObject, metricName: m.object?.metric?.name, currentValue: c(m.object).value, selector: m.object?.metric?.selector, averageValue: c(m.object).averageValue }) };
-    case 'External':
-      return { type: 'External', external: clean({ metricName: m.external?.metric?.name, metricSelector: m.external?.metric?.selector, currentValue: c(m.external).value, currentAverageValue: c(m.external).averageValue }) };
     default:
       return { type: m.type };
   }
