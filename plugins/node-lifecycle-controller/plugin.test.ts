@@ -22,8 +22,11 @@ const micro = () => new Date().toISOString().replace('Z', '000Z');
 
 /** A node whose "kubelet" renews its Lease every 200 ms until stopped. */
 async function node(name: string, zone = 'a'): Promise<void> {
-  const n = await k().create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'topology.kubernetes.io/zone': zone } } });
-  await k().update(NODES, { ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }] } }, { subresource: 'status' });
+  // created with its status, as a kubelet registers (no moment without a Ready condition for the controller to taint)
+  await k().create(NODES, {
+    apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'topology.kubernetes.io/zone': zone } },
+    status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', lastHeartbeatTime: new Date().toISOString() }] },
+  });
   await k().create(LEASES, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 1, renewTime: micro() } });
   renewing.set(name, setInterval(() => void k().patch(LEASES, 'kube-node-lease', name, 'merge', { spec: { renewTime: micro() } }).catch(() => {}), 200));
 }

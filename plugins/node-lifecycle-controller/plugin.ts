@@ -100,7 +100,10 @@ export default defineController<NodeLifecycleConfig>({
       // 2. taints (a NoExecute one only when the zone's limiter allows)
       let waitMs = 0;
       const want = reconcileTaints(node, now(), true);
-      if (want?.addedNoExecute) waitMs = zones.take(node, t);
+      if (want?.addedNoExecute) {
+        sweep(); // zone states from what the informer holds now, this node's change included (tainting is rare)
+        waitMs = zones.take(node, t);
+      }
       const change = waitMs === 0 ? want : reconcileTaints(node, now(), false);
       if (change) {
         await c.kernel.update(NODES, { ...node, spec: { ...node.spec, taints: change.taints } } as KObject);
