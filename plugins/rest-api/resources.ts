@@ -4,6 +4,7 @@ import { errors, evictPod, successStatus, toScale, type DeleteOptions, type Kern
 import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
+import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -62,7 +63,7 @@ export class ResourceHandlers {
     if (p.subresource === 'eviction') return this.evict(kind, ns, p.name!, req, reply);
     switch (req.method) {
       case 'GET':
-        if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req);
+        if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req, reply);
         if (kind.namespaced && ns === undefined) throw errors.noSuchResource('the server could not find the requested resource');
         return this.maybeTable(kind, req, await this.kernel.get(ref, ns, p.name));
       case 'POST': {
@@ -91,7 +92,7 @@ export class ResourceHandlers {
       }
       case 'DELETE': {
         const opts = this.deleteOptions(req.body, q);
-        if (p.name === undefined) return this.deleteCollection(ref, kind, ns, q, opts);
+        if (p.name === undefined) return this.deleteCollection(ref, kind, ns, q, opts, reply);
         return this.kernel.delete(ref, ns, p.name, opts);
       }
       default:
@@ -178,7 +179,8 @@ export class ResourceHandlers {
     return { propagationPolicy: policy, gracePeriodSeconds: grace, dryRun: dry, preconditions: b.preconditions };
   }
 
-  private async list(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest) {
+  /** A LIST, streamed item by item (list-stream.ts): the kernel's list holds references to the cache's objects, never copies. */
+  private async list(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest, reply: FastifyReply) {
     const list = await this.kernel.list(ref, {
       namespace: ns,
       labelSelector: q.labelSelector,
@@ -188,8 +190,8 @@ export class ResourceHandlers {
       continue: q.continue,
     });
     const accept = req.headers.accept;
-    if (wantsTable(accept)) return toTable(kind.resource, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
-    return list;
+    if (wantsTable(accept)) return sendTable(reply, kind.resource, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
+    return sendList(reply, list);
   }
 
   private maybeTable(kind: KindInfo, req: FastifyRequest, obj: KObject) {
@@ -214,16 +216,35 @@ export class ResourceHandlers {
     return streamWatch(w, req, reply, table);
   }
 
-  private async deleteCollection(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, opts: DeleteOptions) {
+  /**
+   * DELETE of a collection: each match deleted (DELETE_WORKERS at a time), the deleted objects
+   * answered as a list in list order. The answer is held (so a failure is still a Status) up to
+   * DELETE_HOLD_BYTES, then streamed; a failure after that cuts the connection.
+   */
+  private async deleteCollection(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, opts: DeleteOptions, reply: FastifyReply) {
     const list = await this.kernel.list(ref, { namespace: ns, labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
-    const items: KObject[] = [];
-    for (const o of list.items) {
-      try {
-        items.push(await this.kernel.delete(ref, o.metadata.namespace, o.metadata.name!, opts));
-      } catch (e) {
-        if ((e as { code?: number }).code !== 404) throw e;
+    const head = jsonHead({ apiVersion: list.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion: list.metadata.resourceVersion }, items: [] }, 'items');
+    const w = new JsonArrayWriter(reply, head, { holdBytes: DELETE_HOLD_BYTES });
+    for (let i = 0; i < list.items.length; i += DELETE_WORKERS) {
+      const batch = list.items.slice(i, i + DELETE_WORKERS);
+      const done = await Promise.allSettled(batch.map((o) => this.kernel.delete(ref, o.metadata.namespace, o.metadata.name!, opts)));
+      for (const r of done) {
+        if (r.status === 'fulfilled') {
+          if (!(await w.item(JSON.stringify(r.value)))) return reply;
+          continue;
+        }
+        if ((r.reason as { code?: number }).code === 404) continue;
+        if (!w.started) throw r.reason;
+        w.abort();
+        return reply;
       }
     }
-    return { apiVersion: list.apiVersion, kind: `${kind.kind}List`, metadata: { resourceVersion: list.metadata.resourceVersion }, items };
+    await w.end();
+    return reply;
   }
 }
+
+/** Deletes of one deleteCollection in flight at once. */
+const DELETE_WORKERS = 8;
+/** Bytes of a deleteCollection's answer held before it is streamed. */
+const DELETE_HOLD_BYTES = 4 * 1024 * 1024;

@@ -97,13 +97,24 @@ function rowObject(o: KObject, include: string | undefined): unknown {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata };
 }
 
-export function toTable(resource: string, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: { includeObject?: string; apiVersion?: string; columns?: boolean }) {
+export interface TableOptions {
+  includeObject?: string;
+  apiVersion?: string;
+  columns?: boolean;
+}
+
+/** One row of a Table (streamed lists write rows one at a time). */
+export function tableRow(cols: Column[], o: KObject, includeObject: string | undefined) {
+  return { cells: cols.map((c) => c.cell(o) ?? ''), object: rowObject(o, includeObject) };
+}
+
+export function toTable(resource: string, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: TableOptions) {
   const cols = columnsFor(resource);
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${opts.apiVersion ?? 'v1'}`,
     metadata: meta,
     ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
-    rows: items.map((o) => ({ cells: cols.map((c) => c.cell(o) ?? ''), object: rowObject(o, opts.includeObject) })),
+    rows: items.map((o) => tableRow(cols, o, opts.includeObject)),
   };
 }
