@@ -9,6 +9,7 @@ import type { KindDefinition } from './schema/kind-definition.ts';
 import { KindRegistry, toKindInfo } from './schema/registry.ts';
 import { builtinKinds } from './schema/builtin/mod.ts';
 import { validateObject } from './schema/validate-object.ts';
+import { checkObjectAddress } from './schema/object-address.ts';
 import { errors } from './status.ts';
 import { ObjectCodec } from './store/codec.ts';
 import { KvBackend } from './store/kv-backend.ts';
@@ -145,6 +146,7 @@ export class SkiffKernel implements Kernel {
     return this.span('get', ref, async () => {
       const def = this.def(ref);
       if (def.served) return servedGet(def, def.served, namespace, name);
+      checkObjectAddress(def, namespace, name);
       const obj = await this.lifecycle.read(def, def.namespaced ? namespace : undefined, name, true);
       if (!obj) throw errors.notFound(def, name);
       return obj;
@@ -208,15 +210,29 @@ export class SkiffKernel implements Kernel {
   }
 
   update(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('update', ref, () => this.lifecycle.update(this.writable(ref, 'update'), obj, opts));
+    return this.span('update', ref, async () => {
+      const def = this.writable(ref, 'update');
+      const meta = obj !== null && typeof obj === 'object' ? (obj as Partial<KObject>).metadata : undefined;
+      // a missing or non-string name is the lifecycle's 400; one no object can have is a 404 here
+      if (meta !== null && typeof meta === 'object' && typeof meta.name === 'string' && meta.name !== '') checkObjectAddress(def, meta.namespace, meta.name);
+      return this.lifecycle.update(def, obj, opts);
+    });
   }
 
   patch(ref: ResourceRef, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('patch', ref, () => this.lifecycle.patch(this.writable(ref, 'patch'), namespace, name, patchType, patch, opts));
+    return this.span('patch', ref, async () => {
+      const def = this.writable(ref, 'patch');
+      checkObjectAddress(def, namespace, name);
+      return this.lifecycle.patch(def, namespace, name, patchType, patch, opts);
+    });
   }
 
   delete(ref: ResourceRef, namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<KObject> {
-    return this.span('delete', ref, () => this.lifecycle.delete(this.writable(ref, 'delete'), namespace, name, opts));
+    return this.span('delete', ref, async () => {
+      const def = this.writable(ref, 'delete');
+      checkObjectAddress(def, namespace, name);
+      return this.lifecycle.delete(def, namespace, name, opts);
+    });
   }
 
   /** The kind of a write: 405 for a kind served from memory. */

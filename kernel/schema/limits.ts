@@ -1,0 +1,57 @@
+// Limits checked at the door, before anything reaches the store: one place for the numbers, so
+// docs/api-limits.md, the REST API and the kernel bus all say the same thing.
+import { errors } from '../status.ts';
+
+/** metadata.name of most kinds: a DNS-1123 subdomain (Kubernetes' validation.DNS1123SubdomainMaxLength). */
+export const MAX_NAME_LENGTH = 253;
+/** namespaces and DNS-1123 labels (Kubernetes' validation.DNS1123LabelMaxLength). */
+export const MAX_NAMESPACE_LENGTH = 63;
+/**
+ * Kinds whose names are path segments only (no syntax beyond "no / or %") still get a length cap:
+ * the encoded store key ends up in a NATS subject, and NATS drops a connection whose control line
+ * passes 4 KB. Each character may take up to 12 bytes once encoded (=HH per UTF-8 byte).
+ */
+export const MAX_PATH_SEGMENT_NAME_LENGTH = 253;
+
+/**
+ * Nesting of request bodies (JSON, YAML, protobuf, kernel bus messages). Kubernetes allows 10000
+ * for JSON; Node's recursive code (JSON.stringify gives up past ~4000 objects deep, structuredClone
+ * past ~1900, the yaml composer past ~800) does not, so Skiff stops well below all of them.
+ */
+export const MAX_BODY_DEPTH = 200;
+/** YAML: alias expansion budget (the yaml package's maxAliasCount: aliases x their sizes). */
+export const MAX_YAML_ALIAS_COUNT = 100;
+
+export const INT32_MIN = -2147483648;
+export const INT32_MAX = 2147483647;
+/** int64 as a JavaScript number: 2^63 - 1 rounds to 2^63, so that is the largest value accepted. */
+export const INT64_MIN = -9223372036854775808;
+export const INT64_MAX = 9223372036854775807;
+
+/** Largest timeoutSeconds of a list or watch (a watch may stay open a long time, not forever off a typo). */
+export const MAX_TIMEOUT_SECONDS = 31_536_000; // one year, in seconds
+/** Largest `limit` of a list: any non-negative int64 is accepted, as Kubernetes does. */
+export const MAX_LIST_LIMIT = INT64_MAX;
+
+/** The depth of a JSON value (a scalar is 0, `{}` and `[]` are 1), computed without recursion; stops past `max`. */
+export function depthExceeds(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  // explicit stack of (container, depth): a 10^6-deep value costs memory, never the call stack
+  const stack: [object, number][] = [[value as object, 1]];
+  // YAML aliases share nodes (and a recursive alias makes a cycle): look at a node again only when reached deeper
+  const deepest = new Map<object, number>();
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) return true;
+    if ((deepest.get(v) ?? 0) >= d) continue;
+    deepest.set(v, d);
+    const children = Array.isArray(v) ? v : Object.values(v);
+    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c as object, d + 1]);
+  }
+  return false;
+}
+
+/** 400 BadRequest past MAX_BODY_DEPTH. `what` names the body (e.g. "the request body"). */
+export function checkBodyDepth(value: unknown, what = 'the request body', max = MAX_BODY_DEPTH): void {
+  if (depthExceeds(value, max)) throw errors.badRequest(`${what} is nested too deeply: more than ${max} levels of objects and arrays`);
+}
