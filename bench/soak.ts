@@ -1,0 +1,241 @@
+// `npm run bench -- soak [--minutes 30] [--rate 500] [--watches 100] [--namespaces 4] [--objects 200]
+//   [--warmup S] [--sample S] [--watch-timeout S]`
+// A long run of mixed REST traffic against `skiff server` (default distribution, a child process, as
+// a user runs it), to see whether memory stays flat and nothing fails:
+// - an open-loop generator at `--rate` operations/s (each due at start + i/rate; latency counts from
+//   that time, so the generator's own lag counts) of creates, deletes, PUTs with resourceVersion,
+//   merge PATCHes, GETs, namespace lists and label-selected lists of ConfigMaps and Secrets
+//   (soak-load.ts: no two writes race, every answer is checked against the expected state);
+// - `--watches` watches held open the whole time, informer-style (soak-watch.ts): re-opened from the
+//   last resourceVersion when they end (each asks for a timeoutSeconds in [T, 2T]), re-listed on 410,
+//   every event checked for order; at the end what each holds is compared with a list.
+// The server's and nats-server's RSS are read every `--sample` s; the start figures are taken after
+// the warm-up (10% of the run, at most 120 s), and latencies count only the operations due after it.
+// The generator runs on the same 2 cores as the server: CPU seconds of each, and of everything else on
+// the machine, are in the report. The last line is one JSON object.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent } from 'undici';
+import { pct, rssMb, sleep } from './_util.ts';
+import { call, startServerProcess } from './_server.ts';
+import { KINDS, SHARDS, SoakLoad, VERBS, type Outcome, type Verb } from './soak-load.ts';
+import { SoakWatch, scopeUrl, type Scope } from './soak-watch.ts';
+import { cpuSeconds, machineCpu } from './soak-machine.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '500' },
+    watches: { type: 'string', default: '100' },
+    namespaces: { type: 'string', default: '4' },
+    objects: { type: 'string', default: '200' },
+    warmup: { type: 'string' },
+    sample: { type: 'string', default: '2' },
+    'watch-timeout': { type: 'string', default: '60' },
+  },
+  allowPositionals: true,
+});
+const DURATION_MS = Number(flags.minutes) * 60_000;
+const RATE = Number(flags.rate);
+const WATCHES = Number(flags.watches);
+const NAMESPACES = Array.from({ length: Number(flags.namespaces) }, (_, i) => `soak-${i}`);
+const WARMUP_MS = flags.warmup !== undefined ? Number(flags.warmup) * 1000 : Math.min(120_000, DURATION_MS * 0.1);
+const SAMPLE_MS = Number(flags.sample) * 1000;
+
+const round = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? undefined : Math.round(x * 10 ** d) / 10 ** d);
+
+/** The watches: per namespace (ConfigMaps, Secrets), per label shard across namespaces, and whole collections. */
+function watchScopes(n: number): Scope[] {
+  return Array.from({ length: n }, (_, i) => {
+    const kind = KINDS[Math.floor(i / 4) % KINDS.length]!.resource;
+    const ns = NAMESPACES[Math.floor(i / 4) % NAMESPACES.length]!;
+    switch (i % 4) {
+      case 0:
+        return { path: `/api/v1/namespaces/${ns}/configmaps` };
+      case 1:
+        return { path: `/api/v1/namespaces/${ns}/secrets` };
+      case 2:
+        return { path: `/api/v1/${kind}`, labelSelector: `soak-shard=${Math.floor(i / 4) % SHARDS}` };
+      default:
+        return { path: `/api/v1/${kind}` };
+    }
+  });
+}
+
+// Errors: counted per verb; the first few are printed as they happen.
+const errorsByVerb: Record<string, number> = Object.fromEntries([...VERBS, 'watch'].map((v) => [v, 0]));
+let printed = 0;
+function error(verb: Verb | 'watch', msg: string): void {
+  errorsByVerb[verb]!++;
+  if (printed++ < 30) console.error(`soak: ${verb}: ${msg}`);
+}
+
+const home = mkdtempSync(join(tmpdir(), 'skiff-bench-soak-'));
+const srv = await startServerProcess(home);
+const r = srv.rest;
+const watchAgent = new Agent({ connect: { ca: srv.ca }, connections: WATCHES + 8, keepAliveTimeout: 60_000, bodyTimeout: 0 });
+const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0 };
+try {
+  for (const ns of NAMESPACES) await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const load = new SoakLoad(r, NAMESPACES, Number(flags.objects));
+  out.objectSlots = load.slots.length;
+  await load.fill();
+
+  const watches = watchScopes(WATCHES).map((s) => new SoakWatch(s, r, watchAgent, { minTimeoutS: Number(flags['watch-timeout']), onError: (m) => error('watch', m) }));
+  for (let i = 0; i < watches.length; i += 10) await Promise.all(watches.slice(i, i + 10).map((w) => w.start()));
+
+  // RSS samples, for the whole run
+  const samples: { t: number; rss?: number; nats?: number }[] = [];
+  const t0 = performance.now();
+  const sampleNow = () => {
+    const np = srv.natsPid();
+    const s = { t: (performance.now() - t0) / 1000, rss: rssMb(srv.pid), nats: np ? rssMb(np) : undefined };
+    samples.push(s);
+    return s;
+  };
+  sampleNow();
+  const sampler = setInterval(sampleNow, SAMPLE_MS);
+
+  // The open loop
+  const lat: Record<Verb, number[]> = Object.fromEntries(VERBS.map((v) => [v, []])) as unknown as Record<Verb, number[]>;
+  const opsByVerb: Record<string, number> = Object.fromEntries(VERBS.map((v) => [v, 0]));
+  const lag: number[] = [];
+  let inflight = 0;
+  let maxInflight = 0;
+  let completed = 0;
+  const drained: { resolve?: () => void } = {};
+  const end = t0 + DURATION_MS;
+  const warmEnd = t0 + WARMUP_MS;
+  let atWarm: { rss?: number; nats?: number; server: number; natsCpu: number; client: number; machine: { busy: number; total: number }; t: number; load: number[]; completed: number } | undefined;
+  const natsCpu = () => {
+    const np = srv.natsPid();
+    return np ? cpuSeconds(np) : 0;
+  };
+  const issue = (due: number) => {
+    const now = performance.now();
+    if (due >= warmEnd) lag.push(now - due);
+    inflight++;
+    if (inflight > maxInflight) maxInflight = inflight;
+    void load.next().then((o: Outcome) => {
+      completed++;
+      opsByVerb[o.verb]!++;
+      if (o.error) error(o.verb, o.error);
+      else if (due >= warmEnd) lat[o.verb].push(performance.now() - due);
+      if (--inflight === 0) drained.resolve?.();
+    });
+  };
+  let i = 0;
+  let nextProgress = t0 + 60_000;
+  for (;;) {
+    const now = performance.now();
+    if (now >= end) break;
+    if (!atWarm && now >= warmEnd) {
+      const s = sampleNow();
+      atWarm = { rss: s.rss, nats: s.nats, server: cpuSeconds(srv.pid), natsCpu: natsCpu(), client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, machine: machineCpu(), t: now, load: loadavg(), completed };
+    }
+    if (now >= nextProgress) {
+      nextProgress += 60_000;
+      const s = samples[samples.length - 1]!;
+      const errs = Object.values(errorsByVerb).reduce((a, b) => a + b, 0);
+      console.error(`soak: ${Math.round((now - t0) / 1000)} s, ${completed} ops, ${errs} errors, ${inflight} in flight, server ${s.rss} MB, nats ${s.nats} MB, load ${loadavg()[0]!.toFixed(2)}`);
+    }
+    const due = Math.floor(((now - t0) * RATE) / 1000) + 1;
+    for (; i < due; i++) issue(t0 + (i * 1000) / RATE);
+    await sleep(Math.max(1, t0 + (i * 1000) / RATE - performance.now()));
+  }
+  const loadEnd = performance.now();
+  const last = sampleNow();
+  clearInterval(sampler);
+  const cpuEnd = { server: cpuSeconds(srv.pid), natsCpu: natsCpu(), client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, machine: machineCpu(), load: loadavg(), completed };
+  if (inflight > 0) await new Promise<void>((res) => (drained.resolve = res));
+
+  // What each watch holds against a list of its scope, once its last events are in (up to 15 s).
+  const lists = new Map<string, { metadata: { name: string; namespace?: string; resourceVersion: string } }[]>();
+  let mismatched: SoakWatch[] = watches;
+  for (const t = Date.now(); mismatched.length && Date.now() - t < 15_000; await sleep(500)) {
+    lists.clear();
+    for (const w of mismatched) {
+      const u = scopeUrl(w.scope);
+      if (!lists.has(u)) lists.set(u, ((await call(r, 'GET', u)) as { items: never[] }).items);
+    }
+    mismatched = mismatched.filter((w) => w.state.diff(lists.get(scopeUrl(w.scope))!).length > 0);
+  }
+  for (const w of mismatched) {
+    const d = w.state.diff(lists.get(scopeUrl(w.scope))!);
+    error('watch', `${scopeUrl(w.scope)} holds what a list does not: ${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`);
+  }
+  await Promise.all(watches.map((w) => w.stop()));
+  await sleep(5000);
+  const idle = sampleNow();
+
+  // Figures
+  const post = samples.filter((s) => s.t * 1000 >= WARMUP_MS && s.t * 1000 <= loadEnd - t0);
+  const rss = post.map((s) => s.rss ?? 0);
+  const nats = samples.map((s) => s.nats ?? 0);
+  // least-squares slope of the post-warm-up RSS, MB per 10 minutes
+  const slope = (() => {
+    if (post.length < 3) return undefined;
+    const mx = post.reduce((a, s) => a + s.t, 0) / post.length;
+    const my = rss.reduce((a, b) => a + b, 0) / rss.length;
+    const num = post.reduce((a, s, k) => a + (s.t - mx) * (rss[k]! - my), 0);
+    const den = post.reduce((a, s) => a + (s.t - mx) ** 2, 0);
+    return (num / den) * 600;
+  })();
+  const w0 = atWarm ?? { rss: samples[0]!.rss, nats: samples[0]!.nats, server: 0, natsCpu: 0, client: 0, machine: machineCpu(), t: t0, load: loadavg(), completed: 0 };
+  const steadyS = (loadEnd - w0.t) / 1000;
+  const busy = cpuEnd.machine.busy - w0.machine.busy;
+  const ours = cpuEnd.server - w0.server + (cpuEnd.natsCpu - w0.natsCpu) + (cpuEnd.client - w0.client);
+  const errors = Object.values(errorsByVerb).reduce((a, b) => a + b, 0);
+  Object.assign(out, {
+    durationS: round((loadEnd - t0) / 1000),
+    warmupS: round(WARMUP_MS / 1000),
+    rssStartMb: w0.rss,
+    rssEndMb: last.rss,
+    rssMaxMb: rss.reduce((a, b) => Math.max(a, b), last.rss ?? 0),
+    rssEndVsStartPct: w0.rss && last.rss ? round(((last.rss - w0.rss) / w0.rss) * 100) : undefined,
+    rssSlopeMbPer10Min: round(slope),
+    rssIdleAfterMb: idle.rss,
+    natsRssStartMb: w0.nats,
+    natsRssEndMb: last.nats,
+    natsRssMaxMb: nats.reduce((a, b) => Math.max(a, b), 0),
+    errors,
+    errorsByVerb,
+    ops: completed,
+    opsPerSec: round(completed / ((loadEnd - t0) / 1000)),
+    opsPerSecAfterWarmup: round((cpuEnd.completed - w0.completed) / steadyS),
+    opsByVerb,
+    p50Ms: Object.fromEntries(VERBS.map((v) => [v, round(pct(lat[v], 50), 2)])),
+    p99Ms: Object.fromEntries(VERBS.map((v) => [v, round(pct(lat[v], 99), 2)])),
+    p99AllMs: round(pct(VERBS.flatMap((v) => lat[v]), 99), 2),
+    maxMs: round(VERBS.reduce((m, v) => lat[v].reduce((a, b) => (b > a ? b : a), m), 0), 1),
+    generatorLagP99Ms: round(pct(lag, 99), 2),
+    maxInflight,
+    watchEvents: watches.reduce((a, w) => a + w.state.events, 0),
+    watchRestarts: watches.reduce((a, w) => a + w.restarts, 0),
+    watchRelists: watches.reduce((a, w) => a + w.relists, 0),
+    watchOrderViolations: watches.reduce((a, w) => a + w.state.violations.length, 0),
+    watchTransportErrors: watches.reduce((a, w) => a + w.transportErrors, 0),
+    watchesMismatchedAtEnd: mismatched.length,
+    liveObjectsAtEnd: load.live,
+    rssSeriesMbPerMin: samples.filter((s, k) => k === 0 || Math.floor(s.t / 60) > Math.floor(samples[k - 1]!.t / 60)).map((s) => s.rss),
+    // who used the 2 cores after the warm-up (CPU seconds per second of run: 2.0 is both cores)
+    machine: {
+      cores: cpus().length,
+      loadAvgStart: w0.load.map((x) => round(x, 2)),
+      loadAvgEnd: cpuEnd.load.map((x) => round(x, 2)),
+      busyCores: round(busy / steadyS, 2),
+      serverCores: round((cpuEnd.server - w0.server) / steadyS, 2),
+      natsCores: round((cpuEnd.natsCpu - w0.natsCpu) / steadyS, 2),
+      clientCores: round((cpuEnd.client - w0.client) / steadyS, 2),
+      otherCores: round((busy - ours) / steadyS, 2),
+    },
+  });
+} finally {
+  await watchAgent.close().catch(() => {});
+  await srv.stop();
+  rmSync(home, { recursive: true, force: true });
+}
+console.log(JSON.stringify(out));
+process.exit(0);
