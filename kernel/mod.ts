@@ -7,6 +7,8 @@ export { startNatsServer, findNatsServer, freePort, type EmbeddedNats, type Nats
 export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetry/tracing.ts';
 export { now } from './object-lifecycle.ts';
 export { applyPatch } from './patch.ts';
+export * from './schema/limits.ts';
+export { checkObjectAddress, possibleName, possibleNamespace } from './schema/object-address.ts';
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
 export { toScale, labelSelectorString, SCALE_API_VERSION, type ScaleParentKind } from './scale.ts';
 export { evictPod, VIOLATES_BUDGET, MAX_DISRUPTED_POD_SIZE, type EvictOptions } from './eviction.ts';

@@ -2,12 +2,12 @@
 // for every kind the kernel serves, and a Kubernetes `Status` for every error.
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { parse as parseYaml } from 'yaml';
 import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type Status } from '@skiff/kernel';
 import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
 import { parseResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
-import { decodeKubernetesProtobuf, KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
+import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
+import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
@@ -65,41 +65,24 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const authorized = tokenMatcher(opts.tokens);
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
-    const s = body as string;
-    if (s.trim() === '') return done(null, undefined);
+  // body-parsers.ts: every failure a 400 Status, nesting depth and YAML aliases bounded
+  const parsed = (parse: () => unknown, done: (err: Error | null, body?: unknown) => void) => {
+    let v: unknown;
     try {
-      done(null, JSON.parse(s));
+      v = parse();
     } catch (e) {
-      done(errors.badRequest(`error decoding the request body as JSON: ${(e as Error).message}`), undefined);
+      return done(e as Error, undefined);
     }
-  });
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, parseYaml(body as string));
-    } catch (e) {
-      done(errors.badRequest(`error decoding the request body as YAML: ${(e as Error).message}`), undefined);
-    }
-  });
+    done(null, v);
+  };
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => parsed(() => parseJsonBody(body as string), done));
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => parsed(() => parseYamlBody(body as string), done));
   // kubectl's typed clients (create namespace/configmap/deployment..., run, expose) send protobuf
-  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => {
-    if ((body as Buffer).length === 0) return done(null, undefined);
-    try {
-      done(null, decodeKubernetesProtobuf(body as Buffer));
-    } catch (e) {
-      done(e as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => parsed(() => parseProtobufBody(body as Buffer), done));
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, undefined);
     // no Content-Type at all (kubectl 1.20's typed clients): JSON, as kube-apiserver assumes
-    if (!req.headers['content-type']) {
-      try {
-        return done(null, JSON.parse((body as Buffer).toString('utf8')));
-      } catch (e) {
-        return done(errors.badRequest(`error decoding the request body as JSON: ${(e as Error).message}`), undefined);
-      }
-    }
+    if (!req.headers['content-type']) return parsed(() => parseJsonBody((body as Buffer).toString('utf8')), done);
     done(errors.unsupportedMediaType(`the body of the request was in an unknown format (${req.headers['content-type']}) - accepted media types include: ${[...JSON_TYPES, ...YAML_TYPES].join(', ')}`), undefined);
   });
 
