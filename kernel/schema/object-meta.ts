@@ -1,6 +1,7 @@
 // metav1.ObjectMeta validation, as Kubernetes' ValidateObjectMeta / ValidateObjectMetaUpdate.
 import type { KObject } from '../types.ts';
 import type { KindDefinition } from './kind-definition.ts';
+import { INT64_MAX } from './limits.ts';
 import { asArr, cause, child, deepEqual, isObj, type Obj, type StatusCause } from './causes.ts';
 import {
   isDNS1123Label,
@@ -98,8 +99,9 @@ export function validateObjectMeta(obj: unknown, opts: ObjectMetaOptions): Statu
     out.push(cause.forbidden('metadata.namespace', 'not allowed on this type'));
   }
   for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp']) stringField(meta, f, out);
-  out.push(...validateInt(meta.generation, 'metadata.generation', { min: 0 }));
-  out.push(...validateInt(meta.deletionGracePeriodSeconds, 'metadata.deletionGracePeriodSeconds', { min: 0 }));
+  // both int64 in Kubernetes
+  out.push(...validateInt(meta.generation, 'metadata.generation', { min: 0, max: INT64_MAX }));
+  out.push(...validateInt(meta.deletionGracePeriodSeconds, 'metadata.deletionGracePeriodSeconds', { min: 0, max: INT64_MAX }));
   out.push(...validateLabels(meta.labels, 'metadata.labels'));
   out.push(...validateAnnotations(meta.annotations, 'metadata.annotations'));
   out.push(...validateFinalizers(meta.finalizers, 'metadata.finalizers'));

@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import formatsModule from 'ajv-formats';
 import { cause, fmtValue, isObj, type Obj, type StatusCause } from './causes.ts';
+import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from './limits.ts';
 
 type Schema = Obj;
 
@@ -12,9 +13,11 @@ const addFormats = ((formatsModule as unknown as { default?: unknown }).default 
 export function newAjv(opts: Options = {}): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, logger: false, verbose: true, ...opts });
   addFormats(ajv);
-  // OpenAPI formats Kubernetes knows; the numeric ones are checked by `type`.
-  for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'password', 'quantity', 'int-or-string'])
-    ajv.addFormat(f, true);
+  // OpenAPI formats Kubernetes knows; int32 and int64 are range-checked (2^31 replicas, 1e308
+  // seconds are 422s, as Kubernetes refuses them), the others are checked by `type` or not at all.
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= INT64_MIN && n <= INT64_MAX });
+  for (const f of ['float', 'double', 'byte', 'binary', 'password', 'quantity', 'int-or-string']) ajv.addFormat(f, true);
   return ajv;
 }
 
@@ -155,12 +158,15 @@ export function ajvErrorsToCauses(errors: ErrorObject[], schema: Schema, data: u
 // ---- a compact way to write the structural schemas of the built-in kinds ----
 export const S = {
   str: { type: 'string' } as Schema,
-  int: { type: 'integer' } as Schema,
+  /** most integer fields of the Kubernetes API are int32 (replicas, ports, counts) */
+  int: { type: 'integer', format: 'int32' } as Schema,
+  /** int64 fields: generations, seconds that may be long (activeDeadlineSeconds, terminationGracePeriodSeconds) */
+  int64: { type: 'integer', format: 'int64' } as Schema,
   num: { type: 'number' } as Schema,
   bool: { type: 'boolean' } as Schema,
   any: {} as Schema,
   /** int-or-string (ports, maxSurge) and quantities */
-  intOrStr: { type: ['integer', 'string'] } as Schema,
+  intOrStr: { type: ['integer', 'string'], format: 'int32' } as Schema,
   quantity: { type: ['string', 'number'] } as Schema,
   obj: (properties: Record<string, Schema> = {}, extra: Schema = {}): Schema => ({ type: 'object', properties, ...extra }),
   arr: (items: Schema): Schema => ({ type: 'array', items }),

@@ -41,7 +41,7 @@ const hpaSchema = {
     behavior: S.obj({ scaleUp: rules, scaleDown: rules }),
   }),
   status: S.obj({
-    observedGeneration: S.int,
+    observedGeneration: S.int64,
     lastScaleTime: S.str,
     currentReplicas: S.int,
     desiredReplicas: S.int,

@@ -14,7 +14,7 @@ import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
 const jobSpecSchema = S.obj({
   parallelism: S.int,
   completions: S.int,
-  activeDeadlineSeconds: S.int,
+  activeDeadlineSeconds: S.int64,
   backoffLimit: S.int,
   backoffLimitPerIndex: S.int,
   maxFailedIndexes: S.int,
@@ -138,7 +138,7 @@ export const cronJobKind: SkiffKindDefinition = {
       spec: S.obj({
         schedule: S.str,
         timeZone: S.str,
-        startingDeadlineSeconds: S.int,
+        startingDeadlineSeconds: S.int64,
         concurrencyPolicy: S.str,
         suspend: S.bool,
         jobTemplate: S.obj({ metadata: S.obj({ labels: S.strMap, annotations: S.strMap }), spec: jobSpecSchema }),

@@ -4,7 +4,7 @@ import { asArr, cause, child, isObj, type StatusCause } from '../causes.ts';
 import { S } from '../structural.ts';
 import { isQualifiedName } from '../validation.ts';
 
-export const metaConditionSchema = S.obj({ type: S.str, status: S.str, observedGeneration: S.int, lastTransitionTime: S.str, reason: S.str, message: S.str });
+export const metaConditionSchema = S.obj({ type: S.str, status: S.str, observedGeneration: S.int64, lastTransitionTime: S.str, reason: S.str, message: S.str });
 
 const REASON = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
 const REASON_MSG =

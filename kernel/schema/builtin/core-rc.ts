@@ -17,7 +17,7 @@ const rcStatusSchema = S.obj({
   fullyLabeledReplicas: S.int,
   readyReplicas: S.int,
   availableReplicas: S.int,
-  observedGeneration: S.int,
+  observedGeneration: S.int64,
   conditions: S.arr(conditionSchema),
 });
 

@@ -13,7 +13,7 @@ const probe = S.obj({
   periodSeconds: S.int,
   successThreshold: S.int,
   failureThreshold: S.int,
-  terminationGracePeriodSeconds: S.int,
+  terminationGracePeriodSeconds: S.int64,
 });
 
 export const containerSchema = S.obj({
@@ -42,7 +42,7 @@ export const containerSchema = S.obj({
   tty: S.bool,
 });
 
-const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.str, tolerationSeconds: S.int });
+const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.str, tolerationSeconds: S.int64 });
 
 export const podSpecSchema = S.obj({
   containers: S.arr(containerSchema),
@@ -50,8 +50,8 @@ export const podSpecSchema = S.obj({
   ephemeralContainers: S.arr(S.obj()),
   volumes: S.arr(S.obj({ name: S.str })),
   restartPolicy: S.str,
-  terminationGracePeriodSeconds: S.int,
-  activeDeadlineSeconds: S.int,
+  terminationGracePeriodSeconds: S.int64,
+  activeDeadlineSeconds: S.int64,
   dnsPolicy: S.str,
   nodeSelector: S.strMap,
   serviceAccountName: S.str,

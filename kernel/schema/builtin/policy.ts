@@ -17,7 +17,7 @@ const selectorSchema = S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.
 const pdbSchema = {
   spec: S.obj({ minAvailable: S.intOrStr, maxUnavailable: S.intOrStr, selector: selectorSchema, unhealthyPodEvictionPolicy: S.str }),
   status: S.obj({
-    observedGeneration: S.int,
+    observedGeneration: S.int64,
     disruptedPods: S.strMap,
     disruptionsAllowed: S.int,
     currentHealthy: S.int,

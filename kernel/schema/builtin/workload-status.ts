@@ -9,7 +9,7 @@ import { validateInt } from '../validation.ts';
 export const workloadCondition = S.obj({ type: S.str, status: S.str, lastUpdateTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str });
 
 export const deploymentStatusSchema = S.obj({
-  observedGeneration: S.int,
+  observedGeneration: S.int64,
   replicas: S.int,
   updatedReplicas: S.int,
   readyReplicas: S.int,
@@ -26,12 +26,12 @@ export const replicaSetStatusSchema = S.obj({
   readyReplicas: S.int,
   availableReplicas: S.int,
   terminatingReplicas: S.int,
-  observedGeneration: S.int,
+  observedGeneration: S.int64,
   conditions: S.arr(workloadCondition),
 });
 
 export const statefulSetStatusSchema = S.obj({
-  observedGeneration: S.int,
+  observedGeneration: S.int64,
   replicas: S.int,
   readyReplicas: S.int,
   currentReplicas: S.int,
@@ -48,7 +48,7 @@ export const daemonSetStatusSchema = S.obj({
   numberMisscheduled: S.int,
   desiredNumberScheduled: S.int,
   numberReady: S.int,
-  observedGeneration: S.int,
+  observedGeneration: S.int64,
   updatedNumberScheduled: S.int,
   numberAvailable: S.int,
   numberUnavailable: S.int,
