@@ -11,6 +11,8 @@ import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
+import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
+import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -24,6 +26,10 @@ export interface ApiServerOptions {
   nats?: NatsConnection;
   /** log errors the server did not expect */
   onInternalError?: (err: unknown, req: FastifyRequest) => void;
+  /** request budgets and their queues (defaults in flow-control.ts) */
+  flowControl?: Partial<FlowControlConfig>;
+  /** how long a client may take to send a request (defaults in http-timeouts.ts) */
+  timeouts?: Partial<HttpTimeouts>;
 }
 
 const ANONYMOUS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -49,12 +55,13 @@ function tokenMatcher(tokens: string[] | undefined): ((t: string) => boolean) | 
 }
 
 export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
+  const http = httpServerOptions(opts.timeouts);
   const app = Fastify({
-    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert, ...http.node } } : { http: http.node }),
+    ...http.fastify,
     bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
     logger: false,
     return503OnClosing: false,
-    keepAliveTimeout: 120_000,
     // kube paths carry names with dots and colons; keep them as they are
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
   } as never) as unknown as FastifyInstance;
@@ -94,6 +101,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
     if (!m || !authorized(m[1]!)) return sendStatus(reply, errors.unauthorized().status);
   });
+
+  installFlowControl(app, () => kernel.kinds(), opts.flowControl);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isStatusError(err)) return sendStatus(reply, err.status);
