@@ -8,14 +8,40 @@ import type { KObject, PatchType } from './types.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `o[k] = v` that keeps a `__proto__` key a plain field (JSON.parse makes such keys; assigning one would set the prototype). */
+function put(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
   const out: Record<string, unknown> = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else put(out, k, mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
+}
+
+// The directives of strategic merge patch. A JSON merge patch (and an apply configuration) is the
+// object as it should be: a directive there is not a field to store, and Kubernetes refuses it as an
+// unknown field (kubectl asks for strict field validation).
+const DIRECTIVE = /^\$(patch|retainKeys)$|^\$(setElementOrder|deleteFromPrimitiveList)\//;
+
+/** 400 for the first strategic-merge-patch directive in a merge patch, naming where it is. */
+export function rejectDirectives(patch: unknown, what: string): void {
+  const stack: [unknown, string][] = [[patch, '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, `${path}[${i}]`]));
+    else if (isObj(v))
+      for (const [k, x] of Object.entries(v)) {
+        const at = path ? `${path}.${k}` : k;
+        if (DIRECTIVE.test(k)) throw errors.badRequest(`${what}: unknown field "${at}": "${k}" is a strategic merge patch directive; send it as application/strategic-merge-patch+json`);
+        stack.push([x, at]);
+      }
+  }
 }
 
 // merge keys of the list fields Kubernetes merges strategically
@@ -35,9 +61,15 @@ const MERGE_KEYS: Record<string, string> = {
   ownerReferences: 'uid',
 };
 
+const PATCH_VALUES = new Set(['replace', 'merge', 'delete']);
+
 function strategicMerge(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
-  if (patch['$patch'] === 'replace') {
+  const directive = patch['$patch'];
+  if (directive !== undefined && (typeof directive !== 'string' || !PATCH_VALUES.has(directive))) {
+    throw errors.badRequest(`unknown patch directive $patch: ${JSON.stringify(directive)} (replace, merge or delete)`);
+  }
+  if (directive === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return rest;
   }
@@ -45,9 +77,24 @@ function strategicMerge(target: unknown, patch: unknown): unknown {
   for (const [k, v] of Object.entries(patch)) {
     if (k.startsWith('$')) continue;
     const mk = MERGE_KEYS[k];
-    if (v === null) delete out[k];
-    else if (mk && Array.isArray(v) && Array.isArray(out[k])) out[k] = mergeList(out[k] as unknown[], v, mk);
-    else out[k] = strategicMerge(out[k], v);
+    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
+    if (v === null || (isObj(v) && v['$patch'] === 'delete')) delete out[k];
+    else if (mk && Array.isArray(v) && Array.isArray(cur)) put(out, k, mergeList(cur, v, mk));
+    else put(out, k, strategicMerge(cur, v));
+  }
+  // $deleteFromPrimitiveList/<list>: values to take out of a list of scalars
+  for (const [k, v] of Object.entries(patch)) {
+    const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(k);
+    if (!m) continue;
+    if (!Array.isArray(v)) throw errors.badRequest(`${k} must be a list`);
+    const list = out[m[1]!];
+    if (Array.isArray(list)) out[m[1]!] = list.filter((x) => !v.includes(x));
+  }
+  // $retainKeys: the fields to keep (the others are cleared), as for a union's discriminator
+  const retain = patch['$retainKeys'];
+  if (retain !== undefined) {
+    if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw errors.badRequest('$retainKeys must be a list of field names');
+    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
   }
   return out;
 }
@@ -85,6 +132,7 @@ export function applyPatch(current: KObject, type: PatchType, patch: unknown): K
     case 'merge':
     case 'apply':
       if (!isObj(patch)) throw errors.badRequest('a merge patch must be a JSON object');
+      rejectDirectives(patch, type === 'apply' ? 'the apply configuration' : 'the JSON merge patch');
       return mergePatch(base, patch) as KObject;
     case 'strategic':
       if (!isObj(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
