@@ -108,6 +108,15 @@ export function repoRoot(): string {
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** An embedded nats-server that keeps failing to restart for a minute will not come back by itself. */
+const NATS_DEAD_AFTER_MS = 60_000;
+
+function embeddedLiveness(n: EmbeddedNats): { name: string; ok: boolean; message?: string } {
+  const down = n.downForMs();
+  if (down < NATS_DEAD_AFTER_MS) return { name: 'nats-server', ok: true };
+  return { name: 'nats-server', ok: false, message: `the embedded nats-server has been down for ${Math.round(down / 1000)} s and does not restart` };
+}
+
 async function ensureNamespaces(kernel: SkiffKernel): Promise<void> {
   const ref = { group: '', version: 'v1', resource: 'namespaces' };
   for (const name of SYSTEM_NAMESPACES) {
@@ -126,7 +135,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let embedded: EmbeddedNats | undefined;
   let natsUrl = opts.nats;
   if (!natsUrl) {
-    embedded = await startNatsServer({ dataDir: join(home.dataDir, 'nats') });
+    const natsLog = logger.child({ component: 'nats-server' });
+    embedded = await startNatsServer({
+      dataDir: join(home.dataDir, 'nats'),
+      onEvent: (e) => {
+        if (e.type === 'exited') natsLog.error('nats-server exited; restarting it', { pid: e.pid, code: e.code, signal: e.signal });
+        else if (e.type === 'restarted') natsLog.warn('nats-server restarted', { pid: e.pid, downMs: e.afterMs, attempt: e.attempt });
+        else natsLog.error('nats-server failed to restart', { attempt: e.attempt, error: e.error });
+      },
+    });
     natsUrl = embedded.url;
   }
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -136,7 +153,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
   try {
     if (embedded) cleanups.push(() => embedded!.stop());
-    const nc: NatsConnection = await connect({ servers: natsUrl, name: 'skiff-server', maxReconnectAttempts: -1, noAsyncTraces: true });
+    // reconnect at once and forever; a server that stops answering is noticed by the store's probe,
+    // and a connect attempt to one that accepts but never speaks gives up after 2 s
+    const nc: NatsConnection = await connect({
+      servers: natsUrl,
+      name: 'skiff-server',
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      timeout: 2000,
+      pingInterval: 5000,
+      maxPingOut: 2,
+      noAsyncTraces: true,
+    });
     cleanups.push(() => nc.drain());
     const kernel = await SkiffKernel.start({ nc, secretKey: home.secretKey, eventsPerResource: opts.eventsPerResource });
     cleanups.push(() => kernel.stop());
@@ -149,7 +178,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let url = '';
     host.root.register(NatsToken, { useValue: nc });
     host.root.register(ApiServingToken, {
-      useValue: { tls: { cert: home.serverCertPem, key: home.serverKeyPem }, tokens: [home.adminToken], onListening: (u: string) => (url = u) },
+      useValue: {
+        tls: { cert: home.serverCertPem, key: home.serverKeyPem },
+        tokens: [home.adminToken],
+        onListening: (u: string) => (url = u),
+        readiness: () => kernel.readiness(),
+        liveness: async () => (embedded ? [embeddedLiveness(embedded)] : []),
+      },
     });
     const distFile = opts.distribution ?? join(repoRoot(), 'deploy', 'distros', 'default.yaml');
     const { distribution, requests } = await loadDistributionFile(distFile, { builtins: builtinPlugins });

@@ -9,7 +9,8 @@ import type { KindDefinition } from './schema/kind-definition.ts';
 import { KindRegistry, toKindInfo } from './schema/registry.ts';
 import { builtinKinds } from './schema/builtin/mod.ts';
 import { validateObject } from './schema/validate-object.ts';
-import { checkObjectAddress } from './schema/object-address.ts';
+import { checkObjectAddress, shorten } from './schema/object-address.ts';
+import { INT64_MAX } from './schema/limits.ts';
 import { errors } from './status.ts';
 import { ObjectCodec } from './store/codec.ts';
 import { KvBackend } from './store/kv-backend.ts';
@@ -78,6 +79,28 @@ export class SkiffKernel implements Kernel {
     k.janitor = setInterval(() => void backend.purgeOldDeletes(3_600_000).catch(() => {}), 600_000);
     k.janitor.unref();
     return k;
+  }
+
+  /**
+   * The checks behind /readyz: the store answers, and the watch cache holds everything the store
+   * has (a consistent read within `timeoutMs`). Each failed check says why.
+   */
+  async readiness(timeoutMs = 1000): Promise<ReadinessCheck[]> {
+    const h = this.backend.health.snapshot();
+    const store: ReadinessCheck = h.up ? { name: 'store', ok: true } : { name: 'store', ok: false, message: `${h.reason ?? 'unavailable'} (for ${Math.round(h.sinceMs / 100) / 10} s)` };
+    if (!h.up) return [store, { name: 'watch-cache', ok: false, message: 'the store is unavailable' }];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the store did not answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([this.cache.sync(timeoutMs), late]);
+      return [store, { name: 'watch-cache', ok: true }];
+    } catch (e) {
+      return [store, { name: 'watch-cache', ok: false, message: (e as Error).message }];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   stop(): void {
@@ -186,6 +209,7 @@ export class SkiffKernel implements Kernel {
   watch(ref: ResourceRef, opts: WatchOptions = {}): Watch {
     const def = this.def(ref);
     if (def.served) throw notServed(def, 'watch');
+    const timeoutSeconds = watchTimeout(opts.timeoutSeconds);
     const info = this.info(def);
     const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
     const rv = opts.resourceVersion;
@@ -202,7 +226,7 @@ export class SkiffKernel implements Kernel {
         bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
       });
     };
-    return new DeferredWatch(open(), opts.timeoutSeconds);
+    return new DeferredWatch(open(), timeoutSeconds);
   }
 
   create(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
@@ -231,6 +255,7 @@ export class SkiffKernel implements Kernel {
     return this.span('delete', ref, async () => {
       const def = this.writable(ref, 'delete');
       checkObjectAddress(def, namespace, name);
+      checkGracePeriod(opts.gracePeriodSeconds);
       return this.lifecycle.delete(def, namespace, name, opts);
     });
   }
@@ -243,13 +268,37 @@ export class SkiffKernel implements Kernel {
   }
 }
 
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  message?: string;
+}
+
 export function gv(def: { group: string; version: string }): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }
 
 function parseRevision(rv: string): number {
-  if (!/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion "${rv}": must be a non-negative integer`);
-  return Number(rv);
+  if (typeof rv !== 'string' || !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resourceVersion "${shorten(String(rv), 40)}": must be a non-negative integer`);
+  const n = Number(rv);
+  // past 2^53 a revision is no longer exact, and no store gets there: not a wait, a client mistake
+  if (n > Number.MAX_SAFE_INTEGER) throw errors.badRequest(`invalid resourceVersion "${shorten(rv, 40)}": larger than any revision`);
+  return n;
+}
+
+/** Node's timers hold 2^31 - 1 ms (about 24.8 days); a longer timeout would fire at once. */
+const MAX_TIMER_SECONDS = Math.floor(2147483647 / 1000);
+
+/** timeoutSeconds of a watch: a non-negative integer (400 otherwise), capped at what a timer holds. */
+function watchTimeout(t: unknown): number | undefined {
+  if (t === undefined || t === null) return undefined;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw errors.badRequest(`invalid timeoutSeconds ${JSON.stringify(t)}: must be a non-negative integer`);
+  return Math.min(t, MAX_TIMER_SECONDS);
+}
+
+function checkGracePeriod(g: unknown): void {
+  if (g === undefined || g === null) return;
+  if (typeof g !== 'number' || !Number.isInteger(g) || g < 0 || g > INT64_MAX) throw errors.badRequest(`invalid gracePeriodSeconds ${JSON.stringify(g)}: must be a non-negative 64-bit integer`);
 }
 
 function byNamespaceAndName(a: KObject, b: KObject): number {

@@ -83,8 +83,10 @@ export const errors = {
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>
     failure(429, 'TooManyRequests', message, { retryAfterSeconds }),
   internal: (message: string) => failure(500, 'InternalError', message),
-  timeout: (message: string) => failure(504, 'Timeout', message),
-  serviceUnavailable: (message: string) => failure(503, 'ServiceUnavailable', message),
+  timeout: (message: string, retryAfterSeconds?: number) => failure(504, 'Timeout', message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds }),
+  serviceUnavailable: (message: string, retryAfterSeconds?: number) =>
+    failure(503, 'ServiceUnavailable', message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds }),
+  requestEntityTooLarge: (message: string) => failure(413, 'RequestEntityTooLarge', message),
 };
 
 /** A Success status, as DELETE of a collection or some subresources answer. */

@@ -120,15 +120,36 @@ export class WatchCache {
     this.maxQueue = opts.maxWatcherQueue ?? 100_000;
   }
 
+  private feedGeneration = 0;
+  private offUp?: () => void;
+  private restarting?: Promise<void>;
+  /** times the feed was resumed after an outage, and times the cache had to start over */
+  feedRestarts = 0;
+  reloads = 0;
+
   /** Load the current state and follow changes; resolves once the cache holds the state of the store at start. */
   async start(): Promise<void> {
     this.startRevision = await this.backend.lastRevision();
-    const iter = await this.backend.watchAll();
+    const synced = this.waitFor(this.startRevision);
+    await this.openFeed(undefined, this.startRevision);
+    // after an outage the feed is resumed right after what the cache holds
+    this.offUp = this.backend.health.onUp(() => void this.resumeFeed());
+    await synced;
+  }
+
+  /**
+   * One JetStream watch feeding the cache. `from` undefined: every key's latest entry first (those
+   * at or below `initial` make no events). Otherwise every entry from revision `from` on.
+   */
+  private async openFeed(from: number | undefined, initial: number): Promise<void> {
+    const gen = ++this.feedGeneration;
+    const iter = await this.backend.watchAll(from);
+    this.stopFeed?.();
     this.stopFeed = () => iter.stop();
-    const initial = this.startRevision;
-    const synced = this.waitFor(initial);
     void (async () => {
       for await (const e of iter) {
+        if (gen !== this.feedGeneration) break; // a newer feed took over
+        if (from !== undefined && e.revision <= this.revision) continue; // applied already
         try {
           this.apply(e.key, e.value, e.revision, e.operation !== 'PUT', e.revision <= initial);
         } catch (err) {
@@ -138,10 +159,59 @@ export class WatchCache {
         }
       }
     })();
+  }
+
+  /**
+   * The store is back: follow it again from the revision after the last one applied, so every
+   * watcher goes on exactly where it was. If the store is now behind the cache (it lost writes the
+   * cache had seen), start over instead: every watcher ends with 410 Gone and re-lists.
+   */
+  resumeFeed(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.restarting ??= (async () => {
+      try {
+        const last = await this.backend.lastRevision();
+        if (last < this.revision) await this.reload(last);
+        else {
+          await this.openFeed(this.revision + 1, 0);
+          this.feedRestarts++;
+        }
+      } catch {
+        // not ready yet (JetStream recovering): try again shortly while the store is up
+        setTimeout(() => {
+          if (this.backend.health.isUp) void this.resumeFeed();
+        }, 250).unref();
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+    return this.restarting;
+  }
+
+  private async reload(last: number): Promise<void> {
+    console.error(`watch cache: the store is at revision ${last}, behind the cache (${this.revision}); reloading, watchers get 410`);
+    this.reloads++;
+    this.stopFeed?.();
+    for (const rc of this.resources.values()) {
+      for (const w of rc.watchers) {
+        w.queue.push({ type: 'ERROR', object: errors.gone(`the store was restored to an earlier revision (${last})`).status as unknown as KObject });
+        w.queue.end();
+      }
+    }
+    this.resources.clear();
+    this.revision = 0;
+    this.startRevision = last;
+    const synced = this.waitFor(last);
+    await this.openFeed(undefined, last);
     await synced;
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
+    this.offUp?.();
+    this.feedGeneration++;
     this.stopFeed?.();
     for (const rc of this.resources.values()) for (const w of rc.watchers) w.queue.end();
   }
@@ -209,10 +279,18 @@ export class WatchCache {
     });
   }
 
-  /** Wait until the cache holds everything written to the store so far (a consistent read). */
-  async sync(): Promise<number> {
+  /**
+   * Wait until the cache holds everything written to the store so far (a consistent read). A feed
+   * that does not catch up in time is resumed (it may have stalled without the connection dropping).
+   */
+  async sync(timeoutMs = 10_000): Promise<number> {
     const rev = await this.backend.lastRevision();
-    await this.waitFor(rev);
+    try {
+      await this.waitFor(rev, timeoutMs);
+    } catch (e) {
+      void this.resumeFeed();
+      throw e;
+    }
     return this.revision;
   }
 

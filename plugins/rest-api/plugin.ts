@@ -26,6 +26,8 @@ export default definePlugin<RestApiConfig>({
       kernel: ctx.kernel,
       tls: serving.tls,
       tokens: serving.tokens,
+      readiness: serving.readiness,
+      liveness: serving.liveness,
       nats: ctx.tryResolve(NatsToken),
       onInternalError: (err, req) => ctx.logger.error('request failed', { method: req.method, url: req.url, error: String((err as Error)?.stack ?? err) }),
     });
