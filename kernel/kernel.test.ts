@@ -216,6 +216,15 @@ describe('kernel on JetStream', () => {
     expect(e.status.details?.causes?.[0]).toMatchObject({ reason: 'NamespaceTerminating', field: 'metadata.namespace' });
   });
 
+  it('refuses to delete default, kube-system and kube-public (403), as kube-apiserver does', async () => {
+    for (const name of ['kube-system', 'kube-public']) await t.kernel.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    for (const name of ['default', 'kube-system', 'kube-public']) {
+      const e = await statusOf(t.kernel.delete(NS, undefined, name));
+      expect(e.status).toMatchObject({ code: 403, reason: 'Forbidden', message: `namespaces "${name}" is forbidden: this namespace may not be deleted` });
+      expect((await t.kernel.get(NS, undefined, name)).metadata.deletionTimestamp).toBeUndefined();
+    }
+  });
+
   it('generates names from generateName: the prefix cut to 58 characters, a taken name tried again', async () => {
     const long = 'x'.repeat(70);
     const a = await t.kernel.create(CM, { ...cm('ignored'), metadata: { generateName: long, namespace: 'default' } });

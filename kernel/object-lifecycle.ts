@@ -47,6 +47,8 @@ function generatedName(prefix: string): string {
 
 const sameSpec = (def: KindDefinition, a: KObject, b: KObject) => (def.specFields ?? ['spec']).every((f) => jsonEqual(a[f], b[f]));
 const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resource === 'namespaces';
+/** Namespaces that can never be deleted (kube-apiserver's immortal namespaces). */
+export const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NO_SCHEMA = { default: () => {}, validate: () => [] };
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
 
@@ -337,6 +339,10 @@ export class ObjectLifecycle {
   }
 
   async delete(def: KindDefinition, ns: string | undefined, name: string, opts: DeleteOptions): Promise<KObject> {
+    if (isNamespaceKind(def) && IMMORTAL_NAMESPACES.has(name)) {
+      // as kube-apiserver's NamespaceLifecycle admission: the cluster's own namespaces stay
+      throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+    }
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const cur = await this.read(def, def.namespaced ? ns : undefined, name, attempt > 0);
       if (!cur) throw errors.notFound(def, name);
