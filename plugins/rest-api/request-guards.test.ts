@@ -135,3 +135,39 @@ describe('nesting depth at the door', () => {
     expect((await api('GET', `${WIDGETS}/yaml-2`)).status).toBe(404);
   });
 });
+
+describe('integer query parameters', () => {
+  it('answers 400 for negative, non-integer or oversized timeoutSeconds, limit and gracePeriodSeconds', async () => {
+    const t0 = Date.now();
+    const cases = [
+      ['GET', '/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=-5'],
+      ['GET', '/api/v1/namespaces/default/configmaps?timeoutSeconds=1.5'],
+      ['GET', '/api/v1/namespaces/default/configmaps?limit=-1'],
+      ['GET', '/api/v1/namespaces/default/configmaps?limit=abc'],
+      ['GET', '/api/v1/namespaces/default/configmaps?limit=9223372036854775808'],
+      ['DELETE', '/api/v1/namespaces/default/configmaps/door-none?gracePeriodSeconds=-1'],
+      ['GET', '/api/v1/namespaces/default/configmaps?resourceVersion=99999999999999999999'],
+      ['GET', '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=99999999999999999999'],
+    ] as const;
+    for (const [m, p] of cases) {
+      const r = await api(m, p);
+      expect(r.status, p).toBe(400);
+      expect(r.body).toMatchObject({ kind: 'Status', reason: 'BadRequest' });
+    }
+    expect(Date.now() - t0).toBeLessThan(5_000); // no waiting for a revision that never comes
+    expect((await api('GET', '/api/v1/namespaces/default/configmaps?limit=9223372036854775807')).status).toBe(200);
+  });
+  it('answers 400 for a negative gracePeriodSeconds in a DeleteOptions body', async () => {
+    await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'grace' } });
+    const r = await api('DELETE', '/api/v1/namespaces/default/configmaps/grace', { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: -3 });
+    expect(r.status).toBe(400);
+    expect((await api('GET', '/api/v1/namespaces/default/configmaps/grace')).status).toBe(200);
+  });
+  it('ends a watch at timeoutSeconds', async () => {
+    const t0 = Date.now();
+    const res = await fetch(`${base}/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+});

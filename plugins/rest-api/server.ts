@@ -8,6 +8,7 @@ import { parseResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
 import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.ts';
+import { checkQueryParams } from './query-params.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
@@ -131,6 +132,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
 
   const dispatch = async (req: FastifyRequest, reply: FastifyReply) => {
     return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
+      checkQueryParams(req.query);
       const kinds = kernel.kinds();
       const path = parseResourcePath(req.url, kinds);
       if (!path) throw errors.noSuchResource('the server could not find the requested resource');
