@@ -48,6 +48,10 @@ export interface Outcome {
   verb: Verb;
   /** undefined: as expected; otherwise what went wrong */
   error?: string;
+  /** the class of the error, for counting: the HTTP status, 'transport', 'stale' (a read older than the last write) */
+  kind?: string;
+  /** not sent: every slot it could use had a request in flight (only when the server falls far behind) */
+  skipped?: boolean;
 }
 
 export class SoakLoad {
@@ -98,8 +102,8 @@ export class SoakLoad {
     }
     if (pick === 'list' || pick === 'listLabel') return this.list(pick);
     const s = this.idle(pick === 'churn' ? undefined : true);
-    // every slot busy (only when the server has stalled): count it as an error of the verb
-    if (!s) return Promise.resolve({ verb: pick === 'churn' ? 'create' : pick, error: 'no idle slot (too many requests in flight)' });
+    // every slot busy: only when the server has fallen thousands of requests behind
+    if (!s) return Promise.resolve({ verb: pick === 'churn' ? 'create' : pick, skipped: true });
     if (pick === 'churn') return s.exists ? this.delete(s) : this.create(s);
     if (pick === 'put') return this.put(s);
     if (pick === 'patch') return this.patch(s);
@@ -108,9 +112,16 @@ export class SoakLoad {
 
   /** A random idle slot (that exists, when asked). */
   private idle(exists?: boolean): Slot | undefined {
-    for (let tries = 0; tries < 64; tries++) {
+    const fits = (s: Slot) => !s.busy && (exists === undefined || s.exists === exists);
+    for (let tries = 0; tries < 32; tries++) {
       const s = this.slots[Math.floor(Math.random() * this.slots.length)]!;
-      if (!s.busy && (exists === undefined || s.exists === exists)) return s;
+      if (fits(s)) return s;
+    }
+    // most are busy: the first fitting one from a random place
+    const from = Math.floor(Math.random() * this.slots.length);
+    for (let k = 0; k < this.slots.length; k++) {
+      const s = this.slots[(from + k) % this.slots.length]!;
+      if (fits(s)) return s;
     }
     return undefined;
   }
@@ -163,16 +174,17 @@ export class SoakLoad {
     s.busy = true;
     s.writes++;
     let error: string | undefined;
+    let kind: string | undefined;
     try {
       const r = await this.send(method, path, body, contentType);
       if (ok.includes(r.status)) apply(JSON.parse(r.text));
-      else error = `${r.status} ${r.text.slice(0, 160)}`;
+      else [error, kind] = [`${r.status} ${r.text.slice(0, 160)}`, String(r.status)];
     } catch (e) {
-      error = `transport: ${(e as Error).message}`;
+      [error, kind] = [`transport: ${(e as Error).message}`, 'transport'];
     }
     if (error) await this.resync(s);
     else s.busy = false;
-    return { verb, error: error && `${method} ${path}: ${error}` };
+    return { verb, error: error && `${method} ${path}: ${error}`, kind };
   }
 
   /** After a failed write the object's state is unknown: read it back before the slot is used again. */
@@ -203,12 +215,12 @@ export class SoakLoad {
     const want = s.rv;
     try {
       const r = await this.send('GET', this.path(s));
-      if (r.status !== 200) return { verb: 'get', error: `GET ${this.path(s)}: ${r.status} ${r.text.slice(0, 160)}` };
+      if (r.status !== 200) return { verb: 'get', error: `GET ${this.path(s)}: ${r.status} ${r.text.slice(0, 160)}`, kind: String(r.status) };
       const rv = JSON.parse(r.text).metadata.resourceVersion;
-      if (rv !== want) return { verb: 'get', error: `GET ${this.path(s)}: resourceVersion ${rv}, last written ${want}` };
+      if (rv !== want) return { verb: 'get', error: `GET ${this.path(s)}: resourceVersion ${rv}, last written ${want}`, kind: 'stale' };
       return { verb: 'get' };
     } catch (e) {
-      return { verb: 'get', error: `GET ${this.path(s)}: transport: ${(e as Error).message}` };
+      return { verb: 'get', error: `GET ${this.path(s)}: transport: ${(e as Error).message}`, kind: 'transport' };
     } finally {
       s.busy = false;
     }
@@ -232,17 +244,17 @@ export class SoakLoad {
     const fixed = scope.filter((s) => !s.busy).map((s) => ({ s, writes: s.writes, exists: s.exists, rv: s.rv }));
     try {
       const r = await this.send('GET', path);
-      if (r.status !== 200) return { verb, error: `GET ${path}: ${r.status} ${r.text.slice(0, 160)}` };
+      if (r.status !== 200) return { verb, error: `GET ${path}: ${r.status} ${r.text.slice(0, 160)}`, kind: String(r.status) };
       const items = (JSON.parse(r.text) as { items: { metadata: { name: string; namespace: string; resourceVersion: string } }[] }).items;
       const got = new Map(items.map((o) => [`${o.metadata.namespace}/${o.metadata.name}`, o.metadata.resourceVersion]));
       for (const f of fixed) {
         if (f.s.writes !== f.writes) continue;
         const rv = got.get(`${f.s.ns}/${f.s.name}`);
-        if (f.exists ? rv !== f.rv : rv !== undefined) return { verb, error: `GET ${path}: ${f.s.ns}/${f.s.name} at ${rv ?? 'absent'}, last written ${f.exists ? f.rv : 'deleted'}` };
+        if (f.exists ? rv !== f.rv : rv !== undefined) return { verb, error: `GET ${path}: ${f.s.ns}/${f.s.name} at ${rv ?? 'absent'}, last written ${f.exists ? f.rv : 'deleted'}`, kind: 'stale' };
       }
       return { verb };
     } catch (e) {
-      return { verb, error: `GET ${path}: transport: ${(e as Error).message}` };
+      return { verb, error: `GET ${path}: transport: ${(e as Error).message}`, kind: 'transport' };
     }
   }
 

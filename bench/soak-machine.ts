@@ -22,32 +22,51 @@ export function machineCpu(): { busy: number; total: number } {
   return { busy: (total - v[3]! - v[4]!) / 100, total: total / 100 };
 }
 
-/** CPU seconds so far of every process on the machine, by pid, with a short name (its command line). */
-export function allProcessesCpu(): Map<number, { name: string; cpu: number }> {
-  const out = new Map<number, { name: string; cpu: number }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const pid = Number(d);
-    const cpu = cpuSeconds(pid);
-    if (cpu === 0) continue;
-    let name: string;
-    try {
-      name = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    } catch {
-      continue;
-    }
-    out.set(pid, { name: name.replace(/^\S*\/(?=[^/\s]+(\s|$))/, '').slice(0, 80), cpu });
+/**
+ * The CPU every other process on the machine used from mark() on, read at each sample() (a process
+ * that starts and ends between two samples is missed; one that started after the mark counts from 0).
+ */
+export class MachineShare {
+  private base?: Map<number, number>;
+  private readonly seen = new Map<number, { name: string; cpu: number }>();
+
+  mark(): void {
+    this.base = new Map();
+    for (const [pid, p] of this.read()) this.base.set(pid, p.cpu);
   }
-  return out;
+
+  sample(): void {
+    if (this.base) this.read();
+  }
+
+  /** The processes not in `ours` that used the most CPU since the mark, in cores over `seconds`. */
+  top(ours: Set<number>, seconds: number, n = 5): { pid: number; name: string; cores: number }[] {
+    const used: { pid: number; name: string; cores: number }[] = [];
+    for (const [pid, p] of this.seen) {
+      const d = p.cpu - (this.base?.get(pid) ?? 0);
+      if (!ours.has(pid) && d > 0) used.push({ pid, name: p.name, cores: Math.round((d / seconds) * 100) / 100 });
+    }
+    return used.sort((x, y) => y.cores - x.cores).slice(0, n);
+  }
+
+  private read(): Map<number, { name: string; cpu: number }> {
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      const pid = Number(d);
+      const cpu = cpuSeconds(pid);
+      const known = this.seen.get(pid);
+      if (known) known.cpu = Math.max(known.cpu, cpu);
+      else if (cpu > 0) this.seen.set(pid, { name: commandLine(pid), cpu });
+    }
+    return this.seen;
+  }
 }
 
-/** The processes (not in `ours`) that used the most CPU between two tables, in cores over `seconds`. */
-export function topOthers(before: Map<number, { name: string; cpu: number }>, after: Map<number, { name: string; cpu: number }>, ours: Set<number>, seconds: number, n = 5): { pid: number; name: string; cores: number }[] {
-  const used: { pid: number; name: string; cores: number }[] = [];
-  for (const [pid, a] of after) {
-    if (ours.has(pid)) continue;
-    const d = a.cpu - (before.get(pid)?.cpu ?? 0);
-    if (d > 0) used.push({ pid, name: a.name, cores: Math.round((d / seconds) * 100) / 100 });
+function commandLine(pid: number): string {
+  try {
+    const a = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return a.map((x, k) => (k < 2 ? x.replace(/^.*\/(?=[^/]+$)/, '') : x)).join(' ').slice(0, 80);
+  } catch {
+    return '?';
   }
-  return used.sort((x, y) => y.cores - x.cores).slice(0, n);
 }

@@ -83,7 +83,8 @@ export function scopeUrl(s: Scope, extra: Record<string, string> = {}): string {
 export interface WatchOptions {
   /** each watch asks for timeoutSeconds drawn from [min, 2*min], as client-go's reflector does */
   minTimeoutS: number;
-  onError: (msg: string) => void;
+  /** kind: 'order' (an event breaking the rules above) or 'transport' (the stream failed, or an ERROR other than 410) */
+  onError: (msg: string, kind: 'order' | 'transport') => void;
 }
 
 /** One informer-like watch, run until stop(). */
@@ -138,7 +139,7 @@ export class SoakWatch {
       } catch (e) {
         if (this.stopped) break;
         this.transportErrors++;
-        this.opts.onError(`watch ${scopeUrl(this.scope)}: ${(e as Error).message}`);
+        this.opts.onError(`watch ${scopeUrl(this.scope)}: ${(e as Error).message}`, 'transport');
         await new Promise((r) => setTimeout(r, 200));
       }
       this.report();
@@ -191,6 +192,6 @@ export class SoakWatch {
   /** New ordering violations go to onError once each. */
   private report(): void {
     const v = this.state.violations;
-    for (; this.reported < v.length; this.reported++) this.opts.onError(`watch ${scopeUrl(this.scope)}: ${v[this.reported]}`);
+    for (; this.reported < v.length; this.reported++) this.opts.onError(`watch ${scopeUrl(this.scope)}: ${v[this.reported]}`, 'order');
   }
 }

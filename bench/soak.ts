@@ -13,16 +13,17 @@
 // the warm-up (10% of the run, at most 120 s), and latencies count only the operations due after it.
 // The generator runs on the same 2 cores as the server: CPU seconds of each, and of everything else on
 // the machine, are in the report. The last line is one JSON object.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
-import { pct, rssMb, sleep } from './_util.ts';
+import { pct, repoRoot, rssMb, sleep } from './_util.ts';
 import { call, startServerProcess } from './_server.ts';
 import { KINDS, SHARDS, SoakLoad, VERBS, type Outcome, type Verb } from './soak-load.ts';
 import { SoakWatch, scopeUrl, type Scope } from './soak-watch.ts';
-import { cpuSeconds, machineCpu } from './soak-machine.ts';
+import { MachineShare, cpuSeconds, machineCpu } from './soak-machine.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -64,35 +65,55 @@ function watchScopes(n: number): Scope[] {
   });
 }
 
-// Errors: counted per verb; the first few are printed as they happen.
+// Errors: counted per verb and per verb and class ("get 503"); the first few are printed as they happen.
 const errorsByVerb: Record<string, number> = Object.fromEntries([...VERBS, 'watch'].map((v) => [v, 0]));
+const errorKinds: Record<string, number> = {};
 let printed = 0;
-function error(verb: Verb | 'watch', msg: string): void {
+function error(verb: Verb | 'watch', msg: string, kind = 'other'): void {
   errorsByVerb[verb]!++;
+  errorKinds[`${verb} ${kind}`] = (errorKinds[`${verb} ${kind}`] ?? 0) + 1;
   if (printed++ < 30) console.error(`soak: ${verb}: ${msg}`);
+}
+
+/** What was measured: the commit, whether the tree had changes, and when dist/skiff.mjs was built. */
+function build(): Record<string, unknown> {
+  const root = repoRoot();
+  const git = (...a: string[]) => {
+    try {
+      return execFileSync('git', a, { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  return { commit: git('rev-parse', '--short', 'HEAD'), treeChanged: git('status', '--porcelain', '--untracked-files=no') !== '', distBuiltAt: statSync(join(root, 'dist', 'skiff.mjs')).mtime.toISOString() };
 }
 
 const home = mkdtempSync(join(tmpdir(), 'skiff-bench-soak-'));
 const srv = await startServerProcess(home);
 const r = srv.rest;
 const watchAgent = new Agent({ connect: { ca: srv.ca }, connections: WATCHES + 8, keepAliveTimeout: 60_000, bodyTimeout: 0 });
-const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0 };
+const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0, ...build() };
 try {
   for (const ns of NAMESPACES) await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const load = new SoakLoad(r, NAMESPACES, Number(flags.objects));
   out.objectSlots = load.slots.length;
   await load.fill();
 
-  const watches = watchScopes(WATCHES).map((s) => new SoakWatch(s, r, watchAgent, { minTimeoutS: Number(flags['watch-timeout']), onError: (m) => error('watch', m) }));
+  const watches = watchScopes(WATCHES).map((s) => new SoakWatch(s, r, watchAgent, { minTimeoutS: Number(flags['watch-timeout']), onError: (m, kind) => error('watch', m, kind) }));
   for (let i = 0; i < watches.length; i += 10) await Promise.all(watches.slice(i, i + 10).map((w) => w.start()));
 
-  // RSS samples, for the whole run
+  // RSS samples, for the whole run. nats-server may be restarted by the server (a new pid): its CPU
+  // is the sum over every pid seen.
   const samples: { t: number; rss?: number; nats?: number }[] = [];
+  const natsPids = new Map<number, number>();
+  const share = new MachineShare();
   const t0 = performance.now();
   const sampleNow = () => {
     const np = srv.natsPid();
+    if (np) natsPids.set(np, Math.max(natsPids.get(np) ?? 0, cpuSeconds(np)));
     const s = { t: (performance.now() - t0) / 1000, rss: rssMb(srv.pid), nats: np ? rssMb(np) : undefined };
     samples.push(s);
+    share.sample();
     return s;
   };
   sampleNow();
@@ -105,24 +126,25 @@ try {
   let inflight = 0;
   let maxInflight = 0;
   let completed = 0;
+  let skipped = 0;
   const drained: { resolve?: () => void } = {};
   const end = t0 + DURATION_MS;
   const warmEnd = t0 + WARMUP_MS;
   let atWarm: { rss?: number; nats?: number; server: number; natsCpu: number; client: number; machine: { busy: number; total: number }; t: number; load: number[]; completed: number } | undefined;
-  const natsCpu = () => {
-    const np = srv.natsPid();
-    return np ? cpuSeconds(np) : 0;
-  };
+  const natsCpu = () => [...natsPids.values()].reduce((a, b) => a + b, 0);
   const issue = (due: number) => {
     const now = performance.now();
     if (due >= warmEnd) lag.push(now - due);
     inflight++;
     if (inflight > maxInflight) maxInflight = inflight;
     void load.next().then((o: Outcome) => {
-      completed++;
-      opsByVerb[o.verb]!++;
-      if (o.error) error(o.verb, o.error);
-      else if (due >= warmEnd) lat[o.verb].push(performance.now() - due);
+      if (o.skipped) skipped++;
+      else {
+        completed++;
+        opsByVerb[o.verb]!++;
+      }
+      if (o.error) error(o.verb, o.error, o.kind);
+      else if (!o.skipped && due >= warmEnd) lat[o.verb].push(performance.now() - due);
       if (--inflight === 0) drained.resolve?.();
     });
   };
@@ -134,6 +156,7 @@ try {
     if (!atWarm && now >= warmEnd) {
       const s = sampleNow();
       atWarm = { rss: s.rss, nats: s.nats, server: cpuSeconds(srv.pid), natsCpu: natsCpu(), client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, machine: machineCpu(), t: now, load: loadavg(), completed };
+      share.mark();
     }
     if (now >= nextProgress) {
       nextProgress += 60_000;
@@ -149,6 +172,7 @@ try {
   const last = sampleNow();
   clearInterval(sampler);
   const cpuEnd = { server: cpuSeconds(srv.pid), natsCpu: natsCpu(), client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, machine: machineCpu(), load: loadavg(), completed };
+  const others = share.top(new Set([srv.pid, process.pid, ...natsPids.keys()]), (loadEnd - (atWarm?.t ?? t0)) / 1000, 4);
   if (inflight > 0) await new Promise<void>((res) => (drained.resolve = res));
 
   // What each watch holds against a list of its scope, once its last events are in (up to 15 s).
@@ -164,7 +188,7 @@ try {
   }
   for (const w of mismatched) {
     const d = w.state.diff(lists.get(scopeUrl(w.scope))!);
-    error('watch', `${scopeUrl(w.scope)} holds what a list does not: ${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`);
+    error('watch', `${scopeUrl(w.scope)} holds what a list does not: ${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`, 'mismatch');
   }
   await Promise.all(watches.map((w) => w.stop()));
   await sleep(5000);
@@ -200,9 +224,12 @@ try {
     natsRssStartMb: w0.nats,
     natsRssEndMb: last.nats,
     natsRssMaxMb: nats.reduce((a, b) => Math.max(a, b), 0),
+    natsPids: natsPids.size,
     errors,
     errorsByVerb,
+    errorKinds,
     ops: completed,
+    skippedNoIdleObject: skipped,
     opsPerSec: round(completed / ((loadEnd - t0) / 1000)),
     opsPerSecAfterWarmup: round((cpuEnd.completed - w0.completed) / steadyS),
     opsByVerb,
@@ -230,6 +257,7 @@ try {
       natsCores: round((cpuEnd.natsCpu - w0.natsCpu) / steadyS, 2),
       clientCores: round((cpuEnd.client - w0.client) / steadyS, 2),
       otherCores: round((busy - ours) / steadyS, 2),
+      topOthers: others,
     },
   });
 } finally {
