@@ -1,50 +1,74 @@
 // `?watch=1`: a chunked stream of JSON lines, one watch event each, headers flushed at once. The
-// JSON of an object is computed once and shared by every watcher that sends it.
+// JSON of an event is computed once and shared by every watcher that sends it at about the same
+// time (a bounded cache of recent events: an unbounded one would keep a second copy of every
+// object that ever went out). Events wait (as references) while the client's socket is full, so a
+// watch's initial state of 100 MB goes out at the client's pace instead of into socket buffers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Watch, WatchEvent } from '@skiff/kernel';
 import { toTable } from './table.ts';
 
-// The encoded line of an event, per (object, event type): the cache's objects are immutable and
-// shared by every watcher, so with 100 watchers an event is serialized and UTF-8 encoded once.
-const lines = new WeakMap<object, Partial<Record<string, Buffer>>>();
+/** Recently encoded events (object identity + type -> the framed chunk); fan-out hits it at once. */
+class RecentChunks {
+  private entries = new Map<object, Partial<Record<string, Buffer>>>();
+  private bytes = 0;
 
-/** The event as one HTTP/1.1 chunk (`<hex length>\r\n<line>\r\n`), built once per event. */
-function eventChunk(ev: WatchEvent): Buffer {
-  const o = ev.object;
-  const shared = Object.isFrozen(o);
-  const key = `chunk:${ev.type}`;
-  let byType = shared ? lines.get(o) : undefined;
-  let b = byType?.[key];
-  if (b === undefined) {
-    const line = eventLine(ev);
-    b = Buffer.concat([Buffer.from(`${line.length.toString(16)}\r\n`), line, CRLF]);
-    if (shared) {
-      if (!byType) lines.set(o, (byType = {}));
-      byType[key] = b;
+  constructor(
+    private readonly maxEntries: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  get(o: object, type: string): Buffer | undefined {
+    return this.entries.get(o)?.[type];
+  }
+
+  set(o: object, type: string, b: Buffer): void {
+    let byType = this.entries.get(o);
+    if (!byType) this.entries.set(o, (byType = {}));
+    byType[type] = b;
+    this.bytes += b.length;
+    for (const [k, v] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      for (const x of Object.values(v)) this.bytes -= x!.length;
+      this.entries.delete(k);
     }
   }
-  return b;
+
+  stats(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
+}
+
+const recent = new RecentChunks(1024, 16 * 1024 * 1024);
+
+/** For tests: what the shared encoding cache holds. */
+export function recentChunkStats(): { entries: number; bytes: number } {
+  return recent.stats();
 }
 
 const CRLF = Buffer.from('\r\n');
 
 function eventLine(ev: WatchEvent): Buffer {
+  return Buffer.from(`{"type":"${ev.type}","object":${JSON.stringify(ev.object)}}\n`);
+}
+
+/** The event as one HTTP/1.1 chunk (`<hex length>\r\n<line>\r\n`), built once per event. */
+function eventChunk(ev: WatchEvent): Buffer {
   const o = ev.object;
+  // the cache's objects are frozen and shared by every watcher; others are one watcher's own
   const shared = Object.isFrozen(o);
-  let byType = shared ? lines.get(o) : undefined;
-  let b = byType?.[ev.type];
+  let b = shared ? recent.get(o, ev.type) : undefined;
   if (b === undefined) {
-    b = Buffer.from(`{"type":"${ev.type}","object":${JSON.stringify(o)}}\n`);
-    if (shared) {
-      if (!byType) lines.set(o, (byType = {}));
-      byType[ev.type] = b;
-    }
+    const line = eventLine(ev);
+    b = Buffer.concat([Buffer.from(`${line.length.toString(16)}\r\n`), line, CRLF]);
+    if (shared) recent.set(o, ev.type, b);
   }
   return b;
 }
 
-/** A watcher whose socket has this much unsent is too slow: it is closed with a 410, not buffered without end. */
-const MAX_BUFFERED = 16 * 1024 * 1024;
+/** Unsent bytes in a watcher's socket above which events wait (as references) for it to drain. */
+const HIGH_WATER = 1024 * 1024;
+/** Events waiting for one watcher beyond which it is too slow: closed with a 410 (as the watch cache's queue bound). */
+const MAX_PENDING = 100_000;
 
 export interface TableWatch {
   resource: string;
@@ -84,25 +108,52 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   };
   const attachable = w as Watch & { attach?: (sink: (ev: WatchEvent) => void, end: (err?: unknown) => void) => void };
   if (typeof attachable.attach === 'function') {
-    // fast path: the watch cache writes each event straight to the socket, no async hops
-    // Events without a table go to the socket as pre-framed chunks (one write, no re-framing per
-    // watcher): the headers are flushed and chunked encoding is on, so this is the same stream.
+    // fast path: the watch cache hands each event straight to us, no async hops. Events without a
+    // table go to the socket as pre-framed chunks (one write, no re-framing per watcher): the
+    // headers are flushed and chunked encoding is on, so this is the same stream.
     const socket = res.socket!;
+    const send = (ev: WatchEvent) => {
+      if (!table && ev.type !== 'ERROR') socket.write(eventChunk(ev));
+      else res.write(line(ev));
+    };
+    // events waiting for the socket to drain: pending[next..]
+    let pending: WatchEvent[] = [];
+    let next = 0;
+    let pump: Promise<void> | undefined;
+    const gone = () => res.destroyed || socket.destroyed;
+    const pumpPending = async () => {
+      while (next < pending.length && !gone()) {
+        if (socket.writableLength > HIGH_WATER) {
+          await drained(socket);
+          continue;
+        }
+        send(pending[next++]!);
+      }
+      pending = [];
+      next = 0;
+      pump = undefined;
+    };
     await new Promise<void>((resolve) => {
       attachable.attach!(
         (ev) => {
-          if (res.destroyed || socket.destroyed) return w.stop();
-          if (socket.writableLength > MAX_BUFFERED) {
+          if (gone()) return w.stop();
+          if (next === pending.length && socket.writableLength <= HIGH_WATER) return send(ev);
+          if (pending.length - next >= MAX_PENDING) {
+            pending = [];
+            next = 0;
             fail({ status: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'watch closed: the client is too slow to keep up with events', reason: 'Expired', code: 410 } });
             return w.stop();
           }
-          if (!table && ev.type !== 'ERROR') socket.write(eventChunk(ev));
-          else res.write(line(ev));
+          pending.push(ev);
+          pump ??= pumpPending();
         },
         (err) => {
-          if (err) fail(err);
-          finish();
-          resolve();
+          // what is waiting goes out first, then the error (if any) and the end
+          void (pump ?? Promise.resolve()).then(() => {
+            if (err) fail(err);
+            finish();
+            resolve();
+          });
         },
       );
     });
@@ -118,4 +169,17 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   } finally {
     finish();
   }
+}
+
+/** Resolves when the socket can take more, or has closed. */
+function drained(s: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done);
+      s.off('close', done);
+      resolve();
+    };
+    s.on('drain', done);
+    s.on('close', done);
+  });
 }
