@@ -33,9 +33,18 @@ export function namespacedResources(kinds: readonly KindInfo[], group: string, v
   return idx.get(`${group}/${version}`) ?? new Set();
 }
 
+/** A path segment, percent-decoded; 400 for a malformed escape (`%zz`, a cut UTF-8 sequence). */
+function decodeSegment(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw errors.badRequest(`the request path has a malformed percent-encoding: "${s.length > 100 ? s.slice(0, 100) + '...' : s}"`);
+  }
+}
+
 export function parseResourcePath(url: string, kinds: readonly KindInfo[]): ResourcePath | undefined {
   const path = url.split('?')[0]!;
-  const segs = path.split('/').filter((s) => s !== '').map(decodeURIComponent);
+  const segs = path.split('/').filter((s) => s !== '').map(decodeSegment);
   let group: string;
   let version: string;
   let rest: string[];

@@ -9,6 +9,7 @@ import { ResourceHandlers } from './resources.ts';
 import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.ts';
 import { checkQueryParams } from './query-params.ts';
+import { clientErrorHandler, failureStatus, methodNotAllowed, SERVED_METHODS, statusOfHttpError, unsupportedEncoding, writeStatusAndClose } from './http-errors.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
@@ -56,16 +57,23 @@ function tokenMatcher(tokens: string[] | undefined): ((t: string) => boolean) | 
 }
 
 export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
+  const bodyLimit = opts.bodyLimit ?? 3 * 1024 * 1024;
   const http = httpServerOptions(opts.timeouts);
   const app = Fastify({
     ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert, ...http.node } } : { http: http.node }),
     ...http.fastify,
-    bodyLimit: opts.bodyLimit ?? 3 * 1024 * 1024,
+    bodyLimit,
     logger: false,
+    // errors before a request exists (malformed, unknown method, 431, 408) and router errors
+    // (bad URL encoding) are Statuses too: http-errors.ts
+    clientErrorHandler,
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => sendStatus(reply, statusOfHttpError(err, bodyLimit)),
     return503OnClosing: false,
     // kube paths carry names with dots and colons; keep them as they are
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
   } as never) as unknown as FastifyInstance;
+  // CONNECT is not a request Node routes: without a listener it would drop the connection unanswered
+  app.server.on('connect', (_req, socket) => writeStatusAndClose(socket as never, failureStatus(405, 'the server does not allow CONNECT')));
   // the kernel, plus the versions served by conversion (autoscaling/v1 HorizontalPodAutoscaler)
   const kernel = new VersionAliasKernel(opts.kernel);
   const handlers = new ResourceHandlers(kernel);
@@ -102,20 +110,21 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
     if (!m || !authorized(m[1]!)) return sendStatus(reply, errors.unauthorized().status);
   });
+  app.addHook('onRequest', async (req, reply) => {
+    const bad = unsupportedEncoding(req.headers['content-encoding']);
+    if (bad) return sendStatus(reply, bad);
+  });
 
   installFlowControl(app, () => kernel.kinds(), opts.flowControl);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isStatusError(err)) return sendStatus(reply, err.status);
     const code = err.statusCode ?? 500;
-    if (code >= 400 && code < 500) {
-      const reason = code === 413 ? 'RequestEntityTooLarge' : code === 415 ? 'UnsupportedMediaType' : 'BadRequest';
-      return sendStatus(reply, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason, code });
-    }
+    if (code >= 400 && code < 500) return sendStatus(reply, statusOfHttpError(err, bodyLimit));
     opts.onInternalError?.(err, req);
     return sendStatus(reply, errors.internal(err.message).status);
   });
-  app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`).status));
+  app.setNotFoundHandler((req, reply) => !SERVED_METHODS.has(req.method) ? methodNotAllowed(reply, req.method) : sendStatus(reply, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`).status));
 
   for (const p of ['/healthz', '/livez', '/readyz']) {
     app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
