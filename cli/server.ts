@@ -155,18 +155,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (embedded) cleanups.push(() => embedded!.stop());
     // reconnect at once and forever; a server that stops answering is noticed by the store's probe,
     // and a connect attempt to one that accepts but never speaks gives up after 2 s
+    let reconnectAttempts = 0;
     const nc: NatsConnection = await connect({
       servers: natsUrl,
       name: 'skiff-server',
       maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      reconnectJitter: 100,
+      // back-off: 250 ms doubling to 5 s, from the first attempt again after each reconnect
+      reconnectDelayHandler: () => Math.min(5000, 250 * 2 ** Math.min(5, reconnectAttempts++)) + Math.random() * 100,
       timeout: 2000,
       pingInterval: 5000,
       maxPingOut: 2,
       noAsyncTraces: true,
     });
     cleanups.push(() => nc.drain());
+    void (async () => {
+      for await (const st of nc.status()) if (st.type === 'reconnect') reconnectAttempts = 0;
+    })().catch(() => {});
     const kernel = await SkiffKernel.start({ nc, secretKey: home.secretKey, eventsPerResource: opts.eventsPerResource });
     cleanups.push(() => kernel.stop());
     await ensureNamespaces(kernel);
