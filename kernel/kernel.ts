@@ -203,7 +203,14 @@ export class SkiffKernel implements Kernel {
       return;
     }
     const n = parseRevision(rv);
-    await this.cache.waitFor(n, 3000);
+    try {
+      await this.cache.waitFor(n, 3000);
+    } catch {
+      // kube-apiserver's answer to a revision the store has not reached: 504, retry after a second
+      const e = errors.timeout(`Too large resource version: ${n}, current: ${this.cache.revision}`, 1);
+      e.status.details!.causes = [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }];
+      throw e;
+    }
   }
 
   watch(ref: ResourceRef, opts: WatchOptions = {}): Watch {
