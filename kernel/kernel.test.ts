@@ -216,6 +216,18 @@ describe('kernel on JetStream', () => {
     expect(e.status.details?.causes?.[0]).toMatchObject({ reason: 'NamespaceTerminating', field: 'metadata.namespace' });
   });
 
+  it('stores an object up to 1.5 MiB encoded and answers 413 past it, storing nothing', async () => {
+    const big = await t.kernel.create(CM, { ...cm('mib'), data: { v: 'x'.repeat(1024 * 1024) } });
+    expect((await t.kernel.get(CM, 'default', 'mib')).metadata.resourceVersion).toBe(big.metadata.resourceVersion);
+    // a ConfigMap is held to 1 MiB of data by validation (422); a ControllerRevision's data is not
+    const CR = { group: 'apps', version: 'v1', resource: 'controllerrevisions' };
+    const rev = { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'too-big', namespace: 'default' }, revision: 1, data: { v: 'x'.repeat(1600 * 1024) } };
+    const e = await statusOf(t.kernel.create(CR, rev));
+    expect(e.status).toMatchObject({ code: 413, reason: 'RequestEntityTooLarge' });
+    expect(e.status.message).toContain(`the limit is ${1.5 * 1024 * 1024} bytes`);
+    expect((await statusOf(t.kernel.get(CR, 'default', 'too-big'))).status.code).toBe(404);
+  });
+
   it('refuses to delete default, kube-system and kube-public (403), as kube-apiserver does', async () => {
     for (const name of ['kube-system', 'kube-public']) await t.kernel.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
     for (const name of ['default', 'kube-system', 'kube-public']) {
