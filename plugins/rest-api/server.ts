@@ -9,6 +9,7 @@ import { ResourceHandlers } from './resources.ts';
 import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.ts';
 import { checkQueryParams } from './query-params.ts';
+import { TLS_SERVER_OPTIONS } from './tls-options.ts';
 import { clientErrorHandler, failureStatus, methodNotAllowed, SERVED_METHODS, statusOfHttpError, unsupportedEncoding, writeStatusAndClose } from './http-errors.ts';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
@@ -60,7 +61,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const bodyLimit = opts.bodyLimit ?? 3 * 1024 * 1024;
   const http = httpServerOptions(opts.timeouts);
   const app = Fastify({
-    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert, ...http.node } } : { http: http.node }),
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert, ...TLS_SERVER_OPTIONS, ...http.node } } : { http: http.node }),
     ...http.fastify,
     bodyLimit,
     logger: false,
