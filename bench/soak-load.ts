@@ -264,6 +264,8 @@ export class SoakLoad {
       dispatcher: this.rest.agent,
       headers: { ...this.rest.headers, ...(body ? { 'content-type': contentType } : {}) },
       body: body ? JSON.stringify(body) : undefined,
+      // undici closes the connection after a body on a DELETE unless told not to; client-go keeps it
+      reset: false,
     });
     return { status: res.statusCode, text: await res.body.text() };
   }

@@ -165,9 +165,10 @@ export class SoakWatch {
     }
     if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
     let buf = '';
+    const utf8 = new TextDecoder(); // a chunk may end inside a character
     try {
       for await (const chunk of res.body) {
-        buf += chunk.toString();
+        buf += utf8.decode(chunk, { stream: true });
         let i: number;
         while ((i = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, i);

@@ -92,6 +92,16 @@ const home = mkdtempSync(join(tmpdir(), 'skiff-bench-soak-'));
 const srv = await startServerProcess(home);
 const r = srv.rest;
 const watchAgent = new Agent({ connect: { ca: srv.ca }, connections: WATCHES + 8, keepAliveTimeout: 60_000, bodyTimeout: 0 });
+// connections opened by the load and by the watches: keep-alive should keep these near their pool sizes
+const connects = { load: 0, watch: 0 };
+const closedWhy: Record<string, number> = {};
+for (const [name, agent] of [['load', r.agent], ['watch', watchAgent]] as const) {
+  agent.on('connect', () => connects[name]++);
+  agent.on('disconnect', (_o: unknown, _t: unknown, err: Error) => {
+    const why = `${name}: ${String(err?.message ?? err).slice(0, 60)}`;
+    closedWhy[why] = (closedWhy[why] ?? 0) + 1;
+  });
+}
 const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0, ...build() };
 try {
   for (const ns of NAMESPACES) await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -239,6 +249,8 @@ try {
     maxMs: round(VERBS.reduce((m, v) => lat[v].reduce((a, b) => (b > a ? b : a), m), 0), 1),
     generatorLagP99Ms: round(pct(lag, 99), 2),
     maxInflight,
+    connectionsOpened: connects,
+    connectionsClosedBy: closedWhy,
     watchEvents: watches.reduce((a, w) => a + w.state.events, 0),
     watchRestarts: watches.reduce((a, w) => a + w.restarts, 0),
     watchRelists: watches.reduce((a, w) => a + w.relists, 0),
