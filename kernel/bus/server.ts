@@ -4,6 +4,7 @@
 // sends can crash it.
 import { nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
 import { errors, toStatus } from '../status.ts';
+import { checkBodyDepth, MAX_NAME_LENGTH, MAX_NAMESPACE_LENGTH } from '../schema/limits.ts';
 import type { DeleteOptions, Disposable, Kernel, ListOptions, PatchType, WriteOptions } from '../types.ts';
 import type { KindDefinition } from '../schema/kind-definition.ts';
 import {
@@ -66,6 +67,20 @@ class ChunkStore {
   }
 }
 
+/** Longest reply subject (inbox) a client may name: the server publishes to it. */
+export const MAX_INBOX_LENGTH = 512;
+
+/**
+ * A subject the server will publish or send requests to: one a client names must be a plain NATS
+ * subject (no wildcards, no spaces, no empty tokens) and short. A subject whose control line passes
+ * NATS' 4 KB limit would make the server drop the kernel's own connection.
+ */
+function checkSubject(v: unknown, what: string): void {
+  need(typeof v === 'string' && v.length > 0, `${what} must be a non-empty string`);
+  need(v.length <= MAX_INBOX_LENGTH, `${what} is longer than ${MAX_INBOX_LENGTH} characters`);
+  need(/^[^\s.*>]+(\.[^\s.*>]+)*$/.test(v), `${what} must be a NATS subject without wildcards or spaces`);
+}
+
 export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: BusServerOptions = {}): Promise<BusServer> {
   const prefix = opts.prefix ?? DEFAULT_PREFIX;
   const ttl = opts.keepaliveTtlMs ?? KEEPALIVE_TTL_MS;
@@ -110,6 +125,7 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
       const p = (async () => {
         try {
           const b = body(decode(m.data));
+          checkBodyDepth(b, 'the kernel bus request');
           respond(m, { ok: (await handler(b)) ?? {} });
         } catch (e) {
           respond(m, { error: toStatus(e) });
@@ -143,7 +159,10 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
   });
   serve(s.kinds, () => kernel.kinds());
   serve(s.kindFor, (b) => kernel.kindFor(ref(b)));
-  serve(s.watch, (b) => watches.start(b));
+  serve(s.watch, (b) => {
+    checkSubject(b.inbox, '`inbox`');
+    return watches.start(b);
+  });
 
   // registrations: every replica
   serve(
@@ -152,6 +171,10 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
       const d = b.def;
       need(isObj(d), '`def` must be an object');
       for (const f of ['group', 'version', 'kind', 'resource']) need(typeof d[f] === 'string' && (f === 'group' || d[f]), `\`def.${f}\` must be a string`);
+      // group, version and resource go into every store key of the kind: Kubernetes' lengths
+      for (const [f, max] of [['group', MAX_NAME_LENGTH], ['version', MAX_NAMESPACE_LENGTH], ['resource', MAX_NAMESPACE_LENGTH], ['kind', MAX_NAMESPACE_LENGTH]] as const) {
+        need((d[f] as string).length <= max, `\`def.${f}\` is longer than ${max} characters`);
+      }
       need(typeof d.namespaced === 'boolean', '`def.namespaced` must be a boolean');
       const id = typeof b.id === 'string' && b.id ? b.id : nuid.next();
       if (!kinds.has(id)) kinds.set(id, kernel.registerKind(d as unknown as KindDefinition));
@@ -172,6 +195,7 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
     s.admissionRegister,
     (b) => {
       const reg = registration(b);
+      checkSubject(reg.inbox, '`inbox`');
       admission.register(reg);
       return { id: reg.id };
     },
@@ -187,7 +211,13 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
     (b) => {
       const regs = b.registrations;
       need(Array.isArray(regs), '`registrations` must be an array');
-      admission.keepalive(regs.map((r) => registration(r) as AdmissionRegistration));
+      admission.keepalive(
+        regs.map((r) => {
+          const reg = registration(r) as AdmissionRegistration;
+          checkSubject(reg.inbox, '`inbox`');
+          return reg;
+        }),
+      );
     },
     false,
   );
