@@ -51,3 +51,16 @@ describe('kernel guards on watch and delete options', () => {
     expect((await t.kernel.get(cmRef, 'default', 'g')).metadata.name).toBe('g');
   });
 });
+
+describe('kernel guard on bindings', () => {
+  it('answers a binding of a pod name that cannot exist with 404, without a NATS message', async () => {
+    const before = t.nc.stats().outMsgs;
+    const long = 'p'.repeat(5000);
+    const code = await codeOf(() =>
+      t.kernel.create({ group: '', version: 'v1', resource: 'pods' }, { apiVersion: 'v1', kind: 'Binding', metadata: { name: long, namespace: 'default' }, target: { kind: 'Node', name: 'n' } } as never, { subresource: 'binding' }),
+    );
+    expect(code).toBe(404);
+    expect(t.nc.stats().outMsgs).toBe(before);
+    expect(t.nc.isClosed()).toBe(false);
+  });
+});

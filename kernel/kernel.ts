@@ -237,7 +237,16 @@ export class SkiffKernel implements Kernel {
   }
 
   create(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    return this.span('create', ref, () => this.lifecycle.create(this.writable(ref, 'create'), obj, opts));
+    return this.span('create', ref, async () => {
+      const def = this.writable(ref, 'create');
+      // a binding names an existing pod: one no pod can be called is a 404 before its key is built
+      // (a plain create's name is checked by validation, before the store)
+      if (opts.subresource === 'binding') {
+        const meta = obj !== null && typeof obj === 'object' ? (obj as Partial<KObject>).metadata : undefined;
+        if (meta !== null && typeof meta === 'object' && typeof meta.name === 'string' && meta.name !== '') checkObjectAddress(def, meta.namespace, meta.name);
+      }
+      return this.lifecycle.create(def, obj, opts);
+    });
   }
 
   update(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {

@@ -171,3 +171,35 @@ describe('integer query parameters', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });
+
+describe('long names everywhere, among other requests in flight', () => {
+  it('answers each with a 4xx Status and disturbs nobody else', async () => {
+    const long = 'b'.repeat(5000);
+    const cm = '/api/v1/namespaces/default/configmaps';
+    const hostile: [string, string, unknown?, Record<string, string>?][] = [
+      ['POST', cm, { metadata: { name: long } }],
+      ['POST', cm, { metadata: { name: 'x', namespace: long } }],
+      ['POST', `/api/v1/namespaces/${long}/configmaps`, { metadata: { name: 'x' } }],
+      ['PUT', `${cm}/${long}`, { metadata: { name: long } }],
+      ['PATCH', `${cm}/${long}`, { data: { a: 'b' } }, { 'content-type': 'application/merge-patch+json' }],
+      ['PATCH', `${cm}/${long}`, 'data: {a: b}', { 'content-type': 'application/apply-patch+yaml' }],
+      ['DELETE', `${cm}/${long}`],
+      ['GET', `/api/v1/namespaces/${long}`],
+      ['GET', `/api/v1/namespaces/${long}/configmaps/x`],
+      ['POST', `/api/v1/namespaces/default/pods/${long}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: long } }],
+      ['POST', `/api/v1/namespaces/default/pods/${long}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: long }, target: { kind: 'Node', name: 'n' } }],
+      ['GET', `/apis/apps/v1/namespaces/default/deployments/${long}/scale`],
+    ];
+    const good = Array.from({ length: 20 }, (_, i) => api('POST', cm, { metadata: { name: `burst-${i}` } }));
+    const bad = hostile.map(([m, p, b, h]) => api(m, p, b, h));
+    const [goodRes, badRes] = await Promise.all([Promise.all(good), Promise.all(bad)]);
+    badRes.forEach((r, i) => {
+      const what = `${hostile[i]![0]} ${hostile[i]![1].slice(0, 60)}`;
+      expect(r.status, what).toBeGreaterThanOrEqual(400);
+      expect(r.status, `${what}: ${JSON.stringify(r.body).slice(0, 300)}`).toBeLessThan(500);
+      expect(r.body.kind, what).toBe('Status');
+    });
+    goodRes.forEach((r) => expect(r.status).toBe(201));
+    expect(t.nc.isClosed()).toBe(false);
+  });
+});
