@@ -186,19 +186,27 @@ try {
   if (inflight > 0) await new Promise<void>((res) => (drained.resolve = res));
 
   // What each watch holds against a list of its scope, once its last events are in (up to 15 s).
+  const serverAlive = rssMb(srv.pid) !== undefined;
   const lists = new Map<string, { metadata: { name: string; namespace?: string; resourceVersion: string } }[]>();
   let mismatched: SoakWatch[] = watches;
-  for (const t = Date.now(); mismatched.length && Date.now() - t < 15_000; await sleep(500)) {
-    lists.clear();
-    for (const w of mismatched) {
-      const u = scopeUrl(w.scope);
-      if (!lists.has(u)) lists.set(u, ((await call(r, 'GET', u)) as { items: never[] }).items);
+  let verifyError: string | undefined;
+  try {
+    for (const t = Date.now(); mismatched.length && Date.now() - t < 15_000; await sleep(500)) {
+      lists.clear();
+      for (const w of mismatched) {
+        const u = scopeUrl(w.scope);
+        if (!lists.has(u)) lists.set(u, ((await call(r, 'GET', u)) as { items: never[] }).items);
+      }
+      mismatched = mismatched.filter((w) => w.state.diff(lists.get(scopeUrl(w.scope))!).length > 0);
     }
-    mismatched = mismatched.filter((w) => w.state.diff(lists.get(scopeUrl(w.scope))!).length > 0);
-  }
-  for (const w of mismatched) {
-    const d = w.state.diff(lists.get(scopeUrl(w.scope))!);
-    error('watch', `${scopeUrl(w.scope)} holds what a list does not: ${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`, 'mismatch');
+    for (const w of mismatched) {
+      const d = w.state.diff(lists.get(scopeUrl(w.scope))!);
+      error('watch', `${scopeUrl(w.scope)} holds what a list does not: ${d.length} differences, e.g. ${d.slice(0, 3).join('; ')}`, 'mismatch');
+    }
+  } catch (e) {
+    // the server cannot answer a list: the watches could not be compared
+    verifyError = (e as Error).message.slice(0, 200);
+    error('watch', `comparing the watches with lists: ${verifyError}`, 'verify');
   }
   await Promise.all(watches.map((w) => w.stop()));
   await sleep(5000);
@@ -223,6 +231,8 @@ try {
   const ours = cpuEnd.server - w0.server + (cpuEnd.natsCpu - w0.natsCpu) + (cpuEnd.client - w0.client);
   const errors = Object.values(errorsByVerb).reduce((a, b) => a + b, 0);
   Object.assign(out, {
+    serverAlive,
+    verifyError,
     durationS: round((loadEnd - t0) / 1000),
     warmupS: round(WARMUP_MS / 1000),
     rssStartMb: w0.rss,
