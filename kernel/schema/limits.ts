@@ -33,25 +33,39 @@ export const MAX_TIMEOUT_SECONDS = 31_536_000; // one year, in seconds
 /** Largest `limit` of a list: any non-negative int64 is accepted, as Kubernetes does. */
 export const MAX_LIST_LIMIT = INT64_MAX;
 
-/** The depth of a JSON value (a scalar is 0, `{}` and `[]` are 1), computed without recursion; stops past `max`. */
-export function depthExceeds(value: unknown, max: number): boolean {
+/**
+ * Whether a JSON value nests deeper than `max` (a scalar is 0, `{}` and `[]` are 1), found without
+ * recursion. `shared`: the value may share nodes or have cycles (YAML aliases); then each node is
+ * looked at again only when reached deeper, and a cycle counts as too deep. Values from JSON.parse
+ * are trees and need no such bookkeeping (a 3 MB body of small objects would cost a map of a
+ * million entries).
+ */
+export function depthExceeds(value: unknown, max: number, shared = false): boolean {
   if (value === null || typeof value !== 'object') return false;
   // explicit stack of (container, depth): a 10^6-deep value costs memory, never the call stack
   const stack: [object, number][] = [[value as object, 1]];
-  // YAML aliases share nodes (and a recursive alias makes a cycle): look at a node again only when reached deeper
-  const deepest = new Map<object, number>();
+  const deepest = shared ? new Map<object, number>() : undefined;
   while (stack.length) {
     const [v, d] = stack.pop()!;
     if (d > max) return true;
-    if ((deepest.get(v) ?? 0) >= d) continue;
-    deepest.set(v, d);
-    const children = Array.isArray(v) ? v : Object.values(v);
-    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c as object, d + 1]);
+    if (deepest) {
+      if ((deepest.get(v) ?? 0) >= d) continue;
+      deepest.set(v, d);
+    }
+    if (Array.isArray(v)) {
+      for (const c of v) if (c !== null && typeof c === 'object') stack.push([c as object, d + 1]);
+    } else {
+      for (const k in v) {
+        const c = (v as Record<string, unknown>)[k];
+        if (c !== null && typeof c === 'object') stack.push([c as object, d + 1]);
+      }
+    }
   }
   return false;
 }
 
 /** 400 BadRequest past MAX_BODY_DEPTH. `what` names the body (e.g. "the request body"). */
-export function checkBodyDepth(value: unknown, what = 'the request body', max = MAX_BODY_DEPTH): void {
-  if (depthExceeds(value, max)) throw errors.badRequest(`${what} is nested too deeply: more than ${max} levels of objects and arrays`);
+export function checkBodyDepth(value: unknown, what = 'the request body', opts: { max?: number; shared?: boolean } = {}): void {
+  const max = opts.max ?? MAX_BODY_DEPTH;
+  if (depthExceeds(value, max, opts.shared)) throw errors.badRequest(`${what} is nested too deeply: more than ${max} levels of objects and arrays`);
 }

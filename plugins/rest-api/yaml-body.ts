@@ -119,7 +119,7 @@ export function parseYamlBody(text: string): unknown {
   }
   // aliases can nest what the text does not (and a recursive alias makes a cycle, which is infinitely deep)
   try {
-    checkBodyDepth(value);
+    checkBodyDepth(value, 'the request body', { shared: true });
   } catch {
     throw errors.badRequest(`the request body is nested too deeply once its YAML aliases are expanded (or an alias refers to itself): more than ${MAX_BODY_DEPTH} levels`);
   }
