@@ -68,15 +68,22 @@ export function clientErrorStatus(err: NodeJS.ErrnoException): Status {
   }
 }
 
-/** Write a Status on a raw socket and close it: the connection cannot carry another request. */
+/**
+ * Write a Status on a raw socket and close it: the connection cannot carry another request. end()
+ * rather than destroy(): closing a socket with unread input resets the connection, and the client
+ * (over TLS especially) would see ECONNRESET instead of the answer. Unread input is drained, and
+ * the socket destroyed if the client does not close its side soon.
+ */
 export function writeStatusAndClose(socket: Socket, status: Status): void {
-  if (socket.writable) {
-    const body = JSON.stringify(status);
-    socket.write(
-      `HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  const body = JSON.stringify(status);
+  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.on('error', () => {}); // a client gone before reading its answer is no server error
+  socket.resume();
+  setTimeout(() => socket.destroy(), 5000).unref();
 }
 
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
