@@ -16,14 +16,17 @@ export const namesOnPaths: Generator = (ctx) => {
   const verb = rng.pick(['GET', 'GET', 'DELETE', 'PUT', 'PATCH', 'LIST'] as const);
   const path = inNamespace ? (verb === 'LIST' ? coll : `${coll}/${enc(uniqueName(ctx))}`) : verb === 'LIST' ? coll : `${coll}/${enc(name)}`;
   const note = `${verb} ${kind.kind} with ${inNamespace ? 'namespace' : 'name'} ${shown} on the path`;
+  // an empty name leaves the collection's URL (with a trailing slash): a list, a deletecollection...
+  const collectionUrl = name === '' && !inNamespace;
   const body = JSON.stringify({ ...kind.template(inNamespace ? uniqueName(ctx) : name, inNamespace ? name : ctx.ns) });
   switch (verb) {
     case 'GET':
     case 'LIST':
       // nothing by that name exists: 404 (or 400); an empty list for a namespace nobody can create is fine
-      return { note, method: 'GET', path, headers: authHeaders(ctx), expect: verb === 'LIST' ? 'any' : 'reject' };
+      return { note, method: 'GET', path, headers: authHeaders(ctx), expect: verb === 'LIST' || collectionUrl ? 'any' : 'reject' };
     case 'DELETE':
-      return { note, method: 'DELETE', path, headers: authHeaders(ctx), expect: 'reject' };
+      // dryRun=All: should a server read the name as something else (a collection), the run's objects survive
+      return { note, method: 'DELETE', path: `${path}?dryRun=All`, headers: authHeaders(ctx), expect: collectionUrl ? 'any' : 'reject' };
     case 'PUT':
       return { note, method: 'PUT', path, headers: authHeaders(ctx, 'application/json'), body, expect: 'reject' };
     case 'PATCH':
@@ -118,7 +121,8 @@ export const badUrlEncoding: Generator = (ctx) => {
   const method = inQuery ? 'GET' : rng.pick(['GET', 'GET', 'DELETE', 'PUT', 'POST', 'PATCH']);
   const body = method === 'GET' || method === 'DELETE' ? undefined : '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}';
   const ct = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  return { note: `${method} ${p.length > 80 ? p.slice(0, 80) + `... (${p.length} chars)` : p}`, method, path: p, headers: authHeaders(ctx, body ? ct : undefined), body, expect: inQuery && method === 'GET' ? 'any' : 'reject' };
+  const target = method === 'DELETE' ? `${p}${p.includes('?') ? '&' : '?'}dryRun=All` : p;
+  return { note: `${method} ${p.length > 80 ? p.slice(0, 80) + `... (${p.length} chars)` : p}`, method, path: target, headers: authHeaders(ctx, body ? ct : undefined), body, expect: inQuery && method === 'GET' ? 'any' : 'reject' };
 };
 
 /** What undici refuses to send: raw bytes, control characters and non-ASCII in the request line. */

@@ -1,6 +1,6 @@
 // Sending a case: undici (keep-alive) for well-formed requests, raw bytes over TLS for the rest.
 import { connect, type TLSSocket } from 'node:tls';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { rawRequest, type FuzzCase } from './case.ts';
 
 export interface Answer {
@@ -60,11 +60,14 @@ async function sendUndici(t: Target, c: FuzzCase, timeoutMs: number): Promise<An
     ac.abort();
   }, timeoutMs);
   try {
-    const res = await request(t.url + c.path, {
+    // origin and path apart: a URL string would be normalized (`/x/.` -> `/x/`, `%2e%2e` resolved),
+    // which sends another request than the case (a DELETE of `.` became a deletecollection)
+    const res = await t.agent.request({
+      origin: t.url,
+      path: c.path,
       method: c.method as 'GET',
       headers: c.headers,
       body: c.body,
-      dispatcher: t.agent,
       signal: ac.signal,
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
@@ -174,7 +177,14 @@ export function sendRaw(t: Target, chunks: Buffer[], after: 'end' | 'hold', dela
       for (const c of chunks) {
         if (done || sock.destroyed) return;
         const ok = sock.write(c);
-        if (!ok) await new Promise((r) => sock.once('drain', r).once('close', r));
+        if (!ok)
+          await new Promise<void>((r) => {
+            const go = () => {
+              sock.off('drain', go).off('close', go);
+              r();
+            };
+            sock.on('drain', go).on('close', go);
+          });
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       }
       if (after === 'end' && !done) sock.end();
