@@ -18,19 +18,22 @@ export const namesOnPaths: Generator = (ctx) => {
   const note = `${verb} ${kind.kind} with ${inNamespace ? 'namespace' : 'name'} ${shown} on the path`;
   // an empty name leaves the collection's URL (with a trailing slash): a list, a deletecollection...
   const collectionUrl = name === '' && !inNamespace;
+  // a valid name may exist (names-in-bodies creates such names): only an invalid one must fail
+  const mayExist = !inNamespace && validName(kind.rule, name);
+  const want = collectionUrl || mayExist ? 'any' : 'reject';
   const body = JSON.stringify({ ...kind.template(inNamespace ? uniqueName(ctx) : name, inNamespace ? name : ctx.ns) });
   switch (verb) {
     case 'GET':
     case 'LIST':
       // nothing by that name exists: 404 (or 400); an empty list for a namespace nobody can create is fine
-      return { note, method: 'GET', path, headers: authHeaders(ctx), expect: verb === 'LIST' || collectionUrl ? 'any' : 'reject' };
+      return { note, method: 'GET', path, headers: authHeaders(ctx), expect: verb === 'LIST' ? 'any' : want };
     case 'DELETE':
       // dryRun=All: should a server read the name as something else (a collection), the run's objects survive
-      return { note, method: 'DELETE', path: `${path}?dryRun=All`, headers: authHeaders(ctx), expect: collectionUrl ? 'any' : 'reject' };
+      return { note, method: 'DELETE', path: `${path}?dryRun=All`, headers: authHeaders(ctx), expect: want };
     case 'PUT':
-      return { note, method: 'PUT', path, headers: authHeaders(ctx, 'application/json'), body, expect: 'reject' };
+      return { note, method: 'PUT', path, headers: authHeaders(ctx, 'application/json'), body, expect: want };
     case 'PATCH':
-      return { note, method: 'PATCH', path, headers: authHeaders(ctx, 'application/merge-patch+json'), body: '{"metadata":{"labels":{"a":"b"}}}', expect: 'reject' };
+      return { note, method: 'PATCH', path, headers: authHeaders(ctx, 'application/merge-patch+json'), body: '{"metadata":{"labels":{"a":"b"}}}', expect: want };
   }
 };
 
