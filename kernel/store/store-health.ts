@@ -131,7 +131,9 @@ export class StoreHealth {
     try {
       const answered = await Promise.race([
         this.nc.flush().then(() => true),
-        new Promise<boolean>((r) => (t = setTimeout(() => r(false), PROBE_TIMEOUT_MS))),
+        // after the timer, one turn through I/O first: if this process was busy (not NATS), the
+        // PONG waiting in the socket is read before the probe gives up
+        new Promise<boolean>((r) => (t = setTimeout(() => setImmediate(() => r(false)), PROBE_TIMEOUT_MS))),
       ]);
       if (answered && this.connected) this.markUp();
       else if (!answered) this.markDown(`NATS did not answer a ping within ${PROBE_TIMEOUT_MS} ms`);
