@@ -1,8 +1,8 @@
 // Applying PATCH bodies: JSON patch (RFC 6902, fast-json-patch), JSON merge patch (RFC 7386), and
 // strategic merge patch approximated as a merge patch that merges lists of named items (containers,
 // env, ports, volumes, ...) by their `name` (or the list's merge key) instead of replacing them.
-import fjp from 'fast-json-patch';
 import { cloneJson } from './json.ts';
+import { applyJsonPatch, JsonPatchFailure } from './json-patch.ts';
 import { errors } from './status.ts';
 import type { KObject, PatchType } from './types.ts';
 
@@ -87,29 +87,50 @@ function strategicMerge(target: unknown, patch: unknown): unknown {
     const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(k);
     if (!m) continue;
     if (!Array.isArray(v)) throw errors.badRequest(`${k} must be a list`);
-    const list = out[m[1]!];
-    if (Array.isArray(list)) out[m[1]!] = list.filter((x) => !v.includes(x));
+    const list = Object.hasOwn(out, m[1]!) ? out[m[1]!] : undefined;
+    const drop = new Set(v);
+    if (Array.isArray(list)) put(out, m[1]!, list.filter((x) => !drop.has(x)));
   }
   // $retainKeys: the fields to keep (the others are cleared), as for a union's discriminator
   const retain = patch['$retainKeys'];
   if (retain !== undefined) {
     if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw errors.badRequest('$retainKeys must be a list of field names');
-    for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
+    const keep = new Set(retain);
+    for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
   }
   return out;
 }
 
 function mergeList(cur: unknown[], patch: unknown[], key: string): unknown[] {
   if (k8sKeyMissing(patch, key)) return patch;
-  const out = [...cur];
+  // positions by merge key (the first item with a key, as a search from the front finds it): a
+  // lookup per patch item, not a scan of the list (10^5 items each way were 10^10 comparisons)
+  const out: unknown[] = [...cur];
+  const at = new Map<unknown, number[]>();
+  const index = (i: number) => {
+    const c = out[i];
+    if (!isObj(c)) return;
+    const l = at.get(c[key]);
+    if (l) l.push(i);
+    else at.set(c[key], [i]);
+  };
+  for (let i = 0; i < out.length; i++) index(i);
+  const gone = new Set<number>();
   for (const p of patch as Record<string, unknown>[]) {
-    const i = out.findIndex((c) => isObj(c) && c[key] === p[key]);
+    const l = at.get(p[key]);
+    const i = l?.[0];
     if (p['$patch'] === 'delete') {
-      if (i >= 0) out.splice(i, 1);
-    } else if (i >= 0) out[i] = strategicMerge(out[i], p);
-    else out.push(strategicMerge(undefined, p));
+      if (i !== undefined) {
+        gone.add(i);
+        l!.shift();
+      }
+    } else if (i !== undefined) out[i] = strategicMerge(out[i], p);
+    else {
+      out.push(strategicMerge(undefined, p));
+      index(out.length - 1);
+    }
   }
-  return out;
+  return gone.size ? out.filter((_, i) => !gone.has(i)) : out;
 }
 
 const k8sKeyMissing = (l: unknown[], key: string) => l.some((p) => !isObj(p) || !(key in p));
@@ -117,18 +138,15 @@ const k8sKeyMissing = (l: unknown[], key: string) => l.some((p) => !isObj(p) || 
 export function applyPatch(current: KObject, type: PatchType, patch: unknown): KObject {
   const base = cloneJson(current);
   switch (type) {
-    case 'json': {
-      if (!Array.isArray(patch)) throw errors.badRequest('a JSON patch must be an array of operations');
+    case 'json':
       try {
-        const err = fjp.validate(patch as fjp.Operation[], base);
-        if (err) throw err;
-        return fjp.applyPatch(base, patch as fjp.Operation[], false, true).newDocument as KObject;
+        return applyJsonPatch(base, patch) as KObject;
       } catch (e) {
+        if (!(e instanceof JsonPatchFailure)) throw e;
         throw errors.invalid({ group: '', resource: '', kind: current.kind }, current.metadata.name ?? '', [
-          { reason: 'FieldValueInvalid', message: `the JSON patch could not be applied: ${(e as Error).message.split('\n')[0]}` },
+          { reason: 'FieldValueInvalid', message: `the JSON patch could not be applied: ${e.message}` },
         ]);
       }
-    }
     case 'merge':
     case 'apply':
       if (!isObj(patch)) throw errors.badRequest('a merge patch must be a JSON object');
