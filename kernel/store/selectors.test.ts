@@ -25,4 +25,16 @@ describe('selectors', () => {
     expect(buildMatcher('', ' ', fields, 'Pod')).toBeUndefined();
     expect(() => buildMatcher(undefined, 'spec.x=1', fields, 'Pod')).toThrow('"spec.x" is not a known field selector');
   });
+  it('matches any stored shape: labels null or not an object, a getter that throws, a non-string field', () => {
+    const odd = (metadata: unknown, status?: unknown) => ({ apiVersion: 'v1', kind: 'Pod', metadata, status }) as unknown as KObject;
+    const m = buildMatcher('a notin ()', undefined, fields, 'Pod')!;
+    for (const labels of [null, 5, 'x', ['a'], undefined]) expect(m(odd({ name: 'n', labels }))).toBe(true);
+    expect(buildMatcher('a', undefined, fields, 'Pod')!(odd({ name: 'n', labels: null }))).toBe(false);
+    expect(buildMatcher('!a', undefined, fields, 'Pod')!(odd({ name: 'n', labels: null }))).toBe(true);
+    const throwing = { 'spec.x': (o: KObject) => (o as any).spec.x as string };
+    expect(buildMatcher(undefined, 'spec.x=', throwing, 'Pod')!(odd({ name: 'n' }))).toBe(true);
+    expect(buildMatcher(undefined, 'spec.x!=a', throwing, 'Pod')!(odd({ name: 'n' }))).toBe(true);
+    expect(buildMatcher(undefined, 'status.phase=5', fields, 'Pod')!(odd({ name: 'n' }, { phase: 5 }))).toBe(true);
+    expect(buildMatcher(undefined, 'metadata.name=n', fields, 'Pod')!(odd(null))).toBe(false);
+  });
 });

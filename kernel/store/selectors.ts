@@ -34,6 +34,25 @@ export function parseFieldSelector(sel: string): FieldRequirement[] {
 
 export type FieldGetter = (obj: KObject) => string | undefined;
 
+// Matchers run on whatever shape is stored (`metadata.labels: null`, a label that is not a
+// string, a spec that is a list): an odd object does not match, it never fails the LIST or watch.
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function labelsOf(o: KObject): Record<string, string> | undefined {
+  const labels = isObj(o) && isObj(o.metadata) ? o.metadata.labels : undefined;
+  return isObj(labels) ? (labels as Record<string, string>) : undefined;
+}
+
+function fieldValue(get: FieldGetter, o: KObject): string {
+  let v: unknown;
+  try {
+    v = isObj(o) && isObj(o.metadata) ? get(o) : undefined;
+  } catch {
+    v = undefined; // a getter that did not expect this shape: the field is not set
+  }
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
 /**
  * Build one matcher from both selectors. `fields` are the kind's selectable fields besides
  * metadata.name / metadata.namespace; an unknown field is a 400, as in Kubernetes.
@@ -47,7 +66,7 @@ export function buildMatcher(
   const checks: Matcher[] = [];
   if (labelSelector && labelSelector.trim() !== '') {
     const reqs = parseLabelSelector(labelSelector);
-    checks.push((o) => labelsMatch(reqs, o.metadata.labels));
+    checks.push((o) => labelsMatch(reqs, labelsOf(o)));
   }
   if (fieldSelector && fieldSelector.trim() !== '') {
     for (const r of parseFieldSelector(fieldSelector)) {
@@ -58,7 +77,8 @@ export function buildMatcher(
             ? (o) => o.metadata.namespace ?? ''
             : fields[r.field];
       if (!get) throw errors.badRequest(`"${r.field}" is not a known field selector: only "metadata.name", "metadata.namespace"${Object.keys(fields).map((f) => `, "${f}"`).join('')} are supported for ${kindName}`);
-      checks.push(r.op === '=' ? (o) => (get(o) ?? '') === r.value : (o) => (get(o) ?? '') !== r.value);
+      const value = (o: KObject) => fieldValue(get, o);
+      checks.push(r.op === '=' ? (o) => value(o) === r.value : (o) => value(o) !== r.value);
     }
   }
   if (checks.length === 0) return undefined;
