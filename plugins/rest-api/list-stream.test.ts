@@ -9,6 +9,8 @@ let app: FastifyInstance;
 let base: string;
 let current: () => KList;
 let produced = 0;
+/** what fastify logs at warn and above (a reply sent twice, a handler's undefined) */
+const logs: string[] = [];
 
 const cm = (i: number, size: number): KObject => ({
   apiVersion: 'v1',
@@ -24,7 +26,7 @@ const list = (n: number, size: number, extra: Partial<KList['metadata']> = {}): 
 });
 
 beforeAll(async () => {
-  app = Fastify();
+  app = Fastify({ logger: { level: 'warn', stream: { write: (l: string) => logs.push(l) } } });
   app.get('/list', (_req, reply) => sendList(reply, current()));
   app.get('/table', (_req, reply) => {
     const l = current();
@@ -67,6 +69,7 @@ describe('streamed lists', () => {
       // small answers keep a Content-Length; large ones are chunked
       if (body.length < 64 * 1024) expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
       else expect(res.headers.get('transfer-encoding')).toBe('chunked');
+      expect(logs).toEqual([]);
     });
   }
 

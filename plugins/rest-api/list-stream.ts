@@ -23,7 +23,7 @@ export interface JsonArrayWriterOptions {
 }
 
 /**
- * Writes `head`, the items, then `]}` to a reply. Nothing is sent until `holdBytes` are gathered or
+ * Writes `head`, the items, then `]}` to a reply (the handler then returns undefined: the reply is sent). Nothing is sent until `holdBytes` are gathered or
  * `end()`; past that the reply is hijacked and streamed (chunked), each write waiting for the
  * socket to drain when its buffer is full. `item()` resolves false once the client has gone.
  */
@@ -125,19 +125,17 @@ function drained(res: NodeJS.WritableStream & { destroyed: boolean }): Promise<v
 }
 
 /** A list (`{apiVersion, kind, metadata, items}`) streamed: the same bytes as JSON.stringify(list). */
-export async function sendList(reply: FastifyReply, list: KList): Promise<FastifyReply> {
+export async function sendList(reply: FastifyReply, list: KList): Promise<void> {
   const { items, ...envelope } = list;
   const w = new JsonArrayWriter(reply, jsonHead({ ...envelope, items: [] }, 'items'));
-  for (const o of items) if (!(await w.item(JSON.stringify(o)))) return reply;
+  for (const o of items) if (!(await w.item(JSON.stringify(o)))) return;
   await w.end();
-  return reply;
 }
 
 /** A list as a Table (`Accept: ...;as=Table`), row by row: the same bytes as JSON.stringify(toTable(...)). */
-export async function sendTable(reply: FastifyReply, resource: string, items: readonly KObject[], meta: KList['metadata'], opts: TableOptions): Promise<FastifyReply> {
+export async function sendTable(reply: FastifyReply, resource: string, items: readonly KObject[], meta: KList['metadata'], opts: TableOptions): Promise<void> {
   const cols = columnsFor(resource);
   const w = new JsonArrayWriter(reply, jsonHead(toTable(resource, [], meta, opts), 'rows'));
-  for (const o of items) if (!(await w.item(JSON.stringify(tableRow(cols, o, opts.includeObject))))) return reply;
+  for (const o of items) if (!(await w.item(JSON.stringify(tableRow(cols, o, opts.includeObject))))) return;
   await w.end();
-  return reply;
 }

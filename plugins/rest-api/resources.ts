@@ -230,17 +230,16 @@ export class ResourceHandlers {
       const done = await Promise.allSettled(batch.map((o) => this.kernel.delete(ref, o.metadata.namespace, o.metadata.name!, opts)));
       for (const r of done) {
         if (r.status === 'fulfilled') {
-          if (!(await w.item(JSON.stringify(r.value)))) return reply;
+          if (!(await w.item(JSON.stringify(r.value)))) return;
           continue;
         }
         if ((r.reason as { code?: number }).code === 404) continue;
         if (!w.started) throw r.reason;
         w.abort();
-        return reply;
+        return;
       }
     }
     await w.end();
-    return reply;
   }
 }
 
