@@ -17,7 +17,12 @@ export function cloneJson<T>(v: T): T {
   }
   if (!isPlain(v)) return structuredClone(v);
   const o: Record<string, unknown> = {};
-  for (const k in v) o[k] = cloneJson((v as Record<string, unknown>)[k]);
+  for (const k in v) {
+    const x = cloneJson((v as Record<string, unknown>)[k]);
+    // JSON.parse makes `__proto__` an own key: assigning it would set the prototype (the key lost)
+    if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else o[k] = x;
+  }
   return o as T;
 }
 

@@ -8,6 +8,7 @@ import { cloneJson, jsonEqual } from './json.ts';
 import { applyPatch } from './patch.ts';
 import { scaleChange, toScale } from './scale.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
+import { pruneObjectMeta } from './schema/object-meta.ts';
 import type { StatusCause } from './status.ts';
 import { errors } from './status.ts';
 import type { ObjectCodec } from './store/codec.ts';
@@ -103,7 +104,7 @@ export class ObjectLifecycle {
     const subresource = 'subresource' in opts ? opts.subresource : undefined;
     // a binding changes a stored (valid) pod only by nodeName (checked by bind) and a condition the
     // kernel writes: like kube-apiserver, admission handlers see it, the pod is not validated again
-    const schema = subresource === 'binding' ? NO_SCHEMA : { default: (o: KObject) => def.default?.(o), validate: (o: KObject, old?: KObject) => this.registry.validate(def, o, old) };
+    const schema = subresource === 'binding' ? NO_SCHEMA : { default: (o: KObject) => (pruneObjectMeta(o), def.default?.(o)), validate: (o: KObject, old?: KObject) => this.registry.validate(def, o, old) };
     return this.admission.admit({ operation: op, kind: info, object: obj, oldObject: old, dryRun: opts.dryRun === true, subresource }, schema);
   }
 

@@ -111,6 +111,23 @@ export function validateObjectMeta(obj: unknown, opts: ObjectMetaOptions): Statu
   return out;
 }
 
+/** The fields of metav1.ObjectMeta (clusterName was removed in Kubernetes 1.25). */
+export const OBJECT_META_FIELDS: ReadonlySet<string> = new Set([
+  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
+  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+]);
+
+/**
+ * ObjectMeta as kube-apiserver decodes it into its typed struct, in place: a field it does not have
+ * (`$anything`, `clusterName`, a typo) is dropped, not stored, and a null is an unset field. Runs on
+ * every write, whatever brought the field (a body, a merge or strategic patch, a JSON patch).
+ */
+export function pruneObjectMeta(obj: unknown): void {
+  if (!isObj(obj) || !isObj(obj.metadata)) return;
+  const meta = obj.metadata;
+  for (const k of Object.keys(meta)) if (!OBJECT_META_FIELDS.has(k) || meta[k] === null) delete meta[k];
+}
+
 /** Update rules: name, namespace, uid and creationTimestamp never change; no new finalizers while deleting. */
 export function validateObjectMetaUpdate(obj: KObject | unknown, old: KObject | unknown): StatusCause[] {
   const m = isObj(obj) && isObj(obj.metadata) ? obj.metadata : {};
