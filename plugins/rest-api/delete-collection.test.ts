@@ -47,7 +47,7 @@ describe('deleteCollection', () => {
     const res = await fetch(`${base}/api/v1/namespaces/small/configmaps?labelSelector=keep%3Dno`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).not.toBeNull();
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMapList', metadata: { resourceVersion: expect.any(String) } });
     expect(body.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(['cm-000', 'cm-002', 'cm-004']);
     expect(await left('small')).toEqual(['cm-001', 'cm-003', 'cm-005']);
@@ -58,7 +58,7 @@ describe('deleteCollection', () => {
     const res = await fetch(`${base}/api/v1/namespaces/large/configmaps`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(res.headers.get('transfer-encoding')).toBe('chunked');
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body.items).toHaveLength(48);
     expect(body.items[47].metadata.name).toBe('cm-047');
     expect(await left('large')).toEqual([]);
