@@ -29,7 +29,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function fill(ns: string, n: number, size: number, labels: (i: number) => Record<string, string> = () => ({})) {
+async function fill(ns: string, n: number, size: number, labels: (i: number) => object = () => ({})) {
   await t.kernel.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   for (let i = 0; i < n; i += 16) {
     await Promise.all(
@@ -43,7 +43,7 @@ const left = async (ns: string) => (await t.kernel.list(CM, { namespace: ns })).
 
 describe('deleteCollection', () => {
   it('deletes the matches and answers them as a list in order (held whole when small)', async () => {
-    await fill('small', 6, 10, (i): Record<string, string> => (i % 2 ? { keep: 'yes' } : {}));
+    await fill('small', 6, 10, (i) => (i % 2 ? { keep: 'yes' } : {}));
     const res = await fetch(`${base}/api/v1/namespaces/small/configmaps?labelSelector=keep%3Dno`, { method: 'DELETE' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-length')).not.toBeNull();
