@@ -26,6 +26,8 @@ export interface KindDefinition {
   namespaced: boolean;
   shortNames?: string[];
   categories?: string[];
+  /** false: no DELETE of the whole collection (namespaces, as kube serves them); default true */
+  deleteCollection?: boolean;
   /** subresources served besides the main one; "status" splits spec and status writes */
   subresources?: string[];
   /**

@@ -64,8 +64,35 @@ export function depthExceeds(value: unknown, max: number, shared = false): boole
   return false;
 }
 
-/** 400 BadRequest past MAX_BODY_DEPTH. `what` names the body (e.g. "the request body"). */
+/** 400 BadRequest past MAX_BODY_DEPTH or for a number that is not finite. `what` names the body (e.g. "the request body"). */
 export function checkBodyDepth(value: unknown, what = 'the request body', opts: { max?: number; shared?: boolean } = {}): void {
   const max = opts.max ?? MAX_BODY_DEPTH;
   if (depthExceeds(value, max, opts.shared)) throw errors.badRequest(`${what} is nested too deeply: more than ${max} levels of objects and arrays`);
+  if (hasNonFiniteNumber(value, opts.shared)) throw errors.badRequest(`${what} holds a number out of range (a JSON number past ±1.8e308, or .inf / .nan)`);
+}
+
+/**
+ * Whether a JSON value holds a number that is not finite: `1e400` parses to Infinity (YAML's .inf,
+ * .nan too), which JSON cannot write back (it would be stored as null). kube-apiserver cannot decode
+ * such a number into any field: a 400. Without recursion; `shared` as for depthExceeds.
+ */
+export function hasNonFiniteNumber(value: unknown, shared = false): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  const stack: object[] = [value as object];
+  const seen = shared ? new Set<object>() : undefined;
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+    }
+    const children: unknown[] = Array.isArray(v) ? v : Object.values(v);
+    for (const c of children) {
+      if (typeof c === 'number') {
+        if (!Number.isFinite(c)) return true;
+      } else if (c !== null && typeof c === 'object') stack.push(c as object);
+    }
+  }
+  return false;
 }

@@ -5,6 +5,7 @@ import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
 import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
+import { checkListOptions } from './query-params.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -26,11 +27,17 @@ function intParam(q: Query, name: string): number | undefined {
 
 /** The patch type of a PATCH request, from its Content-Type; 415 for any other. */
 function patchType(req: FastifyRequest): PatchType {
-  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  const type = PATCH_TYPES[ct];
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = Object.hasOwn(PATCH_TYPES, ct) ? PATCH_TYPES[ct] : undefined;
   if (!type) throw errors.unsupportedMediaType(`the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`);
   if (req.body === undefined) throw errors.badRequest('the request body is empty');
   return type;
+}
+
+/** A create or replace carries an object: a patch media type there is a 415 (kube has no decoder for it). */
+function objectBodyType(req: FastifyRequest): void {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (Object.hasOwn(PATCH_TYPES, ct)) throw errors.unsupportedMediaType(`the body of the request was in an unknown format (${ct}) - a ${req.method} takes application/json, application/yaml or application/vnd.kubernetes.protobuf`);
 }
 
 function dryRun(q: Query): boolean {
@@ -43,6 +50,9 @@ function dryRun(q: Query): boolean {
 function asObject(body: unknown): KObject {
   if (body === undefined || body === null || body === '') throw errors.badRequest('the request body is empty');
   if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+  // kube cannot decode `"metadata": true` (or a number, a string, a list) into ObjectMeta: 400
+  const meta = (body as Record<string, unknown>).metadata;
+  if (meta !== undefined && meta !== null && (typeof meta !== 'object' || Array.isArray(meta))) throw errors.badRequest(`metadata must be an object, not ${Array.isArray(meta) ? 'a list' : typeof meta}`);
   return body as KObject;
 }
 
@@ -58,12 +68,16 @@ export class ResourceHandlers {
     }
     const q = req.query as Query;
     const ns = kind.namespaced ? p.namespace : undefined;
+    if (req.method === 'POST' || req.method === 'PUT') objectBodyType(req);
     if (p.subresource === 'binding') return this.bind(ref, kind, ns, p.name!, req, reply);
     if (p.subresource === 'scale') return this.scale(ref, kind, ns, p.name!, req);
     if (p.subresource === 'eviction') return this.evict(kind, ns, p.name!, req, reply);
     switch (req.method) {
       case 'GET':
-        if (p.name === undefined) return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req, reply);
+        if (p.name === undefined) {
+          checkListOptions(q);
+          return isTrue(q.watch) ? this.watch(ref, kind, ns, q, req, reply) : this.list(ref, kind, ns, q, req, reply);
+        }
         if (kind.namespaced && ns === undefined) throw errors.noSuchResource('the server could not find the requested resource');
         return this.maybeTable(kind, req, await this.kernel.get(ref, ns, p.name));
       case 'POST': {
@@ -92,7 +106,11 @@ export class ResourceHandlers {
       }
       case 'DELETE': {
         const opts = this.deleteOptions(req.body, q);
-        if (p.name === undefined) return this.deleteCollection(ref, kind, ns, q, opts, reply);
+        if (p.name === undefined) {
+          if (!kind.verbs.includes('deletecollection')) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (DELETE ${kind.resource})`);
+          checkListOptions(q);
+          return this.deleteCollection(ref, kind, ns, q, opts, reply);
+        }
         return this.kernel.delete(ref, ns, p.name, opts);
       }
       default:

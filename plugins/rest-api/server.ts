@@ -142,7 +142,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
 
   const dispatch = async (req: FastifyRequest, reply: FastifyReply) => {
     return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
-      checkQueryParams(req.query);
+      checkQueryParams(req.query, req.method);
       const kinds = kernel.kinds();
       const path = parseResourcePath(req.url, kinds);
       if (!path) throw errors.noSuchResource('the server could not find the requested resource');

@@ -24,6 +24,8 @@ export const namespaceKind: SkiffKindDefinition = {
   namespaced: false,
   shortNames: ['ns'],
   subresources: ['status', 'finalize'],
+  // kube-apiserver serves no deletecollection of namespaces (DELETE /api/v1/namespaces is a 405)
+  deleteCollection: false,
   nameCheck: nameIsDNSLabel,
   deletion: {
     // the namespace controller empties the namespace, then removes `kubernetes` from spec.finalizers

@@ -16,6 +16,72 @@ const probe = S.obj({
   terminationGracePeriodSeconds: S.int64,
 });
 
+// the int32 / int64 fields of the structs below are range-checked (runAsUser: 1e400 or 2^64 is a
+// 422, not a number stored as null or rounded); their other fields are typed where kube has them
+const seLinuxOptions = S.obj({ user: S.str, role: S.str, type: S.str, level: S.str });
+const windowsOptions = S.obj({ gmsaCredentialSpecName: S.str, gmsaCredentialSpec: S.str, runAsUserName: S.str, hostProcess: S.bool });
+const profile = S.obj({ type: S.str, localhostProfile: S.str });
+const securityContext = S.obj({
+  capabilities: S.obj({ add: S.strArr, drop: S.strArr }),
+  privileged: S.bool,
+  seLinuxOptions,
+  windowsOptions,
+  runAsUser: S.int64,
+  runAsGroup: S.int64,
+  runAsNonRoot: S.bool,
+  readOnlyRootFilesystem: S.bool,
+  allowPrivilegeEscalation: S.bool,
+  procMount: S.str,
+  seccompProfile: profile,
+  appArmorProfile: profile,
+});
+const podSecurityContext = S.obj({
+  seLinuxOptions,
+  windowsOptions,
+  runAsUser: S.int64,
+  runAsGroup: S.int64,
+  runAsNonRoot: S.bool,
+  supplementalGroups: S.arr(S.int64),
+  supplementalGroupsPolicy: S.str,
+  fsGroup: S.int64,
+  sysctls: S.arr(S.obj({ name: S.str, value: S.str })),
+  fsGroupChangePolicy: S.str,
+  seccompProfile: profile,
+  appArmorProfile: profile,
+  seLinuxChangePolicy: S.str,
+});
+const handler = S.obj({
+  exec: S.obj({ command: S.strArr }),
+  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str }),
+  tcpSocket: S.obj({ port: S.intOrStr, host: S.str }),
+  sleep: S.obj({ seconds: S.int64 }),
+});
+const keyToPaths = S.arr(S.obj({ key: S.str, path: S.str, mode: S.int }));
+const volume = S.obj({
+  name: S.str,
+  configMap: S.obj({ name: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
+  secret: S.obj({ secretName: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
+  projected: S.obj({ sources: S.arr(S.obj()), defaultMode: S.int }),
+  downwardAPI: S.obj({ items: S.arr(S.obj({ path: S.str, mode: S.int })), defaultMode: S.int }),
+  emptyDir: S.obj({ medium: S.str, sizeLimit: S.quantity }),
+  hostPath: S.obj({ path: S.str, type: S.str }),
+  persistentVolumeClaim: S.obj({ claimName: S.str, readOnly: S.bool }),
+});
+const nodeSelectorTerm = S.obj({ matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })), matchFields: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) });
+const podAffinityTerm = S.obj({ labelSelector: S.obj(), namespaces: S.strArr, topologyKey: S.str, namespaceSelector: S.obj() });
+const podAffinity = S.obj({
+  requiredDuringSchedulingIgnoredDuringExecution: S.arr(podAffinityTerm),
+  preferredDuringSchedulingIgnoredDuringExecution: S.arr(S.obj({ weight: S.int, podAffinityTerm })),
+});
+const affinity = S.obj({
+  nodeAffinity: S.obj({
+    requiredDuringSchedulingIgnoredDuringExecution: S.obj({ nodeSelectorTerms: S.arr(nodeSelectorTerm) }),
+    preferredDuringSchedulingIgnoredDuringExecution: S.arr(S.obj({ weight: S.int, preference: nodeSelectorTerm })),
+  }),
+  podAffinity,
+  podAntiAffinity: podAffinity,
+});
+
 export const containerSchema = S.obj({
   name: S.str,
   image: S.str,
@@ -31,11 +97,11 @@ export const containerSchema = S.obj({
   livenessProbe: probe,
   readinessProbe: probe,
   startupProbe: probe,
-  lifecycle: S.obj(),
+  lifecycle: S.obj({ postStart: handler, preStop: handler, stopSignal: S.str }),
   terminationMessagePath: S.str,
   terminationMessagePolicy: S.str,
   imagePullPolicy: S.str,
-  securityContext: S.obj(),
+  securityContext,
   restartPolicy: S.str,
   stdin: S.bool,
   stdinOnce: S.bool,
@@ -47,8 +113,8 @@ const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.
 export const podSpecSchema = S.obj({
   containers: S.arr(containerSchema),
   initContainers: S.arr(containerSchema),
-  ephemeralContainers: S.arr(S.obj()),
-  volumes: S.arr(S.obj({ name: S.str })),
+  ephemeralContainers: S.arr(containerSchema),
+  volumes: S.arr(volume),
   restartPolicy: S.str,
   terminationGracePeriodSeconds: S.int64,
   activeDeadlineSeconds: S.int64,
@@ -62,23 +128,23 @@ export const podSpecSchema = S.obj({
   hostPID: S.bool,
   hostIPC: S.bool,
   shareProcessNamespace: S.bool,
-  securityContext: S.obj(),
+  securityContext: podSecurityContext,
   imagePullSecrets: S.arr(S.obj({ name: S.str })),
   hostname: S.str,
   subdomain: S.str,
-  affinity: S.obj(),
+  affinity,
   schedulerName: S.str,
   tolerations: S.arr(toleration),
   hostAliases: S.arr(S.obj({ ip: S.str, hostnames: S.strArr })),
   priorityClassName: S.str,
   priority: S.int,
-  dnsConfig: S.obj(),
+  dnsConfig: S.obj({ nameservers: S.strArr, searches: S.strArr, options: S.arr(S.obj({ name: S.str, value: S.str })) }),
   readinessGates: S.arr(S.obj({ conditionType: S.str })),
   runtimeClassName: S.str,
   enableServiceLinks: S.bool,
   preemptionPolicy: S.str,
   overhead: S.map(S.quantity),
-  topologySpreadConstraints: S.arr(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str })),
+  topologySpreadConstraints: S.arr(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str, labelSelector: S.obj(), minDomains: S.int, matchLabelKeys: S.strArr })),
   schedulingGates: S.arr(S.obj({ name: S.str })),
 });
 
