@@ -14,6 +14,7 @@ import { clientErrorHandler, failureStatus, methodNotAllowed, SERVED_METHODS, st
 import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
+import { registerHealth, type HealthProbe } from './health.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
 
@@ -27,6 +28,10 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /** the NATS connection of the node agents: pods/log and pods/exec go through it */
   nats?: NatsConnection;
+  /** what /readyz (and /healthz) check besides the process answering: the store, the watch cache */
+  readiness?: HealthProbe;
+  /** what /livez checks: only what the process cannot recover from on its own */
+  liveness?: HealthProbe;
   /** log errors the server did not expect */
   onInternalError?: (err: unknown, req: FastifyRequest) => void;
   /** request budgets and their queues (defaults in flow-control.ts) */
@@ -45,6 +50,9 @@ const JSON_TYPES = [
 const YAML_TYPES = ['application/yaml', 'application/apply-patch+yaml'];
 
 function sendStatus(reply: FastifyReply, status: Status): FastifyReply {
+  // 429, 503 and 504 say when to come back, as kube-apiserver's do
+  const retryAfter = status.details?.retryAfterSeconds;
+  if (retryAfter !== undefined) reply.header('Retry-After', String(retryAfter));
   return reply.code(status.code).type('application/json').send(status);
 }
 
@@ -127,10 +135,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   });
   app.setNotFoundHandler((req, reply) => !SERVED_METHODS.has(req.method) ? methodNotAllowed(reply, req.method) : sendStatus(reply, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`).status));
 
-  for (const p of ['/healthz', '/livez', '/readyz']) {
-    app.get(p, async (_req, reply) => reply.type('text/plain').send('ok'));
-    app.get(`${p}/*`, async (_req, reply) => reply.type('text/plain').send('ok'));
-  }
+  registerHealth(app, { readiness: opts.readiness, liveness: opts.liveness });
   app.get('/version', async () => VERSION_INFO);
   app.get('/openapi/v2', async (req, reply) => {
     // kubectl accepts an empty document; a schema per kind is future work
