@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply } from 'fastify';
 import { errors, type Status } from '@skiff/kernel';
+import { isLingering, linger } from './lingering-close.ts';
 
 /** Kubernetes' reasons where it has one; a plain name of the HTTP status otherwise. */
 const REASONS: Record<number, string> = {
@@ -69,21 +70,21 @@ export function clientErrorStatus(err: NodeJS.ErrnoException): Status {
 }
 
 /**
- * Write a Status on a raw socket and close it: the connection cannot carry another request. end()
- * rather than destroy(): closing a socket with unread input resets the connection, and the client
- * (over TLS especially) would see ECONNRESET instead of the answer. Unread input is drained, and
- * the socket destroyed if the client does not close its side soon.
+ * Write a Status on a raw socket and close it: the connection cannot carry another request. The
+ * close lingers (lingering-close.ts): closing a socket with unread input resets the connection,
+ * and the client (over TLS especially) would see ECONNRESET instead of the answer.
  */
 export function writeStatusAndClose(socket: Socket, status: Status): void {
   if (!socket.writable) {
+    // already answered and closing (a parse error in what a client sent after its request): the
+    // linger closes it; destroying it now would reset the connection before the answer is read
+    if (isLingering(socket)) return;
     socket.destroy();
     return;
   }
   const body = JSON.stringify(status);
-  socket.end(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  socket.on('error', () => {}); // a client gone before reading its answer is no server error
-  socket.resume();
-  setTimeout(() => socket.destroy(), 5000).unref();
+  socket.write(`HTTP/1.1 ${status.code} ${STATUS_CODES[status.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  linger(socket);
 }
 
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {

@@ -16,6 +16,7 @@ import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
 import { registerHealth, type HealthProbe } from './health.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
+import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
 
 export interface ApiServerOptions {
@@ -83,6 +84,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   } as never) as unknown as FastifyInstance;
   // CONNECT is not a request Node routes: without a listener it would drop the connection unanswered
   app.server.on('connect', (_req, socket) => writeStatusAndClose(socket as never, failureStatus(405, 'the server does not allow CONNECT')));
+  // a connection closed after an answer is read a little longer, so the answer is not lost to a reset
+  installLingeringClose(app.server);
   // the kernel, plus the versions served by conversion (autoscaling/v1 HorizontalPodAutoscaler)
   const kernel = new VersionAliasKernel(opts.kernel);
   const handlers = new ResourceHandlers(kernel);
