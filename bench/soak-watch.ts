@@ -83,6 +83,12 @@ export function scopeUrl(s: Scope, extra: Record<string, string> = {}): string {
 export interface WatchOptions {
   /** each watch asks for timeoutSeconds drawn from [min, 2*min], as client-go's reflector does */
   minTimeoutS: number;
+  /**
+   * Every list and watch request of the watch on a connection of its own (closed after it), never
+   * one a previous response used: a workaround while the server mishandles a watch that arrives on
+   * a keep-alive connection before the previous response there has finished.
+   */
+  freshConnections?: boolean;
   /** kind: 'order' (an event breaking the rules above) or 'transport' (the stream failed, or an ERROR other than 410) */
   onError: (msg: string, kind: 'order' | 'transport') => void;
 }
@@ -118,7 +124,7 @@ export class SoakWatch {
   }
 
   private async list(): Promise<void> {
-    const res = await request(this.rest.base + scopeUrl(this.scope), { dispatcher: this.agent, headers: this.rest.headers });
+    const res = await request(this.rest.base + scopeUrl(this.scope), { dispatcher: this.agent, headers: this.rest.headers, reset: this.opts.freshConnections });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`list ${this.scope.path}: ${res.statusCode} ${text.slice(0, 200)}`);
     const l = JSON.parse(text) as { metadata: { resourceVersion: string }; items: WatchedObject[] };
@@ -154,7 +160,7 @@ export class SoakWatch {
     const url = scopeUrl(this.scope, { watch: '1', resourceVersion: String(this.state.rv), allowWatchBookmarks: 'true', timeoutSeconds: String(timeout) });
     let res;
     try {
-      res = await request(this.rest.base + url, { dispatcher: this.agent, headers: this.rest.headers, signal: this.ac.signal });
+      res = await request(this.rest.base + url, { dispatcher: this.agent, headers: this.rest.headers, signal: this.ac.signal, reset: this.opts.freshConnections });
     } catch (e) {
       if (this.stopped) return false;
       throw e;

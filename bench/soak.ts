@@ -1,5 +1,5 @@
-// `npm run bench -- soak [--minutes 30] [--rate 500] [--watches 100] [--namespaces 4] [--objects 200]
-//   [--warmup S] [--sample S] [--watch-timeout S]`
+// `npm run bench -- soak [--minutes 30] [--rate 500] [--watches 100] [--namespaces 4] [--objects 300]
+//   [--warmup S] [--sample S] [--watch-timeout S] [--fresh-watch-connections]`
 // A long run of mixed REST traffic against `skiff server` (default distribution, a child process, as
 // a user runs it), to see whether memory stays flat and nothing fails:
 // - an open-loop generator at `--rate` operations/s (each due at start + i/rate; latency counts from
@@ -39,6 +39,8 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     sample: { type: 'string', default: '2' },
     'watch-timeout': { type: 'string', default: '60' },
+    // each watch's lists and watch requests on connections of their own (see SoakWatch's freshConnections)
+    'fresh-watch-connections': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -108,14 +110,14 @@ for (const [name, agent] of [['load', r.agent], ['watch', watchAgent]] as const)
     closedWhy[why] = (closedWhy[why] ?? 0) + 1;
   });
 }
-const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0, ...build() };
+const out: Record<string, unknown> = { bench: 'soak', minutes: Number(flags.minutes), offeredRate: RATE, watches: WATCHES, namespaces: NAMESPACES.length, objectSlots: 0, freshWatchConnections: flags['fresh-watch-connections'], ...build() };
 try {
   for (const ns of NAMESPACES) await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   const load = new SoakLoad(r, NAMESPACES, Number(flags.objects));
   out.objectSlots = load.slots.length;
   await load.fill();
 
-  const watches = watchScopes(WATCHES).map((s) => new SoakWatch(s, r, watchAgent, { minTimeoutS: Number(flags['watch-timeout']), onError: (m, kind) => error('watch', m, kind) }));
+  const watches = watchScopes(WATCHES).map((s) => new SoakWatch(s, r, watchAgent, { minTimeoutS: Number(flags['watch-timeout']), freshConnections: flags['fresh-watch-connections'], onError: (m, kind) => error('watch', m, kind) }));
   for (let i = 0; i < watches.length; i += 10) await Promise.all(watches.slice(i, i + 10).map((w) => w.start()));
 
   // RSS samples, for the whole run. nats-server may be restarted by the server (a new pid): its CPU
@@ -169,6 +171,11 @@ try {
   for (;;) {
     const now = performance.now();
     if (now >= end) break;
+    if (samples[samples.length - 1]!.rss === undefined) {
+      // the server is gone: nothing more to measure
+      out.serverDiedAtS = round(samples[samples.length - 1]!.t);
+      break;
+    }
     if (!atWarm && now >= warmEnd) {
       const s = sampleNow();
       atWarm = { rss: s.rss, nats: s.nats, server: cpuSeconds(srv.pid), natsCpu: natsCpu(), client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6, machine: machineCpu(), t: now, load: loadavg(), completed };
