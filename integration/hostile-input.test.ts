@@ -5,6 +5,13 @@
 // bystander never fails; a 5 KB name among 30 concurrent requests fails only itself; nothing is
 // partially stored; the server is alive at the end.
 //
+// 5xx allowed: none. A 503 or 504 is the right answer only while the store is down or too slow,
+// and the store is never down during this run, so every 5xx (503 and 504 included) is a failure.
+// "Partially stored" means an object whose create got a definite failure (a 4xx, or a 503: not
+// applied) exists at the end. A create without a definite answer (the fuzzer stopped waiting, the
+// connection closed, a 504: kube says such a request may have been applied) may or may not have
+// left its object: either is right, and it is only counted (runner.ts definite()).
+//
 // Knobs: FUZZ_SEED (printed; repeat a run with it), FUZZ_COUNT, FUZZ_CLASSES (comma list),
 // FUZZ_ONLY (case ids: the same cases as the full run, only those sent), FUZZ_CONCURRENCY,
 // FUZZ_SLOW_TIMEOUT_MS (how long the server may hold a stalled client; default 90 s).

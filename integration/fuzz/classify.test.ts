@@ -80,3 +80,18 @@ describe('helpers', () => {
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 1e308)).toBe('reject');
   });
 });
+
+describe('definite answers (what "partially stored" is judged on)', () => {
+  it('2xx, 4xx and 503 say what became of a create; a timeout, a closed connection and a 504 do not', async () => {
+    const { definite } = await import('./runner.ts');
+    expect(definite({ bucket: '2xx', code: 201 })).toBe(true);
+    expect(definite({ bucket: '4xx', code: 422 })).toBe(true);
+    expect(definite({ bucket: '5xx', code: 503 })).toBe(true);
+    expect(definite({ bucket: 'non-status', code: 400 })).toBe(true);
+    expect(definite({ bucket: '5xx', code: 504 })).toBe(false);
+    expect(definite({ bucket: '5xx', code: 500 })).toBe(false);
+    expect(definite({ bucket: 'timeout' })).toBe(false);
+    expect(definite({ bucket: 'closed' })).toBe(false);
+    expect(definite({ bucket: 'non-status', code: 0 })).toBe(false);
+  });
+});

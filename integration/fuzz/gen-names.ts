@@ -148,5 +148,11 @@ export const rawRequestLines: Generator = (ctx) => {
     '/api/v1/namespaces/' + 'x'.repeat(70_000), // a request line past the header limit
   ]);
   const bytes = rawRequest('GET', target, hdr);
-  return { note: `GET ${JSON.stringify(target.slice(0, 60))} (raw bytes, unencoded)`, method: 'GET', path: target, headers: Object.fromEntries(hdr), expect: 'reject', raw: { chunks: [bytes], after: 'hold' } };
+  // A target that ends in spaces makes a request line with two spaces before HTTP/1.1 (one before
+  // the target too, with a leading space). Go's parser (kube) answers 400; Node's (llhttp) reads
+  // the spaces as one separator, in its strict mode too, and the server never sees them: it serves
+  // the request of the trimmed target. A parser quirk, not something the server can refuse, and
+  // harmless (the same request a well-formed line makes): any Status or 2xx is right there.
+  const spaced = /^ | $/.test(target) && /^\/[\x21-\x7e]*$/.test(target.trim());
+  return { note: `GET ${JSON.stringify(target.slice(0, 60))} (raw bytes, unencoded)`, method: 'GET', path: target, headers: Object.fromEntries(hdr), expect: spaced ? 'any' : 'reject', raw: { chunks: [bytes], after: 'hold' } };
 };

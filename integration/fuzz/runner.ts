@@ -61,8 +61,10 @@ export interface FuzzReport {
   bystander: BystanderResult;
   bursts: BurstResult[];
   serverAlive: boolean;
-  /** objects present at the end whose create was not answered with a 2xx */
+  /** objects present at the end whose create got a definite failure (a 4xx or 503, see definite()) */
   partiallyStored: string[];
+  /** creates without a definite answer (timed out, closed, 504): what they named may or may not exist */
+  maybeApplied: number;
   /** acknowledged creates missing or different at the end */
   lostOrChanged: string[];
   ok: boolean;
@@ -71,6 +73,18 @@ export interface FuzzReport {
 const BYSTANDER_NS = 'fuzz-bystander';
 const FIXTURES: Fixtures = { configMap: 'fz-fixture-cm', deployment: 'fz-fixture-dep', service: 'fz-fixture-svc', pod: 'fz-fixture-pod', secret: 'fz-fixture-secret' };
 const LISTED = KINDS.map((k) => ({ kind: k, all: k.namespaced ? k.collection.replace('/namespaces/NS', '') : k.collection }));
+
+/**
+ * Whether an answer says for sure what became of a create: a 2xx (applied) or a 4xx / 503 (not
+ * applied: the request was refused, or the store was not reached). A request we stopped waiting
+ * for, a connection closed without an answer and a 504 (kube: "the request may have been applied")
+ * say nothing: an object such a create named may or may not exist at the end, and either is right.
+ */
+export function definite(v: Verdict): boolean {
+  if (v.bucket === '2xx' || v.bucket === '4xx') return true;
+  if (v.bucket === 'non-status') return v.code !== undefined && v.code >= 400 && v.code < 500;
+  return v.bucket === '5xx' && v.code === 503;
+}
 
 const emptyCounts = (): ClassCounts => ({ total: 0, '2xx': 0, '4xx': {}, '5xx': 0, nonStatus: 0, timeouts: 0, closed: 0, other: 0, failures: 0 });
 
@@ -164,6 +178,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const created = new Map<string, { sent: unknown; template: unknown; id: number }>();
   const attempted = new Map<string, number>(); // name -> case id of a create that carried it
   const acked = new Set<string>(); // names a POST answered with a 2xx (right or wrong)
+  const maybeApplied = new Set<string>(); // names a POST carried that got no definite answer
   let nextId = 0;
   let requests = 0;
 
@@ -180,10 +195,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
 
   const runCase = async (c: FuzzCase) => {
     const limit = c.background ? slowTimeoutMs : (c.timeoutMs ?? timeoutMs);
+    const names: string[] = [];
     if (c.method === 'POST' && c.body !== undefined) {
       // the names a create carried (JSON or YAML), to say which case left an object behind
       const text = Buffer.isBuffer(c.body) ? c.body.toString('latin1') : c.body;
-      for (const m of text.matchAll(/"?name"?:\s*"?(fz[0-9a-z]+)/g)) attempted.set(m[1]!, c.id);
+      for (const m of text.matchAll(/"?name"?:\s*"?(fz[0-9a-z]+)/g)) {
+        attempted.set(m[1]!, c.id);
+        names.push(m[1]!);
+      }
     }
     let v: Verdict;
     try {
@@ -192,6 +211,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       v = { bucket: 'other', failure: `fuzzer error: ${(e as Error).message}` };
     }
     requests++;
+    // no definite answer (our timeout, a connection closed or reset, a 504): the create may have been applied
+    if (!definite(v)) for (const n of names) maybeApplied.add(n);
     count((counts[c.cls] ??= emptyCounts()), v);
     if (v.failure) failures.push({ id: c.id, cls: c.cls, note: c.note, failure: v.failure, repro: repro(c, o.token) });
     if (v.bucket === '2xx' && c.method === 'POST' && typeof v.object?.metadata?.name === 'string') {
@@ -242,7 +263,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     if (v.status !== 200) serverAlive = false;
     const end = await listAll(t, o.token);
     for (const [key, obj] of end) {
-      if (baseline.has(key) || created.has(key) || acked.has(obj.metadata.name)) continue;
+      if (baseline.has(key) || created.has(key) || acked.has(obj.metadata.name) || maybeApplied.has(obj.metadata.name)) continue;
       if (key.includes(`/namespaces/${BYSTANDER_NS}/`) || obj.metadata.ownerReferences?.length || obj.metadata.name === 'kube-root-ca.crt') continue;
       const by = attempted.get(obj.metadata.name);
       partiallyStored.push(`${key}${by !== undefined ? ` (case ${by}: not answered 2xx)` : ''}`);
@@ -277,7 +298,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   }
   const groups = [...groupMap.values()].sort((a, b) => b.count - a.count);
   const ok = failures.length === 0 && bys.failures.length === 0 && bursts.every((b) => b.failures.length === 0) && serverAlive && partiallyStored.length === 0 && lostOrChanged.length === 0;
-  return { seed: o.seed, requests, durationS: Math.round((performance.now() - t0) / 100) / 10, classes: counts, failures, groups, bystander: bys, bursts, serverAlive, partiallyStored, lostOrChanged, ok };
+  return { seed: o.seed, requests, durationS: Math.round((performance.now() - t0) / 100) / 10, classes: counts, failures, groups, bystander: bys, bursts, serverAlive, partiallyStored, maybeApplied: maybeApplied.size, lostOrChanged, ok };
 }
 
 /** The counts as a table, then the failure groups with one reproduction each. */
@@ -301,6 +322,7 @@ export function formatReport(r: FuzzReport, maxGroups = 60): string {
   lines.push(`${'TOTAL'.padEnd(22)} ${String(tot.total).padStart(6)} ${String(tot['2xx']).padStart(5)} ${String(tot['5xx']).padStart(4)} ${String(tot.nonStatus).padStart(5)} ${String(tot.timeouts).padStart(5)} ${String(tot.closed).padStart(6)} ${String(tot.failures).padStart(5)}  ${Object.entries(tot['4xx']).map(([k, v]) => `${k}:${v}`).join(' ')}`);
   lines.push(`bystander: ${r.bystander.requests} requests, ${r.bystander.failures.length} failures, p99 ${r.bystander.p99Ms} ms${r.bystander.failures.length ? ': ' + r.bystander.failures.slice(0, 5).join(' | ') : ''}`);
   for (const b of r.bursts) lines.push(`5 KB-name burst: hostile answered ${b.hostile.status}; ${b.failures.length} failures${b.failures.length ? ': ' + b.failures.slice(0, 4).join(' | ') : ''}`);
+  if (r.maybeApplied) lines.push(`creates without a definite answer (timed out, closed, 504; may have been applied): ${r.maybeApplied} names`);
   if (r.partiallyStored.length) lines.push(`partially stored (${r.partiallyStored.length}): ${r.partiallyStored.slice(0, 10).join(', ')}`);
   if (r.lostOrChanged.length) lines.push(`lost or changed (${r.lostOrChanged.length}): ${r.lostOrChanged.slice(0, 10).join(' | ')}`);
   if (r.groups.length) lines.push(`failure groups (${r.groups.length}):`);

@@ -109,3 +109,26 @@ describe('the YAML depth bound', async () => {
     expect(yamlTextDepthExceeds(manifests[1]!, 1)).toBe(false);
   });
 });
+
+describe('numbers and keys JSON cannot carry', () => {
+  it('a number past float64 is a 400 in JSON and YAML (.inf, .nan too); big finite ones parse', () => {
+    for (const b of ['{"a":1e400}', '{"a":[-1e999]}', '1e400']) expect(fails(() => parseJsonBody(b))).toMatchObject({ code: 400, message: expect.stringContaining('out of range') });
+    for (const b of ['a: .inf\n', 'a: [-.inf]\n', 'a: .nan\n', 'a: 1e400\n']) expect(fails(() => parseYamlBody(b))).toMatchObject({ code: 400, message: expect.stringContaining('out of range') });
+    expect(parseJsonBody('{"a":1e300}')).toEqual({ a: 1e300 });
+    expect(parseYamlBody('a: 1e300\n')).toEqual({ a: 1e300 });
+  });
+  it('a YAML mapping key that is a map or a list (or an alias of one) is a 400, not a stringified key and a process warning', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (const b of ['? [complex, key]\n: v\n', '{a: 1}: v\n', 'x: &k [1]\n*k : v\n', 'data:\n  ? {a: b}\n  : c\n']) {
+        expect(fails(() => parseYamlBody(b)), b).toMatchObject({ code: 400, message: expect.stringContaining('mapping key') });
+      }
+      expect(parseYamlBody('x: &k a\n*k : v\n')).toEqual({ x: 'a', a: 'v' });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+});

@@ -4,8 +4,8 @@
 // run: a cheap bound from the lexer (stops at the first excess), then the exact nesting of the
 // syntax tree, then the nesting of the value once aliases are expanded. Aliases are counted with
 // the size of what they stand for (maxAliasCount), so "billion laughs" stops early.
-import { Composer, Lexer, Parser } from 'yaml';
-import { checkBodyDepth, errors, isStatusError, MAX_BODY_DEPTH, MAX_YAML_ALIAS_COUNT } from '@skiff/kernel';
+import { Composer, isAlias, isCollection, Lexer, Parser, visit, type Document } from 'yaml';
+import { depthExceeds, errors, hasNonFiniteNumber, isStatusError, MAX_BODY_DEPTH, MAX_YAML_ALIAS_COUNT } from '@skiff/kernel';
 
 const SCALAR = '\u001f';
 
@@ -111,6 +111,9 @@ export function parseYamlBody(text: string): unknown {
     if (docs.length > 1) throw bad(`the body holds ${docs.length} YAML documents; send one`);
     const doc = docs[0]!;
     if (doc.errors.length) throw bad(doc.errors[0]!.message.split('\n')[0]!);
+    if (collectionKey(doc)) throw bad('a mapping key is a map or a list: JSON keys are strings');
+    // toJS would print a process warning per odd key it stringifies: an attacker's log spam
+    doc.options.logLevel = 'error';
     value = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
   } catch (e) {
     if (isStatusError(e)) throw e;
@@ -118,10 +121,26 @@ export function parseYamlBody(text: string): unknown {
     throw bad(/alias count/i.test(m) ? `too many aliases: the expansion of aliases is limited to ${MAX_YAML_ALIAS_COUNT} nodes (${m})` : m);
   }
   // aliases can nest what the text does not (and a recursive alias makes a cycle, which is infinitely deep)
-  try {
-    checkBodyDepth(value, 'the request body', { shared: true });
-  } catch {
+  if (depthExceeds(value, MAX_BODY_DEPTH, true)) {
     throw errors.badRequest(`the request body is nested too deeply once its YAML aliases are expanded (or an alias refers to itself): more than ${MAX_BODY_DEPTH} levels`);
   }
+  // .inf, .nan, 1e400: no JSON number (kube cannot convert the YAML to JSON)
+  if (hasNonFiniteNumber(value, true)) throw bad('a number out of range (.inf, .nan, or past ±1.8e308): JSON has no such number');
   return value;
+}
+
+/** Whether a mapping key is a collection (`? [a, b]: x`, `{a: 1}: x`, or an alias of one): kube's YAML-to-JSON conversion refuses it. */
+function collectionKey(doc: Document.Parsed): boolean {
+  let found = false;
+  visit(doc, {
+    Pair(_, pair) {
+      const k = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      if (isCollection(k)) {
+        found = true;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
