@@ -29,6 +29,11 @@ describe('addDefaultTolerations', () => {
     addDefaultTolerations(p, cfg);
     expect((p.spec as any).tolerations).toEqual(expected);
   });
+  it.each([[-0], [0], ['x'], [{}], [false]])('leaves tolerations that are not a list (%j) for validation to refuse', (bad) => {
+    const p = { ...pod('x'), spec: { containers: [], tolerations: bad } } as KObject;
+    expect(addDefaultTolerations(p, cfg)).toBe(false);
+    expect(Object.is((p.spec as any).tolerations, bad)).toBe(true);
+  });
 });
 
 describe('default-toleration-seconds plugin', () => {
@@ -53,6 +58,7 @@ describe('default-toleration-seconds plugin', () => {
   it('leaves pods that tolerate everything alone, and does not touch updates', async () => {
     const p = await t.kernel.create(PODS, pod('tolerant', [{ operator: 'Exists' }]));
     expect((p.spec as any).tolerations).toEqual([{ operator: 'Exists' }]);
+    await expect(t.kernel.create(PODS, { ...pod('bad'), spec: { containers: [{ name: 'c', image: 'busybox' }], tolerations: -0 } } as KObject)).rejects.toMatchObject({ code: 422 });
     const u = await t.kernel.patch(PODS, 'default', 'older', 'merge', { metadata: { labels: { a: 'b' } } });
     expect(u.metadata.labels).toEqual({ a: 'b' });
     expect((u.spec as any).tolerations).toBeUndefined();

@@ -25,6 +25,8 @@ function tolerates(tolerations: unknown[], key: string): boolean {
 export function addDefaultTolerations(pod: KObject, cfg: DefaultTolerationSecondsConfig): boolean {
   if (!isObj(pod.spec)) return false;
   const spec = pod.spec;
+  // tolerations that are not a list (0, "x", {}) are validation's 422 to give, not a list to replace
+  if (spec.tolerations !== undefined && spec.tolerations !== null && !Array.isArray(spec.tolerations)) return false;
   const existing = Array.isArray(spec.tolerations) ? spec.tolerations : [];
   const added: Obj[] = [];
   if (!tolerates(existing, TAINT_NODE_NOT_READY))

@@ -11,7 +11,7 @@ const MAX_RESOURCE_VERSION = Number.MAX_SAFE_INTEGER;
 export function checkQueryParams(query: unknown, method = 'GET'): void {
   if (query === null || typeof query !== 'object') return;
   const q = query as Record<string, unknown>;
-  if (method === 'POST' || method === 'PUT' || method === 'PATCH') checkFieldManager(q, method);
+  if (method === 'POST' || method === 'PUT' || method === 'PATCH') checkWriteOptions(q, method);
   for (const name of NON_NEGATIVE_INT64) {
     const v = q[name];
     if (v === undefined || v === '') continue;
@@ -36,14 +36,26 @@ export const FIELD_MANAGER_MAX_LENGTH = 128;
 
 const first = (v: unknown) => (Array.isArray(v) ? v[0] : v);
 
+/** kube's fieldValidation values ("" is the server's default) */
+const FIELD_VALIDATION = ['', 'Ignore', 'Strict', 'Warn'];
+
 /**
- * kube's ValidateFieldManager on the Create/Update/PatchOptions of a write: at most 128 bytes, only
- * printable characters; a 422 on the options kind, as kube-apiserver answers.
+ * kube's ValidateFieldManager and ValidateFieldValidation on the Create/Update/PatchOptions of a
+ * write: a fieldManager of at most 128 bytes, only printable characters; a fieldValidation of
+ * Ignore, Warn or Strict. A 422 on the options kind, as kube-apiserver answers.
  */
-function checkFieldManager(q: Record<string, unknown>, method: string): void {
-  const fm = first(q.fieldManager);
-  if (typeof fm !== 'string' || fm === '') return;
+function checkWriteOptions(q: Record<string, unknown>, method: string): void {
   const causes: StatusCause[] = [];
+  const fv = first(q.fieldValidation);
+  if (typeof fv === 'string' && !FIELD_VALIDATION.includes(fv)) {
+    causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(short(fv))}: supported values: ${FIELD_VALIDATION.map((v) => JSON.stringify(v)).join(', ')}`, field: 'fieldValidation' });
+  }
+  const fm = first(q.fieldManager);
+  if (typeof fm === 'string') checkFieldManager(fm, causes);
+  if (causes.length) throw errors.invalid({ group: 'meta.k8s.io', resource: '', kind: OPTIONS_KIND[method]! }, '', causes);
+}
+
+function checkFieldManager(fm: string, causes: StatusCause[]): void {
   if (Buffer.byteLength(fm) > FIELD_MANAGER_MAX_LENGTH) causes.push({ reason: 'FieldValueTooLong', message: `Too long: may not be more than ${FIELD_MANAGER_MAX_LENGTH} bytes`, field: 'fieldManager' });
   let i = 0;
   for (const ch of fm) {
@@ -54,7 +66,6 @@ function checkFieldManager(q: Record<string, unknown>, method: string): void {
     }
     i += Buffer.byteLength(ch);
   }
-  if (causes.length) throw errors.invalid({ group: 'meta.k8s.io', resource: '', kind: OPTIONS_KIND[method]! }, '', causes);
 }
 
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space */

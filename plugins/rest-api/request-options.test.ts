@@ -98,6 +98,14 @@ describe('query options', () => {
     expect((await api('POST', `${CMS}?fieldManager=k%C3%BCbe%20ctl`, { metadata: { name: 'fm-ok2' } })).status).toBe(201);
   });
 
+  it('fieldValidation: Ignore, Warn or Strict (422 NotSupported otherwise)', async () => {
+    const r = expectStatus(await api('POST', `${CMS}?fieldValidation=Bogus`, { metadata: { name: 'fv-bogus' } }), 422, 'Invalid');
+    expect(r.details.causes[0]).toMatchObject({ field: 'fieldValidation', reason: 'FieldValueNotSupported' });
+    expectStatus(await api('PATCH', `${CMS}/opt?fieldValidation=strict`, { data: { b: '2' } }, { 'content-type': 'application/merge-patch+json' }), 422);
+    expect((await api('GET', `${CMS}/fv-bogus`)).status).toBe(404);
+    for (const v of ['Ignore', 'Warn', 'Strict']) expect((await api('PUT', `${CMS}/opt?fieldValidation=${v}`, { metadata: { name: 'opt' }, data: { a: '1' } })).status).toBe(200);
+  });
+
   it('a read at a resourceVersion that is not a number is a 400', async () => {
     expectStatus(await api('GET', `${CMS}/opt?resourceVersion=abc`), 400, 'BadRequest');
     expectStatus(await api('GET', `${CMS}?resourceVersion=-1`), 400);
