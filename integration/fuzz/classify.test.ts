@@ -78,6 +78,10 @@ describe('helpers', () => {
     const pod = kindNamed('Pod');
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 31)).toBe('any'); // int64
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 1e308)).toBe('reject');
+    // 2^63 is also the parse of int64's largest value: accepted (docs/api-limits.md); past it refused
+    expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63)).toBe('any');
+    expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63 + 2048)).toBe('reject');
+    expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, -(2 ** 63))).toBe('any');
   });
 });
 

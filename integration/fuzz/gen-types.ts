@@ -82,6 +82,9 @@ export function verdict(kind: KindSpec, pat: string, orig: unknown, v: unknown):
   if (typeof orig === 'number') {
     if (typeof num !== 'number' || !Number.isInteger(num)) return 'reject';
     const max = INT64.has(pat) ? 2 ** 63 : 2 ** 31;
+    // 2^63 as a JavaScript number is also what int64's largest value, 9223372036854775807, parses
+    // to: the server cannot tell the two apart and accepts it (docs/api-limits.md, Integers)
+    if (num === 2 ** 63 && INT64.has(pat)) return 'any';
     if (num >= max || num < -max) return 'reject';
     if (num < 0 && NON_NEGATIVE.has(pat)) return 'reject';
     return 'any';
