@@ -81,7 +81,6 @@ describe('helpers', () => {
     // 2^63 is also the parse of int64's largest value: accepted (docs/api-limits.md); past it refused
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63)).toBe('any');
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63 + 2048)).toBe('reject');
-    expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, -(2 ** 63))).toBe('any');
   });
 });
 
