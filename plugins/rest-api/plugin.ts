@@ -2,10 +2,39 @@
 import { definePlugin, NatsToken } from '@skiff/kernel/plugins';
 import { createApiServer } from './server.ts';
 import { ApiServingToken } from './serving.ts';
+import { DEFAULT_FLOW_CONTROL, type FlowControlConfig } from './flow-control.ts';
 
 export interface RestApiConfig {
   host: string;
   port: number;
+  /** kube-apiserver's --max-requests-inflight: reads (gets, small list pages) running at once */
+  maxRequestsInflight?: number;
+  /** kube-apiserver's --max-mutating-requests-inflight: writes running at once */
+  maxMutatingRequestsInflight?: number;
+  /** LISTs without a small limit (and deleteCollections) running at once */
+  maxListsInflight?: number;
+  /** watches one client (token and address) may hold */
+  maxWatchesPerClient?: number;
+  /** how long a client may take to send a whole request, headers and body */
+  requestTimeoutSeconds?: number;
+}
+
+/** A budget of `n` seats; one client may take three quarters of it, so others always find one. */
+function seats(n: number | undefined): { concurrency: number; perFlow: number } | undefined {
+  return n === undefined ? undefined : { concurrency: n, perFlow: Math.max(1, Math.floor(n * 0.75)) };
+}
+
+export function flowControlFromConfig(c: RestApiConfig): Partial<FlowControlConfig> {
+  const d = DEFAULT_FLOW_CONTROL;
+  const out: Partial<FlowControlConfig> = {};
+  const read = seats(c.maxRequestsInflight);
+  const write = seats(c.maxMutatingRequestsInflight);
+  const list = seats(c.maxListsInflight);
+  if (read) out.read = { ...d.read, ...read };
+  if (write) out.write = { ...d.write, ...write };
+  if (list) out.list = { ...d.list, ...list };
+  if (c.maxWatchesPerClient !== undefined) out.watchesPerFlow = c.maxWatchesPerClient;
+  return out;
 }
 
 export default definePlugin<RestApiConfig>({
@@ -17,6 +46,11 @@ export default definePlugin<RestApiConfig>({
     properties: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 6443 },
+      maxRequestsInflight: { type: 'integer', minimum: 1, maximum: 100000 },
+      maxMutatingRequestsInflight: { type: 'integer', minimum: 1, maximum: 100000 },
+      maxListsInflight: { type: 'integer', minimum: 1, maximum: 10000 },
+      maxWatchesPerClient: { type: 'integer', minimum: 1, maximum: 1000000 },
+      requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
     },
     additionalProperties: false,
   },
@@ -26,6 +60,8 @@ export default definePlugin<RestApiConfig>({
       kernel: ctx.kernel,
       tls: serving.tls,
       tokens: serving.tokens,
+      flowControl: flowControlFromConfig(ctx.config),
+      timeouts: ctx.config.requestTimeoutSeconds === undefined ? undefined : { requestMs: ctx.config.requestTimeoutSeconds * 1000 },
       readiness: serving.readiness,
       liveness: serving.liveness,
       nats: ctx.tryResolve(NatsToken),
