@@ -94,12 +94,23 @@ export class LeaderElector {
     }
   }
 
+  /** when reading or writing the lease started failing (0: it works) */
+  private failingSince = 0;
+
   private async tick(): Promise<void> {
     if (this.stopped) return;
     try {
       await this.tryAcquireOrRenew();
+      if (this.failingSince) {
+        this.logger.info('leader election: the lease can be read and written again', { lease: this.opts.name, afterMs: Date.now() - this.failingSince });
+        this.failingSince = 0;
+      }
     } catch (e) {
-      this.logger.warn('leader election: could not read or write the lease', { lease: this.opts.name, error: String(e) });
+      // once per streak of failures (a store outage would otherwise log every retry)
+      if (!this.failingSince) {
+        this.failingSince = Date.now();
+        this.logger.warn('leader election: could not read or write the lease', { lease: this.opts.name, error: String(e) });
+      }
     }
     if (this.leading && Date.now() - this.lastRenew > this.renewMs) {
       this.logger.warn('leader election: lost the lease (no renewal within the renew deadline)', { lease: this.opts.name });
