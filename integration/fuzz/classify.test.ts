@@ -98,3 +98,16 @@ describe('definite answers (what "partially stored" is judged on)', () => {
     expect(definite({ bucket: 'non-status', code: 0 })).toBe(false);
   });
 });
+
+describe('what kube does with the values sent', () => {
+  it('a Service targetPort of 0 is defaulted to the port: not a change', () => {
+    const sent = { spec: { ports: [{ port: 80, targetPort: 0 }] } };
+    expect(storedMismatch(sent, { spec: { ports: [{ port: 80, targetPort: 80 }] } })).toBeUndefined();
+    expect(storedMismatch({ spec: { ports: [{ port: 80, targetPort: 8080 }] } }, { spec: { ports: [{ port: 80, targetPort: 80 }] } })).toMatch(/targetPort/);
+  });
+  it('a 2xx whose body is longer than what is kept is not judged on its start', () => {
+    const big: Answer = { ...answer(200, ''), body: Buffer.from('{"kind":"ConfigMapList","items":[{"a'), truncated: true };
+    expect(classify({ ...base, method: 'DELETE', expect: 'any' }, big, 1000)).toEqual({ bucket: '2xx', code: 200 });
+    expect(classify({ ...base, method: 'DELETE', expect: 'any' }, { ...big, truncated: false }, 1000).failure).toMatch(/not JSON/);
+  });
+});

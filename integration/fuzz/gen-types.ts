@@ -155,7 +155,8 @@ export const typeConfusion: Generator = (ctx) => {
   }
   const path = `${coll}/${name}`;
   // on an existing object, the name and namespace are the URL's: any other value is a mismatch
-  const renames = (m.pat === 'metadata.name' || m.pat === 'metadata.namespace') && m.v !== null;
+  // (a PUT with namespace "" takes the URL's, as kube's EnsureObjectNamespaceMatchesRequestNamespace does)
+  const renames = (m.pat === 'metadata.name' || m.pat === 'metadata.namespace') && m.v !== null && !(verb === 'PUT' && m.pat === 'metadata.namespace' && m.v === '');
   const expect: Expect = renames ? 'reject' : m.pat === 'metadata.name' ? 'any' : m.expect;
   if (verb === 'PUT') {
     return { note: `PUT ${m.note}`, method: 'PUT', path, headers: authHeaders(ctx, 'application/json'), body, expect, stored: { collection: coll, sent: parsed, create: false, template: kind.template(name, ctx.ns) } };

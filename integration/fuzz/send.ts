@@ -14,6 +14,8 @@ export interface Answer {
   error?: string;
   /** a watch with a timeout that did not end by itself in time */
   watchNoEnd?: boolean;
+  /** the body was longer than what is kept of it (only its start is in `body`) */
+  truncated?: boolean;
   ms: number;
 }
 
@@ -93,7 +95,8 @@ async function sendUndici(t: Target, c: FuzzCase, timeoutMs: number): Promise<An
       if (kept < MAX_KEEP * 64) chunks.push(chunk as Buffer);
       kept += (chunk as Buffer).length;
     }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - t0 };
+    const body = Buffer.concat(chunks);
+    return { status: res.statusCode, headers: res.headers, body, truncated: kept > body.length, ms: performance.now() - t0 };
   } catch (e) {
     if ((e as { code?: string }).code === 'UND_ERR_INVALID_ARG') throw e;
     const ms = performance.now() - t0;
