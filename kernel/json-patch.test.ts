@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyJsonPatch, JSON_PATCH_MAX_COPY_BYTES, jsonSizeUpTo, JsonPatchFailure, MAX_JSON_PATCH_OPERATIONS } from './json-patch.ts';
+import { applyJsonPatch, JSON_PATCH_MAX_COPY_BYTES, jsonSizeUpTo, JsonPatchFailure, MAX_JSON_PATCH_ARRAY_SHIFTS, MAX_JSON_PATCH_OPERATIONS } from './json-patch.ts';
 import { applyPatch } from './patch.ts';
 import { isStatusError } from './status.ts';
 import type { KObject } from './types.ts';
@@ -78,6 +78,58 @@ describe('applyJsonPatch bounds', () => {
     }
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(() => applyJsonPatch(cm(), [{ op: 'move', from: '/metadata', path: '/metadata/labels/x' }])).toThrow(JsonPatchFailure);
+  });
+});
+
+describe('JSON patch work stays bounded by the patch, not by the object times the operations', () => {
+  /** a ConfigMap of ~1.5 MB */
+  const big = () => {
+    const data: Record<string, string> = {};
+    for (let i = 0; i < 15_000; i++) data[`k${i}`] = 'v'.repeat(90);
+    return { ...cm(), data } as KObject;
+  };
+
+  it('10,000 small copies and moves into a 1.5 MB object take well under a few seconds (each copied the whole object: ~3 min)', () => {
+    const doc = big();
+    const copies = Array.from({ length: 10_000 }, (_, i) => ({ op: 'copy', from: '/data/k0', path: `/data/c${i}` }));
+    let t0 = performance.now();
+    const out = applyJsonPatch(doc, copies) as KObject;
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect((out.data as Record<string, string>).c9999).toBe('v'.repeat(90));
+    const moves = Array.from({ length: 10_000 }, (_, i) => ({ op: 'move', from: `/data/c${i}`, path: `/data/m${i}` }));
+    t0 = performance.now();
+    applyJsonPatch(out, moves);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('still refuses a move or copy from a path that does not exist (422), and one into its own child', () => {
+    for (const op of [
+      { op: 'copy', from: '/data/nothere', path: '/data/x' },
+      { op: 'move', from: '/nothere/deep', path: '/data/x' },
+      { op: 'copy', from: '/data/key/deeper', path: '/data/x' },
+      { op: 'move', from: '/metadata', path: '/metadata/labels' },
+    ]) {
+      expect(failure(() => applyPatch(cm(), 'json', [op])).code, JSON.stringify(op)).toBe(422);
+    }
+    expect((applyJsonPatch(cm(), [{ op: 'move', from: '/data/key', path: '/data/moved' }]) as KObject).data).toEqual({ moved: 'value' });
+  });
+
+  it('refuses a patch that would shift more than 5*10^7 array elements (422), quickly; appends and small edits are fine', () => {
+    const dep = () => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c', args: Array.from({ length: 500_000 }, () => '') }] } } } }) as unknown as KObject;
+    const at = '/spec/template/spec/containers/0/args';
+    const t0 = performance.now();
+    const f = failure(() => applyPatch(dep(), 'json', Array.from({ length: 10_000 }, () => ({ op: 'remove', path: `${at}/0` }))));
+    expect(performance.now() - t0).toBeLessThan(2_000); // 2 to 9 s of shifting before
+    expect(f.code).toBe(422);
+    expect(f.message).toContain(String(MAX_JSON_PATCH_ARRAY_SHIFTS));
+    expect(failure(() => applyPatch(dep(), 'json', Array.from({ length: 10_000 }, () => ({ op: 'move', from: `${at}/0`, path: `${at}/-` })))).code).toBe(422);
+    // appends shift nothing; removals at the end shift nothing; 90 inserts at the front are 4.5*10^7
+    const out = applyJsonPatch(dep(), [
+      ...Array.from({ length: 5_000 }, () => ({ op: 'add', path: `${at}/-`, value: 'x' })),
+      ...Array.from({ length: 4_000 }, (_, i) => ({ op: 'remove', path: `${at}/${504_999 - i}` })),
+      ...Array.from({ length: 90 }, () => ({ op: 'add', path: `${at}/0`, value: 'y' })),
+    ]) as any;
+    expect(out.spec.template.spec.containers[0].args).toHaveLength(501_090);
   });
 });
 
