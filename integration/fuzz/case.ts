@@ -64,6 +64,8 @@ export interface GenContext {
 
 export interface Fixtures {
   configMap: string;
+  /** a ConfigMap of ~1.2 MB with a 100,000-item list (metadata.finalizers): the cost of a patch must not grow with it */
+  bigConfigMap: string;
   deployment: string;
   service: string;
   pod: string;

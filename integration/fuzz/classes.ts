@@ -3,7 +3,7 @@ import type { FuzzCase, Generator } from './case.ts';
 import { badUrlEncoding, namesInBodies, namesOnPaths, rawRequestLines } from './gen-names.ts';
 import { deepNesting, malformedJson, malformedProtobuf, malformedYaml, storeLimit, wrongContentTypes, yamlAliases } from './gen-bodies.ts';
 import { notAnObject, typeConfusion } from './gen-types.ts';
-import { badJsonPatches, badMergePatches, patchDirectives } from './gen-patches.ts';
+import { badJsonPatches, badMergePatches, expensiveJsonPatches, patchDirectives } from './gen-patches.ts';
 import { badAuth, hugeHeaders, oversizeBodies, slowAndTruncated, unknownMethods } from './gen-protocol.ts';
 import { badQueryParams, watchAbuse } from './gen-query.ts';
 
@@ -43,6 +43,7 @@ export const CLASSES: readonly FuzzClass[] = [
   { name: 'not-an-object', weight: 2, gen: notAnObject },
   { name: 'patch-directives', weight: 4, gen: patchDirectives },
   { name: 'json-patch', weight: 4, gen: badJsonPatches },
+  { name: 'json-patch-cost', weight: 1, gen: expensiveJsonPatches },
   { name: 'merge-patch', weight: 3, gen: badMergePatches },
   { name: 'query-params', weight: 7, gen: badQueryParams },
   { name: 'watch', weight: 4, gen: watchAbuse },

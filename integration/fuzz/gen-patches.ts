@@ -63,6 +63,24 @@ const BAD_JSON_PATCHES: readonly [string, 'ConfigMap' | 'Deployment', unknown][]
   ['a copy bomb (2^40 KiB)', 'ConfigMap', bomb(40)],
 ];
 
+/**
+ * JSON patches whose cost grows with the object they apply to, against the ~1.2 MB fixture: a
+ * check that copied the whole object per copy or move, and list edits that shift the whole list
+ * per operation, froze the server for seconds to minutes.
+ */
+const EXPENSIVE_JSON_PATCHES: readonly [string, unknown[], 'reject' | 'any'][] = [
+  // 5,000 copies of a small value and 5,000 removals of them: valid, the object ends as it was
+  ['5,000 copies and 5,000 removals in a 1.2 MB object', [...Array.from({ length: 5_000 }, (_, i) => ({ op: 'copy', from: '/data/k0', path: `/data/c${i}` })), ...Array.from({ length: 5_000 }, (_, i) => ({ op: 'remove', path: `/data/c${i}` }))], 'any'],
+  ['10,000 removals from the front of a 100,000-item list', Array.from({ length: 10_000 }, () => ({ op: 'remove', path: '/metadata/finalizers/0' })), 'reject'],
+  ['10,000 moves of the head of a 100,000-item list to its tail', Array.from({ length: 10_000 }, () => ({ op: 'move', from: '/metadata/finalizers/0', path: '/metadata/finalizers/-' })), 'reject'],
+];
+
+export const expensiveJsonPatches: Generator = (ctx) => {
+  const [what, patch, expect] = ctx.rng.pick(EXPENSIVE_JSON_PATCHES);
+  const path = `${collectionOf(kindNamed('ConfigMap'), ctx.ns)}/${ctx.fixtures.bigConfigMap}`;
+  return { note: `PATCH(json) big ConfigMap ${what}`, method: 'PATCH', path, headers: authHeaders(ctx, 'application/json-patch+json'), body: JSON.stringify(patch), expect };
+};
+
 export const badJsonPatches: Generator = (ctx) => {
   const [what, kind, patch] = ctx.rng.pick(BAD_JSON_PATCHES);
   return { note: `PATCH(json) ${kind} ${what}`, method: 'PATCH', path: target(ctx, kind), headers: authHeaders(ctx, 'application/json-patch+json'), body: JSON.stringify(patch), expect: 'reject' };

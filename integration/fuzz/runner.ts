@@ -71,7 +71,7 @@ export interface FuzzReport {
 }
 
 const BYSTANDER_NS = 'fuzz-bystander';
-const FIXTURES: Fixtures = { configMap: 'fz-fixture-cm', deployment: 'fz-fixture-dep', service: 'fz-fixture-svc', pod: 'fz-fixture-pod', secret: 'fz-fixture-secret' };
+const FIXTURES: Fixtures = { configMap: 'fz-fixture-cm', bigConfigMap: 'fz-fixture-big', deployment: 'fz-fixture-dep', service: 'fz-fixture-svc', pod: 'fz-fixture-pod', secret: 'fz-fixture-secret' };
 const LISTED = KINDS.map((k) => ({ kind: k, all: k.namespaced ? k.collection.replace('/namespaces/NS', '') : k.collection }));
 
 /**
@@ -140,6 +140,13 @@ async function listAll(t: Target, token: string): Promise<Map<string, any>> {
   return out;
 }
 
+/** The big fixture: 100,000 finalizers (~1 MB, a long list) and 2,000 data keys (~200 KB). Nothing deletes it. */
+export function bigConfigMap(name: string, ns: string): unknown {
+  const data: Record<string, string> = {};
+  for (let i = 0; i < 2_000; i++) data[`k${i}`] = 'v'.repeat(90);
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns, finalizers: Array.from({ length: 100_000 }, () => 'fz.io/a') }, data };
+}
+
 async function post(t: Target, token: string, path: string, obj: unknown): Promise<void> {
   const res = await request(t.url + path, { method: 'POST', dispatcher: t.agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(obj) });
   const text = await res.body.text();
@@ -163,6 +170,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const name = { ConfigMap: FIXTURES.configMap, Secret: FIXTURES.secret, Pod: FIXTURES.pod, Deployment: FIXTURES.deployment, Service: FIXTURES.service }[k.kind];
     if (name) await post(t, o.token, collectionOf(k, ns), k.template(name, ns));
   }
+  await post(t, o.token, `/api/v1/namespaces/${ns}/configmaps`, bigConfigMap(FIXTURES.bigConfigMap, ns));
   const baseline = await listAll(t, o.token);
 
   const bursts: BurstResult[] = [];
