@@ -106,7 +106,8 @@ function resolves(doc: unknown, pointer: string): boolean {
   }
 }
 
-const fail = (message: string, name: string, index: number, op: fjp.Operation) => new fjp.JsonPatchError(message, name as fjp.JsonPatchErrorName, index, op, undefined);
+type ErrorName = ConstructorParameters<typeof fjp.JsonPatchError>[1];
+const fail = (message: string, name: ErrorName, index: number, op: fjp.Operation) => new fjp.JsonPatchError(message, name, index, op, undefined);
 
 /**
  * fast-json-patch's checks of an operation, without copying the document: the shape of the
