@@ -245,7 +245,15 @@ export class WatchCache {
       }
       if (ev) {
         rc.record(ev);
-        for (const w of rc.watchers) w.deliver(ev);
+        for (const w of rc.watchers) {
+          try {
+            w.deliver(ev);
+          } catch (err) {
+            // one watcher's failure is its own: it ends, the others get the event
+            console.error(`watch cache: a watcher failed on ${key}@${rev} and is closed: ${(err as Error).message}`);
+            w.queue.end();
+          }
+        }
       }
     }
     this.advance(rev);
@@ -346,7 +354,14 @@ export class WatchCache {
     }
     rc.watchers.add(w);
     if (opts.bookmarks) {
-      timer = setInterval(() => w.queue.push(bookmark()), opts.bookmarkIntervalMs ?? 30_000);
+      timer = setInterval(() => {
+        try {
+          w.queue.push(bookmark());
+        } catch (err) {
+          console.error(`watch cache: a watcher failed on a bookmark and is closed: ${(err as Error).message}`);
+          w.queue.end();
+        }
+      }, opts.bookmarkIntervalMs ?? 30_000);
       timer.unref();
     }
     return w.queue;

@@ -74,3 +74,40 @@ describe('watch stream', () => {
     reqs.forEach((r) => r.destroy());
   });
 });
+
+describe('a watch pipelined behind another request on one connection', () => {
+  it('is answered after it, in order, and the server and other watchers live on', async () => {
+    const net = await import('node:net');
+    // another watcher of the namespace, which must keep getting events
+    const other = http.get({ host: '127.0.0.1', port, path: '/api/v1/namespaces/big/configmaps?watch=1&resourceVersion=0' });
+    const otherRes = await new Promise<http.IncomingMessage>((r) => other.once('response', r));
+    let otherText = '';
+    otherRes.setEncoding('utf8').on('data', (d: string) => (otherText += d));
+    // a LIST (large: its response is still going out) and a watch behind it, in one write
+    const sock = net.connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    let text = '';
+    sock.setEncoding('utf8').on('data', (d: string) => (text += d));
+    sock.write(
+      'GET /api/v1/namespaces/big/configmaps HTTP/1.1\r\nHost: x\r\n\r\n' +
+        'GET /api/v1/namespaces/big/configmaps?watch=1&allowWatchBookmarks=true HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    try {
+    await t.kernel.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pipelined-1', namespace: 'big' } });
+    for (let i = 0; i < 200 && !text.includes('"name":"pipelined-1"'); i++) await new Promise((r) => setTimeout(r, 25));
+    await t.kernel.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pipelined-2', namespace: 'big' } });
+    for (let i = 0; i < 200 && !(text.includes('"name":"pipelined-2"') && otherText.includes('"name":"pipelined-2"')); i++) await new Promise((r) => setTimeout(r, 25));
+    // the list's answer first, then the watch's, whose events name both objects
+    const second = text.indexOf('HTTP/1.1 200', 1);
+    expect(text.startsWith('HTTP/1.1 200')).toBe(true);
+    expect(second).toBeGreaterThan(0);
+    expect(text.slice(second)).toContain(`"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap"`);
+    expect(text.slice(second)).toContain('"name":"pipelined-1"');
+    expect(text.slice(second)).toContain('"name":"pipelined-2"');
+    expect(otherText).toContain('"name":"pipelined-2"');
+    } finally {
+      sock.destroy();
+      other.destroy();
+    }
+  }, 30_000);
+});

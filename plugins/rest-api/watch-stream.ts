@@ -110,21 +110,25 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   if (typeof attachable.attach === 'function') {
     // fast path: the watch cache hands each event straight to us, no async hops. Events without a
     // table go to the socket as pre-framed chunks (one write, no re-framing per watcher): the
-    // headers are flushed and chunked encoding is on, so this is the same stream.
-    const socket = res.socket!;
+    // headers are flushed and chunked encoding is on, so this is the same stream. A response that
+    // has no socket yet (a request pipelined on a keep-alive connection behind one still being
+    // answered) is written through the response, which holds it until its turn.
+    const socket = res.socket;
     const send = (ev: WatchEvent) => {
-      if (!table && ev.type !== 'ERROR') socket.write(eventChunk(ev));
+      if (socket && !table && ev.type !== 'ERROR') socket.write(eventChunk(ev));
       else res.write(line(ev));
     };
-    // events waiting for the socket to drain: pending[next..]
+    // events waiting for the socket to drain: pending[next..]. The response's writableLength counts
+    // its own buffer and its socket's.
     let pending: WatchEvent[] = [];
     let next = 0;
     let pump: Promise<void> | undefined;
-    const gone = () => res.destroyed || socket.destroyed;
+    const gone = () => res.destroyed || socket?.destroyed === true;
+    const unsent = () => (socket ? socket.writableLength : res.writableLength);
     const pumpPending = async () => {
       while (next < pending.length && !gone()) {
-        if (socket.writableLength > HIGH_WATER) {
-          await drained(socket);
+        if (unsent() > HIGH_WATER) {
+          await drained(socket ?? res);
           continue;
         }
         send(pending[next++]!);
@@ -137,7 +141,7 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
       attachable.attach!(
         (ev) => {
           if (gone()) return w.stop();
-          if (next === pending.length && socket.writableLength <= HIGH_WATER) return send(ev);
+          if (next === pending.length && unsent() <= HIGH_WATER) return send(ev);
           if (pending.length - next >= MAX_PENDING) {
             pending = [];
             next = 0;
