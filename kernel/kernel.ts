@@ -76,9 +76,23 @@ export class SkiffKernel implements Kernel {
     await cache.start();
     const k = new SkiffKernel(backend, cache, opts);
     // delete markers older than an hour go; watches that old answer 410 anyway
-    k.janitor = setInterval(() => void backend.purgeOldDeletes(3_600_000).catch(() => {}), 600_000);
+    k.janitor = setInterval(() => void k.purgeDeleteMarkers(3_600_000).catch(() => {}), 600_000);
     k.janitor.unref();
     return k;
+  }
+
+  /**
+   * Remove delete markers older than `olderThanMs` from the store, as the watch cache knows them
+   * (no scan of the stream). Returns how many messages went.
+   */
+  async purgeDeleteMarkers(olderThanMs: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const markers = this.cache.deleteMarkers(Date.now() - olderThanMs, 1000);
+      if (markers.length === 0) return purged;
+      purged += await this.backend.purgeDeleteMarkers(markers);
+      this.cache.forgetDeleteMarkers(markers);
+    }
   }
 
   /**

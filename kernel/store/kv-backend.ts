@@ -9,8 +9,8 @@
 // in doubt after IN_DOUBT_WAIT_MS is a 504 that says it may have happened; nothing is sent while
 // the store is down (503), so a write answered 503 never lands later.
 import { randomUUID } from 'node:crypto';
-import { jetstream, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
-import { Bucket, Kvm, type KV, type KvEntry, type KvWatchEntry, type KvWatchOptions } from '@nats-io/kv';
+import { jetstream, jetstreamManager, JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
+import { Kvm, type KV, type KvEntry, type KvWatchEntry, type KvWatchOptions } from '@nats-io/kv';
 import { headers, type MsgHdrs, type NatsConnection, type QueuedIterator } from '@nats-io/nats-core';
 import { errors, isStatusError } from '../status.ts';
 import { AckPublisher, NoStream, PublishInDoubt } from './ack-publisher.ts';
@@ -49,6 +49,7 @@ export class KvBackend {
   readonly maxObjectBytes: number;
 
   private constructor(
+    private readonly nc: NatsConnection,
     readonly bucket: string,
     private readonly publisher: AckPublisher,
     private readonly kv: KV,
@@ -68,7 +69,7 @@ export class KvBackend {
     // keeps the recent past in memory for watch resumption.
     const kv = await kvm.create(bucket, { history: 1, replicas: opts.replicas ?? 1, maxValueSize: 3 * 1024 * 1024 });
     const health = opts.health ?? new StoreHealth(nc);
-    return new KvBackend(bucket, new AckPublisher(nc, ACK_TIMEOUT_MS, health), kv, health, !opts.health, nc.info?.max_payload ?? 1024 * 1024);
+    return new KvBackend(nc, bucket, new AckPublisher(nc, ACK_TIMEOUT_MS, health), kv, health, !opts.health, nc.info?.max_payload ?? 1024 * 1024);
   }
 
   close(): void {
@@ -130,13 +131,21 @@ export class KvBackend {
   }
 
   /**
-   * Remove delete markers older than `olderThanMs` (their keys vanish from the stream), so the store
-   * is bounded by live objects. Watchers never need them: a watch that old is below the floor anyway.
+   * Remove these delete markers from the stream (each only if still the key's latest entry: the
+   * purge takes the key's messages below the marker's revision + 1, never a newer value), so the
+   * store is bounded by live objects. Returns how many messages went.
    */
-  async purgeOldDeletes(olderThanMs: number): Promise<number> {
-    if (!(this.kv instanceof Bucket)) return 0;
-    const r = await this.kv.purgeDeletes(olderThanMs);
-    return r.purged;
+  async purgeDeleteMarkers(markers: { key: string; revision: number }[]): Promise<number> {
+    if (markers.length === 0) return 0;
+    const jsm = await this.request('a JetStream manager request', () => jetstreamManager(this.nc, { timeout: REQUEST_TIMEOUT_MS }));
+    let purged = 0;
+    for (let i = 0; i < markers.length; i += 32) {
+      const batch = markers.slice(i, i + 32).map((m) =>
+        this.request(`a purge of ${m.key}`, () => jsm.streams.purge(`KV_${this.bucket}`, { filter: this.subject(m.key), seq: m.revision + 1 })).then((r) => (purged += r.purged)),
+      );
+      await Promise.all(batch);
+    }
+    return purged;
   }
 
   /** The latest revision in the bucket (the stream's last sequence). */

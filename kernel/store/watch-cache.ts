@@ -151,7 +151,7 @@ export class WatchCache {
         if (gen !== this.feedGeneration) break; // a newer feed took over
         if (from !== undefined && e.revision <= this.revision) continue; // applied already
         try {
-          this.apply(e.key, e.value, e.revision, e.operation !== 'PUT', e.revision <= initial);
+          this.apply(e.key, e.value, e.revision, e.operation !== 'PUT', e.revision <= initial, e.created?.getTime());
         } catch (err) {
           // a value that cannot be decoded (wrong encryption key, corrupt JSON) must not stop the feed
           console.error(`watch cache: skipping ${e.key}@${e.revision}: ${(err as Error).message}`);
@@ -225,7 +225,27 @@ export class WatchCache {
     return rc;
   }
 
-  private apply(key: string, value: Uint8Array, rev: number, deleted: boolean, initial: boolean): void {
+  /** keys whose latest entry in the store is a delete marker: its revision and when it was written */
+  private readonly tombstones = new Map<string, { revision: number; at: number }>();
+
+  /** Delete markers written before `before` (ms since the epoch), oldest first, at most `max`. */
+  deleteMarkers(before: number, max = 10_000): { key: string; revision: number }[] {
+    const out: { key: string; revision: number }[] = [];
+    for (const [key, t] of this.tombstones) {
+      if (t.at < before) out.push({ key, revision: t.revision });
+      if (out.length >= max) break;
+    }
+    return out;
+  }
+
+  /** The markers are gone from the store (a marker replaced by a newer one stays). */
+  forgetDeleteMarkers(markers: { key: string; revision: number }[]): void {
+    for (const m of markers) if (this.tombstones.get(m.key)?.revision === m.revision) this.tombstones.delete(m.key);
+  }
+
+  private apply(key: string, value: Uint8Array, rev: number, deleted: boolean, initial: boolean, at = Date.now()): void {
+    if (deleted) this.tombstones.set(key, { revision: rev, at });
+    else this.tombstones.delete(key);
     const dk = decodeKey(key);
     if (dk) {
       const rc = this.resource(dk.prefix);
