@@ -84,3 +84,22 @@ describe('__proto__ is a plain key', () => {
     expect((await stored(o)).metadata.labels).toBeUndefined();
   });
 });
+
+describe('defaults of plain string fields', () => {
+  it('"" is unset, as in Go: a Service sessionAffinity/type/protocol "" and a pod restartPolicy "" get their defaults', async () => {
+    const svc = await t.kernel.create({ group: '', version: 'v1', resource: 'services' }, {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ws-svc', namespace: 'default' },
+      spec: { type: '', sessionAffinity: '', selector: { a: 'b' }, ports: [{ port: 80, protocol: '' }] },
+    } as unknown as KObject);
+    expect(svc.spec).toMatchObject({ type: 'ClusterIP', sessionAffinity: 'None', ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }] });
+    const pod = await t.kernel.create({ group: '', version: 'v1', resource: 'pods' }, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ws-pod', namespace: 'default' },
+      spec: { restartPolicy: '', dnsPolicy: '', containers: [{ name: 'c', image: 'x:1', imagePullPolicy: '', terminationMessagePolicy: '' }] },
+    } as unknown as KObject);
+    expect(pod.spec).toMatchObject({ restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', containers: [{ imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'File' }] });
+  });
+});

@@ -81,6 +81,8 @@ describe('helpers', () => {
     // 2^63 is also the parse of int64's largest value: accepted (docs/api-limits.md); past it refused
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63)).toBe('any');
     expect(verdict(pod, 'spec.activeDeadlineSeconds', 1, 2 ** 63 + 2048)).toBe('reject');
+    expect(verdict(kindNamed('Service'), 'spec.sessionAffinity', 'None', '')).toBe('any'); // defaulted
+    expect(verdict(kindNamed('Service'), 'spec.sessionAffinity', 'None', 'Sticky')).toBe('reject');
   });
 });
 

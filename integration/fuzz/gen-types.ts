@@ -91,7 +91,9 @@ export function verdict(kind: KindSpec, pat: string, orig: unknown, v: unknown):
   }
   if (typeof orig === 'string') {
     if (typeof num !== 'string') return 'reject';
-    if (ENUMS.has(pat)) return num === orig ? 'any' : 'reject';
+    // "" is the unset value of a Go string: kube defaults it (restartPolicy Always, sessionAffinity
+    // None, protocol TCP...) or reads it as the default (a toleration's operator Equal)
+    if (ENUMS.has(pat)) return num === orig || num === '' ? 'any' : 'reject';
     if (pat === 'metadata.name') return num === '' ? 'reject' : 'any';
     if (NAMED.has(pat)) return 'any';
     return 'any';

@@ -130,6 +130,16 @@ export function setDefault(parent: Obj, name: string, value: unknown): void {
   if (parent[name] === undefined || parent[name] === null) parent[name] = value;
 }
 
+/**
+ * setDefault for a plain string field of a kube type, where "" is unset too: Go's zero value, and
+ * kube's defaulting checks `== ""` (a Service's sessionAffinity "" is stored as "None"). Not for
+ * pointer fields (*string: completionMode, internalTrafficPolicy, volumeMode...), where "" is a
+ * value that validation refuses.
+ */
+export function setStringDefault(parent: Obj, name: string, value: string): void {
+  if (parent[name] === undefined || parent[name] === null || parent[name] === '') parent[name] = value;
+}
+
 /** Deep equality of JSON values (key order ignored). */
 export { jsonEqual as deepEqual } from '../json.ts';
 

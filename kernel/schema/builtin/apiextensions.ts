@@ -1,5 +1,5 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition.
-import { asArr, asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { asArr, asObj, cause, child, ensureObj, isObj, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { newAjv, S } from '../structural.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
@@ -92,11 +92,11 @@ export const customResourceDefinitionKind: SkiffKindDefinition = {
     if (!spec) return;
     const names = asObj(spec.names);
     if (names && typeof names.kind === 'string') {
-      setDefault(names, 'singular', names.kind.toLowerCase());
-      setDefault(names, 'listKind', `${names.kind}List`);
+      setStringDefault(names, 'singular', names.kind.toLowerCase());
+      setStringDefault(names, 'listKind', `${names.kind}List`);
     }
     const conv = ensureObj(spec, 'conversion');
-    if (conv) setDefault(conv, 'strategy', 'None');
+    if (conv) setStringDefault(conv, 'strategy', 'None');
   }),
   validate: safeValidate(validateCRD),
 };

@@ -1,5 +1,5 @@
 // apps/v1 Deployment, ReplicaSet, StatefulSet, DaemonSet.
-import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
@@ -77,7 +77,7 @@ export const deploymentKind = workload(
   (spec) => {
     const strategy = ensureObj(spec, 'strategy');
     if (strategy) {
-      setDefault(strategy, 'type', 'RollingUpdate');
+      setStringDefault(strategy, 'type', 'RollingUpdate');
       if (strategy.type === 'RollingUpdate') {
         const ru = ensureObj(strategy, 'rollingUpdate');
         if (ru) {
@@ -130,10 +130,10 @@ export const statefulSetKind = workload(
     ordinals: S.obj({ start: S.int }),
   },
   (spec) => {
-    setDefault(spec, 'podManagementPolicy', 'OrderedReady');
+    setStringDefault(spec, 'podManagementPolicy', 'OrderedReady');
     const us = ensureObj(spec, 'updateStrategy');
     if (us) {
-      setDefault(us, 'type', 'RollingUpdate');
+      setStringDefault(us, 'type', 'RollingUpdate');
       if (us.type === 'RollingUpdate') {
         const ru = ensureObj(us, 'rollingUpdate');
         if (ru) setDefault(ru, 'partition', 0);
@@ -142,8 +142,8 @@ export const statefulSetKind = workload(
     setDefault(spec, 'revisionHistoryLimit', 10);
     const pol = ensureObj(spec, 'persistentVolumeClaimRetentionPolicy');
     if (pol) {
-      setDefault(pol, 'whenDeleted', 'Retain');
-      setDefault(pol, 'whenScaled', 'Retain');
+      setStringDefault(pol, 'whenDeleted', 'Retain');
+      setStringDefault(pol, 'whenScaled', 'Retain');
     }
   },
   (spec, old) => {
@@ -178,7 +178,7 @@ export const daemonSetKind = workload(
   (spec) => {
     const us = ensureObj(spec, 'updateStrategy');
     if (us) {
-      setDefault(us, 'type', 'RollingUpdate');
+      setStringDefault(us, 'type', 'RollingUpdate');
       if (us.type === 'RollingUpdate') {
         const ru = ensureObj(us, 'rollingUpdate');
         if (ru) {

@@ -1,5 +1,5 @@
 // batch/v1 Job and CronJob.
-import { asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { asObj, cause, child, ensureObj, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import { selectorMatches } from '@skiff/api';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
@@ -125,7 +125,7 @@ export const cronJobKind: SkiffKindDefinition = {
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (!spec) return;
-    setDefault(spec, 'concurrencyPolicy', 'Allow');
+    setStringDefault(spec, 'concurrencyPolicy', 'Allow');
     setDefault(spec, 'suspend', false);
     setDefault(spec, 'successfulJobsHistoryLimit', 3);
     setDefault(spec, 'failedJobsHistoryLimit', 1);

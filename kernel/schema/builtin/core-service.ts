@@ -1,5 +1,5 @@
 // core/v1 Service and Endpoints.
-import { asArr, asObj, cause, child, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { asArr, asObj, cause, child, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import {
@@ -40,13 +40,13 @@ const serviceSpec = S.obj({
 function defaultService(obj: Obj): void {
   const spec = asObj(obj.spec);
   if (!spec) return;
-  setDefault(spec, 'type', 'ClusterIP');
-  setDefault(spec, 'sessionAffinity', 'None');
+  setStringDefault(spec, 'type', 'ClusterIP');
+  setStringDefault(spec, 'sessionAffinity', 'None');
   if (spec.type !== 'ExternalName') setDefault(spec, 'internalTrafficPolicy', 'Cluster');
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setDefault(spec, 'externalTrafficPolicy', 'Cluster');
+  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') setStringDefault(spec, 'externalTrafficPolicy', 'Cluster');
   for (const p of asArr(spec.ports)) {
     if (!isObj(p)) continue;
-    setDefault(p, 'protocol', 'TCP');
+    setStringDefault(p, 'protocol', 'TCP');
     if ((p.targetPort === undefined || p.targetPort === null || p.targetPort === 0 || p.targetPort === '') && p.port !== undefined) p.targetPort = p.port;
   }
   if (typeof spec.clusterIP === 'string' && spec.clusterIP !== '' && spec.clusterIPs === undefined) spec.clusterIPs = [spec.clusterIP];
@@ -150,7 +150,7 @@ export const endpointsKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['ep'],
   default: safeDefault((o) => {
-    for (const s of asArr(o.subsets)) for (const p of asArr(isObj(s) ? s.ports : undefined)) if (isObj(p)) setDefault(p, 'protocol', 'TCP');
+    for (const s of asArr(o.subsets)) for (const p of asArr(isObj(s) ? s.ports : undefined)) if (isObj(p)) setStringDefault(p, 'protocol', 'TCP');
   }),
   validate: safeValidate(validateEndpoints),
 };

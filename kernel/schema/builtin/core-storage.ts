@@ -1,5 +1,5 @@
 // core/v1 PersistentVolume and PersistentVolumeClaim (lightly: shape, access modes, storage sizes).
-import { asArr, asObj, cause, child, ensureObj, isObj, key, setDefault, type Obj, type StatusCause } from '../causes.ts';
+import { asArr, asObj, cause, child, ensureObj, isObj, key, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateQuantity, validateResourceList } from '../validation.ts';
@@ -49,7 +49,7 @@ export const persistentVolumeKind: SkiffKindDefinition = {
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (spec) {
-      setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
+      setStringDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
       setDefault(spec, 'volumeMode', 'Filesystem');
     }
     const st = ensureObj(o, 'status');

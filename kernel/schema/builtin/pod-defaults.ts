@@ -1,5 +1,5 @@
 // Defaults Kubernetes fills into PodSpecs (SetDefaults_PodSpec, SetDefaults_Container, SetDefaults_Pod) and QoS.
-import { asArr, asObj, ensureObj, isObj, setDefault, type Obj } from '../causes.ts';
+import { asArr, asObj, ensureObj, isObj, setDefault, setStringDefault, type Obj } from '../causes.ts';
 import { podQOSClass as qosOf, type PodSpec } from '@skiff/api';
 
 /** The tag of an image reference ("latest" when neither tag nor digest is given). */
@@ -13,13 +13,13 @@ export function imageTag(image: string): string {
 }
 
 export function defaultContainer(c: Obj, hostNetwork: boolean): void {
-  if (typeof c.image === 'string') setDefault(c, 'imagePullPolicy', imageTag(c.image) === 'latest' ? 'Always' : 'IfNotPresent');
-  setDefault(c, 'terminationMessagePath', '/dev/termination-log');
-  setDefault(c, 'terminationMessagePolicy', 'File');
+  if (typeof c.image === 'string') setStringDefault(c, 'imagePullPolicy', imageTag(c.image) === 'latest' ? 'Always' : 'IfNotPresent');
+  setStringDefault(c, 'terminationMessagePath', '/dev/termination-log');
+  setStringDefault(c, 'terminationMessagePolicy', 'File');
   setDefault(c, 'resources', {});
   for (const p of asArr(c.ports)) {
     if (!isObj(p)) continue;
-    setDefault(p, 'protocol', 'TCP');
+    setStringDefault(p, 'protocol', 'TCP');
     if (hostNetwork && (p.hostPort === undefined || p.hostPort === 0) && typeof p.containerPort === 'number') p.hostPort = p.containerPort;
   }
   for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
@@ -31,8 +31,8 @@ export function defaultContainer(c: Obj, hostNetwork: boolean): void {
     setDefault(pr, 'failureThreshold', 3);
     const hg = asObj(pr.httpGet);
     if (hg) {
-      setDefault(hg, 'path', '/');
-      setDefault(hg, 'scheme', 'HTTP');
+      setStringDefault(hg, 'path', '/');
+      setStringDefault(hg, 'scheme', 'HTTP');
     }
   }
 }
@@ -40,11 +40,11 @@ export function defaultContainer(c: Obj, hostNetwork: boolean): void {
 /** SetDefaults_PodSpec plus the container and volume defaults; tolerant of garbage. */
 export function defaultPodSpec(spec: unknown): void {
   if (!isObj(spec)) return;
-  setDefault(spec, 'restartPolicy', 'Always');
-  setDefault(spec, 'dnsPolicy', 'ClusterFirst');
+  setStringDefault(spec, 'restartPolicy', 'Always');
+  setStringDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'terminationGracePeriodSeconds', 30);
   setDefault(spec, 'securityContext', {});
-  setDefault(spec, 'schedulerName', 'default-scheduler');
+  setStringDefault(spec, 'schedulerName', 'default-scheduler');
   const hostNetwork = spec.hostNetwork === true;
   for (const list of [spec.containers, spec.initContainers]) for (const c of asArr(list)) if (isObj(c)) defaultContainer(c, hostNetwork);
   for (const v of asArr(spec.volumes)) {
