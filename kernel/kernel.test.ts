@@ -313,6 +313,7 @@ describe('store housekeeping', () => {
       await t.kernel.delete(CMS, 'default', 'back');
       await t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'back', namespace: 'default' }, data: { v: '2' } });
       // writes under way while the markers are purged are not touched either
+      await t.kernel.cache.sync(); // the markers as the cache knows them
       const writes = Array.from({ length: 50 }, (_, i) => t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `busy-${i}`, namespace: 'default' } }));
       expect(await t.kernel.purgeDeleteMarkers(0)).toBe(1);
       await Promise.all(writes);
@@ -321,6 +322,7 @@ describe('store housekeeping', () => {
       expect((await t.kernel.list(CMS, { namespace: 'default' })).items.filter((o) => o.metadata.name!.startsWith('busy-'))).toHaveLength(50);
       // a marker not yet old enough stays
       await t.kernel.delete(CMS, 'default', 'busy-0');
+      await t.kernel.cache.sync();
       expect(await t.kernel.purgeDeleteMarkers(60_000)).toBe(0);
       expect((await t.kernel.backend.get('_.configmaps.default.busy-0'))?.deleted).toBe(true);
       const again = await t.kernel.create(CMS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', namespace: 'default' } });

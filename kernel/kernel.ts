@@ -90,7 +90,13 @@ export class SkiffKernel implements Kernel {
     for (;;) {
       const markers = this.cache.deleteMarkers(Date.now() - olderThanMs, 1000);
       if (markers.length === 0) return purged;
-      purged += await this.backend.purgeDeleteMarkers(markers);
+      try {
+        purged += await this.backend.purgeDeleteMarkers(markers);
+      } finally {
+        // nats-server moves consumers on a purge (the cache's feed stalled after one): the feed
+        // starts again right after the last revision the cache applied
+        await this.cache.resumeFeed();
+      }
       this.cache.forgetDeleteMarkers(markers);
     }
   }

@@ -149,7 +149,8 @@ export class WatchCache {
     void (async () => {
       for await (const e of iter) {
         if (gen !== this.feedGeneration) break; // a newer feed took over
-        if (from !== undefined && e.revision <= this.revision) continue; // applied already
+        // applied already (a resumed feed overlapping, or a consumer moved back by a purge)
+        if ((from !== undefined || e.revision > initial) && e.revision <= this.revision) continue;
         try {
           this.apply(e.key, e.value, e.revision, e.operation !== 'PUT', e.revision <= initial, e.created?.getTime());
         } catch (err) {
