@@ -83,25 +83,26 @@ describe('a watch pipelined behind another request on one connection', () => {
     const otherRes = await new Promise<http.IncomingMessage>((r) => other.once('response', r));
     let otherText = '';
     otherRes.setEncoding('utf8').on('data', (d: string) => (otherText += d));
-    // a LIST (large: its response is still going out) and a watch behind it, in one write
+    // a LIST (21 MB: its response is still going out) and a watch from now behind it, in one write
+    const rv = (await t.kernel.list(CM, { namespace: 'big', limit: 1 })).metadata.resourceVersion;
     const sock = net.connect(port, '127.0.0.1');
     await new Promise((r) => sock.once('connect', r));
     let text = '';
     sock.setEncoding('utf8').on('data', (d: string) => (text += d));
     sock.write(
       'GET /api/v1/namespaces/big/configmaps HTTP/1.1\r\nHost: x\r\n\r\n' +
-        'GET /api/v1/namespaces/big/configmaps?watch=1&allowWatchBookmarks=true HTTP/1.1\r\nHost: x\r\n\r\n',
+        `GET /api/v1/namespaces/big/configmaps?watch=1&allowWatchBookmarks=true&resourceVersion=${rv} HTTP/1.1\r\nHost: x\r\n\r\n`,
     );
     try {
     await t.kernel.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pipelined-1', namespace: 'big' } });
-    for (let i = 0; i < 200 && !text.includes('"name":"pipelined-1"'); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 600 && !text.includes('"name":"pipelined-1"'); i++) await new Promise((r) => setTimeout(r, 25));
     await t.kernel.create(CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'pipelined-2', namespace: 'big' } });
-    for (let i = 0; i < 200 && !(text.includes('"name":"pipelined-2"') && otherText.includes('"name":"pipelined-2"')); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 600 && !(text.includes('"name":"pipelined-2"') && otherText.includes('"name":"pipelined-2"')); i++) await new Promise((r) => setTimeout(r, 25));
     // the list's answer first, then the watch's, whose events name both objects
     const second = text.indexOf('HTTP/1.1 200', 1);
     expect(text.startsWith('HTTP/1.1 200')).toBe(true);
     expect(second).toBeGreaterThan(0);
-    expect(text.slice(second)).toContain(`"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap"`);
+    expect(text.slice(second)).toContain(`{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"pipelined-1"`);
     expect(text.slice(second)).toContain('"name":"pipelined-1"');
     expect(text.slice(second)).toContain('"name":"pipelined-2"');
     expect(otherText).toContain('"name":"pipelined-2"');
