@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AdmissionChain } from './admission/chain.ts';
 import { cloneJson, jsonEqual } from './json.ts';
 import { applyPatch } from './patch.ts';
+import { GENERATE_NAME_TRIES, generatedName } from './generate-name.ts';
 import { scaleChange, toScale } from './scale.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import { pruneObjectMeta } from './schema/object-meta.ts';
@@ -25,25 +26,11 @@ export interface KindLookup {
 }
 
 const MAX_RETRIES = 16;
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 export function now(offsetSeconds = 0): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/** kube's SimpleNameGenerator: the prefix cut to 58 characters, then 5 random ones (63 in all) */
-const MAX_GENERATED_PREFIX = 58;
-/** tries of a generated name that is taken (kube-apiserver retries generateName creates since 1.31) */
-const GENERATE_NAME_TRIES = 8;
-
-function generatedName(prefix: string): string {
-  prefix = prefix.slice(0, MAX_GENERATED_PREFIX);
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-  return prefix + s;
 }
 
 const sameSpec = (def: KindDefinition, a: KObject, b: KObject) => (def.specFields ?? ['spec']).every((f) => jsonEqual(a[f], b[f]));
