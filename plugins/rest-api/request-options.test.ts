@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { createApiServer } from './server.ts';
+import { apiClient } from './test-client.ts';
 
 const TOKEN = 't';
 let t: TestKernel;
@@ -12,21 +13,7 @@ let app: FastifyInstance;
 let base: string;
 const CMS = '/api/v1/namespaces/default/configmaps';
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json };
-}
+const api = apiClient(() => base, TOKEN);
 
 function expectStatus(r: { status: number; body: any }, code: number, reason?: string) {
   expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(code);
