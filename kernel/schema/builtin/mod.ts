@@ -12,6 +12,7 @@ import { podKind } from './core-pod.ts';
 import { replicationControllerKind } from './core-rc.ts';
 import { endpointsKind, serviceKind } from './core-service.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
+import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
@@ -47,6 +48,9 @@ export function builtinKinds(): KindDefinition[] {
     podDisruptionBudgetKind,
     priorityClassKind,
     leaseKind,
+    ipAddressKind,
+    serviceCIDRKind,
+    nodePortAllocationKind,
     customResourceDefinitionKind,
     pluginKind,
     distributionKind,
