@@ -32,6 +32,7 @@ import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
+import serviceIpam from '@skiff/plugin-service-ipam';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -54,6 +55,7 @@ export const builtinPlugins = {
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
+  'service-ipam': serviceIpam,
   scheduler: schedulerPlugin,
   ...defaultPolicyPlugins,
 };
@@ -199,6 +201,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (opts.host !== undefined) cfg.host = opts.host;
         r.config = cfg;
       }
+    }
+    // the `kubernetes` Service's targetPort: the port the REST API is given (0, a free one, is not known yet)
+    const apiPort = requests.find((r) => r.descriptor.type === 'skiff.io/api')?.config as { port?: number } | undefined;
+    for (const r of requests) {
+      if (r.descriptor.name === 'service-ipam' && apiPort?.port) r.config = { apiServerPort: apiPort.port, ...((r.config as object) ?? {}) };
     }
     await host.load(requests);
     // from here on, `Plugin` objects in the store say what runs (kubectl get plugins; edit to hot-reload);

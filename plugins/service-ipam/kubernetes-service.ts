@@ -28,6 +28,15 @@ async function createIfMissing(kernel: Kernel, ref: typeof SERVICES, obj: KObjec
   }
 }
 
+async function getIfExists(kernel: Kernel, ref: typeof SERVICES, ns: string, name: string): Promise<KObject | undefined> {
+  try {
+    return await kernel.get(ref, ns, name);
+  } catch (e) {
+    if (code(e) === 404) return undefined;
+    throw e;
+  }
+}
+
 /** The `kubernetes` ServiceCIDR; returns the CIDRs it has when it exists with others (config changed). */
 export async function ensureServiceCIDR(kernel: Kernel, range: ServiceIPRange): Promise<string[] | undefined> {
   const cidr = range.toString();
@@ -59,9 +68,12 @@ export async function ensureKubernetesService(kernel: Kernel, range: ServiceIPRa
     metadata: { name: 'kubernetes', namespace: 'default', labels: LABELS },
     spec: { type: 'ClusterIP', clusterIP: range.kubernetesIP, clusterIPs: [range.kubernetesIP], ports, sessionAffinity: 'None' },
   };
-  if (await createIfMissing(kernel, SERVICES, svc)) done.push('service');
-  else {
-    const cur = await kernel.get(SERVICES, 'default', 'kubernetes');
+  // read first: a create of the existing Service would be refused by this plugin's own admission
+  // (its address is allocated, to that Service) before the store could answer AlreadyExists
+  const cur = await getIfExists(kernel, SERVICES, 'default', 'kubernetes');
+  if (!cur) {
+    if (await createIfMissing(kernel, SERVICES, svc)) done.push('service');
+  } else {
     const spec = (cur.spec ?? {}) as { ports?: unknown };
     if (JSON.stringify(spec.ports) !== JSON.stringify(ports)) {
       await kernel.update(SERVICES, { ...cur, spec: { ...(cur.spec as object), ports } });

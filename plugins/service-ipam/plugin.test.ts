@@ -2,11 +2,13 @@
 // admission, kube's refusals, frees on delete and type change, the repair loop, and uniqueness under
 // 200 concurrent creates through two kernels (two servers) on one store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IP_ADDRESSES, NODE_PORT_ALLOCATIONS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
+import { ENDPOINTS, IP_ADDRESSES, NODE_PORT_ALLOCATIONS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
 import { StatusError, type Kernel, type KObject } from '@skiff/kernel';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
+import { ensureKubernetesService } from './kubernetes-service.ts';
 import descriptor from './plugin.ts';
+import { ServiceIPRange } from './ranges.ts';
 
 const config = { leaderElection: false, leakGraceSeconds: 1, settleSeconds: 0.2, repairIntervalSeconds: 1, apiServerPort: 7443 };
 let t: TestKernel;
@@ -244,6 +246,12 @@ describe('service-ipam', () => {
     const h3 = new PluginHost({ kernel: k3, logger: createConsoleLogger({ level: 'error' }) });
     await h3.load([{ descriptor, config }]);
     second = { kernel: k3, host: h3 };
+    // the kubernetes Service is there: kept as it is (another start must not fail on its address)
+    const range = new ServiceIPRange('10.96.0.0/12');
+    expect(await ensureKubernetesService(k3, range, { apiServerPort: 7443, apiServerAddresses: [] })).toEqual([]);
+    expect(await ensureKubernetesService(k3, range, { apiServerPort: 7443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['endpoints']);
+    expect((await k3.get(ENDPOINTS, 'default', 'kubernetes')).subsets).toEqual([{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'https', port: 7443, protocol: 'TCP' }] }]);
+    expect(await ensureKubernetesService(k3, range, { apiServerPort: 8443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['service-ports', 'endpoints-updated']);
     const before = (await k3.list(SERVICES, { namespace: 'burst' })).items;
     expect(before).toHaveLength(200);
     const taken = await failure(k3.create(SERVICES, { ...svc('dup', { clusterIP: spec(before[0]!).clusterIP }), metadata: { name: 'dup', namespace: 'burst' } }));
