@@ -86,7 +86,9 @@ export class ServiceAllocator {
     if (dryRun) return;
     const owner: Owner = { namespace: svc.metadata.namespace ?? '', name: svc.metadata.name ?? '', uid: svc.metadata.uid ?? '' };
     const ips = clusterIPsOf(svc).map((ip) => this.ips.offsetOf(ip)).filter((n): n is number => n !== undefined);
-    await Promise.all([...ips.map((n) => this.ipClaims.markReleased(n, owner)), ...nodePortsOf(svc).map((n) => this.portClaims.markReleased(n, owner))]);
+    // best effort: a mark that cannot be written never fails the delete (the repair loop sees the
+    // Service go and frees its values then)
+    await Promise.allSettled([...ips.map((n) => this.ipClaims.markReleased(n, owner)), ...nodePortsOf(svc).map((n) => this.portClaims.markReleased(n, owner))]);
   }
 
   private async allocClusterIP(spec: Obj, owner: Owner, dryRun: boolean, claimed: Claimed): Promise<void> {
