@@ -1,5 +1,5 @@
 // Service cluster IPs and node ports through a real `skiff server` and its REST API: 200 concurrent
-// creates all unique, kept across a server restart (new ones never collide), freed by deletes,
+// creates all unique (half of them through a second `skiff server` on the same NATS), kept across a server restart (new ones never collide), freed by deletes,
 // kube's 422s for taken and bad values; `kubectl expose` shows a CLUSTER-IP, `kubectl get
 // ipaddresses` the allocations.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { natsUrlOf } from './hollow-cluster.ts';
 import { kubectlFor, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -25,11 +26,11 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await request(skiff.url + path, {
+async function call(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, via: { s: SkiffProcess; a: Agent } = { s: skiff, a: agent }): Promise<{ status: number; json: any }> {
+  const res = await request(via.s.url + path, {
     method,
-    dispatcher: agent,
-    headers: { authorization: `Bearer ${skiff.token}`, 'content-type': 'application/json' },
+    dispatcher: via.a,
+    headers: { authorization: `Bearer ${via.s.token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.statusCode, json: await res.body.json() };
@@ -51,9 +52,22 @@ describe('service IPAM through skiff server', () => {
 
   it('200 concurrent creates (ClusterIP and NodePort): every address and node port unique', async () => {
     expect((await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } })).status).toBe(201);
-    const res = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => call('POST', svcPath, svc(`s${i}`, i % 2 ? { type: 'NodePort' } : {}, i % 2 ? [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] : [{ port: 80 }]))),
-    );
+    // a second server process on the first one's NATS: its own kernel, plugin host and allocator
+    const home2 = mkdtempSync(join(tmpdir(), 'skiff-svcip-2-'));
+    const other = await startSkiff(home2, ['--nats', await natsUrlOf(home)]);
+    const otherAgent = new Agent({ connect: { ca: other.ca }, connections: 32 });
+    let res: { status: number; json: any }[];
+    try {
+      res = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          call('POST', svcPath, svc(`s${i}`, i % 2 ? { type: 'NodePort' } : {}, i % 2 ? [{ name: 'a', port: 80 }, { name: 'b', port: 443 }] : [{ port: 80 }]), i % 4 < 2 ? undefined : { s: other, a: otherAgent }),
+        ),
+      );
+    } finally {
+      await otherAgent.close();
+      await other.kill('SIGTERM');
+      rmSync(home2, { recursive: true, force: true });
+    }
     expect(res.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
     first = res.map((r) => r.json);
     const ips = first.map(ipOf);
@@ -138,7 +152,7 @@ describe('service IPAM through skiff server', () => {
     expect(k8s.spec).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443 }] });
     const ips = kubectl('get', 'ipaddresses');
     expect(ips.code).toBe(0);
-    expect(ips.out).toContain('10.96.0.1');
+    expect(ips.out).toMatch(/^10\.96\.0\.1\s+services\/default\/kubernetes$/m);
     expect(ips.out).toContain(cols[2]!);
     expect(kubectl('get', 'servicecidrs').out).toContain('kubernetes');
     expect(kubectl('get', 'nodeportallocations').out).toContain(String(portsOf(first[3])[0]));

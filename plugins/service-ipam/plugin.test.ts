@@ -178,8 +178,15 @@ describe('service-ipam', () => {
     const replaced = await k().update(SERVICES, { ...svc('morph', { type: 'NodePort' }, [{ name: 'http', port: 80 }]), metadata: { ...s.metadata } });
     expect(spec(replaced).clusterIP).toBe(clusterIP);
     expect(spec(replaced).ports[0]!.nodePort).toBe(np);
+    // a node port changed by hand: the new one is claimed, the old one freed
+    const moved = await k().update(SERVICES, { ...replaced, spec: { ...spec(replaced), ports: [{ name: 'http', port: 80, nodePort: 31999 }] } });
+    expect(spec(moved).ports[0]!.nodePort).toBe(31999);
+    expect(await exists(NODE_PORT_ALLOCATIONS, '31999')).toBeDefined();
+    await eventually(async () => !(await exists(NODE_PORT_ALLOCATIONS, String(np))), 5000, 'the replaced node port to be freed');
+    const back2 = await k().update(SERVICES, { ...moved, spec: { ...spec(moved), ports: [{ name: 'http', port: 80, nodePort: np }] } });
+    expect(spec(back2).ports[0]!.nodePort).toBe(np);
     // NodePort -> ClusterIP: the node port goes and is freed
-    const cip = await k().update(SERVICES, { ...replaced, spec: { ...spec(replaced), type: 'ClusterIP' } });
+    const cip = await k().update(SERVICES, { ...back2, spec: { ...spec(back2), type: 'ClusterIP' } });
     expect(spec(cip).ports[0]!.nodePort).toBeUndefined();
     await eventually(async () => !(await exists(NODE_PORT_ALLOCATIONS, String(np))), 5000, 'the dropped node port to be freed');
     // ClusterIP -> ExternalName: the address goes and is freed
@@ -192,6 +199,16 @@ describe('service-ipam', () => {
     expect(await exists(IP_ADDRESSES, spec(back).clusterIP!)).toBeDefined();
     // the address stays immutable
     expect((await failure(k().update(SERVICES, { ...back, spec: { ...spec(back), clusterIP: '10.96.3.3', clusterIPs: ['10.96.3.3'] } }))).code).toBe(422);
+  });
+
+  it('a Service held by a finalizer keeps its address until it is gone, then frees it at once', async () => {
+    const s = await k().create(SERVICES, { ...svc('held', { clusterIP: '10.96.6.6' }), metadata: { name: 'held', namespace: 'default', finalizers: ['example.com/hold'] } });
+    await k().delete(SERVICES, 'default', 'held');
+    expect((await failure(k().create(SERVICES, svc('wants-it', { clusterIP: '10.96.6.6' })))).code).toBe(422);
+    const marked = await k().get(SERVICES, 'default', 'held');
+    expect(marked.metadata.deletionTimestamp).toBeDefined();
+    await k().update(SERVICES, { ...marked, metadata: { ...marked.metadata, finalizers: [] } });
+    expect(spec(await k().create(SERVICES, svc('wants-it', { clusterIP: '10.96.6.6' }))).clusterIP).toBe(spec(s).clusterIP);
   });
 
   it('frees a claim whose Service was never stored (a create refused after admission)', async () => {

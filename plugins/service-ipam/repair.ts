@@ -6,7 +6,7 @@
 // leads (the controllers' shared Lease): claims stay correct without it, the leader only cleans up.
 import { SERVICES } from '@skiff/api';
 import { followLeadership, SharedInformer, SharedInformerFactory, WorkQueue, type KitConfig, type Leadership } from '@skiff/client';
-import type { Kernel, KObject } from '@skiff/kernel';
+import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
 import { ownerOf, type Claims } from './claims.ts';
 import { clusterIPsOf, nodePortsOf } from './kinds.ts';
@@ -159,8 +159,13 @@ export class AllocationRepair {
       for (const o of k.informer.lister.byIndex(PARENT_INDEX, nsName)) this.enqueue(`${k.prefix}/${o.metadata.name}`);
       if (!svc || svc.metadata.deletionTimestamp || !svc.metadata.uid) continue;
       const owner = { namespace: svc.metadata.namespace!, name: svc.metadata.name!, uid: svc.metadata.uid };
-      for (const n of k.held(svc)) {
-        if (k.informer.lister.get(undefined, k.claims.kind.name(n))) continue;
+      const missing = k.held(svc).filter((n) => !k.informer.lister.get(undefined, k.claims.kind.name(n)));
+      if (missing.length === 0) continue;
+      // the informer may be behind: only a Service the store still has, holding the value, gets it back
+      const cur = await this.readService(owner.namespace, owner.name);
+      if (!cur || cur.metadata.uid !== owner.uid) continue;
+      for (const n of missing) {
+        if (!k.claims.kind.holds(cur, n)) continue;
         const r = await k.claims.restore(n, owner);
         if (r === 'created') {
           this.stats.restored++;
@@ -170,6 +175,15 @@ export class AllocationRepair {
           this.logger.warn('a Service holds a value allocated to another Service', { kind: k.claims.kind.kind, name: k.claims.kind.name(n), service: nsName });
         }
       }
+    }
+  }
+
+  private async readService(namespace: string, name: string): Promise<KObject | undefined> {
+    try {
+      return await this.kernel.get(SERVICES, namespace, name);
+    } catch (e) {
+      if (isStatusError(e) && e.code === 404) return undefined;
+      throw e;
     }
   }
 
