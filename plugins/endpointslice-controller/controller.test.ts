@@ -196,6 +196,26 @@ describe('endpointslice-controller', () => {
     }, 5000, 'Endpoints gone');
   });
 
+  it('adds topology hints for topology-mode Auto, by the zones\' CPU, and an Event', async () => {
+    await createService(k(), 'zoned', { annotations: { 'service.kubernetes.io/topology-mode': 'Auto' } });
+    for (const [i, node] of ['node-a', 'node-a', 'node-b', 'node-b'].entries())
+      await createPod(k(), `zoned-${i}`, { labels: { app: 'zoned' }, ip: `10.244.3.${i + 1}`, node });
+    const eps = await eventually(async () => {
+      const m = await endpointsByPod(k(), 'zoned');
+      return m.size === 4 && [...m.values()].every((e) => e.hints) ? m : undefined;
+    }, 5000, 'hinted endpoints');
+    for (const e of eps.values()) expect(e.hints).toEqual({ forZones: [{ name: e.zone }] });
+    await eventually(async () => (await events('zoned')).some((e) => e.reason === 'TopologyAwareHintsEnabled'), 5000, 'Event');
+    // a pod on a node without a zone: hints go, with a Warning
+    await createNode(k(), 'node-nozone');
+    await createPod(k(), 'zoned-x', { labels: { app: 'zoned' }, ip: '10.244.3.9', node: 'node-nozone' });
+    await eventually(async () => {
+      const m = await endpointsByPod(k(), 'zoned');
+      return m.size === 5 && [...m.values()].every((e) => !e.hints);
+    }, 5000, 'hints removed');
+    await k().delete(PODS, NS, 'zoned-x', { gracePeriodSeconds: 0 });
+  });
+
   it('does not log warnings', () => {
     expect(env.warnings).toEqual([]);
   });
