@@ -32,6 +32,7 @@ import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
+import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -54,6 +55,7 @@ export const builtinPlugins = {
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
+  'endpointslice-controller': endpointSliceController,
   scheduler: schedulerPlugin,
   ...defaultPolicyPlugins,
 };
