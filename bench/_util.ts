@@ -23,6 +23,34 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/**
+ * A process's RSS by kind of mapping, in MB: `malloc` the main thread's malloc heap ([heap], where
+ * Node's Buffers and native allocations live), `anon` other anonymous memory (V8's heap pages,
+ * thread arenas, stacks), `file` mapped files (the node binary, libraries).
+ */
+export function rssPartsMb(pid: number): { malloc: number; anon: number; file: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = { malloc: 0, anon: 0, file: 0 };
+  let kind: keyof typeof kb = 'anon';
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const name = m[1]!;
+      kind = name === '[heap]' ? 'malloc' : name.startsWith('/') ? 'file' : 'anon';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) kb[kind] += Number(r[1]);
+  }
+  const mb = (x: number) => Math.round((x / 1024) * 10) / 10;
+  return { malloc: mb(kb.malloc), anon: mb(kb.anon), file: mb(kb.file) };
+}
+
 export function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(d, 'package.json')) || !existsSync(join(d, 'kernel'))) d = dirname(d);

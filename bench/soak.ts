@@ -23,7 +23,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
-import { pct, repoRoot, rssMb, sleep } from './_util.ts';
+import { pct, repoRoot, rssMb, rssPartsMb, sleep } from './_util.ts';
 import { call, startServerProcess } from './_server.ts';
 import { KINDS, SHARDS, SoakLoad, VERBS, type Outcome, type Verb } from './soak-load.ts';
 import { SoakWatch, scopeUrl, type Scope } from './soak-watch.ts';
@@ -122,14 +122,14 @@ try {
 
   // RSS samples, for the whole run. nats-server may be restarted by the server (a new pid): its CPU
   // is the sum over every pid seen.
-  const samples: { t: number; rss?: number; nats?: number }[] = [];
+  const samples: { t: number; rss?: number; nats?: number; parts?: ReturnType<typeof rssPartsMb> }[] = [];
   const natsPids = new Map<number, number>();
   const share = new MachineShare();
   const t0 = performance.now();
   const sampleNow = () => {
     const np = srv.natsPid();
     if (np) natsPids.set(np, Math.max(natsPids.get(np) ?? 0, cpuSeconds(np)));
-    const s = { t: (performance.now() - t0) / 1000, rss: rssMb(srv.pid), nats: np ? rssMb(np) : undefined };
+    const s = { t: (performance.now() - t0) / 1000, rss: rssMb(srv.pid), nats: np ? rssMb(np) : undefined, parts: rssPartsMb(srv.pid) };
     samples.push(s);
     share.sample();
     return s;
@@ -240,6 +240,7 @@ try {
   })();
   const inWindow = (fromMs: number) => samples.filter((x) => x.t * 1000 >= fromMs && x.t * 1000 <= Math.min(fromMs + WINDOW_MS, loadEnd - t0));
   const startMb = median(inWindow(WARMUP_MS).map((x) => x.rss ?? 0));
+  const perMinute = samples.filter((s, k) => k === 0 || Math.floor(s.t / 60) > Math.floor(samples[k - 1]!.t / 60));
   const endMb = median(inWindow(loadEnd - t0 - WINDOW_MS).map((x) => x.rss ?? 0));
   const w0 = atWarm ?? { rss: samples[0]!.rss, nats: samples[0]!.nats, server: 0, natsCpu: 0, client: 0, machine: machineCpu(), t: t0, load: loadavg(), completed: 0 };
   const steadyS = (loadEnd - w0.t) / 1000;
@@ -286,7 +287,11 @@ try {
     watchTransportErrors: watches.reduce((a, w) => a + w.transportErrors, 0),
     watchesMismatchedAtEnd: mismatched.length,
     liveObjectsAtEnd: load.live,
-    rssSeriesMbPerMin: samples.filter((s, k) => k === 0 || Math.floor(s.t / 60) > Math.floor(samples[k - 1]!.t / 60)).map((s) => s.rss),
+    rssSeriesMbPerMin: perMinute.map((s) => s.rss),
+    // the same samples split: the main malloc heap (Buffers, native allocations), other anonymous
+    // memory (V8's heap pages, thread arenas), mapped files
+    rssMallocSeriesMbPerMin: perMinute.map((s) => s.parts?.malloc),
+    rssAnonSeriesMbPerMin: perMinute.map((s) => s.parts?.anon),
     // who used the 2 cores after the warm-up (CPU seconds per second of run: 2.0 is both cores)
     machine: {
       cores: cpus().length,

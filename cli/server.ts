@@ -32,6 +32,7 @@ import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
+import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import serviceIpam from '@skiff/plugin-service-ipam';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -55,6 +56,7 @@ export const builtinPlugins = {
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
+  'endpointslice-controller': endpointSliceController,
   'service-ipam': serviceIpam,
   scheduler: schedulerPlugin,
   ...defaultPolicyPlugins,

@@ -1,4 +1,4 @@
-// The `kubectl get` columns of the workload, autoscaling, disruption-budget and priority kinds.
+// The `kubectl get` columns of the workload, autoscaling, disruption-budget, priority and endpoint kinds.
 import { describe, expect, test } from 'vitest';
 import type { KObject } from '@skiff/kernel';
 import { formatLabelSelector, humanDuration } from './table-kit.ts';
@@ -55,5 +55,15 @@ describe('table columns', () => {
   test('PodDisruptionBudget and PriorityClass', () => {
     expect(row('poddisruptionbudgets', o({ spec: { minAvailable: '50%' }, status: { disruptionsAllowed: 1 } }))).toMatchObject({ 'Min Available': '50%', 'Max Unavailable': 'N/A', 'Allowed Disruptions': 1 });
     expect(row('priorityclasses', o({ value: 1000, globalDefault: true, preemptionPolicy: 'Never' }))).toMatchObject({ Value: 1000, 'Global-Default': true, PreemptionPolicy: 'Never' });
+  });
+  test('Endpoints and EndpointSlice', () => {
+    const addrs = (n: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.0.0.${i + 1}` }));
+    expect(row('endpoints', o({ subsets: [{ addresses: addrs(2), ports: [{ port: 80 }, { port: 443 }] }] }))).toMatchObject({ Endpoints: '10.0.0.1:80,10.0.0.1:443,10.0.0.2:80 + 1 more...' });
+    expect(row('endpoints', o({ subsets: [{ notReadyAddresses: addrs(1) }] }))).toMatchObject({ Endpoints: '<none>' });
+    const eps = addrs(4).map((a) => ({ addresses: [a.ip] }));
+    expect(row('endpointslices', o({ addressType: 'IPv4', ports: [{ port: 8080 }], endpoints: eps }))).toEqual({
+      Name: 'web', AddressType: 'IPv4', Ports: '8080', Endpoints: '10.0.0.1,10.0.0.2,10.0.0.3 + 1 more...', Age: '60m',
+    });
+    expect(row('endpointslices', o({ addressType: 'IPv4', ports: [], endpoints: [] }))).toMatchObject({ Ports: '<unset>', Endpoints: '<unset>' });
   });
 });

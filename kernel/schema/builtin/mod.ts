@@ -11,6 +11,7 @@ import { eventKind, namespaceKind, nodeKind, serviceAccountKind } from './core-m
 import { podKind } from './core-pod.ts';
 import { replicationControllerKind } from './core-rc.ts';
 import { endpointsKind, serviceKind } from './core-service.ts';
+import { endpointSliceKind } from './discovery.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
 import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
@@ -46,6 +47,7 @@ export function builtinKinds(): KindDefinition[] {
     cronJobKind,
     horizontalPodAutoscalerKind,
     podDisruptionBudgetKind,
+    endpointSliceKind,
     priorityClassKind,
     leaseKind,
     ipAddressKind,

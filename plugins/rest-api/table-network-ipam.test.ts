@@ -1,4 +1,4 @@
-// The `kubectl get` columns of IPAddress, ServiceCIDR and NodePortAllocation.
+// The `kubectl get` columns of IPAddress, ServiceCIDR and NodePortAllocation (table-network.ts).
 import { expect, test } from 'vitest';
 import type { KObject } from '@skiff/kernel';
 import { toTable } from './table.ts';
