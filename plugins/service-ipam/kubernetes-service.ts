@@ -4,7 +4,7 @@
 // reconciler writes each server's advertise address; Skiff's REST API listens on loopback by
 // default, and a loopback address is no valid endpoint, so the Endpoints are written only when
 // addresses are configured).
-import { ENDPOINTS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
+import { ENDPOINT_SLICES, ENDPOINTS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
 import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { ServiceIPRange } from './ranges.ts';
 
@@ -90,6 +90,21 @@ export async function ensureKubernetesService(kernel: Kernel, range: ServiceIPRa
         await kernel.update(ENDPOINTS, { ...cur, subsets } as KObject);
         done.push('endpoints-updated');
       }
+    }
+  }
+  if (o.apiServerAddresses.length > 0 && kernel.kinds().some((k) => k.group === ENDPOINT_SLICES.group && k.resource === ENDPOINT_SLICES.resource)) {
+    const slice = {
+      addressType: 'IPv4',
+      endpoints: o.apiServerAddresses.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      ports: [{ name: 'https', port: o.apiServerPort, protocol: 'TCP' }],
+    };
+    const obj = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, ...slice } as KObject;
+    const cur = await getIfExists(kernel, ENDPOINT_SLICES, 'default', 'kubernetes');
+    if (!cur) {
+      if (await createIfMissing(kernel, ENDPOINT_SLICES, obj)) done.push('endpointslice');
+    } else if (JSON.stringify([cur.endpoints, cur.ports]) !== JSON.stringify([slice.endpoints, slice.ports])) {
+      await kernel.update(ENDPOINT_SLICES, { ...cur, ...slice } as KObject);
+      done.push('endpointslice-updated');
     }
   }
   return done;

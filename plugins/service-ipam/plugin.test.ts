@@ -2,7 +2,7 @@
 // admission, kube's refusals, frees on delete and type change, the repair loop, and uniqueness under
 // 200 concurrent creates through two kernels (two servers) on one store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENDPOINTS, IP_ADDRESSES, NODE_PORT_ALLOCATIONS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
+import { ENDPOINT_SLICES, ENDPOINTS, IP_ADDRESSES, NODE_PORT_ALLOCATIONS, SERVICE_CIDRS, SERVICES } from '@skiff/api';
 import { StatusError, type Kernel, type KObject } from '@skiff/kernel';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
@@ -266,9 +266,10 @@ describe('service-ipam', () => {
     // the kubernetes Service is there: kept as it is (another start must not fail on its address)
     const range = new ServiceIPRange('10.96.0.0/12');
     expect(await ensureKubernetesService(k3, range, { apiServerPort: 7443, apiServerAddresses: [] })).toEqual([]);
-    expect(await ensureKubernetesService(k3, range, { apiServerPort: 7443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['endpoints']);
+    expect(await ensureKubernetesService(k3, range, { apiServerPort: 7443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['endpoints', 'endpointslice']);
     expect((await k3.get(ENDPOINTS, 'default', 'kubernetes')).subsets).toEqual([{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'https', port: 7443, protocol: 'TCP' }] }]);
-    expect(await ensureKubernetesService(k3, range, { apiServerPort: 8443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['service-ports', 'endpoints-updated']);
+    expect(await k3.get(ENDPOINT_SLICES, 'default', 'kubernetes')).toMatchObject({ addressType: 'IPv4', endpoints: [{ addresses: ['192.0.2.10'], conditions: { ready: true } }], ports: [{ name: 'https', port: 7443 }] });
+    expect(await ensureKubernetesService(k3, range, { apiServerPort: 8443, apiServerAddresses: ['192.0.2.10'] })).toEqual(['service-ports', 'endpoints-updated', 'endpointslice-updated']);
     const before = (await k3.list(SERVICES, { namespace: 'burst' })).items;
     expect(before).toHaveLength(200);
     const taken = await failure(k3.create(SERVICES, { ...svc('dup', { clusterIP: spec(before[0]!).clusterIP }), metadata: { name: 'dup', namespace: 'burst' } }));
