@@ -45,6 +45,8 @@ export const POD_DISRUPTION_BUDGETS = ref('policy', 'v1', 'poddisruptionbudgets'
 export const HORIZONTAL_POD_AUTOSCALERS = ref('autoscaling', 'v2', 'horizontalpodautoscalers');
 // discovery.k8s.io/v1
 export const ENDPOINT_SLICES = ref('discovery.k8s.io', 'v1', 'endpointslices');
+/** The label that ties an EndpointSlice to its Service. */
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 // networking.k8s.io/v1: a Service's cluster IP (one IPAddress per IP) and the ranges they come from
 export const IP_ADDRESSES = ref('networking.k8s.io', 'v1', 'ipaddresses');
 export const SERVICE_CIDRS = ref('networking.k8s.io', 'v1', 'servicecidrs');

@@ -150,7 +150,6 @@ try {
   // ---- the proxy's share of ready-to-routed: EndpointSlice written -> traffic reaches the endpoint ----
   t = await startTestKernel();
   const k = t.kernel;
-  await k.list(ENDPOINT_SLICES).catch(() => k.registerKind({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true }));
   await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
   await k.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-0' }, status: { addresses: [{ type: 'InternalIP', address: node.nodeIP }] } });
   for (let i = 0; i < SERVICES_N; i += 50) {

@@ -6,7 +6,7 @@ import { portObjects } from './rules.ts';
 
 const svc = (spec: Record<string, unknown> = {}): Service =>
   ({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'ns', name: 'web' }, spec: { clusterIP: '10.96.0.9', ports: [{ name: 'http', port: 80, protocol: 'TCP' }], ...spec } }) as Service;
-const slice = (eps: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; node?: string }[], port: number | null = 8080): EndpointSlice => ({
+const slice = (eps: { ip: string; ready?: boolean; serving?: boolean; terminating?: boolean; node?: string }[], port: number | undefined = 8080): EndpointSlice => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: { namespace: 'ns', name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } },

@@ -1,22 +1,11 @@
 // What the proxy programs for one Service port, from the Service, its EndpointSlices and this node's
 // name: kube-proxy's ServicePort + CategorizeEndpoints. IPv4 only (IPv6 addresses are left out).
 import { createHash } from 'node:crypto';
-import type { KObject, Service } from '@skiff/api';
-
-/** discovery.k8s.io/v1 EndpointSlice, the fields the proxy reads. */
-export interface EndpointSlice extends KObject {
-  addressType?: 'IPv4' | 'IPv6' | 'FQDN';
-  endpoints?: {
-    addresses: string[];
-    conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
-    nodeName?: string;
-    zone?: string;
-  }[];
-  ports?: { name?: string; port?: number | null; protocol?: string }[] | null;
-}
+import { LABEL_SERVICE_NAME, type EndpointSlice, type KObject, type Service } from '@skiff/api';
 
 /** The label that ties an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const SERVICE_NAME_LABEL = LABEL_SERVICE_NAME;
+export type { EndpointSlice };
 
 export type L4Proto = 'tcp' | 'udp' | 'sctp';
 

@@ -48,10 +48,6 @@ describeNeeding(['root'], 'service proxy in a node namespace (real nft, real tra
   beforeAll(async () => {
     if (missing()) return;
     t = await startTestKernel();
-    // discovery.k8s.io/v1 EndpointSlice: registered here until its controller's plugin registers it
-    await t.kernel.list(ENDPOINT_SLICES).catch(() =>
-      t.kernel.registerKind({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true }),
-    );
     node = await createTestNode(77);
     client = await node.addPod('client', 2);
     backends = [await node.addPod('p1', 11), await node.addPod('p2', 12), await node.addPod('p3', 13)];
