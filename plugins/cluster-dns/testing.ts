@@ -1,0 +1,107 @@
+// A small DNS client for tests and benchmarks: one query over UDP or TCP, the raw response and its
+// decoding (dns-packet).
+import { createSocket } from 'node:dgram';
+import { Socket } from 'node:net';
+import * as dnsPacket from 'dns-packet';
+
+export interface QueryOptions {
+  tcp?: boolean;
+  /** add an EDNS OPT record advertising this UDP size */
+  edns?: number;
+  id?: number;
+  timeoutMs?: number;
+  rd?: boolean;
+}
+
+export interface QueryResult {
+  raw: Buffer;
+  packet: dnsPacket.DecodedPacket;
+  ms: number;
+}
+
+export function encodeQuery(name: string, type: string, o: QueryOptions = {}): Buffer {
+  return dnsPacket.encode({
+    type: 'query',
+    id: o.id ?? Math.floor(Math.random() * 0x10000),
+    flags: o.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
+    questions: [{ name, type: type as dnsPacket.RecordType, class: 'IN' }],
+    additionals: o.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: o.edns, flags: 0, options: [] } as unknown as dnsPacket.Answer] : [],
+  });
+}
+
+/** Sends raw bytes, resolves with the raw reply (undefined on timeout). */
+export function sendRaw(port: number, msg: Buffer, o: { tcp?: boolean; timeoutMs?: number; host?: string } = {}): Promise<Buffer | undefined> {
+  const host = o.host ?? '127.0.0.1';
+  const timeoutMs = o.timeoutMs ?? 2000;
+  return new Promise((resolve, reject) => {
+    if (o.tcp) {
+      const s = new Socket();
+      let buf = Buffer.alloc(0);
+      const done = (r: Buffer | undefined) => {
+        clearTimeout(t);
+        s.destroy();
+        resolve(r);
+      };
+      const t = setTimeout(() => done(undefined), timeoutMs);
+      s.on('error', (e) => {
+        clearTimeout(t);
+        reject(e);
+      });
+      s.on('close', () => done(undefined));
+      s.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      });
+      s.connect(port, host, () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(msg.length);
+        s.write(Buffer.concat([len, msg]));
+      });
+      return;
+    }
+    const s = createSocket('udp4');
+    const t = setTimeout(() => {
+      s.close();
+      resolve(undefined);
+    }, timeoutMs);
+    s.on('message', (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(m);
+    });
+    s.send(msg, port, host, (err) => {
+      if (err) {
+        clearTimeout(t);
+        s.close();
+        reject(err);
+      }
+    });
+  });
+}
+
+export async function query(port: number, name: string, type: string, o: QueryOptions = {}): Promise<QueryResult> {
+  const msg = encodeQuery(name, type, o);
+  const t0 = performance.now();
+  const raw = await sendRaw(port, msg, o);
+  const ms = performance.now() - t0;
+  if (!raw) throw new Error(`no answer to ${name} ${type} within ${o.timeoutMs ?? 2000} ms`);
+  const packet = dnsPacket.decode(raw);
+  if (packet.id !== msg.readUInt16BE(0)) throw new Error(`answer with ID ${packet.id}, asked ${msg.readUInt16BE(0)}`);
+  return { raw, packet, ms };
+}
+
+/** The answers' data of one type, sorted (A/AAAA addresses, CNAME/PTR names, SRV as "prio weight port target"). */
+export function dataOf(p: dnsPacket.DecodedPacket, type: string, section: 'answers' | 'additionals' = 'answers'): string[] {
+  return (p[section] ?? [])
+    .filter((a) => a.type === type)
+    .map((a) => {
+      const d = (a as { data: unknown }).data;
+      if (a.type === 'SRV') {
+        const s = d as { priority: number; weight: number; port: number; target: string };
+        return `${s.priority} ${s.weight} ${s.port} ${s.target}`;
+      }
+      if (a.type === 'TXT') return (d as Buffer[]).map((b) => b.toString()).join('');
+      return String(d);
+    })
+    .sort();
+}
