@@ -6,6 +6,7 @@
 // there is none, after `timeoutMs` otherwise.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { isIP, Socket as TcpSocket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 
@@ -53,7 +54,15 @@ export function readUpstreams(path: string, exclude: Upstream[]): Upstream[] {
   } catch {
     return [];
   }
-  return upstreamsFromResolvConf(text).filter((u) => !exclude.some((x) => x.port === u.port && (x.host === u.host || x.host === '0.0.0.0' || x.host === '::')));
+  return upstreamsFromResolvConf(text).filter((u) => !exclude.some((x) => x.port === u.port && (x.host === u.host || (isWildcard(x.host) && isLocal(u.host)))));
+}
+
+const isWildcard = (h: string) => h === '0.0.0.0' || h === '::';
+
+/** An address of this host (loopback or an interface's): a server listening on the wildcard answers there. */
+function isLocal(host: string): boolean {
+  if (host.startsWith('127.') || host === '::1') return true;
+  return Object.values(networkInterfaces()).some((list) => (list ?? []).some((a) => a.address === host));
 }
 
 /** The smallest TTL of a response's records (answers, authority; OPT aside); 0 when it cannot be read. */

@@ -13,9 +13,12 @@ export interface QueryOptions {
   rd?: boolean;
 }
 
+/** A decoded reply (dns-packet decodes the rcode; its types leave it out). */
+export type Reply = dnsPacket.DecodedPacket & { rcode: string };
+
 export interface QueryResult {
   raw: Buffer;
-  packet: dnsPacket.DecodedPacket;
+  packet: Reply;
   ms: number;
 }
 
@@ -85,7 +88,7 @@ export async function query(port: number, name: string, type: string, o: QueryOp
   const raw = await sendRaw(port, msg, o);
   const ms = performance.now() - t0;
   if (!raw) throw new Error(`no answer to ${name} ${type} within ${o.timeoutMs ?? 2000} ms`);
-  const packet = dnsPacket.decode(raw);
+  const packet = dnsPacket.decode(raw) as Reply;
   if (packet.id !== msg.readUInt16BE(0)) throw new Error(`answer with ID ${packet.id}, asked ${msg.readUInt16BE(0)}`);
   return { raw, packet, ms };
 }
