@@ -130,11 +130,12 @@ for (const line of verbose.split('\n')) {
   const s = Number(line.slice(line.lastIndexOf(' ') + 1));
   if (Number.isFinite(s)) lat.push(s * 1000);
 }
-const notOk = (verbose.match(/^> (?!NOERROR)/gm) ?? []).length;
+// answers other than NOERROR (lost queries print "> T name type" and count as lost)
+const errors = (verbose.match(/^> (?!NOERROR |T )/gm) ?? []).length;
 Object.assign(out, {
   rateQps: Math.round(figure(verbose, 'Queries per second')),
   rateLost: figure(verbose, 'Queries lost'),
-  rateNotNoerror: notOk,
+  rateErrors: errors,
   p50Ms: pct(lat, 50),
   p99Ms: pct(lat, 99),
   maxMs: Math.round(lat.reduce((a, b) => Math.max(a, b), 0) * 1000) / 1000,
