@@ -126,4 +126,20 @@ describe('cluster-dns plugin on a real kernel', () => {
     await t.kernel.create(ENDPOINT_SLICES, slice('db-x2', 'shop', 'db', [{ addresses: ['10.244.0.13'], hostname: 'db-3' }]));
     expect(await msUntil('db.shop.svc.cluster.local', 'A', (p) => dataOf(p, 'A').join() === '10.244.0.11,10.244.0.13', t0)).toBeLessThan(1000);
   });
+
+  it('hot reload on the same address: every query during the swap is answered', async () => {
+    await host.reload('cluster-dns', clusterDns, { listen: [`127.0.0.1:${port}`], upstreams: [] });
+    let stop = false;
+    const answers: string[] = [];
+    const asking = (async () => {
+      while (!stop) answers.push((await query(port, 'web.shop.svc.cluster.local', 'A', { timeoutMs: 1000 })).packet.rcode);
+    })();
+    await host.reload('cluster-dns', { ...clusterDns, version: '0.1.1' }, { listen: [`127.0.0.1:${port}`], upstreams: [] });
+    await new Promise((r) => setTimeout(r, 300)); // and a little after
+    stop = true;
+    await asking;
+    expect(answers.length).toBeGreaterThan(5);
+    expect(new Set(answers)).toEqual(new Set(['NOERROR']));
+    expect(host.list().find((p) => p.name === 'cluster-dns')).toMatchObject({ version: '0.1.1' });
+  });
 });

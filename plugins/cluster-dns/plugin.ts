@@ -27,6 +27,8 @@ export interface ClusterDnsConfig {
   cacheSize: number;
   /** longest a forwarded answer is cached, seconds */
   maxForwardTtl: number;
+  /** how long start waits for the first list of Services before serving anyway */
+  syncWaitMs: number;
 }
 
 export const configSchema = {
@@ -40,6 +42,7 @@ export const configSchema = {
     upstreamTimeoutMs: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 },
     cacheSize: { type: 'integer', minimum: 100, default: 100_000 },
     maxForwardTtl: { type: 'integer', minimum: 0, default: 30 },
+    syncWaitMs: { type: 'integer', minimum: 0, default: 5000 },
   },
   additionalProperties: false,
 };
@@ -60,21 +63,32 @@ export default definePlugin<ClusterDnsConfig>({
     const responder = new Responder(zone, forwarder, { maxEntries: config.cacheSize, maxForwardTtl: config.maxForwardTtl });
     const server = new DnsServer(responder, { listen });
     const sync = new ZoneSync(kernel, zone, logger);
-    // answer from the start (names not known yet are NXDOMAIN for a moment, as CoreDNS does while syncing)
-    await server.start();
-    if (!upstreams.length) logger.warn('no upstream resolvers: names outside the cluster get SERVFAIL', { resolvConf: config.resolvConf });
+    // the zone first (at most syncWaitMs, as CoreDNS waits for its informers): a new version taking
+    // over from a running one must not answer NXDOMAIN for names it has not listed yet
+    let synced = false;
     const report = () =>
-      ctx.reportRuntime({ listening: server.addresses.map((a) => `${a.host}:${a.port}`), domain: zone.domain, services: zone.serviceCount, names: zone.nameCount, upstreams: upstreams.map((u) => `${u.host}:${u.port}`), ...responder.stats });
+      ctx.reportRuntime({ listening: server.addresses.map((a) => `${a.host}:${a.port}`), domain: zone.domain, synced, services: zone.serviceCount, names: zone.nameCount, upstreams: upstreams.map((u) => `${u.host}:${u.port}`), ...responder.stats });
+    const syncing = sync.start().then(
+      () => {
+        synced = true;
+        logger.info('cluster DNS zone synced', { domain: zone.domain, services: zone.serviceCount });
+        report();
+      },
+      (e) => ctx.signal.aborted || logger.error('cluster DNS could not list Services', { error: String(e) }),
+    );
+    await Promise.race([syncing, new Promise((r) => setTimeout(r, config.syncWaitMs).unref())]);
+    if (!synced) logger.warn('serving before the Services are all listed', { waitedMs: config.syncWaitMs });
+    try {
+      await server.start();
+    } catch (e) {
+      sync.stop();
+      forwarder.close();
+      throw e;
+    }
+    if (!upstreams.length && !config.upstreams) logger.warn('no upstream resolvers: names outside the cluster get SERVFAIL', { resolvConf: config.resolvConf });
     report();
     const timer = setInterval(report, 10_000);
     timer.unref();
-    void sync.start().then(
-      () => {
-        logger.info('cluster DNS serving', { listening: server.addresses, domain: zone.domain, services: zone.serviceCount });
-        report();
-      },
-      (e) => logger.error('cluster DNS could not list Services', { error: String(e) }),
-    );
     return {
       stop: async () => {
         clearInterval(timer);

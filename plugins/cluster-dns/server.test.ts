@@ -166,4 +166,27 @@ describe('DNS server', () => {
     expect(z.packet.rcode).toBe('SERVFAIL');
     expect(z.ms).toBeLessThan(100);
   });
+
+  it('hot reload: a second server on the same address takes the sockets over; the first one stopping leaves them open', async () => {
+    const zoneA = new ClusterZone({ domain: 'cluster.local', ttl: 5 });
+    zoneA.setService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'default' }, spec: { clusterIP: '10.96.0.1' } });
+    const zoneB = new ClusterZone({ domain: 'cluster.local', ttl: 5 });
+    zoneB.setService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'default' }, spec: { clusterIP: '10.96.0.2' } });
+    const a = new DnsServer(new Responder(zoneA), { listen: [{ host: '127.0.0.1', port: 0 }] });
+    await a.start();
+    const p = a.addresses[0].port;
+    expect(dataOf((await query(p, 'x.default.svc.cluster.local', 'A')).packet, 'A')).toEqual(['10.96.0.1']);
+    const b = new DnsServer(new Responder(zoneB), { listen: [{ host: '127.0.0.1', port: p }] });
+    await b.start(); // no EADDRINUSE
+    expect(dataOf((await query(p, 'x.default.svc.cluster.local', 'A')).packet, 'A')).toEqual(['10.96.0.2']);
+    await a.stop();
+    expect(dataOf((await query(p, 'x.default.svc.cluster.local', 'A')).packet, 'A')).toEqual(['10.96.0.2']);
+    expect(dataOf((await query(p, 'x.default.svc.cluster.local', 'A', { tcp: true })).packet, 'A')).toEqual(['10.96.0.2']);
+    await b.stop();
+    // closed for good now: the port binds again
+    const c = new DnsServer(new Responder(zoneA), { listen: [{ host: '127.0.0.1', port: p }] });
+    await c.start();
+    expect(dataOf((await query(p, 'x.default.svc.cluster.local', 'A')).packet, 'A')).toEqual(['10.96.0.1']);
+    await c.stop();
+  });
 });

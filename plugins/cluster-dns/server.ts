@@ -2,6 +2,12 @@
 // the same port for both), each query handed to the Responder. TCP carries length-prefixed messages
 // (RFC 1035 4.2.2), several per connection, answered in order; idle connections are closed.
 // Independent of the plugin host: tests and the benchmark run it directly.
+//
+// Hot reload: a new version of the plugin starts while the old one still holds its ports (Node 20
+// has no SO_REUSEPORT). Bound sockets are kept in a process-wide registry (by a global symbol, so
+// every loaded copy of this module sees it); a server asked for an address already bound takes the
+// sockets over — queries go to the newest server from then on — and a server stopping closes only
+// the sockets it still owns. No query is refused in between.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Responder } from './responder.ts';
@@ -25,9 +31,19 @@ export function parseListen(s: string): ListenAddress {
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** A bound address's sockets and the server answering on them (the newest one started there). */
+interface Bound {
+  udp: UdpSocket;
+  tcp: Server;
+  owner: DnsServer;
+}
+const REGISTRY = Symbol.for('skiff.cluster-dns.bound-sockets');
+const registry: Map<string, Bound> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as Map<string, Bound> | undefined) ?? new Map();
+(globalThis as Record<symbol, unknown>)[REGISTRY] = registry;
+const keyOf = (l: ListenAddress) => `${l.host}|${l.port}`;
+
 export class DnsServer {
-  private readonly udp: UdpSocket[] = [];
-  private readonly tcp: Server[] = [];
+  private readonly bound: Bound[] = [];
   private readonly conns = new Set<Socket>();
   /** the addresses bound (ports resolved) */
   readonly addresses: ListenAddress[] = [];
@@ -47,23 +63,46 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
-    for (const c of this.conns) c.destroy();
-    await Promise.all([
-      ...this.udp.map((s) => new Promise<void>((r) => s.close(() => r()))),
-      ...this.tcp.map((s) => new Promise<void>((r) => s.close(() => r()))),
-    ]);
-    this.udp.length = 0;
-    this.tcp.length = 0;
+    // sockets a newer server took over stay open: they are its now (and this one's TCP clients get
+    // a second to finish: new connections reach the newer server)
+    const mine = this.bound.filter((b) => b.owner === this);
+    const superseded = mine.length < this.bound.length;
+    for (const c of this.conns) superseded ? c.setTimeout(1000) : c.destroy();
+    this.bound.length = 0;
+    for (const b of mine) for (const [k, v] of registry) if (v === b) registry.delete(k);
+    await Promise.all(mine.flatMap((b) => [new Promise<void>((r) => b.udp.close(() => r())), new Promise<void>((r) => b.tcp.close(() => r()))]));
+  }
+
+  /** Answers one UDP message (called by the socket's listener, for whichever server owns it now). */
+  handleUdp(s: UdpSocket, msg: Buffer, port: number, address: string): void {
+    let r: Buffer | null | Promise<Buffer | null>;
+    try {
+      r = this.responder.respond(msg, false);
+    } catch {
+      return; // a bug must cost one query, never the server
+    }
+    if (r === null) return;
+    if (r instanceof Promise) r.then((b) => b && s.send(b, port, address), () => {});
+    else s.send(r, port, address);
   }
 
   /** UDP first (port 0 picks the port), then TCP on the same port; retried a few times if TCP's is taken. */
   private async bind(l: ListenAddress): Promise<ListenAddress> {
+    const held = l.port !== 0 ? registry.get(keyOf(l)) : undefined;
+    if (held) {
+      held.owner = this;
+      this.bound.push(held);
+      return { ...l };
+    }
     for (let attempt = 0; ; attempt++) {
-      const u = await this.bindUdp(l);
+      const b = { owner: this } as unknown as Bound;
+      const u = await this.bindUdp(l, b);
       const port = (u.address() as AddressInfo).port;
       try {
-        this.tcp.push(await this.bindTcp({ host: l.host, port }));
-        this.udp.push(u);
+        b.udp = u;
+        b.tcp = await this.bindTcp({ host: l.host, port }, b);
+        this.bound.push(b);
+        registry.set(keyOf({ host: l.host, port }), b);
         return { host: l.host, port };
       } catch (e) {
         u.close();
@@ -72,7 +111,7 @@ export class DnsServer {
     }
   }
 
-  private bindUdp(l: ListenAddress): Promise<UdpSocket> {
+  private bindUdp(l: ListenAddress, b: Bound): Promise<UdpSocket> {
     const v6 = isIP(l.host) === 6;
     // replies go to IP addresses: a lookup that answers at once saves a tick per reply
     const s = createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: (a: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, a, v6 ? 6 : 4) } as Parameters<typeof createSocket>[0]);
@@ -86,24 +125,14 @@ export class DnsServer {
         } catch {
           /* capped by net.core.rmem_max: the kernel's default stays */
         }
-        s.on('message', (msg, rinfo) => {
-          let r: Buffer | null | Promise<Buffer | null>;
-          try {
-            r = this.responder.respond(msg, false);
-          } catch {
-            return; // a bug must cost one query, never the server
-          }
-          if (r === null) return;
-          if (r instanceof Promise) r.then((b) => b && s.send(b, rinfo.port, rinfo.address), () => {});
-          else s.send(r, rinfo.port, rinfo.address);
-        });
+        s.on('message', (msg, rinfo) => b.owner.handleUdp(s, msg, rinfo.port, rinfo.address));
         resolve(s);
       });
     });
   }
 
-  private bindTcp(l: ListenAddress): Promise<Server> {
-    const srv = createServer((c) => this.serve(c));
+  private bindTcp(l: ListenAddress, b: Bound): Promise<Server> {
+    const srv = createServer((c) => b.owner.serve(c));
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
       srv.listen({ port: l.port, host: l.host, ipv6Only: isIP(l.host) === 6 }, () => {
@@ -114,7 +143,8 @@ export class DnsServer {
     });
   }
 
-  private serve(c: Socket): void {
+  /** Serves one TCP connection (for whichever server owns the listener now). */
+  serve(c: Socket): void {
     this.conns.add(c);
     c.setNoDelay(true);
     c.setTimeout(this.o.tcpIdleMs ?? 10_000, () => c.destroy());

@@ -45,7 +45,7 @@ export class ZoneSync {
       if (this.stopped) return;
       if (this.served()) {
         const s = this.inform<EndpointSlice>(ENDPOINT_SLICES, { set: (x) => this.zone.setSlice(x), del: (x) => this.zone.deleteSlice(x) });
-        void s.start().then(() => this.sliceStarted());
+        s.start().then(() => this.sliceStarted(), () => {}); // (a stop before the sync: nothing to wait for)
         if (warned) this.logger?.info('EndpointSlices are served now: headless Services get endpoint records');
         return;
       }
