@@ -116,6 +116,19 @@ export class Forwarder {
     return undefined;
   }
 
+  /** Asks the upstreams one question of our own: the answer records (owner names as upstream gave them) and their TTL. */
+  async resolve(name: string, type: string): Promise<{ answers: dnsPacket.Answer[]; ttl: number } | undefined> {
+    const msg = dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ name, type: type as dnsPacket.RecordType, class: 'IN' }] });
+    const r = await this.forward(msg, msg.length, true);
+    if (!r) return undefined;
+    try {
+      const p = dnsPacket.decode(r.response);
+      return { answers: (p.answers ?? []).filter((a) => a.type !== 'OPT'), ttl: r.ttl };
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): void {
     this.closed = true;
     for (const p of this.pending.values()) p.done(undefined);

@@ -10,7 +10,7 @@
 import type { Answer } from 'dns-packet';
 import type { Forwarder } from './forwarder.ts';
 import { buildResponse, CLASS_ANY, CLASS_IN, errorReply, parseQuery, questionName, RCODE, truncated, typeName, withId, type Query } from './wire.ts';
-import type { ClusterZone } from './zone.ts';
+import type { ClusterZone, LookupResult } from './zone.ts';
 
 export interface ResponderOptions {
   /** most answers kept in each cache */
@@ -44,6 +44,8 @@ const DEFAULTS: ResponderOptions = { maxEntries: 100_000, maxForwardTtl: 30, ser
 export class Responder {
   private readonly zoneAnswers = new Map<string, Prepared>();
   private readonly forwardedAnswers = new Map<string, Prepared>();
+  /** ExternalName answers with upstream records: they expire, and go with any zone change too */
+  private readonly chasedAnswers = new Map<string, Prepared>();
   private readonly inflight = new Map<string, Promise<Prepared>>();
   private readonly o: ResponderOptions;
   readonly stats: ResponderStats = { queries: 0, zoneHits: 0, forwarded: 0, servfail: 0, formerr: 0, dropped: 0, truncated: 0 };
@@ -54,7 +56,10 @@ export class Responder {
     o: Partial<ResponderOptions> = {},
   ) {
     this.o = { ...DEFAULTS, ...o };
-    zone.onChange(() => this.zoneAnswers.clear());
+    zone.onChange(() => {
+      this.zoneAnswers.clear();
+      this.chasedAnswers.clear();
+    });
   }
 
   /**
@@ -79,15 +84,14 @@ export class Responder {
       this.stats.zoneHits++;
       return this.send(z, msg, q, tcp);
     }
-    const f = this.forwardedAnswers.get(key);
+    const f = this.forwardedAnswers.get(key) ?? this.chasedAnswers.get(key);
     if (f && f.expires! > Date.now()) return this.send(f, msg, q, tcp);
     const built = this.build(msg, q);
-    if (built) {
-      if (this.zoneAnswers.size >= this.o.maxEntries) this.zoneAnswers.clear();
-      this.zoneAnswers.set(key, built);
-      return this.send(built, msg, q, tcp);
-    }
-    return this.forward(key, msg, q, tcp);
+    if (built === undefined) return this.forward(key, msg, q, tcp, this.forwardedAnswers, () => this.forwardOnce(msg, q, tcp));
+    if ('chase' in built) return this.forward(key, msg, q, tcp, this.chasedAnswers, () => this.chase(msg, q, built.chase));
+    if (this.zoneAnswers.size >= this.o.maxEntries) this.zoneAnswers.clear();
+    this.zoneAnswers.set(key, built);
+    return this.send(built, msg, q, tcp);
   }
 
   private send(p: Prepared, msg: Buffer, q: Query, tcp: boolean): Buffer {
@@ -97,35 +101,50 @@ export class Responder {
     return withId(p.trunc, msg);
   }
 
-  /** The zone's response, or undefined when the name is not the zone's. */
-  private build(msg: Buffer, q: Query): Prepared | undefined {
+  /**
+   * The zone's response; undefined when the name is not the zone's; `chase` for an ExternalName's
+   * CNAME to an outside name (the target's records come from upstream, as CoreDNS adds them: a
+   * stub resolver does not follow a CNAME itself).
+   */
+  private build(msg: Buffer, q: Query): Prepared | { chase: LookupResult & { forward: false } } | undefined {
     const name = questionName(msg, q.qEnd);
     if (name === undefined) return undefined;
     if (q.qclass !== CLASS_IN && q.qclass !== CLASS_ANY) return undefined;
     const r = this.zone.lookup(name, typeName(q.qtype));
     if (r.forward) return undefined;
-    // (an ExternalName's CNAME to an outside name is answered as it is: the client's resolver follows it)
-    return {
-      full: buildResponse(msg, q, {
-        rcode: r.rcode === 'NXDOMAIN' ? RCODE.NXDOMAIN : RCODE.NOERROR,
-        authoritative: true,
-        answers: r.answers,
-        authorities: r.authorities,
-        additionals: r.additionals as Answer[],
-      }),
-    };
+    if (r.chase && this.forwarder?.upstreams.length && (q.qtype === 1 || q.qtype === 28)) return { chase: r };
+    return { full: this.zoneResponse(msg, q, r) };
   }
 
-  private async forward(key: string, msg: Buffer, q: Query, tcp: boolean): Promise<Buffer | null> {
+  private zoneResponse(msg: Buffer, q: Query, r: LookupResult & { forward: false }, more: Answer[] = []): Buffer {
+    return buildResponse(msg, q, {
+      rcode: r.rcode === 'NXDOMAIN' ? RCODE.NXDOMAIN : RCODE.NOERROR,
+      authoritative: true,
+      answers: [...r.answers, ...more],
+      authorities: r.authorities,
+      additionals: r.additionals,
+    });
+  }
+
+  /** The CNAME answer with the target's records from upstream (none if it does not answer), kept for the shortest TTL. */
+  private async chase(msg: Buffer, q: Query, r: LookupResult & { forward: false }): Promise<Prepared> {
+    const up = await this.forwarder!.resolve(r.chase!, typeName(q.qtype));
+    const ttl = Math.min(this.zone.ttl, up?.ttl ?? this.o.servfailTtl);
+    return { full: this.zoneResponse(msg, q, r, up?.answers ?? []), expires: Date.now() + ttl * 1000 };
+  }
+
+  private async forward(key: string, msg: Buffer, q: Query, tcp: boolean, cache: Map<string, Prepared>, make: () => Promise<Prepared>): Promise<Buffer | null> {
     // one upstream query per question at a time; the others wait for its answer
     let pending = this.inflight.get(key);
     if (!pending) {
       this.stats.forwarded++;
-      pending = this.forwardOnce(msg, q, tcp).finally(() => this.inflight.delete(key));
+      pending = make().finally(() => this.inflight.delete(key));
       this.inflight.set(key, pending);
+      const version = this.zone.version;
       const prepared = await pending;
-      if (this.forwardedAnswers.size >= this.o.maxEntries) this.forwardedAnswers.clear();
-      if (prepared.expires! > Date.now()) this.forwardedAnswers.set(key, prepared);
+      if (cache.size >= this.o.maxEntries) cache.clear();
+      // (a chase that saw the zone change meanwhile may be stale: not kept)
+      if (prepared.expires! > Date.now() && (cache !== this.chasedAnswers || version === this.zone.version)) cache.set(key, prepared);
       return this.send(prepared, msg, q, tcp);
     }
     return this.send(await pending, msg, q, tcp);

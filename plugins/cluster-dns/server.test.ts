@@ -147,6 +147,19 @@ describe('DNS server', () => {
     expect((await query(port, '1.2.0.192.in-addr.arpa', 'PTR')).packet.rcode).toBe('NOERROR');
   });
 
+  it('ExternalName: the CNAME, with the records of its target from upstream (a stub resolver does not follow CNAMEs)', async () => {
+    zone.setService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'db.example.org' } });
+    const r = (await query(port, 'ext.default.svc.cluster.local', 'A')).packet;
+    expect(r.rcode).toBe('NOERROR');
+    expect(r.answers!.map((a) => `${a.name} ${a.type}`)).toEqual(['ext.default.svc.cluster.local CNAME', 'db.example.org A']);
+    expect(dataOf(r, 'CNAME')).toEqual(['db.example.org']);
+    expect(dataOf(r, 'A')[0]).toMatch(/^192\.0\.2\.\d+$/);
+    expect(r.answers!.every((a) => ((a as { ttl?: number }).ttl ?? 0) <= 60)).toBe(true);
+    // the Service changing drops the chased answer at once
+    zone.setService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ext', namespace: 'default' }, spec: { type: 'ExternalName', externalName: 'web.default.svc.cluster.local' } });
+    expect(dataOf((await query(port, 'ext.default.svc.cluster.local', 'A')).packet, 'A')).toEqual(['10.96.0.20']);
+  });
+
   it('no upstream: SERVFAIL at once; a silent upstream: SERVFAIL within the timeout, then from the cache', async () => {
     const none = await serve(zone, new Forwarder({ upstreams: [], timeoutMs: 500 }));
     const r = await query(none.port, 'example.org', 'A');
