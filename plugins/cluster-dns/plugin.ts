@@ -27,6 +27,8 @@ export interface ClusterDnsConfig {
   cacheSize: number;
   /** longest a forwarded answer is cached, seconds */
   maxForwardTtl: number;
+  /** pod A records (`1-2-3-4.<ns>.pod.<domain>`): insecure (the IP the name spells) or disabled */
+  pods: 'insecure' | 'disabled';
   /** how long start waits for the first list of Services before serving anyway */
   syncWaitMs: number;
 }
@@ -43,6 +45,7 @@ export const configSchema = {
     cacheSize: { type: 'integer', minimum: 100, default: 100_000 },
     maxForwardTtl: { type: 'integer', minimum: 0, default: 30 },
     syncWaitMs: { type: 'integer', minimum: 0, default: 5000 },
+    pods: { type: 'string', enum: ['insecure', 'disabled'], default: 'insecure' },
   },
   additionalProperties: false,
 };
@@ -58,7 +61,7 @@ export default definePlugin<ClusterDnsConfig>({
     let upstreams: Upstream[];
     if (config.upstreams) upstreams = config.upstreams.map((u) => (/:\d+$/.test(u) ? parseListen(u) : { host: u, port: 53 }));
     else upstreams = readUpstreams(config.resolvConf, listen);
-    const zone = new ClusterZone({ domain: config.clusterDomain, ttl: config.ttl });
+    const zone = new ClusterZone({ domain: config.clusterDomain, ttl: config.ttl, pods: config.pods });
     const forwarder = new Forwarder({ upstreams, timeoutMs: config.upstreamTimeoutMs });
     const responder = new Responder(zone, forwarder, { maxEntries: config.cacheSize, maxForwardTtl: config.maxForwardTtl });
     const server = new DnsServer(responder, { listen });

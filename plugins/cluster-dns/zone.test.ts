@@ -111,4 +111,14 @@ describe('ClusterZone', () => {
     z.setSlice(slice('h-2', 'h', { endpoints: [{ addresses: ['10.1.0.2'] }] }, 'a'));
     expect(z.lookup('h.a.svc.corp.example', 'A')).toMatchObject({ answers: [{ data: '10.1.0.2', ttl: 30 }] });
   });
+
+  it('pod names (pods insecure, the default): the IP the name spells; disabled: NXDOMAIN', () => {
+    const z = new ClusterZone({ domain: 'cluster.local', ttl: 5 });
+    expect(data(z.lookup('10-244-0-5.default.pod.cluster.local', 'A'))).toMatchObject({ answers: ['10-244-0-5.default.pod.cluster.local A "10.244.0.5"'] });
+    expect(data(z.lookup('fd00--5.default.pod.cluster.local', 'AAAA'))).toMatchObject({ answers: ['fd00--5.default.pod.cluster.local AAAA "fd00::5"'] });
+    expect(data(z.lookup('10-244-0-5.default.pod.cluster.local', 'AAAA'))).toEqual({ rcode: 'NOERROR', answers: [], soa: true });
+    expect(data(z.lookup('10-244-0-999.default.pod.cluster.local', 'A'))).toMatchObject({ rcode: 'NXDOMAIN' });
+    const off = new ClusterZone({ domain: 'cluster.local', ttl: 5, pods: 'disabled' });
+    expect(data(off.lookup('10-244-0-5.default.pod.cluster.local', 'A'))).toMatchObject({ rcode: 'NXDOMAIN' });
+  });
 });

@@ -7,7 +7,8 @@
 // - `_<port>._<proto>.<svc>.<ns>.svc.<domain>` SRV for each named port (the Service port and name
 //   for a ClusterIP, each endpoint and its port for a headless Service);
 // - PTR for ClusterIPs and for headless endpoint IPs;
-// - `dns-version.<domain>` TXT "1.1.0" (the schema version).
+// - `dns-version.<domain>` TXT "1.1.0" (the schema version);
+// - `<a-b-c-d>.<ns>.pod.<domain>` A of the IP it spells (pods 'insecure', CoreDNS's kubeadm default).
 // Empty non-terminals (svc.<domain>, `<ns>.svc.<domain>` of an existing namespace, `_tcp...`) and a
 // name with no record of the asked type are NODATA; other names in the zone are NXDOMAIN, both with
 // the zone's SOA for the negative TTL. Names outside the zone (and reverse names the zone does not
@@ -53,6 +54,11 @@ export interface ClusterZoneOptions {
   domain: string;
   /** TTL of every record, and the negative TTL (SOA minimum); CoreDNS's default is 5 s */
   ttl: number;
+  /**
+   * `<a-b-c-d>.<ns>.pod.<domain>` records: 'insecure' answers the IP the name spells (CoreDNS's
+   * `pods insecure`, kubeadm's default, kept for kube-dns compatibility); 'disabled' NXDOMAIN.
+   */
+  pods?: 'insecure' | 'disabled';
 }
 
 /** The schema version of the Kubernetes DNS specification served (dns-version.<domain> TXT). */
@@ -66,6 +72,7 @@ const isReverse = (n: string) => n.endsWith('.in-addr.arpa') || n.endsWith('.ip6
 export class ClusterZone {
   readonly domain: string;
   readonly ttl: number;
+  private readonly pods: 'insecure' | 'disabled';
   /** bumped on every change of the records */
   version = 0;
   private serial = Math.floor(Date.now() / 1000);
@@ -86,6 +93,7 @@ export class ClusterZone {
   constructor(o: ClusterZoneOptions) {
     this.domain = normalizeName(o.domain);
     this.ttl = o.ttl;
+    this.pods = o.pods ?? 'insecure';
   }
 
   /** Called after every change of the records. */
@@ -319,6 +327,12 @@ export class ClusterZone {
       if (qtype !== 'TXT' && qtype !== 'ANY') return negative('NOERROR');
       return { forward: false, rcode: 'NOERROR', answers: [{ name: owner, type: 'TXT', class: 'IN', ttl: this.ttl, data: SCHEMA_VERSION }], authorities: [], additionals };
     }
+    const pod = this.pods === 'insecure' ? this.podIP(n) : undefined;
+    if (pod) {
+      const want = pod.includes(':') ? 'AAAA' : 'A';
+      if (qtype !== want && qtype !== 'ANY') return negative('NOERROR');
+      return { forward: false, rcode: 'NOERROR', answers: [this.rr(owner, want, pod)], authorities: [], additionals };
+    }
     const found = this.merged(n);
     if (!found) return negative(this.emptyNonTerminal(n) ? 'NOERROR' : 'NXDOMAIN');
     let set: RRSet = found;
@@ -349,6 +363,16 @@ export class ClusterZone {
     }
     if (!answers.length) return negative('NOERROR');
     return { forward: false, rcode: 'NOERROR', answers, authorities: [], additionals };
+  }
+
+  /** The IP a pod name spells (1-2-3-4.<ns>.pod.<domain>; IPv6 with dashes for colons). */
+  private podIP(n: string): string | undefined {
+    const m = /^([0-9a-f-]+)\.[^.]+\.pod$/.exec(n.slice(0, -(this.domain.length + 1)));
+    if (!m) return undefined;
+    const v4 = m[1].replace(/-/g, '.');
+    if (isIPv4(v4)) return v4;
+    const v6 = m[1].replace(/-/g, ':');
+    return isIPv6(v6) ? v6 : undefined;
   }
 
   private rr(name: string, type: 'A' | 'AAAA' | 'CNAME' | 'PTR', data: string): Answer {
