@@ -105,7 +105,7 @@ export class Forwarder {
       // each upstream gets its share of what is left
       const slice = Math.max(1, Math.floor(left / (ups.length - i)));
       let r = await this.udp(ups[i], msg, qEnd, slice);
-      if (r && tcp && r[2] & 0x02) r = (await this.tcp(ups[i], msg, Math.max(1, deadline - Date.now()))) ?? r;
+      if (r && tcp && r[2] & 0x02) r = (await exchangeTcp(ups[i], msg, Math.max(1, deadline - Date.now()))) ?? r;
       if (r) {
         const response = Buffer.from(r);
         response[0] = msg[0];
@@ -184,26 +184,29 @@ export class Forwarder {
     });
   }
 
-  private tcp(up: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const s = new TcpSocket();
-      let buf = Buffer.alloc(0);
-      const finish = (r: Buffer | undefined) => {
-        clearTimeout(timer);
-        s.destroy();
-        resolve(r);
-      };
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      s.on('error', () => finish(undefined));
-      s.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      });
-      s.connect(up.port, up.host, () => {
-        const len = Buffer.allocUnsafe(2);
-        len.writeUInt16BE(msg.length);
-        s.write(Buffer.concat([len, msg]));
-      });
+}
+
+/** One DNS exchange over TCP (RFC 1035 4.2.2: a 2-byte length before each message); undefined on error or timeout. */
+export function exchangeTcp(to: Upstream, msg: Buffer, timeoutMs: number): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const s = new TcpSocket();
+    let buf = Buffer.alloc(0);
+    const finish = (r: Buffer | undefined) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    s.on('error', () => finish(undefined));
+    s.on('close', () => finish(undefined));
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(buf.subarray(2, 2 + buf.readUInt16BE(0)));
     });
-  }
+    s.connect(to.port, to.host, () => {
+      const len = Buffer.allocUnsafe(2);
+      len.writeUInt16BE(msg.length);
+      s.write(Buffer.concat([len, msg]));
+    });
+  });
 }

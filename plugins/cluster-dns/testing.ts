@@ -1,8 +1,8 @@
 // A small DNS client for tests and benchmarks: one query over UDP or TCP, the raw response and its
 // decoding (dns-packet).
 import { createSocket } from 'node:dgram';
-import { Socket } from 'node:net';
 import * as dnsPacket from 'dns-packet';
+import { exchangeTcp } from './forwarder.ts';
 
 export interface QueryOptions {
   tcp?: boolean;
@@ -38,28 +38,7 @@ export function sendRaw(port: number, msg: Buffer, o: { tcp?: boolean; timeoutMs
   const timeoutMs = o.timeoutMs ?? 2000;
   return new Promise((resolve, reject) => {
     if (o.tcp) {
-      const s = new Socket();
-      let buf = Buffer.alloc(0);
-      const done = (r: Buffer | undefined) => {
-        clearTimeout(t);
-        s.destroy();
-        resolve(r);
-      };
-      const t = setTimeout(() => done(undefined), timeoutMs);
-      s.on('error', (e) => {
-        clearTimeout(t);
-        reject(e);
-      });
-      s.on('close', () => done(undefined));
-      s.on('data', (d) => {
-        buf = Buffer.concat([buf, d]);
-        if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) done(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-      });
-      s.connect(port, host, () => {
-        const len = Buffer.alloc(2);
-        len.writeUInt16BE(msg.length);
-        s.write(Buffer.concat([len, msg]));
-      });
+      exchangeTcp({ host, port }, msg, timeoutMs).then(resolve);
       return;
     }
     const s = createSocket('udp4');
