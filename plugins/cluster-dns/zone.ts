@@ -17,23 +17,11 @@
 // A change rebuilds the records of the one Service it touches and bumps `version` (the responder
 // drops its precomputed answers then).
 import type { Answer } from 'dns-packet';
-import { dashedIP, isIPv4, isIPv6, normalizeName, reverseName } from './names.ts';
+import { isIPv4, isIPv6, normalizeName } from './names.ts';
+import { emptySet, pushNew, serviceRecords, type RRSet } from './records.ts';
 import { SERVICE_NAME_LABEL, type EndpointSlice, type Service } from './types.ts';
 
-export interface SrvData {
-  priority: number;
-  weight: number;
-  port: number;
-  target: string;
-}
-
-interface RRSet {
-  a: string[];
-  aaaa: string[];
-  cname?: string;
-  srv: SrvData[];
-  ptr: string[];
-}
+export type { SrvData } from './records.ts';
 
 export type Rcode = 'NOERROR' | 'NXDOMAIN';
 
@@ -64,8 +52,6 @@ export interface ClusterZoneOptions {
 /** The schema version of the Kubernetes DNS specification served (dns-version.<domain> TXT). */
 export const SCHEMA_VERSION = '1.1.0';
 
-const emptySet = (): RRSet => ({ a: [], aaaa: [], srv: [], ptr: [] });
-const pushNew = <T>(xs: T[], x: T) => void (xs.includes(x) || xs.push(x));
 const keyOf = (ns: string | undefined, name: string | undefined) => `${ns ?? 'default'}/${name ?? ''}`;
 const isReverse = (n: string) => n.endsWith('.in-addr.arpa') || n.endsWith('.ip6.arpa');
 
@@ -172,7 +158,7 @@ export class ClusterZone {
       }
     }
     const svc = this.services.get(svcKey);
-    const now = svc ? this.recordsOf(svc) : undefined;
+    const now = svc ? serviceRecords(svc, this.slices.get(svcKey)?.values() ?? [], this.domain) : undefined;
     if (now?.size) {
       this.contributed.set(svcKey, now);
       for (const [name, set] of now) {
@@ -201,66 +187,6 @@ export class ClusterZone {
       if (c > 0) this.parents.set(p, c);
       else this.parents.delete(p);
     }
-  }
-
-  private recordsOf(svc: Service): Map<string, RRSet> {
-    const out = new Map<string, RRSet>();
-    const at = (name: string): RRSet => {
-      let s = out.get(name);
-      if (!s) out.set(name, (s = emptySet()));
-      return s;
-    };
-    const ns = svc.metadata.namespace ?? 'default';
-    const fq = `${svc.metadata.name}.${ns}.svc.${this.domain}`;
-    const spec = svc.spec ?? {};
-    const self = at(fq); // the name exists whatever it holds
-    if (spec.type === 'ExternalName') {
-      if (spec.externalName) self.cname = normalizeName(spec.externalName);
-      return out;
-    }
-    const addIP = (set: RRSet, ip: string) => (isIPv6(ip) ? pushNew(set.aaaa, ip) : pushNew(set.a, ip));
-    const proto = (p: string | undefined) => `_${(p ?? 'TCP').toLowerCase()}`;
-    if (spec.clusterIP === 'None') {
-      const slices = this.slices.get(keyOf(ns, svc.metadata.name));
-      const srvs = new Map<string, SrvData[]>();
-      for (const slice of slices?.values() ?? []) {
-        if (slice.addressType !== 'IPv4' && slice.addressType !== 'IPv6') continue;
-        for (const ep of slice.endpoints ?? []) {
-          if (ep.conditions?.ready === false) continue;
-          for (const ip of ep.addresses ?? []) {
-            if (slice.addressType === 'IPv4' ? !isIPv4(ip) : !isIPv6(ip)) continue;
-            const epName = `${ep.hostname ? ep.hostname.toLowerCase() : dashedIP(ip)}.${fq}`;
-            addIP(self, ip);
-            addIP(at(epName), ip);
-            const rev = reverseName(ip);
-            if (rev) pushNew(at(rev).ptr, epName);
-            for (const p of slice.ports ?? []) {
-              if (!p.name || p.port === undefined) continue;
-              const n = `_${p.name.toLowerCase()}.${proto(p.protocol)}.${fq}`;
-              let list = srvs.get(n);
-              if (!list) srvs.set(n, (list = []));
-              if (!list.some((s) => s.target === epName && s.port === p.port)) list.push({ priority: 0, weight: 0, port: p.port, target: epName });
-            }
-          }
-        }
-      }
-      for (const [n, list] of srvs) {
-        const weight = Math.max(1, Math.floor(100 / list.length));
-        at(n).srv = list.map((s) => ({ ...s, weight }));
-      }
-      return out;
-    }
-    const ips = (spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : []).filter((ip) => isIPv4(ip) || isIPv6(ip));
-    for (const ip of ips) {
-      addIP(self, ip);
-      const rev = reverseName(ip);
-      if (rev) pushNew(at(rev).ptr, fq);
-    }
-    for (const p of spec.ports ?? []) {
-      if (!p.name) continue;
-      at(`_${p.name.toLowerCase()}.${proto(p.protocol)}.${fq}`).srv.push({ priority: 0, weight: 100, port: p.port, target: fq });
-    }
-    return out;
   }
 
   private soa(): Answer {
