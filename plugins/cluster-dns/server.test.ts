@@ -180,6 +180,16 @@ describe('DNS server', () => {
     expect(z.ms).toBeLessThan(100);
   });
 
+  it('a server stopped with a forwarded query in flight drops its late answer quietly', async () => {
+    const silent = await upstream(true);
+    const s = await serve(zone, new Forwarder({ upstreams: [{ host: '127.0.0.1', port: silent.port }], timeoutMs: 150 }));
+    const pending = sendRaw(s.port, encodeQuery('late.example', 'A'), { timeoutMs: 400 });
+    await new Promise((r) => setTimeout(r, 50));
+    await servers.pop()!.stop();
+    expect(await pending).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200)); // the SERVFAIL is made after the stop: no throw, no unhandled rejection
+  });
+
   it('hot reload: a second server on the same address takes the sockets over; the first one stopping leaves them open', async () => {
     const zoneA = new ClusterZone({ domain: 'cluster.local', ttl: 5 });
     zoneA.setService({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'x', namespace: 'default' }, spec: { clusterIP: '10.96.0.1' } });

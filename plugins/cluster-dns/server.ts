@@ -25,6 +25,15 @@ export interface DnsServerOptions {
   udpRecvBuffer?: number;
 }
 
+/** A reply whose socket closed meanwhile (a forwarded answer arriving after stop) is dropped. */
+function sendQuietly(s: UdpSocket, b: Buffer, port: number, address: string): void {
+  try {
+    s.send(b, port, address);
+  } catch {
+    /* closed */
+  }
+}
+
 export function parseListen(s: string): ListenAddress {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
   if (!m || !isIP(m[1]) || Number(m[2]) > 65535) throw new Error(`listen address "${s}" is not host:port (an IP, [IPv6]:port)`);
@@ -82,8 +91,8 @@ export class DnsServer {
       return; // a bug must cost one query, never the server
     }
     if (r === null) return;
-    if (r instanceof Promise) r.then((b) => b && s.send(b, port, address), () => {});
-    else s.send(r, port, address);
+    if (r instanceof Promise) r.then((b) => b && sendQuietly(s, b, port, address), () => {});
+    else sendQuietly(s, r, port, address);
   }
 
   /** UDP first (port 0 picks the port), then TCP on the same port; retried a few times if TCP's is taken. */
