@@ -32,12 +32,6 @@ async function msUntil(name: string, type: string, check: (p: Awaited<ReturnType
 
 beforeAll(async () => {
   t = await startTestKernel();
-  // the EndpointSlice kind, when this store does not serve it yet (another plugin registers it)
-  try {
-    t.kernel.kindFor(ENDPOINT_SLICES);
-  } catch {
-    t.kernel.registerKind({ group: 'discovery.k8s.io', version: 'v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true });
-  }
   await t.kernel.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } });
   await t.kernel.create(SERVICES, svc('web', 'shop', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }] }));
   await t.kernel.create(SERVICES, svc('db', 'shop', { clusterIP: 'None', ports: [{ name: 'pg', port: 5432 }] }));

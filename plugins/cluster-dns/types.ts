@@ -1,28 +1,8 @@
-// The parts of Service and EndpointSlice (discovery.k8s.io/v1) the cluster DNS reads.
-import type { KObject } from '@skiff/kernel';
-import type { Service } from '@skiff/api';
+// The objects the cluster DNS reads: Services and EndpointSlices (discovery.k8s.io/v1), as @skiff/api
+// types them.
+import { LABEL_SERVICE_NAME, type EndpointSlice, type Service } from '@skiff/api';
 
-export type { Service };
+export type { EndpointSlice, Service };
 
 /** The label tying an EndpointSlice to its Service. */
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
-
-export interface EndpointSliceEndpoint {
-  addresses: string[];
-  /** nil ready means ready (the API's rule) */
-  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
-  hostname?: string;
-  nodeName?: string;
-}
-
-export interface EndpointSlicePort {
-  name?: string;
-  protocol?: string;
-  port?: number;
-}
-
-export interface EndpointSlice extends KObject {
-  addressType: 'IPv4' | 'IPv6' | 'FQDN';
-  endpoints?: EndpointSliceEndpoint[] | null;
-  ports?: EndpointSlicePort[] | null;
-}
+export const SERVICE_NAME_LABEL = LABEL_SERVICE_NAME;

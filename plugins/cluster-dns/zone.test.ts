@@ -8,6 +8,7 @@ const slice = (name: string, service: string, s: Partial<EndpointSlice>, ns = 'd
   kind: 'EndpointSlice',
   metadata: { name, namespace: ns, labels: { [SERVICE_NAME_LABEL]: service } },
   addressType: 'IPv4',
+  endpoints: [],
   ...s,
 });
 
