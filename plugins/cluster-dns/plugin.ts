@@ -7,6 +7,8 @@
 import { definePlugin } from '@skiff/kernel/plugins';
 import { Forwarder, readUpstreams, type Upstream } from './forwarder.ts';
 import { Responder } from './responder.ts';
+import { ensureDnsService } from './dns-service.ts';
+import { ensureLocalAddress } from './local-address.ts';
 import { DnsServer, parseListen } from './server.ts';
 import { ClusterZone } from './zone.ts';
 import { ZoneSync } from './zone-sync.ts';
@@ -31,6 +33,15 @@ export interface ClusterDnsConfig {
   pods: 'insecure' | 'disabled';
   /** how long start waits for the first list of Services before serving anyway */
   syncWaitMs: number;
+  /**
+   * a node-local address to hold on the dummy interface `skiff-dns` before listening (the cluster
+   * DNS ClusterIP: pods' queries to it reach this node's server by routing alone)
+   */
+  localAddress?: string;
+  /** create the `kube-system/kube-dns` Service at `localAddress` when missing */
+  publishService: boolean;
+  /** when the listen address is taken or not there yet: try again this often instead of failing */
+  bindRetryMs: number;
 }
 
 export const configSchema = {
@@ -46,6 +57,9 @@ export const configSchema = {
     maxForwardTtl: { type: 'integer', minimum: 0, default: 30 },
     syncWaitMs: { type: 'integer', minimum: 0, default: 5000 },
     pods: { type: 'string', enum: ['insecure', 'disabled'], default: 'insecure' },
+    localAddress: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' },
+    publishService: { type: 'boolean', default: false },
+    bindRetryMs: { type: 'integer', minimum: 0, default: 0 },
   },
   additionalProperties: false,
 };
@@ -64,7 +78,6 @@ export default definePlugin<ClusterDnsConfig>({
     const zone = new ClusterZone({ domain: config.clusterDomain, ttl: config.ttl, pods: config.pods });
     const forwarder = new Forwarder({ upstreams, timeoutMs: config.upstreamTimeoutMs });
     const responder = new Responder(zone, forwarder, { maxEntries: config.cacheSize, maxForwardTtl: config.maxForwardTtl });
-    const server = new DnsServer(responder, { listen });
     const sync = new ZoneSync(kernel, zone, logger);
     // the zone first (at most syncWaitMs, as CoreDNS waits for its informers): a new version taking
     // over from a running one must not answer NXDOMAIN for names it has not listed yet
@@ -81,12 +94,43 @@ export default definePlugin<ClusterDnsConfig>({
     );
     await Promise.race([syncing, new Promise((r) => setTimeout(r, config.syncWaitMs).unref())]);
     if (!synced) logger.warn('serving before the Services are all listed', { waitedMs: config.syncWaitMs });
+    if (config.localAddress) {
+      await ensureLocalAddress(config.localAddress).catch((e) => logger.warn('could not hold the node-local DNS address', { address: config.localAddress, error: String(e) }));
+      if (config.publishService)
+        void ensureDnsService(kernel, config.localAddress).then(
+          (other) => other !== undefined && logger.warn('the kube-dns Service has another address than this node serves', { service: other, served: config.localAddress }),
+          (e) => logger.warn('could not create the kube-dns Service', { error: String(e) }),
+        );
+    }
+    let server = new DnsServer(responder, { listen });
+    let retry: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const retriable = (e: unknown) => config.bindRetryMs > 0 && ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'].includes((e as { code?: string }).code ?? '');
+    const bindAgain = () => {
+      retry = undefined;
+      const next = new DnsServer(responder, { listen });
+      next.start().then(
+        () => {
+          if (stopped) return void next.stop();
+          server = next;
+          logger.info('cluster DNS listening', { listen: config.listen });
+          report();
+        },
+        () => {
+          if (!stopped) retry = setTimeout(bindAgain, config.bindRetryMs).unref();
+        },
+      );
+    };
     try {
       await server.start();
     } catch (e) {
-      sync.stop();
-      forwarder.close();
-      throw e;
+      if (!retriable(e)) {
+        sync.stop();
+        forwarder.close();
+        throw e;
+      }
+      logger.warn('cluster DNS cannot listen yet; trying again', { listen: config.listen, error: String(e), everyMs: config.bindRetryMs });
+      retry = setTimeout(bindAgain, config.bindRetryMs).unref();
     }
     if (!upstreams.length && !config.upstreams) logger.warn('no upstream resolvers: names outside the cluster get SERVFAIL', { resolvConf: config.resolvConf });
     report();
@@ -94,6 +138,8 @@ export default definePlugin<ClusterDnsConfig>({
     timer.unref();
     return {
       stop: async () => {
+        stopped = true;
+        if (retry) clearTimeout(retry);
         clearInterval(timer);
         sync.stop();
         forwarder.close();
