@@ -79,6 +79,8 @@ export default definePlugin<ClusterDnsConfig>({
     const forwarder = new Forwarder({ upstreams, timeoutMs: config.upstreamTimeoutMs });
     const responder = new Responder(zone, forwarder, { maxEntries: config.cacheSize, maxForwardTtl: config.maxForwardTtl });
     const sync = new ZoneSync(kernel, zone, logger);
+    // replaced when a bind retry succeeds
+    let server = new DnsServer(responder, { listen });
     // the zone first (at most syncWaitMs, as CoreDNS waits for its informers): a new version taking
     // over from a running one must not answer NXDOMAIN for names it has not listed yet
     let synced = false;
@@ -102,7 +104,6 @@ export default definePlugin<ClusterDnsConfig>({
           (e) => logger.warn('could not create the kube-dns Service', { error: String(e) }),
         );
     }
-    let server = new DnsServer(responder, { listen });
     let retry: NodeJS.Timeout | undefined;
     let stopped = false;
     const retriable = (e: unknown) => config.bindRetryMs > 0 && ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'].includes((e as { code?: string }).code ?? '');
