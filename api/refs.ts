@@ -45,6 +45,9 @@ export const POD_DISRUPTION_BUDGETS = ref('policy', 'v1', 'poddisruptionbudgets'
 export const HORIZONTAL_POD_AUTOSCALERS = ref('autoscaling', 'v2', 'horizontalpodautoscalers');
 // discovery.k8s.io/v1
 export const ENDPOINT_SLICES = ref('discovery.k8s.io', 'v1', 'endpointslices');
+// networking.k8s.io/v1: Ingress
+export const INGRESSES = ref('networking.k8s.io', 'v1', 'ingresses');
+export const INGRESS_CLASSES = ref('networking.k8s.io', 'v1', 'ingressclasses');
 // events.k8s.io/v1
 export const EVENTS_V1 = ref('events.k8s.io', 'v1', 'events');
 // storage.k8s.io/v1
