@@ -140,7 +140,7 @@ export class ProxyServer {
     this.proxy.web(req, res, { target: targetUrl(ep) }, (err) => {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (res.headersSent) return void res.destroy();
-      if (req.destroyed) return; // the client went away
+      if (res.destroyed || req.socket.destroyed) return; // the client went away (req.destroyed only says its body was read)
       const reused = this.attempts.get(req)?.reused ?? false;
       const retriable = RETRIABLE.has(code) || (reused && (code === 'ECONNRESET' || code === 'EPIPE') && IDEMPOTENT.has(req.method ?? ''));
       if (retriable && attempt < this.maxAttempts && hasNoBody(req)) return this.forward(req, res, pool, tried, attempt + 1);
