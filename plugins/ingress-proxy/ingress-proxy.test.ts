@@ -10,7 +10,7 @@ import { describeNeeding } from '../../scripts/test-parts.ts';
 import { DEFAULT_CLASS_ANNOTATION } from './ingress-class.ts';
 import { IngressProxy } from './ingress-proxy.ts';
 import { DEFAULT_CERT_CN, selfSignedCert } from './self-signed.ts';
-import { BackendNet, get } from './testing.ts';
+import { BackendNet, get, upgrade } from './testing.ts';
 
 const NS = 'default';
 const be = (name: string, port: number | string = 80): IngressBackend => ({ service: { name, port: typeof port === 'number' ? { number: port } : { name: port } } });
@@ -116,6 +116,13 @@ describeNeeding(['root'], 'ingress proxy (real kernel, backends in a netns)', (m
       return i.status?.loadBalancer?.ingress?.length ? i : undefined;
     }, 5_000, 'status');
     expect(ing.status?.loadBalancer?.ingress).toEqual([{ ip: '127.0.0.1' }]);
+  });
+
+  test('upgrades (WebSocket) are proxied to the routed backend', async () => {
+    const r = await upgrade(http, 'a.example', 'hello through the proxy');
+    expect(r.head).toMatch(/^HTTP\/1\.1 101/);
+    expect(r.head.toLowerCase()).toContain('x-backend: a');
+    expect(r.echo).toBe('hello through the proxy');
   });
 
   test('the default backend takes what no rule matches; a Service without ready endpoints is a 503', async () => {

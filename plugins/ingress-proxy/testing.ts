@@ -6,6 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -22,6 +23,7 @@ export interface BackendSpec {
 }
 
 // Each backend answers with its name, the request's path and headers; `?ms=N` delays the answer.
+// An Upgrade request gets a 101 and its bytes echoed.
 const SERVER = `
 const http = require('node:http');
 const specs = JSON.parse(process.argv[1]);
@@ -31,6 +33,11 @@ for (const s of specs) {
     const ms = Number(new URL(req.url, 'http://x').searchParams.get('ms') || 0);
     const body = JSON.stringify({ backend: s.name, path: req.url, headers: req.headers }) + '\\n';
     setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); }, ms);
+  });
+  // an upgrade (WebSocket handshake) gets a 101 and an echo of what follows
+  srv.on('upgrade', (req, sock) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nX-Backend: ' + s.name + '\\r\\n\\r\\n');
+    sock.pipe(sock);
   });
   srv.keepAliveTimeout = 30000;
   srv.listen(s.port, s.host, () => { if (++up === specs.length) console.log('listening'); });
@@ -136,5 +143,33 @@ export function get(port: number, path: string, opts: { host?: string; https?: b
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** A WebSocket-style upgrade through the proxy: the 101's head, then what `message` echoes back. */
+export function upgrade(port: number, host: string, message: string): Promise<{ head: string; echo: string }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let buf = '';
+    let head: string | undefined;
+    const timer = setTimeout(() => (s.destroy(), reject(new Error(`upgrade timed out: ${JSON.stringify(buf)}`))), 5_000);
+    s.on('connect', () => s.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`));
+    s.on('data', (b: Buffer) => {
+      buf += b.toString();
+      if (head === undefined) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        if (!head.startsWith('HTTP/1.1 101')) return void (clearTimeout(timer), s.destroy(), resolve({ head, echo: '' }));
+        s.write(message);
+      }
+      if (buf.length >= message.length) {
+        clearTimeout(timer);
+        s.destroy();
+        resolve({ head, echo: buf });
+      }
+    });
+    s.on('error', (e) => (clearTimeout(timer), reject(e)));
   });
 }
