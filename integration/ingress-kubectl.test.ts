@@ -77,7 +77,7 @@ describe('Ingress with kubectl', () => {
   });
 
   it('refuses what kube refuses, naming the field', () => {
-    const bad = apply('bad', INGRESS.replace('name: web\n', 'name: bad\n').replace('pathType: Exact\n', '').replace('host: a.example', 'host: 10.0.0.1'));
+    const bad = apply('bad', INGRESS.replace('name: web\n', 'name: bad\n').replace('        pathType: Exact\n', '').replace('host: a.example', 'host: 10.0.0.1'));
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('The Ingress "bad" is invalid');
     expect(bad.err).toContain('spec.rules[0].host: Invalid value: "10.0.0.1": must be a DNS name, not an IP address');
