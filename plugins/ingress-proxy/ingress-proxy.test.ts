@@ -2,6 +2,7 @@
 // creates (EndpointSlices written by the test point at them): routing by host and path, the default
 // backend, 404 and 503, TLS by SNI from Secrets, updates with requests in flight, endpoint changes,
 // retries on a dead endpoint, Warning Events for bad references, status, and class selection.
+import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { EVENTS, INGRESS_CLASSES, INGRESSES, SECRETS, SERVICES, ENDPOINT_SLICES, type Ingress, type IngressBackend, type IngressClass, type EndpointSlice, type Event } from '@skiff/api';
 import { silentLogger } from '@skiff/kernel/plugins';
@@ -53,6 +54,15 @@ describeNeeding(['root'], 'ingress proxy (real kernel, backends in a netns)', (m
     const c = await selfSignedCert([host]);
     await k().create(SECRETS, { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: NS }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': c.certPem, 'tls.key': c.keyPem } });
   }
+  const viaAgent = (agent: Agent, host: string) =>
+    new Promise<{ backend: string; localPort: number }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: http, path: '/', headers: { host }, agent }, (res) => {
+        const localPort = res.socket.localPort!; // the socket goes back to the agent at the end
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ backend: (JSON.parse(body) as { backend: string }).backend, localPort }));
+      }).on('error', reject).end();
+    });
   const backendOf = async (path: string, host?: string) => (await get(http, path, { host })).json?.backend;
 
   beforeAll(async () => {
@@ -162,6 +172,10 @@ describeNeeding(['root'], 'ingress proxy (real kernel, backends in a netns)', (m
     await ingress('slow', { rules: [{ host: 'slow.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: be('svc-a', 'http') }] } }] });
     await eventually(async () => (await backendOf('/', 'slow.example')) === 'a', 5_000, 'slow.example routed');
     const builds = proxy.builds;
+    // a client's keep-alive connection, opened before the change
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const before = await viaAgent(agent, 'slow.example');
+    expect(before.backend).toBe('a');
     const inFlight = get(http, '/?ms=1500', { host: 'slow.example' });
     await sleep(200);
     await ingress('slow', { rules: [{ host: 'slow.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend: be('svc-b', 'http') }] } }] });
@@ -170,6 +184,10 @@ describeNeeding(['root'], 'ingress proxy (real kernel, backends in a netns)', (m
     const r = await inFlight;
     expect(r.status).toBe(200);
     expect(r.json?.backend).toBe('a');
+    // the same client connection (the servers were not restarted) now reaches b
+    const after = await viaAgent(agent, 'slow.example');
+    expect(after).toEqual({ backend: 'b', localPort: before.localPort });
+    agent.destroy();
   });
 
   test('an endpoint change reaches the proxy within a second', async () => {
