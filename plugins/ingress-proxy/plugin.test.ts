@@ -1,7 +1,7 @@
 // The descriptor in a plugin host on a real kernel: config validated and defaulted, the servers
 // bound where the config says (ports reported in the plugin's runtime figures), the default
 // IngressClass created, and a stop that frees the ports.
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { INGRESS_CLASSES } from '@skiff/api';
 import { PluginHost, silentLogger } from '@skiff/kernel/plugins';
@@ -21,6 +21,13 @@ const refused = (port: number) => new Promise<boolean>((resolve) => {
   const s = connect(port, '127.0.0.1');
   s.on('connect', () => (s.destroy(), resolve(false)));
   s.on('error', () => resolve(true));
+});
+
+const freePort = () => new Promise<number>((resolve) => {
+  const s = createServer().listen(0, '127.0.0.1', () => {
+    const p = (s.address() as AddressInfo).port;
+    s.close(() => resolve(p));
+  });
 });
 
 describe('ingress-proxy plugin', () => {
@@ -44,6 +51,21 @@ describe('ingress-proxy plugin', () => {
     await host.stopAll();
     expect(await refused(rt.httpPort)).toBe(true);
     expect(await refused(rt.httpsPort)).toBe(true);
+  });
+
+  test('a hot reload on fixed ports takes the listening servers over (no EADDRINUSE, no gap)', async () => {
+    const [hp, sp] = await Promise.all([freePort(), freePort()]);
+    const host = new PluginHost({ kernel: tk.kernel, logger: silentLogger });
+    const config = { nodeName: 'node-1', address: '127.0.0.1', listenAddress: '127.0.0.1', httpPort: hp, httpsPort: sp };
+    await host.load([{ descriptor: plugin, config }]);
+    expect((await get(hp, '/')).status).toBe(404);
+    await host.reload('ingress-proxy', { ...plugin, version: '0.1.1' });
+    expect(host.list().find((p) => p.name === 'ingress-proxy')).toMatchObject({ version: '0.1.1' });
+    expect((await get(hp, '/')).status).toBe(404);
+    expect((await get(sp, '/', { https: true, servername: 'x.example' })).status).toBe(404);
+    await host.stopAll();
+    expect(await refused(hp)).toBe(true);
+    expect(await refused(sp)).toBe(true);
   });
 
   test('httpsPort -1: no HTTPS server', async () => {

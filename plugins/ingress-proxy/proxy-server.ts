@@ -8,12 +8,16 @@
 // is retried on another endpoint of the same backend when the request has no body (its body would
 // have been consumed by the failed attempt). Backends get X-Forwarded-For (appended), -Proto, -Host
 // and -Port (set: this proxy is the edge).
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+//
+// The listening servers are shared by address across ProxyServers of the process (listeners.ts):
+// a hot-reloaded plugin takes them over, and the old version's requests in flight finish on it.
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
 import { endpointKey, type BackendPool, type Endpoint } from './backends.ts';
+import { acquireListener, type ListenerLease, type ListenerOwner } from './listeners.ts';
 import { certFor, emptyTable, match, type RouteTable } from './route-table.ts';
 import type { CertAndKey } from './self-signed.ts';
 
@@ -50,8 +54,10 @@ export class ProxyServer {
   private readonly agent = new Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' });
   private readonly proxy = createProxyServer({ agent: this.agent, ws: true });
   private readonly attempts = new WeakMap<IncomingMessage, Attempt>();
-  private httpServer?: Server;
-  private httpsServer?: HttpsServer;
+  private readonly leases: ListenerLease[] = [];
+  /** requests and upgraded connections being proxied by this instance */
+  private inFlight = 0;
+  private idle?: () => void;
   private readonly defaultContext: SecureContext;
   private readonly connectTimeoutMs: number;
   private readonly responseTimeoutMs: number;
@@ -84,44 +90,60 @@ export class ProxyServer {
     return this.table;
   }
 
-  /** Start listening; resolves with the bound addresses. */
+  /** Start listening (or take over this process's servers on the same addresses); resolves with the bound addresses. */
   async listen(): Promise<{ http?: AddressInfo; https?: AddressInfo }> {
     const out: { http?: AddressInfo; https?: AddressInfo } = {};
+    const owner: ListenerOwner = {
+      request: (req, res) => this.handle(req, res, (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'),
+      upgrade: (req, socket, head) => this.upgrade(req, socket, head),
+      sni: (name) => certFor(this.table, name) ?? this.defaultContext,
+    };
     if (this.opts.http) {
-      const s = (this.httpServer = createServer((req, res) => this.handle(req, res, 'http')));
-      s.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
-      out.http = await bind(s, this.opts.http);
+      const lease = await acquireListener('http', this.opts.http.host, this.opts.http.port, owner, (current) => {
+        const s = createServer((req, res) => current().request(req, res));
+        s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
+        return s;
+      });
+      this.leases.push(lease);
+      out.http = lease.address;
     }
     if (this.opts.https) {
-      const s = (this.httpsServer = createHttpsServer(
-        {
-          key: this.opts.defaultCert.keyPem,
-          cert: this.opts.defaultCert.certPem,
-          SNICallback: (name, cb) => cb(null, certFor(this.table, name) ?? this.defaultContext),
-        },
-        (req, res) => this.handle(req, res, 'https'),
-      ));
-      s.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
-      s.on('tlsClientError', () => {}); // a client that gives up on the handshake
-      out.https = await bind(s, this.opts.https);
+      const { keyPem, certPem } = this.opts.defaultCert;
+      const lease = await acquireListener('https', this.opts.https.host, this.opts.https.port, owner, (current) => {
+        const s = createHttpsServer({ key: keyPem, cert: certPem, SNICallback: (name, cb) => cb(null, current().sni!(name)) }, (req, res) => current().request(req, res));
+        s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
+        s.on('tlsClientError', () => {}); // a client that gives up on the handshake
+        return s;
+      });
+      this.leases.push(lease);
+      out.https = lease.address;
     }
     return out;
   }
 
-  /** Stop accepting; requests in flight get `graceMs` to finish. */
+  /** Let go of the servers (the last holder closes them); requests in flight get `graceMs` to finish. */
   async close(graceMs = 5_000): Promise<void> {
-    const servers = [this.httpServer, this.httpsServer].filter((s): s is Server => !!s);
-    const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    for (const s of servers) s.closeIdleConnections();
-    const timer = setTimeout(() => servers.forEach((s) => s.closeAllConnections()), graceMs);
-    await closed;
-    clearTimeout(timer);
+    await Promise.all(this.leases.splice(0).map((l) => l.release(graceMs)));
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.idle = () => (clearTimeout(timer), resolve());
+      });
+    }
     this.agent.destroy();
     this.proxy.close();
   }
 
+  private track(done: { once(ev: 'close', f: () => void): unknown }): void {
+    this.inFlight++;
+    done.once('close', () => {
+      if (--this.inFlight === 0) this.idle?.();
+    });
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse, proto: 'http' | 'https'): void {
     const table = this.table; // this request's table, whatever happens to the current one
+    this.track(res);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const m = match(table, req.headers.host, q < 0 ? url : url.slice(0, q));
@@ -133,9 +155,9 @@ export class ProxyServer {
     this.forward(req, res, m.backend, new Set(), 1);
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, pool: BackendPool, tried: Set<string>, attempt: number): void {
+  private forward(req: IncomingMessage, res: ServerResponse, pool: BackendPool, tried: Set<string>, attempt: number, lastError?: string): void {
     const ep = pool.pick(tried);
-    if (!ep) return this.reply(res, tried.size ? 502 : 503, tried.size ? 'no endpoint could be reached' : (pool.unavailable ?? 'no endpoint available'));
+    if (!ep) return this.reply(res, tried.size ? 502 : 503, tried.size ? `no endpoint could be reached (last: ${lastError})` : (pool.unavailable ?? 'no endpoint available'));
     tried.add(endpointKey(ep));
     this.proxy.web(req, res, { target: targetUrl(ep) }, (err) => {
       const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -143,7 +165,7 @@ export class ProxyServer {
       if (res.destroyed || req.socket.destroyed) return; // the client went away (req.destroyed only says its body was read)
       const reused = this.attempts.get(req)?.reused ?? false;
       const retriable = RETRIABLE.has(code) || (reused && (code === 'ECONNRESET' || code === 'EPIPE') && IDEMPOTENT.has(req.method ?? ''));
-      if (retriable && attempt < this.maxAttempts && hasNoBody(req)) return this.forward(req, res, pool, tried, attempt + 1);
+      if (retriable && attempt < this.maxAttempts && hasNoBody(req)) return this.forward(req, res, pool, tried, attempt + 1, `${endpointKey(ep)}: ${code}`);
       if (code === 'ERESPONSETIMEOUT') return this.reply(res, 504, `backend ${endpointKey(ep)}: ${(err as Error).message}`);
       this.reply(res, 502, `backend ${endpointKey(ep)}: ${code || (err as Error).message}`);
     });
@@ -156,6 +178,7 @@ export class ProxyServer {
     const ep = m?.backend.pick();
     if (!ep) return void socket.end(`HTTP/1.1 ${m ? 503 : 404} ${m ? 'Service Unavailable' : 'Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     forwardedHeaders(req, tls ? 'https' : 'http');
+    this.track(socket);
     this.proxy.ws(req, socket, head, { target: targetUrl(ep) }, () => socket.destroy());
   }
 
@@ -182,14 +205,4 @@ function forwardedHeaders(req: IncomingMessage, proto: 'http' | 'https'): void {
   req.headers['x-forwarded-host'] = req.headers.host ?? '';
   req.headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
   req.headers['x-real-ip'] = client;
-}
-
-function bind(server: Server | HttpsServer, l: Listen): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(l.port, l.host, () => {
-      server.off('error', reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
 }
