@@ -15,6 +15,7 @@ export * from './pods.ts';
 export * from './qos.ts';
 export * from './owners.ts';
 export * from './taints.ts';
+export * from './ipv4.ts';
 export type * from './types/meta.ts';
 export type * from './types/core-pod.ts';
 export type * from './types/core.ts';

@@ -45,6 +45,13 @@ export const POD_DISRUPTION_BUDGETS = ref('policy', 'v1', 'poddisruptionbudgets'
 export const HORIZONTAL_POD_AUTOSCALERS = ref('autoscaling', 'v2', 'horizontalpodautoscalers');
 // discovery.k8s.io/v1
 export const ENDPOINT_SLICES = ref('discovery.k8s.io', 'v1', 'endpointslices');
+/** The label that ties an EndpointSlice to its Service. */
+export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+// networking.k8s.io/v1: a Service's cluster IP (one IPAddress per IP) and the ranges they come from
+export const IP_ADDRESSES = ref('networking.k8s.io', 'v1', 'ipaddresses');
+export const SERVICE_CIDRS = ref('networking.k8s.io', 'v1', 'servicecidrs');
+// networking.skiff.io/v1alpha1: a Service's node port (one object per port number)
+export const NODE_PORT_ALLOCATIONS = ref('networking.skiff.io', 'v1alpha1', 'nodeportallocations');
 // networking.k8s.io/v1: Ingress
 export const INGRESSES = ref('networking.k8s.io', 'v1', 'ingresses');
 export const INGRESS_CLASSES = ref('networking.k8s.io', 'v1', 'ingressclasses');

@@ -33,6 +33,7 @@ import schedulerPlugin from '@skiff/plugin-scheduler';
 import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
 import endpointSliceController from '@skiff/plugin-endpointslice-controller';
+import serviceIpam from '@skiff/plugin-service-ipam';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -56,6 +57,7 @@ export const builtinPlugins = {
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,
   'endpointslice-controller': endpointSliceController,
+  'service-ipam': serviceIpam,
   scheduler: schedulerPlugin,
   ...defaultPolicyPlugins,
 };
@@ -201,6 +203,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         if (opts.host !== undefined) cfg.host = opts.host;
         r.config = cfg;
       }
+    }
+    // the `kubernetes` Service's targetPort: the port the REST API is given (0, a free one, is not known yet)
+    const apiPort = requests.find((r) => r.descriptor.type === 'skiff.io/api')?.config as { port?: number } | undefined;
+    for (const r of requests) {
+      if (r.descriptor.name === 'service-ipam' && apiPort?.port) r.config = { apiServerPort: apiPort.port, ...((r.config as object) ?? {}) };
     }
     await host.load(requests);
     // from here on, `Plugin` objects in the store say what runs (kubectl get plugins; edit to hot-reload);

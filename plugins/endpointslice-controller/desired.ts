@@ -6,7 +6,7 @@
 import { isPodReady, type AddressType, type Endpoint, type EndpointPort, type Node, type Pod, type Service, type ServicePort } from '@skiff/api';
 import { isIP } from 'node:net';
 
-export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
+export { LABEL_SERVICE_NAME } from '@skiff/api';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 export const CONTROLLER_NAME = 'endpointslice-controller.k8s.io';
 export const LABEL_HEADLESS = 'service.kubernetes.io/headless';

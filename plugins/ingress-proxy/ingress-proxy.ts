@@ -4,7 +4,7 @@
 // when something it points at is wrong (once per new problem, not per rebuild), and publishes this
 // node's address in the status of the Ingresses it serves.
 import {
-  ENDPOINT_SLICES, INGRESS_CLASSES, INGRESSES, NODES, SECRETS, SERVICES,
+  ENDPOINT_SLICES, INGRESS_CLASSES, INGRESSES, LABEL_SERVICE_NAME, NODES, SECRETS, SERVICES,
   type EndpointSlice, type Ingress, type IngressClass, type Node, type Secret, type Service,
 } from '@skiff/api';
 import { EventRecorder, SharedInformerFactory, type InformerLease } from '@skiff/client';
@@ -17,7 +17,6 @@ import { DEFAULT_CERT_CN, selfSignedCert } from './self-signed.ts';
 import { StatusPublisher } from './status.ts';
 import { TlsContexts } from './tls-secrets.ts';
 
-export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 const SLICES_BY_SERVICE = 'ingress-proxy/service';
 
 export interface IngressProxyOptions {
@@ -105,7 +104,7 @@ export class IngressProxy {
     this.slices = this.acquire<EndpointSlice>(ENDPOINT_SLICES);
     this.slices.informer.addIndexers({
       [SLICES_BY_SERVICE]: (o) => {
-        const svc = o.metadata.labels?.[SERVICE_NAME_LABEL];
+        const svc = o.metadata.labels?.[LABEL_SERVICE_NAME];
         return svc ? [`${o.metadata.namespace}/${svc}`] : [];
       },
     });

@@ -1,5 +1,6 @@
 // `kubectl get` columns of Endpoints and EndpointSlice, as kube-apiserver's printers print them
-// (formatEndpoints, formatDiscoveryPorts, formatDiscoveryEndpoints).
+// (formatEndpoints, formatDiscoveryPorts, formatDiscoveryEndpoints), and of the Service IPAM kinds:
+// IPAddress and ServiceCIDR as kube prints them, Skiff's NodePortAllocation like an IPAddress.
 import type { KObject } from '@skiff/kernel';
 import { ageCol, get, nameCol, type Column } from './table-kit.ts';
 
@@ -26,7 +27,20 @@ function listMore(items: string[]): string {
   return items.length > MAX_SHOWN ? `${shown} + ${items.length - MAX_SHOWN} more...` : shown;
 }
 
+/** `services/default/web` (`<resource>.<group>/...` outside the core group), as kube prints parentRef. */
+export function formatParentRef(o: KObject): string {
+  const ref = get(o, 'spec', 'parentRef');
+  if (!ref) return '';
+  const resource = `${String(ref.resource ?? '').toLowerCase()}${ref.group ? `.${ref.group}` : ''}`;
+  return ref.namespace ? `${resource}/${ref.namespace}/${ref.name ?? ''}` : `${resource}/${ref.name ?? ''}`;
+}
+
+const parentRefCol: Column = { name: 'ParentRef', type: 'string', description: 'The object this allocation belongs to.', cell: formatParentRef };
+
 export const networkColumns: Record<string, Column[]> = {
+  ipaddresses: [nameCol, parentRefCol],
+  servicecidrs: [nameCol, { name: 'CIDRs', type: 'string', description: 'The CIDRs of the range.', cell: (o) => ((get(o, 'spec', 'cidrs') ?? []) as string[]).join(',') }, ageCol],
+  nodeportallocations: [nameCol, parentRefCol, ageCol],
   endpoints: [nameCol, { name: 'Endpoints', type: 'string', description: 'Endpoints of the service', cell: formatEndpoints }, ageCol],
   endpointslices: [
     nameCol,

@@ -14,6 +14,7 @@ import { endpointsKind, serviceKind } from './core-service.ts';
 import { endpointSliceKind } from './discovery.ts';
 import { ingressClassKind, ingressKind } from './networking-ingress.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
+import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
@@ -52,6 +53,9 @@ export function builtinKinds(): KindDefinition[] {
     ingressClassKind,
     priorityClassKind,
     leaseKind,
+    ipAddressKind,
+    serviceCIDRKind,
+    nodePortAllocationKind,
     customResourceDefinitionKind,
     pluginKind,
     distributionKind,
