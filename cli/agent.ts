@@ -12,6 +12,7 @@ import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
+import ingressProxy from '@skiff/plugin-ingress-proxy/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
 import serviceProxy from '@skiff/plugin-service-proxy/plugin';
 
@@ -33,6 +34,8 @@ export interface AgentOptions {
   serviceProxy?: { clusterCIDR?: string } | false;
   /** the node-local cluster DNS at the kube-dns ClusterIP, the pods' nameserver; false: none */
   clusterDns?: { address?: string; clusterDomain?: string } | false;
+  /** an Ingress proxy on this node (off unless asked: it listens on fixed ports, 80 and 443) */
+  ingress?: { listenAddress?: string; httpPort?: number; httpsPort?: number };
 }
 
 /** kube-dns's ClusterIP (the service CIDR's .10) and the cluster domain, as kubeadm sets them */
@@ -66,6 +69,7 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
         // the port (a second agent on this host) is waited out, not fatal
         config: { listen: [`${dns.address}:53`], localAddress: dns.address, publishService: true, clusterDomain: dns.domain, bindRetryMs: 5000 },
       });
+    if (o.ingress) plugins.push({ descriptor: ingressProxy, config: { ...(o.address ? { address: o.address } : {}), ...o.ingress } });
     plugins.push({
       descriptor: kubelet,
       config: {

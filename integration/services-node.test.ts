@@ -12,6 +12,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { get as httpGet } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CriClient } from '@skiff/plugin-cri-containerd';
@@ -25,6 +27,15 @@ let home: string;
 let skiff: SkiffProcess;
 let kubectl: Kubectl;
 let agent: ChildProcess | undefined;
+let ingressPort: number;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 
 const apply = (yaml: string) => {
   const f = join(home, `m-${Math.random().toString(36).slice(2)}.yaml`);
@@ -63,13 +74,16 @@ describeNeeding(['root', 'containerd'], 'Services on a node', (missing) => {
     }
     skiff = await startSkiff(home);
     kubectl = kubectlFor(skiff.kubeconfig, home);
-    agent = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    ingressPort = await freePort();
+    const ingress = ['--ingress', '--ingress-address', '127.0.0.1', '--ingress-http-port', String(ingressPort), '--ingress-https-port', '-1'];
+    agent = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn', ...ingress], { stdio: ['ignore', 'ignore', 'inherit'] });
     await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready', 60_000);
   }, 180_000);
 
   afterAll(async () => {
     if (skiff) {
       kubectl('delete', 'deployment', 'web', '--ignore-not-found');
+      kubectl('delete', 'ingress', 'web', '--ignore-not-found');
       kubectl('delete', 'pod', 'client', '--ignore-not-found', '--grace-period=0', '--force');
       await new Promise((r) => setTimeout(r, 1500));
     }
@@ -152,4 +166,42 @@ spec:
       return answers.every((a) => a === left);
     }, 'only the remaining pod answers', 30_000);
   }, 240_000);
+  it("an Ingress on the node's proxy sends a host's requests to the Service's pods", async () => {
+    apply(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+spec:
+  rules:
+  - host: a.example
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: web, port: {number: 80}}
+`);
+    const pods = kubectl.json('get', 'pods', '-l', 'app=web').items.map((p: { metadata: { name: string } }) => p.metadata.name);
+    // node:http, whose Host header is the one given (fetch's is the URL's)
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string } | undefined>((resolve) => {
+        const req = httpGet({ host: '127.0.0.1', port: ingressPort, path: '/', headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+        });
+        req.on('error', () => resolve(undefined));
+      });
+    let ok: { status: number; body: string } | undefined;
+    for (const t0 = Date.now(); Date.now() - t0 < 30_000; await new Promise((r) => setTimeout(r, 250))) {
+      ok = await get('a.example');
+      if (ok?.status === 200) break;
+    }
+    expect(ok?.status, 'the Ingress answers for a.example').toBe(200);
+    expect(pods).toContain(ok!.body);
+    // no rule for another host: 404
+    expect((await get('b.example'))?.status).toBe(404);
+    // the Ingress's status names the node's address
+    await until(() => (kubectl.json('get', 'ingress', 'web').status?.loadBalancer?.ingress ?? []).length > 0, 'the Ingress status', 10_000);
+  }, 60_000);
 });

@@ -22,10 +22,21 @@ interface AgentFlags {
   clusterDns: boolean;
   clusterDnsAddress?: string;
   clusterDomain?: string;
+  ingress?: boolean;
+  ingressAddress?: string;
+  ingressHttpPort?: string;
+  ingressHttpsPort?: string;
   logLevel?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** a port flag: 0 picks a free port, -1 turns that server off */
+const port = (v: string | undefined, flag: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -1 || n > 65535) throw new Error(`${flag} must be a port (0 for any free one, -1 for none), got "${v}"`);
+  return n;
+};
 
 async function run(f: AgentFlags): Promise<void> {
   const logger = new ConsoleLogger({ level: (f.logLevel as LogLevel) ?? 'info', fields: { component: 'agent' } });
@@ -44,6 +55,7 @@ async function run(f: AgentFlags): Promise<void> {
       cniConfDir: f.cni ? f.cniConfDir : false,
       serviceProxy: f.serviceProxy ? { clusterCIDR: f.clusterCidr } : false,
       clusterDns: f.clusterDns ? { address: f.clusterDnsAddress, clusterDomain: f.clusterDomain } : false,
+      ...(f.ingress ? { ingress: { listenAddress: f.ingressAddress, httpPort: port(f.ingressHttpPort, '--ingress-http-port'), httpsPort: port(f.ingressHttpsPort, '--ingress-https-port') } } : {}),
     },
     logger,
   );
@@ -81,6 +93,10 @@ export function registerAgentCommand(program: Command): void {
     .option('--cluster-dns-address <ip>', "the cluster DNS's address (kube-dns's ClusterIP), served on this node and given to pods", '10.96.0.10')
     .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
     .option('--no-cluster-dns', 'no cluster DNS on this node (pods get no cluster nameserver)')
+    .option('--ingress', "run an Ingress proxy on this node (IngressClass skiff)")
+    .option('--ingress-address <ip>', 'where the Ingress proxy listens', '0.0.0.0')
+    .option('--ingress-http-port <port>', 'its HTTP port (-1: none)', '80')
+    .option('--ingress-https-port <port>', 'its HTTPS port (-1: none)', '443')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .action((f: AgentFlags) => run(f));
 }
