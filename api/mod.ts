@@ -27,3 +27,4 @@ export type * from './types/scheduling.ts';
 export type * from './types/autoscaling.ts';
 export type * from './types/metrics.ts';
 export type * from './types/discovery.ts';
+export type * from './types/networking-policy.ts';

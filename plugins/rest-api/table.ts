@@ -3,6 +3,7 @@
 import type { KObject } from '@skiff/kernel';
 import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
 import { networkColumns } from './table-network.ts';
+import { networkPolicyColumns } from './table-network-policy.ts';
 import { policyColumns } from './table-policy.ts';
 import { workloadColumns } from './table-workloads.ts';
 
@@ -79,6 +80,7 @@ const columns: Record<string, Column[]> = {
   ...workloadColumns,
   ...policyColumns,
   ...networkColumns,
+  ...networkPolicyColumns,
 };
 
 export function columnsFor(resource: string): Column[] {

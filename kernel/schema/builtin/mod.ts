@@ -14,6 +14,7 @@ import { endpointsKind, serviceKind } from './core-service.ts';
 import { endpointSliceKind } from './discovery.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
 import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
+import { networkPolicyKind } from './networking-policy.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
@@ -53,6 +54,7 @@ export function builtinKinds(): KindDefinition[] {
     ipAddressKind,
     serviceCIDRKind,
     nodePortAllocationKind,
+    networkPolicyKind,
     customResourceDefinitionKind,
     pluginKind,
     distributionKind,
