@@ -8,7 +8,7 @@ const validate = (spec: unknown) => f(networkPolicyKind.validate!(np(spec)));
 const defaulted = (spec: unknown) => {
   const o = np(structuredClone(spec));
   networkPolicyKind.default!(o);
-  return (o as { spec: Record<string, unknown> }).spec;
+  return (o as unknown as { spec: Record<string, unknown> }).spec;
 };
 const ingressPort = (port: unknown) => ({ podSelector: {}, ingress: [{ ports: [port] }] });
 const ingressPeer = (peer: unknown) => ({ podSelector: {}, ingress: [{ from: [peer] }] });
