@@ -171,3 +171,66 @@ export async function connectMany(ns: string, host: string, port: number, count 
 
 /** The names that answered. */
 export const names = (as: Answer[]) => new Set(as.map((a) => a.name ?? a.error));
+
+const PROBE = `
+const net = require('node:net');
+const [host, port, every, timeout] = process.argv.slice(1);
+const one = () => new Promise((resolve) => {
+  const t0 = Date.now();
+  const s = net.connect({ host, port: Number(port) });
+  const done = (r) => { clearTimeout(t); s.destroy(); resolve({ t0, t1: Date.now(), ...r }); };
+  const t = setTimeout(() => done({ error: 'TIMEOUT' }), Number(timeout));
+  let d = '';
+  s.on('data', (c) => (d += c));
+  s.on('end', () => { try { done(JSON.parse(d)); } catch { done({ error: 'BAD ' + d }); } });
+  s.on('error', (e) => done({ error: e.code || String(e) }));
+});
+(async () => { for (;;) { process.stdout.write(JSON.stringify(await one()) + '\\n'); await new Promise((r) => setTimeout(r, Number(every))); } })();
+`;
+
+/** One probe's result: when the connection was tried (t0) and answered or gave up (t1), epoch ms. */
+export interface ProbeResult extends Answer {
+  t0: number;
+  t1: number;
+}
+
+/**
+ * Connections from inside `ns` to host:port, one after the other without end (every `everyMs` after
+ * the last one ended, each given up after `timeoutMs`): how fast a change in the rules shows.
+ */
+export class Prober {
+  private readonly results: ProbeResult[] = [];
+  private buf = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.on('data', (b: Buffer) => {
+      this.buf += b.toString();
+      let i: number;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        this.results.push(JSON.parse(this.buf.slice(0, i)) as ProbeResult);
+        this.buf = this.buf.slice(i + 1);
+      }
+    });
+  }
+
+  static start(ns: string, host: string, port: number, opts: { everyMs?: number; timeoutMs?: number } = {}): Prober {
+    const args = ['netns', 'exec', ns, process.execPath, '-e', PROBE, host, String(port), String(opts.everyMs ?? 10), String(opts.timeoutMs ?? 300)];
+    return new Prober(spawn('ip', args, { stdio: ['ignore', 'pipe', 'ignore'] }));
+  }
+
+  /** The first probe tried at or after `since` whose outcome (answered or not) is `answered`. */
+  async waitFor(answered: boolean, since: number, timeoutMs = 10_000): Promise<ProbeResult> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.results.find((x) => x.t0 >= since && !!x.name === answered);
+      if (r) return r;
+      if (Date.now() > end) throw new Error(`no ${answered ? 'answered' : 'refused or dropped'} probe within ${timeoutMs} ms (last: ${JSON.stringify(this.results.at(-1))})`);
+      await new Promise((res) => setTimeout(res, 10));
+    }
+  }
+
+  /** Stop it (by the PID of the process this test started). */
+  stop(): void {
+    if (this.child.exitCode === null && this.child.pid) this.child.kill('SIGKILL');
+  }
+}

@@ -18,7 +18,7 @@ const policy = (name: string, spec: Partial<NetworkPolicySpec>, ns = 'default'):
 const web = pod('web', '10.0.0.10', { app: 'web' }, { ports: [{ name: 'http', containerPort: 8080 }] });
 const client = pod('client', '10.0.0.2', { app: 'client' });
 const remote = pod('remote', '10.0.1.5', { app: 'client' }, { node: 'n2', ns: 'other' });
-const run = (policies: NetworkPolicy[], pods = [web, client, remote], namespaces: ModelInput['namespaces'] = new Map([['default', {}], ['other', { team: 'a' }]])) =>
+const run = (policies: NetworkPolicy[], pods = [web, client, remote], namespaces: ModelInput['namespaces'] = new Map<string, Record<string, string>>([['default', {}], ['other', { team: 'a' }]])) =>
   compile({ nodeName: 'n1', policies, pods, namespaces });
 /** the elements of a set, by name or by the end of its name */
 const els = (c: ReturnType<typeof run>, set: string) => [...(c.state.sets.get(set)?.elements ?? c.state.sets.get(setOf(c, set))?.elements ?? new Map()).entries()].map(([k, v]) => (v ? `${k} : ${v}` : k));
