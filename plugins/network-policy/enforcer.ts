@@ -9,6 +9,7 @@
 // - nft applies a transaction all or nothing: a refused one leaves the previous rules in force; the
 //   enforcer logs it, reports it, and retries with a full sync after a back-off.
 import type { Namespace, NetworkPolicy, Pod } from '@skiff/api';
+import { SyncLoop } from '@skiff/client';
 import { diffTransaction, fullTransaction, Nft, SKIFF_TABLE, type TableState } from '@skiff/client/nftables';
 import type { Logger } from '@skiff/kernel/plugins';
 import { compile, PREFIX, type PolicyWarning } from './model.ts';
@@ -62,44 +63,41 @@ export class Enforcer {
   private readonly pods = new Map<string, { pod: Pod; fp: string }>();
   private readonly namespaces = new Map<string, Record<string, string> | undefined>();
   private applied: TableState | undefined;
-  private dirty = false;
-  private needFull = true;
-  private started = false;
-  private stopped = false;
-  private running: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private fullTimer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
-  private notBefore = 0;
+  private readonly loop: SyncLoop;
   syncs = 0;
   failures = 0;
   lastError: string | undefined;
   last: SyncReport | undefined;
 
   constructor(private readonly o: EnforcerOptions) {
-    this.retryDelay = o.retryMs ?? 1000;
+    this.loop = new SyncLoop({
+      sync: (full) => this.syncOnce(full),
+      delayMs: o.syncDelayMs ?? 0,
+      fullSyncMs: (o.fullSyncSeconds ?? 300) * 1000,
+      retryMs: o.retryMs ?? 1000,
+    });
   }
 
   // ---- what the informers tell it ----
 
   setPolicy(p: NetworkPolicy): void {
     this.policies.set(key(p), p);
-    this.markDirty();
+    this.loop.request();
   }
 
   deletePolicy(p: NetworkPolicy): void {
-    if (this.policies.delete(key(p))) this.markDirty();
+    if (this.policies.delete(key(p))) this.loop.request();
   }
 
   setPod(p: Pod): void {
     const fp = podFingerprint(p);
     const old = this.pods.get(key(p));
     this.pods.set(key(p), { pod: p, fp });
-    if (old?.fp !== fp) this.markDirty();
+    if (old?.fp !== fp) this.loop.request();
   }
 
   deletePod(p: Pod): void {
-    if (this.pods.delete(key(p))) this.markDirty();
+    if (this.pods.delete(key(p))) this.loop.request();
   }
 
   setNamespace(ns: Namespace): void {
@@ -107,65 +105,31 @@ export class Enforcer {
     const labels = ns.metadata.labels ?? {};
     if (JSON.stringify(this.namespaces.get(name)) === JSON.stringify(labels)) return;
     this.namespaces.set(name, labels);
-    this.markDirty();
+    this.loop.request();
   }
 
   deleteNamespace(ns: Namespace): void {
-    if (this.namespaces.delete(ns.metadata.name ?? '')) this.markDirty();
-  }
-
-  private markDirty(): void {
-    this.dirty = true;
-    this.schedule();
+    if (this.namespaces.delete(ns.metadata.name ?? '')) this.loop.request();
   }
 
   // ---- running ----
 
   /** Start (once the informers have listed): a full sync now, then periodic ones. */
   start(): void {
-    this.started = true;
-    this.needFull = true;
-    this.schedule(0);
-    const every = (this.o.fullSyncSeconds ?? 300) * 1000;
-    if (every > 0)
-      this.fullTimer = setInterval(() => {
-        this.needFull = true;
-        this.schedule(0);
-      }, every).unref();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    clearInterval(this.fullTimer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Resolves when no change is waiting and no sync is running. */
-  async idle(): Promise<void> {
-    while (this.running || this.timer || this.dirty || this.needFull) {
-      if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, 5));
-    }
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
-  private schedule(delay = this.o.syncDelayMs ?? 0): void {
-    if (!this.started || this.stopped || this.timer || this.running) return; // a running sync reschedules when it ends
-    delay = Math.max(delay, this.notBefore - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.syncOnce().finally(() => {
-        this.running = undefined;
-        if (this.dirty || this.needFull) this.schedule();
-      });
-    }, delay);
-  }
-
-  private async syncOnce(): Promise<void> {
-    if (this.stopped) return;
-    const full = this.needFull || !this.applied;
-    this.needFull = false;
-    this.dirty = false;
+  private async syncOnce(fullAsked: boolean): Promise<void> {
+    const full = fullAsked || !this.applied;
     const t0 = performance.now();
     const { family, name } = SKIFF_TABLE;
     try {
@@ -180,7 +144,6 @@ export class Enforcer {
       if (tx.size) await this.o.nft.apply(tx.toString());
       this.applied = compiled.state; // only now: what failed stays as it was
       this.syncs++;
-      this.retryDelay = this.o.retryMs ?? 1000;
       this.lastError = undefined;
       this.last = { full, lines: tx.size, ms: performance.now() - t0, syncs: this.syncs, ...compiled.stats };
       this.o.onSync?.(this.last);
@@ -188,11 +151,9 @@ export class Enforcer {
     } catch (e) {
       this.failures++;
       this.lastError = e instanceof Error ? e.message : String(e);
-      this.o.logger?.error('network policy sync failed: the previous rules stay in force; retrying with a full sync', { full, retryMs: this.retryDelay, error: this.lastError });
+      this.o.logger?.error('network policy sync failed: the previous rules stay in force; retrying with a full sync', { full, error: this.lastError });
       this.o.onError?.(this.lastError);
-      this.notBefore = performance.now() + this.retryDelay;
-      this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
-      this.needFull = true; // scheduled again when this sync ends, not before notBefore
+      throw e; // the loop retries with a full sync after a back-off
     }
   }
 
