@@ -28,6 +28,7 @@ describeNeeding(['root'], 'network policy in a node namespace (real nft, real tr
   const logs: string[] = [];
   /** how long each change took to show in traffic (ms), for the report */
   const tookMs: Record<string, number> = {};
+  let lastSync: unknown;
 
   const can = async (from: NetnsPod, to: NetnsPod, port: number) => !!(await connectMany(from.ns, to.ip, port, 1, 400))[0]?.name;
   /** eventually: `from` reaches `to`:port exactly when `allowed` */
@@ -80,7 +81,6 @@ describeNeeding(['root'], 'network policy in a node namespace (real nft, real tr
 
   afterAll(async () => {
     for (const p of probers) p.stop();
-    const lastSync = host?.runtime('network-policy');
     await host?.stop();
     for (const s of servers) s.stop();
     await node?.delete(); // the node namespace goes with its nft table
@@ -252,6 +252,7 @@ describeNeeding(['root'], 'network policy in a node namespace (real nft, real tr
   });
 
   it('stopping the plugin leaves the table to the others (it never deletes it)', async () => {
+    lastSync = host.runtime('network-policy')?.lastSync;
     await host.stop();
     expect(await new Nft({ netns: node.ns }).hasTable('inet', 'skiff')).toBe(true);
   });
