@@ -61,6 +61,12 @@ const policy = (j: number, rangeEnd = 9100): NetworkPolicy =>
 
 const netns = `npb-${randomBytes(3).toString('hex')}`;
 execFileSync('ip', ['netns', 'add', netns]);
+let deleted = false;
+const deleteNetns = () => {
+  if (!deleted) execFileSync('ip', ['netns', 'delete', netns]);
+  deleted = true;
+};
+process.on('exit', deleteNetns); // also when a wait never ends (an unsettled await exits without `finally`)
 const out: Figures = { bench: 'network-policy', pods: PODS_N, policies: POLICIES_N };
 try {
   let waiting: ((s: SyncReport) => void) | undefined;
@@ -125,7 +131,7 @@ try {
   out.policyChangeP99Ms = round(pct(policyChanges, 99));
   await e.stop();
 } finally {
-  execFileSync('ip', ['netns', 'delete', netns]);
+  deleteNetns();
 }
 out.loadAvg1 = round(loadavg()[0]!);
 console.log(JSON.stringify(out));
