@@ -54,6 +54,9 @@ export const SERVICE_CIDRS = ref('networking.k8s.io', 'v1', 'servicecidrs');
 export const NETWORK_POLICIES = ref('networking.k8s.io', 'v1', 'networkpolicies');
 // networking.skiff.io/v1alpha1: a Service's node port (one object per port number)
 export const NODE_PORT_ALLOCATIONS = ref('networking.skiff.io', 'v1alpha1', 'nodeportallocations');
+// networking.k8s.io/v1: Ingress
+export const INGRESSES = ref('networking.k8s.io', 'v1', 'ingresses');
+export const INGRESS_CLASSES = ref('networking.k8s.io', 'v1', 'ingressclasses');
 // events.k8s.io/v1
 export const EVENTS_V1 = ref('events.k8s.io', 'v1', 'events');
 // storage.k8s.io/v1

@@ -8,10 +8,12 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { connectKernel, type KernelBusClient } from '@skiff/kernel/bus';
 import { NatsToken, NodeNameToken, PluginHost, type LoadRequest, type Logger } from '@skiff/kernel/plugins';
 import cniBridge from '@skiff/plugin-cni-bridge/plugin';
+import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
+import serviceProxy from '@skiff/plugin-service-proxy/plugin';
 
 export interface AgentOptions {
   natsUrl: string;
@@ -27,7 +29,15 @@ export interface AgentOptions {
   cniConfDir?: string | false;
   /** extra kubelet config (tests: shorter back-off and relist) */
   kubelet?: Record<string, unknown>;
+  /** the Service proxy (nftables) for the pods' cluster CIDR; false: none on this node */
+  serviceProxy?: { clusterCIDR?: string } | false;
+  /** the node-local cluster DNS at the kube-dns ClusterIP, the pods' nameserver; false: none */
+  clusterDns?: { address?: string; clusterDomain?: string } | false;
 }
+
+/** kube-dns's ClusterIP (the service CIDR's .10) and the cluster domain, as kubeadm sets them */
+export const DEFAULT_CLUSTER_DNS = '10.96.0.10';
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 export interface RunningAgent {
   nodeName: string;
@@ -47,9 +57,19 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     host.root.register(NodeNameToken, { useValue: nodeName });
     const plugins: LoadRequest[] = [{ descriptor: criContainerd, config: o.criSocket ? { socket: o.criSocket } : {} }];
     if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: o.cniConfDir ? { confDir: o.cniConfDir } : {} });
+    const dns = o.clusterDns === false ? undefined : { address: o.clusterDns?.address ?? DEFAULT_CLUSTER_DNS, domain: o.clusterDns?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
+    if (o.serviceProxy !== false) plugins.push({ descriptor: serviceProxy, config: o.serviceProxy?.clusterCIDR ? { clusterCIDR: o.serviceProxy.clusterCIDR } : {} });
+    if (dns)
+      plugins.push({
+        descriptor: clusterDns,
+        // every node answers at kube-dns's address itself (node-local); another process holding
+        // the port (a second agent on this host) is waited out, not fatal
+        config: { listen: [`${dns.address}:53`], localAddress: dns.address, publishService: true, clusterDomain: dns.domain, bindRetryMs: 5000 },
+      });
     plugins.push({
       descriptor: kubelet,
       config: {
+        ...(dns ? { clusterDNS: [dns.address], clusterDomain: dns.domain } : {}),
         ...(o.address ? { nodeAddress: o.address } : {}),
         ...(o.labels ? { labels: o.labels } : {}),
         ...(o.taints ? { taints: o.taints } : {}),

@@ -14,6 +14,7 @@
 #               `docker info` fails
 #   registry    docker-registry (/usr/bin/docker-registry; the tests run their own instance)
 #   images      gcc and libc6-dev (deploy/images compiles the pause image static), file
+#   dnsperf     dnsperf (the DNS load generator of `npm run bench -- dns`)
 #
 # Services it starts run detached (setsid) and stay running, logging to DIR/<name>.log (default
 # /tmp/skiff); each gets SKIFF_DEPS_START_TIMEOUT seconds (default 90) to answer. Silent, with no
@@ -29,8 +30,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --log-dir) log_dir="$2"; shift 2 ;;
   --check) check=1; shift ;;
-  nats | cni | containerd | docker | registry | images) parts+=("$1"); shift ;;
-  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images..." >&2; exit 2 ;;
+  nats | cni | containerd | docker | registry | images | dnsperf) parts+=("$1"); shift ;;
+  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images|dnsperf..." >&2; exit 2 ;;
   esac
 done
 wants() { [[ " ${parts[*]:-} " == *" $1 "* ]]; }
@@ -68,6 +69,7 @@ if wants containerd; then
 fi
 if wants docker; then need docker.io eval 'has dockerd && has docker'; fi
 if wants registry; then need docker-registry test -x /usr/bin/docker-registry; fi
+if wants dnsperf; then need dnsperf has dnsperf; fi
 if wants images; then
   need gcc has gcc
   need libc6-dev static_libc

@@ -17,6 +17,11 @@ interface AgentFlags {
   rootDir?: string;
   cniConfDir?: string;
   cni: boolean;
+  serviceProxy: boolean;
+  clusterCidr?: string;
+  clusterDns: boolean;
+  clusterDnsAddress?: string;
+  clusterDomain?: string;
   logLevel?: string;
 }
 
@@ -37,6 +42,8 @@ async function run(f: AgentFlags): Promise<void> {
       maxPods,
       rootDir: f.rootDir,
       cniConfDir: f.cni ? f.cniConfDir : false,
+      serviceProxy: f.serviceProxy ? { clusterCIDR: f.clusterCidr } : false,
+      clusterDns: f.clusterDns ? { address: f.clusterDnsAddress, clusterDomain: f.clusterDomain } : false,
     },
     logger,
   );
@@ -69,6 +76,11 @@ export function registerAgentCommand(program: Command): void {
     .option('--root-dir <dir>', "the kubelet's state directory (pod volumes)", '/var/lib/skiff')
     .option('--cni-conf-dir <dir>', "where containerd reads CNI configs (containerd's conf_dir)", '/etc/cni/net.d')
     .option('--no-cni', 'write no CNI config (pods need hostNetwork)')
+    .option('--cluster-cidr <cidr>', "the pods' addresses (node-ipam's clusterCIDR): traffic from elsewhere to a Service is masqueraded", '10.244.0.0/16')
+    .option('--no-service-proxy', 'do not program Services (nftables table inet skiff) on this node')
+    .option('--cluster-dns-address <ip>', "the cluster DNS's address (kube-dns's ClusterIP), served on this node and given to pods", '10.96.0.10')
+    .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
+    .option('--no-cluster-dns', 'no cluster DNS on this node (pods get no cluster nameserver)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .action((f: AgentFlags) => run(f));
 }

@@ -2,6 +2,7 @@
 // for it: columns per kind like kube-apiserver's printers; priority-1 columns are `-o wide` only.
 import type { KObject } from '@skiff/kernel';
 import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
+import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
 import { networkPolicyColumns } from './table-network-policy.ts';
 import { policyColumns } from './table-policy.ts';
@@ -80,6 +81,7 @@ const columns: Record<string, Column[]> = {
   ...workloadColumns,
   ...policyColumns,
   ...networkColumns,
+  ...ingressColumns,
   ...networkPolicyColumns,
 };
 

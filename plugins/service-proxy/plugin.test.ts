@@ -172,6 +172,26 @@ describeNeeding(['root'], 'service proxy in a node namespace (real nft, real tra
     await eventually(async () => names(await fromClient()).size === 3, 10_000, 'answers again');
   });
 
+  it("leaves alone the Services another proxy implements (service-proxy-name label), as kube-proxy does", async () => {
+    // the node-local cluster DNS holds kube-dns's address itself: no rule may take its traffic
+    const other = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'other', labels: { 'service.kubernetes.io/service-proxy-name': 'cluster-dns' } }, spec: { clusterIP: '10.96.0.77', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    const mine = { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'mine' }, spec: { clusterIP: '10.96.0.78', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } };
+    const sliceOf = (svc: string) => ({ ...slice(backends.map((pod) => ({ pod }))), metadata: { namespace: 'default', name: `${svc}-x`, labels: { 'kubernetes.io/service-name': svc } } });
+    await t.kernel.create(SERVICES, other);
+    await t.kernel.create(ENDPOINT_SLICES, sliceOf('other') as never);
+    await t.kernel.create(SERVICES, mine);
+    await t.kernel.create(ENDPOINT_SLICES, sliceOf('mine') as never);
+    // once the later Service routes, the proxy has seen both
+    await eventually(async () => names(await connectMany(client.ns, '10.96.0.78', 80, 5)).size > 0, 10_000, 'mine routed');
+    const rules = String(await nsExec(node.ns, 'nft', 'list', 'table', 'inet', 'skiff'));
+    expect(rules).toContain('10.96.0.78');
+    expect(rules).not.toContain('10.96.0.77');
+    for (const n of ['other', 'mine']) {
+      await t.kernel.delete(ENDPOINT_SLICES, 'default', `${n}-x`);
+      await t.kernel.delete(SERVICES, 'default', n);
+    }
+  });
+
   it('a transaction nft refuses leaves the previous rules working; the proxy retries and catches up', async () => {
     // another plugin of the shared table holds a reference to the Service's chain: deleting it fails
     const nft = new Nft({ netns: node.ns });

@@ -44,6 +44,9 @@ export const configSchema = {
   additionalProperties: false,
 };
 
+/** The Services the proxy programs: not those another proxy implements, not headless ones (kube-proxy's selector). */
+export const NOT_OURS = '!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless';
+
 /** The addresses NodePorts answer on: the Node's InternalIP and ExternalIP (IPv4). */
 export function nodeAddresses(node: Node | undefined): string[] {
   return (node?.status?.addresses ?? []).filter((a) => (a.type === 'InternalIP' || a.type === 'ExternalIP') && isIPv4(a.address)).map((a) => a.address);
@@ -76,7 +79,8 @@ export default definePlugin<ServiceProxyConfig>({
     });
 
     const factory = SharedInformerFactory.for(ctx.kernel, logger);
-    const services = factory.acquire<Service>(SERVICES);
+    // as kube-proxy: Services another proxy implements (the node-local cluster DNS) and headless ones are not ours
+    const services = factory.acquire<Service>(SERVICES, { labelSelector: NOT_OURS });
     const slices = factory.acquire<EndpointSlice>(ENDPOINT_SLICES);
     const nodes = factory.acquire<Node>(NODES, { fieldSelector: `metadata.name=${nodeName}` });
     const off = [

@@ -12,6 +12,7 @@ import { podKind } from './core-pod.ts';
 import { replicationControllerKind } from './core-rc.ts';
 import { endpointsKind, serviceKind } from './core-service.ts';
 import { endpointSliceKind } from './discovery.ts';
+import { ingressClassKind, ingressKind } from './networking-ingress.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
 import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
 import { networkPolicyKind } from './networking-policy.ts';
@@ -49,6 +50,8 @@ export function builtinKinds(): KindDefinition[] {
     horizontalPodAutoscalerKind,
     podDisruptionBudgetKind,
     endpointSliceKind,
+    ingressKind,
+    ingressClassKind,
     priorityClassKind,
     leaseKind,
     ipAddressKind,

@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { CriClient, sandboxOomProblem, type PodSandboxConfig } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '../../cri-containerd/testing.ts';
 import { containerConfig } from './container-config.ts';
+import { parseResolvConf } from './dns.ts';
 import { makeEnvironmentVariables } from './env.ts';
 import { makeMounts } from './mounts.ts';
 import { staticObjectReader } from './object-reader.ts';
@@ -87,7 +88,7 @@ metadata:
   labels: ${JSON.stringify(LABELS)}
 spec:
   hostNetwork: HOST_NETWORK
-  dnsPolicy: Default
+  dnsPolicy: ClusterFirst
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
@@ -185,7 +186,9 @@ describeNeeding(['root', containerdAt(SOCKET), ['containerd', () => cannotRunSan
     const vols = await timed('setUpPodVolumes', () => setUpPodVolumes(pod, { root, reader, nodeAllocatable: { cpu: '2', memory: String(totalmem()) } }));
     expect(vols.errors).toEqual([]);
 
-    const sandbox: PodSandboxConfig = podSandboxConfig(pod, { attempt: 0, podLogRoot, dns: { resolvConf: readFileSync('/etc/resolv.conf', 'utf8') }, managedBy: MANAGED_BY_TEST });
+    const resolvConf = readFileSync('/etc/resolv.conf', 'utf8');
+    const dns = { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', resolvConf };
+    const sandbox: PodSandboxConfig = podSandboxConfig(pod, { attempt: 0, podLogRoot, dns, managedBy: MANAGED_BY_TEST });
     expect(sandbox.hostname).toBe(hostNetwork ? '' : pod.metadata.name);
     mkdirSync(join(sandbox.logDirectory, 'main'), { recursive: true }); // the agent makes the log directories, as kubelet does
 
@@ -238,6 +241,19 @@ describeNeeding(['root', containerdAt(SOCKET), ['containerd', () => cannotRunSan
         expect(hosts).toContain(`${podIPs[0]}\t${pod.metadata.name}`);
         expect((await sh('hostname')).out).toBe(pod.metadata.name);
         expect((await sh('ip -4 addr show eth0 2>/dev/null || ifconfig eth0')).out).toContain(podIPs[0]);
+      }
+      // DNS (dnsPolicy ClusterFirst): on the pod network the cluster DNS, the namespace's search
+      // path then the node's, ndots:5; on the host network the node's own resolv.conf
+      const resolv = (await sh('cat /etc/resolv.conf')).out;
+      const lines = (k: string) => resolv.split('\n').filter((l) => l.startsWith(`${k} `));
+      const node = parseResolvConf(resolvConf);
+      if (hostNetwork) {
+        expect(lines('nameserver')).toEqual(node.servers.map((n) => `nameserver ${n}`));
+        expect(resolv).not.toContain('ndots:5');
+      } else {
+        expect(lines('nameserver')).toEqual(['nameserver 10.96.0.10']);
+        expect(lines('search')).toEqual([['search', 'skiff-test.svc.cluster.local', 'svc.cluster.local', 'cluster.local', ...node.searches].join(' ')]);
+        expect(lines('options')).toEqual(['options ndots:5']);
       }
       const oom = (await sh('cat /proc/1/oom_score_adj')).out;
       console.info(`container oom_score_adj: ${oom} (asked -997; containerd's restrict_oom_score_adj clamps it to its own)`);

@@ -1,0 +1,153 @@
+// `npm run bench -- dns [--services 1000] [--seconds 10] [--rate 30000] [--outstanding 100]`
+// Cluster DNS throughput and latency with a real load generator (Debian's dnsperf, installed when
+// missing). The plugin runs as a node agent runs it: a `skiff server` child process (NATS + the
+// store) feeds it `services` ClusterIP Services over the kernel bus, and the cluster-dns plugin, in
+// a plugin host of this process (as in `skiff agent`), answers on 127.0.0.1. dnsperf asks the A
+// record of every Service, round and round:
+// - a throughput run (as many queries as `outstanding` in flight allow): `qps`;
+// - a latency run at `rate` queries/s (dnsperf -Q, every query's latency from -v): `p50Ms`/`p99Ms`.
+// What shares the cores is reported too: the CPU this process (the DNS plugin) used and how busy
+// the whole machine was during the throughput run (dnsperf, the idle server and anything else
+// running make up the rest). The last line is JSON.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { connect } from '@nats-io/transport-node';
+import { connectKernel } from '@skiff/kernel/bus';
+import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
+import clusterDns from '@skiff/plugin-cluster-dns/plugin';
+import { query } from '@skiff/plugin-cluster-dns/testing';
+import { pct, repoRoot, sleep, type Figures } from './_util.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    services: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    rate: { type: 'string', default: '30000' },
+    outstanding: { type: 'string', default: '100' },
+  },
+  allowPositionals: true,
+});
+const SERVICES = Number(flags.services);
+const SECONDS = Number(flags.seconds);
+const RATE = Number(flags.rate);
+const OUTSTANDING = Number(flags.outstanding);
+const SERVICES_REF = { group: '', version: 'v1', resource: 'services' };
+
+const root = repoRoot();
+const deps = spawnSync('bash', [join(root, 'scripts', 'ensure-node-deps.sh'), 'dnsperf'], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (deps.status !== 0) throw new Error('dnsperf is missing and could not be installed (scripts/ensure-node-deps.sh dnsperf)');
+const bin = join(root, 'dist', 'skiff.mjs');
+if (!existsSync(bin)) throw new Error('dist/skiff.mjs is missing: run `npm run build` first');
+
+const out: Figures = { bench: 'dns', services: SERVICES, seconds: SECONDS, outstanding: OUTSTANDING, rate: RATE, cores: cpus().length };
+const home = mkdtempSync(join(tmpdir(), 'skiff-bench-dns-'));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGTERM');
+});
+const server = spawn(process.execPath, [bin, 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+children.push(server);
+for (let t0 = Date.now(); !existsSync(join(home, 'kubeconfig')); await sleep(50)) {
+  if (Date.now() - t0 > 30_000 || server.exitCode !== null) throw new Error('skiff server did not start');
+}
+const nc = await connect({ servers: readFileSync(join(home, 'nats-url'), 'utf8').trim(), noAsyncTraces: true });
+const kernel = await connectKernel(nc);
+
+// the Services: 10.96.1.0 on, a named port each
+const ip = (i: number) => `10.96.${1 + (i >> 8)}.${i & 255}`;
+let t0 = performance.now();
+for (let next = 0; next < SERVICES; ) {
+  const batch = Array.from({ length: Math.min(32, SERVICES - next) }, (_, k) => next + k);
+  next += batch.length;
+  await Promise.all(
+    batch.map((i) =>
+      kernel.create(SERVICES_REF, { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: 'default' }, spec: { clusterIP: ip(i), ports: [{ name: 'http', port: 80 }] } }),
+    ),
+  );
+}
+out.createServicesMs = Math.round(performance.now() - t0);
+
+// the plugin, as the node agent runs it: its own plugin host on the kernel bus
+const host = new PluginHost({ kernel, logger: createConsoleLogger({ level: 'warn' }) });
+t0 = performance.now();
+await host.load([{ descriptor: clusterDns, config: { listen: ['127.0.0.1:0'], upstreams: [] } }]);
+const port = Number(String((host.runtime('cluster-dns')!.listening as string[])[0]).split(':')[1]);
+for (let t1 = Date.now(); ; await sleep(20)) {
+  const r = await query(port, `svc-${SERVICES - 1}.default.svc.cluster.local`, 'A').catch(() => undefined);
+  if (r?.packet.rcode === 'NOERROR' && r.packet.answers?.length) break;
+  if (Date.now() - t1 > 60_000) throw new Error('the DNS plugin did not learn the Services');
+}
+out.syncMs = Math.round(performance.now() - t0);
+
+const queries = join(home, 'queries.txt');
+writeFileSync(queries, Array.from({ length: SERVICES }, (_, i) => `svc-${i}.default.svc.cluster.local A\n`).join(''));
+
+function dnsperf(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(c);
+    const chunks: Buffer[] = [];
+    c.stdout.on('data', (d: Buffer) => chunks.push(d));
+    let err = '';
+    c.stderr.on('data', (d: Buffer) => (err += d));
+    c.on('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`dnsperf exited ${code}: ${err.slice(-500)}`))));
+  });
+}
+const figure = (text: string, label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1] ?? NaN);
+
+/** busy and total jiffies of the whole machine (/proc/stat) */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - (f[4] ?? 0), total };
+}
+
+await dnsperf(['-l', '2', '-q', String(OUTSTANDING)]); // warm up (JIT, precomputed answers)
+out.loadAvg1 = Math.round(loadavg()[0] * 100) / 100;
+
+// throughput
+const cpu0 = process.cpuUsage();
+const m0 = machineTicks();
+const w0 = performance.now();
+const thr = await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]);
+const wall = (performance.now() - w0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const m1 = machineTicks();
+out.qps = Math.round(figure(thr, 'Queries per second'));
+out.lost = figure(thr, 'Queries lost');
+out.avgMsAtMax = Math.round(figure(thr, 'Average Latency \\(s\\)') * 1e6) / 1000;
+out.dnsCpuCores = Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100;
+out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length * 100) / 100;
+
+// latency at a fixed rate: every query's latency from dnsperf -v ("> NOERROR name A 0.000123")
+const lat: number[] = [];
+const verbose = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v']);
+for (const line of verbose.split('\n')) {
+  if (!line.startsWith('> ')) continue;
+  const s = Number(line.slice(line.lastIndexOf(' ') + 1));
+  if (Number.isFinite(s)) lat.push(s * 1000);
+}
+// answers other than NOERROR (lost queries print "> T name type" and count as lost)
+const errors = (verbose.match(/^> (?!NOERROR |T )/gm) ?? []).length;
+Object.assign(out, {
+  rateQps: Math.round(figure(verbose, 'Queries per second')),
+  rateLost: figure(verbose, 'Queries lost'),
+  rateErrors: errors,
+  p50Ms: pct(lat, 50),
+  p99Ms: pct(lat, 99),
+  maxMs: Math.round(lat.reduce((a, b) => Math.max(a, b), 0) * 1000) / 1000,
+});
+
+await host.stop();
+await kernel.close();
+await nc.drain();
+for (const c of children) if (c.exitCode === null) {
+  c.kill('SIGTERM');
+  await new Promise((r) => c.once('exit', r));
+}
+rmSync(home, { recursive: true, force: true });
+console.log(JSON.stringify(out));
+process.exit(out.qps && lat.length ? 0 : 1);
