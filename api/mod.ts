@@ -28,3 +28,4 @@ export type * from './types/autoscaling.ts';
 export type * from './types/metrics.ts';
 export type * from './types/discovery.ts';
 export type * from './types/networking-ingress.ts';
+export type * from './types/networking-policy.ts';

@@ -50,6 +50,8 @@ export const LABEL_SERVICE_NAME = 'kubernetes.io/service-name';
 // networking.k8s.io/v1: a Service's cluster IP (one IPAddress per IP) and the ranges they come from
 export const IP_ADDRESSES = ref('networking.k8s.io', 'v1', 'ipaddresses');
 export const SERVICE_CIDRS = ref('networking.k8s.io', 'v1', 'servicecidrs');
+// networking.k8s.io/v1: which traffic may reach and leave pods
+export const NETWORK_POLICIES = ref('networking.k8s.io', 'v1', 'networkpolicies');
 // networking.skiff.io/v1alpha1: a Service's node port (one object per port number)
 export const NODE_PORT_ALLOCATIONS = ref('networking.skiff.io', 'v1alpha1', 'nodeportallocations');
 // networking.k8s.io/v1: Ingress

@@ -14,6 +14,7 @@ import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
 import ingressProxy from '@skiff/plugin-ingress-proxy/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
+import networkPolicy from '@skiff/plugin-network-policy/plugin';
 import serviceProxy from '@skiff/plugin-service-proxy/plugin';
 
 export interface AgentOptions {
@@ -32,6 +33,8 @@ export interface AgentOptions {
   kubelet?: Record<string, unknown>;
   /** the Service proxy (nftables) for the pods' cluster CIDR; false: none on this node */
   serviceProxy?: { clusterCIDR?: string } | false;
+  /** NetworkPolicy enforcement for this node's pods (nftables); false: none on this node */
+  networkPolicy?: false;
   /** the node-local cluster DNS at the kube-dns ClusterIP, the pods' nameserver; false: none */
   clusterDns?: { address?: string; clusterDomain?: string } | false;
   /** an Ingress proxy on this node (off unless asked: it listens on fixed ports, 80 and 443) */
@@ -62,6 +65,7 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: o.cniConfDir ? { confDir: o.cniConfDir } : {} });
     const dns = o.clusterDns === false ? undefined : { address: o.clusterDns?.address ?? DEFAULT_CLUSTER_DNS, domain: o.clusterDns?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
     if (o.serviceProxy !== false) plugins.push({ descriptor: serviceProxy, config: o.serviceProxy?.clusterCIDR ? { clusterCIDR: o.serviceProxy.clusterCIDR } : {} });
+    if (o.networkPolicy !== false) plugins.push({ descriptor: networkPolicy, config: {} });
     if (dns)
       plugins.push({
         descriptor: clusterDns,

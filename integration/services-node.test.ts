@@ -204,4 +204,30 @@ spec:
     // the Ingress's status names the node's address
     await until(() => (kubectl.json('get', 'ingress', 'web').status?.loadBalancer?.ingress ?? []).length > 0, 'the Ingress status', 10_000);
   }, 60_000);
+
+  it('a NetworkPolicy denying ingress to web blocks the client; a rule for the client label lets it through again', async () => {
+    const policy = (ingress: string) => `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+spec:
+  podSelector:
+    matchLabels: {app: web}
+${ingress}`;
+    await until(() => fetchFromClient('web') !== '', 'web answers before any policy', 30_000);
+    apply(policy(''));
+    // the node's network-policy plugin drops the client's connections to web (DNS is node-local: unaffected)
+    await until(() => resolveInClient('web') !== '' && fetchFromClient('web') === '', 'the client blocked', 30_000);
+    const table = kubectl('get', 'netpol');
+    expect(table.out).toMatch(/^NAME\s+POD-SELECTOR\s+AGE/);
+    expect(table.out).toMatch(/^web\s+app=web\s/m);
+    expect(kubectl('label', 'pod', 'client', 'role=client').code).toBe(0);
+    apply(policy(`  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {role: client}
+`));
+    await until(() => fetchFromClient('web') !== '', 'the client let through', 30_000);
+    expect(kubectl('delete', 'netpol', 'web').code).toBe(0);
+  }, 120_000);
 });

@@ -18,6 +18,7 @@ interface AgentFlags {
   cniConfDir?: string;
   cni: boolean;
   serviceProxy: boolean;
+  networkPolicy: boolean;
   clusterCidr?: string;
   clusterDns: boolean;
   clusterDnsAddress?: string;
@@ -54,6 +55,7 @@ async function run(f: AgentFlags): Promise<void> {
       rootDir: f.rootDir,
       cniConfDir: f.cni ? f.cniConfDir : false,
       serviceProxy: f.serviceProxy ? { clusterCIDR: f.clusterCidr } : false,
+      ...(f.networkPolicy ? {} : { networkPolicy: false as const }),
       clusterDns: f.clusterDns ? { address: f.clusterDnsAddress, clusterDomain: f.clusterDomain } : false,
       ...(f.ingress ? { ingress: { listenAddress: f.ingressAddress, httpPort: port(f.ingressHttpPort, '--ingress-http-port'), httpsPort: port(f.ingressHttpsPort, '--ingress-https-port') } } : {}),
     },
@@ -90,6 +92,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--no-cni', 'write no CNI config (pods need hostNetwork)')
     .option('--cluster-cidr <cidr>', "the pods' addresses (node-ipam's clusterCIDR): traffic from elsewhere to a Service is masqueraded", '10.244.0.0/16')
     .option('--no-service-proxy', 'do not program Services (nftables table inet skiff) on this node')
+    .option('--no-network-policy', 'do not enforce NetworkPolicies on this node')
     .option('--cluster-dns-address <ip>', "the cluster DNS's address (kube-dns's ClusterIP), served on this node and given to pods", '10.96.0.10')
     .option('--cluster-domain <domain>', 'the cluster domain', 'cluster.local')
     .option('--no-cluster-dns', 'no cluster DNS on this node (pods get no cluster nameserver)')

@@ -77,6 +77,10 @@ export class NftTransaction {
     return this.push(`delete set ${this.at} ${name}`);
   }
 
+  deleteMap(name: string): this {
+    return this.push(`delete map ${this.at} ${name}`);
+  }
+
   /** Add elements (`10.0.0.1 . tcp . 80 : goto x`) to a set or map; batched into few lines. */
   addElements(set: string, elements: readonly string[]): this {
     return this.elements('add', set, elements);

@@ -4,6 +4,7 @@ import type { KObject } from '@skiff/kernel';
 import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
 import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
+import { networkPolicyColumns } from './table-network-policy.ts';
 import { policyColumns } from './table-policy.ts';
 import { workloadColumns } from './table-workloads.ts';
 
@@ -81,6 +82,7 @@ const columns: Record<string, Column[]> = {
   ...policyColumns,
   ...networkColumns,
   ...ingressColumns,
+  ...networkPolicyColumns,
 };
 
 export function columnsFor(resource: string): Column[] {

@@ -10,6 +10,7 @@
 //   force, the proxier logs it and retries with a full sync after a back-off.
 import type { Service } from '@skiff/api';
 import type { Logger } from '@skiff/kernel/plugins';
+import { SyncLoop } from '@skiff/client';
 import { Nft, NftTransaction, SKIFF_TABLE, type SetSpec } from '@skiff/client/nftables';
 import type { Conntrack } from './conntrack.ts';
 import { serviceKey, servicePorts, sliceService, type EndpointSlice, type ServicePortState } from './model.ts';
@@ -58,15 +59,8 @@ export class Proxier {
   private nodeIPs: string[] = [];
   private readonly dirty = new Set<string>();
   private nodeIPsDirty = true;
-  private needFull = true;
   private applied: Applied = { services: new Map(), nodeIPs: [], hairpin: new Set() };
-  private running: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private fullTimer: NodeJS.Timeout | undefined;
-  private retryDelay: number;
-  /** after a failure: no sync before this time (performance.now()) */
-  private notBefore = 0;
-  private stopped = false;
+  private readonly loop: SyncLoop;
   /** the `svc-` chains and sets in the table (undefined: list them at the next full sync) */
   private known: { chains: Set<string>; sets: Set<string> } | undefined;
   syncs = 0;
@@ -74,7 +68,12 @@ export class Proxier {
   lastError: string | undefined;
 
   constructor(private readonly o: ProxierOptions) {
-    this.retryDelay = o.retryMs ?? 1000;
+    this.loop = new SyncLoop({
+      sync: (full) => this.syncOnce(full),
+      delayMs: o.syncDelayMs ?? 0,
+      fullSyncMs: (o.fullSyncSeconds ?? 300) * 1000,
+      retryMs: o.retryMs ?? 1000,
+    });
   }
 
   // ---- what the informers tell it ----
@@ -112,7 +111,7 @@ export class Proxier {
     if (next.join() === this.nodeIPs.join()) return;
     this.nodeIPs = next;
     this.nodeIPsDirty = true;
-    this.schedule();
+    this.loop.request();
   }
 
   private removeSlice(svc: string, key: string): void {
@@ -124,64 +123,34 @@ export class Proxier {
 
   private markDirty(svc: string): void {
     this.dirty.add(svc);
-    this.schedule();
+    this.loop.request();
   }
 
   // ---- running ----
 
-  /** Start: a full sync now, then periodic ones. */
+  /** Start: a full sync now, then periodic ones (nothing syncs before). */
   start(): void {
-    this.needFull = true;
-    this.schedule(0);
-    const every = (this.o.fullSyncSeconds ?? 300) * 1000;
-    if (every > 0)
-      this.fullTimer = setInterval(() => {
-        this.needFull = true;
-        this.schedule(0);
-      }, every).unref();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    clearInterval(this.fullTimer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Force a full sync at the next turn (tests, benchmarks). */
   requestFullSync(): void {
-    this.needFull = true;
-    this.schedule(0);
+    this.loop.requestFull();
   }
 
   /** Resolves when no change is waiting and no sync is running. */
-  async idle(): Promise<void> {
-    while (this.running || this.timer || this.dirty.size || this.needFull) {
-      if (this.running) await this.running;
-      else await new Promise((r) => setTimeout(r, 5));
-    }
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
-  private schedule(delay = this.o.syncDelayMs ?? 0): void {
-    if (this.stopped || this.timer) return;
-    if (this.running) return; // the running sync schedules again when it ends
-    delay = Math.max(delay, this.notBefore - performance.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.running = this.syncOnce().finally(() => {
-        this.running = undefined;
-        if (this.dirty.size || this.nodeIPsDirty || this.needFull) this.schedule();
-      });
-    }, delay);
-  }
-
-  private async syncOnce(): Promise<void> {
-    if (this.stopped) return;
-    const full = this.needFull;
+  private async syncOnce(full: boolean): Promise<void> {
     const t0 = performance.now();
     const dirty = full ? new Set([...this.services.keys(), ...this.applied.services.keys()]) : new Set(this.dirty);
     this.dirty.clear();
-    this.needFull = false;
     const nodeIPsDirty = this.nodeIPsDirty;
     this.nodeIPsDirty = false;
     try {
@@ -204,7 +173,6 @@ export class Proxier {
       this.applied.hairpin = hairpin;
       this.known = this.objectsNow();
       this.syncs++;
-      this.retryDelay = this.o.retryMs ?? 1000;
       this.lastError = undefined;
       this.o.onSync?.({ full, changedPorts: changed, lines: tx.size, ms: performance.now() - t0, syncs: this.syncs });
       if (removedUdp.length && this.o.conntrack) await this.o.conntrack.clearUdp(removedUdp);
@@ -214,15 +182,9 @@ export class Proxier {
       this.lastError = e instanceof Error ? e.message : String(e);
       for (const svc of dirty) this.dirty.add(svc);
       if (nodeIPsDirty) this.nodeIPsDirty = true;
-      this.o.logger?.error('service proxy sync failed: the previous rules stay in force; retrying with a full sync', {
-        full,
-        retryMs: this.retryDelay,
-        error: this.lastError,
-      });
+      this.o.logger?.error('service proxy sync failed: the previous rules stay in force; retrying with a full sync', { full, error: this.lastError });
       this.o.onError?.(this.lastError, full);
-      this.notBefore = performance.now() + this.retryDelay;
-      this.retryDelay = Math.min(this.retryDelay * 2, 30_000);
-      this.needFull = true; // scheduled again when this sync ends, not before notBefore
+      throw e; // the loop retries with a full sync after a back-off
     }
   }
 

@@ -15,6 +15,7 @@ import { endpointSliceKind } from './discovery.ts';
 import { ingressClassKind, ingressKind } from './networking-ingress.ts';
 import { persistentVolumeClaimKind, persistentVolumeKind } from './core-storage.ts';
 import { ipAddressKind, nodePortAllocationKind, serviceCIDRKind } from './networking.ts';
+import { networkPolicyKind } from './networking-policy.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
@@ -56,6 +57,7 @@ export function builtinKinds(): KindDefinition[] {
     ipAddressKind,
     serviceCIDRKind,
     nodePortAllocationKind,
+    networkPolicyKind,
     customResourceDefinitionKind,
     pluginKind,
     distributionKind,
