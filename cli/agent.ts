@@ -12,6 +12,7 @@ import criContainerd from '@skiff/plugin-cri-containerd/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
+import podRoutes from '@skiff/plugin-pod-routes/plugin';
 
 export interface AgentOptions {
   natsUrl: string;
@@ -25,6 +26,8 @@ export interface AgentOptions {
   rootDir?: string;
   /** where containerd reads CNI configs; false: no CNI config (host-network pods only) */
   cniConfDir?: string | false;
+  /** extra cni-bridge config (benchmarks: `chain: 'legacy'`) */
+  cni?: Record<string, unknown>;
   /** extra kubelet config (tests: shorter back-off and relist) */
   kubelet?: Record<string, unknown>;
 }
@@ -46,7 +49,8 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     host.root.register(NatsToken, { useValue: nc });
     host.root.register(NodeNameToken, { useValue: nodeName });
     const plugins: LoadRequest[] = [{ descriptor: criContainerd, config: o.criSocket ? { socket: o.criSocket } : {} }];
-    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: o.cniConfDir ? { confDir: o.cniConfDir } : {} });
+    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: { ...(o.cniConfDir ? { confDir: o.cniConfDir } : {}), ...o.cni } });
+    if (o.cniConfDir !== false) plugins.push({ descriptor: podRoutes, config: {} });
     plugins.push({
       descriptor: kubelet,
       config: {

@@ -17,6 +17,7 @@ interface AgentFlags {
   rootDir?: string;
   cniConfDir?: string;
   cni: boolean;
+  cniChain?: string;
   logLevel?: string;
 }
 
@@ -37,6 +38,7 @@ async function run(f: AgentFlags): Promise<void> {
       maxPods,
       rootDir: f.rootDir,
       cniConfDir: f.cni ? f.cniConfDir : false,
+      ...(f.cniChain ? { cni: { chain: f.cniChain } } : {}),
     },
     logger,
   );
@@ -69,6 +71,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--root-dir <dir>', "the kubelet's state directory (pod volumes)", '/var/lib/skiff')
     .option('--cni-conf-dir <dir>', "where containerd reads CNI configs (containerd's conf_dir)", '/etc/cni/net.d')
     .option('--no-cni', 'write no CNI config (pods need hostNetwork)')
+    .option('--cni-chain <chain>', 'nftables (bridge + host-local; masquerade and hostPorts in nftables) or legacy (bridge ipMasq + portmap + firewall)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .action((f: AgentFlags) => run(f));
 }
