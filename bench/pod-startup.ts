@@ -54,6 +54,16 @@ process.on('exit', () => {
 });
 const bin = join(repoRoot(), 'dist', 'skiff.mjs');
 if (!existsSync(bin)) throw new Error('dist/skiff.mjs is missing: run `npm run build` first');
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+};
 const run = (args: string[]) => {
   const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(c);
@@ -63,14 +73,14 @@ const run = (args: string[]) => {
 const cri = new CriClient();
 await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
 
-run(['server', '--home', home, '--port', '0', '--log-level', 'warn']);
+const server = run(['server', '--home', home, '--port', '0', '--log-level', 'warn']);
 const urlFile = join(home, 'nats-url');
 for (let t0 = Date.now(); !existsSync(join(home, 'kubeconfig')); ) {
   if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start');
   await sleep(50);
 }
 const node = `bench-node-${process.pid}`;
-run(['agent', '--home', home, '--name', node, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn', '--cni-chain', CHAIN]);
+const agent = run(['agent', '--home', home, '--name', node, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn', '--cni-chain', CHAIN]);
 const nc = await connect({ servers: readFileSync(urlFile, 'utf8').trim(), noAsyncTraces: true });
 const kernel = await connectKernel(nc);
 
@@ -152,7 +162,15 @@ async function throughCri(prefix: string): Promise<number[]> {
 }
 
 let ok = true;
-const podNet = await throughSkiff('startup', false);
+/** the phase's result, with the CPU seconds the Skiff server and agent used during it */
+async function phase(name: string, f: () => Promise<number[]>): Promise<number[]> {
+  const [s0, a0] = [cpuSeconds(server.pid), cpuSeconds(agent.pid)];
+  const lat = await f();
+  out[`${name}ServerCpuS`] = round1(cpuSeconds(server.pid) - s0);
+  out[`${name}AgentCpuS`] = round1(cpuSeconds(agent.pid) - a0);
+  return lat;
+}
+const podNet = await phase('podNetwork', () => throughSkiff('startup', false));
 ok &&= podNet.length === PODS;
 Object.assign(out, {
   running: podNet.length,
@@ -163,11 +181,11 @@ Object.assign(out, {
 });
 const settle = () => sleep(Number(flags.settle) * 1000);
 await settle();
-const hostNet = await throughSkiff('startup-hostnet', true);
+const hostNet = await phase('hostNetwork', () => throughSkiff('startup-hostnet', true));
 ok &&= hostNet.length === PODS;
 Object.assign(out, { hostNetworkP50Ms: Math.round(pct(hostNet, 50)), hostNetworkP99Ms: Math.round(pct(hostNet, 99)) });
 await settle();
-const floor = await throughCri('floor');
+const floor = await phase('criFloor', () => throughCri('floor'));
 Object.assign(out, {
   criFloorP50Ms: Math.round(pct(floor, 50)),
   criFloorP99Ms: Math.round(pct(floor, 99)),
