@@ -1,12 +1,24 @@
-// `npm run bench -- pod-startup [--pods 50] [--rate 10]`
+// `npm run bench -- pod-startup [--pods 50] [--rate 10] [--cni-chain nftables|legacy]`
 // Pod startup latency on one real node: a `skiff server` and a `skiff agent` (this machine's
 // containerd and CNI plugins) as child processes; pods (busybox, image already on the node) are
 // created at `rate` per second through the kernel bus, scheduled by the scheduler, started by the
 // agent; the figure is each pod's time from create to its status saying Running (seen through a
-// watch), as Kubernetes' pod startup SLO measures it (SLO: p99 <= 5 s). The last line is JSON.
+// watch), as Kubernetes' pod startup SLO measures it (SLO: p99 <= 5 s).
+//
+// In the same run, one after another on the same node (each phase's pods are gone before the next):
+//   1. the pods with the pod network through Skiff        -> p50Ms … p99Ms
+//   2. the same pods with hostNetwork through Skiff       -> hostNetworkP99Ms (no CNI at all)
+//   (each phase waits --settle seconds, default 10, after the previous one's pods are gone)
+//   3. the same pods straight through CRI, no Skiff: RunPodSandbox, CreateContainer, StartContainer
+//      (kubelet's own sandbox and container configs, the conflist the agent wrote) at the same
+//      rate, timed from when each was due to StartContainer's answer -> criFloorP99Ms
+// `--cni-chain legacy` runs the agent with the previous chain (bridge ipMasq + portmap + firewall)
+// to compare against the default (nftables) back to back. The load average is in the figures:
+// the other phases and variants are the comparison, not an absolute. The last line is JSON.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
@@ -14,18 +26,27 @@ import { connectKernel } from '@skiff/kernel/bus';
 import type { KObject } from '@skiff/kernel';
 import { CriClient } from '@skiff/plugin-cri-containerd';
 import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
-import { pct, repoRoot, sleep, type Figures } from './_util.ts';
+import { containerConfig, podSandboxConfig, type Pod } from '../plugins/kubelet/pod-config/mod.ts';
+import { openLoop, pct, repoRoot, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
-  options: { pods: { type: 'string', default: '50' }, rate: { type: 'string', default: '10' } },
+  options: {
+    pods: { type: 'string', default: '50' },
+    rate: { type: 'string', default: '10' },
+    'cni-chain': { type: 'string', default: 'nftables' },
+    /** seconds to wait between phases (what a phase tore down settles: snapshots, shims) */
+    settle: { type: 'string', default: '10' },
+  },
   allowPositionals: true,
 });
 const PODS = Number(flags.pods);
 const RATE = Number(flags.rate);
+const CHAIN = flags['cni-chain']!;
 const PODS_REF = { group: '', version: 'v1', resource: 'pods' };
 const NODES_REF = { group: '', version: 'v1', resource: 'nodes' };
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
-const out: Figures = { bench: 'pod-startup', pods: PODS, rate: RATE };
+const out: Figures = { bench: 'pod-startup', pods: PODS, rate: RATE, cniChain: CHAIN, loadavg1: round1(loadavg()[0]!) };
 const home = mkdtempSync(join(tmpdir(), 'skiff-bench-pods-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -33,6 +54,16 @@ process.on('exit', () => {
 });
 const bin = join(repoRoot(), 'dist', 'skiff.mjs');
 if (!existsSync(bin)) throw new Error('dist/skiff.mjs is missing: run `npm run build` first');
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+const cpuSeconds = (pid: number | undefined): number => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+};
 const run = (args: string[]) => {
   const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(c);
@@ -41,16 +72,15 @@ const run = (args: string[]) => {
 
 const cri = new CriClient();
 await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-cri.close();
 
-run(['server', '--home', home, '--port', '0', '--log-level', 'warn']);
+const server = run(['server', '--home', home, '--port', '0', '--log-level', 'warn']);
 const urlFile = join(home, 'nats-url');
 for (let t0 = Date.now(); !existsSync(join(home, 'kubeconfig')); ) {
   if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start');
   await sleep(50);
 }
 const node = `bench-node-${process.pid}`;
-run(['agent', '--home', home, '--name', node, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn']);
+const agent = run(['agent', '--home', home, '--name', node, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn', '--cni-chain', CHAIN]);
 const nc = await connect({ servers: readFileSync(urlFile, 'utf8').trim(), noAsyncTraces: true });
 const kernel = await connectKernel(nc);
 
@@ -61,52 +91,109 @@ for (let t0 = Date.now(); ; await sleep(200)) {
   if (Date.now() - t0 > 60_000) throw new Error(`node ${node} did not turn Ready`);
 }
 
-const created = new Map<string, number>();
-const running = new Map<string, number>();
-const w = kernel.watch(PODS_REF, { namespace: 'default' });
-const watching = (async () => {
-  for await (const ev of w) {
-    const name = ev.object.metadata?.name;
-    if (!name || running.has(name) || !created.has(name)) continue;
-    if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.set(name, performance.now());
+const podSpec = (hostNetwork: boolean) => ({
+  terminationGracePeriodSeconds: 1,
+  ...(hostNetwork ? { hostNetwork: true } : {}),
+  containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exec sleep 3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+});
+
+/** Phase 1 / 2: pods through Skiff; latency from create to Running seen through a watch. */
+async function throughSkiff(prefix: string, hostNetwork: boolean): Promise<number[]> {
+  const created = new Map<string, number>();
+  const running = new Map<string, number>();
+  const w = kernel.watch(PODS_REF, { namespace: 'default' });
+  const watching = (async () => {
+    for await (const ev of w) {
+      const name = ev.object.metadata?.name;
+      if (!name || running.has(name) || !created.has(name)) continue;
+      if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.set(name, performance.now());
+    }
+  })();
+  const start = performance.now();
+  for (let i = 0; i < PODS; i++) {
+    const due = start + (i * 1000) / RATE;
+    if (due > performance.now()) await sleep(due - performance.now());
+    const name = `${prefix}-${i}`;
+    created.set(name, performance.now());
+    await kernel.create(PODS_REF, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: podSpec(hostNetwork) });
   }
-})();
-
-const pod = (i: number): KObject => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  metadata: { name: `startup-${i}`, namespace: 'default' },
-  spec: {
-    terminationGracePeriodSeconds: 1,
-    containers: [{ name: 'c', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exec sleep 3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
-  },
-});
-
-const start = performance.now();
-for (let i = 0; i < PODS; i++) {
-  const due = start + (i * 1000) / RATE;
-  if (due > performance.now()) await sleep(due - performance.now());
-  created.set(`startup-${i}`, performance.now());
-  await kernel.create(PODS_REF, pod(i));
+  for (let t0 = Date.now(); running.size < PODS && Date.now() - t0 < 120_000; ) await sleep(50);
+  const lat = [...created].filter(([n]) => running.has(n)).map(([n, t]) => running.get(n)! - t);
+  // the pods (and their containers) go before the next phase
+  for (const name of created.keys()) await kernel.delete(PODS_REF, 'default', name).catch(() => {});
+  for (let t0 = Date.now(); Date.now() - t0 < 60_000; await sleep(250)) {
+    const left = (await kernel.list(PODS_REF, { namespace: 'default' })).items.filter((p) => created.has(p.metadata.name!));
+    if (left.length === 0) break;
+  }
+  w.stop();
+  await watching.catch(() => {});
+  return lat;
 }
-for (let t0 = Date.now(); running.size < PODS && Date.now() - t0 < 120_000; ) await sleep(50);
-const lat = [...created].filter(([n]) => running.has(n)).map(([n, t]) => running.get(n)! - t);
+
+/** Phase 3: the same pods straight through CRI (no Skiff), at the same rate. */
+async function throughCri(prefix: string): Promise<number[]> {
+  const image = (await cri.imageStatus({ image: 'docker.io/library/busybox:latest' })).image;
+  if (!image) throw new Error('busybox is not on the node');
+  const resolvConf = (() => {
+    try {
+      return readFileSync('/etc/resolv.conf', 'utf8');
+    } catch {
+      return undefined;
+    }
+  })();
+  const sandboxes: string[] = [];
+  const { lat } = await openLoop(PODS, RATE, async (i) => {
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${prefix}-${i}`, namespace: 'default', uid: randomUUID() }, spec: podSpec(false) } as unknown as Pod;
+    const sandbox = podSandboxConfig(pod, { attempt: 0, managedBy: 'skiff-bench-floor', dns: { clusterDNS: [], clusterDomain: 'cluster.local', ...(resolvConf ? { resolvConf } : {}) } });
+    const id = await cri.runPodSandbox(sandbox);
+    sandboxes.push(id);
+    const config = containerConfig(pod, pod.spec.containers[0]!, { attempt: 0, env: [], mounts: [], imageRef: image.id, resources: { memoryCapacity: totalmem() }, managedBy: 'skiff-bench-floor' });
+    await cri.startContainer(await cri.createContainer(id, config, sandbox));
+  });
+  for (const id of sandboxes) {
+    for (const c of await cri.listContainers({ podSandboxId: id })) {
+      await cri.stopContainer(c.id, 0).catch(() => {});
+      await cri.removeContainer(c.id).catch(() => {});
+    }
+    await cri.stopPodSandbox(id).catch(() => {});
+    await cri.removePodSandbox(id).catch(() => {});
+  }
+  return lat;
+}
+
+let ok = true;
+/** the phase's result, with the CPU seconds the Skiff server and agent used during it */
+async function phase(name: string, f: () => Promise<number[]>): Promise<number[]> {
+  const [s0, a0] = [cpuSeconds(server.pid), cpuSeconds(agent.pid)];
+  const lat = await f();
+  out[`${name}ServerCpuS`] = round1(cpuSeconds(server.pid) - s0);
+  out[`${name}AgentCpuS`] = round1(cpuSeconds(agent.pid) - a0);
+  return lat;
+}
+const podNet = await phase('podNetwork', () => throughSkiff('startup', false));
+ok &&= podNet.length === PODS;
 Object.assign(out, {
-  running: lat.length,
-  p50Ms: Math.round(pct(lat, 50)),
-  p90Ms: Math.round(pct(lat, 90)),
-  p99Ms: Math.round(pct(lat, 99)),
-  maxMs: Math.round(Math.max(...lat)),
+  running: podNet.length,
+  p50Ms: Math.round(pct(podNet, 50)),
+  p90Ms: Math.round(pct(podNet, 90)),
+  p99Ms: Math.round(pct(podNet, 99)),
+  maxMs: Math.round(Math.max(...podNet)),
+});
+const settle = () => sleep(Number(flags.settle) * 1000);
+await settle();
+const hostNet = await phase('hostNetwork', () => throughSkiff('startup-hostnet', true));
+ok &&= hostNet.length === PODS;
+Object.assign(out, { hostNetworkP50Ms: Math.round(pct(hostNet, 50)), hostNetworkP99Ms: Math.round(pct(hostNet, 99)) });
+await settle();
+const floor = await phase('criFloor', () => throughCri('floor'));
+Object.assign(out, {
+  criFloorP50Ms: Math.round(pct(floor, 50)),
+  criFloorP99Ms: Math.round(pct(floor, 99)),
+  p99OverFloor: Math.round((pct(podNet, 99) / pct(floor, 99)) * 100) / 100,
+  loadavg1End: round1(loadavg()[0]!),
 });
 
-// clean up: the pods (and their containers) go, then the processes
-for (const name of created.keys()) await kernel.delete(PODS_REF, 'default', name).catch(() => {});
-for (let t0 = Date.now(); Date.now() - t0 < 60_000; await sleep(250)) {
-  const left = (await kernel.list(PODS_REF, { namespace: 'default' })).items.filter((p) => created.has(p.metadata.name!));
-  if (left.length === 0) break;
-}
-w.stop();
-await watching.catch(() => {});
+cri.close();
 await kernel.close();
 await nc.drain();
 for (const c of children.reverse()) {
@@ -115,4 +202,4 @@ for (const c of children.reverse()) {
 }
 rmSync(home, { recursive: true, force: true });
 console.log(JSON.stringify(out));
-process.exit(lat.length === PODS ? 0 : 1);
+process.exit(ok ? 0 : 1);

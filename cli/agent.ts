@@ -16,6 +16,7 @@ import ingressProxy from '@skiff/plugin-ingress-proxy/plugin';
 import nodeStreams from '@skiff/plugin-node-streams/plugin';
 import networkPolicy from '@skiff/plugin-network-policy/plugin';
 import serviceProxy from '@skiff/plugin-service-proxy/plugin';
+import podRoutes from '@skiff/plugin-pod-routes/plugin';
 
 export interface AgentOptions {
   natsUrl: string;
@@ -29,6 +30,8 @@ export interface AgentOptions {
   rootDir?: string;
   /** where containerd reads CNI configs; false: no CNI config (host-network pods only) */
   cniConfDir?: string | false;
+  /** extra cni-bridge config (benchmarks: `chain: 'legacy'`) */
+  cni?: Record<string, unknown>;
   /** extra kubelet config (tests: shorter back-off and relist) */
   kubelet?: Record<string, unknown>;
   /** the Service proxy (nftables) for the pods' cluster CIDR; false: none on this node */
@@ -62,7 +65,8 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     host.root.register(NatsToken, { useValue: nc });
     host.root.register(NodeNameToken, { useValue: nodeName });
     const plugins: LoadRequest[] = [{ descriptor: criContainerd, config: o.criSocket ? { socket: o.criSocket } : {} }];
-    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: o.cniConfDir ? { confDir: o.cniConfDir } : {} });
+    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: { ...(o.cniConfDir ? { confDir: o.cniConfDir } : {}), ...o.cni } });
+    if (o.cniConfDir !== false) plugins.push({ descriptor: podRoutes, config: {} });
     const dns = o.clusterDns === false ? undefined : { address: o.clusterDns?.address ?? DEFAULT_CLUSTER_DNS, domain: o.clusterDns?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
     if (o.serviceProxy !== false) plugins.push({ descriptor: serviceProxy, config: o.serviceProxy?.clusterCIDR ? { clusterCIDR: o.serviceProxy.clusterCIDR } : {} });
     if (o.networkPolicy !== false) plugins.push({ descriptor: networkPolicy, config: {} });

@@ -123,6 +123,42 @@ ${extra}  containers:
     expect(json('get', 'pod', 'pinned').spec.nodeName).toBe(NODES[1]);
   }, 200_000);
 
+  it('a pod reaches a pod on the other node by IP, with its own address (pod-routes: host-gw routes; masquerade only leaving the cluster CIDR)', async () => {
+    const f = join(home, 'cross.yaml');
+    const pod = (name: string, node: string, command: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: c
+    image: busybox
+    command: ["sh", "-c", ${JSON.stringify(command)}]
+`;
+    writeFileSync(f, [pod('cross-server', NODES[1]!, 'mkdir -p /www && echo cross-node > /www/index.html && exec httpd -f -vv -p 8080 -h /www'), pod('cross-client', NODES[0]!, 'exec sleep 3600')].join('---\n'));
+    const r = kubectl('apply', '-f', f);
+    expect(r.code, r.err).toBe(0);
+    const running = (name: string) => until(() => {
+      const x = json('get', 'pod', name);
+      return x.status?.phase === 'Running' && x;
+    }, `${name} to run`, 90_000);
+    const server = await running('cross-server');
+    const client = await running('cross-client');
+    // each node routes the other's pod CIDR via its InternalIP
+    const route = await nodes[0]!.exec(['ip', 'route', 'show', 'proto', '120']);
+    expect(route.output).toContain(json('get', 'node', NODES[1]).spec.podCIDR);
+    // busybox-static's wget crashes here (static glibc's resolver); its nc does not
+    const body = await until(() => {
+      const x = kubectl('exec', 'cross-client', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${server.status.podIP} 8080`);
+      return x.code === 0 && x.out.includes('cross-node') && x.out;
+    }, 'the server pod to answer across nodes', 30_000);
+    expect(body).toMatch(/^HTTP\/1\.[01] 200/);
+    // busybox httpd -vv logs the peer: the client pod's own address, not its node's
+    await until(() => kubectl('logs', 'cross-server').out.includes(client.status.podIP), 'the server to log the client pod address', 10_000);
+    kubectl('delete', 'pod', 'cross-server', 'cross-client', '--wait=false');
+  }, 200_000);
+
   const apply = (name: string, yaml: string) => {
     const f = join(home, `${name}.yaml`);
     writeFileSync(f, yaml);

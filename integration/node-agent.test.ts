@@ -196,7 +196,7 @@ spec:
     kubectl('delete', 'pod', 'web', '--wait=false');
   }, 60_000);
 
-  it('publishes a hostPort on the node address (CNI portmap)', async () => {
+  it('publishes a hostPort on the node address (an element of the pod network nftables map)', async () => {
     const hostPort = 20_000 + (process.pid % 10_000);
     apply(
       pod(

@@ -27,6 +27,7 @@ interface AgentFlags {
   ingressAddress?: string;
   ingressHttpPort?: string;
   ingressHttpsPort?: string;
+  cniChain?: string;
   logLevel?: string;
 }
 
@@ -58,6 +59,7 @@ async function run(f: AgentFlags): Promise<void> {
       ...(f.networkPolicy ? {} : { networkPolicy: false as const }),
       clusterDns: f.clusterDns ? { address: f.clusterDnsAddress, clusterDomain: f.clusterDomain } : false,
       ...(f.ingress ? { ingress: { listenAddress: f.ingressAddress, httpPort: port(f.ingressHttpPort, '--ingress-http-port'), httpsPort: port(f.ingressHttpsPort, '--ingress-https-port') } } : {}),
+      ...(f.cniChain ? { cni: { chain: f.cniChain } } : {}),
     },
     logger,
   );
@@ -100,6 +102,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--ingress-address <ip>', 'where the Ingress proxy listens', '0.0.0.0')
     .option('--ingress-http-port <port>', 'its HTTP port (-1: none)', '80')
     .option('--ingress-https-port <port>', 'its HTTPS port (-1: none)', '443')
+    .option('--cni-chain <chain>', 'nftables (bridge + host-local; masquerade and hostPorts in nftables) or legacy (bridge ipMasq + portmap + firewall)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .action((f: AgentFlags) => run(f));
 }

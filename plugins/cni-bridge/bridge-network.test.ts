@@ -1,4 +1,4 @@
-// The generated conflist run by CniExec with the real plugins (Debian containernetworking-plugins in
+// The legacy conflist (bridge + portmap + firewall) run by CniExec with the real plugins (Debian containernetworking-plugins in
 // /usr/lib/cni), as containerd would run it for two pods — entirely inside network namespaces this
 // test creates:
 //   node   stands in for the node's own namespace: the plugins run in it (nsenter), so the bridge,
@@ -60,7 +60,7 @@ describeNeeding(['root', ['cni', () => realCniSkipReason(BIN_DIR, CHAIN)]], 'the
     await outside.exec('ip', ['addr', 'add', `${OUTSIDE_IP}/24`, 'dev', 'eth0']);
     await outside.exec('ip', ['link', 'set', 'eth0', 'up']);
     dataDir = mkdtempSync(join(tmpdir(), 'skiff-cni-ipam-'));
-    list = buildConflist({ podCIDRs: [subnet], bridgeName: bridge, dataDir });
+    list = buildConflist({ podCIDRs: [subnet], bridgeName: bridge, dataDir, chain: 'legacy' });
     cni = new CniExec({ binDir: BIN_DIR, hostNetns: node.path });
     rt1 = { containerId: `skiff-test-${tag}-1`, netns: pod1.path, ifName: 'eth0', args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: 'pod1' }, capabilityArgs: { portMappings: ports } };
     rt2 = { containerId: `skiff-test-${tag}-2`, netns: pod2.path, ifName: 'eth0' };

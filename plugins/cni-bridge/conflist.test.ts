@@ -2,8 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { buildConflist, cidrFamily, podCIDRsOf, renderConflist } from './conflist.ts';
 
 describe('buildConflist', () => {
-  it('a node with podCIDR 10.244.3.0/24: bridge (gateway, masquerade, hairpin, host-local) → portmap → firewall', () => {
+  it('a node with podCIDR 10.244.3.0/24, default chain: bridge (gateway, hairpin, host-local) only — no masquerade, no portmap, no firewall', () => {
     expect(buildConflist({ podCIDRs: ['10.244.3.0/24'] })).toEqual({
+      cniVersion: '1.0.0',
+      name: 'skiff',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: 'skiff0',
+          isGateway: true,
+          ipMasq: false,
+          hairpinMode: true,
+          ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.3.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/var/lib/cni/networks' },
+        },
+      ],
+    });
+  });
+
+  it('the legacy chain: bridge (gateway, masquerade, hairpin, host-local) → portmap → firewall', () => {
+    expect(buildConflist({ podCIDRs: ['10.244.3.0/24'], chain: 'legacy' })).toEqual({
       cniVersion: '1.0.0',
       name: 'skiff',
       plugins: [
@@ -22,7 +39,7 @@ describe('buildConflist', () => {
   });
 
   it('options: bridge name, dataDir, MTU, no firewall; dual stack gets a range and a default route per family', () => {
-    const c = buildConflist({ podCIDRs: ['10.244.3.0/24', 'fd00:10:244:3::/64'], bridgeName: 'br-test', dataDir: '/tmp/ipam', mtu: 1400, firewall: false });
+    const c = buildConflist({ podCIDRs: ['10.244.3.0/24', 'fd00:10:244:3::/64'], bridgeName: 'br-test', dataDir: '/tmp/ipam', mtu: 1400, firewall: false, chain: 'legacy' });
     expect(c.plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
     expect(c.plugins[0]).toMatchObject({
       bridge: 'br-test',

@@ -1,10 +1,19 @@
 // The CNI network configuration list (conflist) for a node's pods, for the standard plugins
-// (Debian containernetworking-plugins 1.1.1 in /usr/lib/cni), as containerd's CRI plugin reads it:
+// (Debian containernetworking-plugins 1.1.1 in /usr/lib/cni), as containerd's CRI plugin reads it.
+//
+// The default chain (`nftables`) is only what every pod needs, and runs no iptables at all:
 //
 //   bridge    a Linux bridge (`skiff0`) with the gateway address of the node's podCIDR; each pod a
 //             veth into it, an address from host-local IPAM, a default route via the gateway;
-//             ipMasq: traffic leaving the pod network is masqueraded; hairpinMode: a pod can reach
-//             itself through an address that is DNATed back to it.
+//             hairpinMode: a pod can reach itself through an address that is DNATed back to it.
+//             No ipMasq: the plugin's masquerade is per pod (an iptables chain each, 4-5 iptables
+//             runs per ADD) and covers pod-to-pod traffic across nodes too; masquerade, hostPorts
+//             and forwarding are the network plugin's nftables objects instead (pod-rules.ts), set
+//             elements per pod in one transaction for a burst of pods.
+//
+// The `legacy` chain (kept to compare against, and for nodes without nft) is the one before:
+//
+//   bridge    as above, with ipMasq: traffic leaving the pod network is masqueraded.
 //   portmap   hostPort mappings: containerd passes them as runtimeConfig.portMappings because of
 //             `capabilities: {portMappings: true}`.
 //   firewall  (default on) accepts the pods' traffic in the filter FORWARD chain (chain
@@ -24,6 +33,8 @@ export const NETWORK_NAME = 'skiff';
 export const DEFAULT_BRIDGE = 'skiff0';
 /** host-local's own default */
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
+
+export type ConflistChain = 'nftables' | 'legacy';
 
 /** One plugin's entry in a conflist. */
 export interface CniPluginConf {
@@ -46,7 +57,9 @@ export interface BridgeNetworkOptions {
   /** where host-local keeps its leases (one directory per network name inside) */
   dataDir?: string;
   mtu?: number;
-  /** include the firewall plugin (default true) */
+  /** `nftables` (default): bridge + host-local only; `legacy`: with ipMasq, portmap and firewall */
+  chain?: ConflistChain;
+  /** legacy chain: include the firewall plugin (default true) */
   firewall?: boolean;
   /** network name (default "skiff") */
   name?: string;
@@ -85,18 +98,20 @@ export function buildConflist(o: BridgeNetworkOptions): CniConflist {
     routes: families.map((f) => ({ dst: f === 4 ? '0.0.0.0/0' : '::/0' })),
     dataDir: o.dataDir ?? DEFAULT_DATA_DIR,
   };
+  const legacy = o.chain === 'legacy';
   const plugins: CniPluginConf[] = [
     {
       type: 'bridge',
       bridge,
       isGateway: true,
-      ipMasq: true,
+      ipMasq: legacy,
       hairpinMode: true,
       ...(o.mtu !== undefined ? { mtu: o.mtu } : {}),
       ipam,
     },
-    { type: 'portmap', capabilities: { portMappings: true }, snat: true },
   ];
+  if (!legacy) return { cniVersion: CNI_VERSION, name: o.name ?? NETWORK_NAME, plugins };
+  plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
   if (o.firewall !== false) plugins.push({ type: 'firewall', backend: 'iptables' });
   return { cniVersion: CNI_VERSION, name: o.name ?? NETWORK_NAME, plugins };
 }

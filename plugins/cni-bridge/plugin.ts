@@ -4,13 +4,24 @@
 // then runs the chain for every pod sandbox; CniExec (cni-exec.ts) runs it the same way for checks,
 // cleanup and tests.
 //
+// With the default chain (`nftables`: bridge + host-local only) it also owns the node's pod
+// masquerade, hostPorts and forwarding in nftables (pod-rules.ts, pod-nftables.ts): it watches the
+// node's pods and keeps their addresses and hostPorts as set and map elements of `table inet
+// skiff`, and opens the cluster CIDR in iptables' FORWARD once (forward-accept.ts).
+//
 // At start it also asks every plugin of the chain for its VERSION (in the background) and warns
 // when one is missing from binDir or does not speak the conflist's cniVersion.
 import { hostname } from 'node:os';
-import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
+import { PODS, type Pod } from '@skiff/api';
+import { SharedInformerFactory } from '@skiff/client';
+import { Nft } from '@skiff/client/nftables';
+import { definePlugin, NodeNameToken, type PluginContext } from '@skiff/kernel/plugins';
 import { CniConfigWriter, DEFAULT_CONF_DIR, DEFAULT_CONF_FILE } from './cni-config-writer.ts';
 import { CniExec } from './cni-exec.ts';
-import { buildConflist, CNI_VERSION, DEFAULT_BRIDGE, DEFAULT_DATA_DIR } from './conflist.ts';
+import { buildConflist, CNI_VERSION, DEFAULT_BRIDGE, DEFAULT_DATA_DIR, type ConflistChain } from './conflist.ts';
+import { ensureForwardAccept } from './forward-accept.ts';
+import { PodNftables } from './pod-nftables.ts';
+import { podNetOf } from './pod-rules.ts';
 import { NodeConfSync } from './node-conf-sync.ts';
 
 export interface CniBridgeConfig {
@@ -25,8 +36,16 @@ export interface CniBridgeConfig {
   dataDir: string;
   /** this node's Node object (default: the host name, lower case, as kubelet does) */
   nodeName?: string;
-  /** include the firewall plugin (needed where the FORWARD policy is DROP) */
+  /** `nftables`: bridge + host-local, masquerade/hostPorts/forwarding in nftables; `legacy`: bridge (ipMasq) + portmap + firewall */
+  chain: ConflistChain;
+  /** legacy chain: include the firewall plugin (needed where the FORWARD policy is DROP) */
   firewall: boolean;
+  /** every node's pods: traffic leaving it is masqueraded, iptables FORWARD accepts it */
+  clusterCIDR: string;
+  /** nftables chain: insert the cluster CIDR's accept rules into iptables' FORWARD at start */
+  forwardAccept: boolean;
+  /** run nft and iptables in this named network namespace (tests) */
+  netns?: string;
   mtu?: number;
   /** run VERSION of each plugin in the chain at start, warning about missing or incompatible ones */
   checkPlugins: boolean;
@@ -41,7 +60,11 @@ export const configSchema = {
     bridgeName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,15}$', default: DEFAULT_BRIDGE },
     dataDir: { type: 'string', minLength: 1, default: DEFAULT_DATA_DIR },
     nodeName: { type: 'string', minLength: 1 },
+    chain: { type: 'string', enum: ['nftables', 'legacy'], default: 'nftables' },
     firewall: { type: 'boolean', default: true },
+    clusterCIDR: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', default: '10.244.0.0/16' },
+    forwardAccept: { type: 'boolean', default: true },
+    netns: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
     mtu: { type: 'integer', minimum: 68 },
     checkPlugins: { type: 'boolean', default: true },
   },
@@ -56,7 +79,7 @@ export default definePlugin<CniBridgeConfig>({
   start(ctx) {
     const { kernel, logger, config } = ctx;
     const nodeName = config.nodeName ?? ctx.tryResolve(NodeNameToken) ?? hostname().toLowerCase();
-    const network = { bridgeName: config.bridgeName, dataDir: config.dataDir, firewall: config.firewall, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) };
+    const network = { bridgeName: config.bridgeName, dataDir: config.dataDir, chain: config.chain, firewall: config.firewall, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) };
     const writer = new CniConfigWriter({ confDir: config.confDir, fileName: config.confFileName });
     const sync = new NodeConfSync(kernel, writer, {
       nodeName,
@@ -83,7 +106,55 @@ export default definePlugin<CniBridgeConfig>({
       })();
     }
 
-    logger.info('waiting for the Node\'s podCIDR to write the CNI config', { node: nodeName, conflist: writer.path });
-    return { stop: () => sync.stop() };
+    const pods = config.chain === 'nftables' ? startPodNetwork(ctx, nodeName) : undefined;
+    logger.info('waiting for the Node\'s podCIDR to write the CNI config', { node: nodeName, conflist: writer.path, chain: config.chain });
+    return {
+      async stop() {
+        await pods?.stop();
+        await sync.stop();
+      },
+    };
   },
 });
+
+/** The node's pods (by a field selector on spec.nodeName) as `pod-` elements of table inet skiff. */
+function startPodNetwork(ctx: PluginContext<CniBridgeConfig>, nodeName: string): { stop(): Promise<void> } {
+  const { config, logger } = ctx;
+  const netns = config.netns ? { netns: config.netns } : {};
+  if (config.forwardAccept) {
+    ensureForwardAccept({ clusterCIDR: config.clusterCIDR, ...netns }).then(
+      (r) => r.inserted && logger.info('iptables FORWARD accepts the cluster CIDR (its policy may be DROP, as Docker sets it)', { clusterCIDR: config.clusterCIDR }),
+      (e: unknown) => {
+        logger.warn('could not open the cluster CIDR in iptables FORWARD: where its policy is DROP, pods reach nothing through the node', { error: String(e) });
+        ctx.recordEvent({ type: 'Warning', reason: 'ForwardAcceptFailed', message: String(e instanceof Error ? e.message : e) });
+      },
+    );
+  }
+  const nft = new PodNftables({
+    nft: new Nft(netns),
+    clusterCIDR: config.clusterCIDR,
+    logger,
+    onSync: (s) => ctx.reportRuntime({ node: nodeName, pods: s.pods, nftSyncs: s.syncs, lastSync: { full: s.full, changes: s.changes, ms: Math.round(s.ms * 10) / 10 } }),
+    onError: (message) => ctx.recordEvent({ type: 'Warning', reason: 'SyncFailed', message: `nft refused the pod network objects (the previous ones stay in force; retrying with a full sync): ${message}` }),
+    onConflict: (message) => ctx.recordEvent({ type: 'Warning', reason: 'HostPortConflict', message }),
+  });
+  const factory = SharedInformerFactory.for(ctx.kernel, logger);
+  const pods = factory.acquire<Pod>(PODS, { fieldSelector: `spec.nodeName=${nodeName}` });
+  const uid = (p: Pod) => p.metadata.uid ?? `${p.metadata.namespace}/${p.metadata.name}`;
+  const off = pods.informer.addEventHandler({
+    onAdd: (p) => nft.set(uid(p), podNetOf(p)),
+    onUpdate: (_, p) => nft.set(uid(p), podNetOf(p)),
+    onDelete: (p) => nft.delete(uid(p)),
+  });
+  void pods.informer.synced.then(
+    () => ctx.signal.aborted || nft.start(),
+    (e: unknown) => logger.error('pod network: the pod informer failed to sync', { error: String(e) }),
+  );
+  return {
+    async stop() {
+      off();
+      pods.release();
+      await nft.stop();
+    },
+  };
+}

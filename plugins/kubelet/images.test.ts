@@ -96,3 +96,31 @@ describe('ImageManager', () => {
     expect(s.events).toEqual([['Warning', 'InspectFailed', 'Failed to inspect image "busybox:1": rpc error: code = Unknown desc = boom']]);
   });
 });
+
+describe('ImageManager: one ImageStatus for a burst', () => {
+  it('IfNotPresent: a present image is asked for once per TTL (concurrent pods share the call); Always still asks each time; forgetImage asks again', async () => {
+    const s = setup();
+    s.cri.images.set('busybox:1.36', { id: 'sha256:b', size: 10 });
+    const count = () => s.cri.calls.filter((c) => c === 'imageStatus').length;
+    const ids = await Promise.all(['a', 'b', 'c'].map((u) => s.ensure('busybox:1.36', 'IfNotPresent', u)));
+    expect(ids).toEqual(['sha256:b', 'sha256:b', 'sha256:b']);
+    expect(count()).toBe(1);
+    await s.ensure('busybox:1.36', 'IfNotPresent');
+    expect(count()).toBe(1);
+    s.images.forgetImage('busybox:1.36');
+    await s.ensure('busybox:1.36', 'IfNotPresent');
+    expect(count()).toBe(2);
+    s.advance(2_001);
+    await s.ensure('busybox:1.36', 'IfNotPresent');
+    expect(count()).toBe(3);
+    await s.ensure('busybox:1.36', 'Always').catch(() => {});
+    expect(count()).toBeGreaterThanOrEqual(4);
+  });
+
+  it('an absent image is not remembered: once it is there, the next pod finds it', async () => {
+    const s = setup();
+    await failure(s.ensure('busybox:1.36', 'Never'));
+    s.cri.images.set('busybox:1.36', { id: 'sha256:b', size: 10 });
+    expect(await s.ensure('busybox:1.36', 'Never')).toBe('sha256:b');
+  });
+});

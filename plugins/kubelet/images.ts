@@ -5,6 +5,11 @@
 // Image size: N bytes." or "Container image ... already present on machine"), Failed ("Failed to
 // pull image ..."), BackOff ("Back-off pulling image ..."), ErrImageNeverPull, InspectFailed.
 //
+// Per pod start this costs one ImageStatus; a burst of pods with the same image shares one: an
+// image found present is remembered for `presentTtlMs` (2 s), as long as nobody said otherwise
+// (`forgetImage`, after a CreateContainer that did not find it). Only IfNotPresent / Never use the
+// remembered answer; Always asks (and pulls) every time, as it says.
+//
 // One deliberate difference, for clusters without a registry (this project's machines): when
 // policy Always cannot pull but the image is already present, the local copy is used (after the
 // Failed event, a Pulled "already present" one) instead of failing the pod with ErrImagePull.
@@ -44,11 +49,39 @@ export class ImageManager {
   private readonly backoff = new CrashLoopBackoff({ initialMs: 10_000, maxMs: 300_000 });
   /** last failed pull per `${podUid}_${image}` */
   private readonly lastFailure = new Map<string, number>();
+  /** images found present: image -> [its id, when]; in-flight lookups share one call */
+  private readonly present = new Map<string, { id: Promise<string | undefined>; at: number }>();
 
   constructor(
     private readonly cri: CriRuntime,
     private readonly clock: () => number = Date.now,
+    private readonly presentTtlMs = 2_000,
   ) {}
+
+  /** Forget that an image was present (CreateContainer did not find it). */
+  forgetImage(image: string): void {
+    this.present.delete(image);
+  }
+
+  /** The id of a present image, asking the runtime at most once per TTL per image (and once for concurrent askers). */
+  private async presentId(image: string): Promise<string | undefined> {
+    const hit = this.present.get(image);
+    if (hit && this.clock() - hit.at < this.presentTtlMs) {
+      const id = await hit.id.catch(() => undefined);
+      if (id) return id;
+    }
+    const id = this.cri.imageStatus({ image }).then((r) => r.image?.id || undefined);
+    const entry = { id, at: this.clock() };
+    this.present.set(image, entry);
+    try {
+      const v = await id;
+      if (!v && this.present.get(image) === entry) this.present.delete(image); // only present images are remembered
+      return v;
+    } catch (e) {
+      if (this.present.get(image) === entry) this.present.delete(image);
+      throw e;
+    }
+  }
 
   /** The image's reference (id) for CreateContainer; throws an ImageError (the container's waiting reason and message). */
   async ensure(r: EnsureImage, event: ImageEvent): Promise<string> {
@@ -59,9 +92,14 @@ export class ImageManager {
       throw new ImageError('InvalidImageName', message);
     }
     const pullPolicy = r.pullPolicy || defaultPullPolicy(image);
-    let present;
+    let present: { id: string } | null | undefined;
     try {
-      present = (await this.cri.imageStatus({ image })).image;
+      if (pullPolicy === 'Always') {
+        present = (await this.cri.imageStatus({ image })).image;
+      } else {
+        const id = await this.presentId(image);
+        present = id ? { id } : undefined;
+      }
     } catch (e) {
       const message = `Failed to inspect image "${image}": ${errorString(e)}`;
       event('Warning', Reason.InspectFailed, message);

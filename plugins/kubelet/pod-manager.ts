@@ -225,8 +225,9 @@ export class PodManager {
     });
     if (r.podIP) e.podIP = r.podIP;
     let now = rp;
-    if (r.changed) {
-      now = (await this.runtimePods.list(uid)).get(uid);
+    if (r.changed || r.change.removed.length || r.change.removedSandboxes.length) {
+      // what this sync changed, read back (not the pod's whole runtime state listed again)
+      now = await this.runtimePods.refresh(uid, rp, r.change, { name: pod.metadata.name!, namespace: pod.metadata.namespace ?? 'default' });
       if (now) this.runtime.set(uid, now);
     }
     for (const c of now?.containers ?? []) {

@@ -13,7 +13,7 @@ import { ImageError, ImageManager } from './images.ts';
 import { SandboxConfigError, VolumesNotReady, type PodConfigurer } from './pod-configurer.ts';
 import type { EventRecorder } from './pod-config/types.ts';
 import type { Waiting } from './pod-status.ts';
-import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
+import type { RuntimeChange, RuntimeContainer, RuntimePod } from './runtime-pods.ts';
 
 interface Container {
   name: string;
@@ -30,6 +30,8 @@ export interface SyncResult {
   podIP?: string;
   /** something was created, started or killed: the runtime's state is to be read again */
   changed: boolean;
+  /** what exactly (RuntimePods.refresh reads back only that) */
+  change: RuntimeChange;
 }
 
 export interface SyncDeps {
@@ -61,7 +63,11 @@ export function podIsDone(pod: KObject, rp: RuntimePod | undefined): boolean {
 export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncDeps): Promise<SyncResult> {
   const uid = pod.metadata.uid!;
   const { inits, apps, restartPolicy } = specContainers(pod);
-  const out: SyncResult = { waiting: new Map(), changed: false };
+  const out: SyncResult = { waiting: new Map(), changed: false, change: { touched: [], removed: [], removedSandboxes: [] } };
+  const touched = (id: string, sandboxId: string) => {
+    out.changed = true;
+    out.change.touched.push({ id, sandboxId });
+  };
   const latest = (name: string, kind: string): RuntimeContainer | undefined => rp?.containers.find((c) => c.name === name && c.kind === kind);
   const soon = (ms: number) => (out.retryInMs = out.retryInMs === undefined ? ms : Math.min(out.retryInMs, ms));
   const record = (type: EventType, reason: string, message: string) => d.event(pod, type, reason, message);
@@ -95,6 +101,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
       const running = rp.containers.filter((c) => c.status.state !== TERMINATED);
       for (const c of running) record('Normal', Reason.Killing, `Stopping container ${c.name}`);
       await Promise.all(running.map((c) => d.cri.stopContainer(c.id, 0).catch(() => {})));
+      for (const c of running) touched(c.id, c.sandboxId);
     }
     const attempt = sandbox ? (sandbox.metadata?.attempt ?? 0) + 1 : 0;
     try {
@@ -106,6 +113,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
       const id = await d.cri.runPodSandbox(sandboxConfig);
       out.changed = true;
       sandbox = { id, metadata: sandboxConfig.metadata as never, state: 'SANDBOX_READY', createdAt: Date.now() * 1e6, labels: {}, annotations: {}, runtimeHandler: '' };
+      out.change.sandbox = sandbox;
     } catch (e) {
       const message = `Failed to create pod sandbox: ${errorString(e)}`;
       record('Warning', Reason.FailedCreatePodSandBox, message);
@@ -152,8 +160,9 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     let id: string;
     try {
       id = await d.cri.createContainer(sandboxId, config, sandboxConfig);
-      out.changed = true;
+      touched(id, sandboxId);
     } catch (e) {
+      d.images.forgetImage(c.image ?? ''); // it may be gone: ask the runtime again next time
       return fail('CreateContainerError', errorMessage(e), errorMessage(e), 5_000);
     }
     record('Normal', Reason.Created, `Created container: ${c.name}`);
@@ -163,8 +172,9 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
   const startCreated = async (c: Container, id: string): Promise<void> => {
     try {
       await d.cri.startContainer(id);
-      out.changed = true;
+      touched(id, sandboxId);
     } catch (e) {
+      touched(id, sandboxId); // created, not running: its state is read back
       out.waiting.set(c.name, { reason: 'RunContainerError', message: errorMessage(e) });
       record('Warning', Reason.Failed, `Error: ${errorMessage(e)}`);
       soon(5_000);
@@ -218,7 +228,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
       d.unhealthy.delete(cur.id);
       record('Normal', Reason.Killing, `Container ${c.name} ${why}, will be restarted`);
       await d.cri.stopContainer(cur.id, d.config.gracePeriod(pod)).catch(() => {});
-      out.changed = true;
+      touched(cur.id, cur.sandboxId);
       soon(0);
       continue;
     }
@@ -235,7 +245,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     await start(c, 'app', prev);
   }
 
-  await removeDeadContainers(rp, d.cri);
+  await removeDeadContainers(rp, d.cri, out.change);
   return out;
 }
 
@@ -249,7 +259,7 @@ function allDone(apps: Container[], rp: RuntimePod, policy: string): boolean {
 }
 
 /** Dead containers beyond the latest two of each name, and dead sandboxes without containers, go. */
-async function removeDeadContainers(rp: RuntimePod | undefined, cri: CriRuntime): Promise<void> {
+async function removeDeadContainers(rp: RuntimePod | undefined, cri: CriRuntime, change: RuntimeChange): Promise<void> {
   if (!rp) return;
   const seen = new Map<string, number>();
   const removals: Promise<unknown>[] = [];
@@ -257,9 +267,9 @@ async function removeDeadContainers(rp: RuntimePod | undefined, cri: CriRuntime)
     const k = `${c.kind}/${c.name}`;
     const n = (seen.get(k) ?? 0) + 1;
     seen.set(k, n);
-    if (n > 2 && c.status.state === TERMINATED) removals.push(cri.removeContainer(c.id).catch(() => {}));
+    if (n > 2 && c.status.state === TERMINATED) removals.push(cri.removeContainer(c.id).then(() => void change.removed.push(c.id), () => {}));
   }
   const used = new Set(rp.containers.map((c) => c.sandboxId));
-  for (const s of rp.sandboxes.slice(1)) if (!used.has(s.id)) removals.push(cri.stopPodSandbox(s.id).then(() => cri.removePodSandbox(s.id)).catch(() => {}));
+  for (const s of rp.sandboxes.slice(1)) if (!used.has(s.id)) removals.push(cri.stopPodSandbox(s.id).then(() => cri.removePodSandbox(s.id)).then(() => void change.removedSandboxes.push(s.id), () => {}));
   await Promise.all(removals);
 }

@@ -1,5 +1,5 @@
 // node: a "Skiff node" image in the spirit of kind's node image. Run privileged in Docker, it starts
-// its own containerd (with runc, the CNI plugins, iptables, ip, mount) and then the command given,
+// its own containerd (with runc, the CNI plugins, iptables, nft, ip, mount) and then the command given,
 // e.g. `node /skiff/skiff.mjs agent ...`. The pause and busybox images are baked in and imported at
 // start. Two layers: the system (rarely changes) and /skiff + /node_modules (the Skiff bundle).
 import { existsSync, readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
@@ -33,6 +33,8 @@ export const NODE_BINARIES = [
   '/usr/bin/umount',
   '/usr/sbin/xtables-nft-multi',
   '/usr/sbin/xtables-legacy-multi',
+  // the network plugins' table inet skiff (pod masquerade and hostPorts, the service proxy): Debian nftables
+  '/usr/sbin/nft',
   process.execPath,
 ];
 
@@ -49,7 +51,7 @@ export const BAKED_IMAGES_DIR = '/opt/skiff/images';
 
 export const node: Recipe = {
   name: 'node',
-  description: 'Skiff node: containerd, runc, CNI plugins, iptables, node, /skiff bundle (see README to run)',
+  description: 'Skiff node: containerd, runc, CNI plugins, iptables, nft, node, /skiff bundle (see README to run)',
   needs: ['pause', 'busybox'],
   inputs: (ctx) => [
     ...NODE_BINARIES,
