@@ -178,10 +178,13 @@ describe('service-ipam', () => {
     const replaced = await k().update(SERVICES, { ...svc('morph', { type: 'NodePort' }, [{ name: 'http', port: 80 }]), metadata: { ...s.metadata } });
     expect(spec(replaced).clusterIP).toBe(clusterIP);
     expect(spec(replaced).ports[0]!.nodePort).toBe(np);
-    // a node port changed by hand: the new one is claimed, the old one freed
-    const moved = await k().update(SERVICES, { ...replaced, spec: { ...spec(replaced), ports: [{ name: 'http', port: 80, nodePort: 31999 }] } });
-    expect(spec(moved).ports[0]!.nodePort).toBe(31999);
-    expect(await exists(NODE_PORT_ALLOCATIONS, '31999')).toBeDefined();
+    // a node port changed by hand: the new one is claimed, the old one freed (a port no earlier
+    // test's random pick holds)
+    let free = 31999;
+    while (free === np || (await exists(NODE_PORT_ALLOCATIONS, String(free)))) free--;
+    const moved = await k().update(SERVICES, { ...replaced, spec: { ...spec(replaced), ports: [{ name: 'http', port: 80, nodePort: free }] } });
+    expect(spec(moved).ports[0]!.nodePort).toBe(free);
+    expect(await exists(NODE_PORT_ALLOCATIONS, String(free))).toBeDefined();
     await eventually(async () => !(await exists(NODE_PORT_ALLOCATIONS, String(np))), 5000, 'the replaced node port to be freed');
     const back2 = await k().update(SERVICES, { ...moved, spec: { ...spec(moved), ports: [{ name: 'http', port: 80, nodePort: np }] } });
     expect(spec(back2).ports[0]!.nodePort).toBe(np);
