@@ -34,8 +34,10 @@ export interface AgentOptions {
   cni?: Record<string, unknown>;
   /** extra kubelet config (tests: shorter back-off and relist) */
   kubelet?: Record<string, unknown>;
-  /** the Service proxy (nftables) for the pods' cluster CIDR; false: none on this node */
-  serviceProxy?: { clusterCIDR?: string } | false;
+  /** the pods' addresses (node-ipam's clusterCIDR), for the pod network's masquerade and the Service proxy */
+  clusterCIDR?: string;
+  /** false: no Service proxy (nftables) on this node */
+  serviceProxy?: false;
   /** NetworkPolicy enforcement for this node's pods (nftables); false: none on this node */
   networkPolicy?: false;
   /** the node-local cluster DNS at the kube-dns ClusterIP, the pods' nameserver; false: none */
@@ -65,10 +67,11 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     host.root.register(NatsToken, { useValue: nc });
     host.root.register(NodeNameToken, { useValue: nodeName });
     const plugins: LoadRequest[] = [{ descriptor: criContainerd, config: o.criSocket ? { socket: o.criSocket } : {} }];
-    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: { ...(o.cniConfDir ? { confDir: o.cniConfDir } : {}), ...o.cni } });
+    const cidr = o.clusterCIDR ? { clusterCIDR: o.clusterCIDR } : {};
+    if (o.cniConfDir !== false) plugins.push({ descriptor: cniBridge, config: { ...(o.cniConfDir ? { confDir: o.cniConfDir } : {}), ...cidr, ...o.cni } });
     if (o.cniConfDir !== false) plugins.push({ descriptor: podRoutes, config: {} });
     const dns = o.clusterDns === false ? undefined : { address: o.clusterDns?.address ?? DEFAULT_CLUSTER_DNS, domain: o.clusterDns?.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN };
-    if (o.serviceProxy !== false) plugins.push({ descriptor: serviceProxy, config: o.serviceProxy?.clusterCIDR ? { clusterCIDR: o.serviceProxy.clusterCIDR } : {} });
+    if (o.serviceProxy !== false) plugins.push({ descriptor: serviceProxy, config: cidr });
     if (o.networkPolicy !== false) plugins.push({ descriptor: networkPolicy, config: {} });
     if (dns)
       plugins.push({

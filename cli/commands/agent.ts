@@ -55,7 +55,8 @@ async function run(f: AgentFlags): Promise<void> {
       maxPods,
       rootDir: f.rootDir,
       cniConfDir: f.cni ? f.cniConfDir : false,
-      serviceProxy: f.serviceProxy ? { clusterCIDR: f.clusterCidr } : false,
+      clusterCIDR: f.clusterCidr,
+      ...(f.serviceProxy ? {} : { serviceProxy: false as const }),
       ...(f.networkPolicy ? {} : { networkPolicy: false as const }),
       clusterDns: f.clusterDns ? { address: f.clusterDnsAddress, clusterDomain: f.clusterDomain } : false,
       ...(f.ingress ? { ingress: { listenAddress: f.ingressAddress, httpPort: port(f.ingressHttpPort, '--ingress-http-port'), httpsPort: port(f.ingressHttpsPort, '--ingress-https-port') } } : {}),
@@ -92,7 +93,7 @@ export function registerAgentCommand(program: Command): void {
     .option('--root-dir <dir>', "the kubelet's state directory (pod volumes)", '/var/lib/skiff')
     .option('--cni-conf-dir <dir>', "where containerd reads CNI configs (containerd's conf_dir)", '/etc/cni/net.d')
     .option('--no-cni', 'write no CNI config (pods need hostNetwork)')
-    .option('--cluster-cidr <cidr>', "the pods' addresses (node-ipam's clusterCIDR): traffic from elsewhere to a Service is masqueraded", '10.244.0.0/16')
+    .option('--cluster-cidr <cidr>', "the pods' addresses (node-ipam's clusterCIDR): traffic leaving them, and traffic from elsewhere to a Service, is masqueraded", '10.244.0.0/16')
     .option('--no-service-proxy', 'do not program Services (nftables table inet skiff) on this node')
     .option('--no-network-policy', 'do not enforce NetworkPolicies on this node')
     .option('--cluster-dns-address <ip>', "the cluster DNS's address (kube-dns's ClusterIP), served on this node and given to pods", '10.96.0.10')
