@@ -7,6 +7,7 @@ export { Indexer, Lister, objectKey, splitKey, NAMESPACE_INDEX, type IndexFunc }
 export { SharedInformer, type EventHandlers, type InformerSelection } from './shared-informer.ts';
 export { SharedInformerFactory, type InformerLease } from './informer-factory.ts';
 export { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
+export { runProcess, type ProcessResult } from './run-process.ts';
 export { WorkQueue, RateLimiter, type WorkQueueOptions, type RateLimiterOptions } from './work-queue.ts';
 export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './event-recorder.ts';
 export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader-elector.ts';

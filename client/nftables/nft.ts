@@ -3,7 +3,7 @@
 // inside a network namespace (`ip netns exec <ns> nft ...`), so tests program a "node" namespace and
 // not the host. The nft binary is the interface here, as kube-proxy's knftables uses it: netlink
 // messages of nf_tables are versioned by the kernel and nft keeps up with them.
-import { spawn } from 'node:child_process';
+import { runProcess } from '../run-process.ts';
 
 export interface NftOptions {
   /** run nft inside this named network namespace (`ip netns exec`) */
@@ -119,31 +119,16 @@ export class Nft {
     return this.netns ? ['ip', ['netns', 'exec', this.netns, this.binary, ...args]] : [this.binary, args];
   }
 
-  private run(args: string[], input?: string): Promise<string> {
+  private async run(args: string[], input?: string): Promise<string> {
     const [cmd, argv] = this.command(args);
-    return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(new NftError(`${cmd} ${argv.join(' ')}: ${e.message}`, '', [], null));
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        const stderr = Buffer.concat(err).toString();
-        if (code === 0) return resolve(Buffer.concat(out).toString());
-        const errors = parseNftErrors(stderr, input);
-        const first = errors[0];
-        const what = first ? `${first.message}${first.text ? ` (line ${first.line}: ${first.text.trim()})` : ''}` : stderr.trim() || `killed by ${signal}`;
-        reject(new NftError(`nft ${args.join(' ')} failed: ${what}`, stderr, errors, code));
-      });
-      child.stdin.on('error', () => {}); // nft may exit before reading all of a bad script
-      child.stdin.end(input ?? '');
+    const r = await runProcess(cmd, argv, { input, timeoutMs: this.timeoutMs }).catch((e: Error) => {
+      throw new NftError(`${cmd} ${argv.join(' ')}: ${e.message}`, '', [], null);
     });
+    if (r.code === 0) return r.stdout;
+    const errors = parseNftErrors(r.stderr, input);
+    const first = errors[0];
+    const what = first ? `${first.message}${first.text ? ` (line ${first.line}: ${first.text.trim()})` : ''}` : r.stderr.trim() || `killed by ${r.signal}`;
+    throw new NftError(`nft ${args.join(' ')} failed: ${what}`, r.stderr, errors, r.code);
   }
 }
 

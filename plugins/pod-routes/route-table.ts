@@ -3,7 +3,7 @@
 // never touches anybody else's), changed in one `ip -batch` run. When the batch fails (a gateway
 // not on a directly connected network, say), each command runs alone so that the others still
 // take effect and every failure is named.
-import { spawn } from 'node:child_process';
+import { runProcess } from '@skiff/client';
 
 export interface RouteTableOptions {
   /** the protocol number that marks this plugin's routes (default 120) */
@@ -60,25 +60,9 @@ export class RouteTable {
     }
   }
 
-  private ip(args: string[], input?: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn('ip', [...this.prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve(Buffer.concat(out).toString());
-        else reject(new Error(Buffer.concat(err).toString().trim() || `ip exited with ${code}`));
-      });
-      child.stdin.on('error', () => {});
-      child.stdin.end(input ?? '');
-    });
+  private async ip(args: string[], input?: string): Promise<string> {
+    const r = await runProcess('ip', [...this.prefix, ...args], { input, timeoutMs: this.timeoutMs });
+    if (r.code === 0) return r.stdout;
+    throw new Error(r.stderr.trim() || `ip exited with ${r.code}`);
   }
 }
