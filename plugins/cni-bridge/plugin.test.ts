@@ -67,6 +67,8 @@ describe('node-ipam + cni-bridge', () => {
     expect(conf).toMatchObject({ cniVersion: '1.0.0', name: 'skiff' });
     expect(conf.plugins.map((p) => p.type)).toEqual(['bridge']);
     expect(conf.plugins[0]).toMatchObject({ bridge: bridgeName, ipam: { dataDir: join(dir, 'ipam') } });
+    // the runtime report follows the file (a report of its own, later under load)
+    await eventually(() => (host.runtime('cni-bridge') as { podCIDRs?: string[] } | undefined)?.podCIDRs?.[0] === cidr, 10_000, 'the runtime report');
     expect(host.runtime('cni-bridge')).toMatchObject({ node: 'node-a', podCIDRs: [cidr], conflist: conflistPath() });
   });
 
