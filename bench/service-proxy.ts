@@ -12,16 +12,19 @@
 // What shares the cores: this process (kernel, informers, the proxy), nats-server, nft, the prober and
 // backends, and whatever else runs on the machine (loadAvg1 in the output). The last line is JSON.
 //
-// The end-to-end readyToRoutedP99Ms (pod Ready -> routed) needs the EndpointSlice controller: give
-// `measureRouted` a trigger that marks a pod Ready instead of writing the slice.
+// - readyToRoutedP50Ms / P99Ms: end to end, a pod's status turning Ready (written as a kubelet writes
+//   it, the other backend turned not Ready in the same step) -> the endpointslice-controller's slice
+//   -> the proxy's transaction -> the prober's connections reach that pod. Both plugins run in this
+//   process on the kernel's informers, as `skiff server` and the node agent would.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ENDPOINT_SLICES, NODES, SERVICES } from '@skiff/api';
+import { ENDPOINT_SLICES, NODES, PODS, rfc3339, SERVICES, type Pod as ApiPod } from '@skiff/api';
 import { Nft } from '@skiff/client/nftables';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { Proxier, type EndpointSlice, type SyncReport } from '@skiff/plugin-service-proxy';
+import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import plugin from '@skiff/plugin-service-proxy/plugin';
 import { Backend, createTestNode, type Pod } from '@skiff/plugin-service-proxy/testing';
 import { pct, type Figures } from './_util.ts';
@@ -195,6 +198,36 @@ try {
   out.sliceToRoutedP50Ms = round(pct(routed, 50));
   out.sliceToRoutedP99Ms = round(pct(routed, 99));
   prober.stop();
+
+  // ---- end to end: pod Ready -> EndpointSlice controller -> proxy -> traffic ----
+  // kube-system holds the controller's leader-election Lease
+  await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system' } });
+  await host.load([{ descriptor: endpointSliceController }]);
+  const READY_IP = '10.96.255.251';
+  await k.create(SERVICES, { apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'bench', name: 'ready' }, spec: { clusterIP: READY_IP, selector: { app: 'ready' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } });
+  const podStatus = (pod: ApiPod, ip: string, ready: boolean) =>
+    ({ ...pod, status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: rfc3339(new Date()) }] } }) as ApiPod;
+  const apiPods = new Map<string, ApiPod>();
+  for (const [i, pod] of pods.entries()) {
+    const created = (await k.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'bench', name: pod.name, labels: { app: 'ready' } }, spec: { nodeName: 'node-0', containers: [{ name: 'app', image: 'bench' }] } })) as ApiPod;
+    apiPods.set(pod.name, (await k.update(PODS, podStatus(created, pod.ip, i === 0), { subresource: 'status' })) as ApiPod);
+  }
+  const setReady = async (pod: Pod, ready: boolean) => apiPods.set(pod.name, (await k.update(PODS, podStatus(apiPods.get(pod.name)!, pod.ip, ready), { subresource: 'status' })) as ApiPod);
+  const readyProber = new Prober(client, READY_IP, 80);
+  await readyProber.waitFor('a', 30_000);
+  const ready: number[] = [];
+  for (let r = 0; r < ROUTES; r++) {
+    const next = pods[(r + 1) % 2]!;
+    const prev = pods[r % 2]!;
+    const t0 = performance.now();
+    await setReady(next, true);
+    await setReady(prev, false);
+    await readyProber.waitFor(next.name, 30_000);
+    ready.push(performance.now() - t0);
+  }
+  out.readyToRoutedP50Ms = round(pct(ready, 50));
+  out.readyToRoutedP99Ms = round(pct(ready, 99));
+  readyProber.stop();
   out.loadAvg1End = round(loadavg()[0]!);
 } finally {
   await host?.stop().catch(() => {});
