@@ -8,11 +8,13 @@
 // - a latency run at `rate` queries/s (dnsperf -Q, every query's latency from -v): `p50Ms`/`p99Ms`.
 // What shares the cores is reported too: the CPU this process (the DNS plugin) used and how busy
 // the whole machine was during the throughput run (dnsperf, the idle server and anything else
-// running make up the rest). The last line is JSON.
+// running make up the rest), and whether dnsperf ran on cores of its own (`pinned`, the default;
+// --share-cores lets everything share them). The last line is JSON.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectKernel } from '@skiff/kernel/bus';
@@ -27,6 +29,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '10' },
     rate: { type: 'string', default: '30000' },
     outstanding: { type: 'string', default: '100' },
+    'share-cores': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -34,6 +37,11 @@ const SERVICES = Number(flags.services);
 const SECONDS = Number(flags.seconds);
 const RATE = Number(flags.rate);
 const OUTSTANDING = Number(flags.outstanding);
+// The load generator gets cores of its own (taskset): this process (the DNS server), the skiff
+// server and NATS on CPU 0, dnsperf on the rest. Sharing every core, the scheduler time-slices
+// three busy threads over two cores and dnsperf's own waits show up as the server's tail latency.
+// --share-cores measures that way instead.
+const PIN = !flags['share-cores'] && cpus().length > 1 && spawnSync('taskset', ['-acp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
 const SERVICES_REF = { group: '', version: 'v1', resource: 'services' };
 
 const root = repoRoot();
@@ -42,7 +50,7 @@ if (deps.status !== 0) throw new Error('dnsperf is missing and could not be inst
 const bin = join(root, 'dist', 'skiff.mjs');
 if (!existsSync(bin)) throw new Error('dist/skiff.mjs is missing: run `npm run build` first');
 
-const out: Figures = { bench: 'dns', services: SERVICES, seconds: SECONDS, outstanding: OUTSTANDING, rate: RATE, cores: cpus().length };
+const out: Figures = { bench: 'dns', services: SERVICES, seconds: SECONDS, outstanding: OUTSTANDING, rate: RATE, cores: cpus().length, pinned: PIN };
 const home = mkdtempSync(join(tmpdir(), 'skiff-bench-dns-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -85,16 +93,19 @@ out.syncMs = Math.round(performance.now() - t0);
 const queries = join(home, 'queries.txt');
 writeFileSync(queries, Array.from({ length: SERVICES }, (_, i) => `svc-${i}.default.svc.cluster.local A\n`).join(''));
 
+// dnsperf writes to a file, not a pipe to this process: with -v it prints a line per query, and a
+// pipe that this process (the DNS server's own event loop) drains would stall dnsperf's receiving
+// thread whenever the server is busy, showing up as the server's latency and loss.
 function dnsperf(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const c = spawn('dnsperf', ['-s', '127.0.0.1', '-p', String(port), '-d', queries, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const file = join(home, 'dnsperf.out');
+  const fd = openSync(file, 'w');
+  return new Promise<string>((resolve, reject) => {
+    const c = spawn(PIN ? 'taskset' : 'dnsperf', [...(PIN ? ['-c', `1-${cpus().length - 1}`, 'dnsperf'] : []), '-s', '127.0.0.1', '-p', String(port), '-d', queries, '-b', '4096', ...args], { stdio: ['ignore', fd, 'pipe'] });
     children.push(c);
-    const chunks: Buffer[] = [];
-    c.stdout.on('data', (d: Buffer) => chunks.push(d));
     let err = '';
-    c.stderr.on('data', (d: Buffer) => (err += d));
-    c.on('exit', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`dnsperf exited ${code}: ${err.slice(-500)}`))));
-  });
+    c.stderr!.on('data', (d: Buffer) => (err += d));
+    c.on('exit', (code) => (code === 0 ? resolve(readFileSync(file, 'utf8')) : reject(new Error(`dnsperf exited ${code}: ${err.slice(-500)}`))));
+  }).finally(() => closeSync(fd));
 }
 const figure = (text: string, label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1] ?? NaN);
 
@@ -124,6 +135,8 @@ out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) 
 
 // latency at a fixed rate: every query's latency from dnsperf -v ("> NOERROR name A 0.000123")
 const lat: number[] = [];
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const verbose = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v']);
 for (const line of verbose.split('\n')) {
   if (!line.startsWith('> ')) continue;
@@ -139,7 +152,11 @@ Object.assign(out, {
   p50Ms: pct(lat, 50),
   p99Ms: pct(lat, 99),
   maxMs: Math.round(lat.reduce((a, b) => Math.max(a, b), 0) * 1000) / 1000,
+  // how long this process's event loop (the DNS server's) was held up at once, during the rate run
+  loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+  loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
 });
+loopDelay.disable();
 
 await host.stop();
 await kernel.close();
