@@ -202,16 +202,25 @@ export class SkiffKernel implements Kernel {
       const info = this.info(def);
       if (def.served) return servedList(def, info, def.served, opts);
       const listMeta = { apiVersion: gv(def), kind: info.listKind };
+      // a continue token serves the list it came from: the same resource, namespace and selectors
+      const scope = JSON.stringify([def.group, def.resource, def.namespaced ? (opts.namespace ?? '') : '', opts.labelSelector ?? '', opts.fieldSelector ?? '']);
       if (opts.continue) {
-        const page = this.pager.next(opts.continue);
+        const page = this.pager.next(opts.continue, scope);
         return { ...listMeta, metadata: page.metadata, items: page.items };
       }
       const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
+      const prefix = resourcePrefix(def.group, def.resource);
+      const filter = { namespace: def.namespaced ? opts.namespace : undefined, matcher };
       await this.waitForList(opts.resourceVersion);
-      const rev = this.cache.revision;
-      const items = this.cache.list(resourcePrefix(def.group, def.resource), { namespace: def.namespaced ? opts.namespace : undefined, matcher });
+      let rev = this.cache.revision;
+      let items: KObject[];
+      if (opts.resourceVersionMatch === 'Exact' && opts.resourceVersion) {
+        // that revision's state, not a newer one (it has been reached: waitForList)
+        rev = parseRevision(opts.resourceVersion);
+        items = this.cache.listAt(prefix, filter, rev);
+      } else items = this.cache.list(prefix, filter);
       items.sort(byNamespaceAndName);
-      const page = this.pager.first(items, rev, opts.limit);
+      const page = this.pager.first(items, rev, opts.limit, scope);
       return { ...listMeta, metadata: page.metadata, items: page.items };
     });
   }
@@ -246,6 +255,9 @@ export class SkiffKernel implements Kernel {
     const open = async () => {
       // "" means "most recent": make the initial state a consistent read first
       if (fromRevision === undefined && rv !== '0') await this.cache.sync();
+      // a revision the cache has not applied yet (written, acknowledged, still on its way in): wait
+      // for it, or the write that made it would come as an event after it
+      if (fromRevision !== undefined && fromRevision > this.cache.revision) await this.waitForList(rv);
       return this.cache.watch(prefix, filter, fromRevision, {
         bookmarks: opts.allowWatchBookmarks,
         initialEventsEnd: opts.sendInitialEvents === true,

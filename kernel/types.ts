@@ -35,6 +35,8 @@ export interface ListOptions {
   fieldSelector?: string;
   /** "" = most recent (consistent); "0" = any; otherwise at least this revision */
   resourceVersion?: string;
+  /** how a LIST reads `resourceVersion`: NotOlderThan (the default for a number) or Exact (that revision's state) */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
   limit?: number;
   continue?: string;
 }

@@ -204,6 +204,8 @@ export class ResourceHandlers {
       labelSelector: q.labelSelector,
       fieldSelector: q.fieldSelector,
       resourceVersion: q.resourceVersion,
+      // validated before (query-params.ts: only with a resourceVersion, Exact never at "0")
+      resourceVersionMatch: q.resourceVersionMatch === 'Exact' || q.resourceVersionMatch === 'NotOlderThan' ? q.resourceVersionMatch : undefined,
       limit: intParam(q, 'limit'),
       continue: q.continue,
     });
