@@ -155,10 +155,10 @@ describe('kernel on JetStream', () => {
     const c2 = await t.kernel.get(CM, 'default', 'exact-c');
     await t.kernel.update(CM, { ...c2, metadata: { ...c2.metadata, labels: { exact: 'no' } } });
     const now = await t.kernel.list(CM, sel);
-    expect(now.items.map((o) => [o.metadata.name, o.data!.v])).toEqual([['exact-a', '2']]);
+    expect(now.items.map((o) => [o.metadata.name, (o.data as Record<string, string>).v])).toEqual([['exact-a', '2']]);
     const then = await t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'Exact' });
     expect(then.metadata.resourceVersion).toBe(at);
-    expect(then.items.map((o) => [o.metadata.name, o.data!.v])).toEqual([['exact-a', '1'], ['exact-b', '1']]);
+    expect(then.items.map((o) => [o.metadata.name, (o.data as Record<string, string>).v])).toEqual([['exact-a', '1'], ['exact-b', '1']]);
     expect(then.items[1]).toEqual(b);
     // NotOlderThan (and no match) give the current state
     const notOlder = await t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'NotOlderThan' });
@@ -185,7 +185,7 @@ describe('kernel on JetStream', () => {
     await t.kernel.update(CM, { ...c1, data: { b: '2' } });
     const evs = await take(pending, 2, 1500);
     pending.stop();
-    expect(evs.map((e) => [e.type, e.object.metadata.name, e.object.data?.b])).toEqual([['MODIFIED', 'ahead-1', '2']]);
+    expect(evs.map((e) => [e.type, e.object.metadata.name, (e.object.data as Record<string, string> | undefined)?.b])).toEqual([['MODIFIED', 'ahead-1', '2']]);
     // one never reached: 504 Too large resource version after a few seconds
     const far = t.kernel.watch(CM, { namespace: 'default', resourceVersion: String(rev + 1_000_000) });
     await expect(far[Symbol.asyncIterator]().next()).rejects.toMatchObject({ status: { code: 504, reason: 'Timeout' } });
