@@ -22,6 +22,8 @@ import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 /** A beforeAll that starts a HostNode may first wait for another file's node: this long at most. */
 export const HOST_NODE_START_MS = 25 * 60_000;
+/** ... and an afterAll that stops it: the pods' removal, then the agent's and the server's stops */
+export const HOST_NODE_STOP_MS = 90_000;
 const LOCK_WAIT_MS = 20 * 60_000;
 
 export interface HostNodeOptions {
@@ -113,15 +115,26 @@ export class HostNode {
     expect(r.code, r.err).toBe(0);
   }
 
+  /** The pods bound to this node (`pod/<name>`), [] when kubectl fails. */
+  podsOnNode(): string[] {
+    const r = this.kubectl('get', 'pods', '-A', '--field-selector', `spec.nodeName=${this.nodeName}`, '-o', 'name');
+    return r.code === 0 ? r.out.split('\n').filter(Boolean) : [];
+  }
+
   /**
-   * The end of the file: `cleanup` (the test's deletes, while the agent still runs), a moment for
-   * the agent to remove their containers, then the agent and the server stopped (waited for), the
-   * host lock let go and the home removed. Safe after a start that failed half way.
+   * The end of the file: `cleanup` (the test's deletes, while the agent still runs), the node's
+   * pods gone (up to 30 s) and a moment for the agent to remove their containers — containers
+   * left behind would run on after the test —, then the agent and the server stopped (waited for),
+   * the host lock let go and the home removed. Safe after a start that failed half way. Give the
+   * afterAll HOST_NODE_STOP_MS.
    */
   async stop(cleanup?: () => unknown, settleMs = 1_500): Promise<void> {
     try {
       if (this.skiff && cleanup) {
         await cleanup();
+        await until(() => this.podsOnNode().length === 0, `the pods on ${this.nodeName} to be gone`, 30_000, 500).catch((e) =>
+          process.stderr.write(`[host-node] ${this.o.name}: ${e.message}: ${this.podsOnNode().join(' ')}\n`),
+        );
         await new Promise((r) => setTimeout(r, settleMs));
       }
     } finally {

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { HOST_NODE_START_MS, HostNode } from './host-node.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
 import { metricsDistribution } from './metrics-distribution.ts';
 
@@ -37,7 +37,7 @@ describeNeeding(['root', 'containerd'], 'kubectl top with a real node agent', (m
     if (!missing()) await host.start();
   }, HOST_NODE_START_MS);
 
-  afterAll(() => host.stop(() => kubectl('delete', 'pod', 'burn', '--ignore-not-found', '--grace-period=0', '--force')));
+  afterAll(() => host.stop(() => kubectl('delete', 'pod', 'burn', '--ignore-not-found', '--grace-period=0', '--force')), HOST_NODE_STOP_MS);
 
   it('top node shows the node; top pod shows a busy container near its 500m limit', async () => {
     const node = await until(() => {

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding, itNeeding } from '../scripts/test-parts.ts';
-import { HOST_NODE_START_MS, HostNode } from './host-node.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
 
 const NODE = `agent-test-${process.pid}`;
@@ -43,10 +43,12 @@ describeNeeding(['root', 'containerd'], 'node agent', (missing) => {
     if (!missing()) await host.start();
   }, HOST_NODE_START_MS);
 
-  afterAll(() =>
-    host.stop(() => {
-      for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'hostport', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
-    }),
+  afterAll(
+    () =>
+      host.stop(() => {
+        for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'hostport', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
+      }),
+    HOST_NODE_STOP_MS,
   );
 
   it('registers its Node, which turns Ready', async () => {

@@ -4,7 +4,7 @@
 // that cannot start says why, in its container's waiting state and in a Warning Event.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { HOST_NODE_START_MS, HostNode } from './host-node.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
 
 const NODE = `events-test-${process.pid}`;
@@ -35,7 +35,7 @@ describeNeeding(['root', 'containerd'], 'pod events', (missing) => {
     if (!missing()) await host.start();
   }, HOST_NODE_START_MS);
 
-  afterAll(() => host.stop(() => kubectl('delete', 'pod', ...PODS, '--ignore-not-found', '--grace-period=0', '--force')));
+  afterAll(() => host.stop(() => kubectl('delete', 'pod', ...PODS, '--ignore-not-found', '--grace-period=0', '--force')), HOST_NODE_STOP_MS);
 
   it('describe pod tells the story of a pod: Scheduled, Pulled (already present), Created, Started', async () => {
     apply(pod('story'));

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { HOST_NODE_START_MS, HostNode } from './host-node.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
 
 const NODE = `workloads-${process.pid}`;
@@ -68,7 +68,7 @@ spec:
 `);
   }, HOST_NODE_START_MS);
 
-  afterAll(() => host.stop(() => kubectl('delete', 'namespace', NS, '--wait=false'), 3_000), 60_000);
+  afterAll(() => host.stop(() => kubectl('delete', 'namespace', NS, '--wait=false')), HOST_NODE_STOP_MS);
 
   it('kubectl create deployment runs its pods: READY 2/2', async () => {
     ok('create', 'deployment', 'quick', '--image=busybox', '--replicas=2', '--', 'httpd', '-f', '-p', '8080');

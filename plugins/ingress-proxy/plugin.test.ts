@@ -96,7 +96,7 @@ describe('ingress-proxy plugin', () => {
       expect((await get(rt.httpsPort, '/', { https: true, servername: 'x.example' })).status).toBe(404);
       const warned = lines.filter((l) => l.level === 'warn' && l.msg.includes(`cannot listen for http on 127.0.0.1:${taken}`));
       expect(warned.length).toBe(1);
-      const events = async () => ((await tk.kernel.list(EVENTS, 'default')).items as (KObject & { involvedObject: Record<string, string>; reason: string; type: string; message: string; count?: number })[]).filter((e) => e.involvedObject.name === node);
+      const events = async () => ((await tk.kernel.list(EVENTS, { namespace: 'default' })).items as (KObject & { involvedObject: Record<string, string>; reason: string; type: string; message: string; count?: number })[]).filter((e) => e.involvedObject.name === node);
       const warning = await eventually(async () => (await events()).find((e) => e.reason === 'IngressListenFailed'), 5_000, 'the Warning Event');
       expect(warning).toMatchObject({ type: 'Warning', involvedObject: { kind: 'Node', name: node, uid: node } });
       expect(warning.message).toBe(`Ingress proxy cannot listen for HTTP on 127.0.0.1:${taken}: the port is taken by another process (EADDRINUSE); trying again every 0.1 s`);
