@@ -134,7 +134,8 @@ describeNeeding(['root', 'containerd'], 'Services on a node', (missing) => {
     const where = `127.0.0.1:${httpsPort}`;
     // the node runs (it is Ready), the log says what is wrong and what happens next
     expect(host.skiff.output()).toContain(`ingress proxy cannot listen for https on ${where}: the port is taken by another process (EADDRINUSE); trying again every 5 s`);
-    expect(host.skiff.output()).toContain(`Ingress proxy on http://127.0.0.1:${httpPort} and https://127.0.0.1:${httpsPort}`);
+    // the banner, once the agent's plugins have all started
+    await until(() => host.skiff.output().includes(`Ingress proxy on http://127.0.0.1:${httpPort} and https://127.0.0.1:${httpsPort}`), "up's banner naming the Ingress addresses", 30_000);
     const describe = () => kubectl('describe', 'node', host.nodeName).out;
     await until(() => /Warning\s+IngressListenFailed\s/.test(describe()), 'the Warning Event in kubectl describe node', 20_000);
     expect(describe()).toContain(`Ingress proxy cannot listen for HTTPS on ${where}: the port is taken by another process (EADDRINUSE)`);
@@ -145,7 +146,7 @@ describeNeeding(['root', 'containerd'], 'Services on a node', (missing) => {
     blocker = undefined;
     await until(() => /Normal\s+IngressListening\s/.test(describe()), 'the Normal Event once it listens', 20_000);
     expect(describe()).toContain(`Ingress proxy is listening for HTTPS on ${where}`);
-    expect((await request('https', 'nothing.example'))?.status).toBe(404);
+    expect((await request('https', 'nothing.example', '/', { insecure: true }))?.status).toBe(404);
   }, 60_000);
 
   it('a Deployment behind a Service is reached from a pod by full and short DNS name, from every pod; scaling changes the backends', async () => {
@@ -243,8 +244,8 @@ spec:
     // each pod by its own name (the FQDN, with the root's dot: no search domain is tried)
     await until(() => resolveInClient('web-0.sts.default.svc.cluster.local.') === ip0, "web-0's name to answer its IP", 20_000);
     expect(resolveInClient('web-1.sts.default.svc.cluster.local.')).toBe(ip1);
-    // through the search path too, and the Service's own name: every ready pod
-    expect(resolveInClient('web-0.sts')).toBe(ip0);
+    // the Service's own name: every ready pod (busybox's nslookup applies the search path only to
+    // names without a dot, so `web-0.sts` is not asked here)
     expect(resolveAllInClient('sts.default.svc.cluster.local.').sort()).toEqual([ip0, ip1].sort());
     // the pod behind the name: its hostname is web-0, and it answers there
     expect(kubectl('exec', 'web-0', '--', 'hostname').out.trim()).toBe('web-0');
@@ -314,7 +315,7 @@ spec:
     expect(b).toContain((await request('http', 'a.example', '/b'))?.body);
     // the Ingress's status names the node's address; kubectl shows its hosts and ports
     await until(() => (json('get', 'ingress', 'web').status?.loadBalancer?.ingress ?? []).length > 0, 'the Ingress status', 10_000);
-    expect(kubectl('get', 'ingress', 'web').out).toMatch(/^web\s+skiff\s+a\.example\s+\S+\s+80, 443\s/m);
+    expect(kubectl('get', 'ingress', 'web').out).toMatch(/^web\s+\S+\s+a\.example\s+\d+\.\d+\.\d+\.\d+\s+80, 443\s/m);
   }, 150_000);
 
   it('a NetworkPolicy denying ingress to web blocks the client; a rule for the client label lets it through again', async () => {
