@@ -58,6 +58,9 @@ export class HostNode {
 
   async start(): Promise<void> {
     this.home = mkdtempSync(join(tmpdir(), `skiff-${this.o.name}-`));
+    // the lock first: a file waiting for it runs nothing (a server idling for minutes beside another
+    // file's node would only take that node's CPU)
+    await this.takeLock();
     const cri = new CriClient();
     try {
       await ensureTestImages(cri, join(this.home, 'images'), 'docker.io/library/busybox:latest');
@@ -65,13 +68,7 @@ export class HostNode {
       cri.close();
     }
     const serverArgs = typeof this.o.serverArgs === 'function' ? this.o.serverArgs(this.home) : (this.o.serverArgs ?? []);
-    if (this.o.mode === 'up') {
-      await this.takeLock(); // `up` starts its agent at once
-      this.skiff = await startSkiff(this.home, serverArgs, { command: 'up', capture: this.o.capture });
-    } else {
-      this.skiff = await startSkiff(this.home, serverArgs, { capture: this.o.capture });
-      await this.takeLock();
-    }
+    this.skiff = await startSkiff(this.home, serverArgs, { command: this.o.mode === 'up' ? 'up' : 'server', capture: this.o.capture });
     this.kubectl = kubectlFor(this.skiff.kubeconfig, this.home);
     if (this.o.mode !== 'up') this.startAgent();
     if (this.o.ready !== false) await this.waitReady();
