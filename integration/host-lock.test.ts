@@ -30,17 +30,17 @@ describe('host lock', () => {
   it('has one holder at a time; the waiter gets it when the holder lets go, and is told who it waits for', async () => {
     const path = join(dir, 'a.lock');
     const first = await acquireHostLock({ path, owner: 'first' });
-    expect(lockHolder(path)).toBe('first');
+    expect(lockHolder(path)).toMatch(/^first, since \d{4}-\d\d-\d\dT/);
     const waitedFor: string[] = [];
     let got = false;
     const second = acquireHostLock({ path, owner: 'second', onWait: (h) => waitedFor.push(h) }).then((l) => ((got = true), l));
     await new Promise((r) => setTimeout(r, 1_000));
     expect(got).toBe(false);
-    expect(waitedFor).toEqual(['first']);
+    expect(waitedFor).toEqual([lockHolder(path)]);
     await first.release();
     await first.release(); // idempotent
     const l = await second;
-    expect(lockHolder(path)).toBe('second');
+    expect(lockHolder(path)).toMatch(/^second, since /);
     expect(l.waitedMs).toBeGreaterThanOrEqual(900);
     await l.release();
     expect(lockHolder(path)).toBe('');
@@ -53,12 +53,12 @@ describe('host lock', () => {
     const path = join(dir, 'b.lock');
     const h = holderProcess(path);
     await h.held;
-    expect(lockHolder(path)).toBe(`the child ${h.child.pid}`);
+    expect(lockHolder(path)).toMatch(new RegExp(`^the child ${h.child.pid}, since `));
     await expect(acquireHostLock({ path, timeoutMs: 1_000 })).rejects.toThrow(`held by the child ${h.child.pid}`);
     const next = acquireHostLock({ path, owner: 'after the kill' });
     h.child.kill('SIGKILL');
     const l = await next;
-    expect(lockHolder(path)).toBe('after the kill');
+    expect(lockHolder(path)).toMatch(/^after the kill, since /);
     await l.release();
   }, 30_000);
 

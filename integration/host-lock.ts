@@ -17,7 +17,7 @@ import { join } from 'node:path';
 export const HOST_AGENT_LOCK = process.env.SKIFF_HOST_LOCK || (existsSync('/run/lock') ? '/run/lock/skiff-host-agent.lock' : join(tmpdir(), 'skiff-host-agent.lock'));
 
 export interface HostLock {
-  /** who holds it: what this process wrote into the file */
+  /** who holds it (the file says this and since when) */
   readonly owner: string;
   /** ms spent waiting for it */
   readonly waitedMs: number;
@@ -28,7 +28,7 @@ export interface HostLock {
 export interface AcquireOptions {
   /** the lock file (default HOST_AGENT_LOCK) */
   path?: string;
-  /** written into the file while held (default: pid and argv) */
+  /** written into the file while held, with the time it was taken (default: pid and argv) */
   owner?: string;
   /** give up after this long (default 20 minutes: another test file's whole run) */
   timeoutMs?: number;
@@ -59,7 +59,7 @@ export async function acquireHostLock(o: AcquireOptions = {}): Promise<HostLock>
   if (!lock) throw new Error(`the lock ${path} was not free within ${timeoutMs} ms; held by ${lockHolder(path) || 'an unknown process'}`);
   const { child, exited } = lock;
   try {
-    writeFileSync(path, `${owner}\n`);
+    writeFileSync(path, `${owner}, since ${new Date().toISOString()}\n`);
   } catch {
     /* who holds it is only for messages */
   }

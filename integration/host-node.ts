@@ -77,7 +77,7 @@ export class HostNode {
   private async takeLock(): Promise<void> {
     const t0 = Date.now();
     this.lock = await acquireHostLock({
-      owner: `${this.o.name} (pid ${process.pid}, node ${this.nodeName}, since ${new Date().toISOString()})`,
+      owner: `${this.o.name} (pid ${process.pid}, node ${this.nodeName})`,
       timeoutMs: LOCK_WAIT_MS,
       onWait: (holder) => process.stderr.write(`[host-node] ${this.o.name} waits for this host's node agent lock, held by ${holder}\n`),
     });
