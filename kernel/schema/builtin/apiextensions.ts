@@ -4,7 +4,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { newAjv, S } from '../structural.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
 import { toAjvSchema } from './crd-schema.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 const schemaCompiler = newAjv();
 
@@ -17,6 +17,8 @@ const crdSpec = S.obj({
   conversion: S.obj({ strategy: S.str }),
   preserveUnknownFields: S.bool,
 });
+
+const crdProps = { spec: crdSpec };
 
 function validateNames(names: unknown, out: StatusCause[]): void {
   if (names === undefined || names === null) return void out.push(cause.required('spec.names.plural'), cause.required('spec.names.kind'));
@@ -31,7 +33,7 @@ function validateNames(names: unknown, out: StatusCause[]): void {
 }
 
 function validateCRD(o: Obj, old?: Obj): StatusCause[] {
-  const out = structure(o, { spec: crdSpec });
+  const out = structure(o, crdProps);
   const spec = o.spec;
   if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
   out.push(...validateString(spec.group, 'spec.group', (g) => [...isDNS1123Subdomain(g), ...(g.includes('.') ? [] : ['should be a domain with at least one dot'])], { required: true }));
@@ -98,5 +100,6 @@ export const customResourceDefinitionKind: SkiffKindDefinition = {
     const conv = ensureObj(spec, 'conversion');
     if (conv) setStringDefault(conv, 'strategy', 'None');
   }),
+  schema: objectSchema(crdProps),
   validate: safeValidate(validateCRD),
 };
