@@ -13,12 +13,24 @@ const crdSpec = S.obj({
   group: S.str,
   names: namesSchema,
   scope: S.str,
-  versions: S.arr(S.obj({ name: S.str, served: S.bool, storage: S.bool, deprecated: S.bool, schema: S.obj({ openAPIV3Schema: S.obj() }), subresources: S.obj() })),
-  conversion: S.obj({ strategy: S.str }),
+  versions: S.arr(
+    S.obj({
+      name: S.str,
+      served: S.bool,
+      storage: S.bool,
+      deprecated: S.bool,
+      deprecationWarning: S.str,
+      schema: S.obj({ openAPIV3Schema: S.obj() }),
+      subresources: S.obj(),
+      additionalPrinterColumns: S.arr(S.obj({ name: S.str, type: S.str, format: S.str, description: S.str, priority: S.int, jsonPath: S.str })),
+      selectableFields: S.arr(S.obj({ jsonPath: S.str })),
+    }),
+  ),
+  conversion: S.obj({ strategy: S.str, webhook: S.obj() }),
   preserveUnknownFields: S.bool,
 });
 
-const crdProps = { spec: crdSpec };
+const crdProps = { spec: crdSpec, status: S.obj() };
 
 function validateNames(names: unknown, out: StatusCause[]): void {
   if (names === undefined || names === null) return void out.push(cause.required('spec.names.plural'), cause.required('spec.names.kind'));

@@ -5,6 +5,7 @@ import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
+import { persistentVolumeClaimSchema } from './core-storage.ts';
 import { daemonSetStatusSchema, deploymentStatusSchema, replicaSetStatusSchema, statefulSetStatusSchema, validateNonNegative, validateReplicaCounters } from './workload-status.ts';
 import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validatePodTemplate, validateSelectorAndTemplate } from './workload.ts';
 
@@ -127,7 +128,7 @@ export const statefulSetKind = workload(
     serviceName: S.str,
     podManagementPolicy: S.str,
     updateStrategy: S.obj({ type: S.str, rollingUpdate: rolling }),
-    volumeClaimTemplates: S.arr(S.obj({ metadata: S.obj({ name: S.str }), spec: S.obj() })),
+    volumeClaimTemplates: S.arr(persistentVolumeClaimSchema),
     persistentVolumeClaimRetentionPolicy: S.obj({ whenDeleted: S.str, whenScaled: S.str }),
     ordinals: S.obj({ start: S.int }),
   },

@@ -25,6 +25,9 @@ const jobSpecSchema = S.obj({
   completionMode: S.str,
   suspend: S.bool,
   podReplacementPolicy: S.str,
+  podFailurePolicy: S.obj({ rules: S.arr(S.obj()) }),
+  successPolicy: S.obj({ rules: S.arr(S.obj()) }),
+  managedBy: S.str,
 });
 
 /** Job defaults; the selector and labels Kubernetes generates when the uid is known and manualSelector is not set. */

@@ -15,7 +15,7 @@ import {
 } from '../validation.ts';
 import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
-const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str }) };
+const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str, conditions: S.arr(S.obj()) }) };
 
 export const namespaceKind: SkiffKindDefinition = {
   group: '',
@@ -58,13 +58,22 @@ const taint = S.obj({ key: S.str, value: S.str, effect: S.str, timeAdded: S.str 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 const nodeProps = {
-  spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint) }),
+  spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint), configSource: S.obj(), externalID: S.str }),
   status: S.obj({
     capacity: S.map(S.quantity),
     allocatable: S.map(S.quantity),
-    conditions: S.arr(S.obj({ type: S.str, status: S.str })),
+    phase: S.str,
+    conditions: S.arr(S.obj({ type: S.str, status: S.str, lastHeartbeatTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
     addresses: S.arr(S.obj({ type: S.str, address: S.str })),
+    daemonEndpoints: S.obj(),
     nodeInfo: S.obj(),
+    images: S.arr(S.obj({ names: S.strArr, sizeBytes: S.int64 })),
+    volumesInUse: S.strArr,
+    volumesAttached: S.arr(S.obj({ name: S.str, devicePath: S.str })),
+    config: S.obj(),
+    runtimeHandlers: S.arr(S.obj()),
+    features: S.obj(),
+    declaredFeatures: S.strArr,
   }),
 };
 
@@ -122,6 +131,7 @@ const eventProps = {
   reportingInstance: S.str,
   action: S.str,
   related: objectRef,
+  series: S.obj({ count: S.int, lastObservedTime: S.str }),
 };
 
 function validateEvent(o: Obj): StatusCause[] {
@@ -160,8 +170,7 @@ export const eventKind: SkiffKindDefinition = {
   },
 };
 
-const saRef = S.arr(S.obj({ name: S.str }));
-const serviceAccountProps = { secrets: saRef, imagePullSecrets: saRef, automountServiceAccountToken: S.bool };
+const serviceAccountProps = { secrets: S.arr(objectRef), imagePullSecrets: S.arr(S.obj({ name: S.str })), automountServiceAccountToken: S.bool };
 
 export const serviceAccountKind: SkiffKindDefinition = {
   group: '',

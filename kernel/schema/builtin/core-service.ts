@@ -35,9 +35,16 @@ const serviceSpec = S.obj({
   ipFamilies: S.strArr,
   ipFamilyPolicy: S.str,
   publishNotReadyAddresses: S.bool,
+  sessionAffinityConfig: S.obj({ clientIP: S.obj({ timeoutSeconds: S.int }) }),
+  allocateLoadBalancerNodePorts: S.bool,
+  loadBalancerClass: S.str,
+  loadBalancerSourceRanges: S.strArr,
+  healthCheckNodePort: S.int,
+  trafficDistribution: S.str,
 });
+const serviceStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj()) }), conditions: S.arr(S.obj()) });
 
-const serviceProps = { spec: serviceSpec };
+const serviceProps = { spec: serviceSpec, status: serviceStatus };
 
 function defaultService(obj: Obj): void {
   const spec = asObj(obj.spec);

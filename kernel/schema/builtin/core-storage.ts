@@ -19,8 +19,22 @@ function validateAccessModes(modes: unknown, field: string): StatusCause[] {
 const PV_SOURCES = [...VOLUME_SOURCES.filter((s) => !['emptyDir', 'secret', 'configMap', 'downwardAPI', 'projected', 'gitRepo', 'persistentVolumeClaim', 'ephemeral', 'image'].includes(s)), 'local'];
 
 const pvProps = {
-  spec: S.obj({ capacity: S.map(S.quantity), accessModes: S.strArr, persistentVolumeReclaimPolicy: S.str, storageClassName: S.str, volumeMode: S.str, claimRef: S.obj() }),
-  status: S.obj({ phase: S.str }),
+  spec: S.obj({
+    capacity: S.map(S.quantity),
+    accessModes: S.strArr,
+    persistentVolumeReclaimPolicy: S.str,
+    storageClassName: S.str,
+    volumeMode: S.str,
+    claimRef: S.obj(),
+    mountOptions: S.strArr,
+    nodeAffinity: S.obj(),
+    volumeAttributesClassName: S.str,
+    hostPath: S.obj({ path: S.str, type: S.str }),
+    local: S.obj({ path: S.str, fsType: S.str }),
+    nfs: S.obj({ server: S.str, path: S.str, readOnly: S.bool }),
+    ...Object.fromEntries(PV_SOURCES.filter((s) => !['hostPath', 'local', 'nfs'].includes(s)).map((s) => [s, S.obj()])),
+  }),
+  status: S.obj({ phase: S.str, message: S.str, reason: S.str, lastPhaseTransitionTime: S.str }),
 };
 
 function validatePV(o: Obj): StatusCause[] {
@@ -62,9 +76,30 @@ export const persistentVolumeKind: SkiffKindDefinition = {
 };
 
 const pvcProps = {
-  spec: S.obj({ accessModes: S.strArr, resources: S.obj({ requests: S.map(S.quantity), limits: S.map(S.quantity) }), storageClassName: S.str, volumeName: S.str, volumeMode: S.str, selector: S.obj() }),
-  status: S.obj({ phase: S.str, capacity: S.map(S.quantity) }),
+  spec: S.obj({
+    accessModes: S.strArr,
+    resources: S.obj({ requests: S.map(S.quantity), limits: S.map(S.quantity) }),
+    storageClassName: S.str,
+    volumeName: S.str,
+    volumeMode: S.str,
+    selector: S.obj(),
+    dataSource: S.obj(),
+    dataSourceRef: S.obj(),
+    volumeAttributesClassName: S.str,
+  }),
+  status: S.obj({
+    phase: S.str,
+    capacity: S.map(S.quantity),
+    accessModes: S.strArr,
+    conditions: S.arr(S.obj()),
+    allocatedResources: S.map(S.quantity),
+    allocatedResourceStatuses: S.strMap,
+    currentVolumeAttributesClassName: S.str,
+    modifyVolumeStatus: S.obj(),
+  }),
 };
+/** A PersistentVolumeClaim's fields (StatefulSet volumeClaimTemplates). */
+export const persistentVolumeClaimSchema = S.obj({ apiVersion: S.str, kind: S.str, metadata: S.obj(), ...pvcProps });
 
 function validatePVC(o: Obj, old?: Obj): StatusCause[] {
   const out = structure(o, pvcProps);
