@@ -105,7 +105,8 @@ class Builder {
     for (const [name, sub] of Object.entries(p)) {
       if (root && (name === 'apiVersion' || name === 'kind' || name === 'metadata')) continue;
       if (!isObj(sub)) continue;
-      const description = (owner ? DESCRIPTIONS[owner]?.[name] : undefined) ?? (root ? OBJECT_FIELDS[name] : undefined) ?? (typeof sub.description === 'string' ? sub.description : undefined);
+      const own = typeof sub.description === 'string' ? sub.description : undefined;
+      const description = (owner ? DESCRIPTIONS[owner]?.[name] : undefined) ?? own ?? (root ? OBJECT_FIELDS[name] : undefined);
       fields[name] = name === 'metadata' && (sub.type === 'object' || sub.type === undefined) ? refField(OBJECT_META, description ?? OBJECT_FIELDS.metadata) : this.field(sub, description);
     }
     out.properties = fields;
