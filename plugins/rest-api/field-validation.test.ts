@@ -100,7 +100,7 @@ describe('fieldValidation over REST', () => {
     expect(etag).toMatch(/^"[0-9A-F]{128}"$/);
     expect((await api('GET', '/openapi/v2', undefined, { 'if-none-match': etag })).status).toBe(304);
     const proto = await fetch(`${base}/openapi/v2`, { headers: { authorization: `Bearer ${TOKEN}`, accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
-    expect(proto.headers.get('content-type')).toBe('application/com.github.proto-openapi.spec.v2@v1.0+protobuf');
+    expect(proto.headers.get('content-type')).toBe('application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
     expect((await proto.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
     const disc = (await api('GET', '/openapi/v3')).body;
     const url: string = disc.paths['apis/apps/v1'].serverRelativeURL;

@@ -5,19 +5,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '@skiff/kernel';
 import { discoveryV3, type OpenApiDocuments, type Served } from './documents.ts';
-import { OPENAPI_V2_PROTOBUF } from './v2-proto.ts';
+import { OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_ACCEPT } from './v2-proto.ts';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
-const MEDIA_TYPE = Symbol('openapiMediaType');
 
-/** fastify cannot parse kube's protobuf media type (its '@') and sends a Buffer as octet-stream: set it again once the body is sent. */
-const keepMediaType = {
-  onSend: async (_req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const type = (reply as FastifyReply & { [MEDIA_TYPE]?: string })[MEDIA_TYPE];
-    if (type) reply.header('content-type', type);
-    return payload;
-  },
-};
 
 /** If-None-Match naming the ETag: 304, no body. */
 function send(req: FastifyRequest, reply: FastifyReply, doc: Served, type: string): FastifyReply {
@@ -25,16 +16,15 @@ function send(req: FastifyRequest, reply: FastifyReply, doc: Served, type: strin
   reply.header('ETag', etag).header('Vary', 'Accept');
   const inm = req.headers['if-none-match'];
   if (typeof inm === 'string' && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) return reply.code(304).send();
-  (reply as FastifyReply & { [MEDIA_TYPE]?: string })[MEDIA_TYPE] = type;
   return reply.code(200).header('content-type', type).send(doc.body);
 }
 
 export function registerOpenApi(app: FastifyInstance, docs: OpenApiDocuments): void {
-  app.get('/openapi/v2', keepMediaType, async (req, reply) => {
+  app.get('/openapi/v2', async (req, reply) => {
     const d = await docs.get();
     const accept = String(req.headers.accept ?? '');
-    // com.github.proto-openapi.spec.v2@v1.0+protobuf (and the older .v2.v1.0+protobuf spelling)
-    if (accept.includes('com.github.proto-openapi.spec.v2')) return send(req, reply, d.v2proto(), OPENAPI_V2_PROTOBUF);
+    // com.github.proto-openapi.spec.v2@v1.0+protobuf, or .v2.v1.0+protobuf
+    if (accept.includes(OPENAPI_V2_PROTOBUF_ACCEPT)) return send(req, reply, d.v2proto(), OPENAPI_V2_PROTOBUF);
     return send(req, reply, d.v2json(), 'application/json');
   });
   app.get('/openapi/v3', async (_req, reply) => {

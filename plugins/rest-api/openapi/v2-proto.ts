@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import type { Schema } from './common.ts';
 
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/** What kubectl asks for; the answer is labelled with the spelling Go's mime package parses (as kube-openapi does). */
+export const OPENAPI_V2_PROTOBUF_ACCEPT = 'com.github.proto-openapi.spec.v2';
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
 
 const PROTO = join('proto', 'openapi', 'openapi_v2.proto');
 
