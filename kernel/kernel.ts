@@ -158,6 +158,10 @@ export class SkiffKernel implements Kernel {
     return validateObject(def, obj, old);
   }
 
+  async kindSchema(ref: ResourceRef): Promise<Record<string, unknown> | undefined> {
+    return this.registry.get(ref)?.schema;
+  }
+
   registerKind(def: KindDefinition): Disposable {
     const unregister = this.registry.register(def);
     this.kindsCache = undefined;
