@@ -5,7 +5,7 @@
 import { microTime } from '@skiff/api';
 import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import type { CriRuntime } from '@skiff/node-api';
 import {
   LEASES, LEASE_NAMESPACE, NODES, adoptedNode, nodeObject, nodeStatus, statusChanged,
   type Condition, type NodeIdentity, type NodeImage, type RuntimeHealth,

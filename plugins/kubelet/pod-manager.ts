@@ -8,7 +8,7 @@
 import { Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
 import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import { managedByNode, type CriRuntime } from '@skiff/node-api';
 import { CrashLoopBackoff } from './backoff.ts';
 import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
@@ -16,7 +16,6 @@ import type { PodConfigurer } from './pod-configurer.ts';
 import { podStatus, type PodSpecLike } from './pod-status.ts';
 import { podIsDone, syncPod } from './pod-sync.ts';
 import { Prober } from './prober.ts';
-import { managedByNode } from './labels.ts';
 import { RuntimePods, type RuntimePod } from './runtime-pods.ts';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };

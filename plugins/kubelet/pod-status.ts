@@ -3,7 +3,7 @@
 // started, restart count, image, ids), the phase (kubelet's getPhase), conditions, IPs, QoS class.
 import { rfc3339 as timeString } from '@skiff/api';
 import { now } from '@skiff/kernel';
-import type { ContainerStatus } from '@skiff/plugin-cri-containerd';
+import type { ContainerStatus } from '@skiff/node-api';
 import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
 
 type Obj = Record<string, unknown>;
