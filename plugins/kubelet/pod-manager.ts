@@ -62,6 +62,8 @@ export class PodManager {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly killing = new Set<string>();
   private readonly events: EventRecorder;
+  /** the runtime's name, the scheme of the containerIDs in pod status ("containerd://...") */
+  private runtimeType = 'containerd';
 
   constructor(
     private readonly kernel: Kernel,
@@ -90,6 +92,7 @@ export class PodManager {
   }
 
   async start(): Promise<void> {
+    this.runtimeType = (await this.cri.version().catch(() => undefined))?.runtimeName || this.runtimeType;
     this.runtime = await this.runtimePods.list();
     this.informer = new Informer(
       this.kernel,
@@ -251,6 +254,7 @@ export class PodManager {
       podIP: hostNetwork ? this.opts.hostIP : e.podIP,
       startTime: e.startTime,
       qosClass: this.config.qosClass(pod),
+      runtimeType: this.runtimeType,
     });
     const key = JSON.stringify(status, (k, v) => (k === 'lastTransitionTime' ? undefined : v));
     if (key === e.lastStatus) return;

@@ -18,6 +18,7 @@
 //    unknown id, ...) as a CriError. Tests inject failures (failNext), make containers exit and
 //    sandboxes die, and read the calls made.
 // Streams (Exec, Attach, PortForward) answer UNIMPLEMENTED: there is no streaming server.
+import { randomBytes } from 'node:crypto';
 import { CriError } from '../cri/errors.ts';
 import type { CallOptions, CriMethod, CriRuntime } from '../cri/runtime.ts';
 import type {
@@ -136,7 +137,6 @@ export class FakeRuntime implements CriRuntime {
   private pool: IpPool;
   private podCIDRGiven: boolean;
   private readonly waitForPodCIDR: boolean;
-  private seq = 0;
   private lastNs = 0;
 
   constructor(private readonly o: FakeRuntimeOptions = {}) {
@@ -217,10 +217,12 @@ export class FakeRuntime implements CriRuntime {
 
   updateRuntimeConfig(podCidr: string, opts?: CallOptions): Promise<void> {
     return this.call('updateRuntimeConfig', opts, () => {
-      if (!podCidr) return;
+      // "a,b" for a dual-stack node: the IPv4 range is the one this runtime hands out from
+      const v4 = podCidr.split(',').map((c) => c.trim()).find((c) => c && !c.includes(':'));
+      if (!v4) return;
       let pool: IpPool;
       try {
-        pool = new IpPool(podCidr);
+        pool = new IpPool(v4);
       } catch (e) {
         throw this.error('updateRuntimeConfig', GrpcStatus.INVALID_ARGUMENT, (e as Error).message);
       }
@@ -497,8 +499,9 @@ export class FakeRuntime implements CriRuntime {
     return !this.waitForPodCIDR || this.podCIDRGiven;
   }
 
+  /** 64 hex digits, as containerd's ids (tools shorten them to a unique prefix) */
   private newId(): string {
-    return (++this.seq).toString(16).padStart(8, '0') + Math.random().toString(16).slice(2, 10).padEnd(8, '0');
+    return randomBytes(32).toString('hex');
   }
 
   /** Nanoseconds since the epoch, strictly increasing (so creation order sorts). */
