@@ -8,7 +8,7 @@ export { GrpcStatus, grpcCode, grpcCodeName, isNotFound, isDeadlineExceeded, isU
 export type { CallOptions, Input } from './rpc.ts';
 
 // CRI (runtime.v1): what the kubelet asks of the container runtime
-export { CriRuntimeToken, type CriRuntime, type CriMethod } from './cri/runtime.ts';
+export { CriRuntimeToken, CRI_METHODS, type CriRuntime, type CriMethod } from './cri/runtime.ts';
 export { CriError } from './cri/errors.ts';
 export type * from './cri/types.ts';
 export * from './cri/labels.ts';

@@ -67,5 +67,16 @@ export interface CriRuntime {
 /** The name of a CriRuntime method ("runPodSandbox", ...). */
 export type CriMethod = keyof CriRuntime;
 
+/** Every CriRuntime method, by name (for configs that name them: latencies, failures). */
+export const CRI_METHODS = [
+  'version', 'status', 'updateRuntimeConfig', 'runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'podSandboxStatus', 'listPodSandbox',
+  'createContainer', 'startContainer', 'stopContainer', 'removeContainer', 'listContainers', 'containerStatus', 'updateContainerResources',
+  'reopenContainerLog', 'execSync', 'exec', 'attach', 'portForward', 'containerStats', 'listContainerStats', 'listImages', 'imageStatus',
+  'pullImage', 'removeImage', 'imageFsInfo',
+] as const satisfies readonly CriMethod[];
+// a method added to CriRuntime must be added above: this fails to compile otherwise
+const everyMethod: Exclude<CriMethod, (typeof CRI_METHODS)[number]> extends never ? true : never = true;
+void everyMethod;
+
 /** The CRI runtime service, provided by the `skiff.io/cri` plugin. */
 export const CriRuntimeToken = createServiceToken<CriRuntime>('skiff.cri.runtime');

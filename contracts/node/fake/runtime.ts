@@ -77,6 +77,8 @@ export interface FakeRuntimeOptions {
   usage?: (c: FakeContainerInfo) => { cpuNanoCores: number; memoryBytes: number };
   runtimeName?: string;
   runtimeVersion?: string;
+  /** keep every call's name in `calls` (default true; a long-running simulation turns it off) */
+  recordCalls?: boolean;
 }
 
 interface SandboxRecord {
@@ -120,8 +122,10 @@ const matches = (labels: Labels, sel: Input<Labels> | null | undefined) => Objec
 const idMatches = (id: string, want: string | null | undefined) => !want || id.startsWith(want);
 
 export class FakeRuntime implements CriRuntime {
-  /** every call, by method name, in order */
+  /** every call, by method name, in order (unless recordCalls is off) */
   readonly calls: string[] = [];
+  /** how many calls were made */
+  callCount = 0;
   readonly images: FakeImages;
   latencyMs: Partial<Record<CriMethod, number>>;
   behaviour?: (c: FakeContainerInfo) => ContainerBehaviour | undefined;
@@ -465,7 +469,8 @@ export class FakeRuntime implements CriRuntime {
 
   /** One call: recorded, delayed by its latency (deadline and signal honoured), injected failures, then `fn`. */
   private async call<T>(method: CriMethod, opts: CallOptions | undefined, fn: () => T | Promise<T>): Promise<T> {
-    this.calls.push(method);
+    this.callCount++;
+    if (this.o.recordCalls !== false) this.calls.push(method);
     const ms = this.latencyMs[method] ?? 0;
     const deadline = opts?.timeoutMs && opts.timeoutMs > 0 ? opts.timeoutMs : Infinity;
     if (opts?.signal?.aborted) throw this.error(method, GrpcStatus.CANCELLED, 'context canceled');
