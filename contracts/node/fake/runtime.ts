@@ -22,41 +22,19 @@ import { randomBytes } from 'node:crypto';
 import { CriError } from '../cri/errors.ts';
 import type { CallOptions, CriMethod, CriRuntime } from '../cri/runtime.ts';
 import type {
-  AttachRequest, Container, ContainerConfig, ContainerFilter, ContainerMetadata, ContainerState, ContainerStats, ContainerStatsFilter,
-  ContainerStatus, ContainerStatusResponse, ExecRequest, ExecSyncResponse, Image, ImageFsInfoResponse, ImageSpec, ImageStatusResponse, Input,
-  Labels, LinuxContainerResources, Mount, NamespaceOption, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxMetadata,
-  PodSandboxState, PodSandboxStatusResponse, StatusResponse, VersionResponse,
+  AttachRequest, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter, ContainerStatusResponse, ExecRequest,
+  ExecSyncResponse, Image, ImageFsInfoResponse, ImageSpec, ImageStatusResponse, Input, Labels, LinuxContainerResources, NamespaceOption,
+  PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, StatusResponse, VersionResponse,
 } from '../cri/types.ts';
 import { GrpcStatus } from '../rpc-status.ts';
 import { FakeImages, toImage, type Registry } from './images.ts';
+import {
+  containerStatusView, containerView, copy, sandboxView, statsView,
+  type ContainerBehaviour, type ContainerRecord, type FakeContainerInfo, type SandboxRecord,
+} from './records.ts';
 import { IpPool } from './ip-pool.ts';
 
-/** What a started container does by itself. */
-export interface ContainerBehaviour {
-  /** exit this long after the start (default: run until stopped) */
-  exitAfterMs?: number;
-  /** the code of that exit (default 0) */
-  exitCode?: number;
-  /** how long it takes to exit on SIGTERM (default 0); past the stop timeout it is killed (137) */
-  stopDelayMs?: number;
-}
-
-/** What `behaviour` and `onExecSync` see of a container. */
-export interface FakeContainerInfo {
-  id: string;
-  podSandboxId: string;
-  metadata: ContainerMetadata;
-  /** the image as the container was created with it (usually the id the pull returned) */
-  image: string;
-  /** the image's first name (e.g. "busybox:1.36") */
-  imageName: string;
-  command: string[];
-  args: string[];
-  labels: Labels;
-  annotations: Labels;
-  /** the sandbox's labels (the pod's uid, name, namespace) */
-  sandboxLabels: Labels;
-}
+export type { ContainerBehaviour, FakeContainerInfo };
 
 export interface FakeRuntimeOptions {
   /** latency of each call in ms, per method (default 0) */
@@ -81,42 +59,9 @@ export interface FakeRuntimeOptions {
   recordCalls?: boolean;
 }
 
-interface SandboxRecord {
-  id: string;
-  key: string;
-  metadata: PodSandboxMetadata;
-  config: Input<PodSandboxConfig>;
-  state: PodSandboxState;
-  createdAt: number;
-  ip: string;
-  namespaces: NamespaceOption | null;
-  labels: Labels;
-  annotations: Labels;
-  runtimeHandler: string;
-}
-
-interface ContainerRecord {
-  info: FakeContainerInfo;
-  key: string;
-  imageRef: string;
-  imageName: string;
-  state: ContainerState;
-  createdAt: number;
-  startedAt: number;
-  finishedAt: number;
-  exitCode: number;
-  reason: string;
-  logPath: string;
-  mounts: Mount[];
-  resources: LinuxContainerResources | null;
-  behaviour: ContainerBehaviour;
-  timer?: NodeJS.Timeout;
-}
-
 const DEFAULT_POD_CIDR = '10.88.0.0/16';
 const IMAGE_METHODS = new Set<string>(['listImages', 'imageStatus', 'pullImage', 'removeImage', 'imageFsInfo']);
 const rpcName = (m: string) => `${IMAGE_METHODS.has(m) ? 'ImageService' : 'RuntimeService'}/${m[0].toUpperCase()}${m.slice(1)}`;
-const copy = <T>(v: T): T => structuredClone(v);
 const labelsOf = (v: unknown): Labels => ({ ...((v ?? {}) as Labels) });
 const matches = (labels: Labels, sel: Input<Labels> | null | undefined) => Object.entries(sel ?? {}).every(([k, v]) => labels[k] === v);
 const idMatches = (id: string, want: string | null | undefined) => !want || id.startsWith(want);
@@ -181,10 +126,10 @@ export class FakeRuntime implements CriRuntime {
 
   /** The sandboxes and containers held now (what ListPodSandbox and ListContainers answer). */
   listSandboxesNow(): PodSandbox[] {
-    return [...this.sandboxes.values()].map((s) => this.sandboxOf(s));
+    return [...this.sandboxes.values()].map((s) => sandboxView(s));
   }
   listContainersNow(): Container[] {
-    return [...this.containers.values()].map((c) => this.containerOf(c));
+    return [...this.containers.values()].map((c) => containerView(c));
   }
 
   /** The pod CIDR addresses come from, and how many are in use. */
@@ -289,7 +234,7 @@ export class FakeRuntime implements CriRuntime {
   podSandboxStatus(podSandboxId: string, _verbose = false, opts?: CallOptions): Promise<PodSandboxStatusResponse> {
     return this.call('podSandboxStatus', opts, () => {
       const s = this.sandbox('podSandboxStatus', podSandboxId);
-      return { status: { ...this.sandboxOf(s), network: { ip: s.ip, additionalIps: [] }, linux: { namespaces: { options: copy(s.namespaces) } } }, info: {} };
+      return { status: { ...sandboxView(s), network: { ip: s.ip, additionalIps: [] }, linux: { namespaces: { options: copy(s.namespaces) } } }, info: {} };
     });
   }
 
@@ -297,7 +242,7 @@ export class FakeRuntime implements CriRuntime {
     return this.call('listPodSandbox', opts, () =>
       [...this.sandboxes.values()]
         .filter((s) => idMatches(s.id, filter?.id) && (!filter?.state?.state || s.state === filter.state.state) && matches(s.labels, filter?.labelSelector))
-        .map((s) => this.sandboxOf(s)),
+        .map((s) => sandboxView(s)),
     );
   }
 
@@ -371,20 +316,14 @@ export class FakeRuntime implements CriRuntime {
     return this.call('listContainers', opts, () =>
       [...this.containers.values()]
         .filter((c) => idMatches(c.info.id, filter?.id) && (!filter?.state?.state || c.state === filter.state.state) && idMatches(c.info.podSandboxId, filter?.podSandboxId) && matches(c.info.labels, filter?.labelSelector))
-        .map((c) => this.containerOf(c)),
+        .map((c) => containerView(c)),
     );
   }
 
   containerStatus(containerId: string, _verbose = false, opts?: CallOptions): Promise<ContainerStatusResponse> {
     return this.call('containerStatus', opts, () => {
       const c = this.container('containerStatus', containerId);
-      const status: ContainerStatus = {
-        id: c.info.id, metadata: { ...c.info.metadata }, state: c.state, createdAt: c.createdAt, startedAt: c.startedAt, finishedAt: c.finishedAt, exitCode: c.exitCode,
-        image: { image: c.imageName, annotations: {}, userSpecifiedImage: '' }, imageRef: c.imageRef, reason: c.reason, message: '',
-        labels: { ...c.info.labels }, annotations: { ...c.info.annotations }, mounts: copy(c.mounts), logPath: c.logPath,
-        resources: c.resources ? { linux: copy(c.resources) } : null,
-      };
-      return { status, info: {} };
+      return { status: containerStatusView(c), info: {} };
     });
   }
 
@@ -551,29 +490,7 @@ export class FakeRuntime implements CriRuntime {
     throw this.error(method, GrpcStatus.UNIMPLEMENTED, 'the fake runtime has no streaming server');
   }
 
-  private sandboxOf(s: SandboxRecord): PodSandbox {
-    return { id: s.id, metadata: { ...s.metadata }, state: s.state, createdAt: s.createdAt, labels: { ...s.labels }, annotations: { ...s.annotations }, runtimeHandler: s.runtimeHandler };
-  }
-
-  private containerOf(c: ContainerRecord): Container {
-    return {
-      id: c.info.id, podSandboxId: c.info.podSandboxId, metadata: { ...c.info.metadata }, image: { image: c.imageName, annotations: {}, userSpecifiedImage: '' },
-      imageRef: c.imageRef, state: c.state, createdAt: c.createdAt, labels: { ...c.info.labels }, annotations: { ...c.info.annotations }, imageId: c.imageRef,
-    };
-  }
-
   private statsOf(c: ContainerRecord): ContainerStats {
-    const timestamp = this.nowNs();
-    const running = c.state === 'CONTAINER_RUNNING';
-    const u = running ? this.usage?.(copy(c.info)) : undefined;
-    const ranNs = running ? timestamp - c.startedAt : 0;
-    return {
-      attributes: { id: c.info.id, metadata: { ...c.info.metadata }, labels: { ...c.info.labels }, annotations: { ...c.info.annotations } },
-      cpu: running ? { timestamp, usageCoreNanoSeconds: { value: Math.round(((u?.cpuNanoCores ?? 0) * ranNs) / 1e9) }, usageNanoCores: { value: u?.cpuNanoCores ?? 0 } } : null,
-      memory: running
-        ? { timestamp, workingSetBytes: { value: u?.memoryBytes ?? 0 }, availableBytes: null, usageBytes: { value: u?.memoryBytes ?? 0 }, rssBytes: { value: u?.memoryBytes ?? 0 }, pageFaults: null, majorPageFaults: null }
-        : null,
-      writableLayer: null,
-    };
+    return statsView(c, this.nowNs(), c.state === 'CONTAINER_RUNNING' ? this.usage?.(copy(c.info)) : undefined);
   }
 }
