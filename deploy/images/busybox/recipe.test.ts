@@ -1,4 +1,4 @@
-// Integration: build the busybox image from Debian's busybox-static, import it into containerd
+// Integration: build the busybox image from Debian's busybox (dynamic, with its glibc), import it into containerd
 // and run a container. Fails (saying why) when containerd cannot be used: not root, or no server on
 // its socket (SKIFF_TESTS_WITHOUT=containerd skips it). Builds are cached in $TMPDIR/skiff-images-test
 // across runs.
@@ -32,6 +32,31 @@ describe('busybox image in containerd', () => {
       spawnSync('ctr', ['-n', NS, 'containers', 'rm', id]);
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe('hello from BusyBox v1.35.0 as root in /');
+      expect(r.status).toBe(0);
+    },
+    120_000,
+  );
+
+  itNeeding(
+    ['root', 'containerd'],
+    "resolves a name through libc (nsswitch `hosts: files`) and fetches it with wget from httpd",
+    async () => {
+      const [img] = await buildImages(['busybox'], { out: OUT });
+      ctrImport(img.tar, { namespace: NS });
+      const id = `busybox-wget-${process.pid}-${Date.now()}`;
+      // in the container's own network namespace (loopback only): a name only /etc/hosts knows, so
+      // wget's getaddrinfo goes through NSS; the DNS path is shown in pods (integration/services-*)
+      const script = [
+        'echo "127.0.0.1 web.test" >> /etc/hosts',
+        'mkdir /www && echo "served by httpd" > /www/index.html',
+        'httpd -p 127.0.0.1:8080 -h /www',
+        'wget -qO- http://web.test:8080/',
+      ].join(' && ');
+      const r = spawnSync('ctr', ['-n', NS, 'run', '--rm', 'docker.io/library/busybox:latest', id, 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+      spawnSync('ctr', ['-n', NS, 'task', 'rm', '-f', id]);
+      spawnSync('ctr', ['-n', NS, 'containers', 'rm', id]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('served by httpd');
       expect(r.status).toBe(0);
     },
     120_000,
