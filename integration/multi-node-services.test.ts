@@ -40,9 +40,12 @@ const apply = (name: string, yaml: string) => {
   expect(r.code, r.err).toBe(0);
 };
 
-/** what the client pod's busybox wget gets from `url` (trimmed), '' on failure */
+/**
+ * what the client pod's busybox wget gets from `url` (trimmed), '' on failure; bounded by `timeout`
+ * (Debian's busybox wget segfaults on its own -T: deploy/images/README.md)
+ */
 const wgetFromClient = (url: string, timeoutS = 2) => {
-  const r = kubectl('exec', 'client', '--', 'wget', '-qO-', '-T', String(timeoutS), url);
+  const r = kubectl('exec', 'client', '--', 'timeout', String(timeoutS), 'wget', '-qO-', url);
   return r.code === 0 ? r.out.trim() : '';
 };
 
@@ -67,7 +70,7 @@ const alive = (selector: string): { metadata: { name: string }; status: { podIP?
  * machine's kernel, shared with the containers) taken just before the request.
  */
 const PROBE_LOOP = (ip: string) =>
-  `while :; do if [ -e /tmp/probe ]; then read up _ < /proc/uptime; a=$(wget -qO- -T 1 http://${ip}/ 2>/dev/null || echo ERR); echo "probe $up $a"; usleep 20000; else sleep 0.2; fi; done`;
+  `while :; do if [ -e /tmp/probe ]; then read up _ < /proc/uptime; a=$(timeout 1 wget -qO- http://${ip}/ 2>/dev/null || echo ERR); echo "probe $up $a"; usleep 20000; else sleep 0.2; fi; done`;
 
 interface ProbeLine {
   /** epoch ms (this process's clock) when the request started */
@@ -327,7 +330,7 @@ spec:
   containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
 `);
     await until(() => kubectl('get', 'pod', 'other', '-o', 'jsonpath={.status.phase}').out === 'Running', 'the other pod to run', 120_000);
-    const other = kubectl('exec', 'other', '--', 'wget', '-qO-', '-T', '2', `http://${NAME}`);
+    const other = kubectl('exec', 'other', '--', 'timeout', '2', 'wget', '-qO-', `http://${NAME}`);
     expect(other.code).not.toBe(0);
     expect(kubectl('delete', 'netpol', 'web').code).toBe(0);
   }, 300_000);

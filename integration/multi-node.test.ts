@@ -96,7 +96,8 @@ spec:
     const route = await nodes[0]!.exec(['ip', 'route', 'show', 'proto', '120']);
     expect(route.output).toContain(json('get', 'node', NODES[1]).spec.podCIDR);
     const body = await until(() => {
-      const x = kubectl('exec', 'cross-client', '--', 'wget', '-qO-', '-T', '3', `http://${server.status.podIP}:8080/`);
+      // `timeout`, not wget's -T: Debian's busybox wget segfaults on -T (deploy/images/README.md)
+      const x = kubectl('exec', 'cross-client', '--', 'timeout', '3', 'wget', '-qO-', `http://${server.status.podIP}:8080/`);
       return x.code === 0 && x.out;
     }, 'the server pod to answer across nodes', 30_000);
     expect(body.trim()).toBe('cross-node');

@@ -26,25 +26,19 @@ export interface TestImages {
 
 /**
  * Makes sure the runtime has its sandbox image and a busybox image named `busyboxImage`. The sandbox
- * image is the one containerd's config names (it cannot be pulled here); it is imported only when
- * missing, so an image someone else provided is kept. busybox is imported when missing or when it is
- * not the image deploy/images builds now (its config digest differs): tests rely on its applets,
- * and an older build (Debian's busybox-static, whose wget crashed on names) stays in a machine's
- * containerd otherwise. Checking costs a cached build's stat calls. `_workDir` is unused (the builds
- * are cached in one place for every test).
+ * image is the one containerd's config names (it cannot be pulled here); each is imported only when
+ * missing, so an image someone else provided is kept. `_workDir` is unused (the builds are cached
+ * in one place for every test).
  */
 export async function ensureTestImages(cri: CriRuntime, _workDir: string, busyboxImage = TEST_BUSYBOX_IMAGE): Promise<TestImages> {
   const sandboxImage = sandboxImageOf(await cri.status(true));
   if (!sandboxImage) throw new Error('the runtime does not tell its sandbox image (no info.config.sandboxImage in a verbose Status)');
-  const imageId = async (image: string) => (await cri.imageStatus({ image })).image?.id;
+  const missing = async (image: string) => !(await cri.imageStatus({ image })).image;
   const imported: string[] = [];
-  const wantPause = !(await imageId(sandboxImage));
-  const [busybox] = await buildImages(['busybox'], { out: OUT, bundleDir: null });
-  // CRI's image id is the config digest
-  const wantBusybox = (await imageId(busyboxImage)) !== busybox!.configDigest;
+  const wantPause = await missing(sandboxImage);
+  const wantBusybox = await missing(busyboxImage);
   if (!wantPause && !wantBusybox) return { sandboxImage, busyboxImage, imported };
-  const built = wantPause ? await buildImages(['pause'], { out: OUT, pauseExtraRefs: [sandboxImage], bundleDir: null }) : [];
-  if (wantBusybox) built.push(busybox!);
+  const built = await buildImages([...(wantPause ? ['pause'] : []), ...(wantBusybox ? ['busybox'] : [])], { out: OUT, pauseExtraRefs: [sandboxImage], bundleDir: null });
   for (const b of built) {
     ctrImport(b.tar, { namespace: CRI_NAMESPACE });
     imported.push(b.name === 'pause' ? sandboxImage : busyboxImage);

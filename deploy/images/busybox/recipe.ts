@@ -1,12 +1,9 @@
-// busybox: Debian's dynamically linked busybox, unpacked (never installed) from a .deb kept in the
-// cache, with the glibc it links (the loader, libc, libresolv) from this machine: /bin/busybox with
-// every applet as a symlink beside it, /etc/passwd, /etc/group, /etc/nsswitch.conf (`hosts: files
-// dns`), /tmp, /root. Not busybox-static: a static glibc's getaddrinfo needs NSS modules it
-// dlopen()s, and crashes without them (wget, nc, ping by name all died in pods).
+// busybox: Debian's busybox-static, unpacked (never installed) from a .deb kept in the cache:
+// /bin/busybox with every applet as a symlink beside it, /etc/passwd and /etc/group, /tmp, /root.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { RootFs, busyboxApplets, lddDeps } from '../rootfs.ts';
+import { join } from 'node:path';
+import { RootFs, busyboxApplets } from '../rootfs.ts';
 import { APT_LISTS, DEFAULT_PATH, DPKG_STATUS, type Recipe } from '../recipe.ts';
 
 const APT_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' };
@@ -44,12 +41,9 @@ export function aptDownload(pkg: string, cacheDir: string): string {
   return file;
 }
 
-/**
- * Unpacks Debian's `pkg` (busybox-static by default; `busybox` is the dynamically linked one) into
- * `dir` and returns the path of its busybox binary.
- */
-export function unpackBusybox(cacheDir: string, dir: string, pkg: 'busybox' | 'busybox-static' = 'busybox-static'): string {
-  const deb = aptDownload(pkg, cacheDir);
+/** Unpacks busybox-static into `dir` and returns the path of its busybox binary. */
+export function unpackBusybox(cacheDir: string, dir: string): string {
+  const deb = aptDownload('busybox-static', cacheDir);
   execFileSync('dpkg-deb', ['-x', deb, dir]);
   const bin = join(dir, 'bin', 'busybox');
   if (!existsSync(bin)) throw new Error(`${deb} has no bin/busybox`);
@@ -58,24 +52,12 @@ export function unpackBusybox(cacheDir: string, dir: string, pkg: 'busybox' | 'b
 
 export const busybox: Recipe = {
   name: 'busybox',
-  description: "Debian's busybox (dynamic) with its glibc, all applets in /bin; cmd sh",
-  // the glibc files come from libc6 (dpkg status); the .deb's version from apt's lists
+  description: "Debian's busybox-static with all applets in /bin; cmd sh",
   inputs: () => [DPKG_STATUS, APT_LISTS],
   async prepare(ctx) {
-    const bin = unpackBusybox(ctx.cacheDir, join(ctx.work, 'deb'), 'busybox');
+    const bin = unpackBusybox(ctx.cacheDir, join(ctx.work, 'deb'));
     const root = await RootFs.create(join(ctx.work, 'rootfs'));
     await root.copy(bin, '/bin/busybox', 0o755);
-    // what ldd lists (the loader, libc.so.6, libresolv.so.2), at the host's paths (merged /usr's
-    // links included), and the NSS modules `hosts: files dns` names: built into libc since glibc
-    // 2.34 (these are stubs there), real modules dlopen()ed by an older one
-    const libs = lddDeps([bin]);
-    const libc = libs.find((l) => /\/libc\.so\.6$/.test(l));
-    if (!libc) throw new Error(`ldd ${bin} lists no libc.so.6 (${libs.join(' ')}): not the dynamically linked busybox?`);
-    for (const l of libs) await root.copyFromHost(l);
-    for (const nss of ['libnss_files.so.2', 'libnss_dns.so.2']) {
-      const p = join(dirname(libc), nss);
-      if (existsSync(p)) await root.copyFromHost(p);
-    }
     for (const applet of busyboxApplets(bin)) await root.symlink(`/bin/${applet}`, 'busybox');
     await root.symlink('/usr/bin/env', '../../bin/busybox'); // for `#!/usr/bin/env sh` scripts
     await root.addEtc();
