@@ -154,6 +154,30 @@ spec:
   - name: c
     image: busybox
     command: ["sh", "-c", ${JSON.stringify(PROBE_LOOP(clusterIP))}]
+---
+# for later tests, started now beside the others: a pod with the Service's label (not the
+# Deployment's) whose readiness probe fails, and a pod without the client's label
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-unready
+  labels: {app: web}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${CLIENT_NODE}}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: httpd
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec:
+  nodeSelector: {kubernetes.io/hostname: ${CLIENT_NODE}}
+  terminationGracePeriodSeconds: 1
+  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
 `);
     await until(() => kubectl('get', 'pod', 'client', '-o', 'jsonpath={.status.phase}').out === 'Running', 'the client pod to run', 120_000);
     const pods = await until(() => {
@@ -194,20 +218,6 @@ spec:
   }, 90_000);
 
   it('a pod with the Service label whose readiness probe fails is in the EndpointSlice as not ready and gets no traffic', async () => {
-    apply('unready', `apiVersion: v1
-kind: Pod
-metadata:
-  name: web-unready
-  labels: {app: web}
-spec:
-  nodeSelector: {kubernetes.io/hostname: ${CLIENT_NODE}}
-  terminationGracePeriodSeconds: 1
-  containers:
-  - name: httpd
-    image: busybox
-    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
-`);
     const pod = await until(() => {
       const p = json('get', 'pod', 'web-unready');
       return p.status?.phase === 'Running' && p.status.podIP && p;
@@ -220,9 +230,20 @@ spec:
     }, "web-unready's address in web's EndpointSlice", 30_000);
     expect(endpoint.conditions.ready).toBe(false);
     expect(endpoint.targetRef?.name).toBe('web-unready');
-    const answers = Array.from({ length: 30 }, () => wgetFromClient(`http://${NAME}`));
-    expect(answers.filter((a) => a === '')).toEqual([]);
-    expect(answers).not.toContain('web-unready');
+    // the client's probe loop: 60 requests to the ClusterIP, every one answered by one of the 3
+    const from = Date.now();
+    expect(kubectl('exec', 'client', '--', 'touch', '/tmp/probe').code).toBe(0);
+    let heard: ProbeLine[];
+    try {
+      heard = await until(() => {
+        const l = probeLines().filter((x) => x.at >= from);
+        return l.length >= 60 && l;
+      }, '60 probe requests', 60_000, 500);
+    } finally {
+      kubectl('exec', 'client', '--', 'rm', '-f', '/tmp/probe');
+    }
+    expect(heard.filter((l) => l.answer === 'ERR')).toEqual([]);
+    expect(new Set(heard.map((l) => l.answer))).toEqual(new Set(alive('app=web,tier=httpd').map((p) => p.metadata.name)));
     // and from the host, through the NodePort of the node it runs on
     for (let i = 0; i < 15; i++) expect((await hostGet(cluster!.address(CLIENT_NODE), nodePort))?.body).toMatch(/^web-[a-z0-9]+-[a-z0-9]+$/);
   }, 200_000);
@@ -301,34 +322,37 @@ spec:
   policyTypes: [Ingress]
 ${ingress}`;
     await until(() => wgetFromClient(`http://${NAME}`) !== '', 'web answering before any policy', 30_000);
-    let t0 = Date.now();
-    apply('deny', policy(''));
-    // enforced on the web pods' node, for a client on the other: its name still resolves (DNS is node-local)
-    await until(() => wgetFromClient(`http://${NAME}`, 1) === '', 'the client blocked', 30_000, 0);
-    console.log(`deny-all ingress to web: client blocked ${Date.now() - t0} ms after apply`);
-    expect(kubectl('exec', 'client', '--', 'nslookup', NAME).out).toContain(clusterIP);
-    // blocked for every try, not once
-    for (let i = 0; i < 5; i++) expect(wgetFromClient(`http://${NAME}`, 1)).toBe('');
-    t0 = Date.now();
-    apply('allow', policy(`  ingress:
+    // the probe loop times the changes: the first blocked / answered request after each apply
+    expect(kubectl('exec', 'client', '--', 'touch', '/tmp/probe').code).toBe(0);
+    try {
+      apply('deny', policy(''));
+      const tDeny = Date.now();
+      // enforced on the web pods' node, for a client on the other: its name still resolves (DNS is node-local)
+      await until(() => wgetFromClient(`http://${NAME}`, 1) === '', 'the client blocked', 30_000, 0);
+      expect(kubectl('exec', 'client', '--', 'nslookup', NAME).out).toContain(clusterIP);
+      // blocked for every try, not once
+      for (let i = 0; i < 3; i++) expect(wgetFromClient(`http://${NAME}`, 1)).toBe('');
+      const blocked = probeLines().find((l) => l.at >= tDeny && l.answer === 'ERR');
+      expect(blocked, 'a blocked probe request').toBeDefined();
+      console.log(`deny-all ingress to web: the first blocked request started ${blocked!.at - tDeny} ms after kubectl apply returned`);
+
+      apply('allow', policy(`  ingress:
   - from:
     - podSelector:
         matchLabels: {role: client}
     ports: [{port: 8080}]
 `));
-    await until(() => wgetFromClient(`http://${NAME}`, 1) !== '', 'the client let through', 30_000, 0);
-    console.log(`ingress rule for role=client: client let through ${Date.now() - t0} ms after apply`);
+      const tAllow = Date.now();
+      await until(() => wgetFromClient(`http://${NAME}`, 1) !== '', 'the client let through', 30_000, 0);
+      const through = await until(() => probeLines().find((l) => l.at >= tAllow && l.answer !== 'ERR'), 'a probe request let through', 10_000, 500);
+      // a blocked request waits out its 1 s timeout: this is up to a second late
+      console.log(`ingress rule for role=client: the first request let through started ${through.at - tAllow} ms after kubectl apply returned`);
+    } finally {
+      kubectl('exec', 'client', '--', 'rm', '-f', '/tmp/probe');
+    }
     const names = alive('app=web,tier=httpd').map((p) => p.metadata.name);
     for (let i = 0; i < 5; i++) expect(names).toContain(wgetFromClient(`http://${NAME}`));
     // another pod without the label stays blocked
-    apply('other', `apiVersion: v1
-kind: Pod
-metadata: {name: other}
-spec:
-  nodeSelector: {kubernetes.io/hostname: ${CLIENT_NODE}}
-  terminationGracePeriodSeconds: 1
-  containers: [{name: c, image: busybox, command: ["sleep", "3600"]}]
-`);
     await until(() => kubectl('get', 'pod', 'other', '-o', 'jsonpath={.status.phase}').out === 'Running', 'the other pod to run', 120_000);
     const other = kubectl('exec', 'other', '--', 'timeout', '2', 'wget', '-qO-', `http://${NAME}`);
     expect(other.code).not.toBe(0);

@@ -69,16 +69,21 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
   let nats: StartedTestContainer | undefined;
   let skiff: SkiffProcess | undefined;
   const stop = async () => {
-    for (const n of containers) await n.stop({ timeout: 5_000 }).catch(() => {});
+    await Promise.all(containers.map((n) => n.stop({ timeout: 5_000 }).catch(() => {})));
     await skiff?.kill('SIGTERM');
     await nats?.stop().catch(() => {});
     await network?.stop().catch(() => {});
     rmSync(home, { recursive: true, force: true });
   };
+  const t0 = Date.now();
+  const phases: string[] = [];
+  const phase = (what: string, since: number) => phases.push(`${what} ${Date.now() - since} ms`);
   try {
     // the images, built locally (cached) and loaded into Docker
     const built = await buildImages(['nats', 'node'], { out: join(tmpdir(), 'skiff-e2e-images') });
     for (const b of built) if (b.name === 'nats' || b.name === 'node') dockerLoad(b.tar);
+    phase('images', t0);
+    let t = Date.now();
     const netName = named('net');
     network = await new Network(netName ? { nextUuid: () => netName } : undefined).start();
     const natsC = new GenericContainer('skiff.local/nats-server:latest')
@@ -90,16 +95,26 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
     const natsName = named('nats');
     nats = await (natsName ? natsC.withName(natsName) : natsC).start();
     skiff = await startSkiff(home, ['--nats', `nats://127.0.0.1:${nats.getMappedPort(4222)}`]);
-    for (const name of o.nodes) {
+    phase('nats + server', t);
+    t = Date.now();
+    // side by side; `containers` keeps the order of `o.nodes`
+    const onNetwork = network;
+    const started = o.nodes.map((name) => {
       const c = new NodeContainer('skiff.local/node:dev')
-        .withNetwork(network)
+        .withNetwork(onNetwork)
         .withTmpFs({ '/var/lib/containerd': 'rw,exec', '/var/lib/skiff': 'rw,exec' })
         .withCommand(['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn', ...(o.agentArgs ?? [])])
         .withLogConsumer((s) => s.on('data', (line) => process.stderr.write(`[${name}] ${String(line)}`)))
         .withStartupTimeout(120_000);
       const cName = named(name);
-      containers.push(await (cName ? c.withName(cName) : c).start());
-    }
+      return (cName ? c.withName(cName) : c).start();
+    });
+    const settled = await Promise.allSettled(started);
+    for (const r of settled) if (r.status === 'fulfilled') containers.push(r.value);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    phase('node containers', t);
+    console.log(`cluster of ${o.nodes.length} node containers up in ${Date.now() - t0} ms (${phases.join(', ')})`);
   } catch (e) {
     await stop();
     throw e;

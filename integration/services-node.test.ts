@@ -5,10 +5,9 @@
 // through the cluster DNS, reaches it there, the answers come from every pod, and a scale-down
 // changes the backends.
 //
-// Names are resolved with busybox's own nslookup and HTTP spoken through nc: the test image's
-// busybox is Debian's static build, whose libc resolver (getaddrinfo in a static glibc) crashes on
-// any name, and whose wget crashes after connecting, inside or outside a pod — so `wget
-// http://web` itself cannot be the check until the image has a dynamically linked busybox.
+// Requests are busybox's `wget http://<name>` (libc's resolver, through resolv.conf's nameserver and
+// search path), bounded by `timeout`: Debian's busybox wget segfaults on its own -T option
+// (deploy/images/README.md).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,14 +51,10 @@ const resolveInClient = (name: string) => {
   // busybox's nslookup tries every search domain and exits 1 when any of them is NXDOMAIN
   return m ? m[1]! : '';
 };
-/** what the client pod gets from http://<name>/ (resolved in the pod), '' on failure */
+/** what the client pod gets from http://<name>/ (resolved in the pod: the answering pod's name), '' on failure */
 const fetchFromClient = (name: string) => {
-  const ip = resolveInClient(name);
-  if (!ip) return '';
-  const r = kubectl('exec', 'client', '--', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${ip} 80`);
-  const lines = r.out.trim().split('\n');
-  // the status line, then the body (the answering pod's name) after the headers
-  return r.code === 0 && /^HTTP\/1\.[01] 200/.test(lines[0] ?? '') ? lines[lines.length - 1]!.trim() : '';
+  const r = kubectl('exec', 'client', '--', 'timeout', '2', 'wget', '-qO-', `http://${name}/`);
+  return r.code === 0 ? r.out.trim() : '';
 };
 
 describeNeeding(['root', 'containerd'], 'Services on a node', (missing) => {
