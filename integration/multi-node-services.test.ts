@@ -22,10 +22,11 @@ const [WEB_NODE, CLIENT_NODE] = NODES as [string, string];
 const NAME = 'web.default.svc.cluster.local';
 /**
  * Pod Ready -> the client's first answer from it, and pod deleted -> the client's last answer from
- * it, in ms. The goal is a second; this is what passes on a loaded 2-core machine (two other
- * clusters' worth of containers beside this one), and the figures are printed.
+ * it, in ms (as this process's watch saw the change; the probe samples every few tens of ms). The
+ * goal is a second: measured 39-844 ms with the machine at load 15-18 (2 cores); the bound leaves
+ * room for a machine busier still, and the figures are printed.
  */
-const BACKEND_CHANGE_BOUND_MS = 3_000;
+const BACKEND_CHANGE_BOUND_MS = 2_000;
 
 let cluster: NodeCluster | undefined;
 let kubectl: Kubectl;
