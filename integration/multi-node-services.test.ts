@@ -41,6 +41,10 @@ const apply = (name: string, yaml: string) => {
   expect(r.code, r.err).toBe(0);
 };
 
+/** a busybox httpd container (YAML flow style) answering on 8080 with its pod's name, with this readiness probe */
+const httpd = (readinessProbe: string) =>
+  `[{name: httpd, image: busybox, command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"], readinessProbe: ${readinessProbe}}]`;
+
 /**
  * what the client pod's busybox wget gets from `url` (trimmed), '' on failure; bounded by `timeout`
  * (Debian's busybox wget segfaults on its own -T: deploy/images/README.md)
@@ -124,11 +128,7 @@ spec:
     spec:
       nodeSelector: {kubernetes.io/hostname: ${WEB_NODE}}
       terminationGracePeriodSeconds: 1
-      containers:
-      - name: httpd
-        image: busybox
-        command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-        readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+      containers: ${httpd('{tcpSocket: {port: 8080}, periodSeconds: 1}')}
 ---
 apiVersion: v1
 kind: Service
@@ -166,11 +166,7 @@ metadata:
 spec:
   nodeSelector: {kubernetes.io/hostname: ${CLIENT_NODE}}
   terminationGracePeriodSeconds: 1
-  containers:
-  - name: httpd
-    image: busybox
-    command: ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
+  containers: ${httpd('{exec: {command: ["false"]}, periodSeconds: 1}')}
 ---
 apiVersion: v1
 kind: Pod
