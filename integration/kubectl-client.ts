@@ -24,8 +24,10 @@ export function kubectlFor(kubeconfig: string, home: string): Kubectl {
   });
 }
 
+type Maybe<T> = T | undefined | false | null;
+
 /** Polls `f` (sync or async) until it returns something truthy (returned), or fails after `ms`. */
-export async function until<T>(f: () => T | undefined | false | null | Promise<T | undefined | false | null>, what: string, ms = 30_000, pollMs = 200): Promise<T> {
+export async function until<T>(f: () => Maybe<T> | Promise<Maybe<T>>, what: string, ms = 30_000, pollMs = 200): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await f();
