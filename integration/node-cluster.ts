@@ -8,8 +8,13 @@ import { join } from 'node:path';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { buildImages } from '../deploy/images/build.ts';
 import { dockerLoad } from '../deploy/images/load.ts';
+import { acquireHostLock } from './host-lock.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
+
+const IMAGES_DIR = join(tmpdir(), 'skiff-e2e-images');
+/** held while the images are built and loaded (flock(2), as the host lock) */
+const IMAGES_LOCK = join(tmpdir(), 'skiff-e2e-images.lock');
 
 /**
  * A Skiff node container: what `--privileged` gives, minus CAP_SYS_RESOURCE, which these hosts
@@ -79,9 +84,16 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
   const phases: string[] = [];
   const phase = (what: string, since: number) => phases.push(`${what} ${Date.now() - since} ms`);
   try {
-    // the images, built locally (cached) and loaded into Docker
-    const built = await buildImages(['nats', 'node'], { out: join(tmpdir(), 'skiff-e2e-images') });
-    for (const b of built) if (b.name === 'nats' || b.name === 'node') dockerLoad(b.tar);
+    // the images, built locally (cached) and loaded into Docker, one test file at a time: a second
+    // build would find the first's work done, and two at once break each other (the node image
+    // stages node_modules as hard links, and linking a file changes its ctime under the other's tar)
+    const lock = await acquireHostLock({ path: IMAGES_LOCK, onWait: (h) => console.log(`waiting for the e2e images, being built by ${h}`) });
+    try {
+      const built = await buildImages(['nats', 'node'], { out: IMAGES_DIR });
+      for (const b of built) if (b.name === 'nats' || b.name === 'node') dockerLoad(b.tar);
+    } finally {
+      await lock.release();
+    }
     phase('images', t0);
     let t = Date.now();
     const netName = named('net');
