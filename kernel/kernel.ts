@@ -186,11 +186,8 @@ export class SkiffKernel implements Kernel {
     return d;
   }
 
-  /** One kernel operation, traced; whatever it fails with leaves as a Status (store-errors.ts). */
   private span<T>(op: string, ref: ResourceRef, fn: () => Promise<T>): Promise<T> {
-    return inSpan(this.tracer, `store.${op}`, () => ({ 'skiff.group': ref.group, 'skiff.resource': ref.resource }), fn).catch((e: unknown) => {
-      throw asStatus(e, `${op} ${ref.resource}`, ref);
-    });
+    return inSpan(this.tracer, `store.${op}`, () => ({ 'skiff.group': ref.group, 'skiff.resource': ref.resource }), fn);
   }
 
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {

@@ -1,6 +1,7 @@
 // How objects are stored: JSON, and for kinds stored encrypted at rest (Secrets) AES-256-GCM with a
 // key from the data dir. The resourceVersion is never stored: it is the KV revision.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { errors, StatusError } from '../status.ts';
 import type { KObject } from '../types.ts';
 
 const MAGIC = Buffer.from('skenc1:');
@@ -45,7 +46,13 @@ export class ObjectCodec {
   }
 }
 
-/** A stored value that cannot be turned back into an object (corrupt JSON, a wrong or missing encryption key). */
-export class CodecError extends Error {
-  override name = 'CodecError';
+/**
+ * A stored value that cannot be turned back into an object (corrupt JSON, a wrong or missing
+ * encryption key): already the Status the kernel answers (500, the server's fault).
+ */
+export class CodecError extends StatusError {
+  constructor(why: string) {
+    super(errors.internal(`a stored object could not be decoded: ${why}`).status);
+    this.name = 'CodecError';
+  }
 }

@@ -24,8 +24,9 @@ describe('asStatus: nothing but a Status leaves the kernel', () => {
     }
     expect(err).toBeInstanceOf(CodecError);
     const s = asStatus(err, 'get configmaps');
+    expect(s).toBe(err);
     expect(s.status).toMatchObject({ code: 500, reason: 'InternalError' });
-    expect(s.status.message).toMatch(/^get configmaps: a stored object could not be decoded: /);
+    expect(s.status.message).toMatch(/^a stored object could not be decoded: /);
   });
 
   it('maps store failures: a lost compare-and-set 409, an in-doubt write 504, a refused one 413/500, no answer 503, anything else 500', () => {

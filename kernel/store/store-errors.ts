@@ -1,18 +1,22 @@
 // What the kernel answers when the store (JetStream) or the codec fails in a way nothing above has
-// named: always a Status, never the raw error. A store that does not answer is 503 (retry);
+// named: always a Status, never the raw error. Applied where the store is called (kv-backend.ts),
+// the codec (codec.ts) and a watch's opening (kernel.ts) — not around every kernel operation: an
+// extra promise step per operation changed the order controllers saw their writes in. A store that does not answer is 503 (retry);
 // a value that cannot be decoded, or a write JetStream refuses for a reason of its own (storage
 // full, a limit), is 500 with what happened — the server's fault, not the client's.
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors, isStatusError, type StatusError } from '../status.ts';
 import type { ResourceRef } from '../types.ts';
 import { PublishInDoubt } from './ack-publisher.ts';
-import { CodecError } from './codec.ts';
 import { RevisionMismatch } from './kv-backend.ts';
 
 export function asStatus(e: unknown, what: string, ref?: ResourceRef): StatusError {
   if (isStatusError(e)) return e;
+  // a Status error from another copy of this module (a plugin bundled on its own, the api layer's
+  // class): already an answer, passed on as it is
+  const st = (e as { status?: { kind?: unknown; code?: unknown } } | undefined)?.status;
+  if (e instanceof Error && st && st.kind === 'Status' && typeof st.code === 'number') return e as StatusError;
   const m = (e as Error)?.message ?? String(e);
-  if (e instanceof CodecError) return errors.internal(`${what}: a stored object could not be decoded: ${m}`);
   // a compare-and-set that lost: every write path turns it into its own 409; one that did not is still a conflict
   if (e instanceof RevisionMismatch) {
     return errors.conflict(ref ?? { group: '', resource: 'objects' }, e.key.split('.').pop() ?? e.key, 'the object has been modified; please apply your changes to the latest version and try again');
