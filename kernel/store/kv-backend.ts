@@ -15,7 +15,6 @@ import { headers, type MsgHdrs, type NatsConnection, type QueuedIterator } from 
 import { errors, isStatusError } from '../status.ts';
 import { AckPublisher, NoStream, PublishInDoubt } from './ack-publisher.ts';
 import { StoreHealth } from './store-health.ts';
-import { asStatus } from './store-errors.ts';
 
 /** How long a publish waits for its ack before it is in doubt. */
 export const ACK_TIMEOUT_MS = 5000;
@@ -94,7 +93,7 @@ export class KvBackend {
         this.health.suspect();
         throw errors.serviceUnavailable(`the object store did not answer ${what}: ${m}`, 1);
       }
-      throw asStatus(e, what);
+      throw e;
     } finally {
       offDown?.();
     }
@@ -197,9 +196,7 @@ export class KvBackend {
         this.health.suspect();
         throw errors.serviceUnavailable(`the object store is not ready: ${e.message}`, 1);
       }
-      // an in-doubt write is settled by the caller; anything else JetStream says is a Status
-      if (e instanceof PublishInDoubt) throw e;
-      throw asStatus(e, `the write of ${key}`);
+      throw e;
     }
   }
 

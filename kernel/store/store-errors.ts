@@ -1,7 +1,9 @@
 // What the kernel answers when the store (JetStream) or the codec fails in a way nothing above has
-// named: always a Status, never the raw error. Applied where the store is called (kv-backend.ts),
-// the codec (codec.ts) and a watch's opening (kernel.ts) — not around every kernel operation: an
-// extra promise step per operation changed the order controllers saw their writes in. A store that does not answer is 503 (retry);
+// named: always a Status, never the raw error. Applied to a watch's opening (kernel.ts); the codec
+// throws a Status itself (CodecError). Not around every kernel operation: an extra promise step per
+// operation changed the order controllers saw their writes in (cronjob tests failed). Not yet in
+// kv-backend.ts either: mapping its remaining raw errors there ended REST watches during a SIGSTOP
+// of nats-server (integration/store-faults.test.ts) — to be understood before it is done. A store that does not answer is 503 (retry);
 // a value that cannot be decoded, or a write JetStream refuses for a reason of its own (storage
 // full, a limit), is 500 with what happened — the server's fault, not the client's.
 import { JetStreamApiError } from '@nats-io/jetstream';
