@@ -266,9 +266,8 @@ export class SkiffKernel implements Kernel {
   private async openWatch(rv: string | undefined, fromRevision: number | undefined, prefix: string, filter: WatchFilter, def: KindDefinition, opts: WatchOptions) {
     // "" means "most recent": make the initial state a consistent read first
     if (fromRevision === undefined && rv !== '0') await this.cache.sync();
-    // a revision the cache has not applied yet (written, acknowledged, still on its way in): wait
-    // for it, or the write that made it would come as an event after it
-    if (fromRevision !== undefined && fromRevision > this.cache.revision) await this.waitForList(rv);
+    // (a revision the cache has not applied yet: the watcher skips the events up to it, so the write
+    // that made it never comes as an event; no waiting, which a store outage would turn into an error)
     return this.cache.watch(prefix, filter, fromRevision, {
       bookmarks: opts.allowWatchBookmarks,
       initialEventsEnd: opts.sendInitialEvents === true,

@@ -80,7 +80,11 @@ export class CacheWatcher {
     this.queue = new WatchQueue<WatchEvent>(maxQueue, () => this.onStop(this));
   }
 
+  /** events at or below this revision are not this watcher's (it started after them) */
+  after = 0;
+
   deliver(ev: CachedEvent): void {
+    if (ev.revision <= this.after) return;
     const now = visible(ev.object, this.filter);
     const before = ev.prev !== undefined && visible(ev.prev, this.filter);
     if (ev.type === 'ADDED') {
@@ -396,6 +400,9 @@ export class WatchCache {
         w.queue.end();
         return w.queue;
       }
+      // a revision the cache has not applied yet (written, acknowledged, still on its way in): the
+      // events up to it, the write that made it included, are not this watch's
+      w.after = fromRevision;
       for (const ev of rc.since(fromRevision)) w.deliver(ev);
     }
     rc.watchers.add(w);
