@@ -3,14 +3,10 @@
 // the resources allocated against what the node can give (kubectl's describer, NodeDescriber).
 import { age, parseMilliQuantity, parseQuantity } from '@skiff/api';
 import { formatTable } from './table.ts';
+import { field, LABEL_WIDTH } from './describe-field.ts';
 
 type Obj = Record<string, any>;
 
-const LABEL_WIDTH = 20;
-const field = (label: string, value: unknown, indent = ''): string => {
-  const l = `${indent}${label}:`;
-  return `${l.padEnd(Math.max(LABEL_WIDTH, l.length + 1))}${value === undefined || value === '' ? '<none>' : value}`;
-};
 const httpDate = (t: string | undefined): string => (t && !Number.isNaN(Date.parse(t)) ? new Date(t).toUTCString() : '<unset>');
 const table = (header: string[], rows: string[][], indent = '  '): string[] =>
   formatTable(header, [header.map((h) => '-'.repeat(h.length)), ...rows]).map((l) => indent + l);

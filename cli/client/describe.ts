@@ -5,20 +5,14 @@ import { resourcePath, type ApiResource } from './resources.ts';
 import { StatusError } from './status-error.ts';
 import { age } from '@skiff/api';
 import { formatTable } from './table.ts';
+import { field, LABEL_WIDTH } from './describe-field.ts';
 import { nodeLines } from './describe-node.ts';
 
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const LABEL_WIDTH = 20;
-
 /** Maps whose keys are data, not field names: printed as they are. */
 const VERBATIM = new Set(['labels', 'annotations', 'matchLabels', 'nodeSelector', 'data', 'stringData', 'binaryData', 'capacity', 'allocatable', 'limits', 'requests']);
-
-function field(label: string, value: unknown, indent = ''): string {
-  const l = `${indent}${label}:`;
-  return `${l.padEnd(Math.max(LABEL_WIDTH, l.length + 1))}${value === undefined || value === '' ? '<none>' : value}`;
-}
 
 /** `key=value` per line, continuation lines aligned under the first value. */
 function mapField(label: string, m: Record<string, string> | undefined, sep = '='): string[] {
