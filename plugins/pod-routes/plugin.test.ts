@@ -40,7 +40,8 @@ describeNeeding(['root'], 'pod routes between two node namespaces (real routes, 
     { name: 'node-b', ip: `192.168.${n}.2`, cidr: '10.252.2.0/24', bridgeIP: '10.252.2.1', podIP: '10.252.2.2' },
   ];
   let t: TestKernel;
-  let host: PluginHost;
+  // One plugin host per node, as on real nodes: each node's cni-bridge provides that node's services.
+  const hosts: PluginHost[] = [];
   const ns: TestNetns[] = [];
   let nodeNs: TestNetns[] = [];
   let podNs: TestNetns[] = [];
@@ -83,21 +84,22 @@ describeNeeding(['root'], 'pod routes between two node namespaces (real routes, 
     }
     confDir = mkdtempSync(join(tmpdir(), 'skiff-routes-conf-'));
     t = await startTestKernel();
-    host = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'error' }) });
-    host.on('event', (e: PluginEventRecord) => void events.push(e));
     for (const x of nodes) await t.kernel.create(NODES, nodeObject(x) as never);
-    await host.load(
-      nodes.flatMap((x, i) => [
+    for (const [i, x] of nodes.entries()) {
+      const host = new PluginHost({ kernel: t.kernel, logger: createConsoleLogger({ level: 'error' }) });
+      host.on('event', (e: PluginEventRecord) => void events.push(e));
+      hosts.push(host);
+      await host.load([
         { descriptor: plugin, config: { nodeName: x.name, netns: nodeNs[i]!.name }, name: `pod-routes-${x.name}` },
         { descriptor: cniBridge, config: { nodeName: x.name, netns: nodeNs[i]!.name, clusterCIDR, confDir: join(confDir, x.name), bridgeName: 'br0', checkPlugins: false }, name: `cni-bridge-${x.name}` },
-      ]),
-    );
+      ]);
+    }
     servers.push(await ProbeServer.start(podNs[1]!, 8080));
     servers.push(await ProbeServer.start(nodeNs[1]!, 9000));
   }, 60_000);
 
   afterAll(async () => {
-    await host?.stop();
+    for (const h of hosts) await h.stop();
     for (const s of servers) s.stop();
     await Promise.all(ns.map((x) => x.delete()));
     await t?.stop();
