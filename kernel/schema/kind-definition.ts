@@ -41,6 +41,13 @@ export interface KindDefinition {
   encrypted?: boolean;
   /** Fill in defaults, in place. Runs after mutating admission. */
   default?(obj: KObject): void;
+  /**
+   * The structural schema of the whole object (an OpenAPI v3 subset) with Kubernetes' patch
+   * metadata (x-kubernetes-patch-strategy / -patch-merge-key, -list-type / -list-map-keys,
+   * -map-type; see schema/patch-meta.ts): strategic merge patch and server-side apply follow it.
+   * Without one: maps merge, lists are replaced whole (atomic).
+   */
+  schema?: Record<string, unknown>;
   /** Schema and semantic checks; an empty list means valid. `old` is set on update. */
   validate?(obj: KObject, old?: KObject): StatusCause[];
   /** How objects of this kind are deleted (Kubernetes' delete strategy); default: at once, when no finalizers remain. */

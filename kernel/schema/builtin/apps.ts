@@ -2,6 +2,7 @@
 import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { labelSelectorSchema, objectSchema, strategy } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
@@ -11,7 +12,7 @@ import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validateP
 const rolling = S.obj({ maxSurge: S.intOrStr, maxUnavailable: S.intOrStr, partition: S.int });
 const baseSpec = {
   replicas: S.int,
-  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
+  selector: labelSelectorSchema,
   template: podTemplateSchema,
   minReadySeconds: S.int,
   revisionHistoryLimit: S.int,
@@ -26,6 +27,7 @@ interface StatusRules {
 
 function workload(kind: string, resource: string, shortName: string, specProps: Record<string, Obj>, defaults: (spec: Obj) => void, extra: Extra, status: StatusRules, replicas = true): SkiffKindDefinition {
   const what = kind.toLowerCase();
+  const props = { spec: S.obj({ ...baseSpec, ...specProps }), status: status.schema };
   return {
     group: 'apps',
     version: 'v1',
@@ -36,6 +38,7 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
     shortNames: [shortName],
     categories: ['all'],
     subresources: replicas ? ['status', 'scale'] : ['status'],
+    schema: objectSchema(props),
     default: safeDefault((o) => {
       const spec = asObj(o.spec);
       if (!spec) return;
@@ -44,7 +47,7 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
       defaultPodTemplate(spec.template);
     }),
     validate: safeValidate((o, old) => {
-      const out = structure(o, { spec: S.obj({ ...baseSpec, ...specProps }), status: status.schema });
+      const out = structure(o, props);
       out.push(...status.validate(o.status));
       const spec = o.spec;
       if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
@@ -73,7 +76,7 @@ export const deploymentKind = workload(
   'Deployment',
   'deployments',
   'deploy',
-  { strategy: S.obj({ type: S.str, rollingUpdate: rolling }), progressDeadlineSeconds: S.int, paused: S.bool },
+  { strategy: strategy(S.obj({ type: S.str, rollingUpdate: rolling }), 'retainKeys'), progressDeadlineSeconds: S.int, paused: S.bool },
   (spec) => {
     const strategy = ensureObj(spec, 'strategy');
     if (strategy) {

@@ -4,6 +4,7 @@ import { selectorMatches } from '@skiff/api';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { fullObjectMetaSchema, labelSelectorSchema, objectSchema } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { cronError } from './cron.ts';
 import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
@@ -18,7 +19,7 @@ const jobSpecSchema = S.obj({
   backoffLimit: S.int,
   backoffLimitPerIndex: S.int,
   maxFailedIndexes: S.int,
-  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
+  selector: labelSelectorSchema,
   manualSelector: S.bool,
   template: podTemplateSchema,
   ttlSecondsAfterFinished: S.int,
@@ -26,6 +27,21 @@ const jobSpecSchema = S.obj({
   suspend: S.bool,
   podReplacementPolicy: S.str,
 });
+
+const jobProps = { spec: jobSpecSchema, status: jobStatusSchema };
+const cronJobProps = {
+  spec: S.obj({
+    schedule: S.str,
+    timeZone: S.str,
+    startingDeadlineSeconds: S.int64,
+    concurrencyPolicy: S.str,
+    suspend: S.bool,
+    jobTemplate: S.obj({ metadata: fullObjectMetaSchema, spec: jobSpecSchema }),
+    successfulJobsHistoryLimit: S.int,
+    failedJobsHistoryLimit: S.int,
+  }),
+  status: cronJobStatusSchema,
+};
 
 /** Job defaults; the selector and labels Kubernetes generates when the uid is known and manualSelector is not set. */
 export function defaultJobSpec(spec: Obj, meta?: Obj): void {
@@ -82,12 +98,13 @@ export const jobKind: SkiffKindDefinition = {
   namespaced: true,
   categories: ['all'],
   subresources: ['status'],
+  schema: objectSchema(jobProps),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (spec) defaultJobSpec(spec, asObj(o.metadata));
   }),
   validate: safeValidate((o, old) => {
-    const out = structure(o, { spec: jobSpecSchema, status: jobStatusSchema });
+    const out = structure(o, jobProps);
     out.push(...validateJobSpec(o.spec, 'spec'));
     out.push(...validateNonNegative(o.status, ['active', 'succeeded', 'failed', 'ready', 'terminating']));
     const spec = asObj(o.spec);
@@ -133,20 +150,9 @@ export const cronJobKind: SkiffKindDefinition = {
     const js = jt && asObj(jt.spec);
     if (js) defaultPodTemplate(js.template);
   }),
+  schema: objectSchema(cronJobProps),
   validate: safeValidate((o) => {
-    const out = structure(o, {
-      spec: S.obj({
-        schedule: S.str,
-        timeZone: S.str,
-        startingDeadlineSeconds: S.int64,
-        concurrencyPolicy: S.str,
-        suspend: S.bool,
-        jobTemplate: S.obj({ metadata: S.obj({ labels: S.strMap, annotations: S.strMap }), spec: jobSpecSchema }),
-        successfulJobsHistoryLimit: S.int,
-        failedJobsHistoryLimit: S.int,
-      }),
-      status: cronJobStatusSchema,
-    });
+    const out = structure(o, cronJobProps);
     const name = isObj(o.metadata) ? o.metadata.name : undefined;
     if (typeof name === 'string' && name.length > 52) out.push(cause.invalid('metadata.name', name, 'must be no more than 52 characters'));
     const spec = o.spec;

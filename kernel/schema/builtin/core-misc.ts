@@ -2,6 +2,7 @@
 import { asArr, asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
 import { validateFinalizers, type SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { atomic, keyedList, objectSchema, setList } from '../patch-meta.ts';
 import {
   isDNS1123Subdomain,
   isQualifiedName,
@@ -52,19 +53,20 @@ export const namespaceKind: SkiffKindDefinition = {
 };
 
 const taint = S.obj({ key: S.str, value: S.str, effect: S.str, timeAdded: S.str });
+const nodeProps = {
+  spec: S.obj({ podCIDR: S.str, podCIDRs: setList(), providerID: S.str, unschedulable: S.bool, taints: S.arr(taint) }),
+  status: S.obj({
+    capacity: S.map(S.quantity),
+    allocatable: S.map(S.quantity),
+    conditions: keyedList(S.obj({ type: S.str, status: S.str }), 'type'),
+    addresses: keyedList(S.obj({ type: S.str, address: S.str }), 'type'),
+    nodeInfo: S.obj(),
+  }),
+};
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 function validateNode(o: Obj): StatusCause[] {
-  const out = structure(o, {
-    spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint) }),
-    status: S.obj({
-      capacity: S.map(S.quantity),
-      allocatable: S.map(S.quantity),
-      conditions: S.arr(S.obj({ type: S.str, status: S.str })),
-      addresses: S.arr(S.obj({ type: S.str, address: S.str })),
-      nodeInfo: S.obj(),
-    }),
-  });
+  const out = structure(o, nodeProps);
   const spec = asObj(o.spec) ?? {};
   out.push(...validateString(spec.podCIDR, 'spec.podCIDR', isValidCIDR));
   asArr(spec.podCIDRs).forEach((c, i) => out.push(...validateString(c, child('spec.podCIDRs', i), isValidCIDR)));
@@ -96,6 +98,7 @@ export const nodeKind: SkiffKindDefinition = {
   subresources: ['status'],
   // "Nodes allow *all* fields, including status, to be set on create" (kube's node strategy)
   keepStatusOnCreate: true,
+  schema: objectSchema(nodeProps),
   validate: safeValidate(validateNode),
   selectableFields: { 'spec.unschedulable': (o) => String(isObj(o.spec) && o.spec.unschedulable === true) },
 };
@@ -151,6 +154,8 @@ export const eventKind: SkiffKindDefinition = {
   },
 };
 
+const serviceAccountProps = { secrets: keyedList(S.obj({ kind: S.str, namespace: S.str, name: S.str, uid: S.str, apiVersion: S.str }), 'name'), imagePullSecrets: S.arr(atomic(S.obj({ name: S.str }))), automountServiceAccountToken: S.bool };
+
 export const serviceAccountKind: SkiffKindDefinition = {
   group: '',
   version: 'v1',
@@ -159,9 +164,9 @@ export const serviceAccountKind: SkiffKindDefinition = {
   singular: 'serviceaccount',
   namespaced: true,
   shortNames: ['sa'],
+  schema: objectSchema(serviceAccountProps),
   validate: safeValidate((o) => {
-    const ref = S.arr(S.obj({ name: S.str }));
-    const out = structure(o, { secrets: ref, imagePullSecrets: ref, automountServiceAccountToken: S.bool });
+    const out = structure(o, serviceAccountProps);
     for (const list of ['secrets', 'imagePullSecrets'])
       asArr(o[list]).forEach((r, i) => {
         if (isObj(r)) out.push(...validateString(r.name, child(list, i, 'name'), isDNS1123Subdomain));

@@ -2,7 +2,8 @@
 import { asArr, asObj, cause, child, deepEqual, isObj, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { defaultPod } from './pod-defaults.ts';
-import { podStatusSchema } from './pod-schema.ts';
+import { podSpecSchema, podStatusSchema } from './pod-schema.ts';
+import { objectSchema } from '../patch-meta.ts';
 import { validatePodSpec } from './pod-spec.ts';
 import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
@@ -70,6 +71,7 @@ export const podKind: SkiffKindDefinition = {
   shortNames: ['po'],
   categories: ['all'],
   subresources: ['status', 'binding', 'eviction'],
+  schema: objectSchema({ spec: podSpecSchema, status: podStatusSchema }),
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),
   deletion: {

@@ -2,6 +2,7 @@
 import { asArr, asObj, cause, child, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { atomic, keyedList, objectSchema } from '../patch-meta.ts';
 import {
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -19,11 +20,11 @@ import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'] as const;
 
-const servicePort = S.obj({ name: S.str, protocol: S.str, port: S.int, targetPort: S.intOrStr, nodePort: S.int, appProtocol: S.str });
+const servicePort = S.obj({ name: S.str, protocol: { ...S.str, default: 'TCP' }, port: S.int, targetPort: S.intOrStr, nodePort: S.int, appProtocol: S.str });
 const serviceSpec = S.obj({
   type: S.str,
-  ports: S.arr(servicePort),
-  selector: S.strMap,
+  ports: keyedList(servicePort, 'port', ['port', 'protocol']),
+  selector: atomic(S.strMap),
   clusterIP: S.str,
   clusterIPs: S.strArr,
   externalName: S.str,
@@ -115,6 +116,7 @@ export const serviceKind: SkiffKindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   nameCheck: nameIsDNS1035Label,
+  schema: objectSchema({ spec: serviceSpec, status: S.obj({ loadBalancer: S.obj(), conditions: keyedList(S.obj({ type: S.str }), 'type') }) }),
   default: safeDefault(defaultService),
   validate: safeValidate(validateService),
 };
