@@ -9,6 +9,7 @@ import { FieldSet, fieldElement, pathString, type Path } from './field-set.ts';
 import { compare, dropNulls, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedValueError } from './field-typed.ts';
 import { jsonEqual } from './json.ts';
 import type { SchemaNode } from './patch-schema.ts';
+import { OBJECT_META_FIELDS } from './schema/object-meta.ts';
 import { errors, type StatusCause } from './status.ts';
 import type { KObject } from './types.ts';
 
@@ -69,8 +70,17 @@ const STRIPPED = FieldSet.of(
 );
 const STATUS = FieldSet.of(['f:status']);
 
-/** The fields a write may own (the strategies' reset fields): status only through the status subresource. */
+/**
+ * The fields a write may own: ObjectMeta's own fields only (the kernel drops others, as kube's typed
+ * decode does), and status only through the status subresource (the strategies' reset fields).
+ */
 function owned(set: FieldSet, ctx: FieldManagerContext): FieldSet {
+  const meta = set.children.get('f:metadata');
+  if (meta && [...meta.members, ...meta.children.keys()].some((pe) => !OBJECT_META_FIELDS.has(pe.slice(2)))) {
+    const drop = new FieldSet();
+    for (const pe of [...meta.members, ...meta.children.keys()]) if (!OBJECT_META_FIELDS.has(pe.slice(2))) drop.insert(['f:metadata', pe]);
+    set = set.recursiveDifference(drop);
+  }
   if (!ctx.hasStatus) return set;
   if (ctx.subresource === 'status') return set.intersection(onlyStatus(set));
   return set.recursiveDifference(STATUS);

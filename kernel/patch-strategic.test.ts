@@ -100,9 +100,11 @@ describe('strategic merge patch: maps', () => {
     expect(out.metadata.labels).toEqual({ tier: 'fe' });
   });
 
-  it('$patch: replace replaces a map, $patch: delete empties it (as kube: {})', () => {
+  it('$patch: replace replaces a map, $patch: delete empties it (an empty map is no field, an empty struct stays, as once typed in kube)', () => {
     expect(smp(pod(), { metadata: { labels: { $patch: 'replace', x: 'y' } } }).metadata.labels).toEqual({ x: 'y' });
-    expect(smp(pod(), { metadata: { labels: { $patch: 'delete' } } }).metadata.labels).toEqual({});
+    expect(smp(pod(), { metadata: { labels: { $patch: 'delete' } } }).metadata).not.toHaveProperty('labels');
+    const d = { spec: { strategy: { type: 'Recreate' } } };
+    expect(smp(d, { spec: { strategy: { $patch: 'delete' } } }, deploySchema).spec.strategy).toEqual({});
   });
 
   it('$retainKeys clears the fields not listed (Deployment strategy: RollingUpdate to Recreate)', () => {

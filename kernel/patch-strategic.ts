@@ -84,7 +84,9 @@ function mergeMap(original: Obj | undefined, patch: Obj, schema: SchemaNode): Ob
     const sub = fieldSchema(schema, key);
     if (isObj(patchV)) {
       const v = patchStrategy(sub) === 'replace' ? removeDirectives(patchV) : mergeMap(out[key] as Obj, patchV, sub);
-      if (v === DROP) delete out[key];
+      // `$patch: delete` empties the map; an empty map field is no field once typed (Go's omitempty),
+      // an empty struct stays (kube then defaults it)
+      if (v === DROP || (patchV[DIRECTIVE] === 'delete' && !isObj(sub?.properties))) delete out[key];
       else out[key] = v;
     } else if (Array.isArray(patchV)) {
       out[key] = mergeSliceHandler(out[key] as unknown[], patchV, sub, false);
