@@ -123,7 +123,7 @@ describe('server-side apply', () => {
   it('transfers ownership: once both applied a field, the first may drop it and the value stays', () => {
     let o = applyConfiguration(skeleton(), deployment({ replicas: 2 }), { fieldManager: 'alice', force: false }, deployCtx);
     o = applyConfiguration(o, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 2 } }, { fieldManager: 'hpa', force: false }, deployCtx);
-    const { replicas: _r, ...rest } = deployment({}).spec;
+    const { replicas: _r, ...rest } = deployment({ replicas: 2 }).spec as Record<string, unknown>;
     o = applyConfiguration(o, { ...deployment({}), spec: rest }, { fieldManager: 'alice', force: false }, deployCtx);
     expect((o.spec as any).replicas).toBe(2);
     expect(FieldSet.fromFieldsV1(entry(o, 'hpa')!.fieldsV1).has(['f:spec', 'f:replicas'])).toBe(true);

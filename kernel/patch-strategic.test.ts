@@ -24,7 +24,7 @@ const pod = (): Obj => ({
   },
 });
 
-const smp = (o: Obj, p: Obj, schema = podSchema) => strategicMergePatch(structuredClone(o), p, schema);
+const smp = (o: Obj, p: Obj, schema = podSchema): Obj => strategicMergePatch(structuredClone(o), p, schema);
 
 function failure(fn: () => unknown): { code: number; message: string } {
   try {
