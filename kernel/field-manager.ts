@@ -140,6 +140,15 @@ function encode(managers: Managers): ManagedFieldsEntry[] | undefined {
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** The part of an object a write may own (what `owned` keeps): status alone for the status subresource, all but status otherwise. */
+function relevant(o: Obj, ctx: FieldManagerContext): Obj {
+  if (!ctx.hasStatus) return o;
+  if (ctx.subresource === 'status') return o.status === undefined ? {} : { status: o.status };
+  if (o.status === undefined) return o;
+  const { status: _s, ...rest } = o;
+  return rest;
+}
+
 /** The object as server-side apply compares it: without managedFields. */
 function body(obj: KObject | Obj): Obj {
   const meta = isObj(obj.metadata) ? { ...obj.metadata } : {};
@@ -179,7 +188,7 @@ interface Conflict {
  * conflicts: returned (not applied) unless `force`, then taken from it.
  */
 function transfer(before: Obj, after: Obj, managers: Managers, self: string, force: boolean, ctx: FieldManagerContext) {
-  const c = compare(before, after, ctx.schema);
+  const c = compare(relevant(before, ctx), relevant(after, ctx), ctx.schema);
   const changed = owned(c.modified.union(c.added), ctx);
   const removed = owned(c.removed, ctx);
   const conflicts: Conflict[] = [];
@@ -233,10 +242,15 @@ function capManagers(managers: Managers): void {
  * the live object's managedFields (kube's UpdateNoErrors).
  */
 export function trackUpdate(live: KObject | undefined, next: KObject, manager: string | undefined, ctx: FieldManagerContext): KObject {
-  const managers = startingManagers(live, next, ctx.subresource);
+  const requested = next.metadata.managedFields;
   const after = body(next);
+  const before = live ? body(live) : { apiVersion: next.apiVersion, kind: next.kind, metadata: {} };
+  // the common case, fast: nothing the writer may own changed and it did not set managedFields
+  if (live && (requested === undefined || ctx.subresource || jsonEqual(requested, live.metadata.managedFields)) && jsonEqual(relevant(before, ctx), relevant(after, ctx))) {
+    return withManagedFields(next, live.metadata.managedFields as ManagedFieldsEntry[] | undefined);
+  }
+  const managers = startingManagers(live, next, ctx.subresource);
   try {
-    const before = live ? body(live) : { apiVersion: next.apiVersion, kind: next.kind, metadata: {} };
     const selfM: Manager = { manager: manager || 'unknown', operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource ?? '', set: new FieldSet() };
     const self = identifier(selfM);
     const current = 'current-operation'; // not a JSON identifier: never a manager's

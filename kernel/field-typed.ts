@@ -96,15 +96,23 @@ export interface Comparison {
 
 const isEmptyish = (v: unknown) => v === undefined || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0);
 
-/** What changed from `lhs` to `rhs` (SMD Compare). */
+/** What changed from `lhs` to `rhs` (SMD Compare). Equal subtrees are skipped whole. */
 export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const leaf = (l: unknown, r: unknown, path: Path) => {
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
-    else if (!jsonEqual(l, r)) c.modified.insert(path);
+  const path: Path = []; // the walk's path, one element pushed per level (copied only when inserted)
+  const at = (pe?: PathElement) => (pe === undefined ? [...path] : [...path, pe]);
+  const leaf = (l: unknown, r: unknown) => {
+    if (l === undefined) c.added.insert(at());
+    else if (r === undefined) c.removed.insert(at());
+    else if (!jsonEqual(l, r)) c.modified.insert(at());
   };
-  const walk = (l: unknown, r: unknown, s: SchemaNode, path: Path) => {
+  const child = (pe: PathElement, l: unknown, r: unknown, s: SchemaNode) => {
+    if (l !== undefined && r !== undefined && jsonEqual(l, r)) return; // nothing changed below
+    path.push(pe);
+    walk(l, r, s);
+    path.pop();
+  };
+  const walk = (l: unknown, r: unknown, s: SchemaNode) => {
     // a struct is never missing in Kubernetes' typed objects (Go's non-pointer structs): {} instead
     if (isStruct(s)) {
       if (l === undefined && isObj(r)) l = {};
@@ -113,47 +121,46 @@ export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode): Compari
     const lk = l === undefined ? undefined : kindOf(l);
     const rk = r === undefined ? undefined : kindOf(r);
     const kind = lk ?? rk;
-    if ((lk && rk && lk !== rk) || kind === 'scalar') return leaf(l, r, path);
+    if ((lk && rk && lk !== rk) || kind === 'scalar') return leaf(l, r);
     if (kind === 'list') {
-      if (listShape(s).type === 'atomic' || (isEmptyish(l) && isEmptyish(r))) return leaf(l, r, path);
+      if (listShape(s).type === 'atomic' || (isEmptyish(l) && isEmptyish(r))) return leaf(l, r);
       let lp: PathElement[];
       let rp: PathElement[];
       try {
         lp = listElements((l as unknown[]) ?? [], s, pathWhere(path));
         rp = listElements((r as unknown[]) ?? [], s, pathWhere(path));
       } catch (e) {
-        if (e instanceof TypedValueError) return leaf(l, r, path); // not keyed as the schema says: as a whole
+        if (e instanceof TypedValueError) return leaf(l, r); // not keyed as the schema says: as a whole
         throw e;
       }
       const lv = group(lp, (l as unknown[]) ?? []);
       const rv = group(rp, (r as unknown[]) ?? []);
-      const all = [...lv.keys(), ...[...rv.keys()].filter((pe) => !lv.has(pe))];
-      for (const pe of all) {
+      const items = itemSchema(s);
+      for (const pe of [...lv.keys(), ...[...rv.keys()].filter((x) => !lv.has(x))]) {
         const ll = lv.get(pe) ?? [];
         const rl = rv.get(pe) ?? [];
-        const p = [...path, pe];
-        if (ll.length <= 1 && rl.length <= 1) walk(ll[0], rl[0], itemSchema(s), p);
+        if (ll.length <= 1 && rl.length <= 1) child(pe, ll[0], rl[0], items);
         else if (ll.length >= 2 && rl.length >= 2) {
-          if (!jsonEqual(ll, rl)) c.modified.insert(p);
+          if (!jsonEqual(ll, rl)) c.modified.insert(at(pe));
         } else if (ll.length >= 2) {
-          if (rl.length) walk(undefined, rl[0], itemSchema(s), p);
-          c.removed.insert(p);
+          if (rl.length) child(pe, undefined, rl[0], items);
+          c.removed.insert(at(pe));
         } else {
-          if (ll.length) walk(ll[0], undefined, itemSchema(s), p);
-          c.added.insert(p);
+          if (ll.length) child(pe, ll[0], undefined, items);
+          c.added.insert(at(pe));
         }
       }
     } else {
-      if (isAtomicMap(s) || (isEmptyish(l) && isEmptyish(r))) return leaf(l, r, path);
+      if (isAtomicMap(s) || (isEmptyish(l) && isEmptyish(r))) return leaf(l, r);
       const lo = (l as Obj | undefined) ?? {};
       const ro = (r as Obj | undefined) ?? {};
-      for (const k of Object.keys(lo)) walk(lo[k], Object.hasOwn(ro, k) ? ro[k] : undefined, fieldSchema(s, k), [...path, fieldElement(k)]);
-      for (const k of Object.keys(ro)) if (!Object.hasOwn(lo, k)) walk(undefined, ro[k], fieldSchema(s, k), [...path, fieldElement(k)]);
+      for (const k of Object.keys(lo)) child(fieldElement(k), lo[k], Object.hasOwn(ro, k) ? ro[k] : undefined, fieldSchema(s, k));
+      for (const k of Object.keys(ro)) if (!Object.hasOwn(lo, k)) child(fieldElement(k), undefined, ro[k], fieldSchema(s, k));
     }
-    if (l === undefined) c.added.insert(path);
-    else if (r === undefined) c.removed.insert(path);
+    if (l === undefined) c.added.insert(at());
+    else if (r === undefined) c.removed.insert(at());
   };
-  walk(lhs, rhs, schema, []);
+  walk(lhs, rhs, schema);
   return c;
 }
 
