@@ -82,15 +82,15 @@ function owned(set: FieldSet, ctx: FieldManagerContext): FieldSet {
     set = set.recursiveDifference(drop);
   }
   if (!ctx.hasStatus) return set;
-  if (ctx.subresource === 'status') return set.intersection(onlyStatus(set));
-  return set.recursiveDifference(STATUS);
+  if (ctx.subresource === 'status') return onlyStatus(set);
+  return set.members.has('f:status') || set.children.has('f:status') ? set.recursiveDifference(STATUS) : set;
 }
 
 function onlyStatus(set: FieldSet): FieldSet {
   const out = new FieldSet();
   const st = set.children.get('f:status');
   if (set.members.has('f:status')) out.members.add('f:status');
-  if (st) out.children.set('f:status', st.union(new FieldSet()));
+  if (st) out.children.set('f:status', st);
   return out;
 }
 

@@ -51,12 +51,17 @@ export class FieldSet {
     return true;
   }
 
+  // Sets are not changed once built (insert is for building one): the operations may answer one
+  // of their operands as it is.
+
   union(o: FieldSet): FieldSet {
+    if (o.empty) return this;
+    if (this.empty) return o;
     const out = new FieldSet();
     for (const m of this.members) out.members.add(m);
     for (const m of o.members) out.members.add(m);
     for (const [pe, c] of this.children) out.children.set(pe, c.union(o.children.get(pe) ?? EMPTY));
-    for (const [pe, c] of o.children) if (!this.children.has(pe)) out.children.set(pe, c.union(EMPTY));
+    for (const [pe, c] of o.children) if (!this.children.has(pe)) out.children.set(pe, c);
     return out.pruned();
   }
 
@@ -72,19 +77,25 @@ export class FieldSet {
 
   /** The exact paths of this set that are not in `o`. */
   difference(o: FieldSet): FieldSet {
+    if (o.empty || this.empty) return this;
     const out = new FieldSet();
     for (const m of this.members) if (!o.members.has(m)) out.members.add(m);
-    for (const [pe, c] of this.children) out.children.set(pe, c.difference(o.children.get(pe) ?? EMPTY));
+    for (const [pe, c] of this.children) {
+      const oc = o.children.get(pe);
+      out.children.set(pe, oc ? c.difference(oc) : c);
+    }
     return out.pruned();
   }
 
   /** The paths of this set that neither are in `o` nor lie under a path of `o`. */
   recursiveDifference(o: FieldSet): FieldSet {
+    if (o.empty || this.empty) return this;
     const out = new FieldSet();
     for (const m of this.members) if (!o.members.has(m)) out.members.add(m);
     for (const [pe, c] of this.children) {
       if (o.members.has(pe)) continue;
-      out.children.set(pe, c.recursiveDifference(o.children.get(pe) ?? EMPTY));
+      const oc = o.children.get(pe);
+      out.children.set(pe, oc ? c.recursiveDifference(oc) : c);
     }
     return out.pruned();
   }
