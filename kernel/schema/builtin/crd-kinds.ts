@@ -5,6 +5,7 @@ import { asArr, asObj, isObj, type Obj } from '../causes.ts';
 import type { KindDefinition } from '../kind-definition.ts';
 import { ajvErrorsToCauses, newAjv } from '../structural.ts';
 import { prune, toAjvSchema } from './crd-schema.ts';
+import { fullObjectMetaSchema } from '../patch-meta.ts';
 import { safeDefault, safeValidate } from './helpers.ts';
 
 const validating = newAjv();
@@ -41,6 +42,8 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       shortNames: strs(names.shortNames),
       categories: strs(names.categories),
       subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
+      // server-side apply follows the CRD's x-kubernetes-list-type / -map-type; ObjectMeta is kube's
+      schema: raw ? { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } : undefined,
       default: safeDefault((o) => {
         if (!raw || !fill) return;
         prune(o, raw);
