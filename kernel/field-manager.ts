@@ -7,7 +7,7 @@
 // change a value another manager owns, unless forced (then it takes them over).
 import { FieldSet, fieldElement, pathString, type Path } from './field-set.ts';
 import { compare, dropNulls, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedValueError } from './field-typed.ts';
-import { jsonEqual } from './json.ts';
+import { cloneJson, jsonEqual } from './json.ts';
 import type { SchemaNode } from './patch-schema.ts';
 import { OBJECT_META_FIELDS } from './schema/object-meta.ts';
 import { errors, type StatusCause } from './status.ts';
@@ -373,7 +373,7 @@ function allowedFromLastApplied(live: KObject, ctx: FieldManagerContext): FieldS
 function syncLastApplied(obj: KObject, config: Obj): KObject {
   const ann = obj.metadata.annotations;
   if (!ann || typeof ann[LAST_APPLIED] !== 'string') return obj;
-  const copy = structuredClone(config);
+  const copy = cloneJson(config);
   if (isObj(copy.metadata) && isObj(copy.metadata.annotations)) delete copy.metadata.annotations[LAST_APPLIED];
   return { ...obj, metadata: { ...obj.metadata, annotations: { ...ann, [LAST_APPLIED]: JSON.stringify(copy) } } };
 }

@@ -4,7 +4,7 @@
 // fields from a value. Lists are atomic, sets of scalars or maps keyed by some fields
 // (patch-schema.ts listShape); maps are granular unless atomic.
 import { FieldSet, fieldElement, keyElement, valueElement, type Path, type PathElement } from './field-set.ts';
-import { jsonEqual } from './json.ts';
+import { cloneJson, jsonEqual, setKey as put } from './json.ts';
 import { fieldSchema, isAtomicMap, isDeclaredField, itemSchema, keyDefault, listShape, type SchemaNode } from './patch-schema.ts';
 
 type Obj = Record<string, unknown>;
@@ -23,11 +23,6 @@ export class TypedValueError extends Error {
   }
 }
 
-/** `o[k] = v` that keeps a `__proto__` key a plain field. */
-function put(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 /** The path element of a list item: `k:{...}` by the list's keys (or their defaults), `v:...` in a set. */
 export function listItemElement(item: unknown, list: SchemaNode, where: string): PathElement {
@@ -185,15 +180,15 @@ function group(pes: PathElement[], list: unknown[]): Map<PathElement, unknown[]>
  */
 export function merge(lhs: unknown, rhs: unknown, schema: SchemaNode): unknown {
   const walk = (l: unknown, r: unknown, s: SchemaNode, path: Path): unknown => {
-    if (r === undefined) return structuredClone(l);
+    if (r === undefined) return cloneJson(l);
     const lk = l === undefined ? undefined : kindOf(l);
     const rk = kindOf(r);
-    if ((lk && lk !== rk) || rk === 'scalar') return structuredClone(r);
+    if ((lk && lk !== rk) || rk === 'scalar') return cloneJson(r);
     if (rk === 'list') {
-      if (listShape(s).type === 'atomic' || (isEmptyish(l) && isEmptyish(r))) return structuredClone(r);
+      if (listShape(s).type === 'atomic' || (isEmptyish(l) && isEmptyish(r))) return cloneJson(r);
       return mergeList((l as unknown[]) ?? [], r as unknown[], s, path, walk);
     }
-    if (isAtomicMap(s) || (isEmptyish(l) && isEmptyish(r))) return structuredClone(r);
+    if (isAtomicMap(s) || (isEmptyish(l) && isEmptyish(r))) return cloneJson(r);
     const lo = (l as Obj | undefined) ?? {};
     const ro = r as Obj;
     const out: Obj = {};

@@ -6,6 +6,7 @@
 // `$deleteFromPrimitiveList/<list>`. No maintained npm package implements it (npm has JSON patch and
 // JSON merge patch only), so this follows kube's code path by path; the order of merged lists
 // follows kube's too ($setElementOrder, then the patch's order, then the live list's).
+import { cloneJson, setKey as put } from './json.ts';
 import { errors, type StatusError } from './status.ts';
 import { fieldSchema, itemSchema, patchMergeKey, patchStrategy, type SchemaNode } from './patch-schema.ts';
 
@@ -26,11 +27,6 @@ const unprocessable = (message: string): StatusError => {
   return e;
 };
 
-/** `o[k] = v` that keeps a `__proto__` key a plain field. */
-function put(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 const isDirectiveKey = (k: string) => k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(SET_ORDER) || k.startsWith(DELETE_PRIMITIVE);
 
@@ -39,7 +35,7 @@ const isDirectiveKey = (k: string) => k === DIRECTIVE || k === RETAIN_KEYS || k.
  * result. `schema` is the schema of the object; StatusErrors (400/422) for malformed patches.
  */
 export function strategicMergePatch(original: Obj, patch: Obj, schema: SchemaNode): Obj {
-  return mergeMap(original, structuredClone(patch), schema);
+  return mergeMap(original, cloneJson(patch), schema);
 }
 
 /** The kind of a JSON value as Go's reflect sees a decoded one: map, slice or a scalar type. */

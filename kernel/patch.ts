@@ -1,7 +1,7 @@
 // Applying PATCH bodies: JSON patch (RFC 6902, fast-json-patch), JSON merge patch (RFC 7386), and
 // strategic merge patch driven by the kind's schema (patch-strategic.ts). Server-side apply is not a
 // patch of the object alone: it needs the object's managedFields (field-manager.ts).
-import { cloneJson } from './json.ts';
+import { cloneJson, setKey as put } from './json.ts';
 import { applyJsonPatch, JsonPatchFailure } from './json-patch.ts';
 import type { SchemaNode } from './patch-schema.ts';
 import { strategicMergePatch } from './patch-strategic.ts';
@@ -10,11 +10,6 @@ import type { KObject, PatchType } from './types.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `o[k] = v` that keeps a `__proto__` key a plain field (JSON.parse makes such keys; assigning one would set the prototype). */
-function put(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
