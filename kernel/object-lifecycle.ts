@@ -348,8 +348,11 @@ export class ObjectLifecycle {
     // apply decided them already
     const ctx = fieldContext(def, sub);
     const track = (o: KObject) => {
-      if (internal.applied) return o;
       o.metadata.managedFields = requested;
+      if (internal.applied) {
+        if (requested === undefined) delete o.metadata.managedFields;
+        return o;
+      }
       return trackUpdate(cur, o, opts.fieldManager, ctx);
     };
     next = track(next);

@@ -83,6 +83,16 @@ describe('server-side apply over REST', () => {
     expect(forced.body.metadata.managedFields.map((e: any) => e.manager)).toEqual(['alice']);
   });
 
+  it('applies to the status subresource: only status changes, owned with subresource status', async () => {
+    const body = 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: {replicas: 9}\nstatus: {observedGeneration: 1, replicas: 7}\n';
+    const r = await api('PATCH', `${DEPLOYS}/web/status?fieldManager=ctrl`, body, APPLY);
+    expect(r.status).toBe(200);
+    const got = (await api('GET', `${DEPLOYS}/web`)).body;
+    expect(got.status.replicas).toBe(7);
+    expect(got.spec.replicas).toBe(2);
+    expect(got.metadata.managedFields.find((e: any) => e.manager === 'ctrl')).toMatchObject({ operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:observedGeneration': {}, 'f:replicas': {} } } });
+  });
+
   it('refuses a configuration for another name or version with 400', async () => {
     expect((await api('PATCH', `${DEPLOYS}/other?fieldManager=alice`, manifest(1), APPLY)).status).toBe(400);
     expect((await api('PATCH', `${DEPLOYS}/web?fieldManager=alice`, manifest(1).replace('apps/v1', 'apps/v1beta2'), APPLY)).status).toBe(400);
