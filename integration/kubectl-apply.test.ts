@@ -82,7 +82,7 @@ describe.each(kubectls)('kubectl %s apply', (version, bin) => {
       { name: 'web', image: 'nginx:1.25', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ name: 'http', containerPort: 80 }] },
     ]);
     const r1 = applyFile(v1);
-    expect(r1.err).toBe('');
+    expect(r1.code, r1.err).toBe(0);
     expect(r1.out).toContain('deployment.apps/web created');
     // others change it meanwhile: a label and an env var, not in the applied manifest
     ok('label', 'deployment', 'web', '-n', ns, 'owner=ops');
