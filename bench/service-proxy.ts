@@ -112,6 +112,8 @@ const node = await createTestNode(78);
 let t: TestKernel | undefined;
 let host: PluginHost | undefined;
 const servers: Backend[] = [];
+/** every prober started: a failed run must not leave one behind */
+const probers: Prober[] = [];
 try {
   // ---- full and incremental syncs: the Proxier alone ----
   {
@@ -175,6 +177,7 @@ try {
   const tLoad = performance.now();
   await host.load([{ descriptor: plugin, config: { nodeName: 'node-0', netns: node.ns, clusterCIDR: '10.64.0.0/10', fullSyncSeconds: 0 } }]);
   const prober = new Prober(client, PROBE_IP, 80);
+  probers.push(prober);
   await prober.waitFor('a', 60_000);
   out.startToRoutedMs = round(performance.now() - tLoad);
 
@@ -214,6 +217,7 @@ try {
   }
   const setReady = async (pod: Pod, ready: boolean) => apiPods.set(pod.name, (await k.update(PODS, podStatus(apiPods.get(pod.name)!, pod.ip, ready), { subresource: 'status' })) as ApiPod);
   const readyProber = new Prober(client, READY_IP, 80);
+  probers.push(readyProber);
   await readyProber.waitFor('a', 30_000);
   const ready: number[] = [];
   for (let r = 0; r < ROUTES; r++) {
@@ -230,6 +234,7 @@ try {
   readyProber.stop();
   out.loadAvg1End = round(loadavg()[0]!);
 } finally {
+  for (const p of probers) p.stop();
   await host?.stop().catch(() => {});
   for (const s of servers) s.stop();
   await t?.stop().catch(() => {});

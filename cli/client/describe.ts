@@ -3,8 +3,9 @@
 import type { ClientContext } from './context.ts';
 import { resourcePath, type ApiResource } from './resources.ts';
 import { StatusError } from './status-error.ts';
-import { age } from '@skiff/plugin-rest-api';
+import { age } from '@skiff/api';
 import { formatTable } from './table.ts';
+import { nodeLines } from './describe-node.ts';
 
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -104,16 +105,29 @@ function podLines(o: Obj): string[] {
   return out;
 }
 
-export function describeObject(r: ApiResource, o: Obj, events: Obj[] | undefined, now = Date.now()): string {
+/** What a Node's description needs besides the Node: the pods bound to it and its Lease. */
+export interface NodeExtras {
+  pods: Obj[];
+  lease?: Obj;
+}
+
+const isNode = (r: ApiResource) => r.kind === 'Node' && r.group === '';
+
+export function describeObject(r: ApiResource, o: Obj, events: Obj[] | undefined, now = Date.now(), node?: NodeExtras): string {
   const md = o.metadata ?? {};
   const out = [field('Name', md.name)];
   if (r.namespaced) out.push(field('Namespace', md.namespace));
+  if (isNode(r)) {
+    const roles = Object.keys(md.labels ?? {}).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length)).filter(Boolean);
+    out.push(field('Roles', roles.length ? roles.sort().join(',') : '<none>'));
+  }
   out.push(...mapField('Labels', md.labels), ...mapField('Annotations', md.annotations, ': '));
   if (md.creationTimestamp) out.push(field('CreationTimestamp', new Date(md.creationTimestamp).toUTCString()));
   if (md.deletionTimestamp) out.push(field('DeletionTimestamp', new Date(md.deletionTimestamp).toUTCString()));
   if (md.finalizers?.length) out.push(field('Finalizers', (md.finalizers as string[]).join(', ')));
   if (md.ownerReferences?.length) out.push(field('Controlled By', (md.ownerReferences as Obj[]).map((x) => `${x.kind}/${x.name}`).join(', ')));
   if (r.kind === 'Pod' && r.group === '') out.push(...podLines(o));
+  else if (isNode(r)) out.push(...nodeLines(o, node?.pods ?? [], node?.lease, now));
   else if ((r.kind === 'ConfigMap' || r.kind === 'Secret') && r.group === '') out.push(...dataLines(r.kind, o));
   else {
     for (const [k, v] of Object.entries(o)) {
@@ -189,7 +203,7 @@ export async function describe(ctx: ClientContext, type: string, names: string[]
     try {
       const o = { kind: r.kind, ...(await ctx.client.get(resourcePath(r, ns, name))) };
       const events = await eventsFor(ctx, o, ns);
-      ctx.out((first ? '' : '\n\n') + describeObject(r, o, events));
+      ctx.out((first ? '' : '\n\n') + describeObject(r, o, events, Date.now(), isNode(r) ? await nodeExtras(ctx, name) : undefined));
       first = false;
     } catch (e) {
       failed = true;
@@ -197,4 +211,13 @@ export async function describe(ctx: ClientContext, type: string, names: string[]
     }
   }
   return failed ? 1 : 0;
+}
+
+/** The pods bound to a node (every namespace) and its Lease in kube-node-lease (none: left out). */
+async function nodeExtras(ctx: ClientContext, name: string): Promise<NodeExtras> {
+  const [pods, lease] = await Promise.all([
+    ctx.client.get('/api/v1/pods', { query: { fieldSelector: `spec.nodeName=${name}` } }).then((l) => (l.items ?? []) as Obj[]),
+    ctx.client.get(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${encodeURIComponent(name)}`).catch(() => undefined),
+  ]);
+  return { pods, lease };
 }

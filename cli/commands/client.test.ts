@@ -1,5 +1,6 @@
 // End to end: a real Skiff server (one for the file), and the CLI run as a user runs it.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { runSkiff, type CliRun } from '../../integration/skiff-process.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 let server: RunningServer;
+const execFileAsync = promisify(execFile);
 let dir: string;
 
 /** `skiff <args>` from the TypeScript sources, against the test server. */
@@ -118,6 +120,40 @@ describe('skiff client commands', () => {
     expect(r.stdout).toMatch(/^Name: +web\nNamespace: +e2e\nLabels: +app=web\n/);
     expect(r.stdout).toMatch(/Containers:\n  web:\n    Image: +nginx:1.27\n/);
     expect(r.stdout).toMatch(/\nEvents:/);
+  });
+
+  it('describe node shows, as kubectl does, the pods on it and the resources allocated against its allocatable', async () => {
+    const node = `apiVersion: v1
+kind: Node
+metadata: {name: described, labels: {node-role.kubernetes.io/worker: ""}}
+spec: {taints: [{key: dedicated, value: db, effect: NoSchedule}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-node, namespace: e2e}
+spec:
+  nodeName: described
+  tolerations: [{key: dedicated, operator: Exists}]
+  containers: [{name: c, image: busybox, resources: {requests: {cpu: 250m, memory: 64Mi}, limits: {cpu: "1", memory: 64Mi}}}]
+`;
+    expect((await skiff(['apply', '-f', '-'], { input: node })).code).toBe(0);
+    // the status a kubelet would write: what the node offers
+    const status = { status: { capacity: { cpu: '2', memory: '1Gi', pods: '10' }, allocatable: { cpu: '2', memory: '1Gi', pods: '10' }, addresses: [{ type: 'InternalIP', address: '10.1.2.3' }] } };
+    // (not spawnSync: the server runs in this process and must go on answering meanwhile)
+    const put = await execFileAsync('kubectl', ['patch', 'node', 'described', '--subresource=status', '--type=merge', '-p', JSON.stringify(status)], { env: { ...process.env, KUBECONFIG: server.kubeconfigPath } });
+    expect(put.stdout).toBe('node/described patched\n');
+    const r = await skiff(['describe', 'node', 'described']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Name: +described\nRoles: +worker\n/);
+    // (the node-lifecycle controller may add its unreachable taints: no kubelet renews this node)
+    expect(r.stdout).toMatch(/\nTaints: +dedicated=db:NoSchedule\n( {20}node\.kubernetes\.io\/\S+\n)*Unschedulable: +false\n/);
+    expect(r.stdout).toContain('  InternalIP:  10.1.2.3');
+    expect(r.stdout).toContain('Non-terminated Pods:          (1 in total)');
+    expect(r.stdout).toMatch(/ e2e +on-node +250m \(12%\) +1 \(50%\) +64Mi \(6%\) +64Mi \(6%\) /);
+    expect(r.stdout).toMatch(/Allocated resources:\n.*\n +Resource +Requests +Limits\n.*\n +cpu +250m \(12%\) +1 \(50%\)\n +memory +64Mi \(6%\) +64Mi \(6%\)\n/);
+    // no kubelet confirms this pod's end: gone at once, or the namespace's deletion later waits on it
+    await skiff(['delete', 'pod', 'on-node', '-n', 'e2e', '--grace-period=0', '--wait=false']);
+    await skiff(['delete', 'node', 'described', '--wait=false']);
   });
 
   it('an invalid manifest prints the server’s 422 message and exits 1; the others still apply', async () => {

@@ -2,7 +2,8 @@
 // the kube-dns Service every node's plugin makes sure of.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICES } from '@skiff/api';
+import { SERVICES, type Service } from '@skiff/api';
+import { errors } from '@skiff/kernel';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { describeNeeding } from '../../scripts/test-parts.ts';
 import { DNS_SERVICE, ensureDnsService, PROXY_NAME_LABEL } from './dns-service.ts';
@@ -45,5 +46,30 @@ describe('the kube-dns Service', () => {
     expect(svc.spec).toMatchObject({ clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] });
     expect(svc.metadata.labels?.[PROXY_NAME_LABEL]).toBe('cluster-dns');
     expect(await ensureDnsService(t.kernel, '10.96.0.11')).toBe('10.96.0.10');
+  });
+
+  it("takes another node's Service when admission refuses the create for the address that Service claimed (a 422, not AlreadyExists)", async () => {
+    await t.kernel.delete(SERVICES, DNS_SERVICE.namespace, DNS_SERVICE.name);
+    // what service-ipam answers when the IP is claimed: the claim is refused before the store sees the name
+    const claimed = new Set<string>();
+    const ipam = t.kernel.registerAdmission({
+      name: 'test-ip-claims',
+      phase: 'validating',
+      match: (r) => r.kind.resource === 'services' && r.operation === 'CREATE',
+      handle: (r) => {
+        const ip = (r.object as Service).spec?.clusterIP ?? '';
+        if (claimed.has(ip)) throw errors.invalid({ group: '', resource: 'services', kind: 'Service' }, r.object.metadata?.name ?? '', [{ reason: 'FieldValueInvalid', field: 'spec.clusterIPs', message: `failed to allocate IP ${ip}: provided IP is already allocated` }]);
+        claimed.add(ip);
+      },
+    });
+    try {
+      expect(await Promise.all([ensureDnsService(t.kernel, '10.96.0.10'), ensureDnsService(t.kernel, '10.96.0.10'), ensureDnsService(t.kernel, '10.96.0.10')])).toEqual([undefined, undefined, undefined]);
+      expect((await t.kernel.get(SERVICES, DNS_SERVICE.namespace, DNS_SERVICE.name)).spec).toMatchObject({ clusterIP: '10.96.0.10' });
+      // refused with no Service there: the refusal is the answer
+      await t.kernel.delete(SERVICES, DNS_SERVICE.namespace, DNS_SERVICE.name);
+      await expect(ensureDnsService(t.kernel, '10.96.0.10', { attempts: 3, retryMs: 10 })).rejects.toThrow(/provided IP is already allocated/);
+    } finally {
+      ipam.dispose();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
 import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
 import { checkListOptions } from './query-params.ts';
+import type { FieldValidator } from './field-validation.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -80,7 +81,11 @@ function asObject(body: unknown): KObject {
 }
 
 export class ResourceHandlers {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(
+    private readonly kernel: Kernel,
+    /** fieldValidation (unknown and duplicate fields) of writes; without it nothing is checked */
+    private readonly fields?: FieldValidator,
+  ) {}
 
   async handle(p: ResourcePath & { resource: string }, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const ref: ResourceRef = { group: p.group, version: p.version, resource: p.resource };
@@ -106,6 +111,7 @@ export class ResourceHandlers {
       case 'POST': {
         if (p.name !== undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
         const obj = asObject(req.body);
+        await this.fields?.check(req, reply, { kind, namespace: ns }, obj);
         this.placeNamespace(kind, obj, ns);
         const created = await this.kernel.create(ref, obj, { dryRun: dryRun(q), fieldManager: fieldManager(req) });
         reply.code(201);
@@ -117,6 +123,7 @@ export class ResourceHandlers {
         if (obj.metadata && typeof obj.metadata === 'object' && obj.metadata.name !== undefined && obj.metadata.name !== p.name) {
           throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${p.name})`);
         }
+        await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name }, obj);
         obj.metadata = { ...(obj.metadata ?? {}), name: p.name };
         this.placeNamespace(kind, obj, ns);
         return this.kernel.update(ref, obj, { dryRun: dryRun(q), subresource: p.subresource, fieldManager: fieldManager(req) });
@@ -125,6 +132,7 @@ export class ResourceHandlers {
         if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
         const type = patchType(req);
         const opts = { dryRun: dryRun(q), subresource: p.subresource, force: force(req, type) };
+        await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name, patchType: type }, req.body);
         if (type === 'apply') {
           // server-side apply names its field manager itself (kube: 422 without one)
           return this.kernel.patch(ref, ns, p.name, type, asObject(req.body), { ...opts, fieldManager: q.fieldManager });
@@ -220,6 +228,8 @@ export class ResourceHandlers {
       labelSelector: q.labelSelector,
       fieldSelector: q.fieldSelector,
       resourceVersion: q.resourceVersion,
+      // validated before (query-params.ts: only with a resourceVersion, Exact never at "0")
+      resourceVersionMatch: q.resourceVersionMatch === 'Exact' || q.resourceVersionMatch === 'NotOlderThan' ? q.resourceVersionMatch : undefined,
       limit: intParam(q, 'limit'),
       continue: q.continue,
     });

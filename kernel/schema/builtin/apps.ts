@@ -2,10 +2,11 @@
 import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
-import { labelSelectorSchema, objectSchema, strategy } from '../patch-meta.ts';
+import { labelSelectorSchema, strategy } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
+import { persistentVolumeClaimSchema } from './core-storage.ts';
 import { daemonSetStatusSchema, deploymentStatusSchema, replicaSetStatusSchema, statefulSetStatusSchema, validateNonNegative, validateReplicaCounters } from './workload-status.ts';
 import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validatePodTemplate, validateSelectorAndTemplate } from './workload.ts';
 
@@ -128,7 +129,7 @@ export const statefulSetKind = workload(
     serviceName: S.str,
     podManagementPolicy: S.str,
     updateStrategy: S.obj({ type: S.str, rollingUpdate: rolling }),
-    volumeClaimTemplates: S.arr(S.obj({ metadata: S.obj({ name: S.str }), spec: S.obj() })),
+    volumeClaimTemplates: S.arr(persistentVolumeClaimSchema),
     persistentVolumeClaimRetentionPolicy: S.obj({ whenDeleted: S.str, whenScaled: S.str }),
     ordinals: S.obj({ start: S.int }),
   },

@@ -4,10 +4,10 @@ import { selectorMatches } from '@skiff/api';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
-import { fullObjectMetaSchema, labelSelectorSchema, objectSchema } from '../patch-meta.ts';
+import { fullObjectMetaSchema, labelSelectorSchema } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { cronError } from './cron.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
 import { cronJobStatusSchema, jobStatusSchema, validateNonNegative } from './workload-status.ts';
 import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
@@ -26,22 +26,10 @@ const jobSpecSchema = S.obj({
   completionMode: S.str,
   suspend: S.bool,
   podReplacementPolicy: S.str,
+  podFailurePolicy: S.obj({ rules: S.arr(S.obj()) }),
+  successPolicy: S.obj({ rules: S.arr(S.obj()) }),
+  managedBy: S.str,
 });
-
-const jobProps = { spec: jobSpecSchema, status: jobStatusSchema };
-const cronJobProps = {
-  spec: S.obj({
-    schedule: S.str,
-    timeZone: S.str,
-    startingDeadlineSeconds: S.int64,
-    concurrencyPolicy: S.str,
-    suspend: S.bool,
-    jobTemplate: S.obj({ metadata: fullObjectMetaSchema, spec: jobSpecSchema }),
-    successfulJobsHistoryLimit: S.int,
-    failedJobsHistoryLimit: S.int,
-  }),
-  status: cronJobStatusSchema,
-};
 
 /** Job defaults; the selector and labels Kubernetes generates when the uid is known and manualSelector is not set. */
 export function defaultJobSpec(spec: Obj, meta?: Obj): void {
@@ -88,6 +76,21 @@ export function validateJobSpec(spec: unknown, field: string): StatusCause[] {
   out.push(...validatePodTemplate(spec.template, child(field, 'template'), ['OnFailure', 'Never']));
   return out;
 }
+
+const jobProps = { spec: jobSpecSchema, status: jobStatusSchema };
+const cronJobProps = {
+  spec: S.obj({
+    schedule: S.str,
+    timeZone: S.str,
+    startingDeadlineSeconds: S.int64,
+    concurrencyPolicy: S.str,
+    suspend: S.bool,
+    jobTemplate: S.obj({ metadata: fullObjectMetaSchema, spec: jobSpecSchema }),
+    successfulJobsHistoryLimit: S.int,
+    failedJobsHistoryLimit: S.int,
+  }),
+  status: cronJobStatusSchema,
+};
 
 export const jobKind: SkiffKindDefinition = {
   group: 'batch',
@@ -139,6 +142,7 @@ export const cronJobKind: SkiffKindDefinition = {
   shortNames: ['cj'],
   categories: ['all'],
   subresources: ['status'],
+  schema: objectSchema(cronJobProps),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (!spec) return;
@@ -150,7 +154,6 @@ export const cronJobKind: SkiffKindDefinition = {
     const js = jt && asObj(jt.spec);
     if (js) defaultPodTemplate(js.template);
   }),
-  schema: objectSchema(cronJobProps),
   validate: safeValidate((o) => {
     const out = structure(o, cronJobProps);
     const name = isObj(o.metadata) ? o.metadata.name : undefined;

@@ -2,7 +2,7 @@
 import { asArr, asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
 import { validateFinalizers, type SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
-import { atomic, keyedList, objectSchema, setList } from '../patch-meta.ts';
+import { atomic, keyedList, setList } from '../patch-meta.ts';
 import {
   isDNS1123Subdomain,
   isQualifiedName,
@@ -14,7 +14,9 @@ import {
   validateResourceList,
   validateString,
 } from '../validation.ts';
-import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
+
+const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str, conditions: keyedList(S.obj(), 'type') }) };
 
 export const namespaceKind: SkiffKindDefinition = {
   group: '',
@@ -28,6 +30,7 @@ export const namespaceKind: SkiffKindDefinition = {
   // kube-apiserver serves no deletecollection of namespaces (DELETE /api/v1/namespaces is a 405)
   deleteCollection: false,
   nameCheck: nameIsDNSLabel,
+  schema: objectSchema(namespaceProps),
   deletion: {
     // the namespace controller empties the namespace, then removes `kubernetes` from spec.finalizers
     extraFinalizers: (o) => (asObj(o.spec) && Array.isArray(asObj(o.spec)!.finalizers) ? (asObj(o.spec)!.finalizers as string[]) : []),
@@ -42,7 +45,7 @@ export const namespaceKind: SkiffKindDefinition = {
     if (status) setDefault(status, 'phase', 'Active');
   }),
   validate: safeValidate((o) => {
-    const out = structure(o, { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str }) });
+    const out = structure(o, namespaceProps);
     const spec = asObj(o.spec);
     if (spec) out.push(...validateFinalizers(spec.finalizers, 'spec.finalizers'));
     const status = asObj(o.status);
@@ -53,17 +56,27 @@ export const namespaceKind: SkiffKindDefinition = {
 };
 
 const taint = S.obj({ key: S.str, value: S.str, effect: S.str, timeAdded: S.str });
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
 const nodeProps = {
-  spec: S.obj({ podCIDR: S.str, podCIDRs: setList(), providerID: S.str, unschedulable: S.bool, taints: S.arr(taint) }),
+  spec: S.obj({ podCIDR: S.str, podCIDRs: setList(), providerID: S.str, unschedulable: S.bool, taints: S.arr(taint), configSource: S.obj(), externalID: S.str }),
   status: S.obj({
     capacity: S.map(S.quantity),
     allocatable: S.map(S.quantity),
-    conditions: keyedList(S.obj({ type: S.str, status: S.str }), 'type'),
+    phase: S.str,
+    conditions: keyedList(S.obj({ type: S.str, status: S.str, lastHeartbeatTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str }), 'type'),
     addresses: keyedList(S.obj({ type: S.str, address: S.str }), 'type'),
+    daemonEndpoints: S.obj(),
     nodeInfo: S.obj(),
+    images: S.arr(S.obj({ names: S.strArr, sizeBytes: S.int64 })),
+    volumesInUse: S.strArr,
+    volumesAttached: S.arr(S.obj({ name: S.str, devicePath: S.str })),
+    config: S.obj(),
+    runtimeHandlers: S.arr(S.obj()),
+    features: S.obj(),
+    declaredFeatures: S.strArr,
   }),
 };
-const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 function validateNode(o: Obj): StatusCause[] {
   const out = structure(o, nodeProps);
@@ -105,22 +118,25 @@ export const nodeKind: SkiffKindDefinition = {
 
 const objectRef = S.obj({ kind: S.str, namespace: S.str, name: S.str, uid: S.str, apiVersion: S.str, resourceVersion: S.str, fieldPath: S.str });
 
+const eventProps = {
+  involvedObject: objectRef,
+  reason: S.str,
+  message: S.str,
+  source: S.obj({ component: S.str, host: S.str }),
+  firstTimestamp: S.str,
+  lastTimestamp: S.str,
+  eventTime: S.str,
+  count: S.int,
+  type: S.str,
+  reportingComponent: S.str,
+  reportingInstance: S.str,
+  action: S.str,
+  related: objectRef,
+  series: S.obj({ count: S.int, lastObservedTime: S.str }),
+};
+
 function validateEvent(o: Obj): StatusCause[] {
-  const out = structure(o, {
-    involvedObject: objectRef,
-    reason: S.str,
-    message: S.str,
-    source: S.obj({ component: S.str, host: S.str }),
-    firstTimestamp: S.str,
-    lastTimestamp: S.str,
-    eventTime: S.str,
-    count: S.int,
-    type: S.str,
-    reportingComponent: S.str,
-    reportingInstance: S.str,
-    action: S.str,
-    related: objectRef,
-  });
+  const out = structure(o, eventProps);
   const io = o.involvedObject;
   if (io === undefined || io === null) out.push(cause.required('involvedObject'));
   else if (isObj(io)) {
@@ -141,6 +157,7 @@ export const eventKind: SkiffKindDefinition = {
   singular: 'event',
   namespaced: true,
   shortNames: ['ev'],
+  schema: objectSchema(eventProps),
   validate: safeValidate(validateEvent),
   selectableFields: {
     'involvedObject.kind': sel('involvedObject', 'kind'),
@@ -154,7 +171,7 @@ export const eventKind: SkiffKindDefinition = {
   },
 };
 
-const serviceAccountProps = { secrets: keyedList(S.obj({ kind: S.str, namespace: S.str, name: S.str, uid: S.str, apiVersion: S.str }), 'name'), imagePullSecrets: S.arr(atomic(S.obj({ name: S.str }))), automountServiceAccountToken: S.bool };
+const serviceAccountProps = { secrets: keyedList(objectRef, 'name'), imagePullSecrets: S.arr(atomic(S.obj({ name: S.str }))), automountServiceAccountToken: S.bool };
 
 export const serviceAccountKind: SkiffKindDefinition = {
   group: '',

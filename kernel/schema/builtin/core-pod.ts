@@ -3,9 +3,8 @@ import { asArr, asObj, cause, child, deepEqual, isObj, type Obj, type StatusCaus
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { defaultPod } from './pod-defaults.ts';
 import { podSpecSchema, podStatusSchema } from './pod-schema.ts';
-import { objectSchema } from '../patch-meta.ts';
 import { validatePodSpec } from './pod-spec.ts';
-import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
 const POD_UPDATE_MSG =
   'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
@@ -71,6 +70,7 @@ export const podKind: SkiffKindDefinition = {
   shortNames: ['po'],
   categories: ['all'],
   subresources: ['status', 'binding', 'eviction'],
+  // the spec is checked by validatePodSpec (with the field paths of pod templates)
   schema: objectSchema({ spec: podSpecSchema, status: podStatusSchema }),
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),

@@ -2,7 +2,7 @@
 import { asArr, asObj, cause, child, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
-import { atomic, keyedList, objectSchema } from '../patch-meta.ts';
+import { atomic, keyedList } from '../patch-meta.ts';
 import {
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -16,7 +16,7 @@ import {
   validateProtocol,
   validateString,
 } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'] as const;
 
@@ -36,7 +36,16 @@ const serviceSpec = S.obj({
   ipFamilies: S.strArr,
   ipFamilyPolicy: S.str,
   publishNotReadyAddresses: S.bool,
+  sessionAffinityConfig: S.obj({ clientIP: S.obj({ timeoutSeconds: S.int }) }),
+  allocateLoadBalancerNodePorts: S.bool,
+  loadBalancerClass: S.str,
+  loadBalancerSourceRanges: S.strArr,
+  healthCheckNodePort: S.int,
+  trafficDistribution: S.str,
 });
+const serviceStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj()) }), conditions: keyedList(S.obj(), 'type') });
+
+const serviceProps = { spec: serviceSpec, status: serviceStatus };
 
 function defaultService(obj: Obj): void {
   const spec = asObj(obj.spec);
@@ -55,7 +64,7 @@ function defaultService(obj: Obj): void {
 }
 
 function validateService(obj: Obj, old?: Obj): StatusCause[] {
-  const out = structure(obj, { spec: serviceSpec });
+  const out = structure(obj, serviceProps);
   const spec = obj.spec;
   if (!isObj(spec)) return spec === undefined ? out : [...out, cause.typeInvalid('spec', spec, 'must be an object')];
   const type = spec.type ?? 'ClusterIP';
@@ -116,7 +125,7 @@ export const serviceKind: SkiffKindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   nameCheck: nameIsDNS1035Label,
-  schema: objectSchema({ spec: serviceSpec, status: S.obj({ loadBalancer: S.obj(), conditions: keyedList(S.obj({ type: S.str }), 'type') }) }),
+  schema: objectSchema(serviceProps),
   default: safeDefault(defaultService),
   validate: safeValidate(validateService),
 };
@@ -125,8 +134,10 @@ const endpointPort = S.obj({ name: S.str, port: S.int, protocol: S.str, appProto
 const endpointAddress = S.obj({ ip: S.str, hostname: S.str, nodeName: S.str, targetRef: S.obj() });
 const subsets = S.arr(S.obj({ addresses: S.arr(endpointAddress), notReadyAddresses: S.arr(endpointAddress), ports: S.arr(endpointPort) }));
 
+const endpointsProps = { subsets };
+
 function validateEndpoints(obj: Obj): StatusCause[] {
-  const out = structure(obj, { subsets });
+  const out = structure(obj, endpointsProps);
   asArr(obj.subsets).forEach((s, i) => {
     if (!isObj(s)) return;
     const f = child('subsets', i);
@@ -151,6 +162,7 @@ export const endpointsKind: SkiffKindDefinition = {
   singular: 'endpoints',
   namespaced: true,
   shortNames: ['ep'],
+  schema: objectSchema(endpointsProps),
   default: safeDefault((o) => {
     for (const s of asArr(o.subsets)) for (const p of asArr(isObj(s) ? s.ports : undefined)) if (isObj(p)) setStringDefault(p, 'protocol', 'TCP');
   }),

@@ -42,8 +42,9 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       shortNames: strs(names.shortNames),
       categories: strs(names.categories),
       subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
-      // server-side apply follows the CRD's x-kubernetes-list-type / -map-type; ObjectMeta is kube's
-      schema: raw ? { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } : undefined,
+      // published as the version's OpenAPI (kubectl explain) and what fieldValidation checks against;
+      // server-side apply follows its x-kubernetes-list-type / -map-type. ObjectMeta is kube's.
+      ...(raw ? { schema: { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } } : {}),
       default: safeDefault((o) => {
         if (!raw || !fill) return;
         prune(o, raw);

@@ -1,4 +1,6 @@
 // Structural (JSON type) schemas of PodSpec and friends; semantic checks live in pod-spec.ts.
+// An object with properties lists all of Kubernetes' fields (fieldValidation reports the others as
+// unknown); S.obj() with none is open: its fields are not checked (the rarer volume sources).
 import { S } from '../structural.ts';
 import { atomic, fullObjectMetaSchema, keyedList, labelSelectorSchema, mapList } from '../patch-meta.ts';
 
@@ -6,7 +8,7 @@ const resources = S.obj({ limits: S.map(S.quantity), requests: S.map(S.quantity)
 
 const probe = S.obj({
   exec: S.obj({ command: S.strArr }),
-  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str }),
+  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str, httpHeaders: S.arr(S.obj({ name: S.str, value: S.str })) }),
   tcpSocket: S.obj({ port: S.intOrStr, host: S.str }),
   grpc: S.obj({ port: S.int, service: S.str }),
   initialDelaySeconds: S.int,
@@ -53,7 +55,7 @@ const podSecurityContext = S.obj({
 });
 const handler = S.obj({
   exec: S.obj({ command: S.strArr }),
-  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str }),
+  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str, httpHeaders: S.arr(S.obj({ name: S.str, value: S.str })) }),
   tcpSocket: S.obj({ port: S.intOrStr, host: S.str }),
   sleep: S.obj({ seconds: S.int64 }),
 });
@@ -63,10 +65,17 @@ const volume = S.obj({
   configMap: S.obj({ name: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
   secret: S.obj({ secretName: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
   projected: S.obj({ sources: S.arr(S.obj()), defaultMode: S.int }),
-  downwardAPI: S.obj({ items: S.arr(S.obj({ path: S.str, mode: S.int })), defaultMode: S.int }),
+  downwardAPI: S.obj({ items: S.arr(S.obj({ path: S.str, mode: S.int, fieldRef: S.obj(), resourceFieldRef: S.obj() })), defaultMode: S.int }),
   emptyDir: S.obj({ medium: S.str, sizeLimit: S.quantity }),
   hostPath: S.obj({ path: S.str, type: S.str }),
   persistentVolumeClaim: S.obj({ claimName: S.str, readOnly: S.bool }),
+  nfs: S.obj({ server: S.str, path: S.str, readOnly: S.bool }),
+  csi: S.obj({ driver: S.str, readOnly: S.bool, fsType: S.str, volumeAttributes: S.strMap, nodePublishSecretRef: S.obj({ name: S.str }) }),
+  ephemeral: S.obj({ volumeClaimTemplate: S.obj() }),
+  image: S.obj({ reference: S.str, pullPolicy: S.str }),
+  ...Object.fromEntries(
+    ['awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'iscsi', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume'].map((s) => [s, S.obj()]),
+  ),
 });
 const nodeSelectorTerm = atomic(S.obj({ matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })), matchFields: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }));
 const podAffinityTerm = S.obj({ labelSelector: labelSelectorSchema, namespaces: S.strArr, topologyKey: S.str, namespaceSelector: labelSelectorSchema });
@@ -92,9 +101,10 @@ export const containerSchema = S.obj({
   // kube: patchMergeKey containerPort (strategic merge), listMapKeys containerPort+protocol (apply; protocol defaults to TCP)
   ports: keyedList(S.obj({ name: S.str, containerPort: S.int, hostPort: S.int, hostIP: S.str, protocol: { ...S.str, default: 'TCP' } }), 'containerPort', ['containerPort', 'protocol']),
   env: keyedList(S.obj({ name: S.str, value: S.str, valueFrom: S.obj() }), 'name'),
-  envFrom: S.arr(S.obj({ prefix: S.str, configMapRef: S.obj({ name: S.str }), secretRef: S.obj({ name: S.str }) })),
+  envFrom: S.arr(S.obj({ prefix: S.str, configMapRef: S.obj({ name: S.str, optional: S.bool }), secretRef: S.obj({ name: S.str, optional: S.bool }) })),
   resources,
-  volumeMounts: keyedList(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, subPath: S.str, mountPropagation: S.str }), 'mountPath'),
+  resizePolicy: S.arr(S.obj({ resourceName: S.str, restartPolicy: S.str })),
+  volumeMounts: keyedList(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, recursiveReadOnly: S.str, subPath: S.str, subPathExpr: S.str, mountPropagation: S.str }), 'mountPath'),
   volumeDevices: keyedList(S.obj({ name: S.str, devicePath: S.str }), 'devicePath'),
   livenessProbe: probe,
   readinessProbe: probe,
@@ -108,6 +118,8 @@ export const containerSchema = S.obj({
   stdin: S.bool,
   stdinOnce: S.bool,
   tty: S.bool,
+  // ephemeral containers only
+  targetContainerName: S.str,
 });
 
 const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.str, tolerationSeconds: S.int64 });
@@ -148,23 +160,49 @@ export const podSpecSchema = S.obj({
   overhead: S.map(S.quantity),
   topologySpreadConstraints: keyedList(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str, labelSelector: labelSelectorSchema, minDomains: S.int, matchLabelKeys: S.strArr }), 'topologyKey', ['topologyKey', 'whenUnsatisfiable']),
   schedulingGates: keyedList(S.obj({ name: S.str }), 'name'),
+  os: S.obj({ name: S.str }),
+  setHostnameAsFQDN: S.bool,
+  hostUsers: S.bool,
+  resourceClaims: keyedList(S.obj({ name: S.str, resourceClaimName: S.str, resourceClaimTemplateName: S.str }), 'name', ['name'], 'merge,retainKeys'),
+  resources,
+});
+
+const containerStatus = S.obj({
+  name: S.str,
+  ready: S.bool,
+  restartCount: S.int,
+  state: S.obj(),
+  lastState: S.obj(),
+  image: S.str,
+  imageID: S.str,
+  containerID: S.str,
+  started: S.bool,
+  allocatedResources: S.map(S.quantity),
+  allocatedResourcesStatus: S.arr(S.obj()),
+  resources: S.obj(),
+  volumeMounts: S.arr(S.obj()),
+  user: S.obj(),
+  stopSignal: S.str,
 });
 
 export const podStatusSchema = S.obj({
   phase: S.str,
-  conditions: keyedList(S.obj({ type: S.str, status: S.str, reason: S.str, message: S.str }), 'type'),
+  conditions: keyedList(S.obj({ type: S.str, status: S.str, observedGeneration: S.int64, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str }), 'type'),
   message: S.str,
+  observedGeneration: S.int64,
   reason: S.str,
   nominatedNodeName: S.str,
   hostIP: S.str,
   podIP: S.str,
   podIPs: keyedList(S.obj({ ip: S.str }), 'ip'),
   hostIPs: { ...S.arr(S.obj({ ip: S.str })), 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'ip', 'x-kubernetes-list-type': 'atomic' },
+  resize: S.str,
+  resourceClaimStatuses: keyedList(S.obj(), 'name', ['name'], 'merge,retainKeys'),
   startTime: S.str,
   qosClass: S.str,
-  initContainerStatuses: S.arr(S.obj({ name: S.str, ready: S.bool, restartCount: S.int })),
-  containerStatuses: S.arr(S.obj({ name: S.str, ready: S.bool, restartCount: S.int })),
+  initContainerStatuses: S.arr(containerStatus),
+  containerStatuses: S.arr(containerStatus),
+  ephemeralContainerStatuses: S.arr(containerStatus),
 });
-
 
 export const podTemplateSchema = S.obj({ metadata: fullObjectMetaSchema, spec: podSpecSchema });

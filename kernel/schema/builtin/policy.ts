@@ -4,10 +4,10 @@ import { asObj, cause, isObj, type StatusCause } from '../causes.ts';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
-import { keyedList, labelSelectorSchema, objectSchema, strategy } from '../patch-meta.ts';
+import { keyedList, labelSelectorSchema, strategy } from '../patch-meta.ts';
 import { validateEnum } from '../validation.ts';
 import { metaConditionSchema, validateMetaConditions } from './conditions.ts';
-import { safeValidate, structure } from './helpers.ts';
+import { objectSchema, safeValidate, structure } from './helpers.ts';
 import { validateNonNegative } from './workload-status.ts';
 import { validateIntOrPercent } from './workload.ts';
 
