@@ -59,7 +59,8 @@ describe('ControllerRefManager', () => {
     expect(gets()).toBe(1); // one recheck for two adoptions
     expect((await get('a-orphan')).metadata.ownerReferences).toEqual([ref]);
     expect(claimed[1].metadata.ownerReferences).toEqual([ref]); // the adopted object as written
-    expect((await get('a-orphan-with-owner')).metadata.ownerReferences?.map((r) => r.uid)).toEqual([other.metadata.uid, owner.metadata.uid]);
+    // kube's strategic merge puts the patch's new reference before the live ones (as kube's adoption patch does)
+    expect((await get('a-orphan-with-owner')).metadata.ownerReferences?.map((r) => r.uid)).toEqual([owner.metadata.uid, other.metadata.uid]);
     // released: only its own reference goes
     expect((await get('a-mine-nomatch')).metadata.ownerReferences?.map((r) => r.uid)).toEqual([other.metadata.uid]);
     expect((await get('a-orphan-nomatch')).metadata.ownerReferences).toBeUndefined();

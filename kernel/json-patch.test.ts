@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyJsonPatch, JSON_PATCH_MAX_COPY_BYTES, jsonSizeUpTo, JsonPatchFailure, MAX_JSON_PATCH_ARRAY_SHIFTS, MAX_JSON_PATCH_OPERATIONS } from './json-patch.ts';
 import { applyPatch } from './patch.ts';
+import { deploymentKind } from './schema/builtin/apps.ts';
+import { podKind } from './schema/builtin/core-pod.ts';
 import { isStatusError } from './status.ts';
 import type { KObject } from './types.ts';
 
@@ -138,18 +140,19 @@ describe('merge and strategic patches stay linear', () => {
     const env = (n: number, v: string) => Array.from({ length: n }, (_, i) => ({ name: `e${i}`, value: v }));
     const dep = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { containers: [{ name: 'c', env: env(20_000, 'old') }] } } } } as unknown as KObject;
     const t0 = performance.now();
-    const patch = { spec: { template: { spec: { containers: [{ name: 'c', env: [...env(20_000, 'new').reverse(), { name: 'e5', $patch: 'delete' }] }] } } } };
-    const out = applyPatch(dep, 'strategic', patch) as any;
+    const patch = { spec: { template: { spec: { containers: [{ name: 'c', env: [...env(20_000, 'new').filter((e) => e.name !== 'e5').reverse(), { name: 'e5', $patch: 'delete' }] }] } } } };
+    const out = applyPatch(dep, 'strategic', patch, deploymentKind.schema) as any;
     expect(performance.now() - t0).toBeLessThan(2000); // a scan per item was 4*10^8 comparisons
     const got = out.spec.template.spec.containers[0].env;
     expect(got).toHaveLength(19_999);
-    expect(got[0]).toEqual({ name: 'e0', value: 'new' });
+    // kube's order: the patch's items in the patch's order
+    expect(got[0]).toEqual({ name: 'e19999', value: 'new' });
     expect(got.find((e: { name: string }) => e.name === 'e5')).toBeUndefined();
   });
 
-  it('keeps duplicate keys as a search from the front would: the first match merges, a delete takes the first', () => {
+  it('handles duplicate keys as kube does: a delete takes every match, a later patch item merges into an earlier one', () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: '1' }, { name: 'a', image: '2' }, { name: 'b', image: '3' }] } } as unknown as KObject;
-    const out = applyPatch(pod, 'strategic', { spec: { containers: [{ name: 'a', $patch: 'delete' }, { name: 'a', image: 'x' }, { name: 'c', image: 'y' }, { name: 'c', image: 'z' }] } }) as any;
-    expect(out.spec.containers).toEqual([{ name: 'a', image: 'x' }, { name: 'b', image: '3' }, { name: 'c', image: 'z' }]);
+    const out = applyPatch(pod, 'strategic', { spec: { containers: [{ name: 'a', $patch: 'delete' }, { name: 'a', image: 'x' }, { name: 'c', image: 'y' }, { name: 'c', image: 'z' }] } }, podKind.schema) as any;
+    expect(out.spec.containers).toEqual([{ name: 'a', image: 'x' }, { name: 'c', image: 'z' }, { name: 'b', image: '3' }]);
   });
 });

@@ -19,11 +19,15 @@ export function cloneJson<T>(v: T): T {
   const o: Record<string, unknown> = {};
   for (const k in v) {
     const x = cloneJson((v as Record<string, unknown>)[k]);
-    // JSON.parse makes `__proto__` an own key: assigning it would set the prototype (the key lost)
-    if (k === '__proto__') Object.defineProperty(o, k, { value: x, enumerable: true, writable: true, configurable: true });
-    else o[k] = x;
+    setKey(o, k, x);
   }
   return o as T;
+}
+
+/** `o[k] = v`, where a `__proto__` key stays a plain field (JSON.parse makes such keys; assigning one would set the prototype, the key lost). */
+export function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /**

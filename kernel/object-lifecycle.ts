@@ -5,11 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AdmissionChain } from './admission/chain.ts';
 import { cloneJson, jsonEqual } from './json.ts';
+import { applyConfiguration, trackUpdate, type FieldManagerContext } from './field-manager.ts';
 import { applyPatch } from './patch.ts';
 import { GENERATE_NAME_TRIES, generatedName } from './generate-name.ts';
 import { scaleChange, toScale } from './scale.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import { pruneObjectMeta } from './schema/object-meta.ts';
+import { objectSchema } from './schema/patch-meta.ts';
 import type { StatusCause } from './status.ts';
 import { errors } from './status.ts';
 import type { ObjectCodec } from './store/codec.ts';
@@ -39,6 +41,19 @@ const isNamespaceKind = (def: KindDefinition) => def.group === '' && def.resourc
 export const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 const NO_SCHEMA = { default: () => {}, validate: () => [] };
 const hasStatus = (def: KindDefinition) => (def.subresources ?? []).includes('status');
+
+/** The schema of kinds that have none: ObjectMeta's patch metadata, maps merged, lists atomic. */
+const DEFAULT_SCHEMA = objectSchema();
+
+/** What managedFields tracking needs to know about a write of `def` (or of its subresource). */
+function fieldContext(def: KindDefinition, subresource: string | undefined): FieldManagerContext {
+  return { schema: def.schema ?? DEFAULT_SCHEMA, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, kind: def.kind, subresource: subresource || undefined, hasStatus: hasStatus(def) };
+}
+
+/** A write whose managedFields are already decided (server-side apply): not tracked as an update. */
+interface Internal {
+  applied?: boolean;
+}
 
 /** A no-op write decided on a cached read: read the store and decide again. */
 const STALE_NOOP = Symbol('stale no-op');
@@ -119,7 +134,7 @@ export class ObjectLifecycle {
     }
   }
 
-  async create(def: KindDefinition, input: KObject, opts: WriteOptions): Promise<KObject> {
+  async create(def: KindDefinition, input: KObject, opts: WriteOptions, internal: Internal = {}): Promise<KObject> {
     if (opts.subresource === 'binding' && (def.subresources ?? []).includes('binding')) return this.bind(def, input, opts);
     if (opts.subresource) throw errors.methodNotAllowed(`create is not allowed on ${def.resource}/${opts.subresource}`);
     this.checkShape(def, input);
@@ -132,9 +147,14 @@ export class ObjectLifecycle {
     m.uid = randomUUID();
     m.creationTimestamp = now();
     m.generation = 1;
-    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete m[f];
+    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'] as const) delete m[f];
     if (hasStatus(def) && !def.keepStatusOnCreate) delete obj.status;
-    const admitted = await this.admit(def, 'CREATE', obj, undefined, opts);
+    const requested = m.managedFields;
+    let admitted = await this.admit(def, 'CREATE', obj, undefined, opts);
+    // the creator owns what it set, defaults included (kube defaults on decode, before its field manager)
+    admitted.metadata.managedFields = requested;
+    if (!internal.applied) admitted = trackUpdate(undefined, admitted, opts.fieldManager, fieldContext(def, undefined));
+    else if (requested === undefined) delete admitted.metadata.managedFields;
     if (def.namespaced) await this.checkNamespace(admitted.metadata.namespace!);
     if (opts.dryRun) return admitted;
     for (let attempt = 1; ; attempt++) {
@@ -176,9 +196,11 @@ export class ObjectLifecycle {
 
   async patch(def: KindDefinition, ns: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions): Promise<KObject> {
     if (opts.subresource === 'scale') return this.writeScale(def, ns, name, (scale) => applyPatch(scale, type === 'apply' ? 'merge' : type, patch), true, opts);
+    if (type === 'apply') return this.apply(def, ns, name, patch, opts);
     let conditional = false;
+    const schema = def.schema ?? DEFAULT_SCHEMA;
     return this.retry(def, ns, name, () => conditional, (cur) => {
-      const next = applyPatch(cur, type, patch);
+      const next = applyPatch(cur, type, patch, schema);
       if (!isObj(next) || !isObj(next.metadata)) throw errors.badRequest('the patch removed metadata');
       const rv = next.metadata.resourceVersion;
       if (rv !== cur.metadata.resourceVersion) {
@@ -187,6 +209,47 @@ export class ObjectLifecycle {
       }
       return next;
     }, opts);
+  }
+
+  /**
+   * Server-side apply: the configuration merged into the object by its field manager (field-manager.ts),
+   * or an object created from it when there is none. A resourceVersion in the configuration is a
+   * precondition.
+   */
+  private async apply(def: KindDefinition, ns: string | undefined, name: string, config: unknown, opts: WriteOptions): Promise<KObject> {
+    const fieldManager = opts.fieldManager;
+    if (!fieldManager) {
+      throw errors.invalid({ group: 'meta.k8s.io', resource: '', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueRequired', message: 'is required for apply patch', field: 'fieldManager' }]);
+    }
+    if (!isObj(config)) throw errors.badRequest('the apply configuration must be a JSON or YAML object');
+    const meta = config.metadata;
+    if (meta !== undefined && meta !== null && !isObj(meta)) throw errors.badRequest('metadata must be an object');
+    if (isObj(meta)) {
+      if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+      if (def.namespaced && meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== ns) throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const ctx = fieldContext(def, opts.subresource);
+    const applyOpts = { fieldManager, force: opts.force === true };
+    const wanted = isObj(meta) ? meta.resourceVersion : undefined;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.retry(def, ns, name, wanted !== undefined, (cur) => {
+          if (wanted !== undefined && String(wanted) !== cur.metadata.resourceVersion) return 'conflict';
+          return applyConfiguration(cur, config, applyOpts, ctx);
+        }, opts, { applied: true });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 404 || opts.subresource || wanted !== undefined || attempt > 0) throw e;
+      }
+      // no such object: create it from the configuration
+      const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
+      const skeleton = { apiVersion, kind: def.kind, metadata: def.namespaced ? { name, namespace: ns } : { name } } as KObject;
+      const obj = applyConfiguration(skeleton, config, applyOpts, ctx);
+      try {
+        return await this.create(def, obj, opts, { applied: true });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409) throw e; // created meanwhile: apply to it
+      }
+    }
   }
 
   /**
@@ -223,6 +286,7 @@ export class ObjectLifecycle {
     conditional: boolean | (() => boolean),
     change: (cur: KObject) => KObject | 'conflict',
     opts: WriteOptions,
+    internal: Internal = {},
   ): Promise<KObject> {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const cur = await this.read(def, def.namespaced ? ns : undefined, name, attempt > 0);
@@ -233,7 +297,7 @@ export class ObjectLifecycle {
         throw errors.conflict(def, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
       try {
-        return await this.write(def, cur, next, opts, attempt > 0);
+        return await this.write(def, cur, next, opts, attempt > 0, internal);
       } catch (e) {
         if (e === STALE_NOOP) continue; // the next attempt reads the store itself
         if (!(e instanceof RevisionMismatch)) throw e;
@@ -245,9 +309,10 @@ export class ObjectLifecycle {
   }
 
   /** Apply update rules to `desired` against `cur` and CAS-write it (or finish a deletion). */
-  private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions, fresh = true): Promise<KObject> {
+  private async write(def: KindDefinition, cur: KObject, desired: KObject, opts: WriteOptions, fresh = true, internal: Internal = {}): Promise<KObject> {
     this.checkShape(def, desired);
     const sub = opts.subresource;
+    const requested = desired.metadata.managedFields;
     if (sub && !(def.subresources ?? []).includes(sub)) {
       throw errors.noSuchResource(`the server could not find the requested resource (subresource ${sub} of ${def.resource})`);
     }
@@ -277,16 +342,32 @@ export class ObjectLifecycle {
     m.resourceVersion = cm.resourceVersion;
     if (m.uid === undefined || m.uid === '') m.uid = cm.uid;
     if (m.creationTimestamp === undefined) m.creationTimestamp = cm.creationTimestamp;
-    delete m.managedFields;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
     if (!sameSpec(def, next, cur)) m.generation = (cm.generation ?? 0) + 1;
+    // managedFields: the writer owns what it changed (decided again after admission, below); an
+    // apply decided them already
+    const ctx = fieldContext(def, sub);
+    const track = (o: KObject) => {
+      o.metadata.managedFields = requested;
+      if (internal.applied) {
+        if (requested === undefined) delete o.metadata.managedFields;
+        return o;
+      }
+      return trackUpdate(cur, o, opts.fieldManager, ctx);
+    };
+    next = track(next);
     if (sub !== 'binding' && jsonEqual(next, cur)) {
       // no-op: no write, same resourceVersion — but only the store can say `cur` is the latest
       // (the cache may not have seen a write that was just acknowledged)
       if (!fresh) throw STALE_NOOP;
       return cur;
     }
-    const admitted = await this.admit(def, 'UPDATE', next, cur, opts);
+    const decided = next.metadata.managedFields;
+    let admitted = await this.admit(def, 'UPDATE', next, cur, opts);
+    if (internal.applied) {
+      if (decided === undefined) delete admitted.metadata.managedFields;
+      else admitted.metadata.managedFields = decided;
+    } else admitted = track(admitted);
     if (opts.dryRun) return admitted;
     const key = this.key(def, cm.namespace, cm.name!);
     const rev0 = Number(cm.resourceVersion);

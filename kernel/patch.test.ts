@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyPatch, mergePatch } from './patch.ts';
+import { deploymentKind } from './schema/builtin/apps.ts';
 import { isStatusError } from './status.ts';
 import type { KObject } from './types.ts';
 
@@ -62,11 +63,13 @@ describe('JSON merge patch', () => {
 
 describe('strategic merge patch directives', () => {
   it('$patch: replace, delete (map and list item), $retainKeys, $deleteFromPrimitiveList', () => {
-    expect((applyPatch(obj(), 'strategic', { spec: { strategy: { $patch: 'replace', type: 'Recreate' } } }).spec as any).strategy).toEqual({ type: 'Recreate' });
-    expect((applyPatch(obj(), 'strategic', { spec: { strategy: { $patch: 'delete' } } }).spec as any).strategy).toBeUndefined();
-    const del = applyPatch(obj(), 'strategic', { spec: { template: { spec: { containers: [{ name: 'a', $patch: 'delete' }] } } } });
+    const schema = deploymentKind.schema;
+    expect((applyPatch(obj(), 'strategic', { spec: { strategy: { $patch: 'replace', type: 'Recreate' } } }, schema).spec as any).strategy).toEqual({ type: 'Recreate' });
+    // kube's mergeMap answers an empty map for $patch: delete of a map field
+    expect((applyPatch(obj(), 'strategic', { spec: { strategy: { $patch: 'delete' } } }, schema).spec as any).strategy).toEqual({});
+    const del = applyPatch(obj(), 'strategic', { spec: { template: { spec: { containers: [{ name: 'a', $patch: 'delete' }] } } } }, schema);
     expect((del.spec as any).template.spec.containers.map((c: any) => c.name)).toEqual(['b']);
-    const ret = applyPatch(obj(), 'strategic', { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } } });
+    const ret = applyPatch(obj(), 'strategic', { spec: { strategy: { $retainKeys: ['type'], type: 'Recreate' } } }, schema);
     expect((ret.spec as any).strategy).toEqual({ type: 'Recreate' });
     const fin = applyPatch(obj(), 'strategic', { metadata: { '$deleteFromPrimitiveList/finalizers': ['b.io/y'] } });
     expect(fin.metadata.finalizers).toEqual(['a.io/x', 'c.io/z']);

@@ -1,18 +1,15 @@
 // Applying PATCH bodies: JSON patch (RFC 6902, fast-json-patch), JSON merge patch (RFC 7386), and
-// strategic merge patch approximated as a merge patch that merges lists of named items (containers,
-// env, ports, volumes, ...) by their `name` (or the list's merge key) instead of replacing them.
-import { cloneJson } from './json.ts';
+// strategic merge patch driven by the kind's schema (patch-strategic.ts). Server-side apply is not a
+// patch of the object alone: it needs the object's managedFields (field-manager.ts).
+import { cloneJson, setKey as put } from './json.ts';
 import { applyJsonPatch, JsonPatchFailure } from './json-patch.ts';
+import type { SchemaNode } from './patch-schema.ts';
+import { strategicMergePatch } from './patch-strategic.ts';
 import { errors } from './status.ts';
 import type { KObject, PatchType } from './types.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `o[k] = v` that keeps a `__proto__` key a plain field (JSON.parse makes such keys; assigning one would set the prototype). */
-function put(o: Record<string, unknown>, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return patch;
@@ -44,98 +41,13 @@ export function rejectDirectives(patch: unknown, what: string): void {
   }
 }
 
-// merge keys of the list fields Kubernetes merges strategically
-const MERGE_KEYS: Record<string, string> = {
-  containers: 'name',
-  initContainers: 'name',
-  ephemeralContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
-  volumeDevices: 'devicePath',
-  ports: 'containerPort',
-  imagePullSecrets: 'name',
-  conditions: 'type',
-  tolerations: 'key',
-  hostAliases: 'ip',
-  ownerReferences: 'uid',
-};
-
-const PATCH_VALUES = new Set(['replace', 'merge', 'delete']);
-
-function strategicMerge(target: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return patch;
-  const directive = patch['$patch'];
-  if (directive !== undefined && (typeof directive !== 'string' || !PATCH_VALUES.has(directive))) {
-    throw errors.badRequest(`unknown patch directive $patch: ${JSON.stringify(directive)} (replace, merge or delete)`);
-  }
-  if (directive === 'replace') {
-    const { $patch: _p, ...rest } = patch;
-    return rest;
-  }
-  const out: Record<string, unknown> = isObj(target) ? { ...target } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (k.startsWith('$')) continue;
-    const mk = MERGE_KEYS[k];
-    const cur = Object.hasOwn(out, k) ? out[k] : undefined;
-    if (v === null || (isObj(v) && v['$patch'] === 'delete')) delete out[k];
-    else if (mk && Array.isArray(v) && Array.isArray(cur)) put(out, k, mergeList(cur, v, mk));
-    else put(out, k, strategicMerge(cur, v));
-  }
-  // $deleteFromPrimitiveList/<list>: values to take out of a list of scalars
-  for (const [k, v] of Object.entries(patch)) {
-    const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(k);
-    if (!m) continue;
-    if (!Array.isArray(v)) throw errors.badRequest(`${k} must be a list`);
-    const list = Object.hasOwn(out, m[1]!) ? out[m[1]!] : undefined;
-    const drop = new Set(v);
-    if (Array.isArray(list)) put(out, m[1]!, list.filter((x) => !drop.has(x)));
-  }
-  // $retainKeys: the fields to keep (the others are cleared), as for a union's discriminator
-  const retain = patch['$retainKeys'];
-  if (retain !== undefined) {
-    if (!Array.isArray(retain) || !retain.every((x) => typeof x === 'string')) throw errors.badRequest('$retainKeys must be a list of field names');
-    const keep = new Set(retain);
-    for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
-  }
-  return out;
-}
-
-function mergeList(cur: unknown[], patch: unknown[], key: string): unknown[] {
-  if (k8sKeyMissing(patch, key)) return patch;
-  // positions by merge key (the first item with a key, as a search from the front finds it): a
-  // lookup per patch item, not a scan of the list (10^5 items each way were 10^10 comparisons)
-  const out: unknown[] = [...cur];
-  const at = new Map<unknown, number[]>();
-  const index = (i: number) => {
-    const c = out[i];
-    if (!isObj(c)) return;
-    const l = at.get(c[key]);
-    if (l) l.push(i);
-    else at.set(c[key], [i]);
-  };
-  for (let i = 0; i < out.length; i++) index(i);
-  const gone = new Set<number>();
-  for (const p of patch as Record<string, unknown>[]) {
-    const l = at.get(p[key]);
-    const i = l?.[0];
-    if (p['$patch'] === 'delete') {
-      if (i !== undefined) {
-        gone.add(i);
-        l!.shift();
-      }
-    } else if (i !== undefined) out[i] = strategicMerge(out[i], p);
-    else {
-      out.push(strategicMerge(undefined, p));
-      index(out.length - 1);
-    }
-  }
-  return gone.size ? out.filter((_, i) => !gone.has(i)) : out;
-}
-
-const k8sKeyMissing = (l: unknown[], key: string) => l.some((p) => !isObj(p) || !(key in p));
-
-export function applyPatch(current: KObject, type: PatchType, patch: unknown): KObject {
+/**
+ * `current` with `patch` applied (a new object; `current` is left as it is). `schema` is the kind's
+ * (KindDefinition.schema): strategic merge patch follows its patch metadata. An `apply` patch here
+ * is a merge of the applied configuration (the scale subresource's apply): the kernel applies
+ * server-side apply to objects with their managed fields.
+ */
+export function applyPatch(current: KObject, type: PatchType, patch: unknown, schema?: SchemaNode): KObject {
   const base = cloneJson(current);
   switch (type) {
     case 'json':
@@ -154,6 +66,6 @@ export function applyPatch(current: KObject, type: PatchType, patch: unknown): K
       return mergePatch(base, patch) as KObject;
     case 'strategic':
       if (!isObj(patch)) throw errors.badRequest('a strategic merge patch must be a JSON object');
-      return strategicMerge(base, patch) as KObject;
+      return strategicMergePatch(base as Record<string, unknown>, patch, schema) as KObject;
   }
 }

@@ -71,6 +71,8 @@ export const errors = {
       group: q.group,
       kind: q.resource,
     }),
+  /** server-side apply's conflicts (kube's NewApplyConflict): a FieldManagerConflict cause per field */
+  applyConflict: (message: string, causes: StatusCause[]) => failure(409, 'Conflict', message, { causes }),
   gone: (message: string) => failure(410, 'Expired', message),
   unsupportedMediaType: (message: string) => failure(415, 'UnsupportedMediaType', message),
   invalid: (q: Qualified & { kind: string }, name: string, causes: StatusCause[]) =>

@@ -64,6 +64,8 @@ export interface Watch extends AsyncIterable<WatchEvent> {
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  /** server-side apply: take over the fields other managers own instead of failing with a conflict */
+  force?: boolean;
   /** write the named subresource ("status") instead of the main resource */
   subresource?: string;
 }

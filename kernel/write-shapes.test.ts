@@ -34,14 +34,14 @@ const stored = (o: KObject) => t.kernel.get(cmRef, 'default', o.metadata.name!);
 describe('metadata as kube stores it', () => {
   it('drops unknown metadata fields and nulls on create, update and every kind of patch', async () => {
     const a = await t.kernel.create(cmRef, JSON.parse('{"metadata":{"name":"ws-meta","namespace":"default","$anything":1,"clusterName":"x","labels":null,"annotations":{"k":"v"}}}'));
-    expect(Object.keys(a.metadata).sort()).toEqual(['annotations', 'creationTimestamp', 'generation', 'name', 'namespace', 'resourceVersion', 'uid']);
+    expect(Object.keys(a.metadata).sort()).toEqual(['annotations', 'creationTimestamp', 'generation', 'managedFields', 'name', 'namespace', 'resourceVersion', 'uid']);
     for (const [type, patch] of [
       ['merge', { metadata: { $anything: 1 } }],
-      ['apply', { metadata: { bogus: { x: 1 } } }],
+      ['apply', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { bogus: { x: 1 } } }],
       ['strategic', { metadata: { $anything: 1, other: 2 } }],
       ['json', [{ op: 'add', path: '/metadata/$anything', value: 1 }]],
     ] as const) {
-      const o = await t.kernel.patch(cmRef, 'default', 'ws-meta', type, patch);
+      const o = await t.kernel.patch(cmRef, 'default', 'ws-meta', type, patch, { fieldManager: 'test' });
       expect(Object.keys(o.metadata).filter((k) => k.startsWith('$') || k === 'bogus' || k === 'other'), type).toEqual([]);
     }
     const got = await t.kernel.get(cmRef, 'default', 'ws-meta');

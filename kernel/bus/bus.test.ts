@@ -86,7 +86,7 @@ describe.each([
 
   test('kindSchema: the schema a kind was registered with (the same over the bus)', async () => {
     const pod = (await k().kindSchema!(POD)) as { properties: Record<string, unknown> };
-    expect(Object.keys(pod.properties)).toEqual(['spec', 'status']);
+    expect(Object.keys(pod.properties)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
     expect(await k().kindSchema!({ group: 'x', version: 'v1', resource: 'ys' })).toBeUndefined();
   });
 

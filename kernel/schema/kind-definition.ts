@@ -40,10 +40,16 @@ export interface KindDefinition {
   /** Stored encrypted at rest (Secret). */
   encrypted?: boolean;
   /**
-   * The structural schema (OpenAPI v3 subset, as JSON) of the kind's objects: their fields besides
-   * apiVersion, kind and metadata, which the API front ends add. An object schema with `properties`
-   * lists every field its objects may carry (unknown fields are reported by fieldValidation); one
-   * without `properties` or `additionalProperties` is open. Published as OpenAPI (kubectl explain).
+   * The structural schema (OpenAPI v3 subset, as JSON) of the kind's whole object: apiVersion, kind,
+   * metadata (ObjectMeta, schema/patch-meta.ts's objectSchema adds them) and the kind's own fields,
+   * with Kubernetes' patch metadata (x-kubernetes-patch-strategy / -patch-merge-key, -list-type /
+   * -list-map-keys, -map-type; see schema/patch-meta.ts).
+   * - Strategic merge patch and server-side apply follow its patch metadata. Without a schema: maps
+   *   merge, lists are replaced whole (atomic).
+   * - Published as OpenAPI (kubectl explain; kubectl's client-side apply reads the same patch
+   *   metadata from it); the front ends publish metadata as apimachinery's ObjectMeta.
+   * - An object schema with `properties` lists every field its objects may carry (unknown fields are
+   *   reported by fieldValidation); one without `properties` or `additionalProperties` is open.
    */
   schema?: Record<string, unknown>;
   /** Fill in defaults, in place. Runs after mutating admission. */

@@ -41,6 +41,29 @@ function objectBodyType(req: FastifyRequest): void {
   if (Object.hasOwn(PATCH_TYPES, ct)) throw errors.unsupportedMediaType(`the body of the request was in an unknown format (${ct}) - a ${req.method} takes application/json, application/yaml or application/vnd.kubernetes.protobuf`);
 }
 
+/**
+ * The field manager of a write: the fieldManager parameter, else the client's user agent up to its
+ * first `/` (kube's managerOrUserAgent: "kubectl/v1.20.0 (linux/amd64) ..." is "kubectl").
+ */
+function fieldManager(req: FastifyRequest): string | undefined {
+  const q = req.query as Query;
+  if (q.fieldManager) return q.fieldManager;
+  const ua = req.headers['user-agent'];
+  const prefix = typeof ua === 'string' ? ua.split('/')[0]!.slice(0, 128) : '';
+  return prefix || undefined;
+}
+
+/** `force` is for server-side apply only (kube: 422 on another patch type). */
+function force(req: FastifyRequest, type: PatchType | undefined): boolean {
+  const v = (req.query as Query).force;
+  if (v === undefined || v === '') return false;
+  if (type !== 'apply') {
+    throw errors.invalid({ group: 'meta.k8s.io', resource: '', kind: 'PatchOptions' }, '', [{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be specified for non-apply patch', field: 'force' }]);
+  }
+  if (v !== 'true' && v !== 'false') throw errors.badRequest(`invalid value for force: "${v}" is not a boolean`);
+  return v === 'true';
+}
+
 function dryRun(q: Query): boolean {
   const v = q.dryRun;
   if (v === undefined || v === '') return false;
@@ -90,7 +113,7 @@ export class ResourceHandlers {
         const obj = asObject(req.body);
         await this.fields?.check(req, reply, { kind, namespace: ns }, obj);
         this.placeNamespace(kind, obj, ns);
-        const created = await this.kernel.create(ref, obj, { dryRun: dryRun(q), fieldManager: q.fieldManager });
+        const created = await this.kernel.create(ref, obj, { dryRun: dryRun(q), fieldManager: fieldManager(req) });
         reply.code(201);
         return created;
       }
@@ -103,14 +126,18 @@ export class ResourceHandlers {
         await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name }, obj);
         obj.metadata = { ...(obj.metadata ?? {}), name: p.name };
         this.placeNamespace(kind, obj, ns);
-        return this.kernel.update(ref, obj, { dryRun: dryRun(q), subresource: p.subresource });
+        return this.kernel.update(ref, obj, { dryRun: dryRun(q), subresource: p.subresource, fieldManager: fieldManager(req) });
       }
       case 'PATCH': {
         if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
         const type = patchType(req);
+        const opts = { dryRun: dryRun(q), subresource: p.subresource, force: force(req, type) };
         await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name, patchType: type }, req.body);
-        if (type === 'apply') return this.apply(ref, kind, ns, p.name, req.body, q);
-        return this.kernel.patch(ref, ns, p.name, type, req.body, { dryRun: dryRun(q), subresource: p.subresource });
+        if (type === 'apply') {
+          // server-side apply names its field manager itself (kube: 422 without one)
+          return this.kernel.patch(ref, ns, p.name, type, asObject(req.body), { ...opts, fieldManager: q.fieldManager });
+        }
+        return this.kernel.patch(ref, ns, p.name, type, req.body, { ...opts, fieldManager: fieldManager(req) });
       }
       case 'DELETE': {
         const opts = this.deleteOptions(req.body, q);
@@ -141,10 +168,12 @@ export class ResourceHandlers {
         }
         this.placeNamespace(kind, body, ns);
         body.metadata.name = name;
-        return this.kernel.update(ref, body, { dryRun: dryRun(q), subresource: 'scale' });
+        return this.kernel.update(ref, body, { dryRun: dryRun(q), subresource: 'scale', fieldManager: fieldManager(req) });
       }
-      case 'PATCH':
-        return this.kernel.patch(ref, ns, name, patchType(req), req.body, { dryRun: dryRun(q), subresource: 'scale' });
+      case 'PATCH': {
+        const type = patchType(req);
+        return this.kernel.patch(ref, ns, name, type, req.body, { dryRun: dryRun(q), subresource: 'scale', fieldManager: fieldManager(req), force: force(req, type) });
+      }
       default:
         throw errors.methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${kind.resource}/scale)`);
     }
@@ -179,19 +208,6 @@ export class ResourceHandlers {
     }
     if (ns === undefined && !bodyNs) throw errors.noSuchResource('the server could not find the requested resource');
     obj.metadata.namespace = ns ?? bodyNs;
-  }
-
-  /** Server-side apply, simplified: create when absent, else a merge of the applied configuration. */
-  private async apply(ref: ResourceRef, kind: KindInfo, ns: string | undefined, name: string, body: unknown, q: Query) {
-    const obj = asObject(body);
-    try {
-      return await this.kernel.patch(ref, ns, name, 'merge', obj, { dryRun: dryRun(q) });
-    } catch (e) {
-      if ((e as { code?: number }).code !== 404) throw e;
-      obj.metadata = { ...(obj.metadata ?? {}), name };
-      this.placeNamespace(kind, obj, ns);
-      return this.kernel.create(ref, obj, { dryRun: dryRun(q) });
-    }
   }
 
   private deleteOptions(body: unknown, q: Query): DeleteOptions {

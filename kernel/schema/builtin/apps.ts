@@ -2,6 +2,7 @@
 import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { labelSelectorSchema, strategy } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
@@ -12,7 +13,7 @@ import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validateP
 const rolling = S.obj({ maxSurge: S.intOrStr, maxUnavailable: S.intOrStr, partition: S.int });
 const baseSpec = {
   replicas: S.int,
-  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
+  selector: labelSelectorSchema,
   template: podTemplateSchema,
   minReadySeconds: S.int,
   revisionHistoryLimit: S.int,
@@ -76,7 +77,7 @@ export const deploymentKind = workload(
   'Deployment',
   'deployments',
   'deploy',
-  { strategy: S.obj({ type: S.str, rollingUpdate: rolling }), progressDeadlineSeconds: S.int, paused: S.bool },
+  { strategy: strategy(S.obj({ type: S.str, rollingUpdate: rolling }), 'retainKeys'), progressDeadlineSeconds: S.int, paused: S.bool },
   (spec) => {
     const strategy = ensureObj(spec, 'strategy');
     if (strategy) {

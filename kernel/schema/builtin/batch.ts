@@ -4,6 +4,7 @@ import { selectorMatches } from '@skiff/api';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { fullObjectMetaSchema, labelSelectorSchema } from '../patch-meta.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { cronError } from './cron.ts';
 import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
@@ -18,7 +19,7 @@ const jobSpecSchema = S.obj({
   backoffLimit: S.int,
   backoffLimitPerIndex: S.int,
   maxFailedIndexes: S.int,
-  selector: S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }),
+  selector: labelSelectorSchema,
   manualSelector: S.bool,
   template: podTemplateSchema,
   ttlSecondsAfterFinished: S.int,
@@ -84,7 +85,7 @@ const cronJobProps = {
     startingDeadlineSeconds: S.int64,
     concurrencyPolicy: S.str,
     suspend: S.bool,
-    jobTemplate: S.obj({ metadata: S.obj({ labels: S.strMap, annotations: S.strMap }), spec: jobSpecSchema }),
+    jobTemplate: S.obj({ metadata: fullObjectMetaSchema, spec: jobSpecSchema }),
     successfulJobsHistoryLimit: S.int,
     failedJobsHistoryLimit: S.int,
   }),

@@ -2,6 +2,7 @@
 import { asArr, asObj, cause, child, ensureObj, isObj, setDefault, type Obj, type StatusCause } from '../causes.ts';
 import { validateFinalizers, type SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { atomic, keyedList, setList } from '../patch-meta.ts';
 import {
   isDNS1123Subdomain,
   isQualifiedName,
@@ -15,7 +16,7 @@ import {
 } from '../validation.ts';
 import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
-const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str, conditions: S.arr(S.obj()) }) };
+const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str, conditions: keyedList(S.obj(), 'type') }) };
 
 export const namespaceKind: SkiffKindDefinition = {
   group: '',
@@ -58,13 +59,13 @@ const taint = S.obj({ key: S.str, value: S.str, effect: S.str, timeAdded: S.str 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 const nodeProps = {
-  spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint), configSource: S.obj(), externalID: S.str }),
+  spec: S.obj({ podCIDR: S.str, podCIDRs: setList(), providerID: S.str, unschedulable: S.bool, taints: S.arr(taint), configSource: S.obj(), externalID: S.str }),
   status: S.obj({
     capacity: S.map(S.quantity),
     allocatable: S.map(S.quantity),
     phase: S.str,
-    conditions: S.arr(S.obj({ type: S.str, status: S.str, lastHeartbeatTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
-    addresses: S.arr(S.obj({ type: S.str, address: S.str })),
+    conditions: keyedList(S.obj({ type: S.str, status: S.str, lastHeartbeatTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str }), 'type'),
+    addresses: keyedList(S.obj({ type: S.str, address: S.str }), 'type'),
     daemonEndpoints: S.obj(),
     nodeInfo: S.obj(),
     images: S.arr(S.obj({ names: S.strArr, sizeBytes: S.int64 })),
@@ -170,7 +171,7 @@ export const eventKind: SkiffKindDefinition = {
   },
 };
 
-const serviceAccountProps = { secrets: S.arr(objectRef), imagePullSecrets: S.arr(S.obj({ name: S.str })), automountServiceAccountToken: S.bool };
+const serviceAccountProps = { secrets: keyedList(objectRef, 'name'), imagePullSecrets: S.arr(atomic(S.obj({ name: S.str }))), automountServiceAccountToken: S.bool };
 
 export const serviceAccountKind: SkiffKindDefinition = {
   group: '',

@@ -3,6 +3,7 @@
 import { asObj, cause, child, isObj, setDefault, strEntries, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { atomic, keyedList } from '../patch-meta.ts';
 import { validateInt, validateLabels } from '../validation.ts';
 import { objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
@@ -11,14 +12,14 @@ import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
 
 const conditionSchema = S.obj({ type: S.str, status: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str });
 
-const rcSpecSchema = S.obj({ replicas: S.int, minReadySeconds: S.int, selector: S.strMap, template: podTemplateSchema });
+const rcSpecSchema = S.obj({ replicas: S.int, minReadySeconds: S.int, selector: atomic(S.strMap), template: podTemplateSchema });
 const rcStatusSchema = S.obj({
   replicas: S.int,
   fullyLabeledReplicas: S.int,
   readyReplicas: S.int,
   availableReplicas: S.int,
   observedGeneration: S.int64,
-  conditions: S.arr(conditionSchema),
+  conditions: keyedList(conditionSchema, 'type'),
 });
 
 const isEmptyMap = (v: unknown) => !isObj(v) || Object.keys(v).length === 0;

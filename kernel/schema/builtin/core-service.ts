@@ -2,6 +2,7 @@
 import { asArr, asObj, cause, child, isObj, setDefault, setStringDefault, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { atomic, keyedList } from '../patch-meta.ts';
 import {
   isDNS1123Label,
   isDNS1123Subdomain,
@@ -19,11 +20,11 @@ import { immutable, objectSchema, safeDefault, safeValidate, structure } from '.
 
 export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'] as const;
 
-const servicePort = S.obj({ name: S.str, protocol: S.str, port: S.int, targetPort: S.intOrStr, nodePort: S.int, appProtocol: S.str });
+const servicePort = S.obj({ name: S.str, protocol: { ...S.str, default: 'TCP' }, port: S.int, targetPort: S.intOrStr, nodePort: S.int, appProtocol: S.str });
 const serviceSpec = S.obj({
   type: S.str,
-  ports: S.arr(servicePort),
-  selector: S.strMap,
+  ports: keyedList(servicePort, 'port', ['port', 'protocol']),
+  selector: atomic(S.strMap),
   clusterIP: S.str,
   clusterIPs: S.strArr,
   externalName: S.str,
@@ -42,7 +43,7 @@ const serviceSpec = S.obj({
   healthCheckNodePort: S.int,
   trafficDistribution: S.str,
 });
-const serviceStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj()) }), conditions: S.arr(S.obj()) });
+const serviceStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj()) }), conditions: keyedList(S.obj(), 'type') });
 
 const serviceProps = { spec: serviceSpec, status: serviceStatus };
 

@@ -5,6 +5,7 @@ import { asArr, asObj, isObj, type Obj } from '../causes.ts';
 import type { KindDefinition } from '../kind-definition.ts';
 import { ajvErrorsToCauses, newAjv } from '../structural.ts';
 import { prune, toAjvSchema } from './crd-schema.ts';
+import { fullObjectMetaSchema } from '../patch-meta.ts';
 import { safeDefault, safeValidate } from './helpers.ts';
 
 const validating = newAjv();
@@ -41,8 +42,9 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       shortNames: strs(names.shortNames),
       categories: strs(names.categories),
       subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
-      // published as the version's OpenAPI (kubectl explain), and what fieldValidation checks against
-      ...(raw ? { schema: raw } : {}),
+      // published as the version's OpenAPI (kubectl explain) and what fieldValidation checks against;
+      // server-side apply follows its x-kubernetes-list-type / -map-type. ObjectMeta is kube's.
+      ...(raw ? { schema: { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } } : {}),
       default: safeDefault((o) => {
         if (!raw || !fill) return;
         prune(o, raw);

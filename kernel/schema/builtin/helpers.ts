@@ -44,10 +44,11 @@ const idOf = (o: Obj) => {
   return id;
 };
 
-/** A kind's schema from its top-level fields (KindDefinition.schema); `structure` checks objects against the same fields. */
-export function objectSchema(props: Record<string, Obj>): Obj {
-  return { type: 'object', properties: props };
-}
+/**
+ * A kind's schema (KindDefinition.schema) from its top-level fields, with apiVersion, kind and
+ * ObjectMeta (and its patch metadata) added; `structure` checks objects against the same fields.
+ */
+export { objectSchema } from '../patch-meta.ts';
 
 /** Structural check of the whole object against `{spec, status, ...}` schemas (compiled once). */
 export function structure(obj: Obj, props: Record<string, Obj>): StatusCause[] {

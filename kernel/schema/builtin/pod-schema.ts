@@ -2,8 +2,9 @@
 // An object with properties lists all of Kubernetes' fields (fieldValidation reports the others as
 // unknown); S.obj() with none is open: its fields are not checked (the rarer volume sources).
 import { S } from '../structural.ts';
+import { atomic, fullObjectMetaSchema, keyedList, labelSelectorSchema, mapList } from '../patch-meta.ts';
 
-const resources = S.obj({ limits: S.map(S.quantity), requests: S.map(S.quantity), claims: S.arr(S.obj({ name: S.str })) });
+const resources = S.obj({ limits: S.map(S.quantity), requests: S.map(S.quantity), claims: mapList(S.obj({ name: S.str, request: S.str }), ['name']) });
 
 const probe = S.obj({
   exec: S.obj({ command: S.strArr }),
@@ -76,15 +77,15 @@ const volume = S.obj({
     ['awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'iscsi', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume'].map((s) => [s, S.obj()]),
   ),
 });
-const nodeSelectorTerm = S.obj({ matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })), matchFields: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) });
-const podAffinityTerm = S.obj({ labelSelector: S.obj(), namespaces: S.strArr, topologyKey: S.str, namespaceSelector: S.obj() });
+const nodeSelectorTerm = atomic(S.obj({ matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })), matchFields: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) }));
+const podAffinityTerm = S.obj({ labelSelector: labelSelectorSchema, namespaces: S.strArr, topologyKey: S.str, namespaceSelector: labelSelectorSchema });
 const podAffinity = S.obj({
   requiredDuringSchedulingIgnoredDuringExecution: S.arr(podAffinityTerm),
   preferredDuringSchedulingIgnoredDuringExecution: S.arr(S.obj({ weight: S.int, podAffinityTerm })),
 });
 const affinity = S.obj({
   nodeAffinity: S.obj({
-    requiredDuringSchedulingIgnoredDuringExecution: S.obj({ nodeSelectorTerms: S.arr(nodeSelectorTerm) }),
+    requiredDuringSchedulingIgnoredDuringExecution: atomic(S.obj({ nodeSelectorTerms: S.arr(nodeSelectorTerm) })),
     preferredDuringSchedulingIgnoredDuringExecution: S.arr(S.obj({ weight: S.int, preference: nodeSelectorTerm })),
   }),
   podAffinity,
@@ -97,13 +98,14 @@ export const containerSchema = S.obj({
   command: S.strArr,
   args: S.strArr,
   workingDir: S.str,
-  ports: S.arr(S.obj({ name: S.str, containerPort: S.int, hostPort: S.int, hostIP: S.str, protocol: S.str })),
-  env: S.arr(S.obj({ name: S.str, value: S.str, valueFrom: S.obj() })),
+  // kube: patchMergeKey containerPort (strategic merge), listMapKeys containerPort+protocol (apply; protocol defaults to TCP)
+  ports: keyedList(S.obj({ name: S.str, containerPort: S.int, hostPort: S.int, hostIP: S.str, protocol: { ...S.str, default: 'TCP' } }), 'containerPort', ['containerPort', 'protocol']),
+  env: keyedList(S.obj({ name: S.str, value: S.str, valueFrom: S.obj() }), 'name'),
   envFrom: S.arr(S.obj({ prefix: S.str, configMapRef: S.obj({ name: S.str, optional: S.bool }), secretRef: S.obj({ name: S.str, optional: S.bool }) })),
   resources,
   resizePolicy: S.arr(S.obj({ resourceName: S.str, restartPolicy: S.str })),
-  volumeMounts: S.arr(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, recursiveReadOnly: S.str, subPath: S.str, subPathExpr: S.str, mountPropagation: S.str })),
-  volumeDevices: S.arr(S.obj({ name: S.str, devicePath: S.str })),
+  volumeMounts: keyedList(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, recursiveReadOnly: S.str, subPath: S.str, subPathExpr: S.str, mountPropagation: S.str }), 'mountPath'),
+  volumeDevices: keyedList(S.obj({ name: S.str, devicePath: S.str }), 'devicePath'),
   livenessProbe: probe,
   readinessProbe: probe,
   startupProbe: probe,
@@ -123,15 +125,15 @@ export const containerSchema = S.obj({
 const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.str, tolerationSeconds: S.int64 });
 
 export const podSpecSchema = S.obj({
-  containers: S.arr(containerSchema),
-  initContainers: S.arr(containerSchema),
-  ephemeralContainers: S.arr(containerSchema),
-  volumes: S.arr(volume),
+  containers: keyedList(containerSchema, 'name'),
+  initContainers: keyedList(containerSchema, 'name'),
+  ephemeralContainers: keyedList(containerSchema, 'name'),
+  volumes: keyedList(volume, 'name', ['name'], 'merge,retainKeys'),
   restartPolicy: S.str,
   terminationGracePeriodSeconds: S.int64,
   activeDeadlineSeconds: S.int64,
   dnsPolicy: S.str,
-  nodeSelector: S.strMap,
+  nodeSelector: atomic(S.strMap),
   serviceAccountName: S.str,
   serviceAccount: S.str,
   automountServiceAccountToken: S.bool,
@@ -141,13 +143,13 @@ export const podSpecSchema = S.obj({
   hostIPC: S.bool,
   shareProcessNamespace: S.bool,
   securityContext: podSecurityContext,
-  imagePullSecrets: S.arr(S.obj({ name: S.str })),
+  imagePullSecrets: keyedList(atomic(S.obj({ name: S.str })), 'name'),
   hostname: S.str,
   subdomain: S.str,
   affinity,
   schedulerName: S.str,
   tolerations: S.arr(toleration),
-  hostAliases: S.arr(S.obj({ ip: S.str, hostnames: S.strArr })),
+  hostAliases: keyedList(S.obj({ ip: S.str, hostnames: S.strArr }), 'ip'),
   priorityClassName: S.str,
   priority: S.int,
   dnsConfig: S.obj({ nameservers: S.strArr, searches: S.strArr, options: S.arr(S.obj({ name: S.str, value: S.str })) }),
@@ -156,12 +158,12 @@ export const podSpecSchema = S.obj({
   enableServiceLinks: S.bool,
   preemptionPolicy: S.str,
   overhead: S.map(S.quantity),
-  topologySpreadConstraints: S.arr(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str, labelSelector: S.obj(), minDomains: S.int, matchLabelKeys: S.strArr })),
-  schedulingGates: S.arr(S.obj({ name: S.str })),
+  topologySpreadConstraints: keyedList(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str, labelSelector: labelSelectorSchema, minDomains: S.int, matchLabelKeys: S.strArr }), 'topologyKey', ['topologyKey', 'whenUnsatisfiable']),
+  schedulingGates: keyedList(S.obj({ name: S.str }), 'name'),
   os: S.obj({ name: S.str }),
   setHostnameAsFQDN: S.bool,
   hostUsers: S.bool,
-  resourceClaims: S.arr(S.obj({ name: S.str, resourceClaimName: S.str, resourceClaimTemplateName: S.str })),
+  resourceClaims: keyedList(S.obj({ name: S.str, resourceClaimName: S.str, resourceClaimTemplateName: S.str }), 'name', ['name'], 'merge,retainKeys'),
   resources,
 });
 
@@ -185,17 +187,17 @@ const containerStatus = S.obj({
 
 export const podStatusSchema = S.obj({
   phase: S.str,
-  conditions: S.arr(S.obj({ type: S.str, status: S.str, observedGeneration: S.int64, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
+  conditions: keyedList(S.obj({ type: S.str, status: S.str, observedGeneration: S.int64, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str }), 'type'),
   message: S.str,
   observedGeneration: S.int64,
   reason: S.str,
   nominatedNodeName: S.str,
   hostIP: S.str,
   podIP: S.str,
-  podIPs: S.arr(S.obj({ ip: S.str })),
-  hostIPs: S.arr(S.obj({ ip: S.str })),
+  podIPs: keyedList(S.obj({ ip: S.str }), 'ip'),
+  hostIPs: { ...S.arr(S.obj({ ip: S.str })), 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'ip', 'x-kubernetes-list-type': 'atomic' },
   resize: S.str,
-  resourceClaimStatuses: S.arr(S.obj()),
+  resourceClaimStatuses: keyedList(S.obj(), 'name', ['name'], 'merge,retainKeys'),
   startTime: S.str,
   qosClass: S.str,
   initContainerStatuses: S.arr(containerStatus),
@@ -203,6 +205,4 @@ export const podStatusSchema = S.obj({
   ephemeralContainerStatuses: S.arr(containerStatus),
 });
 
-export const objectMetaSchema = S.obj({ name: S.str, namespace: S.str, labels: S.strMap, annotations: S.strMap });
-
-export const podTemplateSchema = S.obj({ metadata: objectMetaSchema, spec: podSpecSchema });
+export const podTemplateSchema = S.obj({ metadata: fullObjectMetaSchema, spec: podSpecSchema });

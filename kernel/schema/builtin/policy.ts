@@ -4,6 +4,7 @@ import { asObj, cause, isObj, type StatusCause } from '../causes.ts';
 import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
+import { keyedList, labelSelectorSchema, strategy } from '../patch-meta.ts';
 import { validateEnum } from '../validation.ts';
 import { metaConditionSchema, validateMetaConditions } from './conditions.ts';
 import { objectSchema, safeValidate, structure } from './helpers.ts';
@@ -12,7 +13,8 @@ import { validateIntOrPercent } from './workload.ts';
 
 export const UNHEALTHY_POD_EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'] as const;
 
-const selectorSchema = S.obj({ matchLabels: S.strMap, matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) });
+// kube: the selector is replaced whole by a strategic merge patch
+const selectorSchema = strategy(labelSelectorSchema, 'replace');
 
 const pdbSchema = {
   spec: S.obj({ minAvailable: S.intOrStr, maxUnavailable: S.intOrStr, selector: selectorSchema, unhealthyPodEvictionPolicy: S.str }),
@@ -23,7 +25,7 @@ const pdbSchema = {
     currentHealthy: S.int,
     desiredHealthy: S.int,
     expectedPods: S.int,
-    conditions: S.arr(metaConditionSchema),
+    conditions: keyedList(metaConditionSchema, 'type'),
   }),
 };
 

@@ -3,6 +3,7 @@
 // never above status.replicas).
 import { asObj, cause, child, type StatusCause } from '../causes.ts';
 import { S } from '../structural.ts';
+import { keyedList } from '../patch-meta.ts';
 import { validateInt } from '../validation.ts';
 
 /** metav1-style condition with the fields the apps controllers write. */
@@ -17,7 +18,7 @@ export const deploymentStatusSchema = S.obj({
   unavailableReplicas: S.int,
   terminatingReplicas: S.int,
   collisionCount: S.int,
-  conditions: S.arr(workloadCondition),
+  conditions: keyedList(workloadCondition, 'type'),
 });
 
 export const replicaSetStatusSchema = S.obj({
@@ -27,7 +28,7 @@ export const replicaSetStatusSchema = S.obj({
   availableReplicas: S.int,
   terminatingReplicas: S.int,
   observedGeneration: S.int64,
-  conditions: S.arr(workloadCondition),
+  conditions: keyedList(workloadCondition, 'type'),
 });
 
 export const statefulSetStatusSchema = S.obj({
@@ -40,7 +41,7 @@ export const statefulSetStatusSchema = S.obj({
   currentRevision: S.str,
   updateRevision: S.str,
   collisionCount: S.int,
-  conditions: S.arr(workloadCondition),
+  conditions: keyedList(workloadCondition, 'type'),
 });
 
 export const daemonSetStatusSchema = S.obj({
@@ -53,11 +54,12 @@ export const daemonSetStatusSchema = S.obj({
   numberAvailable: S.int,
   numberUnavailable: S.int,
   collisionCount: S.int,
-  conditions: S.arr(workloadCondition),
+  conditions: keyedList(workloadCondition, 'type'),
 });
 
 export const jobStatusSchema = S.obj({
-  conditions: S.arr(S.obj({ type: S.str, status: S.str, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
+  // kube: patchMergeKey type (strategic merge), listType atomic (apply)
+  conditions: { ...S.arr(S.obj({ type: S.str, status: S.str, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })), 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'type', 'x-kubernetes-list-type': 'atomic' },
   startTime: S.str,
   completionTime: S.str,
   active: S.int,

@@ -81,8 +81,14 @@ describe('OpenAPI documents', () => {
     const patch = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}'].patch;
     expect(patch['x-kubernetes-group-version-kind']).toEqual({ group: 'apps', version: 'v1', kind: 'Deployment' });
     expect(patch.parameters.map((p: any) => p.name)).toContain('fieldValidation');
-    // no patch metadata on the schemas yet: kubectl keeps computing strategic patches from its own types
-    expect(Object.keys(patch.requestBody.content)).not.toContain('application/strategic-merge-patch+json');
+    // the built-in schemas carry Kubernetes' patch metadata (the server's): their PATCH takes strategic
+    // merge patches, a CRD's does not
+    expect(Object.keys(patch.requestBody.content)).toContain('application/strategic-merge-patch+json');
+    const crPatch = JSON.parse(docs.v3.get('apis/stable.example.com/v1')!.body.toString()).paths['/apis/stable.example.com/v1/namespaces/{namespace}/crontabs/{name}'].patch;
+    expect(Object.keys(crPatch.requestBody.content)).not.toContain('application/strategic-merge-patch+json');
+    const podSpec = apps.components.schemas['io.k8s.api.core.v1.PodSpec'];
+    expect(podSpec.properties.containers).toMatchObject({ 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] });
+    expect(apps.components.schemas['io.k8s.api.core.v1.Container'].properties.ports).toMatchObject({ 'x-kubernetes-patch-merge-key': 'containerPort', 'x-kubernetes-list-map-keys': ['containerPort', 'protocol'] });
     expect(apps.components.schemas['io.k8s.api.core.v1.Container']).toBeDefined();
     expect(apps.components.schemas['io.k8s.api.core.v1.Service']).toBeUndefined();
     const disc = JSON.parse(discoveryV3(docs).toString());
@@ -102,6 +108,18 @@ describe('OpenAPI documents', () => {
     const gvk = pod.vendor_extension.find((x: any) => x.name === 'x-kubernetes-group-version-kind');
     expect(JSON.parse(gvk.value.yaml)).toEqual([{ group: '', version: 'v1', kind: 'Pod' }]);
     expect(pod.properties.additional_properties.map((p: any) => p.name)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+  });
+
+  it('publishes a CRD schema without fields of its own as open (the kind schema only carries ObjectMeta)', () => {
+    const open = structuredClone(crd) as any;
+    open.metadata.name = 'widgets.stable.example.com';
+    open.spec.names = { plural: 'widgets', kind: 'Widget' };
+    open.spec.versions[0].schema.openAPIV3Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+    const [widget] = kindsFromCRD(open);
+    expect(Object.keys((widget!.schema as any).properties)).toEqual(['metadata']);
+    const w = docsOf([widget!]).model.definitions['com.example.stable.v1.Widget'] as any;
+    expect(w['x-kubernetes-preserve-unknown-fields']).toBe(true);
+    expect(w.properties).toBeUndefined();
   });
 
   it('hashes the same kinds to the same documents, and changes when a kind comes', () => {

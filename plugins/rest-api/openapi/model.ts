@@ -26,6 +26,9 @@ const isObj = (v: unknown): v is Schema => typeof v === 'object' && v !== null &
 const props = (s: Schema): Schema | undefined => (isObj(s.properties) ? s.properties : undefined);
 /** an object with fields listed; S.obj() with none is open */
 const hasFields = (s: Schema): boolean => Object.keys(props(s) ?? {}).length > 0;
+const OBJECT_FIELD_NAMES = new Set(['apiVersion', 'kind', 'metadata']);
+/** a kind's schema that lists fields of its own (besides apiVersion, kind and metadata, which every kind's schema may carry) */
+const hasOwnFields = (s: Schema): boolean => Object.keys(props(s) ?? {}).some((k) => !OBJECT_FIELD_NAMES.has(k));
 export const gvkKey = (group: string, version: string, kind: string): string => `${group}/${version}/${kind}`;
 
 /** Keywords copied as they are (validation keywords and Kubernetes' extensions). */
@@ -71,8 +74,8 @@ class Builder {
     const gvk = [{ group: info.group, version: info.version, kind: info.kind }];
     const description = DESCRIPTIONS[definition]?.[''] ?? (typeof schema?.description === 'string' ? schema.description : undefined);
     const base = { ...(description ? { description } : {}), type: 'object' };
-    if (!schema || !hasFields(schema)) {
-      // no schema (or an open one): any fields
+    if (!schema || !hasOwnFields(schema)) {
+      // no schema (or an open one, or one with ObjectMeta only: a CRD's without properties): any fields
       this.definitions[definition] = { ...base, 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': gvk };
     } else {
       const out = this.object(schema, definition, true);
@@ -103,7 +106,7 @@ class Builder {
       fields.metadata = refField(OBJECT_META, OBJECT_FIELDS.metadata);
     }
     for (const [name, sub] of Object.entries(p)) {
-      if (root && (name === 'apiVersion' || name === 'kind' || name === 'metadata')) continue;
+      if (root && OBJECT_FIELD_NAMES.has(name)) continue;
       if (!isObj(sub)) continue;
       const own = typeof sub.description === 'string' ? sub.description : undefined;
       const description = (owner ? DESCRIPTIONS[owner]?.[name] : undefined) ?? own ?? (root ? OBJECT_FIELDS[name] : undefined);
