@@ -1,0 +1,81 @@
+// Answers encoded once, by this plugin, not per call by grpc-js: the service's response serializers
+// are the identity (see server.ts), so a watch event fanned out to many watchers is JSON-stringified
+// and protobuf-encoded once, and a unary answer skips protobufjs' fromObject.
+import protobuf from 'protobufjs';
+import type { KList, KObject, WatchEventType } from '@skiff/kernel';
+
+const { Writer } = protobuf;
+
+/** A byte string field (wire type 2) of `tag`, written into `w`. */
+const bytesField = (w: protobuf.Writer, tag: number, b: Uint8Array) => w.uint32((tag << 3) | 2).bytes(b);
+const stringField = (w: protobuf.Writer, tag: number, s: string) => (s === '' ? w : w.uint32((tag << 3) | 2).string(s));
+const finish = (w: protobuf.Writer): Buffer => {
+  const u = w.finish();
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+};
+
+/** skiff.v1.Object { bytes json = 1 } of an object's JSON. */
+export function objectMessage(json: Uint8Array): Buffer {
+  return finish(bytesField(Writer.create(), 1, json));
+}
+
+export function objectAnswer(o: unknown): Buffer {
+  return objectMessage(Buffer.from(JSON.stringify(o)));
+}
+
+/** skiff.v1.ObjectList { repeated Object items = 1; string resource_version = 2; string continue = 3; int64 remaining_item_count = 4 } */
+export function listAnswer(list: KList): Buffer {
+  const w = Writer.create();
+  for (const item of list.items) {
+    w.uint32((1 << 3) | 2).fork();
+    bytesField(w, 1, Buffer.from(JSON.stringify(item)));
+    w.ldelim();
+  }
+  stringField(w, 2, list.metadata.resourceVersion ?? '');
+  stringField(w, 3, list.metadata.continue ?? '');
+  const remaining = list.metadata.remainingItemCount;
+  if (remaining) w.uint32(4 << 3).int64(remaining);
+  return finish(w);
+}
+
+/** skiff.v1.WatchEvent { string type = 1; Object object = 2 } */
+export function watchEventMessage(type: WatchEventType, object: KObject): Buffer {
+  const w = Writer.create();
+  stringField(w, 1, type);
+  w.uint32((2 << 3) | 2).fork();
+  bytesField(w, 1, Buffer.from(JSON.stringify(object)));
+  w.ldelim();
+  return finish(w);
+}
+
+/**
+ * Recently encoded events, by object identity and type. Only the watch cache's frozen objects are
+ * shared between watchers, so only they are kept; bounded, as an unbounded map would hold a second
+ * copy of every object that ever went out.
+ */
+export class RecentEvents {
+  private entries = new Map<object, Partial<Record<string, Buffer>>>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 1024,
+    private readonly maxBytes = 16 * 1024 * 1024,
+  ) {}
+
+  encode(type: WatchEventType, o: KObject): Buffer {
+    if (!Object.isFrozen(o)) return watchEventMessage(type, o);
+    let byType = this.entries.get(o);
+    const hit = byType?.[type];
+    if (hit) return hit;
+    const b = watchEventMessage(type, o);
+    if (!byType) this.entries.set(o, (byType = {}));
+    byType[type] = b;
+    this.bytes += b.length;
+    for (const [k, v] of this.entries) {
+      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
+      for (const x of Object.values(v)) this.bytes -= x!.length;
+      this.entries.delete(k);
+    }
+    return b;
+  }
+}
