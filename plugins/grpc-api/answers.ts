@@ -19,8 +19,20 @@ export function objectMessage(json: Uint8Array): Buffer {
   return finish(bytesField(Writer.create(), 1, json));
 }
 
+/** skiff.v1.Object of an object: its JSON written straight after the field's tag and length (one buffer, no copies). */
 export function objectAnswer(o: unknown): Buffer {
-  return objectMessage(Buffer.from(JSON.stringify(o)));
+  const text = JSON.stringify(o);
+  const n = Buffer.byteLength(text);
+  let lenBytes = 1;
+  for (let v = n; v >= 0x80; v >>>= 7) lenBytes++;
+  const b = Buffer.allocUnsafe(1 + lenBytes + n);
+  b[0] = (1 << 3) | 2;
+  let i = 1;
+  let v = n;
+  for (; v >= 0x80; v >>>= 7) b[i++] = (v & 0x7f) | 0x80;
+  b[i++] = v;
+  b.write(text, i, 'utf8');
+  return b;
 }
 
 /** skiff.v1.ObjectList { repeated Object items = 1; string resource_version = 2; string continue = 3; int64 remaining_item_count = 4 } */
