@@ -13,7 +13,7 @@ import {
   NatsToken,
 } from '@skiff/kernel/plugins';
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
-import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
+import restApi from '@skiff/plugin-rest-api';
 import grpcApi from '@skiff/plugin-grpc-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
@@ -35,6 +35,7 @@ import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
 import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import serviceIpam from '@skiff/plugin-service-ipam';
+import { ApiServingToken } from '@skiff/client/api-frontend';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 

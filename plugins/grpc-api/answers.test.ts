@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { listAnswer, objectAnswer, RecentEvents, watchEventMessage } from './answers.ts';
 import { skiffProto } from './proto.ts';
 
-const root = skiffProto().root;
+const root = (await skiffProto()).root;
 const k = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } });
 const decode = (type: string, b: Buffer) => root.lookupType(type).toObject(root.lookupType(type).decode(b), { defaults: true, longs: Number }) as Record<string, any>;
 

@@ -51,7 +51,7 @@ const CLIENT_CODES = new Set([grpc.status.OK, grpc.status.INVALID_ARGUMENT, grpc
 
 beforeAll(async () => {
   t = await startTestKernel();
-  api = createGrpcApi({ kernel: t.kernel, tokens: [TOKEN], onInternalError: (e) => internalErrors.push(e) });
+  api = await createGrpcApi({ kernel: t.kernel, tokens: [TOKEN], onInternalError: (e) => internalErrors.push(e) });
   const port = await api.listen('127.0.0.1', 0);
   client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': -1 });
 });
@@ -78,7 +78,7 @@ describe('gRPC API under hostile input', () => {
   });
 
   it('answers well-formed messages carrying hostile objects, patches and refs with client errors', async () => {
-    const root = skiffProto().root;
+    const root = (await skiffProto()).root;
     const enc = (type: string, v: object) => Buffer.from(root.lookupType(type).encode(root.lookupType(type).fromObject(v)).finish());
     const cmRef = { version: 'v1', resource: 'configmaps', namespace: 'default' };
     const deep = '['.repeat(100_000) + ']'.repeat(100_000);
@@ -138,7 +138,7 @@ describe('gRPC API under hostile input', () => {
   it('refuses a message over the size limit with RESOURCE_EXHAUSTED and goes on serving', async () => {
     const res = await unary('/skiff.v1.Objects/Create', Buffer.alloc(5 * 1024 * 1024, 1));
     expect(res.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    const root = skiffProto().root;
+    const root = (await skiffProto()).root;
     const T = root.lookupType('skiff.v1.GetRequest');
     const ok = await unary('/skiff.v1.Objects/Get', Buffer.from(T.encode(T.fromObject({ ref: { version: 'v1', resource: 'namespaces', name: 'default' } })).finish()));
     expect(ok.code).toBe(grpc.status.OK);

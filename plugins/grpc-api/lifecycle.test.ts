@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('gRPC API lifecycle', () => {
   it('reports NOT_SERVING while the readiness checks fail, SERVING again after', async () => {
     let ready = true;
-    const api = createGrpcApi({ kernel: t.kernel, readiness: async () => [{ name: 'store', ok: ready }], readinessIntervalMs: 50 });
+    const api = await createGrpcApi({ kernel: t.kernel, readiness: async () => [{ name: 'store', ok: ready }], readinessIntervalMs: 50 });
     const c = connectSkiff({ address: `127.0.0.1:${await api.listen('127.0.0.1', 0)}`, protoDir: PROTO, healthProto: HEALTH_PROTO });
     try {
       expect(await c.health()).toBe('SERVING');
@@ -44,7 +44,7 @@ describe('gRPC API lifecycle', () => {
   });
 
   it('holds events for a watcher that stops reading, and delivers them all, in order, when it reads again', async () => {
-    const api = createGrpcApi({ kernel: t.kernel });
+    const api = await createGrpcApi({ kernel: t.kernel });
     const address = `127.0.0.1:${await api.listen('127.0.0.1', 0)}`;
     const c = connectSkiff({ address, protoDir: PROTO });
     const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(SKIFF_PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [PROTO] })) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -73,7 +73,7 @@ describe('gRPC API lifecycle', () => {
   });
 
   it('ends open watches with OK when it drains, and finishes the calls in flight', async () => {
-    const api = createGrpcApi({ kernel: t.kernel });
+    const api = await createGrpcApi({ kernel: t.kernel });
     const c = connectSkiff({ address: `127.0.0.1:${await api.listen('127.0.0.1', 0)}`, protoDir: PROTO });
     try {
       const w = c.watch(CM, { resourceVersion: '' }, () => {});

@@ -27,7 +27,7 @@ export default definePlugin<GrpcApiConfig>({
   },
   async start(ctx) {
     const serving = ctx.tryResolve(ApiServingToken) ?? {};
-    const api = createGrpcApi({
+    const api = await createGrpcApi({
       kernel: ctx.kernel,
       tls: serving.tls,
       tokens: serving.tokens,

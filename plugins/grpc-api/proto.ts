@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 
 export const SKIFF_PROTO_FILES = ['skiff/v1/objects.proto', 'skiff/v1/discovery.proto', 'skiff/v1/status.proto', 'google/rpc/status.proto'];
@@ -42,9 +42,14 @@ export interface SkiffProto {
 
 const loaded = new Map<string, SkiffProto>();
 
-export function skiffProto(dir: string = findProtoDir()): SkiffProto {
+/**
+ * The definitions, loaded once per directory. @grpc/proto-loader is imported here, when a server
+ * starts, not when the CLI loads (every `skiff get` would pay for it).
+ */
+export async function skiffProto(dir: string = findProtoDir()): Promise<SkiffProto> {
   let p = loaded.get(dir);
   if (!p) {
+    const { loadSync } = await import('@grpc/proto-loader');
     const packageDefinition = loadSync(SKIFF_PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [dir] });
     const root = new protobuf.Root();
     // imports are relative to proto/; google/protobuf/* are protobufjs' own copies

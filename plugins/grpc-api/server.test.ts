@@ -36,7 +36,7 @@ const failure = async (p: Promise<unknown>): Promise<CallError> => {
 
 beforeAll(async () => {
   t = await startTestKernel({ eventsPerResource: 30, bookmarkIntervalMs: 300 });
-  api = createGrpcApi({
+  api = await createGrpcApi({
     kernel: t.kernel,
     tokens: ['admin-token', { token: 'bob-token', user: bob }],
     authorizer: {

@@ -3,9 +3,6 @@
 // cluster's serving certificate. Authentication and authorization are the front-end kit's gate, as
 // the REST API's.
 import { Server, ServerCredentials, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import type { Kernel } from '@skiff/kernel';
 import { ApiGate, type Authorizer, type HealthProbe, type TokenUser } from '@skiff/client/api-frontend';
 import { skiffProto } from './proto.ts';
@@ -46,8 +43,14 @@ export interface GrpcApi {
 /** Health service names reported (besides "", the whole server). */
 const SERVICES = ['skiff.v1.Objects', 'skiff.v1.Discovery'];
 
-export function createGrpcApi(o: GrpcApiOptions): GrpcApi {
-  const proto = skiffProto(o.protoDir);
+export async function createGrpcApi(o: GrpcApiOptions): Promise<GrpcApi> {
+  const proto = await skiffProto(o.protoDir);
+  // loaded when a server starts, not with the CLI (each brings its own proto-loader and protobufjs)
+  const [{ HealthImplementation, protoPath: healthProtoPath }, { ReflectionService }, { loadSync }] = await Promise.all([
+    import('grpc-health-check'),
+    import('@grpc/reflection'),
+    import('@grpc/proto-loader'),
+  ]);
   const codec = errorCodec(proto.root);
   const gate = new ApiGate({ tokens: o.tokens, authorizer: o.authorizer });
   const toServiceError = (e: unknown): Partial<ServiceError> => {

@@ -7,8 +7,8 @@ import type { ServerWritableStream, ServiceError } from '@grpc/grpc-js';
 import { errors, StatusError, type Status, type Watch, type WatchEvent } from '@skiff/kernel';
 import type { RecentEvents } from './answers.ts';
 
-/** Messages buffered in the call (grpc-js' object stream) above which events wait for it to drain. */
-const HIGH_WATER = 256;
+/** Bytes written to the call and not yet sent (HTTP/2 flow control) above which events wait, as references. */
+const HIGH_WATER = 1024 * 1024;
 /** Events waiting for one watcher beyond which it is too slow: ended with OUT_OF_RANGE (410). */
 const MAX_PENDING = 100_000;
 
@@ -30,6 +30,15 @@ export function streamWatch(w: Watch, call: ServerWritableStream<unknown, Buffer
   const stop = () => w.stop();
   o.active.add(stop);
   const gone = () => call.cancelled || call.destroyed || call.writableEnded;
+  // bytes in the call's buffer (grpc-js' object stream counts messages, and an object may be a MiB)
+  let unsent = 0;
+  const write = (msg: Buffer) => {
+    unsent += msg.length;
+    call.write(msg, () => {
+      unsent -= msg.length;
+      if (pumping && unsent < HIGH_WATER) pump();
+    });
+  };
 
   const finish = () => {
     if (done) return;
@@ -46,11 +55,12 @@ export function streamWatch(w: Watch, call: ServerWritableStream<unknown, Buffer
     endWith ??= { err };
     if (!pumping) finish();
   };
+  // sends what waits while there is room; called again by a write's completion
   const pump = () => {
     pumping = true;
     while (next < pending.length && !gone()) {
-      if (call.writableLength >= HIGH_WATER) return void call.once('drain', pump);
-      call.write(pending[next++]!);
+      if (unsent >= HIGH_WATER) return;
+      write(pending[next++]!);
     }
     pending = [];
     next = 0;
@@ -65,7 +75,7 @@ export function streamWatch(w: Watch, call: ServerWritableStream<unknown, Buffer
       return end(new StatusError(ev.object as unknown as Status));
     }
     const msg = o.encoder.encode(ev.type, ev.object);
-    if (!pumping && call.writableLength < HIGH_WATER) return void call.write(msg);
+    if (!pumping && unsent < HIGH_WATER) return write(msg);
     if (pending.length - next >= MAX_PENDING) {
       pending = [];
       next = 0;
