@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { status as Code } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
-import { connectSkiff, PROTO_FILES, type CallError, type SkiffGrpcClient, type WatchEvent } from './grpc-client.ts';
+import { connectSkiff, failure, PROTO_FILES, type SkiffGrpcClient, type WatchEvent } from './grpc-client.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROTO = join(ROOT, 'proto');
@@ -24,15 +24,6 @@ let home: string;
 let skiff: SkiffProcess;
 let address: string;
 let c: SkiffGrpcClient;
-
-const failure = async (p: Promise<unknown>): Promise<CallError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as CallError;
-  }
-  throw new Error('the call succeeded');
-};
 
 beforeAll(async () => {
   // the Python side's Debian packages (installed when missing, as the other parts)

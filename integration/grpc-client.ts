@@ -22,6 +22,16 @@ export interface CallError extends grpc.ServiceError {
   status?: { code: number; reason: string; message: string; causes: { reason: string; message: string; field: string }[]; retryAfterSeconds: number };
 }
 
+/** The error a call that should fail failed with (throws when it succeeded). */
+export async function failure(p: Promise<unknown>): Promise<CallError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as CallError;
+  }
+  throw new Error('the call succeeded');
+}
+
 export interface WatchEvent {
   type: string;
   object: any; // eslint-disable-line @typescript-eslint/no-explicit-any

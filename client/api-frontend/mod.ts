@@ -5,4 +5,5 @@ export { resourceAttributes, nonResourceAttributes, restVerb, type RequestAttrib
 export { allowAll, AuthorizerToken, authorizeOrThrow, forbiddenMessage, type Authorizer, type Decision } from './authorization.ts';
 export { ApiGate, type ApiGateOptions } from './gate.ts';
 export { parseYamlBody, yamlTextDepthExceeds } from './yaml-body.ts';
+export { RecentEncodings } from './recent-encodings.ts';
 export { ApiServingToken, type ApiServing, type HealthProbe, type HealthCheckResult } from './serving.ts';

@@ -3,6 +3,7 @@
 // and protobuf-encoded once, and a unary answer skips protobufjs' fromObject.
 import protobuf from 'protobufjs';
 import type { KList, KObject, WatchEventType } from '@skiff/kernel';
+import { RecentEncodings } from '@skiff/client/api-frontend';
 
 const { Writer } = protobuf;
 
@@ -60,34 +61,18 @@ export function watchEventMessage(type: WatchEventType, object: KObject): Buffer
   return finish(w);
 }
 
-/**
- * Recently encoded events, by object identity and type. Only the watch cache's frozen objects are
- * shared between watchers, so only they are kept; bounded, as an unbounded map would hold a second
- * copy of every object that ever went out.
- */
+/** Watch events encoded once for every watcher of the same event (the watch cache's frozen objects). */
 export class RecentEvents {
-  private entries = new Map<object, Partial<Record<string, Buffer>>>();
-  private bytes = 0;
+  private readonly recent: RecentEncodings;
 
-  constructor(
-    private readonly maxEntries = 1024,
-    private readonly maxBytes = 16 * 1024 * 1024,
-  ) {}
+  constructor(maxEntries = 1024, maxBytes = 16 * 1024 * 1024) {
+    this.recent = new RecentEncodings(maxEntries, maxBytes);
+  }
 
   encode(type: WatchEventType, o: KObject): Buffer {
     if (!Object.isFrozen(o)) return watchEventMessage(type, o);
-    let byType = this.entries.get(o);
-    const hit = byType?.[type];
-    if (hit) return hit;
-    const b = watchEventMessage(type, o);
-    if (!byType) this.entries.set(o, (byType = {}));
-    byType[type] = b;
-    this.bytes += b.length;
-    for (const [k, v] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      for (const x of Object.values(v)) this.bytes -= x!.length;
-      this.entries.delete(k);
-    }
+    let b = this.recent.get(o, type);
+    if (!b) this.recent.set(o, type, (b = watchEventMessage(type, o)));
     return b;
   }
 }

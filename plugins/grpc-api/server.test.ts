@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import type { RequestAttributes } from '@skiff/client/api-frontend';
-import { connectSkiff, type CallError, type SkiffGrpcClient, type WatchEvent } from '../../integration/grpc-client.ts';
+import { connectSkiff, failure, type CallError, type SkiffGrpcClient, type WatchEvent } from '../../integration/grpc-client.ts';
 import { createGrpcApi, type GrpcApi } from './server.ts';
 import { findProtoDir } from './proto.ts';
 
@@ -24,15 +24,6 @@ let api: GrpcApi;
 let address: string;
 let c: SkiffGrpcClient;
 const seen: RequestAttributes[] = [];
-
-const failure = async (p: Promise<unknown>): Promise<CallError> => {
-  try {
-    await p;
-  } catch (e) {
-    return e as CallError;
-  }
-  throw new Error('the call succeeded');
-};
 
 beforeAll(async () => {
   t = await startTestKernel({ eventsPerResource: 30, bookmarkIntervalMs: 300 });
