@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Figures = Record<string, string | number | undefined>;
+export type Figures = Record<string, string | number | boolean | undefined>;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -42,8 +42,11 @@ export interface AgentOptions {
   networkPolicy?: false;
   /** the node-local cluster DNS at the kube-dns ClusterIP, the pods' nameserver; false: none */
   clusterDns?: { address?: string; clusterDomain?: string } | false;
-  /** an Ingress proxy on this node (off unless asked: it listens on fixed ports, 80 and 443) */
-  ingress?: { listenAddress?: string; httpPort?: number; httpsPort?: number };
+  /**
+   * an Ingress proxy on this node (off unless asked: it listens on fixed ports, 80 and 443). A port
+   * it cannot bind is tried again every `bindRetryMs` (default 5 s), never failing the agent.
+   */
+  ingress?: { listenAddress?: string; httpPort?: number; httpsPort?: number; bindRetryMs?: number };
 }
 
 /** kube-dns's ClusterIP (the service CIDR's .10) and the cluster domain, as kubeadm sets them */
@@ -80,7 +83,7 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
         // the port (a second agent on this host) is waited out, not fatal
         config: { listen: [`${dns.address}:53`], localAddress: dns.address, publishService: true, clusterDomain: dns.domain, bindRetryMs: 5000 },
       });
-    if (o.ingress) plugins.push({ descriptor: ingressProxy, config: { ...(o.address ? { address: o.address } : {}), ...o.ingress } });
+    if (o.ingress) plugins.push({ descriptor: ingressProxy, config: { ...(o.address ? { address: o.address } : {}), bindRetryMs: 5000, ...o.ingress } });
     plugins.push({
       descriptor: kubelet,
       config: {

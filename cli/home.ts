@@ -2,7 +2,6 @@
 // Created on first start, reused afterwards.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { certInfo, generateCA, generateServerCert, sanList, type CertAndKey } from './pki.ts';
 
@@ -18,10 +17,7 @@ export interface HomeFiles {
   kubeconfigPath: string;
 }
 
-/** `$SKIFF_HOME`, else `~/.skiff`. */
-export function defaultHome(): string {
-  return process.env.SKIFF_HOME || join(homedir(), '.skiff');
-}
+export { defaultHome } from './home-dir.ts';
 
 async function readOpt(path: string): Promise<Buffer | undefined> {
   try {

@@ -24,11 +24,13 @@ export function kubectlFor(kubeconfig: string, home: string): Kubectl {
   });
 }
 
-/** Polls `f` until it returns something truthy (returned), or fails after `ms`. */
-export async function until<T>(f: () => T | undefined | false | null, what: string, ms = 30_000, pollMs = 200): Promise<T> {
+type Maybe<T> = T | undefined | false | null;
+
+/** Polls `f` (sync or async) until it returns something truthy (returned), or fails after `ms`. */
+export async function until<T>(f: () => Maybe<T> | Promise<Maybe<T>>, what: string, ms = 30_000, pollMs = 200): Promise<T> {
   const t0 = Date.now();
   for (;;) {
-    const v = f();
+    const v = await f();
     if (v) return v;
     if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, pollMs));

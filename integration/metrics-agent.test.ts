@@ -1,17 +1,13 @@
 // `kubectl top` with a real node agent: `skiff server` (with the metrics-server plugin) and `skiff
 // agent` on this machine's containerd; the agent's kubelet-metrics plugin reports the node's usage
 // from /proc and a busy pod's from CRI container stats.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CriClient } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
+import { until } from './kubectl-client.ts';
 import { metricsDistribution } from './metrics-distribution.ts';
-import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
 
 const NODE = `metrics-test-${process.pid}`;
 
@@ -30,39 +26,18 @@ spec:
     resources: {requests: {cpu: 100m}, limits: {cpu: 500m, memory: 64Mi}}
 `;
 
-let home: string;
-let skiff: SkiffProcess;
-let kubectl: Kubectl;
-let agent: ChildProcess | undefined;
+const host = new HostNode({ name: 'metrics-agent', nodeName: NODE, serverArgs: (home) => ['--distribution', metricsDistribution(home, { resolution: 1 })] });
+const kubectl = (...args: string[]) => host.kubectl(...args);
 
 const rows = (out: string) => out.trim().split('\n').map((l) => l.trim().split(/\s+/));
 const milli = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
 
 describeNeeding(['root', 'containerd'], 'kubectl top with a real node agent', (missing) => {
   beforeAll(async () => {
-    if (missing()) return;
-    home = mkdtempSync(join(tmpdir(), 'skiff-metrics-agent-'));
-    const cri = new CriClient();
-    try {
-      await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-    } finally {
-      cri.close();
-    }
-    skiff = await startSkiff(home, ['--distribution', metricsDistribution(home, { resolution: 1 })]);
-    kubectl = kubectlFor(skiff.kubeconfig, home);
-    agent = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready', 60_000);
-  }, 180_000);
+    if (!missing()) await host.start();
+  }, HOST_NODE_START_MS);
 
-  afterAll(async () => {
-    if (skiff) kubectl('delete', 'pod', 'burn', '--ignore-not-found', '--grace-period=0', '--force');
-    await new Promise((r) => setTimeout(r, 1_500)); // the agent removes its containers
-    agent?.kill('SIGTERM');
-    await skiff?.kill('SIGTERM');
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => host.stop(() => kubectl('delete', 'pod', 'burn', '--ignore-not-found', '--grace-period=0', '--force')), HOST_NODE_STOP_MS);
 
   it('top node shows the node; top pod shows a busy container near its 500m limit', async () => {
     const node = await until(() => {
@@ -75,7 +50,7 @@ describeNeeding(['root', 'containerd'], 'kubectl top with a real node agent', (m
     expect(node[3]).toMatch(/^\d+Mi$/);
     expect(Number(node[3]!.slice(0, -2))).toBeGreaterThan(16);
 
-    const f = join(home, 'burn.yaml');
+    const f = join(host.home, 'burn.yaml');
     writeFileSync(f, BURN);
     expect(kubectl('apply', '-f', f).code).toBe(0);
     await until(() => kubectl('get', 'pod', 'burn', '-o', 'jsonpath={.status.phase}').out === 'Running', 'the pod to run', 60_000);

@@ -4,31 +4,20 @@
 // containers back off, probes
 // restart or hold back containers, a deleted pod's containers leave containerd, and an agent
 // killed with SIGKILL and started again adopts its pods without touching their containers.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CriClient } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
-import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { describeNeeding, itNeeding } from '../scripts/test-parts.ts';
-import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
+import { until } from './kubectl-client.ts';
 
 const NODE = `agent-test-${process.pid}`;
-
-let home: string;
-let skiff: SkiffProcess;
-let kubectl: Kubectl;
-const json = (...args: string[]) => kubectl.json(...args);
-let agent: ChildProcess | undefined;
-
-function startAgent(): ChildProcess {
-  const child = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
+// the node's `ready` is this file's first test
+const host = new HostNode({ name: 'agent', nodeName: NODE, ready: false });
+const kubectl = (...args: string[]) => host.kubectl(...args);
+const json = (...args: string[]) => host.kubectl.json(...args);
+const apply = (yaml: string) => host.apply(yaml);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -37,12 +26,6 @@ const ctrContainers = (podName?: string) =>
   spawnSync('ctr', ['-n', 'k8s.io', 'containers', 'ls', '-q', ...(podName ? [`labels."io.kubernetes.pod.name"==${podName}`] : [])], { encoding: 'utf8' })
     .stdout.split('\n')
     .filter(Boolean);
-const apply = (yaml: string) => {
-  const f = join(home, `m-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(f, yaml);
-  const r = kubectl('apply', '-f', f);
-  expect(r.code, r.err).toBe(0);
-};
 const pod = (name: string, extra: string) => `apiVersion: v1
 kind: Pod
 metadata:
@@ -57,26 +40,16 @@ ${extra}`;
 
 describeNeeding(['root', 'containerd'], 'node agent', (missing) => {
   beforeAll(async () => {
-    if (missing()) return;
-    home = mkdtempSync(join(tmpdir(), 'skiff-agent-'));
-    const cri = new CriClient();
-    try {
-      await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-    } finally {
-      cri.close();
-    }
-    skiff = await startSkiff(home);
-    kubectl = kubectlFor(skiff.kubeconfig, home);
-    agent = startAgent();
-  }, 180_000);
+    if (!missing()) await host.start();
+  }, HOST_NODE_START_MS);
 
-  afterAll(async () => {
-    if (skiff) for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'hostport', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
-    await sleep(1_500); // the agent removes their containers
-    agent?.kill('SIGTERM');
-    await skiff?.kill('SIGTERM');
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(
+    () =>
+      host.stop(() => {
+        for (const p of ['hello', 'crash', 'liveness', 'readiness', 'web', 'hostport', 'adopt']) kubectl('delete', 'pod', p, '--ignore-not-found', '--grace-period=0', '--force');
+      }),
+    HOST_NODE_STOP_MS,
+  );
 
   it('registers its Node, which turns Ready', async () => {
     await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready');
@@ -221,8 +194,8 @@ spec:
     const port = 15_000 + (process.pid % 5_000);
     const repo = `127.0.0.1:${port}/skiff-test/pause:pull-${process.pid}`;
     const sandboxImage = spawnSync('ctr', ['-n', 'k8s.io', 'images', 'ls', '-q'], { encoding: 'utf8' }).stdout.split('\n').find((r) => /^registry\.k8s\.io\/pause:/.test(r))!;
-    writeFileSync(join(home, 'registry.yml'), `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${join(home, 'registry')}}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
-    const registry = spawn('/usr/bin/docker-registry', ['serve', join(home, 'registry.yml')], { stdio: 'ignore' });
+    writeFileSync(join(host.home, 'registry.yml'), `version: 0.1\nstorage:\n  filesystem: {rootdirectory: ${join(host.home, 'registry')}}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+    const registry = spawn('/usr/bin/docker-registry', ['serve', join(host.home, 'registry.yml')], { stdio: 'ignore' });
     try {
       await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'tag', '--force', sandboxImage, repo]).status === 0, 'the tag');
       await until(() => spawnSync('ctr', ['-n', 'k8s.io', 'images', 'push', '--plain-http', repo]).status === 0, 'the push to the registry', 20_000);
@@ -256,11 +229,10 @@ spec:
     const id = before.status.containerStatuses[0].containerID.replace('containerd://', '');
     const mine = ctrContainers('adopt');
     expect(mine).toContain(id);
-    agent!.kill('SIGKILL');
-    await new Promise((r) => agent!.once('exit', r));
+    await host.stopAgent('SIGKILL');
     await sleep(1_000);
     expect(ctrContainers()).toContain(id);
-    agent = startAgent();
+    host.startAgent();
     await sleep(5_000); // several relists and syncs
     const after = json('get', 'pod', 'adopt');
     expect(after.status.phase).toBe('Running');

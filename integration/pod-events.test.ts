@@ -2,31 +2,17 @@
 // machine's containerd, driven with kubectl 1.32. `kubectl describe pod` lists the Events kube's
 // components record: Scheduled (default-scheduler), Pulled / Created / Started (kubelet); and a pod
 // that cannot start says why, in its container's waiting state and in a Warning Event.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CriClient } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
-import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
+import { until } from './kubectl-client.ts';
 
 const NODE = `events-test-${process.pid}`;
 const PODS = ['story', 'novolume', 'noconfig'];
 
-let home: string;
-let skiff: SkiffProcess;
-let kubectl: Kubectl;
-let agent: ChildProcess | undefined;
-
-const apply = (yaml: string) => {
-  const f = join(home, `m-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(f, yaml);
-  const r = kubectl('apply', '-f', f);
-  expect(r.code, r.err).toBe(0);
-};
+const host = new HostNode({ name: 'events', nodeName: NODE });
+const kubectl = (...args: string[]) => host.kubectl(...args);
+const apply = (yaml: string) => host.apply(yaml);
 /** A pod for the scheduler to place (no nodeName), with busybox as the node has it. */
 const pod = (name: string, extra = '', containerExtra = '') => `apiVersion: v1
 kind: Pod
@@ -46,29 +32,10 @@ const eventsOf = (out: string) => out.slice(out.indexOf('\nEvents:'));
 
 describeNeeding(['root', 'containerd'], 'pod events', (missing) => {
   beforeAll(async () => {
-    if (missing()) return;
-    home = mkdtempSync(join(tmpdir(), 'skiff-events-'));
-    const cri = new CriClient();
-    try {
-      await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-    } finally {
-      cri.close();
-    }
-    skiff = await startSkiff(home);
-    kubectl = kubectlFor(skiff.kubeconfig, home);
-    agent = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready', 60_000);
-  }, 180_000);
+    if (!missing()) await host.start();
+  }, HOST_NODE_START_MS);
 
-  afterAll(async () => {
-    if (skiff) kubectl('delete', 'pod', ...PODS, '--ignore-not-found', '--grace-period=0', '--force');
-    await new Promise((r) => setTimeout(r, 1_500)); // the agent removes their containers
-    agent?.kill('SIGTERM');
-    await skiff?.kill('SIGTERM');
-    if (home) rmSync(home, { recursive: true, force: true });
-  });
+  afterAll(() => host.stop(() => kubectl('delete', 'pod', ...PODS, '--ignore-not-found', '--grace-period=0', '--force')), HOST_NODE_STOP_MS);
 
   it('describe pod tells the story of a pod: Scheduled, Pulled (already present), Created, Started', async () => {
     apply(pod('story'));
@@ -91,7 +58,7 @@ describeNeeding(['root', 'containerd'], 'pod events', (missing) => {
     apply(pod('novolume', '  volumes:\n  - name: data\n    nfs: {server: nfs.invalid, path: /exports}\n', '    volumeMounts: [{name: data, mountPath: /data}]\n'));
     const message = 'MountVolume.SetUp failed for volume "data" : volume source nfs is not supported on this node';
     const waiting = await until(() => {
-      const s = kubectl.json('get', 'pod', 'novolume').status;
+      const s = host.kubectl.json('get', 'pod', 'novolume').status;
       return s?.containerStatuses?.[0]?.state?.waiting?.message && { phase: s.phase, ...s.containerStatuses[0].state.waiting };
     }, 'the waiting reason', 60_000);
     expect(waiting).toEqual({ phase: 'Pending', reason: 'ContainerCreating', message });
@@ -112,7 +79,7 @@ describeNeeding(['root', 'containerd'], 'pod events', (missing) => {
       return /Warning\s+Failed\s/.test(eventsOf(d)) && /Reason:\s+CreateContainerConfigError/.test(d) && d;
     }, 'CreateContainerConfigError in describe', 60_000);
     expect(eventsOf(out)).toMatch(/Warning\s+Failed\s+.*kubelet\S*\s+Error: configmap "absent" not found\n/);
-    const waiting = kubectl.json('get', 'pod', 'noconfig').status.containerStatuses[0].state.waiting;
+    const waiting = host.kubectl.json('get', 'pod', 'noconfig').status.containerStatuses[0].state.waiting;
     expect(waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'configmap "absent" not found' });
   }, 120_000);
 });

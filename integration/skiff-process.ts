@@ -14,6 +14,15 @@ export interface SkiffProcess {
   readyMs: number;
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** what it wrote to stdout and stderr so far (with `capture`; else '') */
+  output(): string;
+}
+
+export interface StartOptions {
+  /** `server` (the default) or `up` (the control plane and a node agent on this machine) */
+  command?: 'server' | 'up';
+  /** keep its output for output() (it still goes to this process's stdout and stderr) */
+  capture?: boolean;
 }
 
 export function skiffBin(): string {
@@ -22,18 +31,25 @@ export function skiffBin(): string {
   return bin;
 }
 
-export async function startSkiff(home: string, args: string[] = []): Promise<SkiffProcess> {
+export async function startSkiff(home: string, args: string[] = [], o: StartOptions = {}): Promise<SkiffProcess> {
   const kubeconfig = join(home, 'kubeconfig');
   rmSync(kubeconfig, { force: true });
   const t0 = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [skiffBin(), 'server', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const child: ChildProcess = spawn(process.execPath, [skiffBin(), o.command ?? 'server', '--home', home, '--port', '0', '--log-level', 'warn', ...args], {
+    stdio: ['ignore', o.capture ? 'pipe' : 'inherit', o.capture ? 'pipe' : 'inherit'],
   });
+  let output = '';
+  if (o.capture) {
+    // the last MiB is plenty for a test to look in
+    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-1 << 20));
+    child.stdout!.on('data', (d: Buffer) => (keep(d), process.stdout.write(d)));
+    child.stderr!.on('data', (d: Buffer) => (keep(d), process.stderr.write(d)));
+  }
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   try {
     while (!existsSync(kubeconfig)) {
-      if (child.exitCode !== null) throw new Error(`skiff server exited with ${child.exitCode}`);
-      if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start in 30 s');
+      if (child.exitCode !== null) throw new Error(`skiff ${o.command ?? 'server'} exited with ${child.exitCode}`);
+      if (Date.now() - t0 > 30_000) throw new Error(`skiff ${o.command ?? 'server'} did not start in 30 s`);
       await new Promise((r) => setTimeout(r, 10));
     }
   } catch (e) {
@@ -51,9 +67,10 @@ export async function startSkiff(home: string, args: string[] = []): Promise<Ski
     readyMs,
     exited,
     async kill(signal) {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
+    output: () => output,
   };
 }
 

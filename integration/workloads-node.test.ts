@@ -2,36 +2,25 @@
 // controller) and `skiff agent` on this machine's containerd, with kubectl 1.32. Deployments roll
 // out, back and scale; Jobs complete and fail; a CronJob makes Jobs and keeps its history limits;
 // a DaemonSet runs on the node; a StatefulSet starts in order and scales down in reverse.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CriClient } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
-import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { describeNeeding } from '../scripts/test-parts.ts';
-import { skiffBin, startSkiff, type SkiffProcess } from './skiff-process.ts';
+import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
+import { until } from './kubectl-client.ts';
 
 const NODE = `workloads-${process.pid}`;
 const NS = 'wl';
 
-let home: string;
-let skiff: SkiffProcess;
-let kubectl: Kubectl;
-let agent: ChildProcess | undefined;
-const json = (...args: string[]) => kubectl.json('-n', NS, ...args);
+const host = new HostNode({ name: 'workloads', nodeName: NODE });
+const kubectl = (...args: string[]) => host.kubectl(...args);
+const json = (...args: string[]) => host.kubectl.json('-n', NS, ...args);
 const k = (...args: string[]) => kubectl('-n', NS, ...args);
 const ok = (...args: string[]) => {
   const r = k(...args);
   expect(r.code, `kubectl ${args.join(' ')}: ${r.err}`).toBe(0);
   return r.out;
 };
-const apply = (yaml: string) => {
-  const f = join(home, `m-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(f, yaml);
-  ok('apply', '-f', f);
-};
+const apply = (yaml: string) => host.apply(yaml, '-n', NS);
 
 /** containerd's running tasks (container ids) */
 function runningTasks(): Set<string> {
@@ -57,19 +46,10 @@ const containersOf = (prefix: string) =>
 const pods = (selector: string) => json('get', 'pods', '-l', selector).items as any[];
 const running = (selector: string) => pods(selector).filter((p) => p.status?.phase === 'Running' && !p.metadata.deletionTimestamp);
 
-describeNeeding(['root', 'containerd', 'cni'], 'workloads on a real node', () => {
+describeNeeding(['root', 'containerd', 'cni'], 'workloads on a real node', (missing) => {
   beforeAll(async () => {
-    home = mkdtempSync(join(tmpdir(), 'skiff-workloads-'));
-    const cri = new CriClient();
-    try {
-      await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-    } finally {
-      cri.close();
-    }
-    skiff = await startSkiff(home);
-    kubectl = kubectlFor(skiff.kubeconfig, home);
-    agent = spawn(process.execPath, [skiffBin(), 'agent', '--home', home, '--name', NODE, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    await until(() => kubectl('get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', 'the node to be Ready', 60_000);
+    if (missing()) return;
+    await host.start();
     expect(kubectl('create', 'namespace', NS).code).toBe(0);
     // the CronJob runs in the background while the other tests go on (it needs two minutes)
     apply(`apiVersion: batch/v1
@@ -86,15 +66,9 @@ spec:
           terminationGracePeriodSeconds: 1
           containers: [{name: c, image: busybox, command: ["sh", "-c", "echo tick"]}]
 `);
-  }, 180_000);
+  }, HOST_NODE_START_MS);
 
-  afterAll(async () => {
-    if (skiff) kubectl('delete', 'namespace', NS, '--wait=false');
-    await new Promise((r) => setTimeout(r, 3000));
-    agent?.kill('SIGTERM');
-    await skiff?.kill('SIGTERM');
-    if (home) rmSync(home, { recursive: true, force: true });
-  }, 60_000);
+  afterAll(() => host.stop(() => kubectl('delete', 'namespace', NS, '--wait=false')), HOST_NODE_STOP_MS);
 
   it('kubectl create deployment runs its pods: READY 2/2', async () => {
     ok('create', 'deployment', 'quick', '--image=busybox', '--replicas=2', '--', 'httpd', '-f', '-p', '8080');

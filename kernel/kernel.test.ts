@@ -127,12 +127,69 @@ describe('kernel on JetStream', () => {
     expect(p1.items).toHaveLength(3);
     expect(p1.metadata.remainingItemCount).toBe(4);
     await t.kernel.delete(CM, 'default', 'page-5');
-    const p2 = await t.kernel.list(CM, { continue: p1.metadata.continue });
-    const p3 = await t.kernel.list(CM, { continue: p2.metadata.continue });
+    const same = { namespace: 'default', labelSelector: 'page=yes', limit: 3 };
+    // a token serves only the list it came from (kube binds it to the key range it listed)
+    for (const other of [{ namespace: 'kube-system' }, {}, { namespace: 'default', labelSelector: 'page=no' }, { namespace: 'default', labelSelector: 'page=yes', fieldSelector: 'metadata.name=page-1' }]) {
+      const e = await statusOf(t.kernel.list(CM, { ...other, limit: 3, continue: p1.metadata.continue }));
+      expect(e.status.code).toBe(400);
+      expect(e.status.message).toMatch(/continue key is not valid/);
+    }
+    expect((await statusOf(t.kernel.list(SECRETS, { ...same, continue: p1.metadata.continue }))).status.code).toBe(400);
+    const p2 = await t.kernel.list(CM, { ...same, continue: p1.metadata.continue });
+    const p3 = await t.kernel.list(CM, { ...same, continue: p2.metadata.continue });
     expect([...p1.items, ...p2.items, ...p3.items].map((o) => o.metadata.name)).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `page-${i}`));
     expect(p3.metadata.continue).toBeUndefined();
     expect(p2.metadata.resourceVersion).toBe(p1.metadata.resourceVersion);
     expect((await statusOf(t.kernel.list(CM, { continue: 'garbage' }))).status.code).toBe(400);
+  });
+
+  it('lists a past revision exactly (resourceVersionMatch=Exact), rolled back through the event ring', async () => {
+    const sel = { namespace: 'default', labelSelector: 'exact=yes' };
+    const a = await t.kernel.create(CM, cm('exact-a', { v: '1' }, { exact: 'yes' }));
+    const b = await t.kernel.create(CM, cm('exact-b', { v: '1' }, { exact: 'yes' }));
+    const at = b.metadata.resourceVersion;
+    await t.kernel.update(CM, { ...a, data: { v: '2' } });
+    await t.kernel.delete(CM, 'default', 'exact-b');
+    await t.kernel.create(CM, cm('exact-c', { v: '1' }, { exact: 'yes' }));
+    // a label change that takes an object out of the selector is rolled back too
+    const c2 = await t.kernel.get(CM, 'default', 'exact-c');
+    await t.kernel.update(CM, { ...c2, metadata: { ...c2.metadata, labels: { exact: 'no' } } });
+    const now = await t.kernel.list(CM, sel);
+    expect(now.items.map((o) => [o.metadata.name, (o.data as Record<string, string>).v])).toEqual([['exact-a', '2']]);
+    const then = await t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'Exact' });
+    expect(then.metadata.resourceVersion).toBe(at);
+    expect(then.items.map((o) => [o.metadata.name, (o.data as Record<string, string>).v])).toEqual([['exact-a', '1'], ['exact-b', '1']]);
+    expect(then.items[1]).toEqual(b);
+    // NotOlderThan (and no match) give the current state
+    const notOlder = await t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'NotOlderThan' });
+    expect(notOlder.items.map((o) => o.metadata.name)).toEqual(['exact-a']);
+    expect(Number(notOlder.metadata.resourceVersion)).toBeGreaterThan(Number(at));
+    // paged, the pages come from that revision too
+    const p1 = await t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'Exact', limit: 1 });
+    const p2 = await t.kernel.list(CM, { ...sel, limit: 1, continue: p1.metadata.continue });
+    expect([...p1.items, ...p2.items].map((o) => o.metadata.name)).toEqual(['exact-a', 'exact-b']);
+    // once the ring (50 events per resource here) no longer reaches back to it: 410
+    let x = await t.kernel.get(CM, 'default', 'exact-a');
+    for (let i = 0; i < 55; i++) x = await t.kernel.update(CM, { ...x, data: { v: `n${i}` } });
+    expect((await statusOf(t.kernel.list(CM, { ...sel, resourceVersion: at, resourceVersionMatch: 'Exact' }))).status.code).toBe(410);
+  });
+
+  it('a watch from a revision the cache has not reached waits for it: the write that made it is never replayed', async () => {
+    // a revision ahead of the cache: the watch opens once the cache gets there, and delivers only what follows
+    const rev = Number((await t.kernel.create(CM, cm('ahead-0'))).metadata.resourceVersion);
+    const pending = t.kernel.watch(CM, { namespace: 'default', resourceVersion: String(rev + 2), fieldSelector: 'metadata.name=ahead-1' });
+    await t.kernel.create(CM, cm('ahead-x')); // rev + 1
+    await t.kernel.create(CM, cm('ahead-1')); // rev + 2: produced the watched revision, so not an event
+    const c1 = await t.kernel.get(CM, 'default', 'ahead-1');
+    expect(Number(c1.metadata.resourceVersion)).toBe(rev + 2);
+    await t.kernel.update(CM, { ...c1, data: { b: '2' } });
+    const evs = await take(pending, 2, 1500);
+    pending.stop();
+    expect(evs.map((e) => [e.type, e.object.metadata.name, (e.object.data as Record<string, string> | undefined)?.b])).toEqual([['MODIFIED', 'ahead-1', '2']]);
+    // one never reached: 504 Too large resource version after a few seconds
+    const far = t.kernel.watch(CM, { namespace: 'default', resourceVersion: String(rev + 1_000_000) });
+    await expect(far[Symbol.asyncIterator]().next()).rejects.toMatchObject({ status: { code: 504, reason: 'Timeout' } });
+    far.stop();
   });
 
   it('watches from a resourceVersion exactly, with no synthetic events', async () => {

@@ -17,7 +17,8 @@ import { KvBackend } from './store/kv-backend.ts';
 import { objectKey, resourcePrefix } from './store/keys.ts';
 import { ListPager } from './store/list-pager.ts';
 import { buildMatcher } from './store/selectors.ts';
-import { WatchCache } from './store/watch-cache.ts';
+import { WatchCache, type WatchFilter } from './store/watch-cache.ts';
+import { asStatus } from './store/store-errors.ts';
 import { DeferredWatch } from './store/deferred-watch.ts';
 import { notServed, servedGet, servedList } from './served.ts';
 import { inSpan, tracer as defaultTracer } from './telemetry/tracing.ts';
@@ -157,6 +158,10 @@ export class SkiffKernel implements Kernel {
     return validateObject(def, obj, old);
   }
 
+  async kindSchema(ref: ResourceRef): Promise<Record<string, unknown> | undefined> {
+    return this.registry.get(ref)?.schema;
+  }
+
   registerKind(def: KindDefinition): Disposable {
     const unregister = this.registry.register(def);
     this.kindsCache = undefined;
@@ -181,8 +186,11 @@ export class SkiffKernel implements Kernel {
     return d;
   }
 
+  /** One kernel operation, traced; whatever it fails with leaves as a Status (store-errors.ts). */
   private span<T>(op: string, ref: ResourceRef, fn: () => Promise<T>): Promise<T> {
-    return inSpan(this.tracer, `store.${op}`, () => ({ 'skiff.group': ref.group, 'skiff.resource': ref.resource }), fn);
+    return inSpan(this.tracer, `store.${op}`, () => ({ 'skiff.group': ref.group, 'skiff.resource': ref.resource }), fn).catch((e: unknown) => {
+      throw asStatus(e, `${op} ${ref.resource}`, ref);
+    });
   }
 
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {
@@ -202,16 +210,25 @@ export class SkiffKernel implements Kernel {
       const info = this.info(def);
       if (def.served) return servedList(def, info, def.served, opts);
       const listMeta = { apiVersion: gv(def), kind: info.listKind };
+      // a continue token serves the list it came from: the same resource, namespace and selectors
+      const scope = JSON.stringify([def.group, def.resource, def.namespaced ? (opts.namespace ?? '') : '', opts.labelSelector ?? '', opts.fieldSelector ?? '']);
       if (opts.continue) {
-        const page = this.pager.next(opts.continue);
+        const page = this.pager.next(opts.continue, scope);
         return { ...listMeta, metadata: page.metadata, items: page.items };
       }
       const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
+      const prefix = resourcePrefix(def.group, def.resource);
+      const filter = { namespace: def.namespaced ? opts.namespace : undefined, matcher };
       await this.waitForList(opts.resourceVersion);
-      const rev = this.cache.revision;
-      const items = this.cache.list(resourcePrefix(def.group, def.resource), { namespace: def.namespaced ? opts.namespace : undefined, matcher });
+      let rev = this.cache.revision;
+      let items: KObject[];
+      if (opts.resourceVersionMatch === 'Exact' && opts.resourceVersion) {
+        // that revision's state, not a newer one (it has been reached: waitForList)
+        rev = parseRevision(opts.resourceVersion);
+        items = this.cache.listAt(prefix, filter, rev);
+      } else items = this.cache.list(prefix, filter);
       items.sort(byNamespaceAndName);
-      const page = this.pager.first(items, rev, opts.limit);
+      const page = this.pager.first(items, rev, opts.limit, scope);
       return { ...listMeta, metadata: page.metadata, items: page.items };
     });
   }
@@ -243,17 +260,24 @@ export class SkiffKernel implements Kernel {
     const fromRevision = rv === undefined || rv === '' || rv === '0' || opts.sendInitialEvents ? undefined : parseRevision(rv);
     const prefix = resourcePrefix(def.group, def.resource);
     const filter = { namespace: def.namespaced ? opts.namespace : undefined, matcher };
-    const open = async () => {
-      // "" means "most recent": make the initial state a consistent read first
-      if (fromRevision === undefined && rv !== '0') await this.cache.sync();
-      return this.cache.watch(prefix, filter, fromRevision, {
-        bookmarks: opts.allowWatchBookmarks,
-        initialEventsEnd: opts.sendInitialEvents === true,
-        bookmarkKind: { apiVersion: gv(def), kind: def.kind },
-        bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
-      });
-    };
+    const open = () => this.openWatch(rv, fromRevision, prefix, filter, def, opts).catch((e: unknown) => {
+      throw asStatus(e, `watch ${ref.resource}`, ref);
+    });
     return new DeferredWatch(open(), timeoutSeconds);
+  }
+
+  private async openWatch(rv: string | undefined, fromRevision: number | undefined, prefix: string, filter: WatchFilter, def: KindDefinition, opts: WatchOptions) {
+    // "" means "most recent": make the initial state a consistent read first
+    if (fromRevision === undefined && rv !== '0') await this.cache.sync();
+    // a revision the cache has not applied yet (written, acknowledged, still on its way in): wait
+    // for it, or the write that made it would come as an event after it
+    if (fromRevision !== undefined && fromRevision > this.cache.revision) await this.waitForList(rv);
+    return this.cache.watch(prefix, filter, fromRevision, {
+      bookmarks: opts.allowWatchBookmarks,
+      initialEventsEnd: opts.sendInitialEvents === true,
+      bookmarkKind: { apiVersion: gv(def), kind: def.kind },
+      bookmarkIntervalMs: this.opts.bookmarkIntervalMs,
+    });
   }
 
   create(ref: ResourceRef, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {

@@ -35,6 +35,8 @@ export interface ListOptions {
   fieldSelector?: string;
   /** "" = most recent (consistent); "0" = any; otherwise at least this revision */
   resourceVersion?: string;
+  /** how a LIST reads `resourceVersion`: NotOlderThan (the default for a number) or Exact (that revision's state) */
+  resourceVersionMatch?: 'NotOlderThan' | 'Exact';
   limit?: number;
   continue?: string;
 }
@@ -124,5 +126,11 @@ export interface Kernel {
   /** Find a kind by group/version/resource, or throw NotFound. */
   kindFor(ref: ResourceRef): KindInfo;
   registerKind(def: import('./schema/kind-definition.ts').KindDefinition): Disposable;
+  /**
+   * The schema of a kind's objects (KindDefinition.schema), for API front ends (OpenAPI documents,
+   * fieldValidation); undefined when the kind is not served or has none. Optional: a Kernel that
+   * cannot tell (an older bus server) leaves it out.
+   */
+  kindSchema?(ref: ResourceRef): Promise<Record<string, unknown> | undefined>;
   registerAdmission(handler: AdmissionHandler): Disposable;
 }

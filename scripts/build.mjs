@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Bundles cli/main.ts into dist/skiff.mjs. Workspace packages (@skiff/*, whose exports point at .ts
-// sources) are bundled; every npm dependency of every workspace stays external.
+// sources) are bundled; every npm dependency of every workspace stays external. The bundle is split
+// at dynamic imports (cli/main.ts loads each command group that way) into dist/chunk-*.mjs beside
+// skiff.mjs — beside it, not in a subdirectory, so `new URL('./x', import.meta.url)` in any chunk
+// still finds the files copied next to the bundle.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,12 +29,15 @@ function packageDirs() {
   return dirs;
 }
 
+// Pure-JS packages every command loads (the kubeconfig is YAML), bundled: as external CommonJS
+// packages of many files, resolving and compiling them was most of a client command's start.
+const BUNDLED = new Set(['yaml', 'commander']);
 const external = new Set();
 for (const dir of packageDirs()) {
   const pkg = readPkg(dir);
   for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) {
     for (const name of Object.keys(pkg[field] ?? {})) {
-      if (name.startsWith('@skiff/')) continue;
+      if (name.startsWith('@skiff/') || BUNDLED.has(name)) continue;
       external.add(name);
       external.add(`${name}/*`);
     }
@@ -39,9 +45,15 @@ for (const dir of packageDirs()) {
 }
 
 const t0 = Date.now();
+const outdir = dirname(outfile);
+// chunks of an earlier build (their names carry content hashes: stale ones would pile up)
+if (existsSync(outdir)) for (const f of readdirSync(outdir)) if (/^chunk-.*\.mjs(\.map)?$/.test(f)) rmSync(join(outdir, f));
 await build({
-  entryPoints: [entry],
-  outfile,
+  entryPoints: { [outfile.replace(/^.*\//, '').replace(/\.mjs$/, '')]: entry },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

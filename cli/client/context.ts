@@ -2,7 +2,7 @@
 // home), a RestClient for it, discovery, the namespace, and where output goes.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { defaultHome } from '../home.ts';
+import { defaultHome } from '../home-dir.ts';
 import { readKubeconfig } from '../kubeconfig.ts';
 import { RestClient } from './rest-client.ts';
 import { Resources } from './resources.ts';

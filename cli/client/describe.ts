@@ -3,7 +3,7 @@
 import type { ClientContext } from './context.ts';
 import { resourcePath, type ApiResource } from './resources.ts';
 import { StatusError } from './status-error.ts';
-import { age } from '@skiff/plugin-rest-api';
+import { age } from '@skiff/api';
 import { formatTable } from './table.ts';
 
 type Obj = Record<string, any>;

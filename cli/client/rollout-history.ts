@@ -1,7 +1,7 @@
 // `rollout history`: the revisions of a Deployment (its ReplicaSets) or of a DaemonSet or StatefulSet
 // (its ControllerRevisions) as kubectl's history viewers print them — a REVISION / CHANGE-CAUSE table,
 // or with --revision N that revision's pod template.
-import { labelSelectorString } from '@skiff/kernel';
+import { labelSelectorString } from '@skiff/api';
 import type { ClientContext } from './context.ts';
 import type { ApiResource } from './resources.ts';
 import { revisionOf, groupKind } from './rollout-status.ts';

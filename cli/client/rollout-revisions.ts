@@ -2,7 +2,9 @@
 // (each with a `deployment.kubernetes.io/revision` annotation; the "new" one is the oldest whose
 // template equals the Deployment's, pod-template-hash aside), a DaemonSet's or StatefulSet's are the
 // ControllerRevisions it controls (each `data` a strategic merge patch that replaces spec.template).
-import { applyPatch, type KObject } from '@skiff/kernel';
+import type { KObject } from '@skiff/kernel';
+// the patch functions alone: the kernel's entry point would load the whole kernel into the CLI
+import { applyPatch } from '@skiff/kernel/patch';
 import type { Obj } from './rollout-targets.ts';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';

@@ -33,7 +33,7 @@ interface AgentFlags {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** a port flag: 0 picks a free port, -1 turns that server off */
-const port = (v: string | undefined, flag: string): number | undefined => {
+export const port = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < -1 || n > 65535) throw new Error(`${flag} must be a port (0 for any free one, -1 for none), got "${v}"`);

@@ -2,7 +2,7 @@
 // and `skiff plugin rm <name...> [--purge]`.
 import { PluginsResource } from '@skiff/kernel/plugins';
 import type { KObject } from '@skiff/kernel';
-import { age } from '@skiff/plugin-rest-api';
+import { age } from '@skiff/api';
 import { asList, formatObject } from '../client/output.ts';
 import { formatTable } from '../client/table.ts';
 import type { PluginCliContext } from './plugin.ts';

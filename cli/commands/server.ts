@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { ConsoleLogger, type LogLevel } from '@skiff/kernel/plugins';
-import { startAgent, type RunningAgent } from '../agent.ts';
+import { startAgent, type AgentOptions, type RunningAgent } from '../agent.ts';
+import { port } from './agent.ts';
 import { defaultHome } from '../home.ts';
 import { startServer, type ServerOptions } from '../server.ts';
 
@@ -21,10 +22,31 @@ interface Flags {
   otelEndpoint?: string;
   /** up: run this machine as the cluster's node too (default true; --no-agent) */
   agent?: boolean;
+  /** up: the node's Ingress proxy (default true; --no-ingress) */
+  ingress?: boolean;
+  ingressAddress?: string;
+  ingressHttpPort?: string;
+  ingressHttpsPort?: string;
+}
+
+/**
+ * `up`'s Ingress proxy: on 127.0.0.1:80 and :443 unless the flags say otherwise. A port it cannot
+ * bind (taken, or below 1024 without root) is retried every 5 s, said in the log and in an Event on
+ * the Node; the rest of the node runs meanwhile.
+ */
+export function upIngress(f: Pick<Flags, 'ingress' | 'ingressAddress' | 'ingressHttpPort' | 'ingressHttpsPort'>): AgentOptions['ingress'] {
+  if (f.ingress === false) return undefined;
+  return {
+    listenAddress: f.ingressAddress ?? '127.0.0.1',
+    httpPort: port(f.ingressHttpPort, '--ingress-http-port') ?? 80,
+    httpsPort: port(f.ingressHttpsPort, '--ingress-https-port') ?? 443,
+    bindRetryMs: 5000,
+  };
 }
 
 async function run(flags: Flags, banner: boolean): Promise<void> {
   const started = Date.now();
+  const ingress = banner ? upIngress(flags) : undefined; // bad flags fail before anything starts
   const opts: ServerOptions = {
     home: flags.home ?? defaultHome(),
     nats: flags.nats,
@@ -43,7 +65,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
       process.stderr.write(`warning: containerd does not answer on ${CRI_SOCKET}: running the control plane only (bin/skiff up starts containerd when it can)\n`);
     } else {
       const logger = new ConsoleLogger({ level: opts.logLevel as LogLevel, fields: { component: 'agent' } });
-      agent = await startAgent({ natsUrl: server.natsUrl, nodeName: hostname() }, logger).catch((e) => {
+      agent = await startAgent({ natsUrl: server.natsUrl, nodeName: hostname(), ...(ingress ? { ingress } : {}) }, logger).catch((e) => {
         process.stderr.write(`warning: the node agent did not start: ${e instanceof Error ? e.message : String(e)}\n`);
         return undefined;
       });
@@ -54,6 +76,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
       `Skiff is up in ${Date.now() - started} ms: API ${server.url}\n` +
         (server.grpcAddress ? `  gRPC API ${server.grpcAddress} (skiff.v1; see docs/grpc.md)\n` : '') +
         (agent ? `  node ${agent.nodeName} runs pods with containerd\n` : '') +
+        (agent && ingress ? `  Ingress proxy on ${ingressWhere(ingress)} (kubectl describe node says when a port cannot be bound)\n` : '') +
         `  export KUBECONFIG=${server.kubeconfigPath}\n` +
         `  kubectl get nodes           (or: bin/skiff get nodes)\n` +
         `Press Ctrl-C to stop (running pods keep running).\n`,
@@ -75,6 +98,11 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+function ingressWhere(i: NonNullable<AgentOptions['ingress']>): string {
+  const at = (scheme: string, p?: number) => (p === undefined || p < 0 ? [] : [`${scheme}://${i.listenAddress}:${p === 0 ? '<any>' : p}`]);
+  return [...at('http', i.httpPort), ...at('https', i.httpsPort)].join(' and ') || 'no port';
+}
+
 function serverFlags(cmd: Command): Command {
   return cmd
     .option('--home <dir>', 'state directory (default $SKIFF_HOME or ~/.skiff)')
@@ -91,6 +119,10 @@ function serverFlags(cmd: Command): Command {
 export function registerServerCommands(program: Command): void {
   serverFlags(program.command('up').description('start a one-node Skiff cluster in the foreground: the control plane and a node agent'))
     .option('--no-agent', 'the control plane only (no node agent on this machine)')
+    .option('--no-ingress', 'no Ingress proxy on the node')
+    .option('--ingress-address <ip>', 'where the Ingress proxy listens', '127.0.0.1')
+    .option('--ingress-http-port <port>', 'its HTTP port (0: any free one, -1: none)', '80')
+    .option('--ingress-https-port <port>', 'its HTTPS port (0: any free one, -1: none)', '443')
     .action((f: Flags) => run(f, true));
   serverFlags(program.command('server').description('run the Skiff control plane (kernel, bus, API)')).action((f: Flags) => run(f, false));
 }

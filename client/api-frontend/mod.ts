@@ -4,6 +4,6 @@ export { ADMIN_USER, ANONYMOUS_USER, bearerToken, tokenAuthenticator, authentica
 export { resourceAttributes, nonResourceAttributes, restVerb, type RequestAttributes, type ResourceTarget, type Verb } from './request-attributes.ts';
 export { allowAll, AuthorizerToken, authorizeOrThrow, forbiddenMessage, type Authorizer, type Decision } from './authorization.ts';
 export { ApiGate, type ApiGateOptions } from './gate.ts';
-export { parseYamlBody, yamlTextDepthExceeds } from './yaml-body.ts';
+export { parseYamlBody, yamlDuplicateFields, yamlTextDepthExceeds } from './yaml-body.ts';
 export { RecentEncodings } from './recent-encodings.ts';
 export { ApiServingToken, type ApiServing, type HealthProbe, type HealthCheckResult } from './serving.ts';

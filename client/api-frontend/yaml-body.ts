@@ -4,7 +4,7 @@
 // run: a cheap bound from the lexer (stops at the first excess), then the exact nesting of the
 // syntax tree, then the nesting of the value once aliases are expanded. Aliases are counted with
 // the size of what they stand for (maxAliasCount), so "billion laughs" stops early.
-import { Composer, isAlias, isCollection, Lexer, Parser, visit, type Document } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isScalar, isSeq, Lexer, Parser, visit, type Document } from 'yaml';
 import { depthExceeds, errors, hasNonFiniteNumber, isStatusError, MAX_BODY_DEPTH, MAX_YAML_ALIAS_COUNT } from '@skiff/kernel';
 
 const SCALAR = '\u001f';
@@ -91,8 +91,11 @@ function cstDepthExceeds(tokens: readonly unknown[], max: number): boolean {
   return false;
 }
 
-/** YAML text (one document) -> value; every failure a 400 Status. */
-export function parseYamlBody(text: string): unknown {
+/**
+ * YAML text (one document) -> value; every failure a 400 Status. A duplicate key is an error unless
+ * `duplicateKeys` (fieldValidation decides: yamlDuplicateFields reports them; the last one wins).
+ */
+export function parseYamlBody(text: string, duplicateKeys = false): unknown {
   const bad = (why: string) => errors.badRequest(`error decoding the request body as YAML: ${why}`);
   const tooDeep = () => errors.badRequest(`the request body is nested too deeply: more than ${MAX_BODY_DEPTH} levels of objects and arrays`);
   // the bound may count a level or two more than there are: leave it room, the syntax tree is exact
@@ -106,7 +109,7 @@ export function parseYamlBody(text: string): unknown {
   if (cstDepthExceeds(tokens, MAX_BODY_DEPTH)) throw tooDeep();
   let value: unknown;
   try {
-    const docs = [...new Composer().compose(tokens as never)];
+    const docs = [...new Composer({ uniqueKeys: !duplicateKeys }).compose(tokens as never)];
     if (docs.length === 0) return undefined;
     if (docs.length > 1) throw bad(`the body holds ${docs.length} YAML documents; send one`);
     const doc = docs[0]!;
@@ -143,4 +146,24 @@ function collectionKey(doc: Document.Parsed): boolean {
     },
   });
   return found;
+}
+
+/** Paths of the keys repeated in a mapping ("spec.replicas", "spec.containers[0].name") of a YAML body parseYamlBody accepted. */
+export function yamlDuplicateFields(text: string): string[] {
+  const out: string[] = [];
+  const doc = new Composer({ uniqueKeys: false }).compose([...new Parser().parse(text)] as never).next().value as Document.Parsed | undefined;
+  const walk = (node: unknown, path: string): void => {
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        const at = path ? `${path}.${key}` : key;
+        if (seen.has(key)) out.push(at);
+        seen.add(key);
+        walk(pair.value, at);
+      }
+    } else if (isSeq(node)) node.items.forEach((item, i) => walk(item, `${path}[${i}]`));
+  };
+  if (doc) walk(doc.contents, '');
+  return out;
 }

@@ -84,6 +84,12 @@ describe.each([
     expect(() => k().kindFor({ group: 'x', version: 'v1', resource: 'ys' })).toThrow(StatusError);
   });
 
+  test('kindSchema: the schema a kind was registered with (the same over the bus)', async () => {
+    const pod = (await k().kindSchema!(POD)) as { properties: Record<string, unknown> };
+    expect(Object.keys(pod.properties)).toEqual(['spec', 'status']);
+    expect(await k().kindSchema!({ group: 'x', version: 'v1', resource: 'ys' })).toBeUndefined();
+  });
+
   test('watch sees ADDED, MODIFIED, DELETED in order and stops cleanly', async () => {
     const start = await k().list(CM, { namespace: where });
     const w = k().watch(CM, { namespace: where, resourceVersion: start.metadata.resourceVersion });

@@ -65,6 +65,8 @@ export class KernelBusClient implements Kernel {
   private readonly s: Subjects;
   private readonly timeoutMs: number;
   private kindList: KindInfo[] = [];
+  private readonly schemas = new Map<string, Promise<Record<string, unknown> | undefined>>();
+  private schemasOf?: KindInfo[];
   private refreshing?: Promise<void>;
   private readonly watches = new Map<string, { watch: BusWatch; sub: Subscription }>();
   private readonly admissions = new Map<string, { reg: AdmissionRegistration; sub: Subscription }>();
@@ -155,6 +157,22 @@ export class KernelBusClient implements Kernel {
     void this.refreshKinds().catch(() => {});
     const gv = ref.group ? `${ref.group}/${ref.version}` : ref.version;
     throw errors.noSuchResource(`the server could not find the requested resource (${ref.resource} in ${gv})`);
+  }
+
+  /** A kind's schema, asked of the kernel once per kinds list (a re-registered kind may bring a new one). */
+  kindSchema(ref: ResourceRef): Promise<Record<string, unknown> | undefined> {
+    if (this.schemasOf !== this.kindList) {
+      this.schemasOf = this.kindList;
+      this.schemas.clear();
+    }
+    const k = `${ref.group}/${ref.version}/${ref.resource}`;
+    let p = this.schemas.get(k);
+    if (!p) {
+      p = this.call<{ schema: Record<string, unknown> | null }>(this.s.kindSchema, { ref }).then((r) => r.schema ?? undefined);
+      p.catch(() => this.schemas.delete(k));
+      this.schemas.set(k, p);
+    }
+    return p;
   }
 
   /** Registers the data of the definition: default/validate/selectableFields do not cross the bus. */

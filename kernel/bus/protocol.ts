@@ -68,6 +68,7 @@ export function subjects(prefix = DEFAULT_PREFIX) {
     delete: `${prefix}.delete`,
     kinds: `${prefix}.kinds`,
     kindFor: `${prefix}.kindFor`,
+    kindSchema: `${prefix}.kindSchema`,
     registerKind: `${prefix}.registerKind`,
     unregisterKind: `${prefix}.unregisterKind`,
     watch: `${prefix}.watch`,

@@ -159,6 +159,7 @@ export async function serveKernelBus(nc: NatsConnection, kernel: Kernel, opts: B
   });
   serve(s.kinds, () => kernel.kinds());
   serve(s.kindFor, (b) => kernel.kindFor(ref(b)));
+  serve(s.kindSchema, async (b) => ({ schema: (await kernel.kindSchema?.(ref(b))) ?? null }));
   serve(s.watch, (b) => {
     checkSubject(b.inbox, '`inbox`');
     return watches.start(b);

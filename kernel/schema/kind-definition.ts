@@ -39,6 +39,13 @@ export interface KindDefinition {
   keepStatusOnCreate?: boolean;
   /** Stored encrypted at rest (Secret). */
   encrypted?: boolean;
+  /**
+   * The structural schema (OpenAPI v3 subset, as JSON) of the kind's objects: their fields besides
+   * apiVersion, kind and metadata, which the API front ends add. An object schema with `properties`
+   * lists every field its objects may carry (unknown fields are reported by fieldValidation); one
+   * without `properties` or `additionalProperties` is open. Published as OpenAPI (kubectl explain).
+   */
+  schema?: Record<string, unknown>;
   /** Fill in defaults, in place. Runs after mutating admission. */
   default?(obj: KObject): void;
   /** Schema and semantic checks; an empty list means valid. `old` is set on update. */

@@ -22,6 +22,14 @@ export class ObjectCodec {
   }
 
   decode(data: Uint8Array, revision: number): KObject {
+    try {
+      return this.decodeRaw(data, revision);
+    } catch (e) {
+      throw new CodecError((e as Error).message);
+    }
+  }
+
+  private decodeRaw(data: Uint8Array, revision: number): KObject {
     let buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (buf.subarray(0, MAGIC.length).equals(MAGIC)) {
       if (!this.key) throw new Error('object is encrypted but no encryption key is configured');
@@ -35,4 +43,9 @@ export class ObjectCodec {
     obj.metadata.resourceVersion = String(revision);
     return obj;
   }
+}
+
+/** A stored value that cannot be turned back into an object (corrupt JSON, a wrong or missing encryption key). */
+export class CodecError extends Error {
+  override name = 'CodecError';
 }

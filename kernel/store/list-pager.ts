@@ -14,6 +14,8 @@ interface Snapshot {
   items: KObject[];
   revision: number;
   expires: number;
+  /** what was listed (resource, namespace, selectors): a token asked for anything else is refused */
+  scope: string;
 }
 
 export interface Page {
@@ -66,7 +68,7 @@ export class ListPager {
     this.held -= s.items.length;
   }
 
-  first(items: KObject[], revision: number, limit?: number): Page {
+  first(items: KObject[], revision: number, limit?: number, scope = ''): Page {
     if (!limit || limit <= 0 || items.length <= limit) return { items, metadata: { resourceVersion: String(revision) } };
     const id = randomBytes(9).toString('base64url');
     // make room, oldest first; a list larger than the whole bound still gets its snapshot alone
@@ -74,12 +76,12 @@ export class ListPager {
       if (this.snapshots.size < this.limits.maxSnapshots && this.held + items.length <= this.limits.maxItems) break;
       this.drop(old);
     }
-    this.snapshots.set(id, { items, revision, expires: Date.now() + this.limits.ttlMs });
+    this.snapshots.set(id, { items, revision, expires: Date.now() + this.limits.ttlMs, scope });
     this.held += items.length;
     return this.page(id, items, revision, 0, limit);
   }
 
-  next(token: string): Page {
+  next(token: string, scope = ''): Page {
     let parsed: { id: string; offset: number; limit: number };
     try {
       parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
@@ -88,6 +90,9 @@ export class ListPager {
       throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
     }
     const snap = this.snapshots.get(parsed.id);
+    if (snap && snap.scope !== scope) {
+      throw errors.badRequest('continue key is not valid: it belongs to a list of another resource, namespace or selector (start a new list without continue)');
+    }
     if (!snap) {
       throw errors.gone('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
     }

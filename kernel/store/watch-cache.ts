@@ -335,6 +335,31 @@ export class WatchCache {
     return out;
   }
 
+  /**
+   * What `list` answered at revision `rev` (at most the cache's own): the objects now, rolled back
+   * through the resource's event ring (each event keeps the object before it). 410 Gone when the
+   * ring no longer reaches back to `rev` (or `rev` is before this cache started).
+   */
+  listAt(prefix: string, filter: WatchFilter, rev: number): KObject[] {
+    if (rev >= this.revision) return this.list(prefix, filter);
+    const floor = this.floor(prefix);
+    if (rev < floor) throw errors.gone(`The resourceVersion for the provided list is too old: ${rev} (the oldest held is ${floor})`);
+    const rc = this.resources.get(prefix);
+    if (!rc) return [];
+    const id = (o: KObject) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+    const at = new Map<string, KObject>();
+    for (const o of rc.objects.values()) at.set(id(o), o);
+    const after = rc.since(rev);
+    for (let i = after.length - 1; i >= 0; i--) {
+      const ev = after[i]!;
+      if (ev.prev) at.set(id(ev.prev), ev.prev);
+      else at.delete(id(ev.object));
+    }
+    const out: KObject[] = [];
+    for (const o of at.values()) if (visible(o, filter)) out.push(o);
+    return out;
+  }
+
   floor(prefix: string): number {
     return this.resources.get(prefix)?.floor ?? this.startRevision;
   }

@@ -14,9 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../../scripts/test-parts.ts';
-import { CniExec, type CniRuntimeConf } from './cni-exec.ts';
-import { CniError, containerIPs, type CniResult } from './cni-result.ts';
-import { buildConflist, type CniConflist } from './conflist.ts';
+import { CniError, type CniConflist, type CniResult, type CniRuntimeConf } from '@skiff/node-api';
+import { CniExec } from './cni-exec.ts';
+import { containerIPs } from './cni-result.ts';
+import { buildConflist } from './conflist.ts';
 import { ProbeServer, probe, randomTag, realCniSkipReason, run, TestNetns } from './testing.ts';
 
 const BIN_DIR = '/usr/lib/cni';

@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NETWORK_NAME, renderConflist, type CniConflist } from './conflist.ts';
+import type { CniConflist } from '@skiff/node-api';
+import { NETWORK_NAME, renderConflist } from './conflist.ts';
 
 export const DEFAULT_CONF_DIR = '/etc/cni/net.d';
 export const DEFAULT_CONF_FILE = '10-skiff.conflist';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CniExec, encodeCniArgs, pluginConfig } from './cni-exec.ts';
-import { CniError, containerIPs, type CniResult } from './cni-result.ts';
-import type { CniConflist } from './conflist.ts';
+import { CniError, type CniConflist, type CniResult } from '@skiff/node-api';
+import { containerIPs } from './cni-result.ts';
 
 let dir: string;
 let bin: string;

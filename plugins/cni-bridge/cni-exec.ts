@@ -17,31 +17,11 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CniConflist, CniPluginConf } from './conflist.ts';
 import {
-  CniError, parseErrorObject, parseResult, parseVersionInfo,
-  type CniCommand, type CniResult, type CniVersionInfo,
-} from './cni-result.ts';
-
-export interface PortMapping {
-  hostPort: number;
-  containerPort: number;
-  protocol?: 'tcp' | 'udp' | 'sctp';
-  hostIP?: string;
-}
-
-/** What a pod's network attachment is about (libcni's RuntimeConf). */
-export interface CniRuntimeConf {
-  containerId: string;
-  /** path of the pod's network namespace, e.g. /run/netns/cni-… or /proc/<pid>/ns/net */
-  netns: string;
-  /** interface name inside the pod (default eth0) */
-  ifName?: string;
-  /** CNI_ARGS, e.g. K8S_POD_NAMESPACE, K8S_POD_NAME (IgnoreUnknown=1 is added, see encodeCniArgs) */
-  args?: Record<string, string>;
-  /** capability arguments, passed as runtimeConfig to plugins declaring the capability */
-  capabilityArgs?: { portMappings?: PortMapping[] } & Record<string, unknown>;
-}
+  CniError,
+  type CniCommand, type CniConflist, type CniPlugins, type CniPluginConf, type CniResult, type CniRuntimeConf, type CniVersionInfo,
+} from '@skiff/node-api';
+import { parseErrorObject, parseResult, parseVersionInfo } from './cni-result.ts';
 
 export interface CniExecOptions {
   /** directories searched for plugin binaries (CNI_PATH) */
@@ -104,7 +84,7 @@ interface Invocation {
   network?: string;
 }
 
-export class CniExec {
+export class CniExec implements CniPlugins {
   private readonly dirs: readonly string[];
 
   constructor(private readonly opts: CniExecOptions) {

@@ -27,6 +27,7 @@
 // cniVersion 1.0.0: the 1.1.1 plugins support 0.1.0 … 1.0.0, and containerd 1.6 is built with libcni
 // 1.x (types/100), which reads 1.0.0 conflists and results.
 import { isIP } from 'node:net';
+import type { CniConflist, CniPluginConf } from '@skiff/node-api';
 
 export const CNI_VERSION = '1.0.0';
 export const NETWORK_NAME = 'skiff';
@@ -35,20 +36,6 @@ export const DEFAULT_BRIDGE = 'skiff0';
 export const DEFAULT_DATA_DIR = '/var/lib/cni/networks';
 
 export type ConflistChain = 'nftables' | 'legacy';
-
-/** One plugin's entry in a conflist. */
-export interface CniPluginConf {
-  type: string;
-  capabilities?: Record<string, boolean>;
-  [field: string]: unknown;
-}
-
-export interface CniConflist {
-  cniVersion: string;
-  name: string;
-  disableCheck?: boolean;
-  plugins: CniPluginConf[];
-}
 
 export interface BridgeNetworkOptions {
   /** the node's pod CIDRs (spec.podCIDRs, or [spec.podCIDR]): one IPv4 and/or one IPv6 */

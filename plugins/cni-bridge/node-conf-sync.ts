@@ -6,6 +6,7 @@
 // its conflist: the pods still on the node need it for their DEL.
 import { Informer, type Kernel, type KObject, type ResourceRef } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
+import type { CniConflist } from '@skiff/node-api';
 import type { CniConfigWriter, WriteResult } from './cni-config-writer.ts';
 import { buildConflist, podCIDRsOf, type BridgeNetworkOptions } from './conflist.ts';
 
@@ -15,8 +16,8 @@ export interface NodeConfSyncOptions {
   nodeName: string;
   network: Omit<BridgeNetworkOptions, 'podCIDRs'>;
   retryMs?: number;
-  /** after every write that changed the file */
-  onWrite?(podCIDRs: string[], r: WriteResult): void;
+  /** after every write of the conflist (`r.changed`: its content changed) */
+  onWrite?(podCIDRs: string[], r: WriteResult, conflist: CniConflist): void;
 }
 
 export class NodeConfSync {
@@ -101,7 +102,7 @@ export class NodeConfSync {
           if (r.shadowedBy.length) {
             this.logger.warn('other CNI configs sort before Skiff\'s: containerd loads only the first one, so pods would not get the Skiff network', { confDir: this.writer.confDir, files: r.shadowedBy });
           }
-          this.o.onWrite?.(cidrs, r);
+          this.o.onWrite?.(cidrs, r, conflist);
           this.onReady(cidrs);
         } catch (e) {
           this.logger.warn('could not write the CNI config; will retry', { node: this.o.nodeName, podCIDRs: cidrs, error: String(e) });

@@ -12,7 +12,7 @@ import { eventually, sleep, startTestKernel, type TestKernel } from '@skiff/kern
 import ipamPlugin from '../node-ipam/plugin.ts';
 import { CniExec } from './cni-exec.ts';
 import { containerIPs } from './cni-result.ts';
-import type { CniConflist } from './conflist.ts';
+import { CniPluginsToken, NodeNetworkToken, type CniConflist } from '@skiff/node-api';
 import cniPlugin from './plugin.ts';
 import { randomTag, realCniSkipReason, TestNetns } from './testing.ts';
 import { itNeeding } from '../../scripts/test-parts.ts';
@@ -70,6 +70,9 @@ describe('node-ipam + cni-bridge', () => {
     // the runtime report follows the file (a report of its own, later under load)
     await eventually(() => (host.runtime('cni-bridge') as { podCIDRs?: string[] } | undefined)?.podCIDRs?.[0] === cidr, 10_000, 'the runtime report');
     expect(host.runtime('cni-bridge')).toMatchObject({ node: 'node-a', podCIDRs: [cidr], conflist: conflistPath() });
+    // the other plugins of the agent read it from the NodeNetwork service (the CNI contract)
+    expect(host.resolve(NodeNetworkToken).current()).toEqual({ name: 'skiff', cniVersion: '1.0.0', path: conflistPath(), podCIDRs: [cidr], conflist: conf });
+    expect(host.resolve(CniPluginsToken)).toBeInstanceOf(CniExec);
   });
 
   it('another node\'s podCIDR does not touch it; a change of its own podCIDR rewrites it', async () => {
@@ -78,8 +81,13 @@ describe('node-ipam + cni-bridge', () => {
     await sleep(200);
     expect(subnetOf(readConflist())).toEqual(['10.244.0.0/24']);
 
+    const changes: string[][] = [];
+    const off = host.resolve(NodeNetworkToken).onChange((c) => changes.push(c.podCIDRs));
     await t.kernel.patch(NODES, undefined, 'node-a', 'merge', { spec: { podCIDR: '10.244.9.0/24', podCIDRs: ['10.244.9.0/24'] } });
     await eventually(() => subnetOf(readConflist())[0] === '10.244.9.0/24', 10_000, 'the conflist to follow the new podCIDR');
+    await eventually(() => changes.length > 0 || undefined, 10_000, 'a NodeNetwork change');
+    expect(changes).toEqual([['10.244.9.0/24']]);
+    off();
   });
 
   const cni = () => realCniSkipReason(BIN_DIR, ['bridge', 'host-local']);

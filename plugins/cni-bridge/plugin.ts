@@ -9,6 +9,10 @@
 // node's pods and keeps their addresses and hostPorts as set and map elements of `table inet
 // skiff`, and opens the cluster CIDR in iptables' FORWARD once (forward-accept.ts).
 //
+// It provides the node's network configuration (NodeNetworkToken: the conflist written, its pod
+// CIDRs) and a runner of CNI chains with its binDir (CniPluginsToken) to the agent's other plugins
+// (the CNI contract of @skiff/node-api).
+//
 // At start it also asks every plugin of the chain for its VERSION (in the background) and warns
 // when one is missing from binDir or does not speak the conflist's cniVersion.
 import { hostname } from 'node:os';
@@ -16,6 +20,7 @@ import { PODS, type Pod } from '@skiff/api';
 import { SharedInformerFactory } from '@skiff/client';
 import { Nft } from '@skiff/client/nftables';
 import { definePlugin, NodeNameToken, type PluginContext } from '@skiff/kernel/plugins';
+import { CniPluginsToken, NodeNetworkToken } from '@skiff/node-api';
 import { CniConfigWriter, DEFAULT_CONF_DIR, DEFAULT_CONF_FILE } from './cni-config-writer.ts';
 import { CniExec } from './cni-exec.ts';
 import { buildConflist, CNI_VERSION, DEFAULT_BRIDGE, DEFAULT_DATA_DIR, type ConflistChain } from './conflist.ts';
@@ -23,6 +28,7 @@ import { ensureForwardAccept } from './forward-accept.ts';
 import { PodNftables } from './pod-nftables.ts';
 import { podNetOf } from './pod-rules.ts';
 import { NodeConfSync } from './node-conf-sync.ts';
+import { NodeNetworkState } from './node-network.ts';
 
 export interface CniBridgeConfig {
   /** where containerd looks for network configs (its `conf_dir`) */
@@ -75,17 +81,24 @@ export default definePlugin<CniBridgeConfig>({
   name: 'cni-bridge',
   version: '0.1.0',
   type: 'skiff.io/cni',
+  provides: [NodeNetworkToken, CniPluginsToken],
   configSchema,
   start(ctx) {
     const { kernel, logger, config } = ctx;
     const nodeName = config.nodeName ?? ctx.tryResolve(NodeNameToken) ?? hostname().toLowerCase();
     const network = { bridgeName: config.bridgeName, dataDir: config.dataDir, chain: config.chain, firewall: config.firewall, ...(config.mtu !== undefined ? { mtu: config.mtu } : {}) };
     const writer = new CniConfigWriter({ confDir: config.confDir, fileName: config.confFileName });
+    const nodeNetwork = new NodeNetworkState();
     const sync = new NodeConfSync(kernel, writer, {
       nodeName,
       network,
-      onWrite: (podCIDRs, r) => ctx.reportRuntime({ node: nodeName, podCIDRs, conflist: r.path, writes: sync.writes, shadowedBy: r.shadowedBy }),
+      onWrite: (podCIDRs, r, conflist) => {
+        nodeNetwork.written(r.path, podCIDRs, conflist);
+        ctx.reportRuntime({ node: nodeName, podCIDRs, conflist: r.path, writes: sync.writes, shadowedBy: r.shadowedBy });
+      },
     }, logger);
+    ctx.provide(NodeNetworkToken, nodeNetwork);
+    ctx.provide(CniPluginsToken, new CniExec({ binDir: config.binDir }));
 
     if (config.checkPlugins) {
       const exec = new CniExec({ binDir: config.binDir, timeoutMs: 10_000 });

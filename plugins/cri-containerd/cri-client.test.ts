@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriClient, criTarget } from './cri-client.ts';
-import { CriError, GrpcStatus, isDeadlineExceeded, isNotFound, isUnavailable } from './errors.ts';
+import { CriError, GrpcStatus, isDeadlineExceeded, isNotFound, isUnavailable } from '@skiff/node-api';
 import { cgroupDriverOf, sandboxImageOf, sandboxOomProblem } from './runtime-info.ts';
 import { ensureTestImages } from './testing.ts';
 import { containerdAt, describeNeeding } from '../../scripts/test-parts.ts';
-import type { ContainerConfig, Input, PodSandboxConfig } from './types.ts';
+import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/node-api';
 
 const SOCKET = process.env.SKIFF_CRI_SOCKET ?? '/run/containerd/containerd.sock';
 

@@ -3,15 +3,14 @@
 // no generated code; the TypeScript shapes are in types.ts.
 import { Client, credentials, type ServiceError } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { CriError, GrpcStatus } from './errors.ts';
-import { criProtoRoot, findCriProto, methodCodec, type MethodCodec } from './proto.ts';
-import type { CallOptions, CriRuntime } from './service.ts';
+import { CriError, GrpcStatus, type CallOptions, type CriRuntime } from '@skiff/node-api';
 import type {
   AttachRequest, AuthConfig, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter,
   ContainerStatusResponse, ExecRequest, ExecSyncResponse, Image, ImageFsInfoResponse, ImageSpec, ImageStatusResponse, Input,
   Labels, LinuxContainerResources, PodSandbox, PodSandboxConfig, PodSandboxFilter, PodSandboxStatusResponse, StatusResponse,
   StreamingResponse, VersionResponse,
-} from './types.ts';
+} from '@skiff/node-api';
+import { criProtoRoot, findCriProto, methodCodec, type MethodCodec } from './proto.ts';
 
 export const DEFAULT_CRI_SOCKET = 'unix:///run/containerd/containerd.sock';
 /** The CRI API version this client speaks (sent in VersionRequest). */

@@ -5,9 +5,8 @@ import { PluginHost, silentLogger, type PluginEventRecord } from '@skiff/kernel/
 import { unusedKernel } from '@skiff/kernel/plugins/testing';
 import { describe, expect, it } from 'vitest';
 import { CriClient, DEFAULT_CRI_SOCKET } from './cri-client.ts';
-import { isUnavailable } from './errors.ts';
+import { CriRuntimeToken, isUnavailable } from '@skiff/node-api';
 import plugin from './plugin.ts';
-import { CriRuntimeToken } from './service.ts';
 import { itNeeding } from '../../scripts/test-parts.ts';
 
 const newHost = () => new PluginHost({ kernel: unusedKernel(), logger: silentLogger });

@@ -3,10 +3,10 @@
 // (containerd may start after the agent, and the channel reconnects by itself): it is logged and
 // recorded as a Warning event, and calls fail with UNAVAILABLE until it is back.
 import { definePlugin, PluginTypes } from '@skiff/kernel/plugins';
+import { CriRuntimeToken } from '@skiff/node-api';
 import { CallStats } from './call-stats.ts';
 import { CriClient, DEFAULT_CRI_SOCKET, DEFAULT_TIMEOUT_MS } from './cri-client.ts';
 import { cgroupDriverOf, sandboxImageOf, sandboxOomProblem } from './runtime-info.ts';
-import { CriRuntimeToken } from './service.ts';
 
 export interface CriContainerdConfig {
   /** `unix:///run/containerd/containerd.sock` or a socket path */

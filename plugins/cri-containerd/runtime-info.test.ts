@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canLowerOomScoreAdj, cgroupDriverOf, sandboxImageOf, sandboxOomProblem } from './runtime-info.ts';
-import type { StatusResponse } from './types.ts';
+import type { StatusResponse } from '@skiff/node-api';
 
 const status = (config?: object): StatusResponse => ({ status: null, runtimeHandlers: [], info: config ? { config: JSON.stringify(config) } : {} });
 

@@ -2,7 +2,7 @@
 // as JSON, in info["config"]. The agent needs the sandbox (pause) image, which must be present
 // locally where nothing can be pulled, and the cgroup driver, which its own cgroup layout must match.
 import { readFileSync } from 'node:fs';
-import type { StatusResponse } from './types.ts';
+import type { StatusResponse } from '@skiff/node-api';
 
 /** containerd's CRI config as JSON (the fields read here; other runtimes send other things). */
 interface ContainerdCriConfig {

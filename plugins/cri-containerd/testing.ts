@@ -4,10 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CriRuntime } from '@skiff/node-api';
 import { buildImages } from '../../deploy/images/build.ts';
 import { ctrImport } from '../../deploy/images/load.ts';
 import { sandboxImageOf } from './runtime-info.ts';
-import type { CriRuntime } from './service.ts';
 
 /** The containerd namespace the CRI plugin uses. */
 export const CRI_NAMESPACE = 'k8s.io';

@@ -32,7 +32,17 @@ export interface IngressProxyOptions {
   debounceMs?: number;
   connectTimeoutMs?: number;
   responseTimeoutMs?: number;
+  /**
+   * A port that cannot be bound (taken by another process, no permission for a port below 1024):
+   * 0 fails start(); else try again this often, serving the other protocol (and the table) meanwhile,
+   * and say so in the log and in Events on the Node.
+   */
+  bindRetryMs?: number;
+  /** a port bound after start() (a retry succeeded): the ports now */
+  onListening?(ports: { http?: number; https?: number }): void;
 }
+
+type Proto = 'http' | 'https';
 
 export class IngressProxy {
   private readonly leases: InformerLease[] = [];
@@ -53,9 +63,12 @@ export class IngressProxy {
   private address?: string;
   private stopped = false;
   private addressTimer?: NodeJS.Timeout;
+  private readonly bindTimers = new Map<Proto, NodeJS.Timeout>();
   /** table builds so far */
   builds = 0;
   ports: { http?: number; https?: number } = {};
+  /** why a configured protocol is not listening yet (`bindRetryMs`), by protocol */
+  readonly unbound = new Map<Proto, string>();
 
   static async start(kernel: Kernel, logger: Logger, opts: IngressProxyOptions): Promise<IngressProxy> {
     const cert = await selfSignedCert([], { commonName: DEFAULT_CERT_CN, days: 3650 });
@@ -109,13 +122,52 @@ export class IngressProxy {
       },
     });
     this.secrets = this.acquire<Secret>(SECRETS);
-    const addrs = await this.server.listen();
-    this.ports = { http: addrs.http?.port, https: addrs.https?.port };
+    for (const proto of ['http', 'https'] as const) if (this.opts[proto]) await this.bind(proto, true);
     await Promise.all(this.leases.map((l) => l.informer.synced));
     await this.ensureClass();
     if (!this.address) void this.watchNodeAddress();
     this.rebuild();
     this.logger.info('ingress proxy serving', { node: this.opts.nodeName, ...this.ports, controller: this.controller });
+  }
+
+  /**
+   * Listen for `proto`. When the port cannot be had and `bindRetryMs` is set: a Warning in the log
+   * and on the Node (once per new reason, not per attempt), and another try after `bindRetryMs`;
+   * once bound after that, an info line and a Normal Event.
+   */
+  private async bind(proto: Proto, first: boolean): Promise<void> {
+    this.bindTimers.delete(proto);
+    if (this.stopped) return;
+    const at = this.opts[proto]!;
+    const where = `${at.host}:${at.port}`;
+    try {
+      const a = await this.server.listenOn(proto);
+      this.ports[proto] = a.port;
+      const waited = this.unbound.has(proto);
+      this.unbound.delete(proto);
+      if (waited) {
+        this.logger.info(`ingress proxy ${proto} listening on ${a.address}:${a.port} now`, { node: this.opts.nodeName });
+        this.nodeEvent('Normal', 'IngressListening', `Ingress proxy is listening for ${proto.toUpperCase()} on ${a.address}:${a.port}`);
+      }
+      if (!first) this.opts.onListening?.({ ...this.ports });
+    } catch (e) {
+      if (this.stopped) return;
+      if (!this.opts.bindRetryMs) throw e;
+      const why = bindFailure(e, at.port);
+      if (this.unbound.get(proto) !== why) {
+        const every = `${this.opts.bindRetryMs / 1000} s`;
+        this.logger.warn(`ingress proxy cannot listen for ${proto} on ${where}: ${why}; trying again every ${every}`, { node: this.opts.nodeName });
+        this.nodeEvent('Warning', 'IngressListenFailed', `Ingress proxy cannot listen for ${proto.toUpperCase()} on ${where}: ${why}; trying again every ${every}`);
+      }
+      this.unbound.set(proto, why);
+      this.bindTimers.set(proto, setTimeout(() => void this.bind(proto, false), this.opts.bindRetryMs).unref());
+    }
+  }
+
+  /** An Event on this node, as kube-proxy records them (the Node's name as its uid: kubectl describe node finds both). */
+  private nodeEvent(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const name = this.opts.nodeName;
+    this.recorder.record({ apiVersion: 'v1', kind: 'Node', metadata: { name, uid: name } } as KObject, { type, reason, message });
   }
 
   /** Create the proxy's IngressClass when it does not exist (every node tries: AlreadyExists is fine). */
@@ -214,6 +266,7 @@ export class IngressProxy {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.addressTimer);
+    for (const t of this.bindTimers.values()) clearTimeout(t);
     for (const u of this.unsubscribe) u();
     await this.status.withdrawAll().catch(() => {});
     await this.server.close(graceMs);
@@ -225,4 +278,13 @@ export class IngressProxy {
   get table() {
     return this.server.currentTable;
   }
+}
+
+/** Why a listen failed, in words a user can act on. */
+function bindFailure(e: unknown, port: number): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return 'the port is taken by another process (EADDRINUSE)';
+  if (code === 'EACCES') return `no permission to bind port ${port} (EACCES: ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
+  if (code === 'EADDRNOTAVAIL') return 'the address is not on this machine (EADDRNOTAVAIL)';
+  return e instanceof Error ? e.message : String(e);
 }

@@ -22,6 +22,8 @@ export interface IngressProxyConfig {
   className: string;
   connectTimeoutMs: number;
   responseTimeoutMs: number;
+  /** a port that cannot be bound: 0 fails the start; else try again this often (logged, and Events on the Node) */
+  bindRetryMs: number;
 }
 
 export const configSchema = {
@@ -35,6 +37,7 @@ export const configSchema = {
     className: { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$', maxLength: 253, default: 'skiff' },
     connectTimeoutMs: { type: 'integer', minimum: 1, default: 2_000 },
     responseTimeoutMs: { type: 'integer', minimum: 1, default: 60_000 },
+    bindRetryMs: { type: 'integer', minimum: 0, default: 0 },
   },
   additionalProperties: false,
 };
@@ -47,7 +50,9 @@ export default definePlugin<IngressProxyConfig>({
   async start(ctx) {
     const { kernel, logger, config } = ctx;
     const nodeName = config.nodeName ?? ctx.tryResolve(NodeNameToken) ?? hostname().toLowerCase();
-    const proxy = await IngressProxy.start(kernel, logger, {
+    const report = () =>
+      ctx.reportRuntime({ node: nodeName, httpPort: proxy.ports.http ?? null, httpsPort: proxy.ports.https ?? null, ...(proxy.unbound.size ? { notListening: Object.fromEntries(proxy.unbound) } : {}) });
+    const proxy: IngressProxy = await IngressProxy.start(kernel, logger, {
       nodeName,
       address: config.address,
       http: config.httpPort >= 0 ? { host: config.listenAddress, port: config.httpPort } : undefined,
@@ -56,8 +61,10 @@ export default definePlugin<IngressProxyConfig>({
       controller: CONTROLLER,
       connectTimeoutMs: config.connectTimeoutMs,
       responseTimeoutMs: config.responseTimeoutMs,
+      bindRetryMs: config.bindRetryMs,
+      onListening: () => report(),
     });
-    ctx.reportRuntime({ node: nodeName, httpPort: proxy.ports.http ?? null, httpsPort: proxy.ports.https ?? null });
+    report();
     return { stop: () => proxy.stop() };
   },
 });

@@ -62,6 +62,13 @@ export class ProxyServer {
   private readonly connectTimeoutMs: number;
   private readonly responseTimeoutMs: number;
   private readonly maxAttempts: number;
+  private closed = false;
+  /** what the listening servers call (shared by both protocols) */
+  private readonly owner: ListenerOwner = {
+    request: (req, res) => this.handle(req, res, (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'),
+    upgrade: (req, socket, head) => this.upgrade(req, socket, head),
+    sni: (name) => certFor(this.table, name) ?? this.defaultContext,
+  };
 
   constructor(private readonly opts: ProxyServerOptions) {
     this.defaultContext = createSecureContext({ cert: opts.defaultCert.certPem, key: opts.defaultCert.keyPem });
@@ -93,36 +100,41 @@ export class ProxyServer {
   /** Start listening (or take over this process's servers on the same addresses); resolves with the bound addresses. */
   async listen(): Promise<{ http?: AddressInfo; https?: AddressInfo }> {
     const out: { http?: AddressInfo; https?: AddressInfo } = {};
-    const owner: ListenerOwner = {
-      request: (req, res) => this.handle(req, res, (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'),
-      upgrade: (req, socket, head) => this.upgrade(req, socket, head),
-      sni: (name) => certFor(this.table, name) ?? this.defaultContext,
-    };
-    if (this.opts.http) {
-      const lease = await acquireListener('http', this.opts.http.host, this.opts.http.port, owner, (current) => {
-        const s = createServer((req, res) => current().request(req, res));
-        s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
-        return s;
-      });
-      this.leases.push(lease);
-      out.http = lease.address;
-    }
-    if (this.opts.https) {
-      const { keyPem, certPem } = this.opts.defaultCert;
-      const lease = await acquireListener('https', this.opts.https.host, this.opts.https.port, owner, (current) => {
-        const s = createHttpsServer({ key: keyPem, cert: certPem, SNICallback: (name, cb) => cb(null, current().sni!(name)) }, (req, res) => current().request(req, res));
-        s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
-        s.on('tlsClientError', () => {}); // a client that gives up on the handshake
-        return s;
-      });
-      this.leases.push(lease);
-      out.https = lease.address;
-    }
+    if (this.opts.http) out.http = await this.listenOn('http');
+    if (this.opts.https) out.https = await this.listenOn('https');
     return out;
+  }
+
+  /** Listen for one protocol, where the options say (or take over this process's server there). */
+  async listenOn(proto: 'http' | 'https'): Promise<AddressInfo> {
+    const at = this.opts[proto];
+    if (!at) throw new Error(`no ${proto} address configured`);
+    const lease =
+      proto === 'http'
+        ? await acquireListener('http', at.host, at.port, this.owner, (current) => {
+            const s = createServer((req, res) => current().request(req, res));
+            s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
+            return s;
+          })
+        : await acquireListener('https', at.host, at.port, this.owner, (current) => {
+            const { keyPem, certPem } = this.opts.defaultCert;
+            const s = createHttpsServer({ key: keyPem, cert: certPem, SNICallback: (name, cb) => cb(null, current().sni!(name)) }, (req, res) => current().request(req, res));
+            s.on('upgrade', (req, socket, head) => current().upgrade(req, socket as Socket, head));
+            s.on('tlsClientError', () => {}); // a client that gives up on the handshake
+            return s;
+          });
+    if (this.closed) {
+      // closed while binding: let go at once
+      await lease.release(0);
+      throw new Error(`the ${proto} server was closed`);
+    }
+    this.leases.push(lease);
+    return lease.address;
   }
 
   /** Let go of the servers (the last holder closes them); requests in flight get `graceMs` to finish. */
   async close(graceMs = 5_000): Promise<void> {
+    this.closed = true;
     await Promise.all(this.leases.splice(0).map((l) => l.release(graceMs)));
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {

@@ -5,9 +5,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CriClient, sandboxOomProblem, type ContainerStats } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '../cri-containerd/testing.ts';
-import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID, managedByNode } from '@skiff/plugin-kubelet/labels';
+import { CriClient, sandboxOomProblem } from '@skiff/plugin-cri-containerd';
+import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
+import { CONTAINER_NAME, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID, managedByNode, type ContainerStats } from '@skiff/node-api';
 import { containerdAt, describeNeeding } from '../../scripts/test-parts.ts';
 import { ContainerRates } from './containers.ts';
 

@@ -2,8 +2,7 @@
 // gives metrics-server: CPU as the rate of usage_core_nano_seconds between this scrape and the last
 // (a container seen for the first time has no rate yet, as in metrics-server), memory as the
 // working set. Containers are grouped into pods by the labels the kubelet puts on them.
-import type { ContainerStats } from '@skiff/plugin-cri-containerd';
-import { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID } from '@skiff/plugin-kubelet/labels';
+import { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, type ContainerStats } from '@skiff/node-api';
 import type { PodUsage } from '@skiff/plugin-metrics-server/protocol';
 
 interface CpuPoint {

@@ -2,8 +2,7 @@
 // scrapes (plugins/metrics-server/protocol.ts) with this node's usage — the node's from /proc, its
 // pods' from the CRI runtime's container stats — like the kubelet's resource metrics endpoint.
 import { definePlugin, NatsToken, NodeNameToken, PluginTypes } from '@skiff/kernel/plugins';
-import { CriRuntimeToken } from '@skiff/plugin-cri-containerd';
-import { managedByNode, MANAGED_BY } from '@skiff/plugin-kubelet/labels';
+import { CriRuntimeToken, managedByNode, MANAGED_BY } from '@skiff/node-api';
 import { answerScrapes, type NodeUsage } from '@skiff/plugin-metrics-server/protocol';
 import { ContainerRates } from './containers.ts';
 import { NodeSampler } from './proc.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CriError, GrpcStatus } from '@skiff/plugin-cri-containerd';
+import { CriError, GrpcStatus } from '@skiff/node-api';
 import { errorMessage, errorString, formatPod, goDuration } from './events.ts';
 
 describe('kubelet event formatting', () => {

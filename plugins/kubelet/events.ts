@@ -2,7 +2,7 @@
 // wording of its messages, and the formatting those messages share: Go's duration strings, gRPC
 // errors as Go prints them, and format.Pod ("name_namespace(uid)").
 import type { KObject } from '@skiff/kernel';
-import { grpcCode } from '@skiff/plugin-cri-containerd';
+import { grpcCode } from '@skiff/node-api';
 
 export type EventType = 'Normal' | 'Warning';
 

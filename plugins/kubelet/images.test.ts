@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCri } from './fake-cri.ts';
+import { FakeRuntime } from '@skiff/node-api/testing';
 import { defaultPullPolicy, ImageError, ImageManager } from './images.ts';
 
 type Ev = [string, string, string];
 
 function setup() {
-  const cri = new FakeCri();
+  const cri = new FakeRuntime({ registry: {} });
   let t = 1_000_000;
   const clock = () => t;
-  const images = new ImageManager(cri.runtime, clock);
+  const images = new ImageManager(cri, clock);
   const events: Ev[] = [];
   const ensure = (image: string, pullPolicy?: string, podUid = 'u1') => images.ensure({ podUid, image, pullPolicy, sandbox: {} }, (...e) => events.push(e));
   return { cri, images, events, ensure, advance: (ms: number) => (t += ms) };
@@ -31,7 +31,7 @@ describe('ImageManager', () => {
 
   it('uses an image already present: Pulled "Container image ... already present on machine"', async () => {
     const s = setup();
-    s.cri.images.set('busybox:1.36', { id: 'sha256:b', size: 10 });
+    s.cri.images.add('busybox:1.36', 10, 'sha256:b');
     expect(await s.ensure('busybox:1.36')).toBe('sha256:b');
     expect(s.events).toEqual([['Normal', 'Pulled', 'Container image "busybox:1.36" already present on machine']]);
     expect(s.cri.calls).not.toContain('pullImage');
@@ -39,7 +39,7 @@ describe('ImageManager', () => {
 
   it('pulls: Pulling, then Pulled with the time taken and the image size', async () => {
     const s = setup();
-    s.cri.registry.set('nginx:1.27', 68857691);
+    s.cri.images.publish('nginx:1.27', 68857691);
     expect(await s.ensure('nginx:1.27')).toMatch(/^sha256:/);
     expect(s.events[0]).toEqual(['Normal', 'Pulling', 'Pulling image "nginx:1.27"']);
     expect(s.events[1][0]).toBe('Normal');
@@ -66,7 +66,7 @@ describe('ImageManager', () => {
     expect((await failure(s.ensure('nope:1', undefined, 'u2'))).reason).toBe('ErrImagePull');
     // after the 10 s back-off, the pull is tried again
     s.advance(10_001);
-    s.cri.registry.set('nope:1', 5);
+    s.cri.images.publish('nope:1', 5);
     s.events.length = 0;
     await s.ensure('nope:1');
     expect(s.events.map((e) => e[1])).toEqual(['Pulling', 'Pulled']);
@@ -82,7 +82,7 @@ describe('ImageManager', () => {
 
   it('policy Always whose pull fails while the image is present: the local copy, after Failed and "already present"', async () => {
     const s = setup();
-    s.cri.images.set('busybox', { id: 'sha256:local', size: 1 });
+    s.cri.images.add('busybox', 1, 'sha256:local');
     expect(await s.ensure('busybox')).toBe('sha256:local');
     expect(s.events.map((e) => e.slice(0, 2))).toEqual([['Normal', 'Pulling'], ['Warning', 'Failed'], ['Normal', 'Pulled']]);
     expect(s.events[2][2]).toBe('Container image "busybox" already present on machine');
@@ -100,7 +100,7 @@ describe('ImageManager', () => {
 describe('ImageManager: one ImageStatus for a burst', () => {
   it('IfNotPresent: a present image is asked for once per TTL (concurrent pods share the call); Always still asks each time; forgetImage asks again', async () => {
     const s = setup();
-    s.cri.images.set('busybox:1.36', { id: 'sha256:b', size: 10 });
+    s.cri.images.add('busybox:1.36', 10, 'sha256:b');
     const count = () => s.cri.calls.filter((c) => c === 'imageStatus').length;
     const ids = await Promise.all(['a', 'b', 'c'].map((u) => s.ensure('busybox:1.36', 'IfNotPresent', u)));
     expect(ids).toEqual(['sha256:b', 'sha256:b', 'sha256:b']);
@@ -120,7 +120,7 @@ describe('ImageManager: one ImageStatus for a burst', () => {
   it('an absent image is not remembered: once it is there, the next pod finds it', async () => {
     const s = setup();
     await failure(s.ensure('busybox:1.36', 'Never'));
-    s.cri.images.set('busybox:1.36', { id: 'sha256:b', size: 10 });
+    s.cri.images.add('busybox:1.36', 10, 'sha256:b');
     expect(await s.ensure('busybox:1.36', 'Never')).toBe('sha256:b');
   });
 });

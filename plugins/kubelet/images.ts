@@ -13,7 +13,7 @@
 // One deliberate difference, for clusters without a registry (this project's machines): when
 // policy Always cannot pull but the image is already present, the local copy is used (after the
 // Failed event, a Pulled "already present" one) instead of failing the pod with ErrImagePull.
-import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
+import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/node-api';
 import { CrashLoopBackoff } from './backoff.ts';
 import { errorString, goDuration, Reason, type EventType } from './events.ts';
 

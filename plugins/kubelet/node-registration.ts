@@ -5,7 +5,7 @@
 import { microTime } from '@skiff/api';
 import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import type { CriRuntime } from '@skiff/node-api';
 import {
   LEASES, LEASE_NAMESPACE, NODES, adoptedNode, nodeObject, nodeStatus, statusChanged,
   type Condition, type NodeIdentity, type NodeImage, type RuntimeHealth,
@@ -31,6 +31,8 @@ export class NodeRegistration {
   private busy = Promise.resolve();
   /** the Node as last read or written (spec.podCIDR for the network, taints) */
   node?: KObject;
+  /** the pod CIDRs the runtime was last told (UpdateRuntimeConfig) */
+  private toldPodCIDRs?: string;
 
   constructor(
     private readonly kernel: Kernel,
@@ -151,8 +153,32 @@ export class NodeRegistration {
     }
   }
 
+  /**
+   * Tells the runtime the Node's pod CIDRs once node IPAM gave them (kubelet's updatePodCIDR: CRI
+   * UpdateRuntimeConfig). A runtime that configures its pod network from them starts handing out
+   * pod addresses; containerd, whose network config the CNI plugin writes, only takes note.
+   */
+  private async updatePodCIDR(): Promise<void> {
+    const spec = (this.node?.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+    const cidrs = (spec.podCIDRs?.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : []).join(',');
+    if (!cidrs || cidrs === this.toldPodCIDRs) return;
+    try {
+      await this.cri.updateRuntimeConfig(cidrs, { timeoutMs: 5_000 });
+      this.toldPodCIDRs = cidrs;
+      this.logger.info('told the runtime the node\'s pod CIDR', { node: this.id.name, podCIDRs: cidrs });
+    } catch (e) {
+      this.logger.warn('the runtime did not take the node\'s pod CIDR; will retry', { node: this.id.name, podCIDRs: cidrs, error: String(e) });
+    }
+  }
+
   private async updateStatus(force: boolean): Promise<void> {
     if (!this.registered) return;
+    if (this.toldPodCIDRs === undefined) {
+      // until the runtime has the pod CIDR, read the Node each time: node IPAM gives it after the
+      // registration, and a runtime waiting for it keeps the node NotReady (no status write to read it from)
+      this.node = await this.kernel.get(NODES, undefined, this.id.name).catch(() => this.node);
+      await this.updatePodCIDR();
+    }
     const previous = ((this.lastStatus?.conditions as Condition[] | undefined) ?? []);
     const status = nodeStatus(this.id, await this.runtimeHealth(), await this.images(), previous);
     const due = Date.now() - this.lastWritten >= this.opts.statusReportSeconds * 1000;
@@ -161,6 +187,7 @@ export class NodeRegistration {
       this.node = await this.kernel.patch(NODES, undefined, this.id.name, 'merge', { status }, { subresource: 'status' });
       this.lastStatus = status;
       this.lastWritten = Date.now();
+      await this.updatePodCIDR();
     } catch (e) {
       if (code(e) !== 404) throw e;
       this.logger.warn('node gone; registering it again', { node: this.id.name });

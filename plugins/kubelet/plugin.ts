@@ -3,8 +3,7 @@
 // (skiff.io/cri: containerd's, plugins/cri-containerd). Run by `skiff agent`, which talks to the
 // control plane over the kernel bus.
 import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
-import { CriRuntimeToken } from '@skiff/plugin-cri-containerd';
-import { DEFAULT_POD_LOG_ROOT } from './labels.ts';
+import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';

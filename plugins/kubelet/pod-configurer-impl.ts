@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Kernel, KObject } from '@skiff/kernel';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import { managedByNode, type CriRuntime } from '@skiff/node-api';
 import { formatPod } from './events.ts';
 import { SandboxConfigError, VolumesNotReady, type ContainerStart, type PodConfigurer } from './pod-configurer.ts';
 import {
@@ -11,7 +11,6 @@ import {
   setUpPodVolumes, type Pod, type VolumeMap,
 } from './pod-config/mod.ts';
 import { ContainerConfigError } from './pod-config/errors.ts';
-import { managedByNode } from './labels.ts';
 import { MountEvents } from './mount-events.ts';
 
 export interface PodConfigurerOptions {

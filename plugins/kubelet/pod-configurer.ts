@@ -2,7 +2,7 @@
 // sandbox's config (volumes made ready first), each container's config (image, env, mounts,
 // resources), the pod IP, the spec hash that tells a changed container, and cleanup.
 import type { KObject } from '@skiff/kernel';
-import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
+import type { ContainerConfig, Input, PodSandboxConfig } from '@skiff/node-api';
 import type { EventRecorder } from './pod-config/types.ts';
 
 /**

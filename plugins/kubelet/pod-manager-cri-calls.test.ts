@@ -1,5 +1,5 @@
 // What the kubelet asks of the runtime per pod start (a PodManager on a real kernel, the in-memory
-// CRI of fake-cri.ts counting calls, relist out of the way): the sandbox, its IP, the containers,
+// CRI (FakeRuntime of @skiff/node-api/testing) counting calls, relist out of the way): the sandbox, its IP, the containers,
 // one ContainerStatus for what it started — no list of the pod's sandboxes and containers again,
 // and one ImageStatus for a burst of pods on the same image.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { silentLogger } from '@skiff/kernel/plugins';
 import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
-import { FakeCri } from './fake-cri.ts';
+import { FakeRuntime } from '@skiff/node-api/testing';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
 
@@ -16,7 +16,7 @@ const NODE = 'calls-node';
 const PODS = { group: '', version: 'v1', resource: 'pods' };
 let tk: TestKernel;
 let root: string;
-let cri: FakeCri;
+let cri: FakeRuntime;
 let pods: PodManager;
 /** every call the kubelet makes, by method */
 const calls: string[] = [];
@@ -24,9 +24,8 @@ const calls: string[] = [];
 beforeAll(async () => {
   tk = await startTestKernel();
   root = mkdtempSync(join(tmpdir(), 'skiff-pm-calls-'));
-  cri = new FakeCri();
-  cri.images.set('busybox:1.36', { id: 'sha256:bb', size: 1 });
-  const counted = new Proxy(cri.runtime, {
+  cri = new FakeRuntime({ images: { 'busybox:1.36': 1 } });
+  const counted = new Proxy(cri, {
     get: (t, k) => {
       const v = t[k as keyof typeof t];
       return typeof v === 'function' ? (...a: unknown[]) => (calls.push(String(k)), (v as (...x: unknown[]) => unknown).apply(t, a)) : v;

@@ -1,5 +1,5 @@
 // The kubelet's Events reach the API: a PodManager on a real kernel, with an in-memory CRI
-// (fake-cri.ts) and the real PodConfigurer. A pod that starts has Pulled, Created and Started
+// (FakeRuntime of @skiff/node-api/testing) and the real PodConfigurer. A pod that starts has Pulled, Created and Started
 // Events from source kubelet on its node; a pod that cannot start says why in its status (the
 // container's waiting reason and message) and in a Warning Event.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KObject } from '@skiff/kernel';
 import { silentLogger } from '@skiff/kernel/plugins';
 import { eventually, startTestKernel, type TestKernel } from '@skiff/kernel/testing';
-import { FakeCri } from './fake-cri.ts';
+import { FakeRuntime } from '@skiff/node-api/testing';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
 
@@ -20,17 +20,16 @@ const EVENTS = { group: '', version: 'v1', resource: 'events' };
 
 let tk: TestKernel;
 let root: string;
-let cri: FakeCri;
+let cri: FakeRuntime;
 let pods: PodManager;
 
 beforeAll(async () => {
   tk = await startTestKernel();
   root = mkdtempSync(join(tmpdir(), 'skiff-pm-events-'));
   await tk.kernel.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  cri = new FakeCri();
-  cri.images.set('busybox:1.36', { id: 'sha256:bb', size: 4269694 });
-  const config = createPodConfigurer({ kernel: tk.kernel, cri: cri.runtime, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: [], clusterDomain: 'cluster.local' });
-  pods = new PodManager(tk.kernel, cri.runtime, config, { nodeName: NODE, hostIP: '192.0.2.1', relistMs: 100, resyncMs: 1_000, backoffInitialMs: 10_000 }, silentLogger);
+  cri = new FakeRuntime({ images: { 'busybox:1.36': 4269694 } });
+  const config = createPodConfigurer({ kernel: tk.kernel, cri, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: [], clusterDomain: 'cluster.local' });
+  pods = new PodManager(tk.kernel, cri, config, { nodeName: NODE, hostIP: '192.0.2.1', relistMs: 100, resyncMs: 1_000, backoffInitialMs: 10_000 }, silentLogger);
   await pods.start();
 });
 afterAll(async () => {
@@ -101,7 +100,7 @@ describe('kubelet Events', () => {
   });
 
   it('a probe that fails: Warning Unhealthy "<Kind> probe failed: <output>" (counted up on every failure)', async () => {
-    cri.exec = (_id, cmd) => (cmd[0] === 'false' ? { exitCode: 1, output: 'not ready yet\n' } : { exitCode: 0, output: '' });
+    cri.onExecSync = (_c, cmd) => (cmd[0] === 'false' ? { exitCode: 1, stdout: 'not ready yet\n' } : { exitCode: 0 });
     await createPod('probe', { containers: [{ name: 'c', image: 'busybox:1.36', readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 } }] });
     const ev = await eventually(async () => {
       const e = (await eventsOf('probe')).find((x) => x.reason === 'Unhealthy');

@@ -8,7 +8,7 @@
 import { Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
 import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import { managedByNode, type CriRuntime } from '@skiff/node-api';
 import { CrashLoopBackoff } from './backoff.ts';
 import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
@@ -16,7 +16,6 @@ import type { PodConfigurer } from './pod-configurer.ts';
 import { podStatus, type PodSpecLike } from './pod-status.ts';
 import { podIsDone, syncPod } from './pod-sync.ts';
 import { Prober } from './prober.ts';
-import { managedByNode } from './labels.ts';
 import { RuntimePods, type RuntimePod } from './runtime-pods.ts';
 
 const PODS = { group: '', version: 'v1', resource: 'pods' };
@@ -63,6 +62,8 @@ export class PodManager {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly killing = new Set<string>();
   private readonly events: EventRecorder;
+  /** the runtime's name, the scheme of the containerIDs in pod status ("containerd://...") */
+  private runtimeType = 'containerd';
 
   constructor(
     private readonly kernel: Kernel,
@@ -91,6 +92,7 @@ export class PodManager {
   }
 
   async start(): Promise<void> {
+    this.runtimeType = (await this.cri.version().catch(() => undefined))?.runtimeName || this.runtimeType;
     this.runtime = await this.runtimePods.list();
     this.informer = new Informer(
       this.kernel,
@@ -252,6 +254,7 @@ export class PodManager {
       podIP: hostNetwork ? this.opts.hostIP : e.podIP,
       startTime: e.startTime,
       qosClass: this.config.qosClass(pod),
+      runtimeType: this.runtimeType,
     });
     const key = JSON.stringify(status, (k, v) => (k === 'lastTransitionTime' ? undefined : v));
     if (key === e.lastStatus) return;

@@ -3,7 +3,7 @@
 // started, restart count, image, ids), the phase (kubelet's getPhase), conditions, IPs, QoS class.
 import { rfc3339 as timeString } from '@skiff/api';
 import { now } from '@skiff/kernel';
-import type { ContainerStatus } from '@skiff/plugin-cri-containerd';
+import type { ContainerStatus } from '@skiff/node-api';
 import type { RuntimeContainer, RuntimePod } from './runtime-pods.ts';
 
 type Obj = Record<string, unknown>;
@@ -35,11 +35,13 @@ export interface StatusInputs {
   podIP?: string;
   startTime: string;
   qosClass: string;
+  /** the runtime's name (CRI Version's runtimeName): containerIDs read "<type>://<id>" (default containerd) */
+  runtimeType?: string;
 }
 
 export const rfc3339 = (nanos: number) => (nanos > 0 ? timeString(Math.floor(nanos / 1e6)) : undefined);
 
-function terminated(s: ContainerStatus, id: string): Obj {
+function terminated(s: ContainerStatus, containerID: string): Obj {
   return {
     terminated: {
       exitCode: s.exitCode,
@@ -47,7 +49,7 @@ function terminated(s: ContainerStatus, id: string): Obj {
       ...(s.message ? { message: s.message } : {}),
       startedAt: rfc3339(s.startedAt) ?? null,
       finishedAt: rfc3339(s.finishedAt) ?? null,
-      containerID: `containerd://${id}`,
+      containerID,
     },
   };
 }
@@ -57,25 +59,26 @@ function containerStatus(c: ContainerSpecLike, all: RuntimeContainer[], inp: Sta
   const latest = mine[0];
   const previous = mine.find((r) => r !== latest && r.status.state === 'CONTAINER_EXITED');
   const waiting = inp.waiting.get(c.name);
+  const idOf = (id: string) => `${inp.runtimeType || 'containerd'}://${id}`;
   const out: Obj = { name: c.name, image: c.image ?? '', imageID: '', restartCount: latest?.restartCount ?? 0, ready: false, started: false };
   let lastState: Obj = {};
   let state: Obj;
   if (latest) {
-    out.containerID = `containerd://${latest.id}`;
+    out.containerID = idOf(latest.id);
     out.imageID = latest.status.imageRef ?? '';
     const s = latest.status;
     if (s.state === 'CONTAINER_RUNNING') {
       state = { running: { startedAt: rfc3339(s.startedAt) ?? null } };
       out.ready = inp.ready(latest.id);
       out.started = inp.started(latest.id);
-      if (previous) lastState = terminated(previous.status, previous.id);
+      if (previous) lastState = terminated(previous.status, idOf(previous.id));
     } else if (s.state === 'CONTAINER_EXITED' && waiting) {
       // exited and to be started again: waiting (e.g. CrashLoopBackOff), the exit as the last state
       state = { waiting: { reason: waiting.reason, ...(waiting.message ? { message: waiting.message } : {}) } };
-      lastState = terminated(s, latest.id);
+      lastState = terminated(s, idOf(latest.id));
     } else if (s.state === 'CONTAINER_EXITED') {
-      state = terminated(s, latest.id);
-      if (previous) lastState = terminated(previous.status, previous.id);
+      state = terminated(s, idOf(latest.id));
+      if (previous) lastState = terminated(previous.status, idOf(previous.id));
     } else {
       state = { waiting: { reason: waiting?.reason ?? 'ContainerCreating', ...(waiting?.message ? { message: waiting.message } : {}) } };
     }

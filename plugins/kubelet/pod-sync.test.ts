@@ -1,4 +1,4 @@
-// syncPod's Events and waiting reasons, step by step, against an in-memory CRI (fake-cri.ts) and the
+// syncPod's Events and waiting reasons, step by step, against an in-memory CRI (FakeRuntime of @skiff/node-api/testing) and the
 // real PodConfigurer (ConfigMaps read from a real kernel, volumes under a temp dir).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,9 +7,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KObject } from '@skiff/kernel';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { CrashLoopBackoff } from './backoff.ts';
-import { FakeCri } from './fake-cri.ts';
+import { managedByNode } from '@skiff/node-api';
+import { FakeRuntime } from '@skiff/node-api/testing';
 import { ImageManager } from './images.ts';
-import { managedByNode } from './labels.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { mkPod } from './pod-config/testing.ts';
 import type { PodSpec } from './pod-config/types.ts';
@@ -20,7 +20,7 @@ const NODE = 'sync-node';
 const POD = 'web_ns1(uid-1234)';
 let tk: TestKernel;
 let root: string;
-let cri: FakeCri;
+let cri: FakeRuntime;
 let deps: SyncDeps;
 let events: [string, string, string][];
 let runtimePods: RuntimePods;
@@ -34,15 +34,14 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 beforeEach(() => {
-  cri = new FakeCri();
-  cri.images.set('busybox:1.36', { id: 'sha256:bb', size: 4269694 });
+  cri = new FakeRuntime({ images: { 'busybox:1.36': 4269694 }, registry: {} });
   events = [];
-  runtimePods = new RuntimePods(cri.runtime, managedByNode(NODE));
+  runtimePods = new RuntimePods(cri, managedByNode(NODE));
   deps = {
-    cri: cri.runtime,
-    images: new ImageManager(cri.runtime),
+    cri: cri,
+    images: new ImageManager(cri),
     backoff: new CrashLoopBackoff({ initialMs: 10_000, maxMs: 300_000 }),
-    config: createPodConfigurer({ kernel: tk.kernel, cri: cri.runtime, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' }),
+    config: createPodConfigurer({ kernel: tk.kernel, cri: cri, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local' }),
     event: (_pod, type, reason, message) => events.push([type, reason, message]),
     unhealthy: new Map(),
   };
@@ -57,7 +56,7 @@ async function sync(p: KObject): Promise<SyncResult> {
   const rp = (await runtimePods.list(p.metadata.uid)).get(p.metadata.uid!);
   return syncPod(p, rp, deps);
 }
-const appContainer = () => [...cri.containers.values()].map((x) => x.c).find((c) => c.metadata?.name === 'app' && c.state !== 'CONTAINER_EXITED')!;
+const appContainer = () => cri.listContainersNow().find((c) => c.metadata?.name === 'app' && c.state !== 'CONTAINER_EXITED')!;
 
 describe('syncPod events', () => {
   it('starts a pod: Pulled (already present), Created, Started', async () => {
@@ -103,7 +102,7 @@ describe('syncPod events', () => {
   it('a sandbox that died: Normal SandboxChanged, Killing of what still runs, then a new sandbox and containers', async () => {
     const p = pod();
     await sync(p);
-    const [sb] = cri.sandboxes.keys();
+    const [{ id: sb }] = cri.listSandboxesNow();
     cri.killSandbox(sb);
     await sync(p);
     expect(events).toEqual([
@@ -182,7 +181,7 @@ describe('syncPod events', () => {
   });
 
   it('DNS warnings (MissingClusterDNS) come when a sandbox is created, not on every sync', async () => {
-    deps.config = createPodConfigurer({ kernel: tk.kernel, cri: cri.runtime, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: [], clusterDomain: 'cluster.local' });
+    deps.config = createPodConfigurer({ kernel: tk.kernel, cri: cri, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: [], clusterDomain: 'cluster.local' });
     const p = pod({}, 'uid-dns');
     await sync(p);
     expect(events.filter((e) => e[1] === 'MissingClusterDNS')).toHaveLength(1);

@@ -5,7 +5,7 @@
 // liveness probe failed or whose spec changed, and clean up dead containers beyond the last one of
 // each name (kept for `logs --previous`). Returns why containers wait, and when to come back.
 // Every step a user should hear of is an Event with kube's reason and message (events.ts).
-import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
+import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/node-api';
 import type { KObject } from '@skiff/kernel';
 import { CrashLoopBackoff } from './backoff.ts';
 import { errorMessage, errorString, formatPod, goDuration, Reason, type EventType, type PodEventSink } from './events.ts';

@@ -6,7 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import type { CriRuntime } from '@skiff/plugin-cri-containerd';
+import type { CriRuntime } from '@skiff/node-api';
 
 export type ProbeKind = 'liveness' | 'readiness' | 'startup';
 

@@ -8,8 +8,10 @@
 // ContainerStatus per touched container, instead of listing the pod's sandboxes and containers
 // again (two list calls per pod start, which a burst of pods pays on top of the runtime's work).
 // The periodic relist still corrects anything else.
-import type { Container, ContainerStatus, CriRuntime, PodSandbox } from '@skiff/plugin-cri-containerd';
-import { CONTAINER_KIND, CONTAINER_NAME, CONTAINER_RESTART_COUNT, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID } from './labels.ts';
+import {
+  CONTAINER_KIND, CONTAINER_NAME, CONTAINER_RESTART_COUNT, MANAGED_BY, POD_NAME, POD_NAMESPACE, POD_UID,
+  type Container, type ContainerStatus, type CriRuntime, type PodSandbox,
+} from '@skiff/node-api';
 
 export interface RuntimeContainer {
   id: string;
@@ -51,7 +53,7 @@ export class RuntimePods {
   private readonly statuses = new Map<string, ContainerStatus>();
   private readonly managed: Record<string, string>;
 
-  /** `managedBy`: the MANAGED_BY label value of what this agent made (labels.ts managedByNode) */
+  /** `managedBy`: the MANAGED_BY label value of what this agent made (managedByNode of @skiff/node-api) */
   constructor(
     private readonly cri: CriRuntime,
     managedBy: string,

@@ -2,6 +2,7 @@
 // flat list of nodes they expand to.
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { CRI_METHODS } from '@skiff/node-api';
 
 export interface Taint {
   key: string;
@@ -70,7 +71,22 @@ export interface HollowNodesConfig extends ResolvedShape {
   podStartDelayMs: number;
   /** Delete the Nodes (and their Leases) on stop (default false). */
   deleteNodesOnStop: boolean;
+  /** The CRI runtime the plugin provides (for a kubelet in the same host: a hollow kubelet node). */
+  runtime?: SimRuntimeConfig;
 }
+
+/** The simulated CRI runtime (FakeRuntime of @skiff/node-api/testing). */
+export interface SimRuntimeConfig {
+  /** latency of each CRI call in ms, by method (runPodSandbox, pullImage, ...) */
+  latencyMs?: Record<string, number>;
+  /** pod addresses until the kubelet gives the Node's podCIDR (default 10.88.0.0/16) */
+  podCIDR?: string;
+  /** NetworkReady false until the kubelet gives the Node's podCIDR (default false) */
+  waitForPodCIDR?: boolean;
+  /** the size of a pulled image (default 1 MiB) */
+  imageSizeBytes?: number;
+}
+
 
 export const DEFAULTS: HollowNodesConfig = {
   nodes: 10,
@@ -229,5 +245,16 @@ export const configSchema = {
     leaseConcurrency: { type: 'integer', minimum: 1, default: DEFAULTS.leaseConcurrency },
     podStartDelayMs: { type: 'integer', minimum: 0, default: DEFAULTS.podStartDelayMs },
     deleteNodesOnStop: { type: 'boolean', default: DEFAULTS.deleteNodesOnStop },
+    runtime: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        latencyMs: { type: 'object', propertyNames: { enum: CRI_METHODS }, additionalProperties: { type: 'integer', minimum: 0 }, default: {} },
+        podCIDR: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$' },
+        waitForPodCIDR: { type: 'boolean', default: false },
+        imageSizeBytes: { type: 'integer', minimum: 0 },
+      },
+    },
   },
 } as const;

@@ -1,8 +1,7 @@
 // A pod's container as the runtime holds it, found by the labels the kubelet puts on every CRI
-// container (plugins/kubelet/labels.ts): the current attempt (the newest), or the previous one
+// container (the CRI labels of @skiff/node-api): the current attempt (the newest), or the previous one
 // (the dead container with the highest attempt below the current's).
-import type { Container, CriRuntime } from '@skiff/plugin-cri-containerd';
-import { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID } from '@skiff/plugin-kubelet/labels';
+import { CONTAINER_NAME, POD_NAME, POD_NAMESPACE, POD_UID, type Container, type CriRuntime } from '@skiff/node-api';
 
 export interface ContainerRef {
   namespace: string;

@@ -13,7 +13,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CriClient, sandboxOomProblem } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '../cri-containerd/testing.ts';
+import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
 import { runSkiff, startSkiff, type SkiffProcess } from '../../integration/skiff-process.ts';
 import { subjects } from './protocol.ts';
 import { serveNodeStreams, type NodeStreamsServer } from './serve.ts';

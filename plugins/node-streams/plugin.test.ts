@@ -5,7 +5,7 @@ import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { startNatsServer } from '@skiff/kernel';
 import { definePlugin, NatsToken, NodeNameToken, PluginHost, PluginTypes, silentLogger } from '@skiff/kernel/plugins';
-import { CriRuntimeToken, type CriRuntime } from '@skiff/plugin-cri-containerd';
+import { CriRuntimeToken, type CriRuntime } from '@skiff/node-api';
 import { unusedKernel } from '@skiff/kernel/plugins/testing';
 import { openLogStream } from './client.ts';
 import plugin from './plugin.ts';

@@ -1,7 +1,7 @@
 // The node-streams plugin (type skiff.io/node, in `skiff agent`): serves `kubectl logs` and
 // `kubectl exec` for the pods of this node over NATS (protocol.ts), from the CRI runtime.
 import { definePlugin, NatsToken, NodeNameToken, PluginTypes } from '@skiff/kernel/plugins';
-import { CriRuntimeToken, type CriRuntime } from '@skiff/plugin-cri-containerd';
+import { CriRuntimeToken, type CriRuntime } from '@skiff/node-api';
 import { serveNodeStreams } from './serve.ts';
 
 export default definePlugin<Record<string, never>>({

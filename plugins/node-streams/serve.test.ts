@@ -10,7 +10,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startNatsServer, type EmbeddedNats } from '@skiff/kernel';
 import { CriClient, sandboxOomProblem } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '../cri-containerd/testing.ts';
+import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
 import { openExecSession, openLogStream, type ExecParams, type LogParams } from './client.ts';
 import { exitCodeOf, type EndMessage } from './protocol.ts';
 import { serveNodeStreams, type NodeStreamsServer } from './serve.ts';

@@ -3,7 +3,7 @@
 // the runtime's streaming server (remotecommand.ts).
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from '@skiff/kernel/plugins';
-import { isNotFound, type ContainerStatus, type CriRuntime } from '@skiff/plugin-cri-containerd';
+import { isNotFound, type ContainerStatus, type CriRuntime } from '@skiff/node-api';
 import { attemptsOf, currentOf, previousOf, type ContainerRef } from './containers.ts';
 import { nowNs, parseTimeNs } from './cri-log.ts';
 import { readCriLog, type LogReadOptions } from './log-reader.ts';

@@ -1,10 +1,12 @@
 // Test support: a host-network sandbox and busybox containers made directly through the CRI,
-// labelled as the kubelet labels them (plugins/kubelet/labels.ts), with their logs where the
+// labelled as the kubelet labels them (the CRI labels of @skiff/node-api), with their logs where the
 // kubelet puts them.
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import type { CriRuntime, Input, PodSandboxConfig } from '@skiff/plugin-cri-containerd';
-import { CONTAINER_NAME, CONTAINER_RESTART_COUNT, containerLogPath, podLogDirectory, POD_NAME, POD_NAMESPACE, POD_UID } from '@skiff/plugin-kubelet/labels';
+import {
+  CONTAINER_NAME, CONTAINER_RESTART_COUNT, containerLogPath, podLogDirectory, POD_NAME, POD_NAMESPACE, POD_UID,
+  type CriRuntime, type Input, type PodSandboxConfig,
+} from '@skiff/node-api';
 
 /** on every sandbox and container made here, to find leftovers */
 export const TEST_LABEL = 'skiff.io/test';

@@ -6,6 +6,7 @@ import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
 import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
 import { checkListOptions } from './query-params.ts';
+import type { FieldValidator } from './field-validation.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -57,7 +58,11 @@ function asObject(body: unknown): KObject {
 }
 
 export class ResourceHandlers {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(
+    private readonly kernel: Kernel,
+    /** fieldValidation (unknown and duplicate fields) of writes; without it nothing is checked */
+    private readonly fields?: FieldValidator,
+  ) {}
 
   async handle(p: ResourcePath & { resource: string }, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const ref: ResourceRef = { group: p.group, version: p.version, resource: p.resource };
@@ -83,6 +88,7 @@ export class ResourceHandlers {
       case 'POST': {
         if (p.name !== undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
         const obj = asObject(req.body);
+        await this.fields?.check(req, reply, { kind, namespace: ns }, obj);
         this.placeNamespace(kind, obj, ns);
         const created = await this.kernel.create(ref, obj, { dryRun: dryRun(q), fieldManager: q.fieldManager });
         reply.code(201);
@@ -94,6 +100,7 @@ export class ResourceHandlers {
         if (obj.metadata && typeof obj.metadata === 'object' && obj.metadata.name !== undefined && obj.metadata.name !== p.name) {
           throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${p.name})`);
         }
+        await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name }, obj);
         obj.metadata = { ...(obj.metadata ?? {}), name: p.name };
         this.placeNamespace(kind, obj, ns);
         return this.kernel.update(ref, obj, { dryRun: dryRun(q), subresource: p.subresource });
@@ -101,6 +108,7 @@ export class ResourceHandlers {
       case 'PATCH': {
         if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
         const type = patchType(req);
+        await this.fields?.check(req, reply, { kind, namespace: ns, name: p.name, patchType: type }, req.body);
         if (type === 'apply') return this.apply(ref, kind, ns, p.name, req.body, q);
         return this.kernel.patch(ref, ns, p.name, type, req.body, { dryRun: dryRun(q), subresource: p.subresource });
       }
@@ -204,6 +212,8 @@ export class ResourceHandlers {
       labelSelector: q.labelSelector,
       fieldSelector: q.fieldSelector,
       resourceVersion: q.resourceVersion,
+      // validated before (query-params.ts: only with a resourceVersion, Exact never at "0")
+      resourceVersionMatch: q.resourceVersionMatch === 'Exact' || q.resourceVersionMatch === 'NotOlderThan' ? q.resourceVersionMatch : undefined,
       limit: intParam(q, 'limit'),
       continue: q.continue,
     });

@@ -14,6 +14,9 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
 import { registerHealth, type HealthProbe } from './health.ts';
+import { OpenApiDocuments } from './openapi/documents.ts';
+import { registerOpenApi } from './openapi/routes.ts';
+import { FieldValidator, recordDuplicates } from './field-validation.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
@@ -86,7 +89,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   installLingeringClose(app.server);
   // the kernel, plus the versions served by conversion (autoscaling/v1 HorizontalPodAutoscaler)
   const kernel = new VersionAliasKernel(opts.kernel);
-  const handlers = new ResourceHandlers(kernel);
+  // OpenAPI of the kinds' schemas (kubectl explain, kubectl's validation), and what fieldValidation checks bodies against
+  const openapi = new OpenApiDocuments(kernel, VERSION_INFO.gitVersion);
+  const handlers = new ResourceHandlers(kernel, new FieldValidator(openapi));
   const tracer = getTracer('skiff-rest-api');
   // authentication and authorization: the front-end kit's gate (client/api-frontend), as gRPC's
   const gate = new ApiGate({ tokens: opts.tokens, authorizer: opts.authorizer });
@@ -104,14 +109,15 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     }
     done(null, v);
   };
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => parsed(() => parseJsonBody(body as string), done));
-  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => parsed(() => parseYamlBody(body as string), done));
+  // writes that validate fields (fieldValidation Warn, the default, or Strict) also look for duplicate keys
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseJsonBody(body as string), body as string, 'json'), done));
+  app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseYamlBody(body as string, true), body as string, 'yaml'), done));
   // kubectl's typed clients (create namespace/configmap/deployment..., run, expose) send protobuf
   app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => parsed(() => parseProtobufBody(body as Buffer), done));
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, undefined);
     // no Content-Type at all (kubectl 1.20's typed clients): JSON, as kube-apiserver assumes
-    if (!req.headers['content-type']) return parsed(() => parseJsonBody((body as Buffer).toString('utf8')), done);
+    if (!req.headers['content-type']) return parsed(() => { const text = (body as Buffer).toString('utf8'); return recordDuplicates(req, parseJsonBody(text), text, 'json'); }, done);
     done(errors.unsupportedMediaType(`the body of the request was in an unknown format (${req.headers['content-type']}) - accepted media types include: ${[...JSON_TYPES, ...YAML_TYPES].join(', ')}`), undefined);
   });
 
@@ -151,11 +157,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
 
   registerHealth(app, { readiness: opts.readiness, liveness: opts.liveness });
   app.get('/version', async () => VERSION_INFO);
-  app.get('/openapi/v2', async (req, reply) => {
-    // kubectl accepts an empty document; a schema per kind is future work
-    if (String(req.headers.accept ?? '').includes('protobuf')) return reply.code(200).type('application/com.github.proto-openapi.spec.v2@v1.0+protobuf').send(Buffer.alloc(0));
-    return { swagger: '2.0', info: { title: 'Skiff', version: VERSION_INFO.gitVersion }, paths: {}, definitions: {} };
-  });
+  registerOpenApi(app, openapi);
   app.get('/api', async () => coreVersions());
   app.get('/apis', async () => groupList(kernel.kinds()));
 

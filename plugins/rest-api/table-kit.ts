@@ -13,27 +13,9 @@ export interface Column {
 
 export const get = (o: unknown, ...path: string[]): any => path.reduce((v: any, k) => (v == null ? undefined : v[k]), o); // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** kubectl's human durations (duration.HumanDuration): 45s, 3m20s, 5h, 2d3h, 3y. */
-export function humanDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 120) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 10) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  if (m < 180) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 8) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
-  if (h < 48) return `${h}h`;
-  const d = Math.floor(h / 24);
-  if (d < 8) return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
-  if (d < 365 * 2) return `${d}d`;
-  return `${Math.floor(d / 365)}y`;
-}
-
-/** Time since `ts` as kubectl prints it; `<unknown>` without a valid time. */
-export function age(ts: string | undefined, nowMs = Date.now()): string {
-  if (!ts || Number.isNaN(Date.parse(ts))) return '<unknown>';
-  return humanDuration((nowMs - Date.parse(ts)) / 1000);
-}
+// kubectl's durations live in the api layer (the CLI prints them too, without loading this plugin)
+export { age, humanDuration } from '@skiff/api';
+import { age } from '@skiff/api';
 
 export const nameCol: Column = { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', cell: (o) => o.metadata.name };
 export const ageCol: Column = { name: 'Age', type: 'string', description: 'Time since the object was created.', cell: (o) => age(o.metadata.creationTimestamp) };

@@ -156,6 +156,11 @@ export class VersionAliasKernel implements Kernel {
     };
   }
 
+  /** A served alias has no schema of its own (its objects are converted): none is published. */
+  async kindSchema(ref: ResourceRef): Promise<Record<string, unknown> | undefined> {
+    return this.alias(ref) ? undefined : this.base.kindSchema?.(ref);
+  }
+
   registerKind(def: Parameters<Kernel['registerKind']>[0]): Disposable {
     return this.base.registerKind(def);
   }

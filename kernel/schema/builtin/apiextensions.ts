@@ -4,7 +4,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { newAjv, S } from '../structural.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
 import { toAjvSchema } from './crd-schema.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 const schemaCompiler = newAjv();
 
@@ -13,10 +13,24 @@ const crdSpec = S.obj({
   group: S.str,
   names: namesSchema,
   scope: S.str,
-  versions: S.arr(S.obj({ name: S.str, served: S.bool, storage: S.bool, deprecated: S.bool, schema: S.obj({ openAPIV3Schema: S.obj() }), subresources: S.obj() })),
-  conversion: S.obj({ strategy: S.str }),
+  versions: S.arr(
+    S.obj({
+      name: S.str,
+      served: S.bool,
+      storage: S.bool,
+      deprecated: S.bool,
+      deprecationWarning: S.str,
+      schema: S.obj({ openAPIV3Schema: S.obj() }),
+      subresources: S.obj(),
+      additionalPrinterColumns: S.arr(S.obj({ name: S.str, type: S.str, format: S.str, description: S.str, priority: S.int, jsonPath: S.str })),
+      selectableFields: S.arr(S.obj({ jsonPath: S.str })),
+    }),
+  ),
+  conversion: S.obj({ strategy: S.str, webhook: S.obj() }),
   preserveUnknownFields: S.bool,
 });
+
+const crdProps = { spec: crdSpec, status: S.obj() };
 
 function validateNames(names: unknown, out: StatusCause[]): void {
   if (names === undefined || names === null) return void out.push(cause.required('spec.names.plural'), cause.required('spec.names.kind'));
@@ -31,7 +45,7 @@ function validateNames(names: unknown, out: StatusCause[]): void {
 }
 
 function validateCRD(o: Obj, old?: Obj): StatusCause[] {
-  const out = structure(o, { spec: crdSpec });
+  const out = structure(o, crdProps);
   const spec = o.spec;
   if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
   out.push(...validateString(spec.group, 'spec.group', (g) => [...isDNS1123Subdomain(g), ...(g.includes('.') ? [] : ['should be a domain with at least one dot'])], { required: true }));
@@ -98,5 +112,6 @@ export const customResourceDefinitionKind: SkiffKindDefinition = {
     const conv = ensureObj(spec, 'conversion');
     if (conv) setStringDefault(conv, 'strategy', 'None');
   }),
+  schema: objectSchema(crdProps),
   validate: safeValidate(validateCRD),
 };

@@ -3,8 +3,9 @@ import { asObj, cause, child, deepEqual, ensureObj, isObj, setDefault, setString
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
+import { persistentVolumeClaimSchema } from './core-storage.ts';
 import { daemonSetStatusSchema, deploymentStatusSchema, replicaSetStatusSchema, statefulSetStatusSchema, validateNonNegative, validateReplicaCounters } from './workload-status.ts';
 import { defaultPodTemplate, isZeroIntOrPercent, validateIntOrPercent, validatePodTemplate, validateSelectorAndTemplate } from './workload.ts';
 
@@ -26,6 +27,7 @@ interface StatusRules {
 
 function workload(kind: string, resource: string, shortName: string, specProps: Record<string, Obj>, defaults: (spec: Obj) => void, extra: Extra, status: StatusRules, replicas = true): SkiffKindDefinition {
   const what = kind.toLowerCase();
+  const props = { spec: S.obj({ ...baseSpec, ...specProps }), status: status.schema };
   return {
     group: 'apps',
     version: 'v1',
@@ -36,6 +38,7 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
     shortNames: [shortName],
     categories: ['all'],
     subresources: replicas ? ['status', 'scale'] : ['status'],
+    schema: objectSchema(props),
     default: safeDefault((o) => {
       const spec = asObj(o.spec);
       if (!spec) return;
@@ -44,7 +47,7 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
       defaultPodTemplate(spec.template);
     }),
     validate: safeValidate((o, old) => {
-      const out = structure(o, { spec: S.obj({ ...baseSpec, ...specProps }), status: status.schema });
+      const out = structure(o, props);
       out.push(...status.validate(o.status));
       const spec = o.spec;
       if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
@@ -125,7 +128,7 @@ export const statefulSetKind = workload(
     serviceName: S.str,
     podManagementPolicy: S.str,
     updateStrategy: S.obj({ type: S.str, rollingUpdate: rolling }),
-    volumeClaimTemplates: S.arr(S.obj({ metadata: S.obj({ name: S.str }), spec: S.obj() })),
+    volumeClaimTemplates: S.arr(persistentVolumeClaimSchema),
     persistentVolumeClaimRetentionPolicy: S.obj({ whenDeleted: S.str, whenScaled: S.str }),
     ordinals: S.obj({ start: S.int }),
   },

@@ -6,7 +6,7 @@ import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Label, isQualifiedName, nameIsPathSegment, tryParseQuantity, validateInt, validateString } from '../validation.ts';
-import { safeDefault, safeValidate, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { validateNonNegative } from './workload-status.ts';
 
 export const DEFAULT_CPU_UTILIZATION = 80;
@@ -218,6 +218,7 @@ export const horizontalPodAutoscalerKind: SkiffKindDefinition = {
   shortNames: ['hpa'],
   categories: ['all'],
   subresources: ['status'],
+  schema: objectSchema(hpaSchema),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (spec) defaultHPASpec(spec);

@@ -6,7 +6,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
 import { cronError } from './cron.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
 import { cronJobStatusSchema, jobStatusSchema, validateNonNegative } from './workload-status.ts';
 import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
@@ -25,6 +25,9 @@ const jobSpecSchema = S.obj({
   completionMode: S.str,
   suspend: S.bool,
   podReplacementPolicy: S.str,
+  podFailurePolicy: S.obj({ rules: S.arr(S.obj()) }),
+  successPolicy: S.obj({ rules: S.arr(S.obj()) }),
+  managedBy: S.str,
 });
 
 /** Job defaults; the selector and labels Kubernetes generates when the uid is known and manualSelector is not set. */
@@ -73,6 +76,21 @@ export function validateJobSpec(spec: unknown, field: string): StatusCause[] {
   return out;
 }
 
+const jobProps = { spec: jobSpecSchema, status: jobStatusSchema };
+const cronJobProps = {
+  spec: S.obj({
+    schedule: S.str,
+    timeZone: S.str,
+    startingDeadlineSeconds: S.int64,
+    concurrencyPolicy: S.str,
+    suspend: S.bool,
+    jobTemplate: S.obj({ metadata: S.obj({ labels: S.strMap, annotations: S.strMap }), spec: jobSpecSchema }),
+    successfulJobsHistoryLimit: S.int,
+    failedJobsHistoryLimit: S.int,
+  }),
+  status: cronJobStatusSchema,
+};
+
 export const jobKind: SkiffKindDefinition = {
   group: 'batch',
   version: 'v1',
@@ -82,12 +100,13 @@ export const jobKind: SkiffKindDefinition = {
   namespaced: true,
   categories: ['all'],
   subresources: ['status'],
+  schema: objectSchema(jobProps),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (spec) defaultJobSpec(spec, asObj(o.metadata));
   }),
   validate: safeValidate((o, old) => {
-    const out = structure(o, { spec: jobSpecSchema, status: jobStatusSchema });
+    const out = structure(o, jobProps);
     out.push(...validateJobSpec(o.spec, 'spec'));
     out.push(...validateNonNegative(o.status, ['active', 'succeeded', 'failed', 'ready', 'terminating']));
     const spec = asObj(o.spec);
@@ -122,6 +141,7 @@ export const cronJobKind: SkiffKindDefinition = {
   shortNames: ['cj'],
   categories: ['all'],
   subresources: ['status'],
+  schema: objectSchema(cronJobProps),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (!spec) return;
@@ -134,19 +154,7 @@ export const cronJobKind: SkiffKindDefinition = {
     if (js) defaultPodTemplate(js.template);
   }),
   validate: safeValidate((o) => {
-    const out = structure(o, {
-      spec: S.obj({
-        schedule: S.str,
-        timeZone: S.str,
-        startingDeadlineSeconds: S.int64,
-        concurrencyPolicy: S.str,
-        suspend: S.bool,
-        jobTemplate: S.obj({ metadata: S.obj({ labels: S.strMap, annotations: S.strMap }), spec: jobSpecSchema }),
-        successfulJobsHistoryLimit: S.int,
-        failedJobsHistoryLimit: S.int,
-      }),
-      status: cronJobStatusSchema,
-    });
+    const out = structure(o, cronJobProps);
     const name = isObj(o.metadata) ? o.metadata.name : undefined;
     if (typeof name === 'string' && name.length > 52) out.push(cause.invalid('metadata.name', name, 'must be no more than 52 characters'));
     const spec = o.spec;

@@ -3,7 +3,8 @@
 import { cause, setDefault, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { validateInt } from '../validation.ts';
-import { immutable, safeDefault, safeValidate } from './helpers.ts';
+import { S } from '../structural.ts';
+import { immutable, objectSchema, safeDefault, safeValidate } from './helpers.ts';
 
 export const controllerRevisionKind: SkiffKindDefinition = {
   group: 'apps',
@@ -13,6 +14,7 @@ export const controllerRevisionKind: SkiffKindDefinition = {
   singular: 'controllerrevision',
   namespaced: true,
   specFields: ['data', 'revision'],
+  schema: objectSchema({ data: S.any, revision: S.int64 }),
   // revision is an int64 without omitempty: absent means 0
   default: safeDefault((o) => setDefault(o, 'revision', 0)),
   validate: safeValidate((o, old) => {

@@ -3,9 +3,21 @@ import { asObj, cause, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateInt } from '../validation.ts';
-import { safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeValidate, sel, structure } from './helpers.ts';
 
 const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+const leaseProps = {
+  spec: S.obj({
+    holderIdentity: S.str,
+    leaseDurationSeconds: S.int,
+    acquireTime: S.str,
+    renewTime: S.str,
+    leaseTransitions: S.int,
+    strategy: S.str,
+    preferredHolder: S.str,
+  }),
+};
 
 export const leaseKind: SkiffKindDefinition = {
   group: 'coordination.k8s.io',
@@ -14,18 +26,9 @@ export const leaseKind: SkiffKindDefinition = {
   resource: 'leases',
   singular: 'lease',
   namespaced: true,
+  schema: objectSchema(leaseProps),
   validate: safeValidate((o) => {
-    const out: StatusCause[] = structure(o, {
-      spec: S.obj({
-        holderIdentity: S.str,
-        leaseDurationSeconds: S.int,
-        acquireTime: S.str,
-        renewTime: S.str,
-        leaseTransitions: S.int,
-        strategy: S.str,
-        preferredHolder: S.str,
-      }),
-    });
+    const out: StatusCause[] = structure(o, leaseProps);
     const spec = asObj(o.spec);
     if (!spec) return out;
     const d = spec.leaseDurationSeconds;

@@ -3,7 +3,7 @@ import { cause, isObj, key, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isConfigMapKey } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const MAX_CONFIG_SIZE = 1024 * 1024;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -27,8 +27,11 @@ function validateImmutable(obj: Obj, old: Obj | undefined, fields: string[]): St
   return out;
 }
 
+const configMapProps = { data: S.strMap, binaryData: S.strMap, immutable: S.bool };
+const secretProps = { data: S.strMap, stringData: S.strMap, type: S.str, immutable: S.bool };
+
 function validateConfigMap(obj: Obj, old?: Obj): StatusCause[] {
-  const out = structure(obj, { data: S.strMap, binaryData: S.strMap, immutable: S.bool });
+  const out = structure(obj, configMapProps);
   const dataKeys = new Set(validateKeys(obj.data, 'data', out));
   let size = 0;
   for (const k of validateKeys(obj.binaryData, 'binaryData', out)) {
@@ -53,6 +56,7 @@ export const configMapKind: SkiffKindDefinition = {
   singular: 'configmap',
   namespaced: true,
   shortNames: ['cm'],
+  schema: objectSchema(configMapProps),
   validate: safeValidate(validateConfigMap),
 };
 
@@ -77,7 +81,7 @@ function defaultSecret(obj: Obj): void {
 }
 
 function validateSecret(obj: Obj, old?: Obj): StatusCause[] {
-  const out = structure(obj, { data: S.strMap, stringData: S.strMap, type: S.str, immutable: S.bool });
+  const out = structure(obj, secretProps);
   let size = 0;
   for (const k of validateKeys(obj.data, 'data', out)) {
     const v = (obj.data as Obj)[k];
@@ -109,6 +113,7 @@ export const secretKind: SkiffKindDefinition = {
   singular: 'secret',
   namespaced: true,
   encrypted: true,
+  schema: objectSchema(secretProps),
   default: safeDefault(defaultSecret),
   validate: safeValidate(validateSecret),
   selectableFields: { type: (o) => (typeof o.type === 'string' ? o.type : '') },

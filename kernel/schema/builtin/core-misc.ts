@@ -13,7 +13,9 @@ import {
   validateResourceList,
   validateString,
 } from '../validation.ts';
-import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
+
+const namespaceProps = { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str, conditions: S.arr(S.obj()) }) };
 
 export const namespaceKind: SkiffKindDefinition = {
   group: '',
@@ -27,6 +29,7 @@ export const namespaceKind: SkiffKindDefinition = {
   // kube-apiserver serves no deletecollection of namespaces (DELETE /api/v1/namespaces is a 405)
   deleteCollection: false,
   nameCheck: nameIsDNSLabel,
+  schema: objectSchema(namespaceProps),
   deletion: {
     // the namespace controller empties the namespace, then removes `kubernetes` from spec.finalizers
     extraFinalizers: (o) => (asObj(o.spec) && Array.isArray(asObj(o.spec)!.finalizers) ? (asObj(o.spec)!.finalizers as string[]) : []),
@@ -41,7 +44,7 @@ export const namespaceKind: SkiffKindDefinition = {
     if (status) setDefault(status, 'phase', 'Active');
   }),
   validate: safeValidate((o) => {
-    const out = structure(o, { spec: S.obj({ finalizers: S.strArr }), status: S.obj({ phase: S.str }) });
+    const out = structure(o, namespaceProps);
     const spec = asObj(o.spec);
     if (spec) out.push(...validateFinalizers(spec.finalizers, 'spec.finalizers'));
     const status = asObj(o.status);
@@ -54,17 +57,28 @@ export const namespaceKind: SkiffKindDefinition = {
 const taint = S.obj({ key: S.str, value: S.str, effect: S.str, timeAdded: S.str });
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
+const nodeProps = {
+  spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint), configSource: S.obj(), externalID: S.str }),
+  status: S.obj({
+    capacity: S.map(S.quantity),
+    allocatable: S.map(S.quantity),
+    phase: S.str,
+    conditions: S.arr(S.obj({ type: S.str, status: S.str, lastHeartbeatTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
+    addresses: S.arr(S.obj({ type: S.str, address: S.str })),
+    daemonEndpoints: S.obj(),
+    nodeInfo: S.obj(),
+    images: S.arr(S.obj({ names: S.strArr, sizeBytes: S.int64 })),
+    volumesInUse: S.strArr,
+    volumesAttached: S.arr(S.obj({ name: S.str, devicePath: S.str })),
+    config: S.obj(),
+    runtimeHandlers: S.arr(S.obj()),
+    features: S.obj(),
+    declaredFeatures: S.strArr,
+  }),
+};
+
 function validateNode(o: Obj): StatusCause[] {
-  const out = structure(o, {
-    spec: S.obj({ podCIDR: S.str, podCIDRs: S.strArr, providerID: S.str, unschedulable: S.bool, taints: S.arr(taint) }),
-    status: S.obj({
-      capacity: S.map(S.quantity),
-      allocatable: S.map(S.quantity),
-      conditions: S.arr(S.obj({ type: S.str, status: S.str })),
-      addresses: S.arr(S.obj({ type: S.str, address: S.str })),
-      nodeInfo: S.obj(),
-    }),
-  });
+  const out = structure(o, nodeProps);
   const spec = asObj(o.spec) ?? {};
   out.push(...validateString(spec.podCIDR, 'spec.podCIDR', isValidCIDR));
   asArr(spec.podCIDRs).forEach((c, i) => out.push(...validateString(c, child('spec.podCIDRs', i), isValidCIDR)));
@@ -96,28 +110,32 @@ export const nodeKind: SkiffKindDefinition = {
   subresources: ['status'],
   // "Nodes allow *all* fields, including status, to be set on create" (kube's node strategy)
   keepStatusOnCreate: true,
+  schema: objectSchema(nodeProps),
   validate: safeValidate(validateNode),
   selectableFields: { 'spec.unschedulable': (o) => String(isObj(o.spec) && o.spec.unschedulable === true) },
 };
 
 const objectRef = S.obj({ kind: S.str, namespace: S.str, name: S.str, uid: S.str, apiVersion: S.str, resourceVersion: S.str, fieldPath: S.str });
 
+const eventProps = {
+  involvedObject: objectRef,
+  reason: S.str,
+  message: S.str,
+  source: S.obj({ component: S.str, host: S.str }),
+  firstTimestamp: S.str,
+  lastTimestamp: S.str,
+  eventTime: S.str,
+  count: S.int,
+  type: S.str,
+  reportingComponent: S.str,
+  reportingInstance: S.str,
+  action: S.str,
+  related: objectRef,
+  series: S.obj({ count: S.int, lastObservedTime: S.str }),
+};
+
 function validateEvent(o: Obj): StatusCause[] {
-  const out = structure(o, {
-    involvedObject: objectRef,
-    reason: S.str,
-    message: S.str,
-    source: S.obj({ component: S.str, host: S.str }),
-    firstTimestamp: S.str,
-    lastTimestamp: S.str,
-    eventTime: S.str,
-    count: S.int,
-    type: S.str,
-    reportingComponent: S.str,
-    reportingInstance: S.str,
-    action: S.str,
-    related: objectRef,
-  });
+  const out = structure(o, eventProps);
   const io = o.involvedObject;
   if (io === undefined || io === null) out.push(cause.required('involvedObject'));
   else if (isObj(io)) {
@@ -138,6 +156,7 @@ export const eventKind: SkiffKindDefinition = {
   singular: 'event',
   namespaced: true,
   shortNames: ['ev'],
+  schema: objectSchema(eventProps),
   validate: safeValidate(validateEvent),
   selectableFields: {
     'involvedObject.kind': sel('involvedObject', 'kind'),
@@ -151,6 +170,8 @@ export const eventKind: SkiffKindDefinition = {
   },
 };
 
+const serviceAccountProps = { secrets: S.arr(objectRef), imagePullSecrets: S.arr(S.obj({ name: S.str })), automountServiceAccountToken: S.bool };
+
 export const serviceAccountKind: SkiffKindDefinition = {
   group: '',
   version: 'v1',
@@ -159,9 +180,9 @@ export const serviceAccountKind: SkiffKindDefinition = {
   singular: 'serviceaccount',
   namespaced: true,
   shortNames: ['sa'],
+  schema: objectSchema(serviceAccountProps),
   validate: safeValidate((o) => {
-    const ref = S.arr(S.obj({ name: S.str }));
-    const out = structure(o, { secrets: ref, imagePullSecrets: ref, automountServiceAccountToken: S.bool });
+    const out = structure(o, serviceAccountProps);
     for (const list of ['secrets', 'imagePullSecrets'])
       asArr(o[list]).forEach((r, i) => {
         if (isObj(r)) out.push(...validateString(r.name, child(list, i, 'name'), isDNS1123Subdomain));

@@ -2,9 +2,9 @@
 import { asArr, asObj, cause, child, deepEqual, isObj, type Obj, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { defaultPod } from './pod-defaults.ts';
-import { podStatusSchema } from './pod-schema.ts';
+import { podSpecSchema, podStatusSchema } from './pod-schema.ts';
 import { validatePodSpec } from './pod-spec.ts';
-import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
 const POD_UPDATE_MSG =
   'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,' +
@@ -70,6 +70,8 @@ export const podKind: SkiffKindDefinition = {
   shortNames: ['po'],
   categories: ['all'],
   subresources: ['status', 'binding', 'eviction'],
+  // the spec is checked by validatePodSpec (with the field paths of pod templates)
+  schema: objectSchema({ spec: podSpecSchema, status: podStatusSchema }),
   default: safeDefault(defaultPod),
   validate: safeValidate(validatePod),
   deletion: {

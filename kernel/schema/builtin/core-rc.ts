@@ -4,7 +4,7 @@ import { asObj, cause, child, isObj, setDefault, strEntries, type Obj, type Stat
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateInt, validateLabels } from '../validation.ts';
-import { safeDefault, safeValidate, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 import { podTemplateSchema } from './pod-schema.ts';
 import { validateReplicaCounters } from './workload-status.ts';
 import { defaultPodTemplate, validatePodTemplate } from './workload.ts';
@@ -61,6 +61,8 @@ function validateRCSpec(spec: unknown): StatusCause[] {
   return out;
 }
 
+const rcProps = { spec: rcSpecSchema, status: rcStatusSchema };
+
 export const replicationControllerKind: SkiffKindDefinition = {
   group: '',
   version: 'v1',
@@ -71,9 +73,10 @@ export const replicationControllerKind: SkiffKindDefinition = {
   shortNames: ['rc'],
   categories: ['all'],
   subresources: ['status', 'scale'],
+  schema: objectSchema(rcProps),
   default: safeDefault(defaultRC),
   validate: safeValidate((o) => {
-    const out = structure(o, { spec: rcSpecSchema, status: rcStatusSchema });
+    const out = structure(o, rcProps);
     out.push(...validateRCSpec(o.spec));
     out.push(...validateReplicaCounters(o.status, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas']));
     return out;

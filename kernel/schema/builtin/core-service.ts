@@ -15,7 +15,7 @@ import {
   validateProtocol,
   validateString,
 } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'] as const;
 
@@ -35,7 +35,16 @@ const serviceSpec = S.obj({
   ipFamilies: S.strArr,
   ipFamilyPolicy: S.str,
   publishNotReadyAddresses: S.bool,
+  sessionAffinityConfig: S.obj({ clientIP: S.obj({ timeoutSeconds: S.int }) }),
+  allocateLoadBalancerNodePorts: S.bool,
+  loadBalancerClass: S.str,
+  loadBalancerSourceRanges: S.strArr,
+  healthCheckNodePort: S.int,
+  trafficDistribution: S.str,
 });
+const serviceStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj()) }), conditions: S.arr(S.obj()) });
+
+const serviceProps = { spec: serviceSpec, status: serviceStatus };
 
 function defaultService(obj: Obj): void {
   const spec = asObj(obj.spec);
@@ -54,7 +63,7 @@ function defaultService(obj: Obj): void {
 }
 
 function validateService(obj: Obj, old?: Obj): StatusCause[] {
-  const out = structure(obj, { spec: serviceSpec });
+  const out = structure(obj, serviceProps);
   const spec = obj.spec;
   if (!isObj(spec)) return spec === undefined ? out : [...out, cause.typeInvalid('spec', spec, 'must be an object')];
   const type = spec.type ?? 'ClusterIP';
@@ -115,6 +124,7 @@ export const serviceKind: SkiffKindDefinition = {
   categories: ['all'],
   subresources: ['status'],
   nameCheck: nameIsDNS1035Label,
+  schema: objectSchema(serviceProps),
   default: safeDefault(defaultService),
   validate: safeValidate(validateService),
 };
@@ -123,8 +133,10 @@ const endpointPort = S.obj({ name: S.str, port: S.int, protocol: S.str, appProto
 const endpointAddress = S.obj({ ip: S.str, hostname: S.str, nodeName: S.str, targetRef: S.obj() });
 const subsets = S.arr(S.obj({ addresses: S.arr(endpointAddress), notReadyAddresses: S.arr(endpointAddress), ports: S.arr(endpointPort) }));
 
+const endpointsProps = { subsets };
+
 function validateEndpoints(obj: Obj): StatusCause[] {
-  const out = structure(obj, { subsets });
+  const out = structure(obj, endpointsProps);
   asArr(obj.subsets).forEach((s, i) => {
     if (!isObj(s)) return;
     const f = child('subsets', i);
@@ -149,6 +161,7 @@ export const endpointsKind: SkiffKindDefinition = {
   singular: 'endpoints',
   namespaced: true,
   shortNames: ['ep'],
+  schema: objectSchema(endpointsProps),
   default: safeDefault((o) => {
     for (const s of asArr(o.subsets)) for (const p of asArr(isObj(s) ? s.ports : undefined)) if (isObj(p)) setStringDefault(p, 'protocol', 'TCP');
   }),

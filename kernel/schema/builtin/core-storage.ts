@@ -3,7 +3,7 @@ import { asArr, asObj, cause, child, ensureObj, isObj, key, setDefault, setStrin
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum, validateQuantity, validateResourceList } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 import { VOLUME_SOURCES } from './pod-spec.ts';
 
 export const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
@@ -18,11 +18,27 @@ function validateAccessModes(modes: unknown, field: string): StatusCause[] {
 
 const PV_SOURCES = [...VOLUME_SOURCES.filter((s) => !['emptyDir', 'secret', 'configMap', 'downwardAPI', 'projected', 'gitRepo', 'persistentVolumeClaim', 'ephemeral', 'image'].includes(s)), 'local'];
 
+const pvProps = {
+  spec: S.obj({
+    capacity: S.map(S.quantity),
+    accessModes: S.strArr,
+    persistentVolumeReclaimPolicy: S.str,
+    storageClassName: S.str,
+    volumeMode: S.str,
+    claimRef: S.obj(),
+    mountOptions: S.strArr,
+    nodeAffinity: S.obj(),
+    volumeAttributesClassName: S.str,
+    hostPath: S.obj({ path: S.str, type: S.str }),
+    local: S.obj({ path: S.str, fsType: S.str }),
+    nfs: S.obj({ server: S.str, path: S.str, readOnly: S.bool }),
+    ...Object.fromEntries(PV_SOURCES.filter((s) => !['hostPath', 'local', 'nfs'].includes(s)).map((s) => [s, S.obj()])),
+  }),
+  status: S.obj({ phase: S.str, message: S.str, reason: S.str, lastPhaseTransitionTime: S.str }),
+};
+
 function validatePV(o: Obj): StatusCause[] {
-  const out = structure(o, {
-    spec: S.obj({ capacity: S.map(S.quantity), accessModes: S.strArr, persistentVolumeReclaimPolicy: S.str, storageClassName: S.str, volumeMode: S.str, claimRef: S.obj() }),
-    status: S.obj({ phase: S.str }),
-  });
+  const out = structure(o, pvProps);
   const spec = o.spec;
   if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
   out.push(...validateAccessModes(spec.accessModes, 'spec.accessModes'));
@@ -55,14 +71,38 @@ export const persistentVolumeKind: SkiffKindDefinition = {
     const st = ensureObj(o, 'status');
     if (st) setDefault(st, 'phase', 'Pending');
   }),
+  schema: objectSchema(pvProps),
   validate: safeValidate(validatePV),
 };
 
+const pvcProps = {
+  spec: S.obj({
+    accessModes: S.strArr,
+    resources: S.obj({ requests: S.map(S.quantity), limits: S.map(S.quantity) }),
+    storageClassName: S.str,
+    volumeName: S.str,
+    volumeMode: S.str,
+    selector: S.obj(),
+    dataSource: S.obj(),
+    dataSourceRef: S.obj(),
+    volumeAttributesClassName: S.str,
+  }),
+  status: S.obj({
+    phase: S.str,
+    capacity: S.map(S.quantity),
+    accessModes: S.strArr,
+    conditions: S.arr(S.obj()),
+    allocatedResources: S.map(S.quantity),
+    allocatedResourceStatuses: S.strMap,
+    currentVolumeAttributesClassName: S.str,
+    modifyVolumeStatus: S.obj(),
+  }),
+};
+/** A PersistentVolumeClaim's fields (StatefulSet volumeClaimTemplates). */
+export const persistentVolumeClaimSchema = S.obj({ apiVersion: S.str, kind: S.str, metadata: S.obj(), ...pvcProps });
+
 function validatePVC(o: Obj, old?: Obj): StatusCause[] {
-  const out = structure(o, {
-    spec: S.obj({ accessModes: S.strArr, resources: S.obj({ requests: S.map(S.quantity), limits: S.map(S.quantity) }), storageClassName: S.str, volumeName: S.str, volumeMode: S.str, selector: S.obj() }),
-    status: S.obj({ phase: S.str, capacity: S.map(S.quantity) }),
-  });
+  const out = structure(o, pvcProps);
   const spec = o.spec;
   if (!isObj(spec)) return spec === undefined || spec === null ? [...out, cause.required('spec')] : out;
   out.push(...validateAccessModes(spec.accessModes, 'spec.accessModes'));
@@ -94,6 +134,7 @@ export const persistentVolumeClaimKind: SkiffKindDefinition = {
     const st = ensureObj(o, 'status');
     if (st) setDefault(st, 'phase', 'Pending');
   }),
+  schema: objectSchema(pvcProps),
   validate: safeValidate(validatePVC),
   selectableFields: { 'spec.volumeName': sel('spec', 'volumeName') },
 };

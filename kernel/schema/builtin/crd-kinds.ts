@@ -41,6 +41,8 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       shortNames: strs(names.shortNames),
       categories: strs(names.categories),
       subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
+      // published as the version's OpenAPI (kubectl explain), and what fieldValidation checks against
+      ...(raw ? { schema: raw } : {}),
       default: safeDefault((o) => {
         if (!raw || !fill) return;
         prune(o, raw);

@@ -6,7 +6,7 @@ import { asArr, cause, child, isObj, setDefault, setStringDefault, type Obj, typ
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Label, isDNS1123Subdomain, isLabelValue, isQualifiedName, validateEnum, validateLabels, validateProtocol, validateString } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'] as const;
 export const MAX_ENDPOINTS = 1000;
@@ -143,5 +143,6 @@ export const endpointSliceKind: SkiffKindDefinition = {
         setStringDefault(p, 'protocol', 'TCP');
       }
   }),
+  schema: objectSchema(sliceSchema),
   validate: safeValidate(validateEndpointSlice),
 };

@@ -44,6 +44,11 @@ const idOf = (o: Obj) => {
   return id;
 };
 
+/** A kind's schema from its top-level fields (KindDefinition.schema); `structure` checks objects against the same fields. */
+export function objectSchema(props: Record<string, Obj>): Obj {
+  return { type: 'object', properties: props };
+}
+
 /** Structural check of the whole object against `{spec, status, ...}` schemas (compiled once). */
 export function structure(obj: Obj, props: Record<string, Obj>): StatusCause[] {
   const key = Object.entries(props).map(([k, v]) => `${k}:${idOf(v)}`).join(',');

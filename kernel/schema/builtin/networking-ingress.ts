@@ -6,7 +6,7 @@ import { asArr, asObj, asStr, cause, child, isObj, isUnset, setDefault, type Obj
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Subdomain, isIanaSvcName, isValidPortNum, nameIsDNS1035Label, regexError, validateEnum, validateString } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'] as const;
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];
@@ -51,6 +51,7 @@ const ingressSpec = S.obj({
 });
 const portStatus = S.obj({ port: S.int, protocol: S.str, error: S.str });
 const ingressStatus = S.obj({ loadBalancer: S.obj({ ingress: S.arr(S.obj({ ip: S.str, hostname: S.str, ports: S.arr(portStatus) })) }) });
+const ingressProps = { spec: ingressSpec, status: ingressStatus };
 
 function validateTypedRef(ref: Obj, f: string): StatusCause[] {
   const out: StatusCause[] = [];
@@ -156,7 +157,7 @@ function validateStatus(status: unknown): StatusCause[] {
 }
 
 function validateIngress(obj: Obj): StatusCause[] {
-  const out = structure(obj, { spec: ingressSpec, status: ingressStatus });
+  const out = structure(obj, ingressProps);
   const spec = obj.spec;
   if (!isObj(spec)) return spec === undefined ? [...out, cause.required('spec')] : [...out, cause.typeInvalid('spec', spec, 'must be an object')];
   const rules = asArr(spec.rules);
@@ -180,6 +181,7 @@ export const ingressKind: SkiffKindDefinition = {
   subresources: ['status'],
   // kube's strategy: status starts empty, shown as {loadBalancer: {}}
   default: safeDefault((o) => setDefault(o, 'status', { loadBalancer: {} })),
+  schema: objectSchema(ingressProps),
   validate: safeValidate(validateIngress),
 };
 
@@ -236,5 +238,6 @@ export const ingressClassKind: SkiffKindDefinition = {
     const params = asObj(asObj(o.spec)?.parameters);
     if (params && isUnset(params.scope)) params.scope = 'Cluster';
   }),
+  schema: objectSchema({ spec: ingressClassSpec }),
   validate: safeValidate(validateIngressClass),
 };

@@ -8,7 +8,7 @@ import { validateLabelSelector } from '../label-selector.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isIanaSvcName, isValidCIDR, isValidPortNum, validateEnum } from '../validation.ts';
-import { safeDefault, safeValidate, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const POLICY_TYPES = ['Ingress', 'Egress'] as const;
 const NETPOL_PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
@@ -127,5 +127,6 @@ export const networkPolicyKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['netpol'],
   default: safeDefault(defaultPolicy),
+  schema: objectSchema(netpolSchema),
   validate: safeValidate((o) => [...structure(o, netpolSchema), ...validateSpec(asObj(o.spec))]),
 };

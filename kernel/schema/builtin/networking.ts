@@ -10,7 +10,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Label, isDNS1123Subdomain, isValidCIDR, validateString } from '../validation.ts';
 import { metaConditionSchema, validateMetaConditions } from './conditions.ts';
-import { immutable, safeValidate, sel, structure } from './helpers.ts';
+import { immutable, objectSchema, safeValidate, sel, structure } from './helpers.ts';
 
 const parentRef = S.obj({ group: S.str, resource: S.str, namespace: S.str, name: S.str });
 const PATH_SEGMENT_MSG = (s: string) => (s === '.' || s === '..' ? [`may not be '${s}'`] : /[/%]/.test(s) ? ["may not contain '/' or '%'"] : []);
@@ -46,6 +46,9 @@ function validateParentRef(spec: Obj | undefined, old: Obj | undefined): StatusC
   return out;
 }
 
+const parentRefProps = { spec: S.obj({ parentRef }) };
+const serviceCIDRProps = { spec: S.obj({ cidrs: S.strArr }), status: S.obj({ conditions: S.arr(metaConditionSchema) }) };
+
 export const ipAddressKind: SkiffKindDefinition = {
   group: 'networking.k8s.io',
   version: 'v1',
@@ -55,7 +58,8 @@ export const ipAddressKind: SkiffKindDefinition = {
   namespaced: false,
   shortNames: ['ip'],
   nameCheck: ipAddressName,
-  validate: safeValidate((o, old) => [...structure(o, { spec: S.obj({ parentRef }) }), ...validateParentRef(asObj(o.spec), old)]),
+  schema: objectSchema(parentRefProps),
+  validate: safeValidate((o, old) => [...structure(o, parentRefProps), ...validateParentRef(asObj(o.spec), old)]),
   selectableFields: { 'spec.parentRef.name': sel('spec', 'parentRef', 'name'), 'spec.parentRef.namespace': sel('spec', 'parentRef', 'namespace') },
 };
 
@@ -67,8 +71,9 @@ export const serviceCIDRKind: SkiffKindDefinition = {
   singular: 'servicecidr',
   namespaced: false,
   subresources: ['status'],
+  schema: objectSchema(serviceCIDRProps),
   validate: safeValidate((o, old) => {
-    const out = structure(o, { spec: S.obj({ cidrs: S.strArr }), status: S.obj({ conditions: S.arr(metaConditionSchema) }) });
+    const out = structure(o, serviceCIDRProps);
     const cidrs = asArr(asObj(o.spec)?.cidrs);
     if (cidrs.length === 0) out.push(cause.required('spec.cidrs'));
     if (cidrs.length > 2) out.push(cause.tooMany('spec.cidrs', cidrs.length, 2));
@@ -93,6 +98,7 @@ export const nodePortAllocationKind: SkiffKindDefinition = {
   singular: 'nodeportallocation',
   namespaced: false,
   nameCheck: portName,
-  validate: safeValidate((o, old) => [...structure(o, { spec: S.obj({ parentRef }) }), ...validateParentRef(asObj(o.spec), old)]),
+  schema: objectSchema(parentRefProps),
+  validate: safeValidate((o, old) => [...structure(o, parentRefProps), ...validateParentRef(asObj(o.spec), old)]),
   selectableFields: { 'spec.parentRef.name': sel('spec', 'parentRef', 'name'), 'spec.parentRef.namespace': sel('spec', 'parentRef', 'namespace') },
 };

@@ -4,7 +4,7 @@ import { artifactNameErrors, isArtifactDigest } from '../../store/artifact-names
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { isDNS1123Subdomain, isQualifiedName, validateEnum, validateString } from '../validation.ts';
-import { safeDefault, safeValidate, sel, structure } from './helpers.ts';
+import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
 const source = S.obj({ builtin: S.str, artifact: S.str, path: S.str, digest: S.str });
 const SOURCE_KINDS = ['builtin', 'artifact', 'path'];
@@ -33,8 +33,11 @@ function validateSource(src: unknown, field: string, required: boolean): StatusC
 /** `[prefix/]name` like skiff.io/scheduler-policy */
 const validateType = (v: unknown, field: string) => validateString(v, field, isQualifiedName, { required: true });
 
+const pluginProps = { spec: pluginSpec, status: S.obj({ phase: S.str, message: S.str, nodes: S.arr(S.obj()), conditions: S.arr(S.obj()), runtime: S.obj() }) };
+const distributionProps = { spec: S.obj({ plugins: S.arr(S.obj({ name: S.str, type: S.str, version: S.str, config: S.obj(), source })) }) };
+
 function validatePlugin(o: Obj): StatusCause[] {
-  const out = structure(o, { spec: pluginSpec, status: S.obj({ phase: S.str, message: S.str, nodes: S.arr(S.obj()), conditions: S.arr(S.obj()), runtime: S.obj() }) });
+  const out = structure(o, pluginProps);
   const spec = o.spec;
   if (spec === undefined || spec === null) return [...out, cause.required('spec')];
   if (!isObj(spec)) return out;
@@ -53,6 +56,7 @@ export const pluginKind: SkiffKindDefinition = {
   namespaced: false,
   categories: ['skiff'],
   subresources: ['status'],
+  schema: objectSchema(pluginProps),
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (spec) setDefault(spec, 'failurePolicy', 'Fail');
@@ -62,8 +66,7 @@ export const pluginKind: SkiffKindDefinition = {
 };
 
 function validateDistribution(o: Obj): StatusCause[] {
-  const entry = S.obj({ name: S.str, type: S.str, version: S.str, config: S.obj(), source });
-  const out = structure(o, { spec: S.obj({ plugins: S.arr(entry) }) });
+  const out = structure(o, distributionProps);
   const spec = o.spec;
   if (spec === undefined || spec === null) return [...out, cause.required('spec')];
   if (!isObj(spec)) return out;
@@ -90,5 +93,6 @@ export const distributionKind: SkiffKindDefinition = {
   singular: 'distribution',
   namespaced: false,
   categories: ['skiff'],
+  schema: objectSchema(distributionProps),
   validate: safeValidate(validateDistribution),
 };

@@ -1,11 +1,13 @@
 // Structural (JSON type) schemas of PodSpec and friends; semantic checks live in pod-spec.ts.
+// An object with properties lists all of Kubernetes' fields (fieldValidation reports the others as
+// unknown); S.obj() with none is open: its fields are not checked (the rarer volume sources).
 import { S } from '../structural.ts';
 
 const resources = S.obj({ limits: S.map(S.quantity), requests: S.map(S.quantity), claims: S.arr(S.obj({ name: S.str })) });
 
 const probe = S.obj({
   exec: S.obj({ command: S.strArr }),
-  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str }),
+  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str, httpHeaders: S.arr(S.obj({ name: S.str, value: S.str })) }),
   tcpSocket: S.obj({ port: S.intOrStr, host: S.str }),
   grpc: S.obj({ port: S.int, service: S.str }),
   initialDelaySeconds: S.int,
@@ -52,7 +54,7 @@ const podSecurityContext = S.obj({
 });
 const handler = S.obj({
   exec: S.obj({ command: S.strArr }),
-  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str }),
+  httpGet: S.obj({ path: S.str, port: S.intOrStr, host: S.str, scheme: S.str, httpHeaders: S.arr(S.obj({ name: S.str, value: S.str })) }),
   tcpSocket: S.obj({ port: S.intOrStr, host: S.str }),
   sleep: S.obj({ seconds: S.int64 }),
 });
@@ -62,10 +64,17 @@ const volume = S.obj({
   configMap: S.obj({ name: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
   secret: S.obj({ secretName: S.str, items: keyToPaths, defaultMode: S.int, optional: S.bool }),
   projected: S.obj({ sources: S.arr(S.obj()), defaultMode: S.int }),
-  downwardAPI: S.obj({ items: S.arr(S.obj({ path: S.str, mode: S.int })), defaultMode: S.int }),
+  downwardAPI: S.obj({ items: S.arr(S.obj({ path: S.str, mode: S.int, fieldRef: S.obj(), resourceFieldRef: S.obj() })), defaultMode: S.int }),
   emptyDir: S.obj({ medium: S.str, sizeLimit: S.quantity }),
   hostPath: S.obj({ path: S.str, type: S.str }),
   persistentVolumeClaim: S.obj({ claimName: S.str, readOnly: S.bool }),
+  nfs: S.obj({ server: S.str, path: S.str, readOnly: S.bool }),
+  csi: S.obj({ driver: S.str, readOnly: S.bool, fsType: S.str, volumeAttributes: S.strMap, nodePublishSecretRef: S.obj({ name: S.str }) }),
+  ephemeral: S.obj({ volumeClaimTemplate: S.obj() }),
+  image: S.obj({ reference: S.str, pullPolicy: S.str }),
+  ...Object.fromEntries(
+    ['awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk', 'gitRepo', 'glusterfs', 'iscsi', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume'].map((s) => [s, S.obj()]),
+  ),
 });
 const nodeSelectorTerm = S.obj({ matchExpressions: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })), matchFields: S.arr(S.obj({ key: S.str, operator: S.str, values: S.strArr })) });
 const podAffinityTerm = S.obj({ labelSelector: S.obj(), namespaces: S.strArr, topologyKey: S.str, namespaceSelector: S.obj() });
@@ -90,9 +99,10 @@ export const containerSchema = S.obj({
   workingDir: S.str,
   ports: S.arr(S.obj({ name: S.str, containerPort: S.int, hostPort: S.int, hostIP: S.str, protocol: S.str })),
   env: S.arr(S.obj({ name: S.str, value: S.str, valueFrom: S.obj() })),
-  envFrom: S.arr(S.obj({ prefix: S.str, configMapRef: S.obj({ name: S.str }), secretRef: S.obj({ name: S.str }) })),
+  envFrom: S.arr(S.obj({ prefix: S.str, configMapRef: S.obj({ name: S.str, optional: S.bool }), secretRef: S.obj({ name: S.str, optional: S.bool }) })),
   resources,
-  volumeMounts: S.arr(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, subPath: S.str, mountPropagation: S.str })),
+  resizePolicy: S.arr(S.obj({ resourceName: S.str, restartPolicy: S.str })),
+  volumeMounts: S.arr(S.obj({ name: S.str, mountPath: S.str, readOnly: S.bool, recursiveReadOnly: S.str, subPath: S.str, subPathExpr: S.str, mountPropagation: S.str })),
   volumeDevices: S.arr(S.obj({ name: S.str, devicePath: S.str })),
   livenessProbe: probe,
   readinessProbe: probe,
@@ -106,6 +116,8 @@ export const containerSchema = S.obj({
   stdin: S.bool,
   stdinOnce: S.bool,
   tty: S.bool,
+  // ephemeral containers only
+  targetContainerName: S.str,
 });
 
 const toleration = S.obj({ key: S.str, operator: S.str, value: S.str, effect: S.str, tolerationSeconds: S.int64 });
@@ -146,21 +158,49 @@ export const podSpecSchema = S.obj({
   overhead: S.map(S.quantity),
   topologySpreadConstraints: S.arr(S.obj({ maxSkew: S.int, topologyKey: S.str, whenUnsatisfiable: S.str, labelSelector: S.obj(), minDomains: S.int, matchLabelKeys: S.strArr })),
   schedulingGates: S.arr(S.obj({ name: S.str })),
+  os: S.obj({ name: S.str }),
+  setHostnameAsFQDN: S.bool,
+  hostUsers: S.bool,
+  resourceClaims: S.arr(S.obj({ name: S.str, resourceClaimName: S.str, resourceClaimTemplateName: S.str })),
+  resources,
+});
+
+const containerStatus = S.obj({
+  name: S.str,
+  ready: S.bool,
+  restartCount: S.int,
+  state: S.obj(),
+  lastState: S.obj(),
+  image: S.str,
+  imageID: S.str,
+  containerID: S.str,
+  started: S.bool,
+  allocatedResources: S.map(S.quantity),
+  allocatedResourcesStatus: S.arr(S.obj()),
+  resources: S.obj(),
+  volumeMounts: S.arr(S.obj()),
+  user: S.obj(),
+  stopSignal: S.str,
 });
 
 export const podStatusSchema = S.obj({
   phase: S.str,
-  conditions: S.arr(S.obj({ type: S.str, status: S.str, reason: S.str, message: S.str })),
+  conditions: S.arr(S.obj({ type: S.str, status: S.str, observedGeneration: S.int64, lastProbeTime: S.str, lastTransitionTime: S.str, reason: S.str, message: S.str })),
   message: S.str,
+  observedGeneration: S.int64,
   reason: S.str,
   nominatedNodeName: S.str,
   hostIP: S.str,
   podIP: S.str,
   podIPs: S.arr(S.obj({ ip: S.str })),
+  hostIPs: S.arr(S.obj({ ip: S.str })),
+  resize: S.str,
+  resourceClaimStatuses: S.arr(S.obj()),
   startTime: S.str,
   qosClass: S.str,
-  initContainerStatuses: S.arr(S.obj({ name: S.str, ready: S.bool, restartCount: S.int })),
-  containerStatuses: S.arr(S.obj({ name: S.str, ready: S.bool, restartCount: S.int })),
+  initContainerStatuses: S.arr(containerStatus),
+  containerStatuses: S.arr(containerStatus),
+  ephemeralContainerStatuses: S.arr(containerStatus),
 });
 
 export const objectMetaSchema = S.obj({ name: S.str, namespace: S.str, labels: S.strMap, annotations: S.strMap });

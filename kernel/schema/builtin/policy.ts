@@ -6,7 +6,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum } from '../validation.ts';
 import { metaConditionSchema, validateMetaConditions } from './conditions.ts';
-import { safeValidate, structure } from './helpers.ts';
+import { objectSchema, safeValidate, structure } from './helpers.ts';
 import { validateNonNegative } from './workload-status.ts';
 import { validateIntOrPercent } from './workload.ts';
 
@@ -51,6 +51,7 @@ export const podDisruptionBudgetKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['pdb'],
   subresources: ['status'],
+  schema: objectSchema(pdbSchema),
   validate: safeValidate((o) => {
     const out = structure(o, pdbSchema);
     out.push(...validatePDBSpec(o.spec));

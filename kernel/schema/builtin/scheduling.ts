@@ -4,7 +4,7 @@ import { asObj, cause, setDefault, type StatusCause } from '../causes.ts';
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { S } from '../structural.ts';
 import { validateEnum } from '../validation.ts';
-import { immutable, safeDefault, safeValidate, structure } from './helpers.ts';
+import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
 /** Highest value a user-defined class may have (HighestUserDefinablePriority). */
@@ -28,6 +28,8 @@ function systemClassError(name: string, value: unknown, globalDefault: boolean):
   return undefined;
 }
 
+const priorityClassProps = { value: S.int, globalDefault: S.bool, description: S.str, preemptionPolicy: S.str };
+
 export const priorityClassKind: SkiffKindDefinition = {
   group: 'scheduling.k8s.io',
   version: 'v1',
@@ -37,12 +39,13 @@ export const priorityClassKind: SkiffKindDefinition = {
   namespaced: false,
   shortNames: ['pc'],
   specFields: ['value', 'globalDefault', 'description', 'preemptionPolicy'],
+  schema: objectSchema(priorityClassProps),
   default: safeDefault((o) => {
     setDefault(o, 'value', 0); // int32 without omitempty
     setDefault(o, 'preemptionPolicy', 'PreemptLowerPriority');
   }),
   validate: safeValidate((o, old) => {
-    const out: StatusCause[] = structure(o, { value: S.int, globalDefault: S.bool, description: S.str, preemptionPolicy: S.str });
+    const out: StatusCause[] = structure(o, priorityClassProps);
     if (out.length) return out;
     const meta = asObj(o.metadata);
     const name = typeof meta?.name === 'string' ? meta.name : '';

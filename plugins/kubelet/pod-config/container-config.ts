@@ -13,12 +13,11 @@
 // here the whole spec except `resources` (changed in place by UpdateContainerResources, not by a
 // restart) is hashed, canonically (sorted keys), with FNV-1a 32-bit as kubelet does, in hex.
 // Left out: devices and CDI devices (device plugins), kubelet's terminationMessagePath/Policy,
-// ports and preStop annotations (not in labels.ts).
-import type { ContainerConfig, KeyValue, Mount } from '@skiff/plugin-cri-containerd';
+// ports and preStop annotations (not among the CRI labels, @skiff/node-api).
 import {
   CONTAINER_HASH, CONTAINER_KIND, CONTAINER_NAME, CONTAINER_RESTART_COUNT, CONTAINER_TERMINATION_GRACE, MANAGED_BY, MANAGED_BY_VALUE,
-  POD_NAME, POD_NAMESPACE, POD_UID, containerLogPath,
-} from '../labels.ts';
+  POD_NAME, POD_NAMESPACE, POD_UID, containerLogPath, type ContainerConfig, type KeyValue, type Mount,
+} from '@skiff/node-api';
 import { expandCommandAndArgs } from './env.ts';
 import { containerResources, type ResourceOptions } from './resources.ts';
 import { containerSecurityContext, verifyRunAsNonRoot, type ImageUser, type SeccompOptions } from './security-context.ts';

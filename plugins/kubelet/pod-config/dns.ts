@@ -8,7 +8,7 @@
 // then spec.dnsConfig is merged in (duplicates dropped, options by name, the pod's winning), and the
 // result is cut to kube's limits (3 nameservers, 32 search domains / 2048 characters).
 // Option order: kube builds options from a Go map (random order); here the first mention keeps its place.
-import type { DNSConfig } from '@skiff/plugin-cri-containerd';
+import type { DNSConfig } from '@skiff/node-api';
 import type { EventRecorder, Pod } from './types.ts';
 
 export const MAX_DNS_NAMESERVERS = 3;

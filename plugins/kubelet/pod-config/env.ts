@@ -11,7 +11,7 @@
 // Left out: the service-link variables (FOO_SERVICE_HOST, ...), and sorting pod IPs by the node's
 // IP-family preference (podIPs are taken in the order given).
 import { isEnvVarName } from '@skiff/api';
-import type { KeyValue } from '@skiff/plugin-cri-containerd';
+import type { KeyValue } from '@skiff/node-api';
 import { ContainerConfigError } from './errors.ts';
 import { expand, mappingFor } from './expansion.ts';
 import { podFieldValue, resourceFieldValue, type PodFieldContext } from './fieldpath.ts';

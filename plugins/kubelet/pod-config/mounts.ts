@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, mkdir, open, readFile, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { KeyValue, Mount, MountPropagation } from '@skiff/plugin-cri-containerd';
+import type { KeyValue, Mount, MountPropagation } from '@skiff/node-api';
 import { expand } from './expansion.ts';
 import { writeHostsFile, type HostsOptions } from './etc-hosts.ts';
 import { containerDir, DEFAULT_ROOT, etcHostsPath } from './paths.ts';

@@ -16,7 +16,7 @@
 // allocated resources (status.containerStatuses[].allocatedResources).
 import { readdirSync } from 'node:fs';
 import { parseMilliQuantity, parseQuantity } from '@skiff/api';
-import type { HugepageLimit, LinuxContainerResources } from '@skiff/plugin-cri-containerd';
+import type { HugepageLimit, LinuxContainerResources } from '@skiff/node-api';
 import { getPodQOS } from './qos.ts';
 import type { Container, Pod } from './types.ts';
 

@@ -12,8 +12,10 @@
 //   kubelet's NormalizeName), security context (security-context.ts).
 // Left out: pod overhead and sandbox-level resources (linux.overhead / linux.resources: only
 // VM-based runtimes read them), Windows config.
-import type { PodSandboxConfig, PortMapping, Protocol } from '@skiff/plugin-cri-containerd';
-import { DEFAULT_POD_LOG_ROOT, MANAGED_BY, MANAGED_BY_VALUE, POD_NAME, POD_NAMESPACE, POD_UID, podLogDirectory } from '../labels.ts';
+import {
+  DEFAULT_POD_LOG_ROOT, MANAGED_BY, MANAGED_BY_VALUE, POD_NAME, POD_NAMESPACE, POD_UID, podLogDirectory,
+  type PodSandboxConfig, type PortMapping, type Protocol,
+} from '@skiff/node-api';
 import { podDNSConfig, type DNSOptions } from './dns.ts';
 import { podHostnameAndDomain } from './etc-hosts.ts';
 import { sandboxSecurityContext } from './security-context.ts';

@@ -13,7 +13,7 @@
 // Left out: AppArmor, user namespaces (hostUsers), SELinux label allocation, supplementalGroupsPolicy,
 // Windows options.
 import { join } from 'node:path';
-import type { LinuxContainerSecurityContext, LinuxSandboxSecurityContext, NamespaceOption, SecurityProfile } from '@skiff/plugin-cri-containerd';
+import type { LinuxContainerSecurityContext, LinuxSandboxSecurityContext, NamespaceOption, SecurityProfile } from '@skiff/node-api';
 import { ContainerConfigError } from './errors.ts';
 import type { Container, Pod, SeccompProfile, SecurityContext, SELinuxOptions } from './types.ts';
 

@@ -1,5 +1,6 @@
 // End to end against the real containerd: a pod from YAML (env from a ConfigMap, a configMap volume,
-// an emptyDir, cpu/memory limits) turned into CRI configs by this module, run as a sandbox and one
+// an emptyDir, cpu/memory limits) turned into CRI configs by the kubelet's pod-config module (which
+// knows only the CRI contract, @skiff/node-api; here it meets containerd), run as a sandbox and one
 // busybox container, checked from inside the container with ExecSync. Once on the host network (no CNI
 // needed), and once on the pod network: with the CNI config containerd has loaded (a Skiff agent's),
 // or, when it has none (NetworkReady false), with a bridge network of this test's own, written to
@@ -12,18 +13,19 @@ import { totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CriClient, sandboxOomProblem, type PodSandboxConfig } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '../../cri-containerd/testing.ts';
-import { containerConfig } from './container-config.ts';
-import { parseResolvConf } from './dns.ts';
-import { makeEnvironmentVariables } from './env.ts';
-import { makeMounts } from './mounts.ts';
-import { staticObjectReader } from './object-reader.ts';
-import { podDir } from './paths.ts';
-import { podSandboxConfig } from './sandbox-config.ts';
-import type { Pod } from './types.ts';
-import { containerdAt, describeNeeding, excludedParts } from '../../../scripts/test-parts.ts';
-import { removePodDirectory, setUpPodVolumes, updatePodVolumes } from './volumes.ts';
+import type { PodSandboxConfig } from '@skiff/node-api';
+import { CriClient, sandboxOomProblem } from '@skiff/plugin-cri-containerd';
+import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
+import { containerConfig } from '../plugins/kubelet/pod-config/container-config.ts';
+import { parseResolvConf } from '../plugins/kubelet/pod-config/dns.ts';
+import { makeEnvironmentVariables } from '../plugins/kubelet/pod-config/env.ts';
+import { makeMounts } from '../plugins/kubelet/pod-config/mounts.ts';
+import { staticObjectReader } from '../plugins/kubelet/pod-config/object-reader.ts';
+import { podDir } from '../plugins/kubelet/pod-config/paths.ts';
+import { podSandboxConfig } from '../plugins/kubelet/pod-config/sandbox-config.ts';
+import type { Pod } from '../plugins/kubelet/pod-config/types.ts';
+import { containerdAt, describeNeeding, excludedParts } from '../scripts/test-parts.ts';
+import { removePodDirectory, setUpPodVolumes, updatePodVolumes } from '../plugins/kubelet/pod-config/volumes.ts';
 
 const SOCKET = process.env.SKIFF_CRI_SOCKET ?? '/run/containerd/containerd.sock';
 const MiB = 2 ** 20;

@@ -1,6 +1,8 @@
 // The labels and annotations the kubelet puts on CRI sandboxes and containers (the names
-// Kubernetes' own kubelet uses, so crictl and other tools read them the same way). The agent finds
-// the pods it runs by them after a restart, and logs / exec find a pod's containers by them.
+// Kubernetes' own kubelet uses, so crictl and other tools read them the same way), and where it
+// puts the containers' logs. They are a contract among the node's plugins: the kubelet finds the
+// pods it runs by them after a restart, the log / exec streams (node-streams) and the usage reports
+// (kubelet-metrics) find a pod's containers and their logs by them.
 
 export const POD_NAME = 'io.kubernetes.pod.name';
 export const POD_NAMESPACE = 'io.kubernetes.pod.namespace';

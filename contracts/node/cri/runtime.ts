@@ -1,7 +1,10 @@
 // What a `skiff.io/cri` plugin provides to the node agent: the CRI calls a kubelet makes, shaped like
 // Kubernetes' own Go interfaces (k8s.io/cri-api/pkg/apis RuntimeService and ImageManagerService) so
-// the agent reads like a kubelet. containerd's client implements it; a simulated runtime can too.
+// the agent reads like a kubelet. containerd's gRPC client implements it (plugins/cri-containerd),
+// and so does the in-memory runtime hollow nodes run on (FakeRuntime, @skiff/node-api/testing).
+// Failures are CriErrors (or anything with a numeric gRPC `code`): see errors.ts, rpc-status.ts.
 import { createServiceToken } from '@skiff/kernel/plugins';
+import type { CallOptions } from '../rpc.ts';
 import type {
   AttachRequest, AuthConfig, Container, ContainerConfig, ContainerFilter, ContainerStats, ContainerStatsFilter,
   ContainerStatusResponse, ExecRequest, ExecSyncResponse, Image, ImageFsInfoResponse, ImageSpec, ImageStatusResponse, Input,
@@ -9,12 +12,7 @@ import type {
   VersionResponse,
 } from './types.ts';
 
-export interface CallOptions {
-  /** deadline for this call in ms (default: the client's timeoutMs; 0 = none) */
-  timeoutMs?: number;
-  /** cancels the call (it then fails with CANCELLED) */
-  signal?: AbortSignal;
-}
+export type { CallOptions };
 
 export interface CriRuntime {
   version(opts?: CallOptions): Promise<VersionResponse>;
@@ -65,6 +63,20 @@ export interface CriRuntime {
   removeImage(image: Input<ImageSpec>, opts?: CallOptions): Promise<void>;
   imageFsInfo(opts?: CallOptions): Promise<ImageFsInfoResponse>;
 }
+
+/** The name of a CriRuntime method ("runPodSandbox", ...). */
+export type CriMethod = keyof CriRuntime;
+
+/** Every CriRuntime method, by name (for configs that name them: latencies, failures). */
+export const CRI_METHODS = [
+  'version', 'status', 'updateRuntimeConfig', 'runPodSandbox', 'stopPodSandbox', 'removePodSandbox', 'podSandboxStatus', 'listPodSandbox',
+  'createContainer', 'startContainer', 'stopContainer', 'removeContainer', 'listContainers', 'containerStatus', 'updateContainerResources',
+  'reopenContainerLog', 'execSync', 'exec', 'attach', 'portForward', 'containerStats', 'listContainerStats', 'listImages', 'imageStatus',
+  'pullImage', 'removeImage', 'imageFsInfo',
+] as const satisfies readonly CriMethod[];
+// a method added to CriRuntime must be added above: this fails to compile otherwise
+const everyMethod: Exclude<CriMethod, (typeof CRI_METHODS)[number]> extends never ? true : never = true;
+void everyMethod;
 
 /** The CRI runtime service, provided by the `skiff.io/cri` plugin. */
 export const CriRuntimeToken = createServiceToken<CriRuntime>('skiff.cri.runtime');

@@ -1,16 +1,12 @@
-// TypeScript shapes of the CRI runtime.v1 messages in proto/cri/api.proto, camelCased, as the client
-// decodes them: every scalar, list and map is present (zero values included, as proto3 cannot tell
-// them from "unset"), an absent sub-message is `null`, int64/uint64 are numbers, enums are their
-// names, bytes are Uint8Array. Requests take `Input<T>`: any subset, in the same shapes.
+// TypeScript shapes of the CRI runtime.v1 messages in proto/cri/api.proto (the protocol, not any
+// runtime's specifics), camelCased, as every CriRuntime answers them: every scalar, list and map is
+// present (zero values included, as proto3 cannot tell them from "unset"), an absent sub-message is
+// `null`, int64/uint64 are numbers, enums are their names, bytes are Uint8Array. Requests take
+// `Input<T>`: any subset, in the same shapes.
 
-/** A request: any field may be left out (proto3 zero value). */
-export type Input<T> = T extends Uint8Array
-  ? T
-  : T extends readonly (infer U)[]
-    ? Input<U>[]
-    : T extends object
-      ? { [K in keyof T]?: Input<NonNullable<T[K]>> | null }
-      : T;
+import type { Input } from '../rpc.ts';
+
+export type { Input };
 
 export type Labels = Record<string, string>;
 /** int64 nanoseconds since the Unix epoch, as a double: exact to ~256 ns for present-day dates. */

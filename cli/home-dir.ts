@@ -1,0 +1,9 @@
+// Where Skiff's home is. Its own module: client commands need the path alone, not the PKI code
+// that creates the home (cli/home.ts).
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** `$SKIFF_HOME`, else `~/.skiff`. */
+export function defaultHome(): string {
+  return process.env.SKIFF_HOME || join(homedir(), '.skiff');
+}
