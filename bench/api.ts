@@ -1,9 +1,12 @@
-// `npm run bench -- api [--creates N] [--rate R] [--watchers W]`
+// `npm run bench -- api [--creates N] [--rate R] [--watchers W] [--grpc]`
 // The REST API (a real `skiff server` child process over HTTPS with a token) and the kernel
 // interface directly: create latency at an offered rate (open loop: latency counts from the
 // scheduled send time, so queueing shows), create throughput with 32 in flight, get and list
-// latency, watch delivery latency with many watchers, and the idle server's RSS.
-import { mkdtempSync, rmSync } from 'node:fs';
+// latency, watch delivery latency with many watchers, and the idle server's RSS. With --grpc, the
+// same server's gRPC API too (TLS, the same token; a client built from proto/ only): grpcCreateP99Ms
+// at the offered rate, grpcCreateOpsPerSecAt32, grpcGetP99Ms, grpcWatchP99Ms.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +15,7 @@ import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@s
 import { Agent, request } from 'undici';
 import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
 import { call, startServerProcess, type Rest } from './_server.ts';
+import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -19,6 +23,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '1000' },
     watchers: { type: 'string', default: '100' },
     events: { type: 'string', default: '300' },
+    grpc: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -89,6 +94,79 @@ async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ from
   return { fromAck, fromSend, fanout };
 }
 
+/** CPU time (user + system) of a process so far, ms: a figure the machine's other load does not inflate as much as latency. */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+}
+
+/** Watch latency over gRPC, as restWatchLatency: W watch streams on one channel, E creates one at a time. */
+async function grpcWatchLatency(c: SkiffGrpcClient, ns: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
+  const CMS = { version: 'v1', resource: 'configmaps', namespace: ns };
+  const sent = new Map<string, { send: number; ack: number }>();
+  const fromAck: number[] = [];
+  const fromSend: number[] = [];
+  const rv = (await c.list(CMS, { limit: 1 })).resourceVersion;
+  const watches = Array.from({ length: WATCHERS }, () =>
+    c.watch(CMS, { resourceVersion: rv }, (ev) => {
+      const now = performance.now();
+      const s = sent.get(ev.object.metadata.name);
+      if (!s) return;
+      fromSend.push(now - s.send);
+      fromAck.push(s.ack > 0 ? Math.max(0, now - s.ack) : 0);
+    }),
+  );
+  await sleep(500);
+  for (let i = 0; i < EVENTS; i++) {
+    const name = `gw-${i}`;
+    const rec = { send: performance.now(), ack: 0 };
+    sent.set(name, rec);
+    await c.create(CMS, cm(ns, name));
+    rec.ack = performance.now();
+    await sleep(5);
+  }
+  const deadline = Date.now() + 10_000;
+  while (fromAck.length < EVENTS * WATCHERS && Date.now() < deadline) await sleep(50);
+  for (const w of watches) w.cancel();
+  await Promise.allSettled(watches.map((w) => w.done));
+  return { fromAck, fromSend };
+}
+
+/** The gRPC API of the same server: the figures the REST API has, for the calls gRPC serves. */
+async function grpcFigures(home: string, ca: string, token: string, pid: number): Promise<Figures> {
+  const address = readFileSync(join(home, 'grpc-address'), 'utf8').trim();
+  const c = connectSkiff({ address, ca, token, protoDir: join(import.meta.dirname, '..', 'proto') });
+  const out: Figures = {};
+  try {
+    const NS = { version: 'v1', resource: 'namespaces' };
+    await c.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gbench' } });
+    await c.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gwatch' } });
+    const CMS = { version: 'v1', resource: 'configmaps', namespace: 'gbench' };
+    await closedLoop(500, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
+    out.grpcLoadAvg1m = Math.round(loadavg()[0]! * 100) / 100;
+    const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
+    out.grpcCreateP50Ms = pct(create.lat, 50);
+    out.grpcCreateP99Ms = pct(create.lat, 99);
+    out.grpcCreateAchievedPerSec = create.opsPerSec;
+    const cpu0 = cpuMs(pid);
+    const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
+    out.grpcCreateServerCpuUsPerOp = Math.round(((cpuMs(pid) - cpu0) * 1000) / CREATES);
+    out.grpcCreateOpsPerSecAt32 = thr.opsPerSec;
+    out.grpcCreateP99MsAt32 = pct(thr.lat, 99);
+    const get = await closedLoop(3000, 1, (i) => c.get({ ...CMS, name: `c-${i % CREATES}` }));
+    out.grpcGetP50Ms = pct(get.lat, 50);
+    out.grpcGetP99Ms = pct(get.lat, 99);
+    const w = await grpcWatchLatency(c, 'gwatch');
+    out.grpcWatchDeliveries = w.fromAck.length;
+    out.grpcWatchP50Ms = pct(w.fromAck, 50);
+    out.grpcWatchP99Ms = pct(w.fromAck, 99);
+    out.grpcWatchFromSendP99Ms = pct(w.fromSend, 99);
+  } finally {
+    c.close();
+  }
+  return out;
+}
+
 async function kernelFigures(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-kernel-'));
   const nats = await startNatsServer({ dataDir: dir });
@@ -145,6 +223,7 @@ async function main() {
   const out: Figures = { bench: 'api', creates: CREATES, offeredRate: RATE, watchers: WATCHERS, serverReadyMs: srv.readyMs };
   try {
     await sleep(2000);
+    out.loadAvg1m = Math.round(loadavg()[0]! * 100) / 100;
     out.idleRssMb = rssMb(srv.pid);
     const np = srv.natsPid();
     out.idleNatsRssMb = np ? rssMb(np) : undefined;
@@ -161,7 +240,10 @@ async function main() {
     const seq = await closedLoop(2000, 1, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `s-${i}`)));
     out.createSequentialPerSec = seq.opsPerSec;
     out.createSequentialP99Ms = pct(seq.lat, 99);
+    const cpu0 = cpuMs(srv.pid);
     const thr = await closedLoop(CREATES, 32, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `t-${i}`)));
+    // the server's CPU per create (NATS not counted): what the two front ends cost, with the kernel
+    out.createServerCpuUsPerOp = Math.round(((cpuMs(srv.pid) - cpu0) * 1000) / CREATES);
     out.createOpsPerSecAt32 = thr.opsPerSec;
     out.createP99MsAt32 = pct(thr.lat, 99);
     const get = await closedLoop(3000, 1, (i) => call(r, 'GET', `/api/v1/namespaces/bench/configmaps/c-${i % CREATES}`));
@@ -182,6 +264,7 @@ async function main() {
     out.watchFromSendP50Ms = pct(w.fromSend, 50);
     out.watchFromSendP99Ms = pct(w.fromSend, 99);
     out.rssAfterLoadMb = rssMb(srv.pid);
+    if (flags.grpc) Object.assign(out, await grpcFigures(home, srv.ca, r.headers.authorization!.replace(/^Bearer /, ''), srv.pid));
   } finally {
     await srv.stop();
     rmSync(home, { recursive: true, force: true });

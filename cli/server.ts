@@ -2,7 +2,7 @@
 // the kernel, the kernel bus, and the plugins of a distribution (the REST API among them).
 import { ComponentCache, wasmArtifactLoaders } from '@skiff/plugin-wasm-policies';
 import { existsSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
@@ -13,7 +13,8 @@ import {
   NatsToken,
 } from '@skiff/kernel/plugins';
 import { serveKernelBus, type BusServer } from '@skiff/kernel/bus';
-import restApi, { ApiServingToken } from '@skiff/plugin-rest-api';
+import restApi from '@skiff/plugin-rest-api';
+import grpcApi from '@skiff/plugin-grpc-api';
 import namespaceController from '@skiff/plugin-namespace-controller';
 import serviceAccountController from '@skiff/plugin-serviceaccount-controller';
 import nodeLifecycleController from '@skiff/plugin-node-lifecycle-controller';
@@ -34,11 +35,13 @@ import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
 import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import serviceIpam from '@skiff/plugin-service-ipam';
+import { ApiServingToken } from '@skiff/client/api-frontend';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
 export const builtinPlugins = {
   'rest-api': restApi,
+  'grpc-api': grpcApi,
   'namespace-controller': namespaceController,
   'serviceaccount-controller': serviceAccountController,
   'node-lifecycle-controller': nodeLifecycleController,
@@ -79,6 +82,8 @@ export interface ServerOptions {
   host?: string;
   /** REST API port (default 6443; 0 picks a free one) */
   port?: number;
+  /** gRPC API port (default: the distribution's, 6444; 0 picks a free one, as does `port: 0` when this is unset) */
+  grpcPort?: number;
   /** Distribution YAML (default deploy/distros/default.yaml) */
   distribution?: string;
   logLevel?: LogLevel;
@@ -91,6 +96,8 @@ export interface ServerOptions {
 
 export interface RunningServer {
   url: string;
+  /** the gRPC API's host:port (also in $SKIFF_HOME/grpc-address); undefined when the distribution has none */
+  grpcAddress?: string;
   kubeconfigPath: string;
   natsUrl: string;
   kernel: SkiffKernel;
@@ -184,28 +191,36 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const host = new PluginHost({ kernel, logger });
     cleanups.push(() => host.stopAll());
     let url = '';
+    let grpcAddress: string | undefined;
     host.root.register(NatsToken, { useValue: nc });
     host.root.register(ApiServingToken, {
       useValue: {
         tls: { cert: home.serverCertPem, key: home.serverKeyPem },
         tokens: [home.adminToken],
-        onListening: (u: string) => (url = u),
+        onListening: (address: string, frontEnd: string) => {
+          if (frontEnd === 'grpc') grpcAddress = address;
+          else url = address;
+        },
         readiness: () => kernel.readiness(),
         liveness: async () => (embedded ? [embeddedLiveness(embedded)] : []),
       },
     });
     const distFile = opts.distribution ?? join(repoRoot(), 'deploy', 'distros', 'default.yaml');
     const { distribution, requests } = await loadDistributionFile(distFile, { builtins: builtinPlugins });
+    // --host applies to every API front end; --port to the REST API, --grpc-port to gRPC (which
+    // also takes a free port when the REST API is told to: two servers on one machine never clash)
+    const isGrpc = (r: (typeof requests)[number]) => r.descriptor.name === 'grpc-api';
     for (const r of requests) {
-      if (r.descriptor.type === 'skiff.io/api' && (opts.port !== undefined || opts.host !== undefined)) {
-        const cfg = { ...((r.config as object) ?? {}) } as Record<string, unknown>;
-        if (opts.port !== undefined) cfg.port = opts.port;
-        if (opts.host !== undefined) cfg.host = opts.host;
-        r.config = cfg;
-      }
+      if (r.descriptor.type !== 'skiff.io/api') continue;
+      const port = isGrpc(r) ? (opts.grpcPort ?? (opts.port === 0 ? 0 : undefined)) : opts.port;
+      if (port === undefined && opts.host === undefined) continue;
+      const cfg = { ...((r.config as object) ?? {}) } as Record<string, unknown>;
+      if (port !== undefined) cfg.port = port;
+      if (opts.host !== undefined) cfg.host = opts.host;
+      r.config = cfg;
     }
     // the `kubernetes` Service's targetPort: the port the REST API is given (0, a free one, is not known yet)
-    const apiPort = requests.find((r) => r.descriptor.type === 'skiff.io/api')?.config as { port?: number } | undefined;
+    const apiPort = requests.find((r) => r.descriptor.type === 'skiff.io/api' && !isGrpc(r))?.config as { port?: number } | undefined;
     for (const r of requests) {
       if (r.descriptor.name === 'service-ipam' && apiPort?.port) r.config = { apiServerPort: apiPort.port, ...((r.config as object) ?? {}) };
     }
@@ -227,12 +242,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     cleanups.push(() => pluginObjects.stop());
     await pluginObjects.start();
     if (!url) throw new Error('the distribution has no REST API plugin (type skiff.io/api)');
+    // gRPC clients find the API here (host:port; the CA is pki/ca.crt, the token `token`); before the
+    // kubeconfig, whose appearance tells scripts and tests the server is up
+    const grpcFile = join(home.home, 'grpc-address');
+    if (grpcAddress) {
+      await writeFile(`${grpcFile}.tmp`, grpcAddress + '\n', { mode: 0o600 });
+      await rename(`${grpcFile}.tmp`, grpcFile);
+    } else {
+      await rm(grpcFile, { force: true });
+    }
     await writeKubeconfig(home.kubeconfigPath, { server: url, caCertPem: home.caCertPem, token: home.adminToken });
     // node agents and `skiff sim` join over the kernel bus: tell them where NATS is
     const natsUrlFile = join(home.home, 'nats-url');
     await writeFile(`${natsUrlFile}.tmp`, natsUrl + '\n', { mode: 0o600 });
     await rename(`${natsUrlFile}.tmp`, natsUrlFile);
-    return { url, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, artifacts, stop };
+    return { url, grpcAddress, kubeconfigPath: home.kubeconfigPath, natsUrl, kernel, host, artifacts, stop };
   } catch (e) {
     await stop();
     throw e;

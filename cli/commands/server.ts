@@ -15,6 +15,7 @@ interface Flags {
   nats?: string;
   host?: string;
   port?: string;
+  grpcPort?: string;
   distribution?: string;
   logLevel?: string;
   otel?: string;
@@ -51,6 +52,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
     nats: flags.nats,
     host: flags.host,
     port: flags.port !== undefined ? Number(flags.port) : undefined,
+    grpcPort: flags.grpcPort !== undefined ? Number(flags.grpcPort) : undefined,
     distribution: flags.distribution,
     logLevel: (flags.logLevel as ServerOptions['logLevel']) ?? 'info',
     telemetry: flags.otel ? { exporter: flags.otel as 'console' | 'otlp', endpoint: flags.otelEndpoint } : undefined,
@@ -72,6 +74,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
   if (banner) {
     process.stdout.write(
       `Skiff is up in ${Date.now() - started} ms: API ${server.url}\n` +
+        (server.grpcAddress ? `  gRPC API ${server.grpcAddress} (skiff.v1; see docs/grpc.md)\n` : '') +
         (agent ? `  node ${agent.nodeName} runs pods with containerd\n` : '') +
         (agent && ingress ? `  Ingress proxy on ${ingressWhere(ingress)} (kubectl describe node says when a port cannot be bound)\n` : '') +
         `  export KUBECONFIG=${server.kubeconfigPath}\n` +
@@ -79,6 +82,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
         `Press Ctrl-C to stop (running pods keep running).\n`,
     );
   }
+  if (!banner) process.stdout.write(`Skiff server: API ${server.url}${server.grpcAddress ? `, gRPC ${server.grpcAddress}` : ''}\n`);
   let stopping = false;
   const shutdown = async (sig: string) => {
     if (stopping) return;
@@ -104,7 +108,8 @@ function serverFlags(cmd: Command): Command {
     .option('--home <dir>', 'state directory (default $SKIFF_HOME or ~/.skiff)')
     .option('--nats <url>', 'use an external NATS server (with JetStream) instead of the embedded one')
     .option('--host <addr>', 'address the API binds to (default 127.0.0.1)')
-    .option('--port <port>', 'API port (default 6443)')
+    .option('--port <port>', 'REST API port (default 6443; 0: a free port, for the gRPC API too)')
+    .option('--grpc-port <port>', 'gRPC API port (default 6444; 0: a free port)')
     .option('--distribution <file>', 'distribution YAML (default deploy/distros/default.yaml)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .option('--otel <exporter>', 'OpenTelemetry exporter: console or otlp (default: off)')

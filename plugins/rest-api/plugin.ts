@@ -2,6 +2,7 @@
 import { definePlugin, NatsToken } from '@skiff/kernel/plugins';
 import { createApiServer } from './server.ts';
 import { ApiServingToken } from './serving.ts';
+import { AuthorizerToken } from '@skiff/client/api-frontend';
 import { DEFAULT_FLOW_CONTROL, type FlowControlConfig } from './flow-control.ts';
 
 export interface RestApiConfig {
@@ -60,6 +61,8 @@ export default definePlugin<RestApiConfig>({
       kernel: ctx.kernel,
       tls: serving.tls,
       tokens: serving.tokens,
+      // per request: an authorizer plugin (RBAC) loaded or reloaded later takes effect at once
+      authorizer: () => ctx.tryResolve(AuthorizerToken),
       flowControl: flowControlFromConfig(ctx.config),
       timeouts: ctx.config.requestTimeoutSeconds === undefined ? undefined : { requestMs: ctx.config.requestTimeoutSeconds * 1000 },
       readiness: serving.readiness,
@@ -72,7 +75,7 @@ export default definePlugin<RestApiConfig>({
     const port = typeof addr === 'object' && addr ? addr.port : ctx.config.port;
     const url = `${serving.tls ? 'https' : 'http'}://${ctx.config.host}:${port}`;
     ctx.logger.info('REST API listening', { url });
-    serving.onListening?.(url);
+    serving.onListening?.(url, 'rest');
     return {
       // in-flight requests finish; open watches are ended so clients re-watch against the new version
       async drain() {

@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errors, isStatusError, toStatus, type Status } from '@skiff/kernel';
+import { bearerToken, resourceAttributes } from '@skiff/client/api-frontend';
 import { openExecSession, SessionEndedError, Stream, failure, type ExecParams, type Session, type TerminalSize, type WireStatus } from '@skiff/plugin-node-streams';
 import { podTarget, requireNats, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
 import { acceptSpdy, SPDY_PROTOCOLS } from './spdy-exec.ts';
@@ -94,14 +95,18 @@ export async function handleExecUpgrade(o: PodStreamsOptions, req: IncomingMessa
   const url = new URL(req.url ?? '/', 'http://x');
   const m = EXEC_PATH.exec(url.pathname);
   if (!m) return refuse(socket, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${url.pathname})`).status);
-  if (o.authorized) {
-    const h = req.headers.authorization;
-    const fromHeader = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim())?.[1] : undefined;
-    const token = fromHeader ?? bearerFromProtocols(req.headers['sec-websocket-protocol']);
-    if (!token || !o.authorized(token)) return refuse(socket, errors.unauthorized().status);
+  let namespace: string;
+  let name: string;
+  try {
+    // the token: the Authorization header, or (browsers' WebSockets) a base64url.bearer subprotocol
+    const user = o.gate?.authenticate(bearerToken(req.headers.authorization) ?? bearerFromProtocols(req.headers['sec-websocket-protocol']));
+    namespace = decodeURIComponent(m[1]!);
+    name = decodeURIComponent(m[2]!);
+    // kube asks `create` on pods/exec for both the POST (SPDY) and the GET (WebSocket) form
+    if (o.gate && user) await o.gate.authorize(resourceAttributes(user, 'create', { group: '', version: 'v1', resource: 'pods', namespace, name, subresource: 'exec' }));
+  } catch (e) {
+    return refuse(socket, e instanceof URIError ? errors.badRequest(`invalid path: ${e.message}`).status : toStatus(e));
   }
-  const namespace = decodeURIComponent(m[1]!);
-  const name = decodeURIComponent(m[2]!);
   let session: Session | undefined;
   let client: ExecClient | undefined;
   let resolveClient!: (c: ExecClient | undefined) => void;

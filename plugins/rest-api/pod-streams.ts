@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { errors, StatusError, type Kernel, type KObject, type Status } from '@skiff/kernel';
 import { NodeStreamError, type WireStatus } from '@skiff/plugin-node-streams';
+import type { ApiGate } from '@skiff/client/api-frontend';
 import { podLog } from './pod-log.ts';
 import { handleExecUpgrade } from './pod-exec.ts';
 
@@ -12,8 +13,8 @@ export interface PodStreamsOptions {
   kernel: Kernel;
   /** the NATS connection the node agents listen on; without it logs and exec answer 503 */
   nats?: NatsConnection;
-  /** bearer token check (the server's); undefined: no authentication */
-  authorized?: (token: string) => boolean;
+  /** authentication and authorization (the server's); undefined: everybody may do everything */
+  gate?: ApiGate;
   /** errors nobody expected, with the request they happened in */
   onInternalError?: (err: unknown, req: { method?: string; url?: string }) => void;
 }

@@ -1,6 +1,5 @@
 // The Kubernetes-compatible REST API: fastify over HTTPS, bearer tokens, discovery, CRUD and watch
 // for every kind the kernel serves, and a Kubernetes `Status` for every error.
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type Status } from '@skiff/kernel';
 import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
@@ -21,13 +20,16 @@ import { FieldValidator, recordDuplicates } from './field-validation.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
+import { ANONYMOUS_USER, ApiGate, bearerToken, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
 
 export interface ApiServerOptions {
   kernel: Kernel;
   /** PEM; without it the server speaks plain HTTP (tests only) */
   tls?: { cert: string; key: string };
-  /** accepted bearer tokens; empty or undefined: no authentication */
-  tokens?: string[];
+  /** accepted bearer tokens (a plain string: an admin token); empty or undefined: no authentication */
+  tokens?: (string | TokenUser)[];
+  /** decides what each user may do (default: everything), or how to find the current authorizer */
+  authorizer?: Authorizer | (() => Authorizer | undefined);
   /** largest request body, bytes (default 3 MiB, like kube-apiserver) */
   bodyLimit?: number;
   /** the NATS connection of the node agents: pods/log and pods/exec go through it */
@@ -60,14 +62,10 @@ function sendStatus(reply: FastifyReply, status: Status): FastifyReply {
   return reply.code(status.code).type('application/json').send(status);
 }
 
-function tokenMatcher(tokens: string[] | undefined): ((t: string) => boolean) | undefined {
-  if (!tokens || tokens.length === 0) return undefined;
-  const bufs = tokens.map((t) => Buffer.from(t));
-  return (t) => {
-    const b = Buffer.from(t);
-    return bufs.some((x) => x.length === b.length && timingSafeEqual(x, b));
-  };
-}
+const isAnonymousPath = (path: string) => ANONYMOUS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
+/** the routes whose handlers authorize for themselves (they know the resource the path names) */
+const RESOURCE_ROUTES = new Set(['/api/*', '/apis/*']);
+const POD_LOG_ROUTE = '/api/v1/namespaces/:namespace/pods/:name/log';
 
 export async function createApiServer(opts: ApiServerOptions): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimit ?? 3 * 1024 * 1024;
@@ -95,7 +93,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const openapi = new OpenApiDocuments(kernel, VERSION_INFO.gitVersion);
   const handlers = new ResourceHandlers(kernel, new FieldValidator(openapi));
   const tracer = getTracer('skiff-rest-api');
-  const authorized = tokenMatcher(opts.tokens);
+  // authentication and authorization: the front-end kit's gate (client/api-frontend), as gRPC's
+  const gate = new ApiGate({ tokens: opts.tokens, authorizer: opts.authorizer });
+  const users = new WeakMap<FastifyRequest, UserInfo>();
+  const userOf = (req: FastifyRequest): UserInfo => users.get(req) ?? ANONYMOUS_USER;
 
   app.removeAllContentTypeParsers();
   // body-parsers.ts: every failure a 400 Status, nesting depth and YAML aliases bounded
@@ -121,12 +122,22 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    if (!authorized) return;
-    const path = req.url.split('?')[0]!;
-    if (ANONYMOUS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return;
-    const h = req.headers.authorization;
-    const m = typeof h === 'string' ? /^Bearer\s+(.+)$/i.exec(h.trim()) : null;
-    if (!m || !authorized(m[1]!)) return sendStatus(reply, errors.unauthorized().status);
+    const user = gate.authenticator.authenticate(bearerToken(req.headers.authorization));
+    if (user) return void users.set(req, user);
+    // health and version answer anybody, as kube's system:public-info-viewer
+    if (isAnonymousPath(req.url.split('?')[0]!)) return void users.set(req, ANONYMOUS_USER);
+    return sendStatus(reply, errors.unauthorized().status);
+  });
+  // every request is authorized before it is served: the catch-all resource routes in dispatch
+  // (they know the kind the path names), pods/log here, every other route as a non-resource path
+  app.addHook('preHandler', async (req) => {
+    const route = req.routeOptions.url ?? '';
+    if (RESOURCE_ROUTES.has(route)) return;
+    if (route === POD_LOG_ROUTE) {
+      const p = req.params as { namespace: string; name: string };
+      return gate.authorize(resourceAttributes(userOf(req), 'get', { group: '', version: 'v1', resource: 'pods', namespace: p.namespace, name: p.name, subresource: 'log' }));
+    }
+    return gate.authorize(nonResourceAttributes(userOf(req), req.method, req.url.split('?')[0]!));
   });
   app.addHook('onRequest', async (req, reply) => {
     const bad = unsupportedEncoding(req.headers['content-encoding']);
@@ -156,7 +167,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       const kinds = kernel.kinds();
       const path = parseResourcePath(req.url, kinds);
       if (!path) throw errors.noSuchResource('the server could not find the requested resource');
+      const user = userOf(req);
       if (path.resource === undefined) {
+        await gate.authorize(nonResourceAttributes(user, req.method, req.url.split('?')[0]!));
         if (req.method !== 'GET') throw errors.methodNotAllowed(`method ${req.method} is not allowed on ${req.url}`);
         const doc = resourceList(kinds, path.group, path.version);
         if (!doc) throw errors.noSuchResource(`the server could not find the requested resource (${req.url})`);
@@ -165,6 +178,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       if (!kinds.some((k) => k.group === path.group && k.version === path.version && k.resource === path.resource)) {
         throw errors.noSuchResource(`the server could not find the requested resource (${path.resource}${path.group ? '.' + path.group : ''})`);
       }
+      const watch = (req.query as Record<string, unknown>).watch;
+      const verb = restVerb(req.method, path.name !== undefined, watch === 'true' || watch === '1');
+      await gate.authorize(resourceAttributes(user, verb, path as typeof path & { resource: string }));
       return handlers.handle(path as typeof path & { resource: string }, req, reply);
     });
   };
@@ -173,7 +189,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     if (!doc) throw errors.noSuchResource(`the server could not find the requested resource`);
     return doc;
   });
-  registerPodStreams(app, { kernel, nats: opts.nats, authorized, onInternalError: (e, r) => opts.onInternalError?.(e, r as FastifyRequest) });
+  registerPodStreams(app, { kernel, nats: opts.nats, gate, onInternalError: (e, r) => opts.onInternalError?.(e, r as FastifyRequest) });
   for (const prefix of ['/api/*', '/apis/*']) app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: prefix, handler: dispatch });
   return app;
 }

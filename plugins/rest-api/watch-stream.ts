@@ -5,40 +5,11 @@
 // watch's initial state of 100 MB goes out at the client's pace instead of into socket buffers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Watch, WatchEvent } from '@skiff/kernel';
+import { RecentEncodings } from '@skiff/client/api-frontend';
 import { toTable } from './table.ts';
 
 /** Recently encoded events (object identity + type -> the framed chunk); fan-out hits it at once. */
-class RecentChunks {
-  private entries = new Map<object, Partial<Record<string, Buffer>>>();
-  private bytes = 0;
-
-  constructor(
-    private readonly maxEntries: number,
-    private readonly maxBytes: number,
-  ) {}
-
-  get(o: object, type: string): Buffer | undefined {
-    return this.entries.get(o)?.[type];
-  }
-
-  set(o: object, type: string, b: Buffer): void {
-    let byType = this.entries.get(o);
-    if (!byType) this.entries.set(o, (byType = {}));
-    byType[type] = b;
-    this.bytes += b.length;
-    for (const [k, v] of this.entries) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      for (const x of Object.values(v)) this.bytes -= x!.length;
-      this.entries.delete(k);
-    }
-  }
-
-  stats(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
-  }
-}
-
-const recent = new RecentChunks(1024, 16 * 1024 * 1024);
+const recent = new RecentEncodings(1024, 16 * 1024 * 1024);
 
 /** For tests: what the shared encoding cache holds. */
 export function recentChunkStats(): { entries: number; bytes: number } {
