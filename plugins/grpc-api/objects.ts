@@ -143,22 +143,15 @@ export function objectsService(o: ObjectsServiceOptions): UntypedServiceImplemen
     Patch: unary<PatchRequest>(async (req, call) => {
       const t = await admit(call, 'patch', req.ref, { name: true, namespace: true, subresources: ['status', 'scale'] });
       const { type, value } = decodePatch(req.patchType, req.patch);
-      const opts: WriteOptions & { force?: boolean } = writeOptions(req, t.subresource);
+      const opts: WriteOptions = writeOptions(req, t.subresource);
       if (type === 'apply') {
         if (!req.fieldManager) throw badRequest([{ reason: 'FieldValueRequired', field: 'field_manager', message: 'Required value: is required for apply patch' }]);
         if (req.force) opts.force = true;
       } else if (req.force) {
         throw badRequest([{ reason: 'FieldValueForbidden', field: 'force', message: 'Forbidden: may not be specified for non-apply patch' }]);
       }
-      try {
-        return objectAnswer(await kernel.patch(t.ref, t.namespace, t.name, type, value, opts));
-      } catch (e) {
-        // an apply of an object that is not there creates it (as the REST API's apply does)
-        if (type !== 'apply' || t.subresource || (e as { code?: number }).code !== 404) throw e;
-        const obj = value as KObject;
-        obj.metadata = { ...(obj.metadata && typeof obj.metadata === 'object' ? obj.metadata : {}), name: t.name, ...(t.namespace ? { namespace: t.namespace } : {}) };
-        return objectAnswer(await kernel.create(t.ref, obj, opts));
-      }
+      // an apply of an object that is not there creates it: the kernel's apply does that
+      return objectAnswer(await kernel.patch(t.ref, t.namespace, t.name, type, value, opts));
     }),
 
     Delete: unary<DeleteRequest>(async (req, call) => {

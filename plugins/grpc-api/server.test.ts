@@ -65,6 +65,13 @@ describe('gRPC Objects', () => {
     expect(strategic.metadata.labels).toEqual({ s: 'y' });
     const applied = await c.patch({ ...CM, namespace: 'default', name: 'applied' }, 'application/apply-patch+yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: v\n', { fieldManager: 'test' });
     expect(applied.data).toEqual({ k: 'v' });
+    expect(applied.metadata.managedFields).toContainEqual(expect.objectContaining({ manager: 'test', operation: 'Apply' }));
+    // another manager's apply of the same field conflicts (409 → ABORTED) unless forced
+    const other = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: w\n';
+    const conflicted = await failure(c.patch({ ...CM, namespace: 'default', name: 'applied' }, 'application/apply-patch+yaml', other, { fieldManager: 'other' }));
+    expect(conflicted.status).toMatchObject({ code: 409, reason: 'Conflict' });
+    const forced = await c.patch({ ...CM, namespace: 'default', name: 'applied' }, 'application/apply-patch+yaml', other, { fieldManager: 'other', force: true });
+    expect(forced.data).toEqual({ k: 'w' });
     const deleted = await c.delete({ ...CM, namespace: 'default', name: 'one' }, { gracePeriodSeconds: 0, preconditions: { uid: created.metadata.uid } });
     expect(deleted.metadata.name).toBe('one');
     expect((await failure(c.get({ ...CM, namespace: 'default', name: 'one' }))).code).toBe(grpc.status.NOT_FOUND);
