@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { apiVersionOf, fromResourceLists, kindRef, resolveResource, resourceForKind, resourcePath, type APIResourceList } from './resources.ts';
+import { apiVersionOf, fromAggregated, fromResourceLists, kindRef, resolveResource, resourceForKind, resourcePath, type APIResourceList } from './resources.ts';
 
 // captured from a Skiff server: /api/v1 and /apis/apps/v1
 const captured = JSON.parse(readFileSync(new URL('./testdata/discovery.json', import.meta.url), 'utf8')) as { lists: APIResourceList[] };
@@ -62,5 +62,24 @@ describe('paths and names', () => {
     expect(kindRef(deploy)).toBe('deployment.apps');
     expect(apiVersionOf(deploy)).toBe('apps/v1');
     expect(apiVersionOf(pods)).toBe('v1');
+  });
+});
+
+describe('fromAggregated', () => {
+  it('reads an apidiscovery.k8s.io/v2 document as the per-group-version lists, subresources left out', () => {
+    const lists = fromAggregated({
+      kind: 'APIGroupDiscoveryList',
+      items: [
+        {
+          metadata: { name: 'apps' },
+          versions: [{ version: 'v1', resources: [{ resource: 'deployments', responseKind: { kind: 'Deployment' }, scope: 'Namespaced', singularResource: 'deployment', verbs: ['get', 'list'], shortNames: ['deploy'] }] }],
+        },
+        { metadata: { name: '' }, versions: [{ version: 'v1', resources: [{ resource: 'nodes', responseKind: { kind: 'Node' }, scope: 'Cluster', singularResource: 'node' }] }] },
+      ],
+    });
+    expect(lists.map((l) => l.groupVersion)).toEqual(['apps/v1', 'v1']);
+    const rs = fromResourceLists(lists);
+    expect(resolveResource(rs, 'deploy')).toEqual({ group: 'apps', version: 'v1', name: 'deployments', singularName: 'deployment', kind: 'Deployment', shortNames: ['deploy'], namespaced: true, verbs: ['get', 'list'] });
+    expect(resolveResource(rs, 'node')).toMatchObject({ group: '', name: 'nodes', namespaced: false, shortNames: [], verbs: [] });
   });
 });

@@ -1,5 +1,6 @@
 // What the user typed (`po`, `pods`, `Pod`, `deploy`, `deployments.apps`) → group/version/resource,
-// through the server's discovery documents (fetched per invocation, never cached on disk).
+// through the server's discovery documents (fetched per invocation, aggregated when the server has
+// it: two requests; never cached on disk).
 import type { RestClient } from './rest-client.ts';
 
 export interface ApiResource {
@@ -104,18 +105,59 @@ export function resourcePath(r: ApiResource, namespace?: string, name?: string):
   return p;
 }
 
-/** Every resource the server serves: /api/v1, then each group's versions (preferred first). */
+interface AggregatedList {
+  kind: 'APIGroupDiscoveryList';
+  items: {
+    metadata: { name: string };
+    versions: { version: string; resources: { resource: string; responseKind: { kind: string }; scope: string; singularResource?: string; verbs?: string[]; shortNames?: string[] }[] }[];
+  }[];
+}
+
+/** Aggregated discovery first (apidiscovery.k8s.io v2, then v2beta1), plain documents otherwise. */
+export const DISCOVERY_ACCEPT = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+
+const isAggregated = (x: unknown): x is AggregatedList => (x as { kind?: string })?.kind === 'APIGroupDiscoveryList';
+
+/** An aggregated discovery document as the per-group-version lists it stands for (versions preferred first). */
+export function fromAggregated(list: AggregatedList): APIResourceList[] {
+  return list.items.flatMap((g) =>
+    g.versions.map((v) => ({
+      groupVersion: g.metadata.name ? `${g.metadata.name}/${v.version}` : v.version,
+      resources: v.resources.map((r) => ({
+        name: r.resource,
+        singularName: r.singularResource,
+        kind: r.responseKind.kind,
+        shortNames: r.shortNames,
+        namespaced: r.scope === 'Namespaced',
+        verbs: r.verbs,
+      })),
+    })),
+  );
+}
+
+/**
+ * Every resource the server serves: core first, then each group's versions (preferred first). Two
+ * requests when the server has aggregated discovery; one per group version otherwise.
+ */
 export async function discover(client: RestClient): Promise<ApiResource[]> {
-  const core = client.get<APIResourceList>('/api/v1');
-  const groups = await client.get<APIGroupList>('/apis');
-  const gvs: string[] = [];
-  for (const g of groups.groups ?? []) {
-    const pref = g.preferredVersion?.version;
-    const vs = [...g.versions].sort((a, b) => (a.version === pref ? -1 : b.version === pref ? 1 : 0));
-    for (const v of vs) gvs.push(v.groupVersion);
+  const [core, groups] = await Promise.all([
+    client.get<AggregatedList | unknown>('/api', { accept: DISCOVERY_ACCEPT }),
+    client.get<AggregatedList | APIGroupList>('/apis', { accept: DISCOVERY_ACCEPT }),
+  ]);
+  const coreLists = isAggregated(core) ? Promise.resolve(fromAggregated(core)) : client.get<APIResourceList>('/api/v1').then((l) => [l]);
+  let groupLists: Promise<APIResourceList[]>;
+  if (isAggregated(groups)) {
+    groupLists = Promise.resolve(fromAggregated(groups));
+  } else {
+    const gvs: string[] = [];
+    for (const g of (groups as APIGroupList).groups ?? []) {
+      const pref = g.preferredVersion?.version;
+      const vs = [...g.versions].sort((a, b) => (a.version === pref ? -1 : b.version === pref ? 1 : 0));
+      for (const v of vs) gvs.push(v.groupVersion);
+    }
+    groupLists = Promise.all(gvs.map((gv) => client.get<APIResourceList>(`/apis/${gv}`).catch(() => ({ groupVersion: gv, resources: [] }))));
   }
-  const lists = await Promise.all([core, ...gvs.map((gv) => client.get<APIResourceList>(`/apis/${gv}`).catch(() => ({ groupVersion: gv, resources: [] })))]);
-  return fromResourceLists(lists);
+  return fromResourceLists([...(await coreLists), ...(await groupLists)]);
 }
 
 /** Discovery fetched at most once per CLI run. */

@@ -35,7 +35,7 @@ export function groupDoc(kinds: KindInfo[], group: string) {
 }
 
 /** Subresources whose objects are of another kind than their parent's. */
-const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string }> = {
+export const SUBRESOURCE_KINDS: Record<string, { group: string; version: string; kind: string }> = {
   scale: { group: 'autoscaling', version: 'v1', kind: 'Scale' },
   eviction: { group: 'policy', version: 'v1', kind: 'Eviction' },
 };

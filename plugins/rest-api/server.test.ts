@@ -39,6 +39,27 @@ describe('REST API', () => {
     expect((await api('GET', '/openapi/v2')).status).toBe(200);
   });
 
+  it('serves aggregated discovery (apidiscovery.k8s.io v2, v2beta1) when the Accept header asks for it first', async () => {
+    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const core = await api('GET', '/api', undefined, { accept });
+    expect(core.headers.get('content-type')).toBe('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;charset=utf-8');
+    expect(core.headers.get('vary')).toBe('Accept');
+    expect(core.body).toMatchObject({ kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2' });
+    expect(core.body.items.map((g: any) => g.metadata.name)).toEqual(['']);
+    const pods = core.body.items[0].versions[0].resources.find((r: any) => r.resource === 'pods');
+    expect(pods).toMatchObject({ responseKind: { group: '', version: 'v1', kind: 'Pod' }, scope: 'Namespaced', singularResource: 'pod', shortNames: ['po'] });
+    expect(pods.subresources).toContainEqual({ subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Pod' }, verbs: ['get', 'patch', 'update'] });
+    const apis = await api('GET', '/apis', undefined, { accept: accept.split(',').slice(1).join(',') });
+    expect(apis.body.apiVersion).toBe('apidiscovery.k8s.io/v2beta1');
+    const apps = apis.body.items.find((g: any) => g.metadata.name === 'apps');
+    const deploy = apps.versions[0].resources.find((r: any) => r.resource === 'deployments');
+    expect(deploy.subresources).toContainEqual({ subresource: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+    expect(apis.body.items.map((g: any) => g.metadata.name)).not.toContain('');
+    // plain JSON first, or no aggregated range: the unaggregated documents
+    expect((await api('GET', '/apis', undefined, { accept: 'application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList' })).body.kind).toBe('APIGroupList');
+    expect((await api('GET', '/api', undefined, { accept: 'application/json;g=apidiscovery.k8s.io;v=v3;as=APIGroupDiscoveryList' })).body.kind).toBe('APIVersions');
+  });
+
   it('answers 401 without a valid token', async () => {
     const r = await api('GET', '/api/v1/namespaces', undefined, { authorization: '' });
     expect(r.status).toBe(401);

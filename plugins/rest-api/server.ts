@@ -3,6 +3,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type Status } from '@skiff/kernel';
 import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
+import { aggregatedAccept, aggregatedContentType, aggregatedDiscovery } from './discovery-aggregated.ts';
 import { parseResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
 import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
@@ -158,8 +159,16 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   registerHealth(app, { readiness: opts.readiness, liveness: opts.liveness });
   app.get('/version', async () => VERSION_INFO);
   registerOpenApi(app, openapi);
-  app.get('/api', async () => coreVersions());
-  app.get('/apis', async () => groupList(kernel.kinds()));
+  // aggregated discovery when the client asks for it (kubectl ≥ 1.26), the plain documents otherwise
+  const discoveryRoot = (core: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('vary', 'Accept');
+    const v = aggregatedAccept(req.headers.accept);
+    if (!v) return core ? coreVersions() : groupList(kernel.kinds());
+    reply.header('content-type', aggregatedContentType(v));
+    return JSON.stringify(aggregatedDiscovery(kernel.kinds(), core, v));
+  };
+  app.get('/api', discoveryRoot(true));
+  app.get('/apis', discoveryRoot(false));
 
   const dispatch = async (req: FastifyRequest, reply: FastifyReply) => {
     return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
