@@ -14,7 +14,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { connectKernel } from '@skiff/kernel/bus';
@@ -137,6 +137,10 @@ out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) 
 const lat: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
+// this process's GC pauses during the rate run (the DNS server's): how many, the longest
+const gcs: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((l) => void gcs.push(...l.getEntries()));
+gcObserver.observe({ entryTypes: ['gc'] });
 const verbose = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v']);
 for (const line of verbose.split('\n')) {
   if (!line.startsWith('> ')) continue;
@@ -155,8 +159,12 @@ Object.assign(out, {
   // how long this process's event loop (the DNS server's) was held up at once, during the rate run
   loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
   loopDelayMaxMs: Math.round(loopDelay.max / 1e4) / 100,
+  gcPauses: gcs.length,
+  gcMaxMs: Math.round(gcs.reduce((a, g) => Math.max(a, g.duration), 0) * 100) / 100,
+  gcTotalMs: Math.round(gcs.reduce((a, g) => a + g.duration, 0)),
 });
 loopDelay.disable();
+gcObserver.disconnect();
 
 await host.stop();
 await kernel.close();
