@@ -15,6 +15,7 @@ import { headers, type MsgHdrs, type NatsConnection, type QueuedIterator } from 
 import { errors, isStatusError } from '../status.ts';
 import { AckPublisher, NoStream, PublishInDoubt } from './ack-publisher.ts';
 import { StoreHealth } from './store-health.ts';
+import { asStatus } from './store-errors.ts';
 
 /** How long a publish waits for its ack before it is in doubt. */
 export const ACK_TIMEOUT_MS = 5000;
@@ -93,7 +94,7 @@ export class KvBackend {
         this.health.suspect();
         throw errors.serviceUnavailable(`the object store did not answer ${what}: ${m}`, 1);
       }
-      throw e;
+      throw asStatus(e, what);
     } finally {
       offDown?.();
     }
@@ -196,7 +197,9 @@ export class KvBackend {
         this.health.suspect();
         throw errors.serviceUnavailable(`the object store is not ready: ${e.message}`, 1);
       }
-      throw e;
+      // an in-doubt write is settled by the caller; anything else JetStream says is a Status
+      if (e instanceof PublishInDoubt) throw e;
+      throw asStatus(e, `the write of ${key}`);
     }
   }
 

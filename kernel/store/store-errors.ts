@@ -1,11 +1,12 @@
 // What the kernel answers when the store (JetStream) or the codec fails in a way nothing above has
-// named: always a Status, never the raw error. Applied to a watch's opening (kernel.ts); the codec
-// throws a Status itself (CodecError). Not around every kernel operation: an extra promise step per
-// operation changed the order controllers saw their writes in (cronjob tests failed). Not yet in
-// kv-backend.ts either: mapping its remaining raw errors there ended REST watches during a SIGSTOP
-// of nats-server (integration/store-faults.test.ts) — to be understood before it is done. A store that does not answer is 503 (retry);
-// a value that cannot be decoded, or a write JetStream refuses for a reason of its own (storage
-// full, a limit), is 500 with what happened — the server's fault, not the client's.
+// named: always a Status, never the raw error. Applied where the store is called (kv-backend.ts: its
+// requests and writes; RevisionMismatch and PublishInDoubt stay raw inside the store layer, where
+// the write paths turn them into 409 / 504 with their own words), to a watch's opening (kernel.ts),
+// and by the codec itself (CodecError). Not around every kernel operation: an extra promise step per
+// operation changed the order controllers saw their writes in (cronjob tests failed). A store that
+// does not answer is 503 (retry); a value that cannot be decoded, or a write JetStream refuses for a
+// reason of its own (storage full, a limit), is 500 with what happened — the server's fault, not the
+// client's.
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors, isStatusError, type StatusError } from '../status.ts';
 import type { ResourceRef } from '../types.ts';
