@@ -121,7 +121,3 @@ describe.each(kubectls)('kubectl %s', (version, bin) => {
     expect(k('get', 'pod', 'bad', '-n', 'default').err).toContain('NotFound');
   });
 });
-
-it('serves within a few hundred milliseconds of starting', () => {
-  expect(skiff.readyMs).toBeLessThan(10_000);
-});
