@@ -1,5 +1,6 @@
 // kubectl 1.32 and Debian's kubectl 1.20 against a real `skiff server`: get, create -f, apply -f,
-// delete and get -w on a ConfigMap, a Namespace and a Pod (which stays Pending: nothing schedules).
+// delete and get -w on a ConfigMap, a Namespace and a Pod (which stays Pending: nothing schedules);
+// auth can-i.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,6 +60,17 @@ describe.each(kubectls)('kubectl %s', (version, bin) => {
 
   it('is installed', () => {
     expect(bin && existsSync(bin)).toBeTruthy();
+  });
+
+  it('auth can-i asks the server (a SelfSubjectAccessReview, in protobuf) and --list shows the rules (a SelfSubjectRulesReview)', () => {
+    const r = k('auth', 'can-i', 'create', 'deployments.apps', '-n', 'default', '-v=6');
+    expect(r.out.trim()).toBe('yes');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/POST https:\/\/127\.0\.0\.1:\d+\/apis\/authorization\.k8s\.io\/v1\/selfsubjectaccessreviews 201/);
+    const list = k('auth', 'can-i', '--list', '-n', 'default');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+    expect(list.out).toMatch(/^\s+\[\*\]\s+\[\]\s+\[\*\]$/m);
   });
 
   it('creates, gets, applies, watches and deletes a Namespace, a ConfigMap and a Pod', async () => {

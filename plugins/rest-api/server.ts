@@ -21,7 +21,7 @@ import { FieldValidator, recordDuplicates } from './field-validation.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
-import { ANONYMOUS_USER, ApiGate, bearerToken, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
+import { ANONYMOUS_USER, ApiGate, bearerToken, isSelfReview, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -186,6 +186,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       }
       if (!kinds.some((k) => k.group === path.group && k.version === path.version && k.resource === path.resource)) {
         throw errors.noSuchResource(`the server could not find the requested resource (${path.resource}${path.group ? '.' + path.group : ''})`);
+      }
+      // "may I?" reviews are answered here, for this user (never stored; other verbs: the kernel's 405)
+      if (req.method === 'POST' && path.name === undefined && path.namespace === undefined && isSelfReview(path.group, path.resource)) {
+        reply.code(201);
+        return gate.selfReview(user, path.resource, req.body);
       }
       const watch = (req.query as Record<string, unknown>).watch;
       const verb = restVerb(req.method, path.name !== undefined, watch === 'true' || watch === '1');

@@ -2,6 +2,7 @@
 import type { KindDefinition } from '../kind-definition.ts';
 import { customResourceDefinitionKind } from './apiextensions.ts';
 import { daemonSetKind, deploymentKind, replicaSetKind, statefulSetKind } from './apps.ts';
+import { selfSubjectAccessReviewKind, selfSubjectRulesReviewKind } from './authorization.ts';
 import { horizontalPodAutoscalerKind } from './autoscaling.ts';
 import { controllerRevisionKind } from './controller-revision.ts';
 import { cronJobKind, jobKind } from './batch.ts';
@@ -59,6 +60,8 @@ export function builtinKinds(): KindDefinition[] {
     nodePortAllocationKind,
     networkPolicyKind,
     customResourceDefinitionKind,
+    selfSubjectAccessReviewKind,
+    selfSubjectRulesReviewKind,
     pluginKind,
     distributionKind,
   ];
