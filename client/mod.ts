@@ -19,6 +19,7 @@ export { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManag
 export { PodControl, podFromTemplate, podsPrefix, isNamespaceTerminating } from './pod-control.ts';
 export { slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, type SlowStartOptions, type SlowStartResult } from './slow-start.ts';
 export { aggregateErrors } from './errors.ts';
+export { TypedKernel, type TypedList, type TypedWatch, type TypedWatchEvent } from './typed-kernel.ts';
 export { goJson, semanticJson } from './canonical-json.ts';
 export { fnv32, fnv32a, safeEncodeString, computeHash } from './hash.ts';
 export {
