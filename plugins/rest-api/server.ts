@@ -114,7 +114,19 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseJsonBody(body as string), body as string, 'json'), done));
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseYamlBody(body as string, true), body as string, 'yaml'), done));
   // kubectl's typed clients (create namespace/configmap/deployment..., run, expose) send protobuf
-  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => parsed(() => parseProtobufBody(body as Buffer), done));
+  // a kind that is not served is a 404 before its body is read (a 415 for the body would hide it)
+  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (req, body, done) =>
+    parsed(() => {
+      const kinds = kernel.kinds();
+      const path = parseResourcePath(req.url, kinds);
+      if (path?.resource !== undefined) {
+        const kind = kinds.find((k) => k.group === path.group && k.version === path.version && k.resource === path.resource);
+        // (namespaces/x/<a resource not served> reads as a subresource of a namespace: not one either)
+        if (!kind || (path.subresource && !kind.subresources.includes(path.subresource))) throw errors.noSuchResource('the server could not find the requested resource');
+      }
+      return parseProtobufBody(body as Buffer);
+    }, done),
+  );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, undefined);
     // no Content-Type at all (kubectl 1.20's typed clients): JSON, as kube-apiserver assumes
