@@ -29,3 +29,4 @@ export type * from './types/metrics.ts';
 export type * from './types/discovery.ts';
 export type * from './types/networking-ingress.ts';
 export type * from './types/networking-policy.ts';
+export type * from './types/storage.ts';
