@@ -5,15 +5,15 @@
 //   removes once nothing uses them.
 // - PersistentVolumeClaimResize: a PVC's storage request may grow only when its class allows
 //   volume expansion (403 otherwise, kube's message).
-import { parseQuantity, STORAGE_CLASSES, type PersistentVolumeClaim, type StorageClass } from '@skiff/api';
+import {
+  ANN_BETA_STORAGE_CLASS, claimClassName, parseQuantity, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, STORAGE_CLASSES,
+  type PersistentVolumeClaim, type StorageClass,
+} from '@skiff/api';
 import type { Lister } from '@skiff/client';
 import { errors, StatusError, type AdmissionRequest, type Kernel, type KObject } from '@skiff/kernel';
 
 export const IS_DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
 export const BETA_IS_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
-export const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
-export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
-export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 export const RESIZE_FORBIDDEN = 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize';
 
 export const isDefaultClass = (sc: KObject) =>
@@ -22,16 +22,11 @@ export const isDefaultClass = (sc: KObject) =>
 /** GetDefaultClass: of the classes marked default, the newest (then by name, as kube sorts). */
 export function defaultClass(classes: StorageClass[]): StorageClass | undefined {
   const defaults = classes.filter(isDefaultClass);
-  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name));
+  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   return defaults[0];
 }
 
-/** GetPersistentVolumeClaimClass: the beta annotation wins, then spec.storageClassName ("" when none). */
-export function claimClass(pvc: KObject): string {
-  const beta = pvc.metadata.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
-  if (beta !== undefined) return beta;
-  return ((pvc as PersistentVolumeClaim).spec?.storageClassName as string | undefined) ?? '';
-}
+const claimClass = (pvc: KObject) => claimClassName(pvc as PersistentVolumeClaim);
 
 const storageOf = (o: KObject): number | undefined => {
   const v = (o as PersistentVolumeClaim).spec?.resources?.requests?.storage;
@@ -63,7 +58,7 @@ export class StorageAdmission {
   admitClaimCreate(req: AdmissionRequest): KObject {
     const pvc = req.object;
     const spec = (pvc.spec ?? {}) as Record<string, unknown>;
-    const hasClass = pvc.metadata.annotations?.[BETA_STORAGE_CLASS_ANNOTATION] !== undefined || (spec.storageClassName !== undefined && spec.storageClassName !== null);
+    const hasClass = pvc.metadata.annotations?.[ANN_BETA_STORAGE_CLASS] !== undefined || (spec.storageClassName !== undefined && spec.storageClassName !== null);
     if (!hasClass && typeof pvc.spec === 'object' && pvc.spec !== null) {
       const d = defaultClass(this.classes.list());
       if (d) spec.storageClassName = d.metadata.name;
