@@ -24,7 +24,7 @@ export default defineController({
       for (const v of pod.spec?.volumes ?? []) {
         const tpl = v.ephemeral?.volumeClaimTemplate;
         if (!tpl) continue;
-        const claimName = ephemeralClaimName(pod.metadata.name, v.name);
+        const claimName = ephemeralClaimName(pod.metadata.name!, v.name);
         const existing = claims.lister.get(namespace, claimName);
         if (existing) {
           if (!existing.metadata.ownerReferences?.some((r) => r.controller && r.uid === pod.metadata.uid))
@@ -39,7 +39,7 @@ export default defineController({
             namespace,
             ...(tpl.metadata?.labels ? { labels: tpl.metadata.labels } : {}),
             ...(tpl.metadata?.annotations ? { annotations: tpl.metadata.annotations } : {}),
-            ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+            ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name!, uid: pod.metadata.uid!, controller: true, blockOwnerDeletion: true }],
           },
           spec: structuredClone(tpl.spec) as PersistentVolumeClaim['spec'],
         };
