@@ -7,6 +7,8 @@ import { nodeSelectorTermsMatch, type NodeSelectorTarget } from './node-selector
 import { tryParseQuantity } from './quantity.ts';
 import type { PersistentVolume, PersistentVolumeClaim } from './types/core.ts';
 import type { Pod } from './types/core-pod.ts';
+import type { KObject } from './types/meta.ts';
+import type { StorageClass } from './types/storage.ts';
 
 /** The PV controller finished binding the claim (on PVCs). */
 export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
@@ -23,6 +25,8 @@ export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 export const ANN_BETA_STORAGE_CLASS = 'volume.beta.kubernetes.io/storage-class';
 /** A class's provisioner that never provisions (static local volumes). */
 export const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
+export const ANN_IS_DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
+export const ANN_BETA_IS_DEFAULT_CLASS = 'storageclass.beta.kubernetes.io/is-default-class';
 export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
 export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
@@ -100,6 +104,17 @@ export function volumeNodeAffinityMatches(pv: PersistentVolume, node: NodeSelect
   const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms;
   if (!terms || terms.length === 0) return true;
   return nodeSelectorTermsMatch(terms, node);
+}
+
+/** IsDefaultAnnotation: the GA or the beta annotation says "true". */
+export const isDefaultStorageClass = (sc: KObject): boolean =>
+  sc.metadata.annotations?.[ANN_IS_DEFAULT_CLASS] === 'true' || sc.metadata.annotations?.[ANN_BETA_IS_DEFAULT_CLASS] === 'true';
+
+/** GetDefaultClass: of the classes marked default, the newest (then by name, as kube sorts). */
+export function defaultStorageClass(classes: readonly StorageClass[]): StorageClass | undefined {
+  const defaults = classes.filter(isDefaultStorageClass);
+  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
+  return defaults[0];
 }
 
 /** The claim a generic ephemeral volume gets: `<pod>-<volume>`. */

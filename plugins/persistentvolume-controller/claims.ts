@@ -3,7 +3,7 @@
 // checked against its volume (Lost when the volume is gone or bound elsewhere). A claim being
 // deleted loses its kubernetes.io/pvc-protection finalizer once no running pod uses it.
 import {
-  ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, claimClassName,
+  ANN_BETA_STORAGE_CLASS, ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, defaultStorageClass, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER, claimClassName,
   findMatchingVolume, isNotFound, isVolumeBoundToClaim, NO_PROVISIONER, PVC_PROTECTION_FINALIZER, PVCS, podClaimNames,
   type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass,
 } from '@skiff/api';
@@ -37,7 +37,10 @@ export class Claims {
       await this.releaseProtection(claim);
       return undefined;
     }
-    if (claim.metadata.annotations?.[ANN_BIND_COMPLETED] === undefined) return this.syncUnbound(claim);
+    if (claim.metadata.annotations?.[ANN_BIND_COMPLETED] === undefined) {
+      if (await this.assignDefaultClass(claim)) return undefined; // its update brings it back
+      return this.syncUnbound(claim);
+    }
     await this.syncBound(claim);
     return undefined;
   }
@@ -55,6 +58,19 @@ export class Claims {
     await this.kernel.update(PVCS, { ...claim, metadata: { ...claim.metadata, finalizers: fins.filter((f) => f !== PVC_PROTECTION_FINALIZER) } }).catch((e) => {
       if (!isNotFound(e)) throw e;
     });
+  }
+
+  /**
+   * assignDefaultStorageClass (kube's retroactive default): an unbound claim made before any class
+   * was the default (storageClassName absent; "" is an explicit none) gets today's default.
+   */
+  private async assignDefaultClass(claim: PersistentVolumeClaim): Promise<boolean> {
+    if (claim.spec?.volumeName || (claim.spec?.storageClassName !== undefined && claim.spec?.storageClassName !== null)) return false;
+    if (claim.metadata.annotations?.[ANN_BETA_STORAGE_CLASS] !== undefined) return false;
+    const d = defaultStorageClass(this.l.classes.list());
+    if (!d) return false;
+    await this.kernel.update(PVCS, { ...claim, spec: { ...claim.spec, storageClassName: d.metadata.name } });
+    return true;
   }
 
   private classOf(claim: PersistentVolumeClaim): StorageClass | undefined {

@@ -55,7 +55,6 @@ describe('persistentvolume-controller', () => {
     expect(v.metadata.annotations).toMatchObject({ 'pv.kubernetes.io/bound-by-controller': 'yes' });
     expect(v.metadata.finalizers).toEqual(['kubernetes.io/pv-protection']);
     expect((await getPV('small'))?.status?.phase).toBe('Available');
-    expect(await events('default', 'data')).toContain('Normal Bound: Successfully bound to volume "medium"');
   });
 
   it('takes a volume pre-bound to the claim, and a claim naming its volume', async () => {
@@ -123,6 +122,15 @@ describe('persistentvolume-controller', () => {
     expect(prov.deleted).toContain(r3.spec!.volumeName);
     await new Promise((r) => setTimeout(r, 300));
     expect((await getPV('keep'))?.status?.phase).toBe('Released');
+  });
+
+  it('a claim made before any class was the default gets the default later (kube\'s retroactive default class)', async () => {
+    await k().create(PVCS, pvc('default', 'classless', { storageClassName: undefined }));
+    await k().create(PVCS, pvc('default', 'explicitly-none', { storageClassName: '' }));
+    await k().create(STORAGE_CLASSES, { ...sc('the-default'), metadata: { name: 'the-default', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } });
+    const c = await bound('default', 'classless');
+    expect(c.spec?.storageClassName).toBe('the-default');
+    expect((await getPVC('default', 'explicitly-none'))?.spec?.storageClassName).toBe('');
   });
 
   it('pvc-protection: a claim used by a running pod stays until the pod is done; pv-protection: a Bound volume stays until released', async () => {

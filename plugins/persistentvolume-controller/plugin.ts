@@ -3,7 +3,7 @@
 // reclaim, and the protection finalizers. One queue: claim keys are "namespace/name", volume keys
 // a bare name (a PV is cluster-scoped), a StorageClass change "class:<name>" (names have no ':').
 import {
-  claimClassName, PODS, podClaimNames, PVCS, PVS, STORAGE_CLASSES,
+  claimClassName, isDefaultStorageClass, PODS, podClaimNames, PVCS, PVS, STORAGE_CLASSES,
   type PersistentVolume, type PersistentVolumeClaim, type Pod, type StorageClass,
 } from '@skiff/api';
 import { defineController, splitKey } from '@skiff/client';
@@ -45,7 +45,13 @@ export default defineController({
     return async (key) => {
       if (key.startsWith(CLASS_PREFIX)) {
         const cls = key.slice(CLASS_PREFIX.length);
-        for (const pvc of claims.lister.list()) if (!pvc.spec?.volumeName && claimClassName(pvc) === cls) c.enqueue(pvc);
+        const sc = classes.lister.get(undefined, cls);
+        const isDefault = sc !== undefined && isDefaultStorageClass(sc);
+        for (const pvc of claims.lister.list()) {
+          if (pvc.spec?.volumeName) continue;
+          // its claims, and, for a default class, the claims without one (the retroactive default)
+          if (claimClassName(pvc) === cls || (isDefault && (pvc.spec?.storageClassName ?? undefined) === undefined)) c.enqueue(pvc);
+        }
         return;
       }
       if (!key.includes('/')) return void (await volumes.sync(key));

@@ -48,7 +48,6 @@ export class Volumes {
     if (st.phase !== 'Bound' || !st.capacity?.storage || JSON.stringify(st.accessModes ?? []) !== JSON.stringify(vol.spec?.accessModes ?? [])) {
       const capacity = st.phase === 'Bound' && st.capacity?.storage ? st.capacity : { ...vol.spec?.capacity };
       await this.kernel.update(PVCS, { ...c, status: { ...st, phase: 'Bound', accessModes: vol.spec?.accessModes, capacity } }, { subresource: 'status' });
-      if (st.phase !== 'Bound') this.recorder.record(c, { type: 'Normal', reason: 'Bound', message: `Successfully bound to volume "${vol.metadata.name}"` });
     }
   }
 

@@ -103,7 +103,11 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
     return undefined;
   }
 
-  async function waitBound(claims: PersistentVolumeClaim[], node: string, deadline: number): Promise<PolicyStatus | void> {
+  /**
+   * `provisioned`: the claims asked of a provisioner, with the revision of that write (a provisioner
+   * that gives up resets selected-node, as kube's does; an informer behind our write is not that).
+   */
+  async function waitBound(claims: PersistentVolumeClaim[], provisioned: ReadonlyMap<PersistentVolumeClaim, number>, node: string, deadline: number): Promise<PolicyStatus | void> {
     for (;;) {
       let pending = 0;
       for (const c of claims) {
@@ -111,7 +115,8 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
         if (!cur) return { code: 'Error', reasons: [`persistentvolumeclaim "${c.metadata.name}" not found`] };
         if (cur.status?.phase === 'Bound' && cur.spec?.volumeName) continue;
         const sel = cur.metadata.annotations?.[ANN_SELECTED_NODE];
-        if (c.spec?.volumeName === undefined && sel !== undefined && sel !== node) return { code: 'Error', reasons: [`selectedNode annotation reset for PVC "${c.metadata.name}"`] };
+        const written = provisioned.get(c);
+        if (written !== undefined && Number(cur.metadata.resourceVersion) >= written && sel !== node) return { code: 'Error', reasons: [`selectedNode annotation reset for PVC "${c.metadata.name}"`] };
         pending++;
       }
       if (pending === 0) return;
@@ -173,6 +178,7 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
       const claims = state.read<PodClaims>(STATE_KEY);
       const d = state.read<Map<string, NodeDecision>>(DECISION_KEY)?.get(nodeName);
       if (!claims || !d || (d.static.length === 0 && d.provision.length === 0)) return;
+      const provisioned = new Map<PersistentVolumeClaim, number>();
       try {
         // BindPodVolumes: pre-bind the static volumes, ask for provisioning on this node
         for (const { claim, pv } of d.static) {
@@ -183,14 +189,15 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
           await kernel.update(PVS, { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [ANN_BOUND_BY_CONTROLLER]: 'yes' } }, spec: { ...cur.spec, claimRef } });
         }
         for (const claim of d.provision) {
-          const cur = (await kernel.get(PVCS, claim.metadata.namespace, claim.metadata.name ?? '')) as PersistentVolumeClaim;
-          if (cur.metadata.annotations?.[ANN_SELECTED_NODE] === nodeName) continue;
-          await kernel.update(PVCS, { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [ANN_SELECTED_NODE]: nodeName } } });
+          let cur = (await kernel.get(PVCS, claim.metadata.namespace, claim.metadata.name ?? '')) as PersistentVolumeClaim;
+          if (cur.metadata.annotations?.[ANN_SELECTED_NODE] !== nodeName)
+            cur = (await kernel.update(PVCS, { ...cur, metadata: { ...cur.metadata, annotations: { ...cur.metadata.annotations, [ANN_SELECTED_NODE]: nodeName } } })) as PersistentVolumeClaim;
+          provisioned.set(claim, Number(cur.metadata.resourceVersion));
         }
       } catch (e) {
         return { code: 'Error', reasons: [isNotFound(e) ? String((e as Error).message) : `binding volumes: ${(e as Error).message ?? e}`] };
       }
-      return waitBound([...d.static.map((s) => s.claim), ...d.provision], nodeName, Date.now() + timeoutMs);
+      return waitBound([...d.static.map((s) => s.claim), ...d.provision], provisioned, nodeName, Date.now() + timeoutMs);
     },
     postBind(state, p, nodeName) {
       for (const s of state.read<Map<string, NodeDecision>>(DECISION_KEY)?.get(nodeName)?.static ?? []) if (assumed.get(s.pv.metadata.name ?? '') === p.key) assumed.delete(s.pv.metadata.name ?? '');

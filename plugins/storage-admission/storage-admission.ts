@@ -6,25 +6,14 @@
 // - PersistentVolumeClaimResize: a PVC's storage request may grow only when its class allows
 //   volume expansion (403 otherwise, kube's message).
 import {
-  ANN_BETA_STORAGE_CLASS, claimClassName, parseQuantity, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, STORAGE_CLASSES,
+  ANN_BETA_STORAGE_CLASS, claimClassName, defaultStorageClass, parseQuantity, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER, STORAGE_CLASSES,
   type PersistentVolumeClaim, type StorageClass,
 } from '@skiff/api';
 import type { Lister } from '@skiff/client';
 import { errors, StatusError, type AdmissionRequest, type Kernel, type KObject } from '@skiff/kernel';
 
-export const IS_DEFAULT_CLASS_ANNOTATION = 'storageclass.kubernetes.io/is-default-class';
-export const BETA_IS_DEFAULT_CLASS_ANNOTATION = 'storageclass.beta.kubernetes.io/is-default-class';
 export const RESIZE_FORBIDDEN = 'only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize';
-
-export const isDefaultClass = (sc: KObject) =>
-  sc.metadata.annotations?.[IS_DEFAULT_CLASS_ANNOTATION] === 'true' || sc.metadata.annotations?.[BETA_IS_DEFAULT_CLASS_ANNOTATION] === 'true';
-
-/** GetDefaultClass: of the classes marked default, the newest (then by name, as kube sorts). */
-export function defaultClass(classes: StorageClass[]): StorageClass | undefined {
-  const defaults = classes.filter(isDefaultClass);
-  defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
-  return defaults[0];
-}
+export { defaultStorageClass as defaultClass, isDefaultStorageClass as isDefaultClass } from '@skiff/api';
 
 const claimClass = (pvc: KObject) => claimClassName(pvc as PersistentVolumeClaim);
 
@@ -60,7 +49,7 @@ export class StorageAdmission {
     const spec = (pvc.spec ?? {}) as Record<string, unknown>;
     const hasClass = pvc.metadata.annotations?.[ANN_BETA_STORAGE_CLASS] !== undefined || (spec.storageClassName !== undefined && spec.storageClassName !== null);
     if (!hasClass && typeof pvc.spec === 'object' && pvc.spec !== null) {
-      const d = defaultClass(this.classes.list());
+      const d = defaultStorageClass(this.classes.list());
       if (d) spec.storageClassName = d.metadata.name;
     }
     addFinalizer(pvc, PVC_PROTECTION_FINALIZER);

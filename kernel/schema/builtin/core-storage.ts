@@ -166,6 +166,8 @@ function validatePVCUpdate(o: Obj, spec: Obj, old: Obj, oldSpec: Obj): StatusCau
   const reqOf = (x: Obj) => asObj(asObj(x.resources)?.requests);
   if (bound && reqOf(a) && reqOf(b)) reqOf(a)!.storage = reqOf(b)!.storage;
   if (isUnset(b.volumeName)) b.volumeName = a.volumeName; // volumeName may be set once
+  // a claim made without a class, not bound yet, may get one (the retroactive default class)
+  if ((b.storageClassName === undefined || b.storageClassName === null) && isUnset(oldSpec.volumeName)) b.storageClassName = a.storageClassName;
   for (const x of [a, b]) for (const k of ['volumeAttributesClassName']) delete x[k];
   if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b)))
     out.push(cause.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));

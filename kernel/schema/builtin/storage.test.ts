@@ -77,6 +77,11 @@ describe('PersistentVolumeClaim', () => {
     const shrink = change({ resources: { requests: { storage: '512Mi' } } }, { phase: 'Bound' });
     expect(admit(pvcKind, shrink, bound).map((c) => `${c.field}: ${c.message}`)).toEqual(['spec.resources.requests.storage: Forbidden: field can not be less than previous value']);
     expect(admit(pvcKind, change({ volumeName: 'pv-1' }), old)).toEqual([]);
+    // a class may be given once to a claim without one (the retroactive default class), not changed
+    const classless = pvc(claimSpec({ storageClassName: undefined }));
+    admit(pvcKind, classless);
+    expect(admit(pvcKind, { ...structuredClone(classless), spec: { ...(classless.spec as object), storageClassName: 'standard' } } as KObject, classless)).toEqual([]);
+    expect(f(admit(pvcKind, change({ storageClassName: 'other' }), old))).toEqual([spec]);
     const named = change({ volumeName: 'pv-1' });
     expect(f(admit(pvcKind, change({ volumeName: 'pv-2' }), named))).toEqual([spec]);
   });
