@@ -82,6 +82,26 @@ describe('volume policies with the scheduler', () => {
     expect((await getPVC('local-data')).spec?.volumeName).toBe('local-n1');
   });
 
+  it('a provisioner that gives up (resets selected-node) fails PreBind: the pod is not bound, and the scheduler asks again', async () => {
+    const FLAKY = 'flaky.csi.skiff.io';
+    await k().create(CSI_NODES, { apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: { name: 'n1' }, spec: { drivers: [{ name: FLAKY, nodeID: 'n1' }] } });
+    await k().create(STORAGE_CLASSES, sc('flaky', { provisioner: FLAKY }));
+    await k().create(PVCS, pvc('flaky-data', 'flaky'));
+    await k().create(PODS, podWith('flaky-user', 'flaky-data'));
+    // play the failing provisioner: take selected-node away each time it appears
+    let resets = 0;
+    await eventually(async () => {
+      const c = await getPVC('flaky-data');
+      const ann = { ...c.metadata.annotations };
+      if (ann['volume.kubernetes.io/selected-node'] === 'n1') {
+        delete ann['volume.kubernetes.io/selected-node'];
+        await k().update(PVCS, { ...c, metadata: { ...c.metadata, annotations: ann } }).then(() => resets++, () => undefined);
+      }
+      return resets >= 2;
+    }, 20_000, 'the scheduler to ask twice');
+    expect(((await k().get(PODS, 'default', 'flaky-user')) as Pod).spec?.nodeName).toBeUndefined();
+  });
+
   it('a pod whose claim is missing waits (kube\'s message) and is scheduled soon after the claim comes', async () => {
     await k().create(PODS, podWith('early', 'late-claim'));
     await eventually(async () => {
