@@ -5,8 +5,7 @@ import { CSI_DRIVERS, CSI_NODES, CSI_STORAGE_CAPACITIES, PVCS, PVS, STORAGE_CLAS
 import { SharedInformerFactory } from '@skiff/client';
 import { definePlugin, type JSONSchema, type PluginContext, type PluginDescriptor } from '@skiff/kernel/plugins';
 import { PolicyRegistryToken, type SchedulerPolicy } from '@skiff/plugin-scheduler/framework';
-import { sharedPolicyDirectory } from './directory.ts';
-import { POLICY_PLUGIN_VERSION, type BaseConfig } from './plugin-kit.ts';
+import { policyConfigSchema, POLICY_PLUGIN_VERSION, registerPolicy, type BaseConfig } from './plugin-kit.ts';
 import { nodeVolumeLimits } from './node-volume-limits.ts';
 import { informerListers, type VolumeListers } from './volume-listers.ts';
 import { volumeBinding } from './volume-binding.ts';
@@ -22,29 +21,17 @@ function volumePolicyPlugin<C extends BaseConfig>(spec: {
     version: POLICY_PLUGIN_VERSION,
     type: 'skiff.io/scheduler-policy',
     requires: ['skiff.io/scheduler'],
-    configSchema: {
-      type: 'object',
-      properties: {
-        weight: { type: 'integer', minimum: 0, default: 1 },
-        profiles: { type: 'array', items: { type: 'string', minLength: 1 } },
-        ...(spec.properties ?? {}),
-      },
-      additionalProperties: false,
-    },
+    configSchema: policyConfigSchema(1, spec.properties),
     async start(ctx) {
       const { listers, synced, release } = informerListers(ctx.kernel, ctx.logger);
       await synced;
-      const registry = ctx.resolve(PolicyRegistryToken);
-      const policy = spec.create(ctx.config, ctx, listers);
-      const reg = registry.register({ policy, weight: ctx.config.weight, ...(ctx.config.profiles ? { profiles: ctx.config.profiles } : {}) });
-      const withdraw = sharedPolicyDirectory().publish(policy);
+      const withdraw = registerPolicy(ctx, spec.create(ctx.config, ctx, listers));
       // every change of a volume object may let a pod in
-      const announce = () => registry.clusterEvent?.('StorageChange');
-      const unsub = informersOf(ctx, announce);
+      const registry = ctx.resolve(PolicyRegistryToken);
+      const unsub = informersOf(ctx, () => registry.clusterEvent?.('StorageChange'));
       return {
         stop: () => {
           unsub();
-          reg.dispose();
           withdraw();
           release();
         },
