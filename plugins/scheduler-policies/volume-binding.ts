@@ -37,6 +37,7 @@ interface NodeDecision {
 }
 
 const unresolvable = (reason: string): PolicyStatus => ({ code: 'UnschedulableAndUnresolvable', reasons: [reason] });
+// (kube's Filter rejects with UnschedulableAndUnresolvable whatever the reason: preempting pods frees no volume)
 const unschedulable = (reason: string): PolicyStatus => ({ code: 'Unschedulable', reasons: [reason] });
 
 /** MatchTopologySelectorTerms: no terms admit every node; else one term whose every expression matches. */
@@ -147,7 +148,7 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
       const chosen = new Set<string>([...assumed.keys()]);
       for (const { claim, cls } of claims.toBind) {
         const sel = claim.metadata.annotations?.[ANN_SELECTED_NODE];
-        if (sel !== undefined && sel !== node.name) return unschedulable(ERR_REASON_BIND_CONFLICT);
+        if (sel !== undefined && sel !== node.name) return unresolvable(ERR_REASON_BIND_CONFLICT);
         const pv = sel === undefined ? findMatchingVolume(claim, l.volumes.list(), { node, exclude: chosen }) : undefined;
         if (pv) {
           chosen.add(pv.metadata.name ?? '');
@@ -155,7 +156,7 @@ export function volumeBinding(kernel: Kernel, l: VolumeListers, opts: VolumeBind
           continue;
         }
         const why = provisionable(claim, cls, node);
-        if (why) return unschedulable(why);
+        if (why) return unresolvable(why);
         decision.provision.push(claim);
       }
       const decisions = state.read<Map<string, NodeDecision>>(DECISION_KEY) ?? new Map<string, NodeDecision>();

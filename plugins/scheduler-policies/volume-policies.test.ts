@@ -60,7 +60,9 @@ describe('VolumeBinding filter', () => {
     const c = claim('c');
     // a static volume on n2 only, and no driver anywhere
     let l = fixedListers({ claims: [c], classes: [sc('local')], volumes: [volume('pv-n2', 'n2')] });
-    expect(reasons(runFilter(vb(l), withClaims('p', 'c'), nodes()))).toEqual({ n1: ["node(s) didn't find available persistent volumes to bind"], n2: [] });
+    const run = runFilter(vb(l), withClaims('p', 'c'), nodes());
+    expect(reasons(run)).toEqual({ n1: ["node(s) didn't find available persistent volumes to bind"], n2: [] });
+    expect(run.statuses.n1!.code).toBe('UnschedulableAndUnresolvable');
     // the driver runs on n1: provisioning there
     l = fixedListers({ claims: [c], classes: [sc('local')], csiNodes: [csiNode('n1')] });
     expect(reasons(runFilter(vb(l), withClaims('p', 'c'), nodes()))).toEqual({ n1: [], n2: ["node(s) didn't find available persistent volumes to bind"] });
