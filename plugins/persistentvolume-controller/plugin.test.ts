@@ -124,6 +124,29 @@ describe('persistentvolume-controller', () => {
     expect((await getPV('keep'))?.status?.phase).toBe('Released');
   });
 
+  it('a bound claim whose volume is gone is Lost (ClaimLost); a Released volume freed by an administrator is Available again', async () => {
+    await k().create(PVS, pv('fragile', '1Gi', { storageClassName: 'lost' }));
+    await k().create(PVCS, pvc('default', 'orphan', { storageClassName: 'lost' }));
+    await bound('default', 'orphan');
+    // force the volume away (an administrator removing its finalizer)
+    const v = (await getPV('fragile'))!;
+    await k().update(PVS, { ...v, metadata: { ...v.metadata, finalizers: [] } });
+    await k().delete(PVS, undefined, 'fragile');
+    await eventually(async () => (await getPVC('default', 'orphan'))?.status?.phase === 'Lost', 10_000, 'Lost');
+    expect(await events('default', 'orphan')).toContain('Warning ClaimLost: Bound claim has lost its PersistentVolume. Data on the volume is lost!');
+
+    await k().create(PVS, pv('reusable', '1Gi', { storageClassName: 'again', persistentVolumeReclaimPolicy: 'Retain' }));
+    await k().create(PVCS, pvc('default', 'first-user', { storageClassName: 'again' }));
+    await bound('default', 'first-user');
+    await k().delete(PVCS, 'default', 'first-user');
+    const released = await eventually(async () => { const x = await getPV('reusable'); return x?.status?.phase === 'Released' ? x : undefined; }, 10_000, 'Released');
+    const { claimRef: _gone, ...spec } = released.spec!;
+    await k().update(PVS, { ...released, spec });
+    await eventually(async () => (await getPV('reusable'))?.status?.phase === 'Available', 10_000, 'Available again');
+    await k().create(PVCS, pvc('default', 'second-user', { storageClassName: 'again' }));
+    expect((await bound('default', 'second-user')).spec?.volumeName).toBe('reusable');
+  });
+
   it('a claim made before any class was the default gets the default later (kube\'s retroactive default class)', async () => {
     await k().create(PVCS, pvc('default', 'classless', { storageClassName: undefined }));
     await k().create(PVCS, pvc('default', 'explicitly-none', { storageClassName: '' }));
