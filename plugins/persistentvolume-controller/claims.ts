@@ -37,6 +37,11 @@ export class Claims {
       await this.releaseProtection(claim);
       return undefined;
     }
+    if (!(claim.metadata.finalizers ?? []).includes(PVC_PROTECTION_FINALIZER)) {
+      // made without the admission plugin: add it as kube's pvc-protection controller does (the update brings it back)
+      await this.kernel.update(PVCS, { ...claim, metadata: { ...claim.metadata, finalizers: [...(claim.metadata.finalizers ?? []), PVC_PROTECTION_FINALIZER] } });
+      return undefined;
+    }
     if (claim.metadata.annotations?.[ANN_BIND_COMPLETED] === undefined) {
       if (await this.assignDefaultClass(claim)) return undefined; // its update brings it back
       return this.syncUnbound(claim);

@@ -128,10 +128,11 @@ describe('persistentvolume-controller', () => {
     await k().create(PVS, pv('fragile', '1Gi', { storageClassName: 'lost' }));
     await k().create(PVCS, pvc('default', 'orphan', { storageClassName: 'lost' }));
     await bound('default', 'orphan');
-    // force the volume away (an administrator removing its finalizer)
-    const v = (await getPV('fragile'))!;
-    await k().update(PVS, { ...v, metadata: { ...v.metadata, finalizers: [] } });
+    // force the volume away (deleted, then an administrator removes its finalizer)
     await k().delete(PVS, undefined, 'fragile');
+    const v = (await getPV('fragile'))!;
+    expect(v.metadata.deletionTimestamp).toBeDefined(); // pv-protection holds a Bound volume
+    await k().update(PVS, { ...v, metadata: { ...v.metadata, finalizers: [] } });
     await eventually(async () => (await getPVC('default', 'orphan'))?.status?.phase === 'Lost', 10_000, 'Lost');
     expect(await events('default', 'orphan')).toContain('Warning ClaimLost: Bound claim has lost its PersistentVolume. Data on the volume is lost!');
 

@@ -85,6 +85,11 @@ export class Volumes {
       return;
     }
     // (a Bound volume being deleted is synced as usual: once released, its update brings it back here)
+    if (!pv.metadata.deletionTimestamp && !(pv.metadata.finalizers ?? []).includes(PV_PROTECTION_FINALIZER)) {
+      // made without the admission plugin: as kube's pv-protection controller (the update brings it back)
+      await this.kernel.update(PVS, { ...pv, metadata: { ...pv.metadata, finalizers: [...(pv.metadata.finalizers ?? []), PV_PROTECTION_FINALIZER] } });
+      return;
+    }
     const ref = pv.spec?.claimRef;
     if (!ref || !ref.uid) {
       // free, or pre-bound by the user to a claim that has not come yet

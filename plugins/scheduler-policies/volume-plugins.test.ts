@@ -61,6 +61,8 @@ describe('volume policies with the scheduler', () => {
     const c = await getPVC('data');
     expect(c.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe('n2');
     expect(c.status?.phase).toBe('Bound'); // PreBind waited for it
+    // no storage admission here: the PV controller added the protection finalizer itself
+    expect(c.metadata.finalizers).toEqual(['kubernetes.io/pvc-protection']);
     const pv = (await k().get(PVS, undefined, c.spec!.volumeName!)) as PersistentVolume;
     expect(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions?.[0]).toEqual({ key: TOPO, operator: 'In', values: ['n2'] });
     await k().create(PODS, podWith('second', 'data'));

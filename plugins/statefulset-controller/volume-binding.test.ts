@@ -30,7 +30,7 @@ const allBound = (ns: string, n: number) =>
   eventually(async () => {
     const claims = await listClaims(k(), ns);
     return claims.length === n && claims.every((c) => c.status?.phase === 'Bound') ? claims : undefined;
-  }, 15_000, `${n} claims Bound in ${ns}`);
+  }, 30_000, `${n} claims Bound in ${ns}`); // OrderedReady: one pod (and its claim) after the other
 
 describe('StatefulSet claims bind', () => {
   it('3 replicas of a set whose template names no class: 3 claims of the default class, provisioned and Bound', async () => {
