@@ -84,6 +84,10 @@ export const INGRESS_CLASSES = ref<IngressClass>('networking.k8s.io', 'v1', 'ing
 export const EVENTS_V1 = ref('events.k8s.io', 'v1', 'events');
 // storage.k8s.io/v1
 export const STORAGE_CLASSES = ref('storage.k8s.io', 'v1', 'storageclasses');
+export const CSI_DRIVERS = ref('storage.k8s.io', 'v1', 'csidrivers');
+export const CSI_NODES = ref('storage.k8s.io', 'v1', 'csinodes');
+export const VOLUME_ATTACHMENTS = ref('storage.k8s.io', 'v1', 'volumeattachments');
+export const CSI_STORAGE_CAPACITIES = ref('storage.k8s.io', 'v1', 'csistoragecapacities');
 // apiextensions.k8s.io/v1
 export const CUSTOM_RESOURCE_DEFINITIONS = ref('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
 // metrics.k8s.io/v1beta1

@@ -20,6 +20,7 @@ import { networkPolicyKind } from './networking-policy.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
+import { csiDriverKind, csiNodeKind, csiStorageCapacityKind, storageClassKind, volumeAttachmentKind } from './storage.ts';
 
 export { kindsFromCRD } from './crd-kinds.ts';
 export { parseCron, nextCronTime, cronError, type CronSchedule } from './cron.ts';
@@ -54,6 +55,11 @@ export function builtinKinds(): KindDefinition[] {
     ingressKind,
     ingressClassKind,
     priorityClassKind,
+    storageClassKind,
+    csiDriverKind,
+    csiNodeKind,
+    volumeAttachmentKind,
+    csiStorageCapacityKind,
     leaseKind,
     ipAddressKind,
     serviceCIDRKind,
