@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultDistribution } from './distribution-file.ts';
 import { kubectlFor, until, type Kubectl } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
@@ -15,14 +14,8 @@ let server: SkiffProcess;
 let kubectl: Kubectl;
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'skiff-storage-kubectl-'));
-  const dist = defaultDistribution(home, {
-    extra: [
-      { name: 'storage-admission', type: 'skiff.io/admission', source: { builtin: 'storage-admission' } },
-      { name: 'persistentvolume-controller', type: 'skiff.io/controller', source: { builtin: 'persistentvolume-controller' } },
-      { name: 'ephemeral-volume-controller', type: 'skiff.io/controller', source: { builtin: 'ephemeral-volume-controller' } },
-    ],
-  });
-  server = await startSkiff(home, ['--distribution', dist]);
+  // the default distribution has the storage plugins
+  server = await startSkiff(home);
   kubectl = kubectlFor(server.kubeconfig, home);
 }, 120_000);
 afterAll(async () => {
