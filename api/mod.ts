@@ -16,6 +16,7 @@ export * from './qos.ts';
 export * from './owners.ts';
 export * from './taints.ts';
 export * from './ipv4.ts';
+export * from './extended-resources.ts';
 export type * from './types/meta.ts';
 export type * from './types/core-pod.ts';
 export type * from './types/core.ts';

@@ -65,9 +65,19 @@ export interface DeviceManager {
    * restarted container keeps them. Rejects with a DeviceAllocationError.
    */
   allocate(container: ContainerRef, requests: Record<string, number>): Promise<DeviceAllocation>;
-  /** Frees every device of a pod (it is gone from the node). */
+  /** Frees every device of a pod (it is gone from the node, or finished). */
   release(podUid: string): Promise<void>;
 }
 
 /** The node's device manager, provided by the `skiff.io/device` plugin. */
 export const DeviceManagerToken = createServiceToken<DeviceManager>('skiff.device.manager');
+
+/**
+ * The reason of a DeviceAllocationError, or undefined if `e` is not one. Duck-typed (`name` and
+ * `reason`), because a hot-reloaded plugin bundle carries its own copy of every error class.
+ */
+export function deviceAllocationReason(e: unknown): DeviceAllocationError['reason'] | undefined {
+  if (e === null || typeof e !== 'object' || (e as { name?: unknown }).name !== 'DeviceAllocationError') return undefined;
+  const r = (e as { reason?: unknown }).reason;
+  return r === 'UnexpectedAdmissionError' || r === 'DevicePluginError' ? r : undefined;
+}
