@@ -154,7 +154,7 @@ describe('device manager with the sample plugin', () => {
     expect(e2.details).toBe('the ResourceName "kubernetes.io/gadget" is invalid');
     expect(manager.resources().map((r) => r.name)).toEqual([R]);
     const events = await eventually(async () => {
-      const list = (await tk.kernel.list(EVENTS, 'default')).items.filter((e) => (e as any).reason === REASON_REGISTRATION_FAILED);
+      const list = (await tk.kernel.list(EVENTS, { namespace: 'default' })).items.filter((e) => (e as any).reason === REASON_REGISTRATION_FAILED);
       return list.length >= 2 ? list : undefined;
     }, 5_000, 'two Warning events');
     expect(events.map((e: any) => [e.type, e.involvedObject.kind, e.involvedObject.name])).toEqual([['Warning', 'Node', NODE], ['Warning', 'Node', NODE]]);
