@@ -61,12 +61,19 @@ export class SampleDevicePlugin {
     return join(this.o.dir, this.endpoint);
   }
 
-  /** Serves, registers (throws if the agent refuses), then keeps watching for an agent restart. */
+  /**
+   * Serves, registers, and keeps watching for an agent restart. Throws what the registration got:
+   * a refusal (INVALID_ARGUMENT) is final; an agent not there yet (UNAVAILABLE) is retried by the
+   * watch once its kubelet.sock appears.
+   */
   async start(): Promise<void> {
     mkdirSync(this.o.dir, { recursive: true });
     await this.serve();
-    await this.register();
     this.timer = setInterval(() => void this.serial(() => this.check()), this.o.watchMs ?? 1_000);
+    await this.serial(() => this.register().catch((e) => {
+      this.lastError = e as Error;
+    }));
+    if (this.lastError) throw this.lastError;
   }
 
   /** Stops serving: the agent sees the ListAndWatch stream end and the socket go. */
