@@ -3,12 +3,12 @@
 import type { devices } from '@skiff/node-api';
 
 export class DeviceAllocationFailure extends Error implements devices.DeviceAllocationError {
+  override readonly name = 'DeviceAllocationError' as const;
   constructor(
     readonly reason: devices.DeviceAllocationError['reason'],
     message: string,
   ) {
     super(message);
-    this.name = 'DeviceAllocationError';
   }
 }
 

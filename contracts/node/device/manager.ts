@@ -51,6 +51,7 @@ export interface ContainerRef {
  * when the plugin refused or is gone.
  */
 export interface DeviceAllocationError extends Error {
+  name: 'DeviceAllocationError';
   reason: 'UnexpectedAdmissionError' | 'DevicePluginError';
 }
 
