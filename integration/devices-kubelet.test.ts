@@ -159,4 +159,25 @@ describe('device plugins on a node (kubelet + device manager + sample plugin + s
     expect((await nodeResources()).capacity).toBe('4');
     expect((await statusOf('w2')).phase).toBe('Running');
   });
+
+  it('a pod deleted while the agent was down, its containers gone too (a reboot), gives its devices back when the agent starts', async () => {
+    plugin = new SampleDevicePlugin({ resource: R, count: 4, dir: join(root, 'device-plugins'), watchMs: 200 });
+    await plugin.start();
+    await eventually(async () => (await nodeResources()).allocatable === '4', 10_000, 'allocatable 4');
+    await agent.stopAll();
+    const w2 = await tk.kernel.get(PODS, NS, 'w2');
+    await tk.kernel.delete(PODS, NS, 'w2', { gracePeriodSeconds: 0 });
+    for (const s of cri.listSandboxesNow().filter((x) => x.labels[POD_UID] === w2.metadata.uid)) {
+      await cri.stopPodSandbox(s.id);
+      for (const c of cri.listContainersNow().filter((x) => x.podSandboxId === s.id)) await cri.removeContainer(c.id);
+      await cri.removePodSandbox(s.id);
+    }
+    const registered = plugin.registrations;
+    agent = await startAgent();
+    // (a pod admitted before the plugin is back would find no devices, as on a kubelet)
+    await eventually(async () => plugin.registrations > registered && (await nodeResources()).allocatable === '4', 10_000, 'the plugin registered again');
+    await widgetPod('w6', 2, NODE);
+    await eventually(async () => (await statusOf('w6')).phase === 'Running', 15_000, 'w6 Running with w2\'s devices');
+    expect(widgetIds((await tk.kernel.get(PODS, NS, 'w6')).metadata.uid!)?.split(',')).toHaveLength(2);
+  });
 });

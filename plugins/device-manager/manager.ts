@@ -157,6 +157,10 @@ export class NodeDeviceManager implements devices.DeviceManager {
     });
   }
 
+  allocatedPods(): string[] {
+    return [...new Set([...this.allocated.values()].map((c) => c.ref.podUid))];
+  }
+
   /** The device IDs in use, by resource (tests, diagnostics). */
   inUse(): Record<string, string[]> {
     const out: Record<string, string[]> = {};

@@ -130,6 +130,8 @@ export class PodManager {
       this.onPod(p);
     }
     for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
+    // devices held (in the checkpoint) by pods this node no longer has, in the API or the runtime
+    if (!this.listed) for (const uid of this.opts.devices?.allocatedPods() ?? []) if (!seen.has(uid) && !this.runtime.has(uid)) void this.releaseDevices(uid);
     this.listed = true;
     this.killOrphans();
   }

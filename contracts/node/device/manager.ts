@@ -68,6 +68,12 @@ export interface DeviceManager {
   allocate(container: ContainerRef, requests: Record<string, number>): Promise<DeviceAllocation>;
   /** Frees every device of a pod (it is gone from the node, or finished). */
   release(podUid: string): Promise<void>;
+  /**
+   * The pods holding devices (from the checkpoint too): the kubelet releases those it no longer
+   * has once it has listed its pods (deleted while the agent was down), as kube's
+   * UpdateAllocatedDevices does against the active pods.
+   */
+  allocatedPods(): string[];
 }
 
 /** The node's device manager, provided by the `skiff.io/device` plugin. */
