@@ -161,6 +161,16 @@ describe('device manager with the sample plugin', () => {
     expect(events.map((e: any) => e.message).join('\n')).toContain('the ResourceName "kubernetes.io/gadget" is invalid');
   });
 
+  it('PreStartContainer, when the plugin asks for it, runs at container creation (not at the first allocation, the admission)', async () => {
+    const gizmo = await newPlugin({ resource: 'example.com/gizmo', count: 2, preStart: true });
+    await eventually(() => manager.resources().find((r) => r.name === 'example.com/gizmo')?.allocatable === 2, 5_000, 'gizmos');
+    const first = await manager.allocate(ref('g1'), { 'example.com/gizmo': 1 });
+    expect(gizmo.preStarts).toEqual([]);
+    expect(await manager.allocate(ref('g1'), { 'example.com/gizmo': 1 })).toEqual(first);
+    expect(gizmo.preStarts).toEqual([first.deviceIds['example.com/gizmo']]);
+    await manager.release('uid-g1');
+  });
+
   it('a plugin registering again replaces the old endpoint', async () => {
     const before = plugin.allocations.length;
     const replacement = await newPlugin({ count: 6, endpoint: 'widget-v2.sock' });

@@ -208,7 +208,10 @@ export class NodeDeviceManager implements devices.DeviceManager {
       this.notify();
     }
     const wanted = [...entry.byResource].filter(([res]) => (requests[res] ?? 0) > 0);
+    // PreStartContainer before a container starts: the kubelet's first call (its admission) only
+    // allocates; the calls at container creation find the allocation made and run it
     for (const [res, a] of wanted) {
+      if (made.includes(res)) continue;
       const r = this.resourcesByName.get(res);
       if (r?.endpoint?.options.preStartRequired) {
         await r.endpoint.preStartContainer(a.ids).catch((e) => {

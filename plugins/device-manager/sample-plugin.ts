@@ -25,6 +25,8 @@ export interface SamplePluginOptions {
   endpoint?: string;
   /** registration version (tests send a wrong one) */
   version?: string;
+  /** ask for PreStartContainer before each container starts (default false) */
+  preStart?: boolean;
   /** how often to look whether kubelet.sock was recreated or our socket removed (ms) */
   watchMs?: number;
   logger?: Logger;
@@ -45,6 +47,8 @@ export class SampleDevicePlugin {
   private busy = Promise.resolve();
   /** every Allocate answered: the device IDs per container request */
   readonly allocations: string[][] = [];
+  /** every PreStartContainer call: the device IDs */
+  readonly preStarts: string[][] = [];
   /** registrations made (a re-registration after an agent restart adds one) */
   registrations = 0;
   /** the last registration's error, if it failed */
@@ -91,6 +95,10 @@ export class SampleDevicePlugin {
     for (const s of this.streams) s.write(this.list());
   }
 
+  private options(): devices.DevicePluginOptions {
+    return { preStartRequired: this.o.preStart === true, getPreferredAllocationAvailable: true };
+  }
+
   private list(): devices.ListAndWatchResponse {
     return { devices: [...this.health].map(([ID, health]) => ({ ID, health, topology: null })) };
   }
@@ -120,7 +128,7 @@ export class SampleDevicePlugin {
     const server = new grpc.Server();
     server.addService(DevicePlugin.service, {
       GetDevicePluginOptions: (_call: unknown, cb: grpc.sendUnaryData<devices.DevicePluginOptions>) =>
-        cb(null, { preStartRequired: false, getPreferredAllocationAvailable: true }),
+        cb(null, this.options()),
       ListAndWatch: (call: grpc.ServerWritableStream<unknown, devices.ListAndWatchResponse>) => {
         this.streams.add(call);
         call.write(this.list());
@@ -151,7 +159,10 @@ export class SampleDevicePlugin {
         }
         cb(null, { containerResponses });
       },
-      PreStartContainer: (_call: unknown, cb: grpc.sendUnaryData<object>) => cb(null, {}),
+      PreStartContainer: (call: grpc.ServerUnaryCall<{ devicesIds: string[] }, unknown>, cb: grpc.sendUnaryData<object>) => {
+        this.preStarts.push([...call.request.devicesIds]);
+        cb(null, {});
+      },
     });
     if (existsSync(this.socketPath)) unlinkSync(this.socketPath);
     await bindUnix(server, this.socketPath);
@@ -176,7 +187,7 @@ export class SampleDevicePlugin {
     try {
       await new Promise<void>((ok, fail) =>
         client.Register(
-          { version: this.o.version ?? devices.DEVICE_PLUGIN_VERSION, endpoint: this.endpoint, resourceName: this.o.resource, options: { preStartRequired: false, getPreferredAllocationAvailable: true } },
+          { version: this.o.version ?? devices.DEVICE_PLUGIN_VERSION, endpoint: this.endpoint, resourceName: this.o.resource, options: this.options() },
           { deadline: Date.now() + 10_000 },
           (err: grpc.ServiceError | null) => (err ? fail(err) : ok()),
         ),
