@@ -181,3 +181,22 @@ describe('device manager with the sample plugin', () => {
     expect(plugin.allocations.length).toBe(before);
   });
 });
+
+describe('init containers', () => {
+  it('pass their devices on to the containers after them (the pod asks for max(init, sum(app)))', async () => {
+    // six widgets (the replacement plugin); p2, p7 and p8 hold five of them
+    expect(manager.inUse()[R]).toEqual(['widget-0', 'widget-1', 'widget-2', 'widget-3', 'widget-4']);
+    const init = await manager.allocate({ ...ref('pi', 'setup'), init: true }, { [R]: 1 });
+    expect(init.deviceIds[R]).toEqual(['widget-5']);
+    const app = await manager.allocate(ref('pi', 'app'), { [R]: 1 });
+    expect(app.deviceIds[R]).toEqual(['widget-5']);
+    // passed on once: a second app container finds none
+    const e = await manager.allocate(ref('pi', 'other'), { [R]: 1 }).catch((x) => x);
+    expect(devices.deviceAllocationReason(e)).toBe('UnexpectedAdmissionError');
+    // another pod does not get an init container's devices
+    const e2 = await manager.allocate(ref('pj'), { [R]: 1 }).catch((x) => x);
+    expect(devices.deviceAllocationReason(e2)).toBe('UnexpectedAdmissionError');
+    await manager.release('uid-pi');
+    expect(manager.inUse()[R]).not.toContain('widget-5');
+  });
+});

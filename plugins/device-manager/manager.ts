@@ -165,7 +165,7 @@ export class NodeDeviceManager implements devices.DeviceManager {
   inUse(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const c of this.allocated.values()) for (const [res, a] of c.byResource) (out[res] ??= []).push(...a.ids);
-    for (const ids of Object.values(out)) ids.sort(byName);
+    for (const [res, ids] of Object.entries(out)) out[res] = [...new Set(ids)].sort(byName);
     return out;
   }
 
@@ -193,7 +193,7 @@ export class NodeDeviceManager implements devices.DeviceManager {
         if (!(count > 0) || !isExtendedResourceName(res) || !this.isDevicePluginResource(res)) continue;
         const had = entry.byResource.get(res);
         if (had && had.ids.length === count) continue; // the checkpoint's answer
-        entry.byResource.set(res, await this.allocateResource(res, count, key));
+        entry.byResource.set(res, await this.allocateResource(res, count, key, ref.podUid));
         this.allocated.set(key, entry);
         made.push(res);
       }
@@ -222,27 +222,40 @@ export class NodeDeviceManager implements devices.DeviceManager {
     return merge(wanted);
   }
 
-  /** Free healthy devices of `res` for one container, chosen and allocated by its plugin. */
-  private async allocateResource(res: string, count: number, key: string): Promise<Allocated> {
+  /**
+   * Devices of `res` for one container, allocated by its plugin: first those the pod's finished
+   * init containers pass on (kube's devicesToReuse), then free healthy ones, chosen by the plugin.
+   */
+  private async allocateResource(res: string, count: number, key: string, podUid: string): Promise<Allocated> {
     const r = this.resourcesByName.get(res);
     const used = new Set<string>();
-    for (const [k, c] of this.allocated) if (k !== key) for (const id of c.byResource.get(res)?.ids ?? []) used.add(id);
+    const initHeld = new Set<string>();
+    const appHeld = new Set<string>();
+    for (const [k, c] of this.allocated) {
+      if (k === key) continue;
+      const ids = c.byResource.get(res)?.ids ?? [];
+      for (const id of ids) used.add(id);
+      if (c.ref.podUid === podUid) for (const id of ids) (c.ref.init ? initHeld : appHeld).add(id);
+    }
+    const reused = [...initHeld].filter((id) => !appHeld.has(id)).sort(byName).slice(0, count);
     const healthy = r?.connected ? [...r.devices.values()].filter((d) => d.health === 'Healthy').map((d) => d.ID) : [];
     const available = healthy.filter((id) => !used.has(id)).sort(byName);
-    if (available.length < count) {
+    if (reused.length + available.length < count) {
       throw new DeviceAllocationFailure(
         'UnexpectedAdmissionError',
-        `Allocate failed due to requested number of devices unavailable for ${res}. Requested: ${count}, Available: ${available.length}, which is unexpected`,
+        `Allocate failed due to requested number of devices unavailable for ${res}. Requested: ${count}, Available: ${reused.length + available.length}, which is unexpected`,
       );
     }
-    const endpoint = r!.endpoint!;
-    let ids = available.slice(0, count);
-    if (endpoint.options.getPreferredAllocationAvailable) {
+    const endpoint = r?.endpoint;
+    if (!endpoint) throw new DeviceAllocationFailure('DevicePluginError', `device plugin for ${res} is not registered`);
+    const candidates = [...reused, ...available];
+    let ids = candidates.slice(0, count);
+    if (reused.length < count && endpoint.options.getPreferredAllocationAvailable) {
       try {
-        const pref = await endpoint.getPreferredAllocation({ containerRequests: [{ availableDeviceIDs: available, mustIncludeDeviceIDs: [], allocationSize: count }] });
+        const pref = await endpoint.getPreferredAllocation({ containerRequests: [{ availableDeviceIDs: candidates, mustIncludeDeviceIDs: reused, allocationSize: count }] });
         const picked = pref.containerResponses[0]?.deviceIDs ?? [];
-        // an answer that does not fit (too few, unknown or repeated devices) is ignored, as kube does
-        if (picked.length === count && new Set(picked).size === count && picked.every((id) => available.includes(id))) ids = [...picked];
+        // an answer that does not fit (too few, unknown or repeated devices, reused ones left out) is ignored, as kube does
+        if (picked.length === count && new Set(picked).size === count && picked.every((id) => candidates.includes(id)) && reused.every((id) => picked.includes(id))) ids = [...picked];
         else this.o.logger.warn('device plugin: preferred allocation ignored (not a valid choice)', { resource: res, picked });
       } catch (e) {
         this.o.logger.warn('device plugin: GetPreferredAllocation failed; choosing the devices ourselves', { resource: res, error: String(e) });

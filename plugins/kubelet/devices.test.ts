@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerConfig } from '@skiff/node-api';
-import { containerDeviceRequests, withDevices } from './devices.ts';
+import type { KObject } from '@skiff/kernel';
+import { containerDeviceRequests, containerRef, withDevices } from './devices.ts';
 
 describe('containerDeviceRequests', () => {
   it('takes the extended resources of limits (requests when there is no limit), in whole devices', () => {
@@ -34,5 +35,17 @@ describe('withDevices', () => {
     expect(out.mounts.map((m) => [m.containerPath, m.hostPath])).toEqual([['/data', '/x'], ['/usr/lib/widget', '/opt/widget/lib']]);
     expect(out.devices).toEqual([{ containerPath: '/dev/widget0', hostPath: '/dev/widget0', permissions: 'rw' }]);
     expect(out.annotations).toEqual({ 'example.com/widget-ids': 'w-0', 'io.kubernetes.container.hash': 'abc' });
+  });
+});
+
+describe('containerRef', () => {
+  it('marks init containers that run to completion (not sidecars): their devices pass on', () => {
+    const pod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns', uid: 'u' },
+      spec: { initContainers: [{ name: 'setup' }, { name: 'side', restartPolicy: 'Always' }], containers: [{ name: 'app' }] },
+    } as KObject;
+    expect(containerRef(pod, 'setup')).toEqual({ podUid: 'u', podNamespace: 'ns', podName: 'p', container: 'setup', init: true });
+    expect(containerRef(pod, 'side').init).toBeUndefined();
+    expect(containerRef(pod, 'app').init).toBeUndefined();
   });
 });

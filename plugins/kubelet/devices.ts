@@ -15,6 +15,8 @@ export const UNEXPECTED_ADMISSION_ERROR = 'UnexpectedAdmissionError';
 
 interface ContainerLike {
   name: string;
+  /** an init container with restartPolicy Always is a sidecar: it keeps running, and its devices */
+  restartPolicy?: string;
   resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
 }
 
@@ -30,17 +32,16 @@ export function containerDeviceRequests(c: ContainerLike): Record<string, number
   return out;
 }
 
-const containersOf = (pod: KObject) => {
-  const spec = (pod.spec ?? {}) as { initContainers?: ContainerLike[]; containers?: ContainerLike[] };
-  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-};
+const specOf = (pod: KObject) => (pod.spec ?? {}) as { initContainers?: ContainerLike[]; containers?: ContainerLike[] };
+/** init containers first, in order: the devices of one that runs to completion pass on to those after it */
+const containersOf = (pod: KObject) => [...(specOf(pod).initContainers ?? []), ...(specOf(pod).containers ?? [])];
 
-export const containerRef = (pod: KObject, container: string): devices.ContainerRef => ({
-  podUid: pod.metadata.uid!,
-  podNamespace: pod.metadata.namespace ?? 'default',
-  podName: pod.metadata.name!,
-  container,
-});
+export function containerRef(pod: KObject, container: string): devices.ContainerRef {
+  const ref: devices.ContainerRef = { podUid: pod.metadata.uid!, podNamespace: pod.metadata.namespace ?? 'default', podName: pod.metadata.name!, container };
+  const init = (specOf(pod).initContainers ?? []).find((c) => c.name === container);
+  if (init && init.restartPolicy !== 'Always') ref.init = true;
+  return ref;
+}
 
 /** Whether any container of the pod asks for extended resources. */
 export const podWantsDevices = (pod: KObject) => containersOf(pod).some((c) => Object.keys(containerDeviceRequests(c)).length > 0);

@@ -43,6 +43,11 @@ export interface ContainerRef {
   podNamespace: string;
   podName: string;
   container: string;
+  /**
+   * An init container that runs to completion (not a sidecar): its devices pass on to the
+   * containers after it (kube's devicesToReuse), as the pod's request is max(init, sum(app)).
+   */
+  init?: boolean;
 }
 
 /**
