@@ -2,31 +2,16 @@
 // loaded once with @grpc/proto-loader into the two services' definitions: Registration (the agent
 // serves it) and DevicePlugin (each plugin serves it; the agent and the sample plugin use both
 // ends). Decoded messages have the shapes of @skiff/node-api's `devices` types.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-
-const RELATIVE = join('proto', 'deviceplugin', 'v1beta1', 'api.proto');
+import { findUp } from '@skiff/client';
 
 /** camelCased fields (resource_name -> resourceName; `ID` stays), int64 as Number, defaults filled in. */
 const LOADER_OPTIONS = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: false } as const;
 
 /** Where api.proto is: $SKIFF_DEVICEPLUGIN_PROTO, else proto/deviceplugin/v1beta1/api.proto here or in the nearest ancestor. */
-export function findDevicePluginProto(moduleUrl: string = import.meta.url): string {
-  const fromEnv = process.env.SKIFF_DEVICEPLUGIN_PROTO;
-  if (fromEnv) return resolve(fromEnv);
-  const start = dirname(fileURLToPath(moduleUrl));
-  for (let dir = start, i = 0; i < 8; i++) {
-    const candidate = join(dir, RELATIVE);
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error(`cannot find the device-plugin protobuf definitions (${RELATIVE}) in ${start} or above; set SKIFF_DEVICEPLUGIN_PROTO`);
-}
+export const findDevicePluginProto = (moduleUrl: string = import.meta.url) => findUp('proto/deviceplugin/v1beta1/api.proto', moduleUrl, 'SKIFF_DEVICEPLUGIN_PROTO');
 
 export interface DevicePluginProto {
   Registration: grpc.ServiceClientConstructor;
