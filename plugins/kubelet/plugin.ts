@@ -6,6 +6,7 @@ import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
 import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT, devices as deviceApi } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
+import { ResolvedDeviceManager } from './device-source.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
 
@@ -82,8 +83,8 @@ export default definePlugin<KubeletConfig>({
       extendedResources: c.extendedResources,
       rootDir: c.rootDir,
     };
-    // the device manager (a skiff.io/device plugin listed before the kubelet), if the agent runs one
-    const devices = ctx.tryResolve(deviceApi.DeviceManagerToken);
+    // the device manager of whichever skiff.io/device plugin runs (if any), resolved at each use
+    const devices = new ResolvedDeviceManager(() => ctx.tryResolve(deviceApi.DeviceManagerToken));
     const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger, devices);
     await registration.start();
     const configurer = createPodConfigurer({ kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, devices });
@@ -95,7 +96,7 @@ export default definePlugin<KubeletConfig>({
       ctx.logger,
     );
     await pods.start();
-    ctx.logger.info('kubelet running', { node: id.name, address: id.address, deviceManager: devices !== undefined });
+    ctx.logger.info('kubelet running', { node: id.name, address: id.address, deviceManager: ctx.tryResolve(deviceApi.DeviceManagerToken) !== undefined });
     return {
       async stop() {
         await pods.stop();
