@@ -88,7 +88,8 @@ export class NodeDeviceManager implements devices.DeviceManager {
 
   /** Reads the checkpoint, clears stale sockets (plugins then register again, as with a kubelet) and serves Registration. */
   async start(): Promise<void> {
-    mkdirSync(this.o.dir, { recursive: true });
+    // the registration socket lets whoever reaches it offer devices to pods: not for everybody
+    mkdirSync(this.o.dir, { recursive: true, mode: 0o750 });
     const { data, problem } = readCheckpoint(this.o.dir);
     if (problem) this.o.logger.warn(problem);
     for (const e of data.entries) {

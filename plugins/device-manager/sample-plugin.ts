@@ -149,6 +149,7 @@ export class SampleDevicePlugin {
           const unknown = r.devicesIds.filter((id) => !this.health.has(id));
           if (unknown.length) return cb({ code: grpc.status.INVALID_ARGUMENT, details: `unknown devices: ${unknown.join(', ')}` });
           this.allocations.push([...r.devicesIds]);
+          if (this.allocations.length > 1_000) this.allocations.shift(); // a long-running sample keeps the last ones
           containerResponses.push({
             envs: { [this.variable]: r.devicesIds.join(',') },
             mounts: [],
