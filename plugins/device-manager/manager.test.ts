@@ -70,7 +70,8 @@ describe('device manager with the sample plugin', () => {
     expect(b.deviceIds[R]).toHaveLength(2);
     const all = [...a.deviceIds[R], ...b.deviceIds[R]];
     expect(new Set(all).size).toBe(4);
-    // the sample prefers the lowest-numbered devices (GetPreferredAllocation)
+    // the sample prefers the lowest-numbered devices (GetPreferredAllocation, asked once per allocation)
+    expect(plugin.preferredCalls).toBe(2);
     expect(a.deviceIds[R]).toEqual(['widget-0', 'widget-1']);
     expect(env(a, 'WIDGET_IDS')).toBe('widget-0,widget-1');
     expect(env(b, 'WIDGET_IDS')).toBe('widget-2,widget-3');
@@ -162,12 +163,14 @@ describe('device manager with the sample plugin', () => {
   });
 
   it('PreStartContainer, when the plugin asks for it, runs at container creation (not at the first allocation, the admission)', async () => {
-    const gizmo = await newPlugin({ resource: 'example.com/gizmo', count: 2, preStart: true });
+    const gizmo = await newPlugin({ resource: 'example.com/gizmo', count: 2, preStart: true, preferredAllocation: false });
     await eventually(() => manager.resources().find((r) => r.name === 'example.com/gizmo')?.allocatable === 2, 5_000, 'gizmos');
     const first = await manager.allocate(ref('g1'), { 'example.com/gizmo': 1 });
     expect(gizmo.preStarts).toEqual([]);
     expect(await manager.allocate(ref('g1'), { 'example.com/gizmo': 1 })).toEqual(first);
     expect(gizmo.preStarts).toEqual([first.deviceIds['example.com/gizmo']]);
+    // it does not offer GetPreferredAllocation: not asked
+    expect(gizmo.preferredCalls).toBe(0);
     await manager.release('uid-g1');
   });
 

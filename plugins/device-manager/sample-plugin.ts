@@ -27,6 +27,8 @@ export interface SamplePluginOptions {
   version?: string;
   /** ask for PreStartContainer before each container starts (default false) */
   preStart?: boolean;
+  /** offer GetPreferredAllocation (default true) */
+  preferredAllocation?: boolean;
   /** how often to look whether kubelet.sock was recreated or our socket removed (ms) */
   watchMs?: number;
   logger?: Logger;
@@ -47,6 +49,8 @@ export class SampleDevicePlugin {
   private busy = Promise.resolve();
   /** every Allocate answered: the device IDs per container request */
   readonly allocations: string[][] = [];
+  /** GetPreferredAllocation calls answered */
+  preferredCalls = 0;
   /** every PreStartContainer call: the device IDs */
   readonly preStarts: string[][] = [];
   /** registrations made (a re-registration after an agent restart adds one) */
@@ -96,7 +100,7 @@ export class SampleDevicePlugin {
   }
 
   private options(): devices.DevicePluginOptions {
-    return { preStartRequired: this.o.preStart === true, getPreferredAllocationAvailable: true };
+    return { preStartRequired: this.o.preStart === true, getPreferredAllocationAvailable: this.o.preferredAllocation !== false };
   }
 
   private list(): devices.ListAndWatchResponse {
@@ -137,6 +141,7 @@ export class SampleDevicePlugin {
         call.on('close', gone);
       },
       GetPreferredAllocation: (call: grpc.ServerUnaryCall<devices.PreferredAllocationRequest, unknown>, cb: grpc.sendUnaryData<devices.PreferredAllocationResponse>) => {
+        this.preferredCalls++;
         const containerResponses = call.request.containerRequests.map((r) => {
           const rest = [...r.availableDeviceIDs].filter((id) => !r.mustIncludeDeviceIDs.includes(id)).sort(byNumber);
           return { deviceIDs: [...r.mustIncludeDeviceIDs, ...rest].slice(0, r.allocationSize) };
