@@ -412,9 +412,17 @@ export class NodeDeviceManager implements devices.DeviceManager {
     s.forceShutdown();
   }
 
-  /** kubelet.sock removed (by hand, by a cleanup): served again, so plugins can (re-)register. */
+  /**
+   * kubelet.sock removed (by hand, by a cleanup): served again, so plugins can (re-)register. A
+   * plugin whose socket file is gone is gone too, even if its stream is still open.
+   */
   private async checkSocket(): Promise<void> {
-    if (this.stopped || existsSync(this.socketPath)) return;
+    if (this.stopped) return;
+    for (const r of this.resourcesByName.values()) {
+      const ep = r.endpoint;
+      if (ep && !existsSync(ep.socketPath)) this.disconnected(r, ep, `its socket ${ep.socketPath} is gone`);
+    }
+    if (existsSync(this.socketPath)) return;
     this.o.logger.warn('device plugin registration socket removed; serving it again', { socket: this.socketPath });
     await this.shutdownServer();
     await this.serve().catch((e) => this.o.logger.error('device plugin registration socket not served', { error: String(e) }));
