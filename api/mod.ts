@@ -17,6 +17,7 @@ export * from './owners.ts';
 export * from './taints.ts';
 export * from './ipv4.ts';
 export * from './volumes.ts';
+export * from './extended-resources.ts';
 export type * from './types/meta.ts';
 export type * from './types/core-pod.ts';
 export type * from './types/core.ts';

@@ -8,6 +8,7 @@ export { SharedInformer, type EventHandlers, type InformerSelection } from './sh
 export { SharedInformerFactory, type InformerLease } from './informer-factory.ts';
 export { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
 export { runProcess, type ProcessResult } from './run-process.ts';
+export { findUp } from './find-up.ts';
 export { WorkQueue, RateLimiter, type WorkQueueOptions, type RateLimiterOptions } from './work-queue.ts';
 export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './event-recorder.ts';
 export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader-elector.ts';
