@@ -176,6 +176,17 @@ describeNeeding(['root', ['root', hostpathUnavailable]], 'csi-provisioner with t
     expect(driverVolumes()).toEqual([]);
   }, 60_000);
 
+  it('gives a WaitForFirstConsumer claim back to the scheduler when this node has no room left', async () => {
+    await storageClass('hostpath');
+    const big = await claim('big', '1800Mi');
+    await eventually(async () => expect(await t.kernel.get(PVS, undefined, `pvc-${big.metadata.uid}`)).toBeDefined());
+    await claim('over', '400Mi');
+    await eventually(async () => expect((await t.kernel.get(PVCS, 'default', 'over')).metadata.annotations?.[ANN_SELECTED_NODE]).toBeUndefined());
+    const failed = (await eventsOf('over')).find((e) => e.reason === 'ProvisioningFailed');
+    expect(failed?.message).toMatch(/RESOURCE_EXHAUSTED/);
+    expect(driverVolumes()).toEqual([`pvc-${big.metadata.uid}`]);
+  }, 60_000);
+
   it('deregisters a driver whose process dies without removing its socket', async () => {
     await stopDriver('SIGKILL');
     expect(existsSync(join(tmp.root, 'plugins_registry', `${HOSTPATH_DRIVER_NAME}-reg.sock`))).toBe(true);

@@ -8,7 +8,7 @@ import { isAlreadyExists, isConflict, isNotFound, parseQuantity, PVCS, PVS, type
 import type { EventRecorder } from '@skiff/client';
 import type { Kernel } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { csi } from '@skiff/node-api';
+import { GrpcStatus, grpcCode, type csi } from '@skiff/node-api';
 import {
   ANN_PROVISIONED_BY, ANN_SELECTED_NODE, bytesQuantity, driverParameters, FSTYPE_PARAMETER, nodeAffinityFor, provisionerOf, PROVISIONER_FINALIZER, pvNameFor,
   volumeCapabilities, type Pv, type Pvc, type StorageClass,
@@ -33,7 +33,7 @@ export function describeError(e: unknown): string {
   return String((e as Error)?.message ?? e);
 }
 
-export type ProvisionOutcome = 'not-ours' | 'claimed' | 'lost-claim' | 'exists' | 'provisioned';
+export type ProvisionOutcome = 'not-ours' | 'claimed' | 'lost-claim' | 'exists' | 'provisioned' | 'rescheduled';
 
 /** Provisions `pvc` if it is this node's to provision. Throws (after recording an Event) to retry. */
 export async function provisionClaim(c: NodeProvisionerContext, pvc: Pvc): Promise<ProvisionOutcome> {
@@ -97,6 +97,15 @@ export async function provisionClaim(c: NodeProvisionerContext, pvc: Pvc): Promi
     });
   } catch (e) {
     fail(`failed to provision volume with StorageClass "${scName}": ${describeError(e)}`);
+    if (grpcCode(e) === GrpcStatus.RESOURCE_EXHAUSTED && sc.volumeBindingMode === 'WaitForFirstConsumer') {
+      // this node has no room: give the choice back to the scheduler (external-provisioner's
+      // reschedule), which sets selected-node again, maybe to another node
+      await c.kernel.patch(PVCS, pvc.metadata.namespace, pvc.metadata.name!, 'json', [
+        { op: 'test', path: '/metadata/resourceVersion', value: pvc.metadata.resourceVersion },
+        { op: 'remove', path: `/metadata/annotations/${ANN_SELECTED_NODE.replace(/~/g, '~0').replace(/\//g, '~1')}` },
+      ]);
+      return 'rescheduled';
+    }
     throw e;
   }
 
