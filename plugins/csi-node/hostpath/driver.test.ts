@@ -112,6 +112,24 @@ describeNeeding(['root', ['root', hostpathUnavailable]], 'host-path CSI driver',
     expect(running!.driver.volumes().map((v) => v.name)).toEqual(['a']);
   }, 60_000);
 
+  it('makes a CSI inline volume at its publish and deletes it at its unpublish', async () => {
+    const c = await start(1024 * MiB);
+    const target = join(tmp.root, 'pods', 'p3', 'volumes', 'kubernetes.io~csi', 'scratch', 'mount');
+    const volumeContext = { 'csi.storage.k8s.io/ephemeral': 'true', size: '400Mi' };
+    await c.nodePublishVolume({ volumeId: 'csi-0123abcd', targetPath: target, volumeCapability: RWO, volumeContext });
+    await c.nodePublishVolume({ volumeId: 'csi-0123abcd', targetPath: target, volumeCapability: RWO, volumeContext }); // again: done already
+    const s = statfsSync(target);
+    expect(s.blocks * s.bsize).toBeGreaterThan(300 * MiB);
+    expect((await c.controller!.getCapacity({})).availableCapacity).toBe(624 * MiB);
+    writeFileSync(join(target, 'tmp'), 'x');
+    await c.nodeUnpublishVolume('csi-0123abcd', target);
+    expect(running!.driver.volumes()).toEqual([]);
+    expect((await c.controller!.getCapacity({})).availableCapacity).toBe(1024 * MiB);
+    expect(await code(c.nodePublishVolume({ volumeId: '../etc', targetPath: target, volumeCapability: RWO, volumeContext }))).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(await code(c.nodePublishVolume({ volumeId: 'csi-big', targetPath: target, volumeCapability: RWO, volumeContext: { ...volumeContext, size: '2Gi' } }))).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(running!.driver.volumes()).toEqual([]);
+  }, 60_000);
+
   it('knows its volumes after a restart, and grows a volume expanded while unpublished at its next publish', async () => {
     let c = await start();
     const vol = await c.controller!.createVolume({ name: 'keep', capacityRange: { requiredBytes: 300 * MiB }, volumeCapabilities: [RWO] });

@@ -4,6 +4,7 @@
 // Only SINGLE_NODE_* access modes and mount volumes (xfs) are served: the data lives on one node.
 // Calls that change volumes or mounts run one at a time.
 import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
+import { parseQuantity } from '@skiff/api';
 import { GrpcStatus, type csi } from '@skiff/node-api';
 import {
   attachLoop, detachLoops, fsStats, growFilesystem, growImage, HostOpError, loopDevicesOf, makeImage, MIN_VOLUME_BYTES, mount, mounts, umount,
@@ -13,6 +14,8 @@ import { volumeIdFor, VolumeState, type VolumeRecord } from './state.ts';
 export const HOSTPATH_DRIVER_NAME = 'hostpath.csi.skiff.io';
 export const HOSTPATH_TOPOLOGY_KEY = 'topology.hostpath.csi.skiff.io/node';
 export const HOSTPATH_VERSION = '0.1.0';
+/** the volume context key the kubelet sets on a CSI inline volume's publish */
+export const EPHEMERAL_CONTEXT = 'csi.storage.k8s.io/ephemeral';
 
 const MiB = 1024 * 1024;
 const SUPPORTED_MODES = new Set(['SINGLE_NODE_WRITER', 'SINGLE_NODE_READER_ONLY', 'SINGLE_NODE_SINGLE_WRITER', 'SINGLE_NODE_MULTI_WRITER']);
@@ -221,10 +224,10 @@ export class HostpathDriver {
 
   nodePublishVolume(req: Req): Promise<object> {
     return this.serial(async () => {
-      const v = this.mustGet(req.volumeId);
       const target = String(req.targetPath ?? '');
       if (!target) throw invalid('target_path is required');
       checkCapability(req.volumeCapability, 'volume_capability');
+      const v = await this.ephemeralVolume(req) ?? this.mustGet(req.volumeId);
       const { at } = await this.mountsOf(v);
       if (at.includes(target)) return {}; // published already
       if ((await mounts()).some((m) => m.mountPoint === target)) throw new DriverError(GrpcStatus.ALREADY_EXISTS, `${target} has another mount`);
@@ -237,11 +240,52 @@ export class HostpathDriver {
         // a volume expanded while unpublished (or before NodeExpandVolume came) grows here
         if (!req.readonly) await growFilesystem(target);
       } catch (e) {
-        if (!(await this.mountsOf(v)).at.length) await detachLoops(this.state.imagePath(v.id)).catch(() => {});
+        if (!(await this.mountsOf(v)).at.length) {
+          await detachLoops(this.state.imagePath(v.id)).catch(() => {});
+          if (v.ephemeral) {
+            await rm(this.state.imagePath(v.id), { force: true });
+            await this.state.remove(v.id);
+          }
+        }
         throw hostError(e);
       }
       return {};
     });
+  }
+
+  /**
+   * A CSI inline volume (volume context csi.storage.k8s.io/ephemeral = "true", the pod's own): made
+   * here on its first publish, of the size its `size` attribute asks (default the smallest), under
+   * the volume ID the kubelet chose.
+   */
+  private async ephemeralVolume(req: Req): Promise<VolumeRecord | undefined> {
+    const ctx = (req.volumeContext ?? {}) as Record<string, string>;
+    if (ctx[EPHEMERAL_CONTEXT] !== 'true') return undefined;
+    const id = String(req.volumeId ?? '');
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id)) throw invalid(`volume_id ${JSON.stringify(id)}: an inline volume's ID must be a file name (letters, digits, . _ -)`);
+    const existing = this.state.get(id);
+    if (existing) return existing;
+    let requested = 0;
+    if (ctx.size) {
+      try {
+        requested = Math.ceil(parseQuantity(ctx.size));
+      } catch {
+        throw invalid(`volume attribute size ${JSON.stringify(ctx.size)} is not a quantity`);
+      }
+    }
+    const size = sizeFor({ requiredBytes: requested });
+    const free = this.opts.capacityBytes - this.state.allocated();
+    if (size > free) throw new DriverError(GrpcStatus.RESOURCE_EXHAUSTED, `${size} bytes asked, ${free} bytes free of ${this.opts.capacityBytes}`);
+    const path = this.state.imagePath(id);
+    try {
+      await makeImage(path, size);
+    } catch (e) {
+      await rm(path, { force: true });
+      throw hostError(e);
+    }
+    const record: VolumeRecord = { id, name: `ephemeral:${id}`, capacityBytes: size, parameters: {}, created: new Date().toISOString(), ephemeral: true };
+    await this.state.put(record);
+    return record;
   }
 
   nodeUnpublishVolume(req: Req): Promise<object> {
@@ -254,7 +298,14 @@ export class HostpathDriver {
       if (v) {
         const { at } = await this.mountsOf(v);
         if (at.includes(target)) await umount(target).catch((e) => Promise.reject(hostError(e)));
-        if (!(await this.mountsOf(v)).at.length) await detachLoops(this.state.imagePath(v.id));
+        if (!(await this.mountsOf(v)).at.length) {
+          await detachLoops(this.state.imagePath(v.id));
+          if (v.ephemeral) {
+            // an inline volume ends with its pod
+            await rm(this.state.imagePath(v.id), { force: true });
+            await this.state.remove(v.id);
+          }
+        }
       } else if ((await mounts()).some((m) => m.mountPoint === target)) {
         throw notFound(`volume ${id} does not exist`);
       }

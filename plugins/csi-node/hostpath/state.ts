@@ -13,6 +13,8 @@ export interface VolumeRecord {
   capacityBytes: number;
   parameters: Record<string, string>;
   created: string;
+  /** a CSI inline (ephemeral) volume: made at its publish, deleted at its unpublish */
+  ephemeral?: boolean;
 }
 
 interface StateFile {
