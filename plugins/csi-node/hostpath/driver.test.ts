@@ -126,7 +126,7 @@ describeNeeding(['root', ['root', hostpathUnavailable]], 'host-path CSI driver',
     expect(running!.driver.volumes()).toEqual([]);
     expect((await c.controller!.getCapacity({})).availableCapacity).toBe(1024 * MiB);
     expect(await code(c.nodePublishVolume({ volumeId: '../etc', targetPath: target, volumeCapability: RWO, volumeContext }))).toBe(GrpcStatus.INVALID_ARGUMENT);
-    expect(await code(c.nodePublishVolume({ volumeId: 'csi-big', targetPath: target, volumeCapability: RWO, volumeContext: { ...volumeContext, size: '2Gi' } }))).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(await code(c.nodePublishVolume({ volumeId: 'csi-big', targetPath: target, volumeCapability: RWO, volumeContext: { ...volumeContext, size: '2Gi' } }))).toBe(GrpcStatus.OUT_OF_RANGE);
     expect(running!.driver.volumes()).toEqual([]);
   }, 60_000);
 

@@ -138,18 +138,7 @@ export class HostpathDriver {
           throw new DriverError(GrpcStatus.ALREADY_EXISTS, `volume ${name} exists with ${existing.capacityBytes} bytes, outside the requested range`);
         return { volume: this.volumeOf(existing) };
       }
-      if (size > this.opts.capacityBytes) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `${size} bytes is more than this driver's whole capacity (${this.opts.capacityBytes})`);
-      const free = this.opts.capacityBytes - this.state.allocated();
-      if (size > free) throw new DriverError(GrpcStatus.RESOURCE_EXHAUSTED, `${size} bytes asked, ${free} bytes free of ${this.opts.capacityBytes}`);
-      const path = this.state.imagePath(id);
-      try {
-        await makeImage(path, size);
-      } catch (e) {
-        await rm(path, { force: true });
-        throw hostError(e);
-      }
-      const record: VolumeRecord = { id, name, capacityBytes: size, parameters: req.parameters ?? {}, created: new Date().toISOString() };
-      await this.state.put(record);
+      const record = await this.makeVolume({ id, name, capacityBytes: size, parameters: req.parameters ?? {}, created: new Date().toISOString() });
       return { volume: this.volumeOf(record) };
     });
   }
@@ -274,18 +263,24 @@ export class HostpathDriver {
       }
     }
     const size = sizeFor({ requiredBytes: requested });
+    return this.makeVolume({ id, name: `ephemeral:${id}`, capacityBytes: size, parameters: {}, created: new Date().toISOString(), ephemeral: true });
+  }
+
+  /** Makes the image of `v` when the capacity allows it (nothing is left of a failed attempt), and records it. */
+  private async makeVolume(v: VolumeRecord): Promise<VolumeRecord> {
+    const size = v.capacityBytes;
+    if (size > this.opts.capacityBytes) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `${size} bytes is more than this driver's whole capacity (${this.opts.capacityBytes})`);
     const free = this.opts.capacityBytes - this.state.allocated();
     if (size > free) throw new DriverError(GrpcStatus.RESOURCE_EXHAUSTED, `${size} bytes asked, ${free} bytes free of ${this.opts.capacityBytes}`);
-    const path = this.state.imagePath(id);
+    const path = this.state.imagePath(v.id);
     try {
       await makeImage(path, size);
     } catch (e) {
       await rm(path, { force: true });
       throw hostError(e);
     }
-    const record: VolumeRecord = { id, name: `ephemeral:${id}`, capacityBytes: size, parameters: {}, created: new Date().toISOString(), ephemeral: true };
-    await this.state.put(record);
-    return record;
+    await this.state.put(v);
+    return v;
   }
 
   nodeUnpublishVolume(req: Req): Promise<object> {
