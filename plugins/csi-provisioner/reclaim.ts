@@ -88,7 +88,7 @@ export async function resizeClaim(c: NodeProvisionerContext, pvc: Pvc): Promise<
   const now = new Date().toISOString();
   const others = (pvc.status?.conditions ?? []).filter((x) => x.type !== FS_RESIZE_PENDING && x.type !== 'Resizing');
   if (r.nodeExpansionRequired) {
-    const pending = { type: FS_RESIZE_PENDING, status: 'True', lastProbeTime: null, lastTransitionTime: now, message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.' };
+    const pending = { type: FS_RESIZE_PENDING, status: 'True', lastTransitionTime: now, message: 'Waiting for user to (re-)start a pod to finish file system resize of volume on node.' };
     await c.kernel.patch(PVCS, pvc.metadata.namespace, pvc.metadata.name!, 'merge', { status: { conditions: [...others, pending], allocatedResources: { storage: requested } } }, { subresource: 'status' });
     c.recorder.record(pvc, { type: 'Normal', reason: 'FileSystemResizeRequired', message: 'Require file system resize of volume on node' });
     return 'node-expansion-pending';
