@@ -71,7 +71,13 @@ export async function resizeClaim(c: NodeProvisionerContext, pvc: Pvc): Promise<
   if (!pv?.spec.csi || pv.spec.claimRef?.uid !== pvc.metadata.uid) return 'not-ours';
   const requested = pvc.spec.resources?.requests?.storage;
   const has = pv.spec.capacity?.storage;
-  if (!requested || !has || parseQuantity(requested) <= parseQuantity(has)) return 'done';
+  if (!requested || !has) return 'done';
+  const grown = parseQuantity(requested) <= parseQuantity(has);
+  // grown, but the claim never heard of it (the PVC write after the PV's failed): once more, the
+  // calls are idempotent
+  const told = pvc.status?.allocatedResources?.storage === requested || pvc.status?.conditions?.some((x) => x.type === FS_RESIZE_PENDING);
+  const seen = pvc.status?.capacity?.storage;
+  if (grown && (told || !seen || parseQuantity(seen) >= parseQuantity(requested))) return 'done';
   const client = await localDriverOf(c, pv);
   if (!client) return 'not-ours';
   const requestedBytes = Math.ceil(parseQuantity(requested));
