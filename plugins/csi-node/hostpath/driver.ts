@@ -227,7 +227,10 @@ export class HostpathDriver {
         await mkdir(target, { recursive: true });
         await mount(device, target, options);
         // a volume expanded while unpublished (or before NodeExpandVolume came) grows here
-        if (!req.readonly) await growFilesystem(target);
+        if (!req.readonly && (v.fsBytes ?? 0) < v.capacityBytes) {
+          await growFilesystem(target);
+          await this.state.put({ ...v, fsBytes: v.capacityBytes });
+        }
       } catch (e) {
         if (!(await this.mountsOf(v)).at.length) {
           await detachLoops(this.state.imagePath(v.id)).catch(() => {});
@@ -279,8 +282,9 @@ export class HostpathDriver {
       await rm(path, { force: true });
       throw hostError(e);
     }
-    await this.state.put(v);
-    return v;
+    const made = { ...v, fsBytes: size };
+    await this.state.put(made);
+    return made;
   }
 
   nodeUnpublishVolume(req: Req): Promise<object> {
@@ -320,6 +324,7 @@ export class HostpathDriver {
       const wanted = Number(req.capacityRange?.requiredBytes ?? 0);
       if (wanted > v.capacityBytes) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `${wanted} bytes asked; the volume has ${v.capacityBytes} (ControllerExpandVolume first)`);
       await growFilesystem(path).catch((e) => Promise.reject(hostError(e)));
+      await this.state.put({ ...v, fsBytes: v.capacityBytes });
       return { capacityBytes: v.capacityBytes };
     });
   }

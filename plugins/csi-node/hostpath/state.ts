@@ -11,6 +11,8 @@ export interface VolumeRecord {
   name: string;
   /** the image file's size */
   capacityBytes: number;
+  /** the image size its filesystem was made for or last grown to (below capacityBytes: grow at publish) */
+  fsBytes?: number;
   parameters: Record<string, string>;
   created: string;
   /** a CSI inline (ephemeral) volume: made at its publish, deleted at its unpublish */
