@@ -10,6 +10,8 @@ import { NatsToken, NodeNameToken, PluginHost, type LoadRequest, type Logger } f
 import cniBridge from '@skiff/plugin-cni-bridge/plugin';
 import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
+import csiNode from '@skiff/plugin-csi-node/plugin';
+import csiProvisioner from '@skiff/plugin-csi-provisioner/plugin';
 import deviceManager from '@skiff/plugin-device-manager/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
@@ -89,6 +91,10 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
     // its first pass (admitting pods, releasing the devices of pods gone meanwhile) sees it
     const rootDir = o.rootDir ?? (o.kubelet?.rootDir as string | undefined);
     plugins.push({ descriptor: deviceManager, config: rootDir ? { rootDir } : {} });
+    // CSI: drivers that register in <root>/plugins_registry (skiff csi-hostpath, ...), and the
+    // provisioner/deleter/resizer for the volumes of drivers on this node
+    plugins.push({ descriptor: csiNode, config: rootDir ? { rootDir } : {} });
+    plugins.push({ descriptor: csiProvisioner, config: {} });
     plugins.push({
       descriptor: kubelet,
       config: {
