@@ -3,7 +3,7 @@
 // (skiff.io/cri: containerd's, plugins/cri-containerd). Run by `skiff agent`, which talks to the
 // control plane over the kernel bus.
 import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
-import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT } from '@skiff/node-api';
+import { CriRuntimeToken, csi, DEFAULT_POD_LOG_ROOT } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
@@ -84,7 +84,15 @@ export default definePlugin<KubeletConfig>({
     };
     const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger);
     await registration.start();
-    const configurer = createPodConfigurer({ kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain });
+    // the skiff.io/csi plugin may start after this one, be reloaded or be absent: resolved per call
+    const csiDrivers: csi.CsiDrivers = {
+      get: (name) => ctx.tryResolve(csi.CsiDriversToken)?.get(name),
+      list: () => ctx.tryResolve(csi.CsiDriversToken)?.list() ?? [],
+      onChange: (l) => ctx.tryResolve(csi.CsiDriversToken)?.onChange(l) ?? (() => {}),
+    };
+    const configurer = createPodConfigurer({
+      kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, csiDrivers,
+    });
     const pods = new PodManager(
       ctx.kernel,
       cri,

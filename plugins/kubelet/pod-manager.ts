@@ -102,7 +102,10 @@ export class PodManager {
     );
     void this.informer.start();
     this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
-    this.timers.push(setInterval(() => { for (const uid of this.pods.keys()) this.enqueue(uid); }, this.opts.resyncMs));
+    this.timers.push(setInterval(() => {
+      for (const uid of this.pods.keys()) this.enqueue(uid);
+      void this.sweep();
+    }, this.opts.resyncMs));
   }
 
   async stop(): Promise<void> {
@@ -125,6 +128,23 @@ export class PodManager {
     for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
     this.listed = true;
     this.killOrphans();
+    void this.sweep();
+  }
+
+  private sweeping = false;
+  /** Volumes and directories of pods that are gone (an agent restart, a cleanup that failed): see PodConfigurer.sweep. */
+  private async sweep(): Promise<void> {
+    if (!this.listed || this.sweeping || this.stopped || !this.config.sweep) return;
+    this.sweeping = true;
+    try {
+      // pods the runtime still runs are the pod workers' (killPod cleans them up)
+      const left = await this.config.sweep(new Set([...this.pods.keys(), ...this.runtime.keys(), ...this.killing]));
+      if (left.length) this.logger.warn('pod volumes left to clean up', { left });
+    } catch (e) {
+      this.logger.warn('pod volume sweep failed', { error: String(e) });
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private onPod(pod: KObject): void {
@@ -290,7 +310,11 @@ export class PodManager {
     this.killing.add(uid);
     try {
       const rp = (await this.runtimePods.list(uid)).get(uid);
-      if (!rp) return;
+      if (!rp) {
+        // never got a sandbox (a volume that never became ready): what did get set up goes
+        if (pod) await this.config.cleanup(uid).catch(() => {});
+        return;
+      }
       const live = rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED');
       if (pod) for (const c of live) this.events.record(pod, { type: 'Normal', reason: Reason.Killing, message: `Stopping container ${c.name}` });
       await Promise.all(live.map((c) => this.cri.stopContainer(c.id, graceSeconds).catch(() => {})));
