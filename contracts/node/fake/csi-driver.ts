@@ -148,7 +148,9 @@ export class FakeCsiDriver implements CsiDriverClient {
     const path = r.targetPath ?? '';
     this.enter({ method: 'nodePublishVolume', volumeId, path, request: r });
     const staging = this.staged.get(volumeId);
-    if (this.capabilities.includes('STAGE_UNSTAGE_VOLUME')) {
+    // a staging driver's volumes are staged first, but for inline (ephemeral) ones, which kube publishes directly
+    const inline = r.volumeContext?.['csi.storage.k8s.io/ephemeral'] === 'true';
+    if (this.capabilities.includes('STAGE_UNSTAGE_VOLUME') && !(inline && !r.stagingTargetPath)) {
       if (staging === undefined) throw new FakeCsiError(GrpcStatus.FAILED_PRECONDITION, `volume ${volumeId} is not staged`);
       if (staging !== r.stagingTargetPath) throw new FakeCsiError(GrpcStatus.FAILED_PRECONDITION, `volume ${volumeId} is staged at ${staging}, not ${r.stagingTargetPath}`);
     }

@@ -59,6 +59,8 @@ export class PvVolumes {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** publish targets done by this process (a sync does not publish again) */
   private readonly published = new Set<string>();
+  /** volumes (driver/handle) staged by this process: staged once per node, not once per pod */
+  private readonly staged = new Set<string>();
   private readonly mounter: Mounter;
 
   constructor(private readonly o: PvVolumesOptions) {
@@ -115,7 +117,8 @@ export class PvVolumes {
     if (src.ephemeral && csiDriver && !(dspec.volumeLifecycleModes ?? ['Persistent']).includes('Ephemeral'))
       throw new Error(`volume mode "Ephemeral" not supported by driver ${src.driver} (only supports ${JSON.stringify(dspec.volumeLifecycleModes ?? ['Persistent'])})`);
     const caps = await driver.nodeGetCapabilities();
-    const stages = caps.includes('STAGE_UNSTAGE_VOLUME');
+    // inline (ephemeral) volumes are published without staging, as kube does
+    const stages = caps.includes('STAGE_UNSTAGE_VOLUME') && !src.ephemeral;
     const stagingPath = stages ? csiStagingPath(this.o.root, src.driver, src.volumeHandle) : '';
     const fsGroup = pod.spec.securityContext?.fsGroup;
     const mountGroup = fsGroup !== undefined && caps.includes('VOLUME_MOUNT_GROUP') && dspec.fsGroupPolicy !== 'None' ? String(fsGroup) : '';
@@ -136,12 +139,14 @@ export class PvVolumes {
         specVolID: src.specName, volumeHandle: src.volumeHandle, driverName: src.driver, volumeLifecycleMode: src.ephemeral ? 'Ephemeral' : 'Persistent',
         ...(stages ? { stagingTargetPath: stagingPath } : {}), ...(src.claim ? { claim: src.claim } : {}),
       };
-      await this.locked(`${src.driver}/${src.volumeHandle}`, async () => {
-        if (stages) {
+      const stageKey = `${src.driver}/${src.volumeHandle}`;
+      await this.locked(stageKey, async () => {
+        if (stages && !this.staged.has(stageKey)) {
           const stageSecrets = await secretData(this.o.objects, src.nodeStageSecretRef, 'NodeStageSecretRef');
           await writeVolData(csiStagingDir(this.o.root, src.driver, src.volumeHandle), data);
           await mkdir(stagingPath, { recursive: true, mode: 0o750 });
           await driver.nodeStageVolume({ volumeId: src.volumeHandle, publishContext, stagingTargetPath: stagingPath, volumeCapability: capability, secrets: stageSecrets, volumeContext });
+          this.staged.add(stageKey);
         }
         const publishSecrets = await secretData(this.o.objects, src.nodePublishSecretRef, 'NodePublishSecretRef');
         // written before the publish: a restart in between still finds what to unpublish
@@ -237,6 +242,7 @@ export class PvVolumes {
       for (const v of await csiVolumesOfPod(this.o.root, uid)) if (v.data?.driverName === data.driverName && v.data.volumeHandle === data.volumeHandle) return;
     const staging = csiStagingPath(this.o.root, data.driverName, data.volumeHandle);
     await d.nodeUnstageVolume(data.volumeHandle, staging).catch((e) => (isNotFound(e) ? undefined : Promise.reject(e)));
+    this.staged.delete(`${data.driverName}/${data.volumeHandle}`);
     if ((await this.mounter.mountsUnder(staging)).length) throw new Error(`${staging} is still mounted after NodeUnstageVolume`);
     await rm(csiStagingDir(this.o.root, data.driverName, data.volumeHandle), { recursive: true, force: true });
   }
