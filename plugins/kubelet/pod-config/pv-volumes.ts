@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseQuantity } from '@skiff/api';
 import { isNotFound, type csi } from '@skiff/node-api';
 import {
-  csiPublishPath, csiStagingDir, csiStagingPath, csiVolumeDir, csiVolumesOfPod, podUidsOnDisk, sha256, stagingDirsOnDisk, writeVolData, type VolData,
+  csiPublishPath, csiStagingDir, csiStagingPath, csiVolumeDir, csiVolumesOfPod, podUidsOnDisk, readVolData, sha256, stagingDirsOnDisk, writeVolData, type VolData,
 } from './csi-paths.ts';
 import { applyFsGroup, csiAppliesFsGroup } from './fs-group.ts';
 import { checkHostPathType } from './host-path.ts';
@@ -238,6 +238,8 @@ export class PvVolumes {
 
   /** Under the volume's lock: NodeUnstageVolume when no pod directory on the node still has the volume. */
   private async unstageIfUnused(d: csi.CsiDriverClient, data: VolData): Promise<void> {
+    // unstaged already (by a teardown that held the lock before this one): its directory is gone
+    if (!(await readVolData(csiStagingDir(this.o.root, data.driverName, data.volumeHandle)))) return;
     for (const uid of await podUidsOnDisk(this.o.root))
       for (const v of await csiVolumesOfPod(this.o.root, uid)) if (v.data?.driverName === data.driverName && v.data.volumeHandle === data.volumeHandle) return;
     const staging = csiStagingPath(this.o.root, data.driverName, data.volumeHandle);
