@@ -8,7 +8,7 @@
 // is a directory under `dataDir`, NodeStage bind-mounts it at the staging path, NodePublish
 // bind-mounts the staging path (or the volume's directory, without staging) at the target path
 // (read-only when asked), the unpublish / unstage calls unmount and remove what they made. With
-// 'none' (the default) no mount is made: only directories, so tests run without privileges.
+// 'none' (the default) no mount is made: the target directory only, so tests run without privileges.
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -157,8 +157,9 @@ export class FakeCsiDriver implements CsiDriverClient {
     const readonly = r.readonly === true;
     const had = this.published.get(path);
     if (had && (had.volumeId !== volumeId || had.readonly !== readonly)) throw new FakeCsiError(GrpcStatus.ALREADY_EXISTS, `${path} is published with other parameters`);
+    // the driver makes the target (the CO makes its parent)
+    await mkdir(path, { recursive: true });
     if (this.binds && !(await isMountPoint(path))) {
-      await mkdir(path, { recursive: true });
       await run('mount', ['--bind', staging ?? (await this.dataOf(volumeId)), path]);
       if (readonly) await run('mount', ['-o', 'remount,bind,ro', path]);
     }

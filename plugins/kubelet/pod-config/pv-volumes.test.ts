@@ -2,12 +2,13 @@
 // arguments, idempotence, the paths of issue 14's contract, kube's messages while a claim or a
 // driver is missing, teardown that unstages with the last user, the sweep after a restart, and
 // NodeExpandVolume for a claim that says FileSystemResizePending.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GrpcStatus } from '@skiff/node-api';
 import { FakeCsiDriver, FakeCsiDrivers } from '@skiff/node-api/testing';
+import { describeNeeding } from '../../../scripts/test-parts.ts';
 import { csiPublishPath, csiStagingPath, sha256 } from './csi-paths.ts';
 import { PvVolumes } from './pv-volumes.ts';
 import type { Obj, VolumeObjects } from './pv-source.ts';
@@ -235,5 +236,57 @@ describe('PvVolumes: restart and expansion', () => {
     expect(driver.calls.at(-1)!.request).toMatchObject({ capacityRange: { requiredBytes: 2 * 2 ** 30 }, stagingTargetPath: csiStagingPath(root, DRIVER, 'handle-pv1') });
     expect(patches).toEqual([{ namespace: 'ns1', name: 'c1', status: { capacity: { storage: '2Gi' }, allocatedResources: { storage: '2Gi' }, allocatedResourceStatuses: null, conditions: [] } }]);
     expect(events.at(-1)).toMatchObject({ type: 'Normal', reason: 'FileSystemResizeSuccessful' });
+  });
+});
+
+// chown to another group needs root
+describeNeeding(['root'], 'PvVolumes: fsGroup and path volumes', () => {
+  const fsPod = (uid: string) => mkPod({ volumes: [pvcVolume('c1')], securityContext: { fsGroup: 3456 } }, { uid, name: `pod-${uid}` });
+
+  it('applies fsGroup to the publish target (kube\'s default policy: an fsType and ReadWriteOnce); not with fsGroupPolicy None', async () => {
+    const pod = fsPod('u1');
+    const m = await pv.setUp(pod, pod.spec.volumes![0]);
+    expect(statSync(m.hostPath).gid).toBe(3456);
+    put('csidrivers', { metadata: { name: DRIVER }, spec: { fsGroupPolicy: 'None' } });
+    const other = fsPod('u2');
+    const m2 = await pv.setUp(other, other.spec.volumes![0]);
+    expect(statSync(m2.hostPath).gid).toBe(0);
+  });
+
+  it('passes volume_mount_group to a VOLUME_MOUNT_GROUP driver instead of changing ownership itself', async () => {
+    drivers.register((driver = new FakeCsiDriver({ name: DRIVER, nodeCapabilities: ['STAGE_UNSTAGE_VOLUME', 'VOLUME_MOUNT_GROUP'] })));
+    const pod = fsPod('u1');
+    const m = await pv.setUp(pod, pod.spec.volumes![0]);
+    expect(driver.calls.map((c) => (c.request as { volumeCapability: { mount: { volumeMountGroup: string } } }).volumeCapability.mount.volumeMountGroup)).toEqual(['3456', '3456']);
+    expect(statSync(m.hostPath).gid).toBe(0);
+  });
+
+  it('a hostPath PV is used as it is; a local PV is bind-mounted in the pod\'s directory and unmounted with the pod', async () => {
+    const hostDir = join(root, 'host-vol');
+    mkdirSync(hostDir);
+    put('persistentvolumeclaims', claim('hp', 'pv-hp'));
+    put('persistentvolumes', { metadata: { name: 'pv-hp' }, spec: { accessModes: ['ReadWriteOnce'], hostPath: { path: hostDir, type: 'Directory' } } });
+    put('persistentvolumeclaims', claim('lo', 'pv-lo'));
+    put('persistentvolumes', { metadata: { name: 'pv-lo' }, spec: { accessModes: ['ReadWriteOnce'], local: { path: hostDir } } });
+    const binds: string[] = [];
+    let mounted: string[] = [];
+    const mounter = {
+      mountTmpfs: async () => {},
+      unmount: async (d: string) => void (mounted = mounted.filter((x) => x !== d)),
+      mountsUnder: async (d: string) => mounted.filter((x) => x === d || x.startsWith(`${d}/`)).map((path) => ({ path, fsType: 'none' })),
+      bind: async (src: string, d: string, ro: boolean) => void (binds.push(`${src} ${d} ${ro}`), mounted.push(d)),
+    };
+    const local = new PvVolumes({ root, nodeName: 'node-a', drivers, objects: reader, patchClaimStatus: async () => {}, mounter });
+    const pod = podWith('u1', [{ name: 'hp', persistentVolumeClaim: { claimName: 'hp' } }, { name: 'lo', persistentVolumeClaim: { claimName: 'lo', readOnly: true } }]);
+    expect(await local.setUp(pod, pod.spec.volumes![0])).toEqual({ hostPath: hostDir, readOnly: false });
+    const target = join(root, 'pods/u1/volumes/kubernetes.io~local-volume/pv-lo');
+    expect(await local.setUp(pod, pod.spec.volumes![1])).toEqual({ hostPath: target, readOnly: true });
+    await local.setUp(pod, pod.spec.volumes![1]);
+    expect(binds).toEqual([`${hostDir} ${target} true`]);
+    await local.tearDownPod('u1');
+    expect(mounted).toEqual([]);
+    put('persistentvolumes', { metadata: { name: 'pv-hp' }, spec: { accessModes: ['ReadWriteOnce'], hostPath: { path: join(root, 'nope'), type: 'Directory' } } });
+    await expect(local.setUp(pod, pod.spec.volumes![0])).rejects.toThrow(`hostPath type check failed: ${join(root, 'nope')} is not a directory`);
+    expect(driver.calls).toEqual([]);
   });
 });
