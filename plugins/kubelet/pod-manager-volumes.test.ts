@@ -3,7 +3,9 @@
 // @skiff/node-api/testing in its bind-mount mode (a volume is a directory; NodeStage and
 // NodePublish bind-mount it, as a host-path driver does). The PV controller is not here: the tests
 // put claims and volumes in the states issue 14's contract says it leaves them in.
-// Every mount the tests make is under one temp root; afterAll unmounts whatever is left there.
+// The resync is a minute long: a claim bound or waiting on its file system reaches its pods through
+// the claim watch. Every mount the tests make is under one temp root; afterAll unmounts whatever is
+// left there.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +43,7 @@ function startAgent(): PodManager {
   const config = createPodConfigurer({
     kernel: tk.kernel, cri, rootDir: root, podLogRoot: join(root, 'logs'), nodeName: NODE, clusterDNS: [], clusterDomain: 'cluster.local', csiDrivers: drivers,
   });
-  return new PodManager(tk.kernel, cri, config, { nodeName: NODE, hostIP: '192.0.2.1', relistMs: 50, resyncMs: 300, backoffInitialMs: 1_000 }, silentLogger);
+  return new PodManager(tk.kernel, cri, config, { nodeName: NODE, hostIP: '192.0.2.1', relistMs: 50, resyncMs: 60_000, backoffInitialMs: 1_000 }, silentLogger);
 }
 
 beforeAll(async () => {
@@ -109,6 +111,11 @@ const createPod = (name: string, claim: string, extra: Record<string, unknown> =
 const phaseOf = async (name: string) => ((await tk.kernel.get(PODS, NS, name)).status as { phase?: string } | undefined)?.phase;
 const running = (name: string) => eventually(async () => ((await phaseOf(name)) === 'Running' ? true : undefined), 10_000, `${name} Running`);
 const gone = (name: string) => eventually(async () => (await tk.kernel.get(PODS, NS, name).then(() => undefined, () => true)), 10_000, `${name} gone`);
+/** The pod is gone from the API and nothing is mounted for it any more (its volume or the staged one). */
+const goneAndUnmounted = async (name: string) => {
+  await gone(name);
+  await eventually(async () => (mountsUnder(root).length === 0 ? true : undefined), 10_000, `${name}'s volumes unmounted`);
+};
 const containersOf = (uid: string) => cri.listContainersNow().filter((c) => c.labels[POD_UID] === uid);
 const eventsOf = async (name: string) => (await tk.kernel.list(EVENTS, { namespace: NS })).items.filter((e) => (e.involvedObject as { name: string }).name === name);
 
@@ -167,7 +174,7 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     expect(f.gid).toBe(4321);
     expect(f.mode & 0o777).toBe(0o660);
     await tk.kernel.delete(PODS, NS, 'grouped');
-    await gone('grouped');
+    await goneAndUnmounted('grouped');
   });
 
   it('grows a published volume whose claim says FileSystemResizePending: NodeExpandVolume, then the claim\'s capacity and no condition', async () => {
@@ -183,9 +190,9 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     expect(st.allocatedResources).toEqual({ storage: '3Gi' });
     expect(st.conditions ?? []).toEqual([]);
     expect(driver.sizes.get(handle)).toBe(3 * 2 ** 30);
-    expect((await eventsOf('growing')).find((e) => e.reason === 'FileSystemResizeSuccessful')).toBeDefined();
+    await eventually(async () => (await eventsOf('growing')).find((e) => e.reason === 'FileSystemResizeSuccessful'), 10_000, 'FileSystemResizeSuccessful');
     await tk.kernel.delete(PODS, NS, 'growing');
-    await gone('growing');
+    await goneAndUnmounted('growing');
   });
 
   it('an agent that restarts finds the volumes of a pod deleted while it was away, and unpublishes and unstages them', async () => {

@@ -10,6 +10,7 @@ import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
 import { managedByNode, type CriRuntime } from '@skiff/node-api';
 import { CrashLoopBackoff } from './backoff.ts';
+import { ClaimWatch, claimsOfPod } from './claim-watch.ts';
 import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
 import type { PodConfigurer } from './pod-configurer.ts';
@@ -57,6 +58,7 @@ export class PodManager {
   private readonly prober: Prober;
   private readonly unhealthy = new Map<string, string>();
   private informer?: Informer;
+  private claims?: ClaimWatch;
   private stopped = false;
   private listed = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -101,6 +103,11 @@ export class PodManager {
       { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, logger: this.logger, retryMs: 1_000 },
     );
     void this.informer.start();
+    // a claim bound or waiting on its file system: the pods using it sync now
+    this.claims = new ClaimWatch(this.kernel, (key) => {
+      for (const [uid, e] of this.pods) if (claimsOfPod(e.pod).includes(key)) this.enqueue(uid);
+    }, this.logger);
+    this.claims.start();
     this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
     this.timers.push(setInterval(() => {
       for (const uid of this.pods.keys()) this.enqueue(uid);
@@ -111,6 +118,7 @@ export class PodManager {
   async stop(): Promise<void> {
     this.stopped = true;
     this.informer?.stop();
+    await this.claims?.stop();
     for (const t of this.timers) clearInterval(t);
     for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
     this.prober.stop();
