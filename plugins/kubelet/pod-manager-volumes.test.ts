@@ -195,6 +195,47 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     await goneAndUnmounted('growing');
   });
 
+  it('an ephemeral volume (its claim owned by the pod) and an inline csi volume; a driver registered late', async () => {
+    drivers.deregister(DRIVER);
+    const pod = await tk.kernel.create(PODS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'eph', namespace: NS },
+      spec: {
+        nodeName: NODE,
+        containers: [{ name: 'app', image: 'busybox:1.36', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'inline', mountPath: '/inline' }] }],
+        volumes: [
+          { name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } } },
+          { name: 'inline', csi: { driver: DRIVER, volumeAttributes: { size: '1Mi' } } },
+        ],
+      },
+    });
+    const uid = pod.metadata.uid!;
+    // the generic-ephemeral-volume controller's claim, owned by the pod, bound by the PV controller
+    const pvc = await tk.kernel.create(PVCS, {
+      apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+      metadata: { name: 'eph-scratch', namespace: NS, ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'eph', uid, controller: true, blockOwnerDeletion: true }] },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await tk.kernel.create(PVS, {
+      apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pvc-eph' },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], claimRef: { namespace: NS, name: 'eph-scratch', uid: pvc.metadata.uid }, csi: { driver: DRIVER, volumeHandle: 'vol-eph' } },
+    });
+    await bind('eph-scratch', 'pvc-eph');
+    const failed = await eventually(async () => (await eventsOf('eph')).find((e) => e.reason === 'FailedMount' && String(e.message).includes('not found in the list of registered CSI drivers')), 10_000, 'FailedMount: driver not registered');
+    expect(failed.message).toContain(`driver name ${DRIVER} not found in the list of registered CSI drivers`);
+    expect(await phaseOf('eph')).toBe('Pending');
+    drivers.register(driver);
+    await running('eph');
+    const inlineTarget = csiPublishPath(root, uid, 'inline');
+    expect(mountsUnder(join(root, 'pods', uid)).map((m) => m.path).sort()).toEqual([csiPublishPath(root, uid, 'pvc-eph'), inlineTarget].sort());
+    const [c] = containersOf(uid);
+    const mounts = (await cri.containerStatus(c.id)).status!.mounts;
+    expect(mounts).toContainEqual(expect.objectContaining({ containerPath: '/inline', hostPath: inlineTarget }));
+    const inline = [...driver.published.values()].find((p) => p.request.targetPath === inlineTarget)!;
+    expect(inline.request.volumeContext).toMatchObject({ size: '1Mi', 'csi.storage.k8s.io/ephemeral': 'true' });
+    await tk.kernel.delete(PODS, NS, 'eph');
+    await goneAndUnmounted('eph');
+  });
+
   it('an agent that restarts finds the volumes of a pod deleted while it was away, and unpublishes and unstages them', async () => {
     const { handle, pv } = await boundClaim('data4');
     const pod = await createPod('orphan', 'data4');
