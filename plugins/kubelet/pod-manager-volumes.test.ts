@@ -236,6 +236,21 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     await goneAndUnmounted('eph');
   });
 
+  it('a deleted pod whose driver is gone stays (Terminating) until its volume is unpublished', async () => {
+    const { handle } = await boundClaim('data5');
+    await createPod('stuck', 'data5');
+    await running('stuck');
+    drivers.deregister(DRIVER);
+    const before = driver.calls.length;
+    await tk.kernel.delete(PODS, NS, 'stuck');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await tk.kernel.get(PODS, NS, 'stuck')).metadata.deletionTimestamp).toBeDefined();
+    expect(mountsUnder(root).length).toBe(2);
+    drivers.register(driver);
+    await goneAndUnmounted('stuck');
+    expect(driver.callLog().slice(before)).toEqual([`nodeUnpublishVolume ${handle}`, `nodeUnstageVolume ${handle}`]);
+  });
+
   it('an agent that restarts finds the volumes of a pod deleted while it was away, and unpublishes and unstages them', async () => {
     const { handle, pv } = await boundClaim('data4');
     const pod = await createPod('orphan', 'data4');

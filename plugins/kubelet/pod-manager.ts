@@ -301,7 +301,9 @@ export class PodManager {
   private async terminate(uid: string, e: PodEntry): Promise<void> {
     const pod = e.pod;
     const grace = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? this.config.gracePeriod(pod);
-    await this.killPod(uid, grace, pod);
+    // as kubelet, the pod object goes only once its volumes are torn down (unpublished): else retried
+    const cleaned = await this.killPod(uid, grace, pod);
+    if (!cleaned) throw new Error(`pod ${uid}: its volumes are not torn down yet`);
     try {
       await this.kernel.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
     } catch (err) {
@@ -309,19 +311,29 @@ export class PodManager {
     }
   }
 
+  /** The pod's volumes and files go; false (logged) when they cannot yet (a CSI driver not there): the sweep retries. */
+  private async cleanup(uid: string): Promise<boolean> {
+    try {
+      await this.config.cleanup(uid);
+      return true;
+    } catch (e) {
+      this.logger.warn('pod cleanup failed', { uid, error: String(e) });
+      return false;
+    }
+  }
+
   /**
    * Stop every container of the pod within `graceSeconds`, then its sandboxes; remove them all.
    * With the pod object at hand, each container stopped is a Killing event ("Stopping container c").
    */
-  private async killPod(uid: string, graceSeconds: number, pod?: KObject): Promise<void> {
-    if (this.killing.has(uid)) return;
+  private async killPod(uid: string, graceSeconds: number, pod?: KObject): Promise<boolean> {
+    if (this.killing.has(uid)) return false;
     this.killing.add(uid);
     try {
       const rp = (await this.runtimePods.list(uid)).get(uid);
       if (!rp) {
         // never got a sandbox (a volume that never became ready): what did get set up goes
-        if (pod) await this.config.cleanup(uid).catch(() => {});
-        return;
+        return pod ? await this.cleanup(uid) : true;
       }
       const live = rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED');
       if (pod) for (const c of live) this.events.record(pod, { type: 'Normal', reason: Reason.Killing, message: `Stopping container ${c.name}` });
@@ -332,8 +344,9 @@ export class PodManager {
         this.runtimePods.forget(c.id);
       }
       for (const s of rp.sandboxes) await this.cri.removePodSandbox(s.id).catch(() => {});
-      await this.config.cleanup(uid).catch(() => {});
+      const cleaned = await this.cleanup(uid);
       this.runtime.delete(uid);
+      return cleaned;
     } finally {
       this.killing.delete(uid);
     }
