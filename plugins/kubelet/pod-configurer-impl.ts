@@ -127,6 +127,10 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       return getPodQOS(asPod(pod));
     },
     cleanup,
+    async releaseVolumes(uid) {
+      volumes.delete(uid);
+      await pv.tearDownPod(uid);
+    },
     sweep(known) {
       return pv.sweep(known, cleanup);
     },

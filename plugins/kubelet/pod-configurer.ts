@@ -54,6 +54,8 @@ export interface PodConfigurer {
   qosClass(pod: KObject): string;
   /** The pod is gone: its volumes (CSI unpublish, unstage) and files go too. */
   cleanup(uid: string): Promise<void>;
+  /** The pod finished (Succeeded / Failed): its CSI and local volumes are unpublished; its files stay until it is gone. */
+  releaseVolumes?(uid: string): Promise<void>;
   /**
    * Cleans up the pod directories on disk whose pod is not in `known` (this node's pods), and the
    * staged volumes no pod uses: after an agent restart, and for what an earlier cleanup could not

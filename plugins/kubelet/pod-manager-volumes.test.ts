@@ -51,7 +51,8 @@ beforeAll(async () => {
   // mountinfo shows real paths: no symlink in the root
   root = realpathSync(mkdtempSync(join(tmpdir(), 'skiff-pm-vols-')));
   await tk.kernel.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  cri = new FakeRuntime({ podCIDR: '10.244.6.0/24' });
+  // a container named "job" completes (exit 0) after 200 ms
+  cri = new FakeRuntime({ podCIDR: '10.244.6.0/24', behaviour: (c) => (c.metadata.name === 'job' ? { exitAfterMs: 200, exitCode: 0 } : undefined) });
   driver = new FakeCsiDriver({ name: DRIVER, mount: 'bind', dataDir: join(root, 'csi-data') });
   drivers = new FakeCsiDrivers();
   drivers.register(driver);
@@ -234,6 +235,23 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     expect(inline.request.volumeContext).toMatchObject({ size: '1Mi', 'csi.storage.k8s.io/ephemeral': 'true' });
     await tk.kernel.delete(PODS, NS, 'eph');
     await goneAndUnmounted('eph');
+  });
+
+  it('a pod that completes has its volume unpublished and unstaged while its object stays', async () => {
+    const { handle } = await boundClaim('data6');
+    await tk.kernel.create(PODS, {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'job', namespace: NS },
+      spec: {
+        nodeName: NODE, restartPolicy: 'Never',
+        containers: [{ name: 'job', image: 'busybox:1.36', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data6' } }],
+      },
+    });
+    await eventually(async () => ((await phaseOf('job')) === 'Succeeded' ? true : undefined), 10_000, 'job Succeeded');
+    await eventually(async () => (mountsUnder(root).length === 0 ? true : undefined), 10_000, 'job\'s volume unmounted');
+    expect(driver.callLog().filter((l) => l.endsWith(handle))).toEqual([`nodeStageVolume ${handle}`, `nodePublishVolume ${handle}`, `nodeUnpublishVolume ${handle}`, `nodeUnstageVolume ${handle}`]);
+    await tk.kernel.delete(PODS, NS, 'job');
+    await goneAndUnmounted('job');
   });
 
   it('a deleted pod whose driver is gone stays (Terminating) until its volume is unpublished', async () => {

@@ -243,6 +243,8 @@ export class PodManager {
     if (podIsDone(pod, rp)) {
       // finished: the sandbox (and its network) goes, the containers stay for their logs
       for (const s of rp?.sandboxes ?? []) if (s.state === 'SANDBOX_READY') await this.cri.stopPodSandbox(s.id).catch(() => {});
+      // and its persistent volumes are unpublished (kubelet unmounts a terminated pod's volumes)
+      if (this.config.releaseVolumes) await this.config.releaseVolumes(uid);
       return;
     }
     const r = await syncPod(pod, rp, {
