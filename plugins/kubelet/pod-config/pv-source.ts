@@ -40,6 +40,8 @@ export interface CsiSource {
   nodeExpandSecretRef?: SecretRef;
   ephemeral: boolean;
   claim?: { namespace: string; name: string };
+  /** the claim's status says FileSystemResizePending (the node grows the file system) */
+  resizePending?: boolean;
 }
 
 export interface PathSource {
@@ -148,6 +150,7 @@ export async function resolvePvSource(pod: Pod, v: Volume, objects: VolumeObject
       nodeExpandSecretRef: ref(c.nodeExpandSecretRef),
       ephemeral: false,
       claim,
+      resizePending: ((pvc.status?.conditions ?? []) as { type?: string; status?: string }[]).some((c) => c.type === 'FileSystemResizePending' && (c.status ?? 'True') === 'True'),
     };
   }
   if (spec.hostPath) return { kind: 'path', type: 'hostPath', specName: volumeName, path: spec.hostPath.path, hostPathType: spec.hostPath.type, readOnly, claim };

@@ -110,8 +110,11 @@ export class PvVolumes {
 
   private async setUpCsi(pod: Pod, src: CsiSource, recorder?: EventRecorder): Promise<PvMount> {
     const uid = pod.metadata.uid ?? '';
-    const driver = this.driver(src.driver);
     const target = csiPublishPath(this.o.root, uid, src.specName);
+    // published already, nothing to grow: what every later sync of the pod finds, without a call
+    // (nor a complaint when the driver went away meanwhile: the mount stays)
+    if (this.published.has(target) && !src.resizePending) return { hostPath: target, readOnly: src.readOnly };
+    const driver = this.driver(src.driver);
     const csiDriver = await this.o.objects.get('csidrivers', undefined, src.driver);
     const dspec = (csiDriver?.spec ?? {}) as { attachRequired?: boolean; podInfoOnMount?: boolean; fsGroupPolicy?: string; volumeLifecycleModes?: string[] };
     if (src.ephemeral && csiDriver && !(dspec.volumeLifecycleModes ?? ['Persistent']).includes('Ephemeral'))
