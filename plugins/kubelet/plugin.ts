@@ -6,6 +6,7 @@ import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
 import { CriRuntimeToken, csi, DEFAULT_POD_LOG_ROOT } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
+import { lazyCsiDrivers } from './csi-drivers-proxy.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
 
@@ -85,11 +86,7 @@ export default definePlugin<KubeletConfig>({
     const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger);
     await registration.start();
     // the skiff.io/csi plugin may start after this one, be reloaded or be absent: resolved per call
-    const csiDrivers: csi.CsiDrivers = {
-      get: (name) => ctx.tryResolve(csi.CsiDriversToken)?.get(name),
-      list: () => ctx.tryResolve(csi.CsiDriversToken)?.list() ?? [],
-      onChange: (l) => ctx.tryResolve(csi.CsiDriversToken)?.onChange(l) ?? (() => {}),
-    };
+    const csiDrivers = lazyCsiDrivers(() => ctx.tryResolve(csi.CsiDriversToken));
     const configurer = createPodConfigurer({
       kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, csiDrivers,
     });

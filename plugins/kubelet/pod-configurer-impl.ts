@@ -127,6 +127,9 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       return getPodQOS(asPod(pod));
     },
     cleanup,
+    onVolumeSourcesChanged(listener) {
+      return o.csiDrivers?.onChange((e) => e.type === 'Registered' && listener()) ?? (() => {});
+    },
     async releaseVolumes(uid) {
       volumes.delete(uid);
       await pv.tearDownPod(uid);

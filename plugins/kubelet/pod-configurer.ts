@@ -54,6 +54,8 @@ export interface PodConfigurer {
   qosClass(pod: KObject): string;
   /** The pod is gone: its volumes (CSI unpublish, unstage) and files go too. */
   cleanup(uid: string): Promise<void>;
+  /** Calls `listener` when a volume source may have become usable (a CSI driver registered); returns what unsubscribes. */
+  onVolumeSourcesChanged?(listener: () => void): () => void;
   /** The pod finished (Succeeded / Failed): its CSI and local volumes are unpublished; its files stay until it is gone. */
   releaseVolumes?(uid: string): Promise<void>;
   /**

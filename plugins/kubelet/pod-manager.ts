@@ -59,6 +59,7 @@ export class PodManager {
   private readonly unhealthy = new Map<string, string>();
   private informer?: Informer;
   private claims?: ClaimWatch;
+  private offSources?: () => void;
   private stopped = false;
   private listed = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -108,6 +109,10 @@ export class PodManager {
       for (const [uid, e] of this.pods) if (claimsOfPod(e.pod).includes(key)) this.enqueue(uid);
     }, this.logger);
     this.claims.start();
+    // a CSI driver registered: the pods that wait (no sandbox yet) try their volumes now
+    this.offSources = this.config.onVolumeSourcesChanged?.(() => {
+      for (const uid of this.pods.keys()) if (!this.runtime.has(uid)) this.enqueue(uid);
+    });
     this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
     this.timers.push(setInterval(() => {
       for (const uid of this.pods.keys()) this.enqueue(uid);
@@ -119,6 +124,7 @@ export class PodManager {
     this.stopped = true;
     this.informer?.stop();
     await this.claims?.stop();
+    this.offSources?.();
     for (const t of this.timers) clearInterval(t);
     for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
     this.prober.stop();
