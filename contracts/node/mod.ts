@@ -23,5 +23,5 @@ export {
 
 // CSI (csi.v1), for the storage work: designed, not implemented yet
 export * as csi from './csi/mod.ts';
-// Device plugins (deviceplugin/v1beta1), for the device work: designed, not implemented yet
+// Device plugins (deviceplugin/v1beta1): implemented by plugins/device-manager (skiff.io/device)
 export * as devices from './device/mod.ts';

@@ -6,6 +6,7 @@ import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
 import { networkPolicyColumns } from './table-network-policy.ts';
 import { policyColumns } from './table-policy.ts';
+import { storageColumns } from './table-storage.ts';
 import { workloadColumns } from './table-workloads.ts';
 
 export { age };
@@ -83,6 +84,7 @@ const columns: Record<string, Column[]> = {
   ...networkColumns,
   ...ingressColumns,
   ...networkPolicyColumns,
+  ...storageColumns,
 };
 
 export function columnsFor(resource: string): Column[] {
