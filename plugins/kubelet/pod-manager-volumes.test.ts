@@ -56,6 +56,11 @@ beforeAll(async () => {
   driver = new FakeCsiDriver({ name: DRIVER, mount: 'bind', dataDir: join(root, 'csi-data') });
   drivers = new FakeCsiDrivers();
   drivers.register(driver);
+  // the CSIDriver object a host-path driver's deployment makes (attachRequired must be said: kube's default is true)
+  await tk.kernel.create({ group: 'storage.k8s.io', version: 'v1', resource: 'csidrivers' }, {
+    apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: DRIVER },
+    spec: { attachRequired: false, podInfoOnMount: true, fsGroupPolicy: 'File', volumeLifecycleModes: ['Persistent', 'Ephemeral'] },
+  });
   pods = startAgent();
   await pods.start();
 });
@@ -143,6 +148,8 @@ describeNeeding(['root'], 'PodManager with CSI volumes (real bind mounts)', () =
     writeFileSync(join(target, 'hello.txt'), 'from writer');
     expect(readFileSync(join(root, 'csi-data', handle, 'hello.txt'), 'utf8')).toBe('from writer');
     expect(driver.callLog()).toEqual([`nodeStageVolume ${handle}`, `nodePublishVolume ${handle}`]);
+    // the CSIDriver's podInfoOnMount
+    expect(driver.published.get(target)!.request.volumeContext).toMatchObject({ kind: 'directory', 'csi.storage.k8s.io/pod.name': 'writer', 'csi.storage.k8s.io/pod.namespace': NS, 'csi.storage.k8s.io/pod.uid': uid, 'csi.storage.k8s.io/ephemeral': 'false' });
 
     await tk.kernel.delete(PODS, NS, 'writer');
     await gone('writer');
