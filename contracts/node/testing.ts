@@ -4,3 +4,4 @@
 export { FakeRuntime, type FakeRuntimeOptions, type ContainerBehaviour, type FakeContainerInfo } from './fake/runtime.ts';
 export { FakeImages, imageIdOf, type Registry } from './fake/images.ts';
 export { IpPool } from './fake/ip-pool.ts';
+export { FakeCsiDriver, FakeCsiDrivers, FakeCsiError, type FakeCsiDriverOptions, type FakeCsiCall } from './fake/csi-driver.ts';

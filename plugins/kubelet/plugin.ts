@@ -3,9 +3,10 @@
 // (skiff.io/cri: containerd's, plugins/cri-containerd). Run by `skiff agent`, which talks to the
 // control plane over the kernel bus.
 import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
-import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT, devices as deviceApi } from '@skiff/node-api';
+import { CriRuntimeToken, csi, DEFAULT_POD_LOG_ROOT, devices as deviceApi } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
+import { lazyCsiDrivers } from './csi-drivers-proxy.ts';
 import { ResolvedDeviceManager } from './device-source.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
@@ -87,7 +88,11 @@ export default definePlugin<KubeletConfig>({
     const devices = new ResolvedDeviceManager(() => ctx.tryResolve(deviceApi.DeviceManagerToken));
     const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger, devices);
     await registration.start();
-    const configurer = createPodConfigurer({ kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, devices });
+    // the skiff.io/csi plugin may start after this one, be reloaded or be absent: resolved per call
+    const csiDrivers = lazyCsiDrivers(() => ctx.tryResolve(csi.CsiDriversToken));
+    const configurer = createPodConfigurer({
+      kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, devices, csiDrivers,
+    });
     const pods = new PodManager(
       ctx.kernel,
       cri,

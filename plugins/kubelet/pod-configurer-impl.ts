@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Kernel, KObject } from '@skiff/kernel';
-import { managedByNode, type CriRuntime, type devices } from '@skiff/node-api';
+import { managedByNode, type CriRuntime, type csi, type devices } from '@skiff/node-api';
 import { containerDeviceRequests, containerRef, withDevices } from './devices.ts';
 import { formatPod } from './events.ts';
 import { SandboxConfigError, VolumesNotReady, type ContainerStart, type PodConfigurer } from './pod-configurer.ts';
@@ -13,6 +13,8 @@ import {
 } from './pod-config/mod.ts';
 import { ContainerConfigError } from './pod-config/errors.ts';
 import { MountEvents } from './mount-events.ts';
+import { PvVolumes } from './pod-config/pv-volumes.ts';
+import { kernelVolumeObjects } from './pod-config/volume-objects.ts';
 
 export interface PodConfigurerOptions {
   kernel: Kernel;
@@ -22,6 +24,8 @@ export interface PodConfigurerOptions {
   nodeName: string;
   clusterDNS: string[];
   clusterDomain: string;
+  /** the node's CSI drivers (skiff.io/csi); without them CSI volumes wait (FailedMount) */
+  csiDrivers?: csi.CsiDrivers;
   /** the node's device manager (skiff.io/device), when the agent runs one */
   devices?: devices.DeviceManager;
 }
@@ -44,12 +48,35 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
   const managedBy = managedByNode(o.nodeName);
   const asPod = (p: KObject) => p as unknown as Pod;
   const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+  const pv = new PvVolumes({
+    root: o.rootDir,
+    nodeName: o.nodeName,
+    drivers: o.csiDrivers,
+    objects: kernelVolumeObjects(o.kernel),
+    patchClaimStatus: async (namespace, name, status) => {
+      await o.kernel.patch({ group: '', version: 'v1', resource: 'persistentvolumeclaims' }, namespace, name, 'merge', { status }, { subresource: 'status' });
+    },
+  });
+  /** one cleanup of a pod at a time (the pod workers' and the sweep's) */
+  const cleaning = new Map<string, Promise<void>>();
+  const cleanup = (uid: string): Promise<void> => {
+    const running = cleaning.get(uid);
+    if (running) return running;
+    const p = (async () => {
+      volumes.delete(uid);
+      mountEvents.forget(uid);
+      await pv.tearDownPod(uid);
+      await removePodDirectory(uid, { root: o.rootDir });
+    })().finally(() => cleaning.delete(uid));
+    cleaning.set(uid, p);
+    return p;
+  };
 
   return {
     async sandbox(pod, attempt, recorder, creating = true) {
       const p = asPod(pod);
       const uid = pod.metadata.uid!;
-      const r = await setUpPodVolumes(p, { root: o.rootDir, reader, recorder: mountEvents.recorderFor(uid, recorder) });
+      const r = await setUpPodVolumes(p, { root: o.rootDir, reader, recorder: mountEvents.recorderFor(uid, recorder), pv: (pod, v, rec) => pv.setUp(pod, v, rec) });
       mountEvents.setUp(uid, r.errors, r.volumes.keys(), recorder);
       const before = volumes.get(uid);
       // a volume set up before keeps serving its last content (kube keeps it mounted)
@@ -106,10 +133,16 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
     qosClass(pod) {
       return getPodQOS(asPod(pod));
     },
-    async cleanup(uid) {
+    cleanup,
+    onVolumeSourcesChanged(listener) {
+      return o.csiDrivers?.onChange((e) => e.type === 'Registered' && listener()) ?? (() => {});
+    },
+    async releaseVolumes(uid) {
       volumes.delete(uid);
-      mountEvents.forget(uid);
-      await removePodDirectory(uid, { root: o.rootDir });
+      await pv.tearDownPod(uid);
+    },
+    sweep(known) {
+      return pv.sweep(known, cleanup);
     },
   };
 }

@@ -52,6 +52,16 @@ export interface PodConfigurer {
   hash(pod: KObject, name: string): string;
   gracePeriod(pod: KObject): number;
   qosClass(pod: KObject): string;
-  /** The pod is gone: its volumes and files go too. */
+  /** The pod is gone: its volumes (CSI unpublish, unstage) and files go too. */
   cleanup(uid: string): Promise<void>;
+  /** Calls `listener` when a volume source may have become usable (a CSI driver registered); returns what unsubscribes. */
+  onVolumeSourcesChanged?(listener: () => void): () => void;
+  /** The pod finished (Succeeded / Failed): its CSI and local volumes are unpublished; its files stay until it is gone. */
+  releaseVolumes?(uid: string): Promise<void>;
+  /**
+   * Cleans up the pod directories on disk whose pod is not in `known` (this node's pods), and the
+   * staged volumes no pod uses: after an agent restart, and for what an earlier cleanup could not
+   * finish (a CSI driver not registered yet). Resolves with what is left for a later sweep.
+   */
+  sweep?(known: ReadonlySet<string>): Promise<string[]>;
 }

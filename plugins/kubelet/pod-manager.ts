@@ -13,6 +13,7 @@ import type { Logger } from '@skiff/kernel/plugins';
 import { managedByNode, type CriRuntime, type devices } from '@skiff/node-api';
 import { admitPodDevices, podWantsDevices } from './devices.ts';
 import { CrashLoopBackoff } from './backoff.ts';
+import { ClaimWatch, claimsOfPod } from './claim-watch.ts';
 import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
 import type { PodConfigurer } from './pod-configurer.ts';
@@ -64,6 +65,8 @@ export class PodManager {
   private readonly prober: Prober;
   private readonly unhealthy = new Map<string, string>();
   private informer?: Informer;
+  private claims?: ClaimWatch;
+  private offSources?: () => void;
   private stopped = false;
   private listed = false;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -108,13 +111,27 @@ export class PodManager {
       { fieldSelector: `spec.nodeName=${this.opts.nodeName}`, logger: this.logger, retryMs: 1_000 },
     );
     void this.informer.start();
+    // a claim bound or waiting on its file system: the pods using it sync now
+    this.claims = new ClaimWatch(this.kernel, (key) => {
+      for (const [uid, e] of this.pods) if (claimsOfPod(e.pod).includes(key)) this.enqueue(uid);
+    }, this.logger);
+    this.claims.start();
+    // a CSI driver registered: the pods that wait (no sandbox yet) try their volumes now
+    this.offSources = this.config.onVolumeSourcesChanged?.(() => {
+      for (const uid of this.pods.keys()) if (!this.runtime.has(uid)) this.enqueue(uid);
+    });
     this.timers.push(setInterval(() => void this.relist(), this.opts.relistMs));
-    this.timers.push(setInterval(() => { for (const uid of this.pods.keys()) this.enqueue(uid); }, this.opts.resyncMs));
+    this.timers.push(setInterval(() => {
+      for (const uid of this.pods.keys()) this.enqueue(uid);
+      void this.sweep();
+    }, this.opts.resyncMs));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.informer?.stop();
+    await this.claims?.stop();
+    this.offSources?.();
     for (const t of this.timers) clearInterval(t);
     for (const e of this.pods.values()) if (e.timer) clearTimeout(e.timer);
     this.prober.stop();
@@ -134,6 +151,23 @@ export class PodManager {
     if (!this.listed) for (const uid of this.opts.devices?.allocatedPods() ?? []) if (!seen.has(uid) && !this.runtime.has(uid)) void this.releaseDevices(uid);
     this.listed = true;
     this.killOrphans();
+    void this.sweep();
+  }
+
+  private sweeping = false;
+  /** Volumes and directories of pods that are gone (an agent restart, a cleanup that failed): see PodConfigurer.sweep. */
+  private async sweep(): Promise<void> {
+    if (!this.listed || this.sweeping || this.stopped || !this.config.sweep) return;
+    this.sweeping = true;
+    try {
+      // pods the runtime still runs are the pod workers' (killPod cleans them up)
+      const left = await this.config.sweep(new Set([...this.pods.keys(), ...this.runtime.keys(), ...this.killing]));
+      if (left.length) this.logger.warn('pod volumes left to clean up', { left });
+    } catch (e) {
+      this.logger.warn('pod volume sweep failed', { error: String(e) });
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private onPod(pod: KObject): void {
@@ -225,6 +259,8 @@ export class PodManager {
       // finished: the sandbox (and its network) goes, the containers stay for their logs
       for (const s of rp?.sandboxes ?? []) if (s.state === 'SANDBOX_READY') await this.cri.stopPodSandbox(s.id).catch(() => {});
       await this.releaseDevices(uid);
+      // and its persistent volumes are unpublished (kubelet unmounts a terminated pod's volumes)
+      if (this.config.releaseVolumes) await this.config.releaseVolumes(uid);
       return;
     }
     if (!e.admitted) {
@@ -309,7 +345,9 @@ export class PodManager {
   private async terminate(uid: string, e: PodEntry): Promise<void> {
     const pod = e.pod;
     const grace = (pod.metadata.deletionGracePeriodSeconds as number | undefined) ?? this.config.gracePeriod(pod);
-    await this.killPod(uid, grace, pod);
+    // as kubelet, the pod object goes only once its volumes are torn down (unpublished): else retried
+    const cleaned = await this.killPod(uid, grace, pod);
+    if (!cleaned) throw new Error(`pod ${uid}: its volumes are not torn down yet`);
     try {
       await this.kernel.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid } });
     } catch (err) {
@@ -317,16 +355,30 @@ export class PodManager {
     }
   }
 
+  /** The pod's volumes and files go; false (logged) when they cannot yet (a CSI driver not there): the sweep retries. */
+  private async cleanup(uid: string): Promise<boolean> {
+    try {
+      await this.config.cleanup(uid);
+      return true;
+    } catch (e) {
+      this.logger.warn('pod cleanup failed', { uid, error: String(e) });
+      return false;
+    }
+  }
+
   /**
    * Stop every container of the pod within `graceSeconds`, then its sandboxes; remove them all.
    * With the pod object at hand, each container stopped is a Killing event ("Stopping container c").
    */
-  private async killPod(uid: string, graceSeconds: number, pod?: KObject): Promise<void> {
-    if (this.killing.has(uid)) return;
+  private async killPod(uid: string, graceSeconds: number, pod?: KObject): Promise<boolean> {
+    if (this.killing.has(uid)) return false;
     this.killing.add(uid);
     try {
       const rp = (await this.runtimePods.list(uid)).get(uid);
-      if (!rp) return;
+      if (!rp) {
+        // never got a sandbox (a volume that never became ready): what did get set up goes
+        return pod ? await this.cleanup(uid) : true;
+      }
       const live = rp.containers.filter((c) => c.status.state !== 'CONTAINER_EXITED');
       if (pod) for (const c of live) this.events.record(pod, { type: 'Normal', reason: Reason.Killing, message: `Stopping container ${c.name}` });
       await Promise.all(live.map((c) => this.cri.stopContainer(c.id, graceSeconds).catch(() => {})));
@@ -336,8 +388,9 @@ export class PodManager {
         this.runtimePods.forget(c.id);
       }
       for (const s of rp.sandboxes) await this.cri.removePodSandbox(s.id).catch(() => {});
-      await this.config.cleanup(uid).catch(() => {});
+      const cleaned = await this.cleanup(uid);
       this.runtime.delete(uid);
+      return cleaned;
     } finally {
       this.killing.delete(uid);
     }

@@ -27,6 +27,11 @@ export { DEFAULT_ROOT, containerDir, etcHostsPath, podDir, podVolumesDir, volume
 export { atomicWrite, currentVersion, type FileProjection, type Payload } from './atomic-writer.ts';
 export { systemMounter, type Mounter, type MountPoint } from './mounter.ts';
 export { checkHostPathType } from './host-path.ts';
+export { applyFsGroup, csiAppliesFsGroup } from './fs-group.ts';
+export { csiPublishPath, csiStagingPath, csiVolumeDir, readVolData, type VolData } from './csi-paths.ts';
+export { csiAccessMode, ephemeralVolumeHandle, resolvePvSource, type CsiSource, type PathSource, type PvSource, type VolumeObjects } from './pv-source.ts';
+export { PvVolumes, type PvMount, type PvVolumesOptions } from './pv-volumes.ts';
+export { kernelVolumeObjects } from './volume-objects.ts';
 export {
   cleanupPodVolumes, removePodDirectory, setUpPodVolumes, updatePodVolumes, type MountedVolume, type SetUpResult, type VolumeMap,
   type VolumeOptions,

@@ -18,6 +18,8 @@ export interface Mounter {
   /** mounts a fresh tmpfs at `dir` (an existing directory); sizeBytes 0 = the kernel's default (half the RAM) */
   mountTmpfs(dir: string, sizeBytes: number): Promise<void>;
   unmount(dir: string): Promise<void>;
+  /** bind-mounts `source` at `dir` (an existing directory), read-only when asked (local PersistentVolumes) */
+  bind?(source: string, dir: string, readOnly: boolean): Promise<void>;
   /** the mount points at or under `dir`, deepest first */
   mountsUnder(dir: string): Promise<MountPoint[]>;
 }
@@ -52,6 +54,10 @@ export const systemMounter: Mounter = {
   },
   async unmount(dir) {
     await run('umount', [dir]);
+  },
+  async bind(source, dir, readOnly) {
+    await run('mount', ['--bind', source, dir]);
+    if (readOnly) await run('mount', ['-o', 'remount,bind,ro', dir]);
   },
   async mountsUnder(dir) {
     return parseMountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), dir);

@@ -99,6 +99,8 @@ export interface PodSecurityContext {
   runAsGroup?: number;
   runAsNonRoot?: boolean;
   fsGroup?: number;
+  /** Always (default) or OnRootMismatch */
+  fsGroupChangePolicy?: string;
   supplementalGroups?: number[];
   sysctls?: { name: string; value: string }[];
   seccompProfile?: SeccompProfile;

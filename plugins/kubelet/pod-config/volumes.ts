@@ -11,8 +11,10 @@
 // rewritten); update re-materializes the AtomicWriter volumes, which is how a changed ConfigMap or
 // Secret (or the pod's labels, for downwardAPI) reaches running containers; cleanup unmounts what
 // this module mounted and removes the directories without following symlinks or crossing mounts.
-// Left out: persistentVolumeClaim, csi, ephemeral, image and the in-tree network volumes (an error
-// per such volume: the caller can add its own entries to the VolumeMap), fsGroup ownership.
+// - persistentVolumeClaim, ephemeral, csi: through VolumeOptions.pv (pv-volumes.ts: CSI stage and
+//   publish, hostPath and local PVs, fsGroup); without it, an error per such volume.
+// Left out: image and the in-tree network volumes (an error per such volume), fsGroup ownership of
+// emptyDir and the AtomicWriter volumes.
 import { chmod, lstat, mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { parseQuantity } from '@skiff/api';
@@ -26,7 +28,10 @@ import { podMemoryLimit } from './resources.ts';
 import { volumePayload } from './volume-payload.ts';
 import type { EventRecorder, Pod, ResourceList, Volume } from './types.ts';
 
-export type VolumeKind = ManagedVolumeKind | 'hostPath';
+export type VolumeKind = ManagedVolumeKind | 'hostPath' | PvKind;
+
+/** the volumes pv-volumes.ts sets up */
+export type PvKind = 'persistentVolumeClaim' | 'ephemeral' | 'csi';
 
 export interface MountedVolume {
   name: string;
@@ -51,6 +56,8 @@ export interface VolumeOptions {
   memoryBacked?: 'tmpfs' | 'directory';
   /** receives FailedMount warnings and left-out parts (serviceAccountToken) */
   recorder?: EventRecorder;
+  /** sets up persistentVolumeClaim, ephemeral and csi volumes (PvVolumes.setUp) */
+  pv?: (pod: Pod, v: Volume, recorder?: EventRecorder) => Promise<{ hostPath: string; readOnly: boolean }>;
 }
 
 export interface SetUpResult {
@@ -65,7 +72,7 @@ export interface SetUpResult {
 const ATOMIC_KINDS = new Set<VolumeKind>(['configMap', 'secret', 'downwardAPI', 'projected']);
 
 export function volumeKind(v: Volume): VolumeKind | undefined {
-  for (const k of ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const) if (v[k] != null) return k;
+  for (const k of ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected', 'persistentVolumeClaim', 'ephemeral', 'csi'] as const) if (v[k] != null) return k;
   return undefined;
 }
 
@@ -114,6 +121,11 @@ async function setUpOne(ctx: Ctx, v: Volume, kind: VolumeKind): Promise<{ mounte
     if (path.split('/').includes('..')) throw new Error(`hostPath ${path} must not contain '..'`);
     await checkHostPathType(path, type);
     return { mounted: { name: v.name, kind, hostPath: path, readOnly: false }, updated: false };
+  }
+  if (kind === 'persistentVolumeClaim' || kind === 'ephemeral' || kind === 'csi') {
+    if (!opts.pv) throw new Error(`volume source ${kind} is not supported on this node`);
+    const m = await opts.pv(pod, v, opts.recorder);
+    return { mounted: { name: v.name, kind, hostPath: m.hostPath, readOnly: m.readOnly }, updated: false };
   }
   const dir = volumeDir(root, uid, kind, v.name);
   if (kind === 'emptyDir') {
