@@ -1,12 +1,15 @@
-// pods/log and pods/exec of the REST API against a scripted node agent on a real NATS (no
-// container runtime needed: see plugins/node-streams/kubectl.test.ts for the real thing).
+// pods/log, exec, attach and portforward of the REST API against a scripted PodStreams service
+// (no container runtime and no NATS needed: the service's contract is all the REST plugin sees; see
+// plugins/node-streams/kubectl.test.ts for the real thing through a node agent).
 import { request as httpRequest } from 'node:http';
-import type { Msg } from '@nats-io/nats-core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
-import { exitStatus, failure, Session, SpdyConnection, subjects, type ControlMessage, type EndMessage } from '@skiff/plugin-node-streams';
+import {
+  PodStreamError, SpdyConnection, StreamEndedError, streamFailure,
+  type PodStream, type PodStreams, type StreamEnd, type StreamSink, type StreamStatus, type TerminalSize,
+} from '@skiff/client/api-frontend';
 import { createApiServer } from './server.ts';
 
 const TOKEN = 'pod-streams-token';
@@ -15,64 +18,116 @@ const PODS = { group: '', version: 'v1', resource: 'pods' };
 let t: TestKernel;
 let app: FastifyInstance;
 let base: string;
-const agentSessions: Session[] = [];
-const controls: ControlMessage[] = [];
+const agentSessions: FakeStream[] = [];
+const controls: ({ stdinClose: true } | { resize: TerminalSize })[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const exitStatus = (code: number): StreamStatus => (code === 0
+  ? { metadata: {}, status: 'Success' }
+  : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } });
 
-/** The fake agent: logs by container name, exec echoing stdin (command ["exit", n] exits with n). */
-function fakeAgent(): () => void {
-  const s = subjects(NODE);
-  const open = (msg: Msg, handlers: ConstructorParameters<typeof Session>[2]) => {
-    const req = msg.json<Record<string, any>>();
-    const session = Session.create(t.nc, handlers, { peer: req.inbox, sendWindow: req.window });
-    agentSessions.push(session);
-    msg.respond(JSON.stringify({ ok: { inbox: session.inbox, window: session.recvWindow } }));
-    return { req, session };
+/** One scripted stream: output in order, then the end. */
+class FakeStream implements PodStream {
+  ended = false;
+  readonly done: Promise<StreamEnd>;
+  private resolveDone!: (e: StreamEnd) => void;
+  private tx: Promise<void> = Promise.resolve();
+  onInput: (d: Uint8Array) => void = () => {};
+  onInputEnd: () => void = () => {};
+  constructor(private readonly sink: StreamSink) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    agentSessions.push(this);
+  }
+  send(channel: number, d: Uint8Array): Promise<void> {
+    this.tx = this.tx.then(async () => {
+      if (!this.ended) await this.sink.onData(channel, d);
+    });
+    return this.tx;
+  }
+  endAfterData(end: StreamEnd): Promise<void> {
+    return (this.tx = this.tx.then(() => this.finish(end)));
+  }
+  finish(end: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.onEnd?.(end);
+    this.resolveDone(end);
+  }
+  write(d: Uint8Array): Promise<void> {
+    if (this.ended) return Promise.reject(new StreamEndedError());
+    this.onInput(d);
+    return Promise.resolve();
+  }
+  readonly blocked = false;
+  whenWritable = async () => {};
+  closeInput(): void {
+    controls.push({ stdinClose: true });
+    this.onInputEnd();
+  }
+  resize(size: TerminalSize): void {
+    controls.push({ resize: size });
+  }
+  close(): void {
+    this.finish({});
+  }
+}
+
+/** The scripted service: logs by container name, exec echoing stdin (command ["exit", n] exits with n), attach, port 7 echoing. */
+function fakePodStreams(): PodStreams {
+  const reachable = (nodeName: string) => {
+    if (nodeName !== NODE) throw new PodStreamError(streamFailure(503, 'ServiceUnavailable', `node "${nodeName}" is not reachable: no agent of it is connected`));
   };
-  const logs = t.nc.subscribe(s.logs, {
-    callback: (_e, msg) => {
-      const req = msg.json<Record<string, any>>();
-      if (req.container === 'refused') return void msg.respond(JSON.stringify({ error: failure(400, 'BadRequest', 'refused by the agent') }));
-      const { session } = open(msg, { onData: () => {} });
+  const remoteCommand = (sink: StreamSink, o: { command?: string[]; stdin?: boolean; tty?: boolean; stderr?: boolean }) => {
+    const session = new FakeStream(sink);
+    session.onInput = (d) => void session.send(1, d);
+    session.onInputEnd = () => void session.endAfterData({ status: exitStatus(0) });
+    const command = o.command ?? ['attached'];
+    if (command[0] === 'exit') void session.send(2, Buffer.from('bye\n')).then(() => session.endAfterData({ status: exitStatus(Number(command[1])) }));
+    else if (!o.stdin) void session.send(1, Buffer.from(`${command.join(' ')} tty=${o.tty} stderr=${o.stderr}\n`)).then(() => session.endAfterData({ status: exitStatus(0) }));
+    return session;
+  };
+  return {
+    async log(target, options, sink) {
+      reachable(target.nodeName);
+      if (target.container === 'refused') throw new PodStreamError(streamFailure(400, 'BadRequest', 'refused by the agent'));
+      const session = new FakeStream(sink);
       void (async () => {
-        if (req.container === 'broken') return session.end({ error: failure(500, 'InternalError', 'the log file is unreadable') });
-        if (req.container === 'endless') {
-          for (let i = 0; !session.isEnded; i++) await session.sendData(1, Buffer.from(`tick ${i}\n`)).then(() => sleep(20), () => {});
+        if (target.container === 'broken') return session.finish({ error: streamFailure(500, 'InternalError', 'the log file is unreadable') });
+        if (target.container === 'endless') {
+          for (let i = 0; !session.ended; i++) await session.send(1, Buffer.from(`tick ${i}\n`)).then(() => sleep(20));
           return;
         }
-        await session.sendData(1, Buffer.from(`params ${JSON.stringify({ tailLines: req.tailLines, follow: req.follow, timestamps: req.timestamps, sinceSeconds: req.sinceSeconds, uid: !!req.uid })}\n`));
+        await session.send(1, Buffer.from(`params ${JSON.stringify({ tailLines: options.tailLines, follow: options.follow, timestamps: options.timestamps, sinceSeconds: options.sinceSeconds, uid: !!target.uid })}\n`));
         await session.endAfterData({});
       })();
+      return session;
     },
-  });
-  const exec = t.nc.subscribe(s.exec, {
-    callback: (_e, msg) => {
-      let session!: Session;
-      const { req } = open(msg, {
-        onData: (stream, d) => void session.sendData(stream === 0 ? 1 : 2, d),
-        onControl: (m) => {
-          controls.push(m);
-          if (m.stdinClose) void session.endAfterData({ status: exitStatus(0) });
-        },
-      });
-      session = agentSessions[agentSessions.length - 1]!;
-      if (req.command[0] === 'exit') void session.sendData(2, Buffer.from('bye\n')).then(() => session.endAfterData({ status: exitStatus(Number(req.command[1])) }));
-      else if (!req.stdin) void session.sendData(1, Buffer.from(`${req.command.join(' ')} tty=${req.tty} stderr=${req.stderr}\n`)).then(() => session.endAfterData({ status: exitStatus(0) }));
+    async exec(target, options, sink) {
+      reachable(target.nodeName);
+      return remoteCommand(sink, options);
     },
-  });
-  return () => {
-    logs.unsubscribe();
-    exec.unsubscribe();
+    async attach(target, options, sink) {
+      reachable(target.nodeName);
+      return remoteCommand(sink, options);
+    },
+    async portForward(target, port, sink) {
+      reachable(target.nodeName);
+      const session = new FakeStream(sink);
+      if (port !== 7) {
+        void session.endAfterData({ error: streamFailure(500, 'InternalError', `connect: connection refused (port ${port})`) });
+        return session;
+      }
+      session.onInput = (d) => void session.send(1, Buffer.from(Buffer.from(d).toString().toUpperCase()));
+      session.onInputEnd = () => void session.endAfterData({});
+      return session;
+    },
   };
 }
 
-let stopAgent: () => void;
 beforeAll(async () => {
   t = await startTestKernel();
-  app = await createApiServer({ kernel: t.kernel, tokens: [TOKEN], nats: t.nc });
+  app = await createApiServer({ kernel: t.kernel, tokens: [TOKEN], podStreams: fakePodStreams() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  stopAgent = fakeAgent();
   const pod = async (name: string, containers: string[], nodeName?: string, statuses?: unknown[]) => {
     const created = await t.kernel.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'x' })) } });
     if (statuses) await t.kernel.update(PODS, { ...created, status: { phase: 'Running', containerStatuses: statuses } }, { subresource: 'status' });
@@ -86,7 +141,6 @@ beforeAll(async () => {
   await pod('crashed', ['app'], NODE, [{ name: 'app', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } }]);
 });
 afterAll(async () => {
-  stopAgent?.();
   await app?.close();
   await t?.stop();
 });
@@ -262,6 +316,6 @@ describe('pods/exec', () => {
     const c = await ws('command=cat&stdin=true&stdout=true');
     c.ws.terminate();
     const end = await Promise.race([agentSessions[before]!.done, sleep(3_000).then(() => 'still open')]);
-    expect(end).toEqual({} satisfies EndMessage);
+    expect(end).toEqual({} satisfies StreamEnd);
   });
 });
