@@ -20,11 +20,12 @@ export const PORTFORWARD_WS_TUNNEL = 'SPDY/3.1+portforward.k8s.io';
 /** how long the client has to open the second stream of a pair (kube's streamCreationTimeout) */
 const PAIR_TIMEOUT_MS = 30_000;
 
-const wss = new WebSocketServer({
-  noServer: true,
-  perMessageDeflate: false,
-  maxPayload: 16 * 1024 * 1024,
-  handleProtocols: (offered) => (offered.has(PORTFORWARD_WS_TUNNEL) ? PORTFORWARD_WS_TUNNEL : false),
+// ws refuses "SPDY/3.1+portforward.k8s.io" as a subprotocol ("/" is not a token character), so the
+// header is taken off the request (negotiate has checked it) and the answer's is added here
+const tunnelled = new WeakSet<IncomingMessage>();
+const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
+wss.on('headers', (headers, req) => {
+  if (tunnelled.has(req)) headers.push(`Sec-WebSocket-Protocol: ${PORTFORWARD_WS_TUNNEL}`);
 });
 
 interface Target {
@@ -55,6 +56,8 @@ export async function handlePortForward(
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORTFORWARD_SPDY}\r\n\r\n`);
     conn = new SpdyConnection(socket, 'server', head);
   } else {
+    delete req.headers['sec-websocket-protocol'];
+    tunnelled.add(req);
     const ws = await new Promise<WebSocket | undefined>((resolve) => {
       const failed = () => resolve(undefined);
       socket.once('close', failed);
