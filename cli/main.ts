@@ -18,6 +18,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Registrar[]> }[] = [
   { commands: ['wasm'], load: async () => [(await import('./commands/wasm.ts')).registerWasmCommands] },
   { commands: ['logs'], load: async () => [(await import('./commands/logs.ts')).registerLogsCommand] },
   { commands: ['exec'], load: async () => [(await import('./commands/exec.ts')).registerExecCommand] },
+  { commands: ['port-forward'], load: async () => [(await import('./commands/port-forward.ts')).registerPortForwardCommand] },
   { commands: ['cordon', 'uncordon', 'drain'], load: async () => [(await import('./commands/drain.ts')).registerDrainCommands] },
 ];
 

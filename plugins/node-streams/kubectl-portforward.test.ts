@@ -122,8 +122,10 @@ describeNeeding(['root', 'containerd'], 'kubectl port-forward / attach through s
   }, 60_000);
 
   const kubectl = (bin: string, args: string[], input?: string) =>
+    kubectlLike(bin, ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, `cache-${bin === KUBECTL_132 ? '132' : '120'}`), ...args], input);
+  const kubectlLike = (bin: string, args: string[], input?: string) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn(bin, ['--kubeconfig', skiff.kubeconfig, '--cache-dir', join(home, `cache-${bin === KUBECTL_132 ? '132' : '120'}`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (d) => (out += d));
@@ -209,6 +211,21 @@ describeNeeding(['root', 'containerd'], 'kubectl port-forward / attach through s
       expect(r.code).toBe(1);
       expect(r.err).toContain('pods "absent" not found');
     });
+  });
+
+  it('skiff port-forward: HTTP through it, a port spec check, a pod that is not running', async () => {
+    const f = await forwarder(process.execPath, [process.env.SKIFF_BIN!, 'port-forward', '--kubeconfig', skiff.kubeconfig, 'pod/pf', `:${httpPort}`]);
+    try {
+      expect(f.output()).toContain(`-> ${httpPort}`);
+      const r = await httpThrough(f.port);
+      expect(r).toEqual({ status: 200, text: 'hello-from-pod\n', bigLength: 1048576, bigOk: true, many: Array(10).fill('hello-from-pod\n') });
+      expect(f.output()).toContain(`Handling connection for ${f.port}`);
+    } finally {
+      await f.stop();
+    }
+    const sk = (args: string[]) => kubectlLike(process.execPath, [process.env.SKIFF_BIN!, 'port-forward', '--kubeconfig', skiff.kubeconfig, ...args]);
+    expect((await sk(['pf', ':99999'])).err).toContain("error parsing remote port '99999'");
+    expect((await sk(['absent', '80'])).err).toContain('pods "absent" not found');
   });
 
   it('kubectl 1.32 attach -i: stdin reaches the container\'s own process, its output comes back, stdinOnce ends it', async () => {
