@@ -40,7 +40,7 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
   const memoryCapacity = totalmem();
   const managedBy = managedByNode(o.nodeName);
   const asPod = (p: KObject) => p as unknown as Pod;
-  const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
+  const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].find((c) => c.name === name);
 
   return {
     async sandbox(pod, attempt, recorder, creating = true) {
@@ -87,7 +87,7 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       const mounts = await makeMounts(p, c, { root: o.rootDir, volumes: volumes.get(pod.metadata.uid!) ?? new Map(), env, hosts: { podIPs, clusterDomain: o.clusterDomain } });
       // the attempt is the restart count; containerConfig writes it as the restartCount annotation,
       // which the kubelet reads back after a restart of its own
-      return containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
+      return containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy, targetId: start.targetId });
     },
     hash(pod, name) {
       const c = containerOf(asPod(pod), name);
