@@ -32,7 +32,8 @@ afterAll(async () => {
 
 describe('pods/ephemeralcontainers', () => {
   it('a strategic merge patch adds one (kubectl debug); GET answers the pod; the containers stay as they were', async () => {
-    const r = await api('PATCH', path('web'), { spec: { ephemeralContainers: [debug('debugger-1')] } }, SMP);
+    // as kubectl 1.32 sends it: empty resources are not "set"
+    const r = await api('PATCH', path('web'), { spec: { ephemeralContainers: [debug('debugger-1', { resources: {}, terminationMessagePolicy: 'File' })] } }, SMP);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.kind).toBe('Pod');
     expect(r.body.spec.ephemeralContainers).toEqual([expect.objectContaining({ name: 'debugger-1', image: 'busybox', targetContainerName: 'app' })]);
@@ -67,8 +68,8 @@ describe('pods/ephemeralcontainers', () => {
     expect(await causes(put([d1, d2, debug('app')]))).toContainEqual(expect.objectContaining({ reason: 'FieldValueDuplicate', field: 'spec.ephemeralContainers[2].name' }));
     expect(await causes(put([d1, d2, debug('x', { image: '' })]))).toContainEqual(expect.objectContaining({ reason: 'FieldValueRequired', field: 'spec.ephemeralContainers[2].image' }));
     expect(await causes(put([d1, d2, debug('x', { targetContainerName: 'nope' })]))).toContainEqual(expect.objectContaining({ reason: 'FieldValueNotFound', field: 'spec.ephemeralContainers[2].targetContainerName' }));
-    const forbidden = await causes(put([d1, d2, debug('x', { ports: [{ containerPort: 80 }], readinessProbe: { exec: { command: ['true'] } } })]));
-    expect(forbidden.map((c) => c.field)).toEqual(expect.arrayContaining(['spec.ephemeralContainers[2].ports', 'spec.ephemeralContainers[2].readinessProbe']));
+    const forbidden = await causes(put([d1, d2, debug('x', { ports: [{ containerPort: 80 }], readinessProbe: { exec: { command: ['true'] } }, resources: { limits: { cpu: '1' } } })]));
+    expect(forbidden.map((c) => c.field)).toEqual(expect.arrayContaining(['spec.ephemeralContainers[2].ports', 'spec.ephemeralContainers[2].readinessProbe', 'spec.ephemeralContainers[2].resources']));
     expect(await causes(put([d1, d2, debug('Bad_Name')]))).toContainEqual(expect.objectContaining({ reason: 'FieldValueInvalid', field: 'spec.ephemeralContainers[2].name' }));
   });
 

@@ -8,6 +8,14 @@ import { asArr, cause, child, deepEqual, isObj, type Obj, type StatusCause } fro
 
 const FORBIDDEN_FIELDS = ['ports', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'resources', 'resizePolicy', 'restartPolicy'] as const;
 
+/** set, as kube's Go checks read it: an empty list or object (kubectl sends `resources: {}`) is not */
+function isSet(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return false;
+  if (Array.isArray(v)) return v.length > 0;
+  if (isObj(v)) return Object.values(v).some(isSet);
+  return true;
+}
+
 const names = (list: unknown): string[] => asArr(list).map((c) => (isObj(c) ? String(c.name ?? '') : ''));
 
 export function validateEphemeralContainersUpdate(spec: Obj, oldSpec: Obj): StatusCause[] {
@@ -45,7 +53,7 @@ export function validateEphemeralContainersUpdate(spec: Obj, oldSpec: Obj): Stat
     const target = c.targetContainerName;
     if (target !== undefined && target !== null && target !== '' && !regular.has(String(target))) out.push(cause.notFound(child(p, 'targetContainerName'), target));
     for (const f of FORBIDDEN_FIELDS) {
-      if (c[f] !== undefined && c[f] !== null) out.push(cause.forbidden(child(p, f), 'cannot be set for an Ephemeral Container'));
+      if (isSet(c[f])) out.push(cause.forbidden(child(p, f), 'cannot be set for an Ephemeral Container'));
     }
   });
   return out;
