@@ -52,13 +52,14 @@ export async function handlePortForward(
     return refuse(socket, toStatus(err));
   }
   let conn: SpdyConnection;
+  let ws: WebSocket | undefined;
   if (wire.kind === 'spdy') {
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PORTFORWARD_SPDY}\r\n\r\n`);
     conn = new SpdyConnection(socket, 'server', head);
   } else {
     delete req.headers['sec-websocket-protocol'];
     tunnelled.add(req);
-    const ws = await new Promise<WebSocket | undefined>((resolve) => {
+    ws = await new Promise<WebSocket | undefined>((resolve) => {
       const failed = () => resolve(undefined);
       socket.once('close', failed);
       wss.handleUpgrade(req, socket, head, (w) => {
@@ -69,10 +70,18 @@ export async function handlePortForward(
     if (!ws) return;
     conn = new SpdyConnection(createWebSocketStream(ws), 'server');
   }
-  conn.on('error', () => conn.destroy());
-  const stop = () => conn.destroy();
+  // destroying ws's stream does not end the WebSocket (it waits for its close): end it too
+  const tunnel = ws;
+  const stop = () => {
+    conn.destroy();
+    tunnel?.terminate();
+  };
+  conn.on('error', stop);
   active.add(stop);
-  conn.on('close', () => active.delete(stop));
+  conn.on('close', () => {
+    active.delete(stop);
+    tunnel?.terminate();
+  });
   servePairs(conn, target, (e) => o.onInternalError?.(e, req));
 }
 

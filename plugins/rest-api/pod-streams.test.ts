@@ -319,3 +319,132 @@ describe('pods/exec', () => {
     expect(end).toEqual({} satisfies StreamEnd);
   });
 });
+
+describe('pods/attach', () => {
+  it('WebSocket v5: stdin to the container\'s process, its output, the status; no command needed', async () => {
+    const c = await new Promise<{ ws: WebSocket; frames: Buffer[]; closed: Promise<number> }>((resolve, reject) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach?stdin=true&stdout=true&stderr=true`, ['v5.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      const frames: Buffer[] = [];
+      const closed = new Promise<number>((r) => w.once('close', (code) => r(code)));
+      w.on('message', (d: Buffer) => frames.push(d));
+      w.once('open', () => resolve({ ws: w, frames, closed }));
+      w.once('error', reject);
+    });
+    c.ws.send(Buffer.from([0, ...Buffer.from('typed')]));
+    c.ws.send(Buffer.from([255, 0]));
+    expect(await c.closed).toBe(1000);
+    const channel = (ch: number) => Buffer.concat(c.frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
+    expect(channel(1)).toBe('typed');
+    expect(JSON.parse(channel(3))).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  it('without stdin: the output until the process ends; errors before the upgrade as for exec', async () => {
+    const r = await new Promise<string>((resolve, reject) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach?stdout=true&tty=true`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      const frames: Buffer[] = [];
+      w.on('message', (d: Buffer) => frames.push(d));
+      w.once('close', () => resolve(Buffer.concat(frames.filter((f) => f[0] === 1).map((f) => f.subarray(1))).toString()));
+      w.once('error', reject);
+    });
+    expect(r).toBe('attached tty=true stderr=false\n');
+    const refused = (await fetch(`${base}/api/v1/namespaces/default/pods/unbound/attach?stdout=true`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' } }).catch((e) => e)) as Response | Error;
+    // fetch cannot upgrade: the answer is the refusal
+    if (refused instanceof Response) expect(refused.status).toBe(400);
+    const noStreams = await new Promise<number>((resolve) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach`, ['v5.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      w.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      w.once('open', () => resolve(101));
+      w.once('error', () => {});
+    });
+    expect(noStreams).toBe(400);
+  });
+});
+
+describe('pods/portforward', () => {
+  /** SPDY on an upgraded socket (`tunnel`: the same SPDY inside WebSocket binary messages, as kubectl >= 1.31 asks first). */
+  const dial = async (pod = 'solo', tunnel = false): Promise<SpdyConnection> => {
+    if (tunnel) {
+      const { createWebSocketStream } = await import('ws');
+      const { request } = await import('node:http');
+      // ws (the client) refuses "SPDY/3.1+portforward.k8s.io" as a subprotocol name too: a raw handshake
+      return new Promise((resolve, reject) => {
+        const req = request(`${base}/api/v1/namespaces/default/pods/${pod}/portforward`, {
+          headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': Buffer.from('0123456789abcdef').toString('base64'), 'sec-websocket-protocol': 'SPDY/3.1+portforward.k8s.io' },
+        });
+        req.on('upgrade', (res, socket, head) => {
+          expect(res.headers['sec-websocket-protocol']).toBe('SPDY/3.1+portforward.k8s.io');
+          // ws's own client over the upgraded socket (a client masks its frames)
+          const ws = new WebSocket(null as never, undefined as never, {} as never) as WebSocket & { _isServer: boolean; setSocket(s: unknown, h: Buffer, o: { maxPayload: number }): void };
+          ws._isServer = false;
+          ws.setSocket(socket, head, { maxPayload: 0 });
+          const conn = new SpdyConnection(createWebSocketStream(ws), 'client');
+          conn.on('close', () => ws.terminate());
+          const destroy = conn.destroy.bind(conn);
+          conn.destroy = () => (destroy(), ws.terminate());
+          resolve(conn);
+        });
+        req.on('response', (res) => reject(new Error(`HTTP ${res.statusCode}`)));
+        req.end();
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${base}/api/v1/namespaces/default/pods/${pod}/portforward`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io' },
+      });
+      req.on('upgrade', (res, socket, head) => {
+        expect(res.headers['x-stream-protocol-version']).toBe('portforward.k8s.io');
+        resolve(new SpdyConnection(socket, 'client', head));
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode, body: JSON.parse(body) })));
+      });
+      req.end();
+    });
+  };
+  /** One forwarded connection: send `input`, half-close, read to the end; the error stream's text. */
+  const exchange = async (conn: SpdyConnection, port: number, requestId: number, input: string) => {
+    const headers = { port: String(port), requestid: String(requestId) };
+    const error = conn.createStream({ streamtype: 'error', ...headers });
+    error.end();
+    const data = conn.createStream({ streamtype: 'data', ...headers });
+    let out = '';
+    let err = '';
+    data.on('data', (d: Buffer) => (out += d));
+    error.on('data', (d: Buffer) => (err += d));
+    const ended = Promise.all([new Promise((r) => data.once('end', r)), new Promise((r) => error.once('end', r))]);
+    data.write(Buffer.from(input));
+    data.end();
+    await ended;
+    return { out, err };
+  };
+
+  it.each([['SPDY', false], ['SPDY in WebSocket', true]])('%s: a stream pair per connection, bytes both ways, several at once on one connection', async (_name, tunnel) => {
+    const conn = await dial('solo', tunnel);
+    const results = await Promise.all([exchange(conn, 7, 0, 'first'), exchange(conn, 7, 1, 'second'), exchange(conn, 7, 2, 'third')]);
+    expect(results).toEqual([{ out: 'FIRST', err: '' }, { out: 'SECOND', err: '' }, { out: 'THIRD', err: '' }]);
+    conn.destroy();
+  });
+
+  it('a port nothing listens on: the error stream says so, the connection lives on', async () => {
+    const conn = await dial();
+    expect(await exchange(conn, 9, 0, 'x')).toEqual({ out: '', err: 'connect: connection refused (port 9)' });
+    expect(await exchange(conn, 7, 1, 'still')).toEqual({ out: 'STILL', err: '' });
+    conn.destroy();
+  });
+
+  it('refuses before the upgrade with a Status: token, pod, node; streams without a valid port are reset', async () => {
+    const refused = (p: Promise<unknown>) => p.then(() => ({ statusCode: 101, body: undefined }), (e: { statusCode: number; body: any }) => e);
+    expect(await refused(dial('absent'))).toMatchObject({ statusCode: 404, body: { message: 'pods "absent" not found' } });
+    expect(await refused(dial('unbound'))).toMatchObject({ statusCode: 400, body: { message: 'pod unbound does not have a host assigned' } });
+    const anon = await fetch(`${base}/api/v1/namespaces/default/pods/solo/portforward`, { method: 'POST' });
+    expect(anon.status).toBe(401);
+    const conn = await dial();
+    const bad = conn.createStream({ streamtype: 'data', port: 'http', requestid: '0' });
+    await new Promise((r) => bad.once('end', r));
+    expect(bad.remoteEnded).toBe(true);
+    conn.destroy();
+  });
+});
