@@ -5,7 +5,8 @@
 // PodStreams.portForward connection; a failure is written as text on the error stream; both
 // streams end when the connection to the port is done. The SPDY connection comes either straight
 // on the upgraded socket (kubectl's SPDY dialer, and its fallback) or tunnelled in WebSocket binary
-// messages with the subprotocol SPDY/3.1+portforward.k8s.io (what kubectl >= 1.31 tries first).
+// messages with the subprotocol SPDY/3.1+portforward.k8s.io (what kubectl >= 1.31 tries first);
+// WebSocket channels with ?ports= (client-node) are portforward-websocket.ts'.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
@@ -13,6 +14,7 @@ import { isStatusError, toStatus } from '@skiff/kernel';
 import { RstStatus, SpdyConnection, StreamEndedError, type PodStream, type PodStreams, type SpdyStream } from '@skiff/client/api-frontend';
 import { nodeOf, PODS, requirePodStreams, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
 import { negotiate, refuse } from './pod-exec.ts';
+import { channelPorts, CHANNEL_PROTOCOLS, serveChannelPortForward } from './portforward-websocket.ts';
 
 export const PORTFORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\/?$/;
 export const PORTFORWARD_SPDY = 'portforward.k8s.io';
@@ -37,12 +39,15 @@ interface Target {
 }
 
 export async function handlePortForward(
-  o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, head: Buffer, _url: URL, namespace: string, name: string, active: ActiveStreams,
+  o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, namespace: string, name: string, active: ActiveStreams,
 ): Promise<void> {
   let target: Target;
   let wire: ReturnType<typeof negotiate>;
+  let ports: number[] = [];
   try {
-    wire = negotiate(req, [PORTFORWARD_WS_TUNNEL], [PORTFORWARD_SPDY]);
+    wire = negotiate(req, [PORTFORWARD_WS_TUNNEL, ...CHANNEL_PROTOCOLS], [PORTFORWARD_SPDY]);
+    // WebSocket channels (client-node): the ports are in the query
+    if (wire.kind === 'websocket' && wire.protocol !== PORTFORWARD_WS_TUNNEL) ports = channelPorts(url.search);
     const streams = requirePodStreams(o);
     const pod = await o.kernel.get(PODS, namespace, name);
     target = { streams, nodeName: nodeOf(pod), namespace, pod: name, uid: pod.metadata.uid };
@@ -51,6 +56,7 @@ export async function handlePortForward(
     if (!isStatusError(err)) o.onInternalError?.(err, req);
     return refuse(socket, toStatus(err));
   }
+  if (wire.kind === 'websocket' && wire.protocol !== PORTFORWARD_WS_TUNNEL) return serveChannelPortForward(req, socket, head, wire.protocol, ports, target, active);
   let conn: SpdyConnection;
   let ws: WebSocket | undefined;
   if (wire.kind === 'spdy') {

@@ -448,3 +448,38 @@ describe('pods/portforward', () => {
     conn.destroy();
   });
 });
+
+describe('pods/portforward over WebSocket channels (client-node)', () => {
+  it('each port\'s data and error channels announce the port, then carry its bytes and failure', async () => {
+    const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/portforward?ports=7&ports=9`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+    const frames: Buffer[] = [];
+    w.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((r, j) => (w.once('open', r), w.once('error', j)));
+    expect(w.protocol).toBe('v4.channel.k8s.io');
+    const on = (ch: number) => frames.filter((f) => f[0] === ch).map((f) => f.subarray(1));
+    for (let i = 0; i < 100 && !(on(0).length && on(3).length > 1); i++) await sleep(20);
+    expect(on(0)[0]).toEqual(Buffer.from([7, 0]));
+    expect(on(1)[0]).toEqual(Buffer.from([7, 0]));
+    expect(on(2)[0]).toEqual(Buffer.from([9, 0]));
+    expect(Buffer.concat(on(3).slice(1)).toString()).toBe('connect: connection refused (port 9)');
+    w.send(Buffer.concat([Buffer.from([0]), Buffer.from('over channels')]));
+    for (let i = 0; i < 100 && on(0).length < 2; i++) await sleep(20);
+    expect(Buffer.concat(on(0).slice(1)).toString()).toBe('OVER CHANNELS');
+    const before = agentSessions.length;
+    w.close();
+    await sleep(100);
+    expect(agentSessions.slice(0, before).filter((s) => !s.ended)).toEqual([]);
+  });
+
+  it('no ports, or a bad one: 400 before the upgrade', async () => {
+    const status = (q: string) => new Promise<number>((resolve) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/portforward${q}`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      w.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      w.once('open', () => (w.close(), resolve(101)));
+      w.once('error', () => {});
+    });
+    expect(await status('')).toBe(400);
+    expect(await status('?ports=0')).toBe(400);
+    expect(await status('?ports=http')).toBe(400);
+  });
+});
