@@ -228,6 +228,22 @@ describeNeeding(['root', 'containerd'], 'kubectl port-forward / attach through s
     expect((await sk(['absent', '80'])).err).toContain('pods "absent" not found');
   });
 
+  it('WebSocket channels (as client-node speaks them): an HTTP request to httpd through ?ports=', async () => {
+    const { default: WebSocket } = await import('ws');
+    const w = new WebSocket(`${skiff.url.replace('https', 'wss')}/api/v1/namespaces/${NS}/pods/pf/portforward?ports=${httpPort}`, ['v4.channel.k8s.io'], { ca: skiff.ca, headers: { authorization: `Bearer ${skiff.token}` } });
+    const frames: Buffer[] = [];
+    w.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((r, j) => (w.once('open', r), w.once('error', j)));
+    const data = () => Buffer.concat(frames.filter((f) => f[0] === 0).map((f) => f.subarray(1)).slice(1)).toString();
+    w.send(Buffer.concat([Buffer.from([0]), Buffer.from('GET / HTTP/1.0\r\nHost: pod\r\n\r\n')]));
+    const closed = new Promise((r) => w.once('close', r));
+    // HTTP/1.0: httpd answers and closes, so the port's connection ends and with it the WebSocket
+    await Promise.race([closed, sleep(10_000)]);
+    expect(data()).toMatch(/^HTTP\/1\.[01] 200 OK\r\n/);
+    expect(data()).toContain('hello-from-pod\n');
+    w.terminate();
+  });
+
   it('kubectl 1.32 attach -i: stdin reaches the container\'s own process, its output comes back, stdinOnce ends it', async () => {
     const r = await kubectl(KUBECTL_132, ['attach', '-i', 'pf', '-c', 'att'], 'one\ntwo\n');
     expect(r.err).not.toContain('error');
