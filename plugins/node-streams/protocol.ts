@@ -49,7 +49,7 @@
 // response). Core NATS drops messages only for a slow consumer: a gap in the sequence numbers
 // ends the session with an error rather than corrupting the stream.
 
-import type { StreamEnd, StreamStatus, TerminalSize } from '@skiff/client/api-frontend';
+import type { AttachOptions, LogOptions, StreamEnd, StreamStatus, TerminalSize } from '@skiff/client/api-frontend';
 
 export const PROTOCOL_VERSION = 1;
 export const OPEN_TIMEOUT_MS = 10_000;
@@ -84,28 +84,15 @@ interface Opening {
   container: string;
 }
 
-export interface LogRequest extends Opening {
-  previous?: boolean;
-  /**
-   * previous: the container the pod's status names as the last terminated one (with or without
-   * the "containerd://" prefix); used when it is one of this pod's, else the dead attempt below
-   * the newest. (A container waiting to be restarted has its newest attempt as its last state.)
-   */
-  previousContainerId?: string;
-  follow?: boolean;
-  tailLines?: number;
-  sinceSeconds?: number;
-  sinceTime?: string;
-  timestamps?: boolean;
-  limitBytes?: number;
-}
+/**
+ * kube's PodLogOptions. previousContainerId: the container the pod's status names as the last
+ * terminated one (with or without the "containerd://" prefix); used when it is one of this pod's,
+ * else the dead attempt below the newest. (A container waiting to be restarted has its newest
+ * attempt as its last state.)
+ */
+export interface LogRequest extends Opening, LogOptions {}
 
-export interface AttachRequest extends Opening {
-  stdin?: boolean;
-  stdout?: boolean;
-  stderr?: boolean;
-  tty?: boolean;
-}
+export interface AttachRequest extends Opening, AttachOptions {}
 
 export interface ExecRequest extends AttachRequest {
   command: string[];

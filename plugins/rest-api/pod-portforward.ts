@@ -14,7 +14,7 @@ import { isStatusError, toStatus } from '@skiff/kernel';
 import { RstStatus, SpdyConnection, StreamEndedError, type PodStream, type PodStreams, type SpdyStream } from '@skiff/client/api-frontend';
 import { nodeOf, PODS, requirePodStreams, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
 import { negotiate, refuse } from './pod-exec.ts';
-import { channelPorts, CHANNEL_PROTOCOLS, serveChannelPortForward } from './portforward-websocket.ts';
+import { channelPorts, CHANNEL_PROTOCOLS, serveChannelPortForward, upgradeWebSocket } from './portforward-websocket.ts';
 
 export const PORTFORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward\/?$/;
 export const PORTFORWARD_SPDY = 'portforward.k8s.io';
@@ -65,14 +65,7 @@ export async function handlePortForward(
   } else {
     delete req.headers['sec-websocket-protocol'];
     tunnelled.add(req);
-    ws = await new Promise<WebSocket | undefined>((resolve) => {
-      const failed = () => resolve(undefined);
-      socket.once('close', failed);
-      wss.handleUpgrade(req, socket, head, (w) => {
-        socket.off('close', failed);
-        resolve(w);
-      });
-    });
+    ws = await upgradeWebSocket(wss, req, socket, head);
     if (!ws) return;
     conn = new SpdyConnection(createWebSocketStream(ws), 'server');
   }

@@ -38,16 +38,21 @@ interface Target {
 
 const toBuffer = (d: RawData): Buffer => (Buffer.isBuffer(d) ? d : Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d));
 
-export async function serveChannelPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, ports: number[], target: Target, active: ActiveStreams): Promise<void> {
-  chosen.set(req, protocol);
-  const ws = await new Promise<WebSocket | undefined>((resolve) => {
+/** The WebSocket handshake on an upgrade request; undefined when it failed (ws has answered the client). */
+export function upgradeWebSocket(server: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<WebSocket | undefined> {
+  return new Promise((resolve) => {
     const failed = () => resolve(undefined);
     socket.once('close', failed);
-    wss.handleUpgrade(req, socket, head, (w) => {
+    server.handleUpgrade(req, socket, head, (w) => {
       socket.off('close', failed);
       resolve(w);
     });
   });
+}
+
+export async function serveChannelPortForward(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string, ports: number[], target: Target, active: ActiveStreams): Promise<void> {
+  chosen.set(req, protocol);
+  const ws = await upgradeWebSocket(wss, req, socket, head);
   if (!ws) return;
   const stop = () => ws.terminate();
   active.add(stop);
