@@ -19,6 +19,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Registrar[]> }[] = [
   { commands: ['logs'], load: async () => [(await import('./commands/logs.ts')).registerLogsCommand] },
   { commands: ['exec'], load: async () => [(await import('./commands/exec.ts')).registerExecCommand] },
   { commands: ['csi-hostpath'], load: async () => [(await import('./commands/csi-hostpath.ts')).registerCsiHostpathCommand] },
+  { commands: ['port-forward'], load: async () => [(await import('./commands/port-forward.ts')).registerPortForwardCommand] },
   { commands: ['cordon', 'uncordon', 'drain'], load: async () => [(await import('./commands/drain.ts')).registerDrainCommands] },
   { commands: ['device-plugin'], load: async () => [(await import('./commands/device-plugin.ts')).registerDevicePluginCommand] },
 ];

@@ -38,7 +38,8 @@ import { defaultPolicyPlugins } from '@skiff/scheduler-policies';
 import nodeIpam from '@skiff/plugin-node-ipam/plugin';
 import endpointSliceController from '@skiff/plugin-endpointslice-controller';
 import serviceIpam from '@skiff/plugin-service-ipam';
-import { ApiServingToken } from '@skiff/client/api-frontend';
+import { ApiServingToken, PodStreamsToken } from '@skiff/client/api-frontend';
+import { natsPodStreams } from '@skiff/plugin-node-streams';
 import { ensureHome } from './home.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 
@@ -199,6 +200,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     let url = '';
     let grpcAddress: string | undefined;
     host.root.register(NatsToken, { useValue: nc });
+    // pods' log / exec / attach / port-forward for the API front ends: the node agents, over this NATS
+    host.root.register(PodStreamsToken, { useValue: natsPodStreams(nc) });
     host.root.register(ApiServingToken, {
       useValue: {
         tls: { cert: home.serverCertPem, key: home.serverKeyPem },

@@ -322,6 +322,11 @@ export class ObjectLifecycle {
     } else if (sub === 'finalize') {
       // namespaces/finalize: only spec.finalizers changes
       next = { ...cur, metadata: { ...cur.metadata }, spec: { ...(isObj(cur.spec) ? cur.spec : {}), finalizers: isObj(desired.spec) ? desired.spec.finalizers : undefined } };
+    } else if (sub === 'ephemeralcontainers') {
+      // pods/ephemeralcontainers: only spec.ephemeralContainers changes (the pod kind's validation allows additions only)
+      const spec = isObj(desired.spec) ? desired.spec : {};
+      next = { ...cur, metadata: { ...cur.metadata }, spec: { ...(isObj(cur.spec) ? cur.spec : {}), ephemeralContainers: spec.ephemeralContainers } };
+      if (next.spec && (next.spec as Record<string, unknown>).ephemeralContainers === undefined) delete (next.spec as Record<string, unknown>).ephemeralContainers;
     } else if (sub === 'binding' || sub === 'scale') {
       next = desired; // built from the current object by bind() (spec.nodeName, PodScheduled) or writeScale() (spec.replicas)
     } else if (sub !== undefined && sub !== '') {

@@ -8,3 +8,9 @@ export { ApiGate, type ApiGateOptions } from './gate.ts';
 export { parseYamlBody, yamlDuplicateFields, yamlTextDepthExceeds } from './yaml-body.ts';
 export { RecentEncodings } from './recent-encodings.ts';
 export { ApiServingToken, type ApiServing, type HealthProbe, type HealthCheckResult } from './serving.ts';
+export {
+  PodStreamsToken, PodStreamError, StreamEndedError, StreamChannel, streamFailure,
+  type PodStreams, type PodStream, type PodRef, type ContainerRef, type LogOptions, type ExecOptions, type AttachOptions,
+  type StreamSink, type StreamEnd, type StreamStatus, type TerminalSize, type OpenStreamOptions,
+} from './pod-streams.ts';
+export { SpdyConnection, SpdyStream, RstStatus, SPDY_DICTIONARY, type SpdyHeaders } from './spdy.ts';

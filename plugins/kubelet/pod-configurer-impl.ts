@@ -47,7 +47,6 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
   const memoryCapacity = totalmem();
   const managedBy = managedByNode(o.nodeName);
   const asPod = (p: KObject) => p as unknown as Pod;
-  const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c) => c.name === name);
   const pv = new PvVolumes({
     root: o.rootDir,
     nodeName: o.nodeName,
@@ -71,6 +70,7 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
     cleaning.set(uid, p);
     return p;
   };
+  const containerOf = (pod: Pod, name: string) => [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])].find((c) => c.name === name);
 
   return {
     async sandbox(pod, attempt, recorder, creating = true) {
@@ -117,7 +117,7 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       const mounts = await makeMounts(p, c, { root: o.rootDir, volumes: volumes.get(pod.metadata.uid!) ?? new Map(), env, hosts: { podIPs, clusterDomain: o.clusterDomain } });
       // the attempt is the restart count; containerConfig writes it as the restartCount annotation,
       // which the kubelet reads back after a restart of its own
-      const config = containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
+      const config = containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy, targetId: start.targetId });
       // the container's devices (allocated at the pod's admission: the device manager answers the same again)
       const wanted = o.devices ? containerDeviceRequests(c) : {};
       if (!Object.keys(wanted).length) return config;

@@ -33,6 +33,8 @@ export interface ContainerStart {
   /** the image reference (id) to run */
   image: string;
   podIP: string;
+  /** an ephemeral container with targetContainerName: the target's runtime id (its process namespace is shared) */
+  targetId?: string;
 }
 
 export interface PodConfigurer {
@@ -47,7 +49,7 @@ export interface PodConfigurer {
   /** The sandbox's IP (from the runtime), cached per sandbox. */
   podIP(sandboxId: string): Promise<string | undefined>;
   /** Throws with kube's message when the config cannot be made (CreateContainerConfigError). */
-  container(pod: KObject, name: string, kind: 'init' | 'app', start: ContainerStart): Promise<Input<ContainerConfig>>;
+  container(pod: KObject, name: string, kind: 'init' | 'app' | 'ephemeral', start: ContainerStart): Promise<Input<ContainerConfig>>;
   /** A stable hash of the container's spec (a running container with another hash is restarted). */
   hash(pod: KObject, name: string): string;
   gracePeriod(pod: KObject): number;

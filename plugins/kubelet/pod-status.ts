@@ -16,6 +16,7 @@ export interface ContainerSpecLike {
 export interface PodSpecLike {
   containers: ContainerSpecLike[];
   initContainers?: ContainerSpecLike[];
+  ephemeralContainers?: ContainerSpecLike[];
   restartPolicy?: string;
 }
 
@@ -54,8 +55,12 @@ function terminated(s: ContainerStatus, containerID: string): Obj {
   };
 }
 
-function containerStatus(c: ContainerSpecLike, all: RuntimeContainer[], inp: StatusInputs, isInit: boolean): Obj {
-  const mine = all.filter((r) => r.name === c.name && (r.kind === 'init') === isInit);
+type Kind = 'init' | 'app' | 'ephemeral';
+const kindOf = (r: RuntimeContainer): Kind => (r.kind === 'init' || r.kind === 'ephemeral' ? r.kind : 'app');
+
+function containerStatus(c: ContainerSpecLike, all: RuntimeContainer[], inp: StatusInputs, kind: Kind): Obj {
+  const isInit = kind === 'init';
+  const mine = all.filter((r) => r.name === c.name && kindOf(r) === kind);
   const latest = mine[0];
   const previous = mine.find((r) => r !== latest && r.status.state === 'CONTAINER_EXITED');
   const waiting = inp.waiting.get(c.name);
@@ -133,8 +138,10 @@ export function podPhase(spec: PodSpecLike, inits: Obj[], containers: Obj[]): st
 /** The status to write (the whole status subresource; PodScheduled and other conditions kept). */
 export function podStatus(inp: StatusInputs): Obj {
   const all = inp.runtime?.containers ?? [];
-  const inits = (inp.pod.spec.initContainers ?? []).map((c) => containerStatus(c, all, inp, true));
-  const containers = inp.pod.spec.containers.map((c) => containerStatus(c, all, inp, false));
+  const inits = (inp.pod.spec.initContainers ?? []).map((c) => containerStatus(c, all, inp, 'init'));
+  const containers = inp.pod.spec.containers.map((c) => containerStatus(c, all, inp, 'app'));
+  // ephemeral containers (kubectl debug) count for neither phase nor readiness
+  const ephemerals = (inp.pod.spec.ephemeralContainers ?? []).map((c) => containerStatus(c, all, inp, 'ephemeral'));
   const phase = podPhase(inp.pod.spec, inits, containers);
   const old = ((inp.pod.status?.conditions as Obj[] | undefined) ?? []);
   const stamp = now();
@@ -170,6 +177,7 @@ export function podStatus(inp: StatusInputs): Obj {
     startTime: inp.startTime,
     ...(inits.length ? { initContainerStatuses: inits } : {}),
     containerStatuses: containers,
+    ...(ephemerals.length ? { ephemeralContainerStatuses: ephemerals } : {}),
     qosClass: inp.qosClass,
   };
 }

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { KObject } from '@skiff/kernel';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
 import { CrashLoopBackoff } from './backoff.ts';
-import { managedByNode } from '@skiff/node-api';
+import { CONTAINER_KIND, managedByNode } from '@skiff/node-api';
 import { FakeRuntime } from '@skiff/node-api/testing';
 import { ImageManager } from './images.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { mkPod } from './pod-config/testing.ts';
 import type { PodSpec } from './pod-config/types.ts';
 import { syncPod, type SyncDeps, type SyncResult } from './pod-sync.ts';
+import { podStatus } from './pod-status.ts';
 import { RuntimePods } from './runtime-pods.ts';
 
 const NODE = 'sync-node';
@@ -188,5 +189,50 @@ describe('syncPod events', () => {
     await sync(p);
     await sync(p);
     expect(events).toEqual([]);
+  });
+});
+
+describe('ephemeral containers (kubectl debug)', () => {
+  it('start once in the running pod\'s sandbox, sharing the target\'s process namespace; never restarted; reported in ephemeralContainerStatuses', async () => {
+    const configs: { name: string; pid?: string | null; targetId?: string | null; kind?: string | null; stdin?: boolean | null }[] = [];
+    const create = cri.createContainer.bind(cri);
+    cri.createContainer = async (sb, config, sbConfig, o) => {
+      const ns = config.linux?.securityContext?.namespaceOptions;
+      configs.push({ name: config.metadata!.name!, pid: ns?.pid, targetId: ns?.targetId, kind: config.annotations?.[CONTAINER_KIND], stdin: config.stdin });
+      return create(sb, config, sbConfig, o);
+    };
+    const plain = pod();
+    await sync(plain);
+    const app = appContainer();
+    const debugged = pod({ ephemeralContainers: [{ name: 'debugger', image: 'busybox:1.36', stdin: true, tty: true, targetContainerName: 'app' } as never] });
+    const r = await sync(debugged);
+    expect(r.waiting.size).toBe(0);
+    expect(events).toEqual([
+      ['Normal', 'Pulled', 'Container image "busybox:1.36" already present on machine'],
+      ['Normal', 'Created', 'Created container: debugger'],
+      ['Normal', 'Started', 'Started container debugger'],
+    ]);
+    expect(configs.find((c) => c.name === 'debugger')).toMatchObject({ pid: 'TARGET', targetId: app.id, kind: 'ephemeral', stdin: true });
+    expect(configs.find((c) => c.name === 'app')?.pid).not.toBe('TARGET');
+    await sync(debugged);
+    expect(events).toEqual([]);
+    // it exits: it stays exited (ephemeral containers are not restarted), the app goes on
+    const dbg = cri.listContainersNow().find((c) => c.metadata?.name === 'debugger')!;
+    cri.exit(dbg.id, 0);
+    await sync(debugged);
+    expect(events).toEqual([]);
+    expect(cri.listContainersNow().filter((c) => c.metadata?.name === 'debugger')).toHaveLength(1);
+    const rp = (await runtimePods.list(debugged.metadata.uid)).get(debugged.metadata.uid!);
+    const status = podStatus({ pod: debugged as never, runtime: rp, waiting: new Map(), ready: () => true, started: () => true, hostIP: '10.0.0.1', startTime: '2026-01-01T00:00:00Z', qosClass: 'BestEffort' });
+    expect(status.phase).toBe('Running');
+    expect(status.ephemeralContainerStatuses).toEqual([expect.objectContaining({ name: 'debugger', state: { terminated: expect.objectContaining({ exitCode: 0, reason: 'Completed' }) } })]);
+    expect((status.containerStatuses as { name: string }[]).map((c) => c.name)).toEqual(['app']);
+  });
+
+  it('waits while its target does not run', async () => {
+    const r = await sync(pod({ ephemeralContainers: [{ name: 'debugger', image: 'busybox:1.36', targetContainerName: 'app' } as never] }));
+    // the first sync starts app and, app running now in the fake runtime, ... or waits for it
+    const started = cri.listContainersNow().some((c) => c.metadata?.name === 'debugger');
+    if (!started) expect(r.waiting.get('debugger')).toMatchObject({ reason: 'ContainerCreating', message: 'waiting for target container "app" to run' });
   });
 });

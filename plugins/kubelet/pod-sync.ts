@@ -19,6 +19,8 @@ interface Container {
   name: string;
   image?: string;
   imagePullPolicy?: string;
+  /** ephemeral containers: whose process namespace to share */
+  targetContainerName?: string;
 }
 
 export interface SyncResult {
@@ -48,9 +50,9 @@ export interface SyncDeps {
 const TERMINATED = 'CONTAINER_EXITED';
 const msOf = (nanos: number) => Math.floor(nanos / 1e6);
 
-export function specContainers(pod: KObject): { inits: Container[]; apps: Container[]; restartPolicy: string } {
-  const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[]; restartPolicy?: string };
-  return { inits: spec.initContainers ?? [], apps: spec.containers ?? [], restartPolicy: spec.restartPolicy ?? 'Always' };
+export function specContainers(pod: KObject): { inits: Container[]; apps: Container[]; ephemerals: Container[]; restartPolicy: string } {
+  const spec = (pod.spec ?? {}) as { containers?: Container[]; initContainers?: Container[]; ephemeralContainers?: Container[]; restartPolicy?: string };
+  return { inits: spec.initContainers ?? [], apps: spec.containers ?? [], ephemerals: spec.ephemeralContainers ?? [], restartPolicy: spec.restartPolicy ?? 'Always' };
 }
 
 /** Whether every container is done for good (the pod is Succeeded or Failed and nothing restarts). */
@@ -62,7 +64,7 @@ export function podIsDone(pod: KObject, rp: RuntimePod | undefined): boolean {
 
 export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncDeps): Promise<SyncResult> {
   const uid = pod.metadata.uid!;
-  const { inits, apps, restartPolicy } = specContainers(pod);
+  const { inits, apps, ephemerals, restartPolicy } = specContainers(pod);
   const out: SyncResult = { waiting: new Map(), changed: false, change: { touched: [], removed: [], removedSandboxes: [] } };
   const touched = (id: string, sandboxId: string) => {
     out.changed = true;
@@ -136,7 +138,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
   const fresh = (c: RuntimeContainer | undefined) => (c && c.sandboxId === sandboxId ? c : undefined);
 
   /** kube's startContainer: image, config, create, start; a failure is the container's waiting reason and a Failed event */
-  const start = async (c: Container, kind: 'init' | 'app', prev: RuntimeContainer | undefined): Promise<void> => {
+  const start = async (c: Container, kind: 'init' | 'app' | 'ephemeral', prev: RuntimeContainer | undefined, targetId?: string): Promise<void> => {
     const attempt = prev ? prev.attempt + 1 : 0;
     const fail = (reason: string, message: string, eventMessage: string, retryMs: number | undefined) => {
       out.waiting.set(c.name, { reason, message });
@@ -153,7 +155,7 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     }
     let config;
     try {
-      config = await d.config.container(pod, c.name, kind, { attempt, image, podIP: out.podIP ?? '' });
+      config = await d.config.container(pod, c.name, kind, { attempt, image, podIP: out.podIP ?? '', targetId });
     } catch (e) {
       return fail('CreateContainerConfigError', errorMessage(e), errorMessage(e), 5_000);
     }
@@ -243,6 +245,19 @@ export async function syncPod(pod: KObject, rp: RuntimePod | undefined, d: SyncD
     }
     if (prev && !cur && prev.status.state === TERMINATED && !shouldRestart(restartPolicy, prev.status.exitCode)) continue; // done before the sandbox changed
     await start(c, 'app', prev);
+  }
+
+  // --- ephemeral containers (kubectl debug): started once, never restarted -------------------
+  for (const c of ephemerals) {
+    if (latest(c.name, 'ephemeral')) continue;
+    const target = c.targetContainerName ? fresh(latest(c.targetContainerName, 'app')) : undefined;
+    if (c.targetContainerName && target?.status.state !== 'CONTAINER_RUNNING') {
+      // its target is not running (yet): wait for it
+      out.waiting.set(c.name, { reason: 'ContainerCreating', message: `waiting for target container "${c.targetContainerName}" to run` });
+      soon(1_000);
+      continue;
+    }
+    await start(c, 'ephemeral', undefined, target?.id);
   }
 
   await removeDeadContainers(rp, d.cri, out.change);

@@ -5,6 +5,8 @@
 // separates tokens with dots and node names never contain "_"):
 //   skiff.node.<node>.logs   open a log stream
 //   skiff.node.<node>.exec   open an exec session
+//   skiff.node.<node>.attach attach to a container's running process (its stdin / stdout / stderr)
+//   skiff.node.<node>.portforward  one TCP connection to a port in the pod's network namespace
 //
 // Opening. The client subscribes to a fresh inbox C, then sends a request (JSON) on the subject:
 //   logs: {v: 1, inbox: C, window, namespace, pod, uid?, container, previous?, follow?,
@@ -12,6 +14,8 @@
 //          previousContainerId? (the pod status's lastState.terminated.containerID, if any)}
 //   exec: {v: 1, inbox: C, window, namespace, pod, uid?, container, command: [...],
 //          stdin?, stdout?, stderr?, tty?}
+//   attach: as exec without command
+//   portforward: {v: 1, inbox: C, window, namespace, pod, uid?, port}
 // The agent answers the request with {ok: {inbox: N, window}} once the work has started (the log
 // file is open, the exec connection to the runtime is up), or {error: Status} (a Kubernetes
 // Status: 400 "previous terminated container ... not found", 404 container not found, ...) and
@@ -21,9 +25,11 @@
 // Session. After {ok}, the agent sends frames to C and the client sends frames to N. A frame is
 // binary: byte 0 the type, bytes 1-4 a sequence number (uint32 BE, 1, 2, 3, ... per direction),
 // then the body:
-//   DATA (1)  body[0] the stream (0 stdin; 1 stdout; 2 stderr; logs use 1), then the bytes.
+//   DATA (1)  body[0] the stream (0 stdin; 1 stdout; 2 stderr; logs use 1; portforward: 0 to the
+//             port, 1 from it), then the bytes.
 //   ACK  (2)  float64 BE: the total DATA bytes the receiver has consumed so far.
-//   CTRL (3)  a JSON object, in order with DATA: exec {stdinClose: true}, {resize: {Width, Height}}.
+//   CTRL (3)  a JSON object, in order with DATA: exec / attach {stdinClose: true}, {resize: {Width,
+//             Height}}; portforward {stdinClose: true} half-closes the connection to the port.
 //   PING (4)  empty: "still here".
 //   END  (5)  a JSON object; the sender has forgotten the session. From the agent: logs {} (done)
 //             or {error: Status}; exec {status: <the runtime's metav1.Status: Success, or Failure
@@ -43,6 +49,8 @@
 // response). Core NATS drops messages only for a slow consumer: a gap in the sequence numbers
 // ends the session with an error rather than corrupting the stream.
 
+import type { AttachOptions, LogOptions, StreamEnd, StreamStatus, TerminalSize } from '@skiff/client/api-frontend';
+
 export const PROTOCOL_VERSION = 1;
 export const OPEN_TIMEOUT_MS = 10_000;
 export const PING_MS = 5_000;
@@ -59,19 +67,12 @@ export const nodeToken = (nodeName: string) => nodeName.replaceAll('.', '_');
 export const subjects = (nodeName: string, prefix = 'skiff.node') => ({
   logs: `${prefix}.${nodeToken(nodeName)}.logs`,
   exec: `${prefix}.${nodeToken(nodeName)}.exec`,
+  attach: `${prefix}.${nodeToken(nodeName)}.attach`,
+  portforward: `${prefix}.${nodeToken(nodeName)}.portforward`,
 });
 
 /** A Kubernetes Status, as carried in {error} and END. */
-export interface WireStatus {
-  kind?: string;
-  apiVersion?: string;
-  metadata?: Record<string, unknown>;
-  status?: string;
-  message?: string;
-  reason?: string;
-  code?: number;
-  details?: { causes?: { reason?: string; message?: string; field?: string }[]; [k: string]: unknown };
-}
+export type WireStatus = StreamStatus;
 
 interface Opening {
   v: number;
@@ -83,52 +84,35 @@ interface Opening {
   container: string;
 }
 
-export interface LogRequest extends Opening {
-  previous?: boolean;
-  /**
-   * previous: the container the pod's status names as the last terminated one (with or without
-   * the "containerd://" prefix); used when it is one of this pod's, else the dead attempt below
-   * the newest. (A container waiting to be restarted has its newest attempt as its last state.)
-   */
-  previousContainerId?: string;
-  follow?: boolean;
-  tailLines?: number;
-  sinceSeconds?: number;
-  sinceTime?: string;
-  timestamps?: boolean;
-  limitBytes?: number;
+/**
+ * kube's PodLogOptions. previousContainerId: the container the pod's status names as the last
+ * terminated one (with or without the "containerd://" prefix); used when it is one of this pod's,
+ * else the dead attempt below the newest. (A container waiting to be restarted has its newest
+ * attempt as its last state.)
+ */
+export interface LogRequest extends Opening, LogOptions {}
+
+export interface AttachRequest extends Opening, AttachOptions {}
+
+export interface ExecRequest extends AttachRequest {
+  command: string[];
 }
 
-export interface ExecRequest extends Opening {
-  command: string[];
-  stdin?: boolean;
-  stdout?: boolean;
-  stderr?: boolean;
-  tty?: boolean;
+export interface PortForwardRequest extends Omit<Opening, 'container'> {
+  port: number;
 }
 
 export type OpenReply = { ok: { inbox: string; window: number } } | { error: WireStatus };
 
-export interface EndMessage {
-  /** exec: the runtime's final status */
-  status?: WireStatus;
-  /** the session failed */
-  error?: WireStatus;
-}
-
-export interface TerminalSize {
-  Width: number;
-  Height: number;
-}
+export type EndMessage = StreamEnd;
+export type { TerminalSize };
 
 export interface ControlMessage {
   stdinClose?: boolean;
   resize?: TerminalSize;
 }
 
-export function failure(code: number, reason: string, message: string): WireStatus {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-}
+export { streamFailure as failure } from '@skiff/client/api-frontend';
 
 /** The exit code in a runtime status (0 for Success; undefined when it carries none). */
 export function exitCodeOf(status: WireStatus | undefined): number | undefined {

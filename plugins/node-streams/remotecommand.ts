@@ -1,4 +1,5 @@
-// A client of the runtime's streaming server for one exec session (the URL CRI's Exec returns).
+// A client of the runtime's streaming server for one exec or attach session (the URL CRI's Exec or
+// Attach returns: both speak remotecommand).
 // containerd 1.6 embeds the kubelet's streaming server, which speaks (checked against it):
 //   - SPDY/3.1 with X-Stream-Protocol-Version v4.channel.k8s.io (and v3, v2, v1),
 //   - WebSocket with the channel.k8s.io / v4.channel.k8s.io subprotocols, not v5.
@@ -10,7 +11,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { failure, type TerminalSize, type WireStatus } from './protocol.ts';
-import { SpdyConnection, type SpdyStream } from './spdy.ts';
+import { SpdyConnection, type SpdyStream } from '@skiff/client/api-frontend';
 
 export const STREAM_PROTOCOL_V4 = 'v4.channel.k8s.io';
 
@@ -98,8 +99,13 @@ function parseStatus(text: string, lost: boolean): WireStatus {
   return failure(500, 'InternalError', text.trim());
 }
 
-/** Connects to an exec URL of the runtime's streaming server and opens the streams wanted. */
+/** Connects to an exec or attach URL of the runtime's streaming server and opens the streams wanted. */
 export async function connectExec(url: string, wanted: ExecStreamsWanted, output: RemoteExecOutput, opts: { timeoutMs?: number } = {}): Promise<RemoteExec> {
+  return new RemoteExec(await dialSpdy(url, STREAM_PROTOCOL_V4, opts), wanted, output);
+}
+
+/** Upgrades a POST to a URL of the runtime's streaming server to SPDY/3.1 speaking `protocol`. */
+export async function dialSpdy(url: string, protocol: string, opts: { timeoutMs?: number } = {}): Promise<SpdyConnection> {
   const u = new URL(url);
   const request = u.protocol === 'https:' ? httpsRequest : httpRequest;
   const { socket, head } = await new Promise<{ socket: Duplex; head: Buffer }>((resolve, reject) => {
@@ -107,14 +113,14 @@ export async function connectExec(url: string, wanted: ExecStreamsWanted, output
       method: 'POST',
       // the runtime's self-signed streaming certificate, on a URL it handed us over its own socket
       ...(u.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': STREAM_PROTOCOL_V4, 'Content-Length': '0' },
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol, 'Content-Length': '0' },
       timeout: opts.timeoutMs ?? 10_000,
     });
     req.on('upgrade', (res: IncomingMessage, sock: Duplex, head: Buffer) => {
       const proto = res.headers['x-stream-protocol-version'];
-      if (proto !== STREAM_PROTOCOL_V4) {
+      if (proto !== protocol) {
         sock.destroy();
-        return reject(new Error(`the runtime's streaming server chose protocol ${String(proto)}, not ${STREAM_PROTOCOL_V4}`));
+        return reject(new Error(`the runtime's streaming server chose protocol ${String(proto)}, not ${protocol}`));
       }
       resolve({ socket: sock, head });
     });
@@ -133,5 +139,5 @@ export async function connectExec(url: string, wanted: ExecStreamsWanted, output
   sock.setNoDelay?.(true);
   const conn = new SpdyConnection(socket, 'client', head);
   conn.on('error', () => conn.destroy());
-  return new RemoteExec(conn, wanted, output);
+  return conn;
 }

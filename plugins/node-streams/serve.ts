@@ -1,14 +1,16 @@
 // The agent's side of node-streams (protocol.ts): answers log and exec requests for the pods this
-// node runs, from the container runtime (CRI): log files as the kubelet reads them, exec through
-// the runtime's streaming server (remotecommand.ts).
+// node runs, from the container runtime (CRI): log files as the kubelet reads them, exec and attach
+// through the runtime's streaming server (remotecommand.ts), port-forward through it too (portforward.ts).
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from '@skiff/kernel/plugins';
 import { isNotFound, type ContainerStatus, type CriRuntime } from '@skiff/node-api';
 import { attemptsOf, currentOf, previousOf, type ContainerRef } from './containers.ts';
 import { nowNs, parseTimeNs } from './cri-log.ts';
 import { readCriLog, type LogReadOptions } from './log-reader.ts';
-import { DEFAULT_WINDOW, failure, Stream, subjects, type ExecRequest, type LogRequest, type OpenReply, type WireStatus } from './protocol.ts';
+import { DEFAULT_WINDOW, failure, Stream, subjects, type AttachRequest, type ExecRequest, type LogRequest, type OpenReply, type PortForwardRequest, type WireStatus } from './protocol.ts';
 import { connectExec, type RemoteExec } from './remotecommand.ts';
+import { connectPortForward, type RemotePortForward } from './portforward.ts';
+import { POD_NAME, POD_NAMESPACE, POD_UID } from '@skiff/node-api';
 import { Session, type SessionOptions } from './session.ts';
 
 export interface NodeStreamsOptions {
@@ -42,8 +44,8 @@ class OpenError extends Error {
 }
 const badRequest = (m: string) => new OpenError(failure(400, 'BadRequest', m));
 
-function refOf(r: Partial<LogRequest>): ContainerRef {
-  for (const k of ['namespace', 'pod', 'container'] as const) {
+function refOf(r: Partial<LogRequest>, needContainer = true): ContainerRef {
+  for (const k of needContainer ? (['namespace', 'pod', 'container'] as const) : (['namespace', 'pod'] as const)) {
     if (typeof r[k] !== 'string' || r[k] === '') throw badRequest(`${k} is required`);
   }
   if (r.uid !== undefined && typeof r.uid !== 'string') throw badRequest('uid must be a string');
@@ -146,10 +148,20 @@ export function serveNodeStreams(o: NodeStreamsOptions): NodeStreamsServer {
 
   async function openExec(msg: Msg): Promise<void> {
     const r = parse<ExecRequest>(msg);
-    const ref = refOf(r);
     if (!Array.isArray(r.command) || r.command.length === 0 || !r.command.every((a) => typeof a === 'string')) {
       throw badRequest('you must specify at least one command for the container');
     }
+    await openRemoteCommand(msg, r, (containerId, wanted) => cri.exec({ containerId, cmd: r.command, ...wanted }, callOpts));
+  }
+
+  async function openAttach(msg: Msg): Promise<void> {
+    const r = parse<AttachRequest>(msg);
+    await openRemoteCommand(msg, r, (containerId, wanted) => cri.attach({ containerId, ...wanted }, callOpts));
+  }
+
+  /** exec and attach: the runtime's remotecommand session at the URL `open` gets, relayed. */
+  async function openRemoteCommand(msg: Msg, r: AttachRequest, open: (containerId: string, wanted: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean }) => Promise<string>): Promise<void> {
+    const ref = refOf(r);
     const wanted = { stdin: r.stdin === true, stdout: r.stdout === true, stderr: r.stderr === true && r.tty !== true, tty: r.tty === true };
     if (!wanted.stdin && !wanted.stdout && !wanted.stderr) throw badRequest('you must specify at least one of stdin, stdout, stderr');
     const c = currentOf(await attemptsOf(cri, ref));
@@ -180,7 +192,7 @@ export function serveNodeStreams(o: NodeStreamsOptions): NodeStreamsServer {
       }
     };
     try {
-      const url = await cri.exec({ containerId: c.id, cmd: r.command, ...wanted }, callOpts);
+      const url = await open(c.id, wanted);
       remote = await connectExec(url, wanted, { onStdout: relay(Stream.Stdout), onStderr: relay(Stream.Stderr) }, { timeoutMs: callOpts.timeoutMs });
     } catch (e) {
       session.abandon();
@@ -193,6 +205,51 @@ export function serveNodeStreams(o: NodeStreamsOptions): NodeStreamsServer {
     await session.endAfterData({ status }).catch(() => {});
   }
 
+  async function openPortForward(msg: Msg): Promise<void> {
+    const r = parse<PortForwardRequest>(msg);
+    const ref = refOf(r, false);
+    if (typeof r.port !== 'number' || !Number.isInteger(r.port) || r.port < 1 || r.port > 65535) throw badRequest('port must be an integer between 1 and 65535');
+    const labelSelector: Record<string, string> = { [POD_NAMESPACE]: ref.namespace, [POD_NAME]: ref.pod };
+    if (ref.uid) labelSelector[POD_UID] = ref.uid;
+    const sandboxes = await cri.listPodSandbox({ labelSelector, state: { state: 'SANDBOX_READY' } }, callOpts);
+    const sandbox = sandboxes.sort((a, b) => b.createdAt - a.createdAt)[0];
+    if (!sandbox) throw new OpenError(failure(404, 'NotFound', `pod "${ref.pod}" has no running sandbox on node "${o.nodeName}"`));
+    let remote: RemotePortForward | undefined;
+    let drained: Promise<void> | undefined;
+    let finished = false;
+    const session = Session.create(nc, {
+      onData: (stream, data) => {
+        if (stream !== Stream.Stdin || !remote) return;
+        if (!remote.write(data)) return (drained ??= new Promise<void>((res) => remote!.onDrain(() => ((drained = undefined), res()))));
+      },
+      onControl: (m) => {
+        if (m.stdinClose) remote?.closeWrite();
+      },
+      onEnd: () => {
+        if (!finished) remote?.abort();
+      },
+    }, { ...o.session, peer: r.inbox, sendWindow: positive(r.window) });
+    const relay = (d: Buffer) => {
+      session.sendData(Stream.Stdout, d).catch(() => {});
+      if (remote && session.blocked && !remote.socket.isPaused()) {
+        remote.socket.pause();
+        void session.whenWritable().then(() => remote?.socket.resume());
+      }
+    };
+    try {
+      const url = await cri.portForward(sandbox.id, [r.port], callOpts);
+      remote = await connectPortForward(url, r.port, { onData: relay }, { timeoutMs: callOpts.timeoutMs });
+    } catch (e) {
+      session.abandon();
+      throw e;
+    }
+    track(session);
+    answer(msg, { ok: { inbox: session.inbox, window: session.recvWindow } });
+    const error = await remote.done;
+    finished = true;
+    await session.endAfterData(error ? { error: failure(500, 'InternalError', `forwarding port ${r.port} to pod ${ref.pod}: ${error}`) } : {}).catch(() => {});
+  }
+
   const handle = (what: string, open: (msg: Msg) => Promise<void>) => (err: Error | null, msg: Msg) => {
     if (err) return log?.warn(`node-streams: ${what} subscription failed`, { error: String(err) });
     open(msg).catch((e) => failed(msg, e, what));
@@ -200,8 +257,10 @@ export function serveNodeStreams(o: NodeStreamsOptions): NodeStreamsServer {
   const subs: Subscription[] = [
     nc.subscribe(s.logs, { queue: QUEUE, callback: handle('logs', openLogs) }),
     nc.subscribe(s.exec, { queue: QUEUE, callback: handle('exec', openExec) }),
+    nc.subscribe(s.attach, { queue: QUEUE, callback: handle('attach', openAttach) }),
+    nc.subscribe(s.portforward, { queue: QUEUE, callback: handle('portforward', openPortForward) }),
   ];
-  log?.info('node-streams: serving logs and exec', { node: o.nodeName, subjects: [s.logs, s.exec] });
+  log?.info('node-streams: serving logs, exec, attach and port-forward', { node: o.nodeName, subjects: Object.values(s) });
 
   const drain = async () => {
     for (const sub of subs) sub.unsubscribe();

@@ -2,6 +2,7 @@
 // for DATA, acknowledgements, keepalive and idle detection, and END. Both the agent and the API
 // server use it; what the bytes mean is theirs.
 import { createInbox, RequestError, TimeoutError, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { PodStreamError, StreamEndedError } from '@skiff/client/api-frontend';
 import {
   DEFAULT_WINDOW, failure, FrameType, IDLE_MS, MAX_CHUNK, OPEN_TIMEOUT_MS, PING_MS, PROTOCOL_VERSION,
   type ControlMessage, type EndMessage, type OpenReply, type WireStatus,
@@ -26,11 +27,7 @@ export interface SessionOptions {
 }
 
 /** Thrown by sendData once the session is over. */
-export class SessionEndedError extends Error {
-  constructor() {
-    super('the session has ended');
-  }
-}
+export { StreamEndedError as SessionEndedError };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -146,7 +143,7 @@ export class Session {
         while (!this.ended && this.sent > this.acked && this.sent - this.acked + part.length > this.sendWindow) {
           await new Promise<void>((r) => this.creditWaiters.push(r));
         }
-        if (this.ended) throw new SessionEndedError();
+        if (this.ended) throw new StreamEndedError();
         const body = new Uint8Array(1 + part.length);
         body[0] = stream;
         body.set(part, 1);
@@ -314,15 +311,7 @@ export class Session {
 }
 
 /** A Status error (what an open reply carries) as a throwable. */
-export class NodeStreamError extends Error {
-  constructor(readonly status: WireStatus) {
-    super(status.message ?? 'node stream failed');
-    this.name = 'NodeStreamError';
-  }
-  get code(): number {
-    return this.status.code ?? 500;
-  }
-}
+export { PodStreamError as NodeStreamError };
 
 /**
  * The client side of opening: a session on a fresh inbox, the request on `subject`, and the
@@ -346,28 +335,28 @@ export async function openSession(
   } catch (e) {
     session.abandon();
     if (e instanceof RequestError && e.isNoResponders()) {
-      throw new NodeStreamError(failure(503, 'ServiceUnavailable', `${node} is not reachable: no agent of it is connected`));
+      throw new PodStreamError(failure(503, 'ServiceUnavailable', `${node} is not reachable: no agent of it is connected`));
     }
     if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError)) {
-      throw new NodeStreamError(failure(504, 'Timeout', `${node} did not answer in time`));
+      throw new PodStreamError(failure(504, 'Timeout', `${node} did not answer in time`));
     }
-    throw new NodeStreamError(failure(503, 'ServiceUnavailable', `${node}: ${(e as Error).message}`));
+    throw new PodStreamError(failure(503, 'ServiceUnavailable', `${node}: ${(e as Error).message}`));
   }
   let r: OpenReply;
   try {
     r = reply.json<OpenReply>();
   } catch {
     session.abandon();
-    throw new NodeStreamError(failure(500, 'InternalError', `${node} answered something that is not JSON`));
+    throw new PodStreamError(failure(500, 'InternalError', `${node} answered something that is not JSON`));
   }
   if ('error' in r) {
     session.abandon();
-    throw new NodeStreamError(r.error);
+    throw new PodStreamError(r.error);
   }
   if (opts.signal?.aborted) {
     session.setPeer(r.ok.inbox, r.ok.window);
     session.end();
-    throw new NodeStreamError(failure(499, 'Cancelled', 'the client went away'));
+    throw new PodStreamError(failure(499, 'Cancelled', 'the client went away'));
   }
   session.setPeer(r.ok.inbox, r.ok.window);
   return session;

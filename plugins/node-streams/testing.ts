@@ -18,9 +18,16 @@ export interface TestPod {
   sandboxId: string;
   logDirectory: string;
   /** creates and starts a container (attempt n of `name`); resolves with its id */
-  run(container: string, command: string[], attempt?: number): Promise<string>;
+  run(container: string, command: string[], attempt?: number, io?: ContainerIo): Promise<string>;
   /** stops and removes the sandbox and its containers */
   remove(): Promise<void>;
+}
+
+/** a container's stdin and terminal, as a pod spec's stdin / stdinOnce / tty */
+export interface ContainerIo {
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
 }
 
 export async function startTestPod(
@@ -48,7 +55,7 @@ export async function startTestPod(
     uid,
     sandboxId,
     logDirectory,
-    async run(container, command, attempt = 0) {
+    async run(container, command, attempt = 0, io = {}) {
       mkdirSync(`${logDirectory}/${container}`, { recursive: true });
       const id = await cri.createContainer(
         sandboxId,
@@ -60,6 +67,7 @@ export async function startTestPod(
           annotations: { [CONTAINER_RESTART_COUNT]: String(attempt) },
           logPath: containerLogPath(container, attempt),
           linux: { securityContext: { namespaceOptions: host } },
+          ...io,
         },
         sandboxConfig,
       );

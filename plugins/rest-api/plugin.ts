@@ -1,8 +1,8 @@
 // The REST API as a plugin (type skiff.io/api): fastify on the configured address, over the Kernel.
-import { definePlugin, NatsToken } from '@skiff/kernel/plugins';
+import { definePlugin } from '@skiff/kernel/plugins';
 import { createApiServer } from './server.ts';
 import { ApiServingToken } from './serving.ts';
-import { AuthorizerToken } from '@skiff/client/api-frontend';
+import { AuthorizerToken, PodStreamsToken } from '@skiff/client/api-frontend';
 import { DEFAULT_FLOW_CONTROL, type FlowControlConfig } from './flow-control.ts';
 
 export interface RestApiConfig {
@@ -67,7 +67,8 @@ export default definePlugin<RestApiConfig>({
       timeouts: ctx.config.requestTimeoutSeconds === undefined ? undefined : { requestMs: ctx.config.requestTimeoutSeconds * 1000 },
       readiness: serving.readiness,
       liveness: serving.liveness,
-      nats: ctx.tryResolve(NatsToken),
+      // per request, as the authorizer: the provider (node-streams' pod-streams) may start or reload later
+      podStreams: () => ctx.tryResolve(PodStreamsToken),
       onInternalError: (err, req) => ctx.logger.error('request failed', { method: req.method, url: req.url, error: String((err as Error)?.stack ?? err) }),
     });
     await app.listen({ host: ctx.config.host, port: ctx.config.port });

@@ -1,27 +1,30 @@
-// pods/exec: an upgrade request (GET or POST /api/v1/namespaces/{ns}/pods/{name}/exec?command=..
-// &command=..&container=&stdin=&stdout=&stderr=&tty=), served from the HTTP server's 'upgrade'
-// event: WebSocket with the v5.channel.k8s.io / v4.channel.k8s.io subprotocols (kubectl >= 1.30,
+// pods/exec and pods/attach: an upgrade request (GET or POST /api/v1/namespaces/{ns}/pods/{name}/exec
+// ?command=..&command=..&container=&stdin=&stdout=&stderr=&tty=; attach the same without command),
+// served from the HTTP server's 'upgrade' event (pods/portforward too: pod-portforward.ts): WebSocket with the v5.channel.k8s.io / v4.channel.k8s.io subprotocols (kubectl >= 1.30,
 // websocket-exec.ts) or SPDY/3.1 with v4.channel.k8s.io (older kubectl, and kubectl's fallback,
 // spdy-exec.ts). Everything is checked before the upgrade (token, pod, container, node, and the
 // agent starting the command), so failures are plain HTTP answers with a Status, as kube-apiserver
-// gives them; then the client's streams are relayed to the agent's exec session over NATS.
+// gives them; then the client's streams are relayed to the PodStreams service's session.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errors, isStatusError, toStatus, type Status } from '@skiff/kernel';
-import { bearerToken, resourceAttributes } from '@skiff/client/api-frontend';
-import { openExecSession, SessionEndedError, Stream, failure, type ExecParams, type Session, type TerminalSize, type WireStatus } from '@skiff/plugin-node-streams';
-import { podTarget, requireNats, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
+import {
+  bearerToken, resourceAttributes, StreamChannel, StreamEndedError, streamFailure,
+  type PodStream, type StreamSink, type StreamStatus, type TerminalSize,
+} from '@skiff/client/api-frontend';
+import { podTarget, requirePodStreams, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
+import { handlePortForward, PORTFORWARD_PATH } from './pod-portforward.ts';
 import { acceptSpdy, SPDY_PROTOCOLS } from './spdy-exec.ts';
 import { acceptWebSocket, bearerFromProtocols, WS_PROTOCOLS } from './websocket-exec.ts';
 
-const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec\/?$/;
+const STREAM_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach)\/?$/;
 
 /** The client's end of an exec session, whatever the wire. */
 export interface ExecClient {
   stdout(data: Uint8Array): Promise<void>;
   stderr(data: Uint8Array): Promise<void>;
   /** the final status on the error channel, then the connection closes */
-  finish(status: WireStatus): void;
+  finish(status: StreamStatus): void;
   abort(): void;
   /** input from the client; pause() stops reading it until resume() */
   onStdin(f: (data: Buffer) => void): void;
@@ -45,7 +48,7 @@ export interface ExecQuery {
 /** kube's string -> bool conversion: absent false, "false"/"0" false, anything else true. */
 const flag = (q: URLSearchParams, k: string) => q.has(k) && !/^(false|0)$/i.test(q.get(k) ?? '');
 
-export function execQuery(search: string): ExecQuery {
+export function execQuery(search: string, attach = false): ExecQuery {
   const q = new URLSearchParams(search);
   const e: ExecQuery = {
     command: q.getAll('command'),
@@ -55,7 +58,7 @@ export function execQuery(search: string): ExecQuery {
     stderr: flag(q, 'stderr'),
     tty: flag(q, 'tty'),
   };
-  if (e.command.length === 0) throw errors.badRequest('you must specify at least 1 command');
+  if (e.command.length === 0 && !attach) throw errors.badRequest('you must specify at least 1 command');
   if (!e.stdin && !e.stdout && !e.stderr) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
   if (e.tty) e.stderr = false; // a terminal has one output
   return e;
@@ -72,42 +75,60 @@ export function refuse(socket: Duplex, status: Status, headers: Record<string, s
 
 type Wire = { kind: 'websocket'; protocol: string } | { kind: 'spdy'; protocol: string };
 
-function negotiate(req: IncomingMessage): Wire {
+export function negotiate(req: IncomingMessage, wsProtocols = WS_PROTOCOLS, spdyProtocols = SPDY_PROTOCOLS): Wire {
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const protocol = WS_PROTOCOLS.find((p) => offered.includes(p));
-    if (!protocol) throw errors.badRequest(`unable to upgrade: no supported subprotocol: client offered [${offered.filter((p) => !p.startsWith('base64url.bearer.')).join(', ')}], server supports [${WS_PROTOCOLS.join(', ')}]`);
+    const protocol = wsProtocols.find((p) => offered.includes(p));
+    if (!protocol) throw errors.badRequest(`unable to upgrade: no supported subprotocol: client offered [${offered.filter((p) => !p.startsWith('base64url.bearer.')).join(', ')}], server supports [${wsProtocols.join(', ')}]`);
     return { kind: 'websocket', protocol };
   }
   if (upgrade.startsWith('spdy/3.1')) {
     const raw = req.headers['x-stream-protocol-version'];
     const offered = (Array.isArray(raw) ? raw : [raw ?? '']).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
-    const protocol = SPDY_PROTOCOLS.find((p) => offered.includes(p));
-    if (!protocol) throw errors.forbidden(`unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${SPDY_PROTOCOLS.join(' ')}]`);
+    const protocol = spdyProtocols.find((p) => offered.includes(p));
+    if (!protocol) throw errors.forbidden(`unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server supports [${spdyProtocols.join(' ')}]`);
     return { kind: 'spdy', protocol };
   }
   throw errors.badRequest(`unable to upgrade: unsupported upgrade "${req.headers.upgrade ?? ''}" (WebSocket or SPDY/3.1)`);
 }
 
-export async function handleExecUpgrade(o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, head: Buffer, active: ActiveStreams): Promise<void> {
+/** The pod and user of a streaming upgrade, once the token and the authorizer allow it (else the refusal is sent). */
+export async function admitUpgrade(o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, namespace: string, name: string, subresource: string): Promise<boolean> {
+  try {
+    // the token: the Authorization header, or (browsers' WebSockets) a base64url.bearer subprotocol
+    const user = o.gate?.authenticate(bearerToken(req.headers.authorization) ?? bearerFromProtocols(req.headers['sec-websocket-protocol']));
+    // kube asks `create` on pods/<subresource> for both the POST (SPDY) and the GET (WebSocket) form
+    if (o.gate && user) await o.gate.authorize(resourceAttributes(user, 'create', { group: '', version: 'v1', resource: 'pods', namespace, name, subresource }));
+    return true;
+  } catch (e) {
+    refuse(socket, toStatus(e));
+    return false;
+  }
+}
+
+export async function handleStreamUpgrade(o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, head: Buffer, active: ActiveStreams): Promise<void> {
   socket.on('error', () => socket.destroy());
   const url = new URL(req.url ?? '/', 'http://x');
-  const m = EXEC_PATH.exec(url.pathname);
+  const pf = PORTFORWARD_PATH.exec(url.pathname);
+  const m = pf ?? STREAM_PATH.exec(url.pathname);
   if (!m) return refuse(socket, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${url.pathname})`).status);
   let namespace: string;
   let name: string;
   try {
-    // the token: the Authorization header, or (browsers' WebSockets) a base64url.bearer subprotocol
-    const user = o.gate?.authenticate(bearerToken(req.headers.authorization) ?? bearerFromProtocols(req.headers['sec-websocket-protocol']));
     namespace = decodeURIComponent(m[1]!);
     name = decodeURIComponent(m[2]!);
-    // kube asks `create` on pods/exec for both the POST (SPDY) and the GET (WebSocket) form
-    if (o.gate && user) await o.gate.authorize(resourceAttributes(user, 'create', { group: '', version: 'v1', resource: 'pods', namespace, name, subresource: 'exec' }));
   } catch (e) {
-    return refuse(socket, e instanceof URIError ? errors.badRequest(`invalid path: ${e.message}`).status : toStatus(e));
+    return refuse(socket, errors.badRequest(`invalid path: ${(e as Error).message}`).status);
   }
-  let session: Session | undefined;
+  const subresource = pf ? 'portforward' : m[3]!;
+  if (!(await admitUpgrade(o, req, socket, namespace, name, subresource))) return;
+  if (pf) return handlePortForward(o, req, socket, head, url, namespace, name, active);
+  return handleRemoteCommand(o, req, socket, head, url, namespace, name, subresource === 'attach', active);
+}
+
+async function handleRemoteCommand(o: PodStreamsOptions, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL, namespace: string, name: string, attach: boolean, active: ActiveStreams): Promise<void> {
+  let session: PodStream | undefined;
   let client: ExecClient | undefined;
   let resolveClient!: (c: ExecClient | undefined) => void;
   const clientReady = new Promise<ExecClient | undefined>((r) => (resolveClient = r));
@@ -115,25 +136,27 @@ export async function handleExecUpgrade(o: PodStreamsOptions, req: IncomingMessa
   let q: ExecQuery;
   try {
     wire = negotiate(req);
-    q = execQuery(url.search);
-    const nats = requireNats(o.nats);
+    q = execQuery(url.search, attach);
+    const streams = requirePodStreams(o);
     const target = await podTarget(o.kernel, namespace, name, q.container);
-    const params: ExecParams = { namespace, pod: name, uid: target.pod.metadata.uid, container: target.container, command: q.command, stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, tty: q.tty };
+    const ref = { nodeName: target.nodeName, namespace, pod: name, uid: target.pod.metadata.uid, container: target.container };
+    const wanted = { stdin: q.stdin, stdout: q.stdout, stderr: q.stderr, tty: q.tty };
     // output may come before the client's handshake is done: it waits (the window bounds it)
-    session = await openExecSession(nats, target.nodeName, params, {
+    const sink: StreamSink = {
       onData: async (stream, data) => {
         const c = client ?? (await clientReady);
         if (!c) return;
-        await (stream === Stream.Stderr ? c.stderr(data) : c.stdout(data));
+        await (stream === StreamChannel.Stderr ? c.stderr(data) : c.stdout(data));
       },
       onEnd: (end) => {
         void clientReady.then((c) => {
           if (!c) return;
           if (end.status) c.finish(end.status);
-          else c.finish(end.error ?? failure(500, 'InternalError', 'the exec session ended without a status'));
+          else c.finish(end.error ?? streamFailure(500, 'InternalError', `the ${attach ? 'attach' : 'exec'} session ended without a status`));
         });
       },
-    });
+    };
+    session = attach ? await streams.attach(ref, wanted, sink) : await streams.exec(ref, { ...wanted, command: q.command }, sink);
   } catch (e) {
     resolveClient(undefined);
     const err = toStatusError(e);
@@ -149,31 +172,31 @@ export async function handleExecUpgrade(o: PodStreamsOptions, req: IncomingMessa
       : await acceptSpdy(req, socket, head, wire.protocol, q);
   } catch (e) {
     resolveClient(undefined);
-    s.end();
+    s.close();
     if (!socket.destroyed) socket.destroy();
     if (!(e instanceof HandshakeError)) o.onInternalError?.(e, req);
     return;
   }
   const c = client;
   c.onStdin((data) => {
-    s.sendData(Stream.Stdin, data).catch((e) => {
-      if (!(e instanceof SessionEndedError)) c.abort();
+    s.write(data).catch((e) => {
+      if (!(e instanceof StreamEndedError)) c.abort();
     });
     if (s.blocked) {
       c.pause();
       void s.whenWritable().then(() => c.resume());
     }
   });
-  c.onStdinClose(() => s.sendControl({ stdinClose: true }));
-  c.onResize((size) => s.sendControl({ resize: size }));
+  c.onStdinClose(() => s.closeInput());
+  c.onResize((size) => s.resize(size));
   const stop = () => {
-    s.end();
+    s.close();
     c.abort();
   };
   active.add(stop);
   c.onClose(() => {
     active.delete(stop);
-    s.end(); // the client went away (or we are done): the agent drops the process's streams
+    s.close(); // the client went away (or we are done): the agent drops the process's streams
   });
   resolveClient(c);
 }

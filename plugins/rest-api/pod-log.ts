@@ -5,8 +5,8 @@
 // (accepted, meaningless here).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, type StatusCause } from '@skiff/kernel';
-import { openLogStream, type EndMessage, type LogParams } from '@skiff/plugin-node-streams';
-import { asStatus, checkHasLogs, containerStatusOf, podTarget, requireNats, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
+import type { LogOptions, PodStream, StreamEnd } from '@skiff/client/api-frontend';
+import { asStatus, checkHasLogs, containerStatusOf, podTarget, requirePodStreams, toStatusError, type ActiveStreams, type PodStreamsOptions } from './pod-streams.ts';
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -28,7 +28,7 @@ function int(q: Query, k: string): number | undefined {
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
 
 /** The query as PodLogOptions: unparseable values are a 400, values out of range a 422 (ValidatePodLogOptions). */
-export function logParams(q: Query, podName: string): Omit<LogParams, 'namespace' | 'pod' | 'uid' | 'container'> {
+export function logParams(q: Query, podName: string): LogOptions {
   const tailLines = int(q, 'tailLines');
   const limitBytes = int(q, 'limitBytes');
   const sinceSeconds = int(q, 'sinceSeconds');
@@ -66,7 +66,7 @@ export async function podLog(o: PodStreamsOptions, req: FastifyRequest, reply: F
   const { namespace, name } = req.params as { namespace: string; name: string };
   const q = req.query as Query;
   const params = logParams(q, name);
-  const nats = requireNats(o.nats);
+  const streams = requirePodStreams(o);
   const { pod, container, nodeName } = await podTarget(o.kernel, namespace, name, first(q.container) || undefined);
   if (!params.previous) checkHasLogs(pod, container);
 
@@ -82,19 +82,18 @@ export async function podLog(o: PodStreamsOptions, req: FastifyRequest, reply: F
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
   };
-  let resolveEnd!: (e: EndMessage) => void;
-  const ended = new Promise<EndMessage>((r) => (resolveEnd = r));
+  let resolveEnd!: (e: StreamEnd) => void;
+  const ended = new Promise<StreamEnd>((r) => (resolveEnd = r));
   const onClose = () => gone.abort();
   res.on('close', onClose);
-  let session;
+  let session: PodStream;
   try {
-    session = await openLogStream(
-      nats,
-      nodeName,
-      { namespace, pod: name, uid: pod.metadata.uid, container, ...params, ...previousOf(pod, container, params.previous) },
+    session = await streams.log(
+      { nodeName, namespace, pod: name, uid: pod.metadata.uid, container },
+      { ...params, ...previousOf(pod, container, params.previous) },
       {
         // the agent sends the next chunk once this one is in the socket's buffer and it has room
-        onData: (chunk) => {
+        onData: (_channel, chunk) => {
           start();
           if (res.destroyed || res.write(chunk)) return;
           return new Promise<void>((r) => {
@@ -117,7 +116,7 @@ export async function podLog(o: PodStreamsOptions, req: FastifyRequest, reply: F
   }
   if (params.follow) start();
   const stop = () => {
-    session.end(); // the agent stops reading
+    session.close(); // the agent stops reading
     if (!res.destroyed && started) res.end();
   };
   active.add(stop);

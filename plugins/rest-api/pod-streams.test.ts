@@ -1,12 +1,15 @@
-// pods/log and pods/exec of the REST API against a scripted node agent on a real NATS (no
-// container runtime needed: see plugins/node-streams/kubectl.test.ts for the real thing).
+// pods/log, exec, attach and portforward of the REST API against a scripted PodStreams service
+// (no container runtime and no NATS needed: the service's contract is all the REST plugin sees; see
+// plugins/node-streams/kubectl.test.ts for the real thing through a node agent).
 import { request as httpRequest } from 'node:http';
-import type { Msg } from '@nats-io/nats-core';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestKernel, type TestKernel } from '@skiff/kernel/testing';
-import { exitStatus, failure, Session, SpdyConnection, subjects, type ControlMessage, type EndMessage } from '@skiff/plugin-node-streams';
+import {
+  PodStreamError, SpdyConnection, StreamEndedError, streamFailure,
+  type PodStream, type PodStreams, type StreamEnd, type StreamSink, type StreamStatus, type TerminalSize,
+} from '@skiff/client/api-frontend';
 import { createApiServer } from './server.ts';
 
 const TOKEN = 'pod-streams-token';
@@ -15,64 +18,116 @@ const PODS = { group: '', version: 'v1', resource: 'pods' };
 let t: TestKernel;
 let app: FastifyInstance;
 let base: string;
-const agentSessions: Session[] = [];
-const controls: ControlMessage[] = [];
+const agentSessions: FakeStream[] = [];
+const controls: ({ stdinClose: true } | { resize: TerminalSize })[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const exitStatus = (code: number): StreamStatus => (code === 0
+  ? { metadata: {}, status: 'Success' }
+  : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit code ${code}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } });
 
-/** The fake agent: logs by container name, exec echoing stdin (command ["exit", n] exits with n). */
-function fakeAgent(): () => void {
-  const s = subjects(NODE);
-  const open = (msg: Msg, handlers: ConstructorParameters<typeof Session>[2]) => {
-    const req = msg.json<Record<string, any>>();
-    const session = Session.create(t.nc, handlers, { peer: req.inbox, sendWindow: req.window });
-    agentSessions.push(session);
-    msg.respond(JSON.stringify({ ok: { inbox: session.inbox, window: session.recvWindow } }));
-    return { req, session };
+/** One scripted stream: output in order, then the end. */
+class FakeStream implements PodStream {
+  ended = false;
+  readonly done: Promise<StreamEnd>;
+  private resolveDone!: (e: StreamEnd) => void;
+  private tx: Promise<void> = Promise.resolve();
+  onInput: (d: Uint8Array) => void = () => {};
+  onInputEnd: () => void = () => {};
+  constructor(private readonly sink: StreamSink) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+    agentSessions.push(this);
+  }
+  send(channel: number, d: Uint8Array): Promise<void> {
+    this.tx = this.tx.then(async () => {
+      if (!this.ended) await this.sink.onData(channel, d);
+    });
+    return this.tx;
+  }
+  endAfterData(end: StreamEnd): Promise<void> {
+    return (this.tx = this.tx.then(() => this.finish(end)));
+  }
+  finish(end: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.sink.onEnd?.(end);
+    this.resolveDone(end);
+  }
+  write(d: Uint8Array): Promise<void> {
+    if (this.ended) return Promise.reject(new StreamEndedError());
+    this.onInput(d);
+    return Promise.resolve();
+  }
+  readonly blocked = false;
+  whenWritable = async () => {};
+  closeInput(): void {
+    controls.push({ stdinClose: true });
+    this.onInputEnd();
+  }
+  resize(size: TerminalSize): void {
+    controls.push({ resize: size });
+  }
+  close(): void {
+    this.finish({});
+  }
+}
+
+/** The scripted service: logs by container name, exec echoing stdin (command ["exit", n] exits with n), attach, port 7 echoing. */
+function fakePodStreams(): PodStreams {
+  const reachable = (nodeName: string) => {
+    if (nodeName !== NODE) throw new PodStreamError(streamFailure(503, 'ServiceUnavailable', `node "${nodeName}" is not reachable: no agent of it is connected`));
   };
-  const logs = t.nc.subscribe(s.logs, {
-    callback: (_e, msg) => {
-      const req = msg.json<Record<string, any>>();
-      if (req.container === 'refused') return void msg.respond(JSON.stringify({ error: failure(400, 'BadRequest', 'refused by the agent') }));
-      const { session } = open(msg, { onData: () => {} });
+  const remoteCommand = (sink: StreamSink, o: { command?: string[]; stdin?: boolean; tty?: boolean; stderr?: boolean }) => {
+    const session = new FakeStream(sink);
+    session.onInput = (d) => void session.send(1, d);
+    session.onInputEnd = () => void session.endAfterData({ status: exitStatus(0) });
+    const command = o.command ?? ['attached'];
+    if (command[0] === 'exit') void session.send(2, Buffer.from('bye\n')).then(() => session.endAfterData({ status: exitStatus(Number(command[1])) }));
+    else if (!o.stdin) void session.send(1, Buffer.from(`${command.join(' ')} tty=${o.tty} stderr=${o.stderr}\n`)).then(() => session.endAfterData({ status: exitStatus(0) }));
+    return session;
+  };
+  return {
+    async log(target, options, sink) {
+      reachable(target.nodeName);
+      if (target.container === 'refused') throw new PodStreamError(streamFailure(400, 'BadRequest', 'refused by the agent'));
+      const session = new FakeStream(sink);
       void (async () => {
-        if (req.container === 'broken') return session.end({ error: failure(500, 'InternalError', 'the log file is unreadable') });
-        if (req.container === 'endless') {
-          for (let i = 0; !session.isEnded; i++) await session.sendData(1, Buffer.from(`tick ${i}\n`)).then(() => sleep(20), () => {});
+        if (target.container === 'broken') return session.finish({ error: streamFailure(500, 'InternalError', 'the log file is unreadable') });
+        if (target.container === 'endless') {
+          for (let i = 0; !session.ended; i++) await session.send(1, Buffer.from(`tick ${i}\n`)).then(() => sleep(20));
           return;
         }
-        await session.sendData(1, Buffer.from(`params ${JSON.stringify({ tailLines: req.tailLines, follow: req.follow, timestamps: req.timestamps, sinceSeconds: req.sinceSeconds, uid: !!req.uid })}\n`));
+        await session.send(1, Buffer.from(`params ${JSON.stringify({ tailLines: options.tailLines, follow: options.follow, timestamps: options.timestamps, sinceSeconds: options.sinceSeconds, uid: !!target.uid })}\n`));
         await session.endAfterData({});
       })();
+      return session;
     },
-  });
-  const exec = t.nc.subscribe(s.exec, {
-    callback: (_e, msg) => {
-      let session!: Session;
-      const { req } = open(msg, {
-        onData: (stream, d) => void session.sendData(stream === 0 ? 1 : 2, d),
-        onControl: (m) => {
-          controls.push(m);
-          if (m.stdinClose) void session.endAfterData({ status: exitStatus(0) });
-        },
-      });
-      session = agentSessions[agentSessions.length - 1]!;
-      if (req.command[0] === 'exit') void session.sendData(2, Buffer.from('bye\n')).then(() => session.endAfterData({ status: exitStatus(Number(req.command[1])) }));
-      else if (!req.stdin) void session.sendData(1, Buffer.from(`${req.command.join(' ')} tty=${req.tty} stderr=${req.stderr}\n`)).then(() => session.endAfterData({ status: exitStatus(0) }));
+    async exec(target, options, sink) {
+      reachable(target.nodeName);
+      return remoteCommand(sink, options);
     },
-  });
-  return () => {
-    logs.unsubscribe();
-    exec.unsubscribe();
+    async attach(target, options, sink) {
+      reachable(target.nodeName);
+      return remoteCommand(sink, options);
+    },
+    async portForward(target, port, sink) {
+      reachable(target.nodeName);
+      const session = new FakeStream(sink);
+      if (port !== 7) {
+        void session.endAfterData({ error: streamFailure(500, 'InternalError', `connect: connection refused (port ${port})`) });
+        return session;
+      }
+      session.onInput = (d) => void session.send(1, Buffer.from(Buffer.from(d).toString().toUpperCase()));
+      session.onInputEnd = () => void session.endAfterData({});
+      return session;
+    },
   };
 }
 
-let stopAgent: () => void;
 beforeAll(async () => {
   t = await startTestKernel();
-  app = await createApiServer({ kernel: t.kernel, tokens: [TOKEN], nats: t.nc });
+  app = await createApiServer({ kernel: t.kernel, tokens: [TOKEN], podStreams: fakePodStreams() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  stopAgent = fakeAgent();
   const pod = async (name: string, containers: string[], nodeName?: string, statuses?: unknown[]) => {
     const created = await t.kernel.create(PODS, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { ...(nodeName ? { nodeName } : {}), containers: containers.map((c) => ({ name: c, image: 'x' })) } });
     if (statuses) await t.kernel.update(PODS, { ...created, status: { phase: 'Running', containerStatuses: statuses } }, { subresource: 'status' });
@@ -86,7 +141,6 @@ beforeAll(async () => {
   await pod('crashed', ['app'], NODE, [{ name: 'app', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1 } } }]);
 });
 afterAll(async () => {
-  stopAgent?.();
   await app?.close();
   await t?.stop();
 });
@@ -262,6 +316,170 @@ describe('pods/exec', () => {
     const c = await ws('command=cat&stdin=true&stdout=true');
     c.ws.terminate();
     const end = await Promise.race([agentSessions[before]!.done, sleep(3_000).then(() => 'still open')]);
-    expect(end).toEqual({} satisfies EndMessage);
+    expect(end).toEqual({} satisfies StreamEnd);
+  });
+});
+
+describe('pods/attach', () => {
+  it('WebSocket v5: stdin to the container\'s process, its output, the status; no command needed', async () => {
+    const c = await new Promise<{ ws: WebSocket; frames: Buffer[]; closed: Promise<number> }>((resolve, reject) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach?stdin=true&stdout=true&stderr=true`, ['v5.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      const frames: Buffer[] = [];
+      const closed = new Promise<number>((r) => w.once('close', (code) => r(code)));
+      w.on('message', (d: Buffer) => frames.push(d));
+      w.once('open', () => resolve({ ws: w, frames, closed }));
+      w.once('error', reject);
+    });
+    c.ws.send(Buffer.from([0, ...Buffer.from('typed')]));
+    c.ws.send(Buffer.from([255, 0]));
+    expect(await c.closed).toBe(1000);
+    const channel = (ch: number) => Buffer.concat(c.frames.filter((f) => f[0] === ch).map((f) => f.subarray(1))).toString();
+    expect(channel(1)).toBe('typed');
+    expect(JSON.parse(channel(3))).toEqual({ metadata: {}, status: 'Success' });
+  });
+
+  it('without stdin: the output until the process ends; errors before the upgrade as for exec', async () => {
+    const r = await new Promise<string>((resolve, reject) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach?stdout=true&tty=true`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      const frames: Buffer[] = [];
+      w.on('message', (d: Buffer) => frames.push(d));
+      w.once('close', () => resolve(Buffer.concat(frames.filter((f) => f[0] === 1).map((f) => f.subarray(1))).toString()));
+      w.once('error', reject);
+    });
+    expect(r).toBe('attached tty=true stderr=false\n');
+    const refused = (await fetch(`${base}/api/v1/namespaces/default/pods/unbound/attach?stdout=true`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' } }).catch((e) => e)) as Response | Error;
+    // fetch cannot upgrade: the answer is the refusal
+    if (refused instanceof Response) expect(refused.status).toBe(400);
+    const noStreams = await new Promise<number>((resolve) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/attach`, ['v5.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      w.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      w.once('open', () => resolve(101));
+      w.once('error', () => {});
+    });
+    expect(noStreams).toBe(400);
+  });
+});
+
+describe('pods/portforward', () => {
+  /** SPDY on an upgraded socket (`tunnel`: the same SPDY inside WebSocket binary messages, as kubectl >= 1.31 asks first). */
+  const dial = async (pod = 'solo', tunnel = false): Promise<SpdyConnection> => {
+    if (tunnel) {
+      const { createWebSocketStream } = await import('ws');
+      const { request } = await import('node:http');
+      // ws (the client) refuses "SPDY/3.1+portforward.k8s.io" as a subprotocol name too: a raw handshake
+      return new Promise((resolve, reject) => {
+        const req = request(`${base}/api/v1/namespaces/default/pods/${pod}/portforward`, {
+          headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': Buffer.from('0123456789abcdef').toString('base64'), 'sec-websocket-protocol': 'SPDY/3.1+portforward.k8s.io' },
+        });
+        req.on('upgrade', (res, socket, head) => {
+          expect(res.headers['sec-websocket-protocol']).toBe('SPDY/3.1+portforward.k8s.io');
+          // ws's own client over the upgraded socket (a client masks its frames)
+          const ws = new WebSocket(null as never, undefined as never, {} as never) as WebSocket & { _isServer: boolean; setSocket(s: unknown, h: Buffer, o: { maxPayload: number }): void };
+          ws._isServer = false;
+          ws.setSocket(socket, head, { maxPayload: 0 });
+          const conn = new SpdyConnection(createWebSocketStream(ws), 'client');
+          conn.on('close', () => ws.terminate());
+          const destroy = conn.destroy.bind(conn);
+          conn.destroy = () => (destroy(), ws.terminate());
+          resolve(conn);
+        });
+        req.on('response', (res) => reject(new Error(`HTTP ${res.statusCode}`)));
+        req.end();
+      });
+    }
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${base}/api/v1/namespaces/default/pods/${pod}/portforward`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'portforward.k8s.io' },
+      });
+      req.on('upgrade', (res, socket, head) => {
+        expect(res.headers['x-stream-protocol-version']).toBe('portforward.k8s.io');
+        resolve(new SpdyConnection(socket, 'client', head));
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode, body: JSON.parse(body) })));
+      });
+      req.end();
+    });
+  };
+  /** One forwarded connection: send `input`, half-close, read to the end; the error stream's text. */
+  const exchange = async (conn: SpdyConnection, port: number, requestId: number, input: string) => {
+    const headers = { port: String(port), requestid: String(requestId) };
+    const error = conn.createStream({ streamtype: 'error', ...headers });
+    error.end();
+    const data = conn.createStream({ streamtype: 'data', ...headers });
+    let out = '';
+    let err = '';
+    data.on('data', (d: Buffer) => (out += d));
+    error.on('data', (d: Buffer) => (err += d));
+    const ended = Promise.all([new Promise((r) => data.once('end', r)), new Promise((r) => error.once('end', r))]);
+    data.write(Buffer.from(input));
+    data.end();
+    await ended;
+    return { out, err };
+  };
+
+  it.each([['SPDY', false], ['SPDY in WebSocket', true]])('%s: a stream pair per connection, bytes both ways, several at once on one connection', async (_name, tunnel) => {
+    const conn = await dial('solo', tunnel);
+    const results = await Promise.all([exchange(conn, 7, 0, 'first'), exchange(conn, 7, 1, 'second'), exchange(conn, 7, 2, 'third')]);
+    expect(results).toEqual([{ out: 'FIRST', err: '' }, { out: 'SECOND', err: '' }, { out: 'THIRD', err: '' }]);
+    conn.destroy();
+  });
+
+  it('a port nothing listens on: the error stream says so, the connection lives on', async () => {
+    const conn = await dial();
+    expect(await exchange(conn, 9, 0, 'x')).toEqual({ out: '', err: 'connect: connection refused (port 9)' });
+    expect(await exchange(conn, 7, 1, 'still')).toEqual({ out: 'STILL', err: '' });
+    conn.destroy();
+  });
+
+  it('refuses before the upgrade with a Status: token, pod, node; streams without a valid port are reset', async () => {
+    const refused = (p: Promise<unknown>) => p.then(() => ({ statusCode: 101, body: undefined }), (e: { statusCode: number; body: any }) => e);
+    expect(await refused(dial('absent'))).toMatchObject({ statusCode: 404, body: { message: 'pods "absent" not found' } });
+    expect(await refused(dial('unbound'))).toMatchObject({ statusCode: 400, body: { message: 'pod unbound does not have a host assigned' } });
+    const anon = await fetch(`${base}/api/v1/namespaces/default/pods/solo/portforward`, { method: 'POST' });
+    expect(anon.status).toBe(401);
+    const conn = await dial();
+    const bad = conn.createStream({ streamtype: 'data', port: 'http', requestid: '0' });
+    await new Promise((r) => bad.once('end', r));
+    expect(bad.remoteEnded).toBe(true);
+    conn.destroy();
+  });
+});
+
+describe('pods/portforward over WebSocket channels (client-node)', () => {
+  it('each port\'s data and error channels announce the port, then carry its bytes and failure', async () => {
+    const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/portforward?ports=7&ports=9`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+    const frames: Buffer[] = [];
+    w.on('message', (d: Buffer) => frames.push(d));
+    await new Promise((r, j) => (w.once('open', r), w.once('error', j)));
+    expect(w.protocol).toBe('v4.channel.k8s.io');
+    const on = (ch: number) => frames.filter((f) => f[0] === ch).map((f) => f.subarray(1));
+    for (let i = 0; i < 100 && !(on(0).length && on(3).length > 1); i++) await sleep(20);
+    expect(on(0)[0]).toEqual(Buffer.from([7, 0]));
+    expect(on(1)[0]).toEqual(Buffer.from([7, 0]));
+    expect(on(2)[0]).toEqual(Buffer.from([9, 0]));
+    expect(Buffer.concat(on(3).slice(1)).toString()).toBe('connect: connection refused (port 9)');
+    w.send(Buffer.concat([Buffer.from([0]), Buffer.from('over channels')]));
+    for (let i = 0; i < 100 && on(0).length < 2; i++) await sleep(20);
+    expect(Buffer.concat(on(0).slice(1)).toString()).toBe('OVER CHANNELS');
+    const before = agentSessions.length;
+    w.close();
+    await sleep(100);
+    expect(agentSessions.slice(0, before).filter((s) => !s.ended)).toEqual([]);
+  });
+
+  it('no ports, or a bad one: 400 before the upgrade', async () => {
+    const status = (q: string) => new Promise<number>((resolve) => {
+      const w = new WebSocket(`${base.replace('http', 'ws')}/api/v1/namespaces/default/pods/solo/portforward${q}`, ['v4.channel.k8s.io'], { headers: { authorization: `Bearer ${TOKEN}` } });
+      w.once('unexpected-response', (_q, res) => resolve(res.statusCode ?? 0));
+      w.once('open', () => (w.close(), resolve(101)));
+      w.once('error', () => {});
+    });
+    expect(await status('')).toBe(400);
+    expect(await status('?ports=0')).toBe(400);
+    expect(await status('?ports=http')).toBe(400);
   });
 });

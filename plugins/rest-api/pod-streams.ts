@@ -1,18 +1,16 @@
-// The pods/log and pods/exec subresources: what both need (the pod, its container as kube-apiserver
-// picks and checks it, its node), and their registration on the server. The pod's node agent does
-// the work, reached over NATS (@skiff/plugin-node-streams).
+// The pods/log, exec, attach and portforward subresources: what they need (the pod, its container
+// as kube-apiserver picks and checks it, its node), and their registration on the server. The
+// PodStreams service (@skiff/client/api-frontend; node-streams provides it) does the work.
 import type { FastifyInstance } from 'fastify';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { errors, StatusError, type Kernel, type KObject, type Status } from '@skiff/kernel';
-import { NodeStreamError, type WireStatus } from '@skiff/plugin-node-streams';
-import type { ApiGate } from '@skiff/client/api-frontend';
+import { PodStreamError, type ApiGate, type PodStreams, type StreamStatus } from '@skiff/client/api-frontend';
 import { podLog } from './pod-log.ts';
-import { handleExecUpgrade } from './pod-exec.ts';
+import { handleStreamUpgrade } from './pod-exec.ts';
 
 export interface PodStreamsOptions {
   kernel: Kernel;
-  /** the NATS connection the node agents listen on; without it logs and exec answer 503 */
-  nats?: NatsConnection;
+  /** the current PodStreams service; without one, the streams answer 503 */
+  podStreams: () => PodStreams | undefined;
   /** authentication and authorization (the server's); undefined: everybody may do everything */
   gate?: ApiGate;
   /** errors nobody expected, with the request they happened in */
@@ -85,18 +83,19 @@ export async function podTarget(kernel: Kernel, namespace: string, name: string,
   return { pod, container: c, nodeName: nodeOf(pod) };
 }
 
-export function requireNats(nats: NatsConnection | undefined): NatsConnection {
-  if (!nats) throw errors.serviceUnavailable('this API server has no connection to the node agents (NATS)');
-  return nats;
+export function requirePodStreams(o: PodStreamsOptions): PodStreams {
+  const p = o.podStreams();
+  if (!p) throw errors.serviceUnavailable('this API server has no way to reach the node agents (no pod-streams service)');
+  return p;
 }
 
-/** A node-streams failure as the StatusError the API answers. */
+/** A pod-streams failure as the StatusError the API answers. */
 export function toStatusError(e: unknown): unknown {
-  if (!(e instanceof NodeStreamError)) return e;
+  if (!(e instanceof PodStreamError)) return e;
   return new StatusError(asStatus(e.status));
 }
 
-export function asStatus(s: WireStatus): Status {
+export function asStatus(s: StreamStatus): Status {
   return {
     kind: 'Status',
     apiVersion: 'v1',
@@ -109,7 +108,7 @@ export function asStatus(s: WireStatus): Status {
   };
 }
 
-/** Routes for pods/log and pods/exec; register before the catch-all resource routes. */
+/** Routes for pods/log, exec, attach and portforward; register before the catch-all resource routes. */
 export function registerPodStreams(app: FastifyInstance, o: PodStreamsOptions): void {
   const active: ActiveStreams = new Set();
   // a closing server waits for its connections: end the follows and exec sessions first
@@ -118,16 +117,18 @@ export function registerPodStreams(app: FastifyInstance, o: PodStreamsOptions): 
     done();
   });
   app.get('/api/v1/namespaces/:namespace/pods/:name/log', (req, reply) => podLog(o, req, reply, active));
-  // exec is an upgrade (WebSocket or SPDY), served from the server's 'upgrade' event
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/api/v1/namespaces/:namespace/pods/:name/exec',
-    handler: async () => {
-      throw errors.badRequest('Upgrade request required');
-    },
-  });
+  // exec, attach and portforward are upgrades (WebSocket or SPDY), served from the server's 'upgrade' event
+  for (const sub of ['exec', 'attach', 'portforward']) {
+    app.route({
+      method: ['GET', 'POST'],
+      url: `/api/v1/namespaces/:namespace/pods/:name/${sub}`,
+      handler: async () => {
+        throw errors.badRequest('Upgrade request required');
+      },
+    });
+  }
   app.server.on('upgrade', (req, socket, head) => {
-    handleExecUpgrade(o, req, socket, head, active).catch((e) => {
+    handleStreamUpgrade(o, req, socket, head, active).catch((e) => {
       o.onInternalError?.(e, req);
       socket.destroy();
     });

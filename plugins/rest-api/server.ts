@@ -11,7 +11,6 @@ import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.
 import { checkQueryParams } from './query-params.ts';
 import { TLS_SERVER_OPTIONS } from './tls-options.ts';
 import { clientErrorHandler, failureStatus, methodNotAllowed, SERVED_METHODS, statusOfHttpError, unsupportedEncoding, writeStatusAndClose } from './http-errors.ts';
-import type { NatsConnection } from '@nats-io/nats-core';
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
 import { registerHealth, type HealthProbe } from './health.ts';
@@ -21,7 +20,7 @@ import { FieldValidator, recordDuplicates } from './field-validation.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
-import { ANONYMOUS_USER, ApiGate, bearerToken, isSelfReview, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
+import { ANONYMOUS_USER, ApiGate, bearerToken, isSelfReview, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo, type PodStreams } from '@skiff/client/api-frontend';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -33,8 +32,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer | (() => Authorizer | undefined);
   /** largest request body, bytes (default 3 MiB, like kube-apiserver) */
   bodyLimit?: number;
-  /** the NATS connection of the node agents: pods/log and pods/exec go through it */
-  nats?: NatsConnection;
+  /** pods' log, exec, attach and port-forward (the PodStreams service, or how to find the current one) */
+  podStreams?: PodStreams | (() => PodStreams | undefined);
   /** what /readyz (and /healthz) check besides the process answering: the store, the watch cache */
   readiness?: HealthProbe;
   /** what /livez checks: only what the process cannot recover from on its own */
@@ -215,7 +214,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     if (!doc) throw errors.noSuchResource(`the server could not find the requested resource`);
     return doc;
   });
-  registerPodStreams(app, { kernel, nats: opts.nats, gate, onInternalError: (e, r) => opts.onInternalError?.(e, r as FastifyRequest) });
+  registerPodStreams(app, { kernel, podStreams: typeof opts.podStreams === 'function' ? opts.podStreams : () => opts.podStreams as PodStreams | undefined, gate, onInternalError: (e, r) => opts.onInternalError?.(e, r as FastifyRequest) });
   for (const prefix of ['/api/*', '/apis/*']) app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: prefix, handler: dispatch });
   return app;
 }

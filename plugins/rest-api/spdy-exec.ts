@@ -5,7 +5,7 @@
 // stream, then the connection closes.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { RstStatus, SpdyConnection, type SpdyStream, type TerminalSize, type WireStatus } from '@skiff/plugin-node-streams';
+import { RstStatus, SpdyConnection, type SpdyStream, type TerminalSize, type StreamStatus } from '@skiff/client/api-frontend';
 import { HandshakeError, type ExecClient, type ExecQuery } from './pod-exec.ts';
 
 export const SPDY_PROTOCOLS = ['v4.channel.k8s.io'];
@@ -88,7 +88,7 @@ export async function acceptSpdy(_req: IncomingMessage, socket: Duplex, head: Bu
   return {
     stdout: (d) => write('stdout', d),
     stderr: (d) => write('stderr', d),
-    finish(status: WireStatus) {
+    finish(status: StreamStatus) {
       streams.get('error')?.write(Buffer.from(JSON.stringify(status) + '\n'));
       for (const s of streams.values()) s.end();
       conn.close();

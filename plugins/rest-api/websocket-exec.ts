@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TerminalSize, WireStatus } from '@skiff/plugin-node-streams';
+import type { TerminalSize, StreamStatus } from '@skiff/client/api-frontend';
 import { HandshakeError, type ExecClient, type ExecQuery } from './pod-exec.ts';
 
 export const WS_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
@@ -99,7 +99,7 @@ export async function acceptWebSocket(req: IncomingMessage, socket: Duplex, head
   return {
     stdout: (d) => send(CH.stdout, d),
     stderr: (d) => send(CH.stderr, d),
-    finish(status: WireStatus) {
+    finish(status: StreamStatus) {
       void send(CH.error, Buffer.from(JSON.stringify(status))).then(() => ws.close(1000));
     },
     abort: () => ws.terminate(),

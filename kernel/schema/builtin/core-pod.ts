@@ -4,6 +4,7 @@ import type { SkiffKindDefinition } from '../object-meta.ts';
 import { defaultPod } from './pod-defaults.ts';
 import { podSpecSchema, podStatusSchema } from './pod-schema.ts';
 import { validatePodSpec } from './pod-spec.ts';
+import { validateEphemeralContainersUpdate } from './pod-ephemeral.ts';
 import { objectSchema, safeDefault, safeValidate, sel, structure } from './helpers.ts';
 
 const POD_UPDATE_MSG =
@@ -42,6 +43,9 @@ export function validatePodSpecUpdate(spec: unknown, oldSpec: unknown): StatusCa
   // schedulingGates: may only be removed
   const og = asArr(oldSpec.schedulingGates);
   if (asArr(spec.schedulingGates).every((g) => og.some((x) => deepEqual(x, g)))) n.schedulingGates = o.schedulingGates;
+  // ephemeral containers: only added (the pods/ephemeralcontainers subresource writes them)
+  if (!deepEqual(spec.ephemeralContainers ?? [], oldSpec.ephemeralContainers ?? [])) out.push(...validateEphemeralContainersUpdate(spec, oldSpec));
+  n.ephemeralContainers = o.ephemeralContainers;
   if (!deepEqual(n, o)) out.push(cause.forbidden('spec', POD_UPDATE_MSG));
   return out;
 }
@@ -69,7 +73,7 @@ export const podKind: SkiffKindDefinition = {
   namespaced: true,
   shortNames: ['po'],
   categories: ['all'],
-  subresources: ['status', 'binding', 'eviction'],
+  subresources: ['status', 'binding', 'eviction', 'ephemeralcontainers'],
   // the spec is checked by validatePodSpec (with the field paths of pod templates)
   schema: objectSchema({ spec: podSpecSchema, status: podStatusSchema }),
   default: safeDefault(defaultPod),

@@ -5,7 +5,7 @@
 //   entrypoint / cmd apply when they are empty, as in the runtime); workingDir; envs; mounts;
 // - labels POD_NAME / POD_NAMESPACE / POD_UID / CONTAINER_NAME / MANAGED_BY; annotations
 //   CONTAINER_HASH, CONTAINER_RESTART_COUNT, CONTAINER_TERMINATION_GRACE (when the pod sets it),
-//   CONTAINER_KIND init|app;
+//   CONTAINER_KIND init|app|ephemeral (an ephemeral container with a target shares its process namespace);
 // - logPath <name>/<attempt>.log (relative to the sandbox's log directory); stdin / stdinOnce / tty;
 // - linux.resources (resources.ts), linux.securityContext (security-context.ts), after the
 //   runAsNonRoot check (a ContainerConfigError, like kubelet's).
@@ -48,9 +48,10 @@ export function containerHash(container: Container): string {
   return fnv1a32(canonicalJSON(rest)).toString(16);
 }
 
-export type ContainerKind = 'init' | 'app';
+export type ContainerKind = 'init' | 'app' | 'ephemeral';
 
 export function containerKind(pod: Pod, container: Container): ContainerKind {
+  if ((pod.spec.ephemeralContainers ?? []).some((c) => c.name === container.name)) return 'ephemeral';
   return (pod.spec.initContainers ?? []).some((c) => c.name === container.name) ? 'init' : 'app';
 }
 
@@ -71,6 +72,8 @@ export interface ContainerConfigInput {
   kind?: ContainerKind;
   /** the MANAGED_BY label's value (default MANAGED_BY_VALUE) */
   managedBy?: string;
+  /** ephemeral containers with a targetContainerName: the target's runtime id, whose process namespace this one joins */
+  targetId?: string;
 }
 
 export function containerConfig(pod: Pod, container: Container, input: ContainerConfigInput): ContainerConfig {
@@ -83,6 +86,8 @@ export function containerConfig(pod: Pod, container: Container, input: Container
     [CONTAINER_KIND]: input.kind ?? containerKind(pod, container),
   };
   if (pod.spec.terminationGracePeriodSeconds !== undefined) annotations[CONTAINER_TERMINATION_GRACE] = String(pod.spec.terminationGracePeriodSeconds);
+  const securityContext = containerSecurityContext(pod, container, { ...input.seccomp, image: input.imageUser });
+  if (input.targetId && securityContext.namespaceOptions) securityContext.namespaceOptions = { ...securityContext.namespaceOptions, pid: 'TARGET', targetId: input.targetId };
   return {
     metadata: { name: container.name, attempt: input.attempt },
     image: { image: input.imageRef, annotations: {}, userSpecifiedImage: container.image ?? '' },
@@ -106,7 +111,7 @@ export function containerConfig(pod: Pod, container: Container, input: Container
     tty: container.tty === true,
     linux: {
       resources: containerResources(pod, container, input.resources),
-      securityContext: containerSecurityContext(pod, container, { ...input.seccomp, image: input.imageUser }),
+      securityContext,
     },
   };
 }

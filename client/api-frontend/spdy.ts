@@ -245,7 +245,11 @@ export class SpdyConnection extends EventEmitter<SpdyConnectionEvents> {
       if (this.listenerCount('error') > 0) this.emit('error', e);
     });
     socket.on('close', () => this.onClose());
-    socket.on('end', () => this.onClose());
+    // the peer is done: so are we (a half-open socket would keep a closing server waiting)
+    socket.on('end', () => {
+      this.onClose();
+      socket.end();
+    });
     if (head && head.length) queueMicrotask(() => this.onBytes(head));
   }
 
