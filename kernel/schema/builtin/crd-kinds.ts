@@ -5,6 +5,7 @@ import { asArr, asObj, isObj, type Obj } from '../causes.ts';
 import type { KindDefinition } from '../kind-definition.ts';
 import { ajvErrorsToCauses, newAjv } from '../structural.ts';
 import { prune, toAjvSchema } from './crd-schema.ts';
+import { compileRules, evaluateRules } from './crd-cel.ts';
 import { fullObjectMetaSchema } from '../patch-meta.ts';
 import { safeDefault, safeValidate } from './helpers.ts';
 
@@ -28,6 +29,7 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
     let check: ValidateFunction | undefined;
     let fill: ValidateFunction | undefined;
     const schema: Obj | undefined = raw ? toAjvSchema(raw) : undefined;
+    const rules = raw ? compileRules(raw) : undefined;
     if (schema) {
       check = validating.compile(schema);
       fill = defaulting.compile(schema);
@@ -50,7 +52,11 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
         prune(o, raw);
         fill(o);
       }),
-      validate: safeValidate((o) => (check && schema && !check(o) ? ajvErrorsToCauses(check.errors ?? [], schema, o) : [])),
+      validate: safeValidate((o, old) => {
+        if (check && schema && !check(o)) return ajvErrorsToCauses(check.errors ?? [], schema, o);
+        // CEL rules run on objects that pass the schema (their values have the types rules expect)
+        return rules && raw ? evaluateRules(rules, raw, o, old) : [];
+      }),
     });
   }
   return defs;

@@ -25,6 +25,8 @@ export function toAjvSchema(s: unknown, root = true): Obj {
     props.kind = { type: 'string' };
     props.metadata = { type: 'object' };
     out.properties = props;
+    // an embedded object names its kind (kube: apiVersion and kind must not be empty)
+    if (!root && s['x-kubernetes-preserve-unknown-fields'] !== true) out.required = [...new Set([...(Array.isArray(out.required) ? out.required : []), 'apiVersion', 'kind'])];
   }
   return out;
 }
