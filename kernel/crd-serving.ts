@@ -1,0 +1,138 @@
+// CustomResourceDefinitions served like built-in kinds, by every kernel (as every kube-apiserver
+// serves them): the kernel watches its own CRD objects and keeps one registered kind per served
+// version, stored in the CRD's storage version. A CRD whose names clash with a kind already served
+// is not served (the CRD controller reports NamesAccepted=False); one being deleted is still served
+// for reads and deletes (its objects are being removed) but refuses creates, as kube does.
+import type { KindDefinition } from './schema/kind-definition.ts';
+import { kindsFromCRD } from './schema/builtin/crd-kinds.ts';
+import { errors, StatusError } from './status.ts';
+import type { Disposable, Kernel, KObject, ResourceRef, Watch } from './types.ts';
+
+export const CRD_REF: ResourceRef = { group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions' };
+
+interface Served {
+  /** what the registration was made from (spec and whether it is terminating) */
+  fingerprint: string;
+  regs: Disposable[];
+}
+
+/** kube's version priority (GA > beta > alpha, higher first; other names last, alphabetically): the first is preferred. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return { rank: 3, major: 0, minor: 0 };
+    return { rank: m[2] === undefined ? 0 : m[2] === 'beta' ? 1 : 2, major: Number(m[1]), minor: Number(m[3] ?? 0) };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  if (x.rank !== y.rank) return x.rank - y.rank;
+  if (x.rank === 3) return a < b ? -1 : a > b ? 1 : 0;
+  return y.major - x.major || y.minor - x.minor;
+}
+
+/** The kinds a CRD serves: kindsFromCRD, preferred version first, stored as the storage version, creates refused while terminating. */
+export function servedKinds(crd: KObject): KindDefinition[] {
+  const spec = (crd.spec ?? {}) as { versions?: { name?: string; storage?: boolean }[] };
+  const storage = (spec.versions ?? []).find((v) => v && v.storage === true)?.name;
+  const terminating = !!crd.metadata.deletionTimestamp;
+  return kindsFromCRD(crd)
+    .sort((a, b) => compareVersions(a.version, b.version))
+    .map((d) => {
+      const def: KindDefinition = { ...d, ...(storage ? { storageVersion: storage } : {}) };
+      if (!terminating) return def;
+      const validate = d.validate;
+      return {
+        ...def,
+        validate: (o: KObject, old?: KObject) => {
+          if (!old) throw errors.methodNotAllowed('create not allowed while custom resource definition is terminating');
+          return validate ? validate(o, old) : [];
+        },
+      };
+    });
+}
+
+export class CrdServing {
+  private readonly served = new Map<string, Served>();
+  /** CRD name -> why it is not served (a names conflict) */
+  readonly refused = new Map<string, string>();
+  private readonly refusedCRDs = new Map<string, KObject>();
+  private watch?: Watch;
+  private stopped = false;
+
+  constructor(private readonly kernel: Kernel) {}
+
+  /** Serve what exists now, then follow changes. */
+  async start(): Promise<void> {
+    const list = await this.kernel.list(CRD_REF);
+    for (const crd of list.items) this.apply(crd);
+    void this.follow(list.metadata.resourceVersion);
+  }
+
+  private async follow(rv: string | undefined): Promise<void> {
+    while (!this.stopped) {
+      try {
+        this.watch = this.kernel.watch(CRD_REF, { resourceVersion: rv, allowWatchBookmarks: true });
+        for await (const ev of this.watch) {
+          if (ev.type === 'ERROR') throw new Error('watch error');
+          rv = ev.object.metadata.resourceVersion ?? rv;
+          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.apply(ev.object);
+          else if (ev.type === 'DELETED') this.remove(ev.object.metadata.name!);
+        }
+      } catch {
+        if (this.stopped) return;
+        // a gap (410) or an outage: start again from a fresh list
+        await new Promise((r) => setTimeout(r, 200));
+        try {
+          const list = await this.kernel.list(CRD_REF);
+          const names = new Set(list.items.map((c) => c.metadata.name!));
+          for (const n of [...this.served.keys()]) if (!names.has(n)) this.remove(n);
+          for (const crd of list.items) this.apply(crd);
+          rv = list.metadata.resourceVersion;
+        } catch {
+          rv = undefined;
+        }
+      }
+    }
+  }
+
+  private apply(crd: KObject): void {
+    const name = crd.metadata.name!;
+    const fingerprint = JSON.stringify([crd.spec, !!crd.metadata.deletionTimestamp]);
+    if (this.served.get(name)?.fingerprint === fingerprint) return;
+    this.remove(name);
+    const regs: Disposable[] = [];
+    try {
+      for (const def of servedKinds(crd)) regs.push(this.kernel.registerKind(def));
+    } catch (e) {
+      for (const r of regs) r.dispose();
+      regs.length = 0;
+      this.refused.set(name, e instanceof StatusError ? e.message : String(e));
+      this.refusedCRDs.set(name, crd);
+    }
+    this.served.set(name, { fingerprint, regs });
+  }
+
+  private remove(name: string): void {
+    const s = this.served.get(name);
+    if (!s) return;
+    for (const r of s.regs) r.dispose();
+    this.served.delete(name);
+    this.refused.delete(name);
+    this.refusedCRDs.delete(name);
+    // names this CRD held may be free now for one refused before
+    if (s.regs.length) for (const [n, crd] of [...this.refusedCRDs]) if (n !== name) this.retry(crd);
+  }
+
+  private retry(crd: KObject): void {
+    this.served.delete(crd.metadata.name!);
+    this.refused.delete(crd.metadata.name!);
+    this.refusedCRDs.delete(crd.metadata.name!);
+    this.apply(crd);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.stop();
+    for (const n of [...this.served.keys()]) this.remove(n);
+  }
+}
