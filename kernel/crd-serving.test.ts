@@ -141,6 +141,61 @@ describe('CRD serving', () => {
     await eventually(() => !t.kernel.kinds().some((k) => k.group === 'other.example.com'), 10_000, 'other group gone');
   });
 
+  it('keeps the status: acceptedNames, NamesAccepted, Established, storedVersions; NamesAccepted False on a clash', async () => {
+    const crd = await eventually(async () => {
+      const c = await t.kernel.get(CRD_REF, undefined, 'crontabs.stable.example.com');
+      return (c.status as any)?.conditions?.length ? c : undefined;
+    }, 10_000, 'status');
+    const st = crd.status as any;
+    expect(st.conditions.map((c: any) => [c.type, c.status, c.reason])).toEqual([
+      ['NamesAccepted', 'True', 'NoConflicts'],
+      ['Established', 'True', 'InitialNamesAccepted'],
+    ]);
+    expect(st.acceptedNames).toEqual({ plural: 'crontabs', singular: 'crontab', shortNames: ['ct'], kind: 'CronTab', listKind: 'CronTabList', categories: ['all'] });
+    expect(st.storedVersions).toEqual(['v1']);
+    const refused = await eventually(async () => {
+      const c = await t.kernel.get(CRD_REF, undefined, 'crontabz.stable.example.com');
+      return (c.status as any)?.conditions?.length ? c : undefined;
+    }, 10_000, 'refused status');
+    expect((refused.status as any).conditions.map((c: any) => [c.type, c.status])).toEqual([
+      ['NamesAccepted', 'False'],
+      ['Established', 'False'],
+    ]);
+  });
+
+  it('deleting a CRD deletes its objects (waiting for their finalizers), then the CRD', async () => {
+    const crd = crontabCRD();
+    crd.metadata.name = 'gadgets.stable.example.com';
+    (crd.spec as any).names = { plural: 'gadgets', kind: 'Gadget' };
+    await t.kernel.create(CRD_REF, crd);
+    const G = { ...V1, resource: 'gadgets' };
+    await eventually(() => t.kernel.kinds().some((k) => k.resource === 'gadgets'), 10_000, 'gadgets served');
+    await t.kernel.create(G, { apiVersion: 'stable.example.com/v1', kind: 'Gadget', metadata: { name: 'g1', namespace: 'default' }, spec: {} });
+    await t.kernel.create(G, { apiVersion: 'stable.example.com/v1', kind: 'Gadget', metadata: { name: 'g2', namespace: 'default', finalizers: ['example.com/hold'] }, spec: {} });
+    const marked = await t.kernel.delete(CRD_REF, undefined, 'gadgets.stable.example.com');
+    expect(marked.metadata.finalizers).toEqual(['customresourcecleanup.apiextensions.k8s.io']);
+    await eventually(async () => (await t.kernel.list(G)).items.length === 1, 10_000, 'g1 gone');
+    // still served while terminating, but no creates
+    const g2 = await eventually(async () => {
+      const o = await t.kernel.get(G, 'default', 'g2');
+      return o.metadata.deletionTimestamp ? o : undefined;
+    }, 10_000, 'g2 marked');
+    expect((await failure(t.kernel.create(G, { apiVersion: 'stable.example.com/v1', kind: 'Gadget', metadata: { name: 'g3', namespace: 'default' }, spec: {} }))).code).toBe(405);
+    const terminating = await t.kernel.get(CRD_REF, undefined, 'gadgets.stable.example.com');
+    await eventually(async () => ((await t.kernel.get(CRD_REF, undefined, 'gadgets.stable.example.com')).status as any)?.conditions?.some((c: any) => c.type === 'Terminating'), 10_000, 'Terminating condition');
+    expect(terminating.metadata.deletionTimestamp).toBeDefined();
+    await t.kernel.update(G, { ...g2, metadata: { ...g2.metadata, finalizers: [] } });
+    await eventually(async () => {
+      try {
+        await t.kernel.get(CRD_REF, undefined, 'gadgets.stable.example.com');
+        return false;
+      } catch (e) {
+        return e instanceof StatusError && e.code === 404;
+      }
+    }, 10_000, 'CRD gone');
+    await eventually(() => !t.kernel.kinds().some((k) => k.resource === 'gadgets'), 10_000, 'gadgets no longer served');
+  });
+
   it('a second kernel on the same store serves the CRDs it finds', async () => {
     const k2 = await t.restart();
     expect(k2.kinds().filter((k) => k.resource === 'crontabs' && k.group === 'stable.example.com').map((k) => k.version)).toEqual(['v1', 'v1beta1']);

@@ -3,8 +3,14 @@
 // version, stored in the CRD's storage version. A CRD whose names clash with a kind already served
 // is not served (the CRD controller reports NamesAccepted=False); one being deleted is still served
 // for reads and deletes (its objects are being removed) but refuses creates, as kube does.
+// Every kernel also keeps the CRD's status (acceptedNames, NamesAccepted, Established, storedVersions)
+// and, once it is deleted, removes its objects and then the customresourcecleanup finalizer, as
+// apiextensions-apiserver's controllers do in every API server (writes are compare-and-set: two
+// kernels doing the same work lose a race harmlessly and look again).
 import type { KindDefinition } from './schema/kind-definition.ts';
 import { kindsFromCRD } from './schema/builtin/crd-kinds.ts';
+import { CRD_CLEANUP_FINALIZER } from './schema/builtin/apiextensions.ts';
+import { desiredCRDStatus, sameCRDStatus } from './crd-status.ts';
 import { errors, StatusError } from './status.ts';
 import type { Disposable, Kernel, KObject, ResourceRef, Watch } from './types.ts';
 
@@ -14,7 +20,12 @@ interface Served {
   /** what the registration was made from (spec and whether it is terminating) */
   fingerprint: string;
   regs: Disposable[];
+  /** the preferred version's resource (what the cleanup lists and deletes) */
+  ref?: ResourceRef;
+  namespaced?: boolean;
 }
+
+const RETRY_MS = 1000;
 
 /** kube's version priority (GA > beta > alpha, higher first; other names last, alphabetically): the first is preferred. */
 export function compareVersions(a: string, b: string): number {
@@ -65,6 +76,7 @@ export class CrdServing {
   async start(): Promise<void> {
     const list = await this.kernel.list(CRD_REF);
     for (const crd of list.items) this.apply(crd);
+    for (const crd of list.items) this.schedule(crd.metadata.name!);
     void this.follow(list.metadata.resourceVersion);
   }
 
@@ -75,8 +87,10 @@ export class CrdServing {
         for await (const ev of this.watch) {
           if (ev.type === 'ERROR') throw new Error('watch error');
           rv = ev.object.metadata.resourceVersion ?? rv;
-          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.apply(ev.object);
-          else if (ev.type === 'DELETED') this.remove(ev.object.metadata.name!);
+          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') {
+            this.apply(ev.object);
+            this.schedule(ev.object.metadata.name!);
+          } else if (ev.type === 'DELETED') this.remove(ev.object.metadata.name!);
         }
       } catch {
         if (this.stopped) return;
@@ -87,6 +101,7 @@ export class CrdServing {
           const names = new Set(list.items.map((c) => c.metadata.name!));
           for (const n of [...this.served.keys()]) if (!names.has(n)) this.remove(n);
           for (const crd of list.items) this.apply(crd);
+          for (const crd of list.items) this.schedule(crd.metadata.name!);
           rv = list.metadata.resourceVersion;
         } catch {
           rv = undefined;
@@ -101,15 +116,103 @@ export class CrdServing {
     if (this.served.get(name)?.fingerprint === fingerprint) return;
     this.remove(name);
     const regs: Disposable[] = [];
+    let first: KindDefinition | undefined;
     try {
-      for (const def of servedKinds(crd)) regs.push(this.kernel.registerKind(def));
+      const defs = servedKinds(crd);
+      for (const def of defs) regs.push(this.kernel.registerKind(def));
+      first = defs[0];
     } catch (e) {
       for (const r of regs) r.dispose();
       regs.length = 0;
       this.refused.set(name, e instanceof StatusError ? e.message : String(e));
       this.refusedCRDs.set(name, crd);
     }
-    this.served.set(name, { fingerprint, regs });
+    if (!regs.length) first = undefined;
+    this.served.set(name, { fingerprint, regs, ...(first ? { ref: { group: first.group, version: first.version, resource: first.resource }, namespaced: first.namespaced } : {}) });
+  }
+
+  // ---- status and cleanup: apiextensions-apiserver's naming, establishing and finalizer controllers
+
+  private readonly pending = new Set<string>();
+  private draining = false;
+
+  private schedule(name: string): void {
+    if (this.stopped) return;
+    this.pending.add(name);
+    void this.drain();
+  }
+
+  private later(name: string, ms = RETRY_MS): void {
+    setTimeout(() => this.schedule(name), ms).unref();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pending.size && !this.stopped) {
+        const name = this.pending.values().next().value as string;
+        this.pending.delete(name);
+        try {
+          await this.reconcile(name);
+        } catch (e) {
+          if (process.env.CRD_DEBUG) console.error("crd reconcile", name, e);
+          // a lost race with another kernel, or the store away for a moment
+          this.later(name, e instanceof StatusError && e.code === 409 ? 50 : RETRY_MS);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async reconcile(name: string): Promise<void> {
+    let crd: KObject;
+    try {
+      crd = await this.kernel.get(CRD_REF, undefined, name);
+    } catch (e) {
+      if (e instanceof StatusError && e.code === 404) return;
+      throw e;
+    }
+    const refused = this.refused.get(name);
+    if (!crd.metadata.deletionTimestamp) {
+      const status = desiredCRDStatus(crd, refused);
+      if (!sameCRDStatus(status, crd.status)) await this.kernel.update(CRD_REF, { ...crd, status }, { subresource: 'status' });
+      return;
+    }
+    if (!(crd.metadata.finalizers ?? []).includes(CRD_CLEANUP_FINALIZER)) return;
+    let failed: string | undefined;
+    let left = 0;
+    const s = this.served.get(name);
+    if (s?.ref) {
+      try {
+        left = await this.deleteInstances(s.ref);
+      } catch (e) {
+        failed = (e as Error).message;
+      }
+    }
+    if (left === 0 && !failed) {
+      const finalizers = (crd.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER);
+      await this.kernel.update(CRD_REF, { ...crd, metadata: { ...crd.metadata, finalizers } });
+      return;
+    }
+    const status = desiredCRDStatus(crd, refused, { failed });
+    if (!sameCRDStatus(status, crd.status)) await this.kernel.update(CRD_REF, { ...crd, status }, { subresource: 'status' });
+    this.later(name);
+  }
+
+  /** Delete every object of the CRD; how many are left (waiting for their own finalizers). */
+  private async deleteInstances(ref: ResourceRef): Promise<number> {
+    const { items } = await this.kernel.list(ref);
+    for (const o of items) {
+      if (o.metadata.deletionTimestamp) continue;
+      try {
+        await this.kernel.delete(ref, o.metadata.namespace, o.metadata.name!, { propagationPolicy: 'Background' });
+      } catch (e) {
+        if (!(e instanceof StatusError && e.code === 404)) throw e;
+      }
+    }
+    return items.length;
   }
 
   private remove(name: string): void {

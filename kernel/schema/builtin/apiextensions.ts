@@ -9,6 +9,8 @@ import { immutable, objectSchema, safeDefault, safeValidate, structure } from '.
 
 const schemaCompiler = newAjv();
 
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
+
 const namesSchema = S.obj({ plural: S.str, singular: S.str, kind: S.str, listKind: S.str, shortNames: S.strArr, categories: S.strArr });
 const crdSpec = S.obj({
   group: S.str,
@@ -103,6 +105,15 @@ export const customResourceDefinitionKind: SkiffKindDefinition = {
   shortNames: ['crd', 'crds'],
   categories: ['api-extensions'],
   subresources: ['status'],
+  deletion: {
+    // as apiextensions-apiserver's CRD delete: the first delete adds the cleanup finalizer (the
+    // kernel's CRD serving removes it once every object of the CRD is gone)
+    extraFinalizers: (o) => (o.metadata.deletionTimestamp ? [] : [CRD_CLEANUP_FINALIZER]),
+    onMarked: (o) => {
+      const f = o.metadata.finalizers ?? [];
+      if (!f.includes(CRD_CLEANUP_FINALIZER)) o.metadata.finalizers = [...f, CRD_CLEANUP_FINALIZER];
+    },
+  },
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (!spec) return;
