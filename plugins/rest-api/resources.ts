@@ -234,14 +234,14 @@ export class ResourceHandlers {
       continue: q.continue,
     });
     const accept = req.headers.accept;
-    if (wantsTable(accept)) return sendTable(reply, kind.resource, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
+    if (wantsTable(accept)) return sendTable(reply, kind, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
     return sendList(reply, list);
   }
 
   private maybeTable(kind: KindInfo, req: FastifyRequest, obj: KObject) {
     const accept = req.headers.accept;
     if (!wantsTable(accept)) return obj;
-    return toTable(kind.resource, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: (req.query as Query).includeObject, apiVersion: tableVersion(accept!) });
+    return toTable(kind, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: (req.query as Query).includeObject, apiVersion: tableVersion(accept!) });
   }
 
   private watch(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest, reply: FastifyReply) {
@@ -256,7 +256,7 @@ export class ResourceHandlers {
     };
     const w = this.kernel.watch(ref, opts); // validates selectors and the resourceVersion before anything is sent
     const accept = req.headers.accept;
-    const table = wantsTable(accept) ? { resource: kind.resource, includeObject: q.includeObject, apiVersion: tableVersion(accept!) } : undefined;
+    const table = wantsTable(accept) ? { resource: kind.resource, printerColumns: kind.printerColumns, includeObject: q.includeObject, apiVersion: tableVersion(accept!) } : undefined;
     return streamWatch(w, req, reply, table);
   }
 

@@ -1,6 +1,7 @@
 // Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), as kubectl asks
 // for it: columns per kind like kube-apiserver's printers; priority-1 columns are `-o wide` only.
-import type { KObject } from '@skiff/kernel';
+import type { KObject, PrinterColumn } from '@skiff/kernel';
+import { printerColumnsFor } from './table-crd.ts';
 import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
 import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
@@ -85,8 +86,15 @@ const columns: Record<string, Column[]> = {
   ...networkPolicyColumns,
 };
 
-export function columnsFor(resource: string): Column[] {
-  return columns[resource] ?? [nameCol, ageCol];
+/** What picks a kind's columns: its resource, and a CRD's printer columns. */
+export interface TableKind {
+  resource: string;
+  printerColumns?: readonly PrinterColumn[];
+}
+
+export function columnsFor(kind: string | TableKind): Column[] {
+  if (typeof kind !== 'string' && kind.printerColumns?.length) return printerColumnsFor(kind.printerColumns);
+  return columns[typeof kind === 'string' ? kind : kind.resource] ?? [nameCol, ageCol];
 }
 
 export function wantsTable(accept: string | undefined): boolean {
@@ -111,16 +119,17 @@ export interface TableOptions {
 
 /** One row of a Table (streamed lists write rows one at a time). */
 export function tableRow(cols: Column[], o: KObject, includeObject: string | undefined) {
-  return { cells: cols.map((c) => c.cell(o) ?? ''), object: rowObject(o, includeObject) };
+  // null is a cell with nothing (kubectl prints <none>: a CRD column whose path finds nothing)
+  return { cells: cols.map((c) => c.cell(o) ?? (c.nullable ? null : '')), object: rowObject(o, includeObject) };
 }
 
-export function toTable(resource: string, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: TableOptions) {
+export function toTable(resource: string | TableKind, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: TableOptions) {
   const cols = columnsFor(resource);
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${opts.apiVersion ?? 'v1'}`,
     metadata: meta,
-    ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
+    ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, nullable: _n, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
     rows: items.map((o) => tableRow(cols, o, opts.includeObject)),
   };
 }

@@ -47,6 +47,22 @@ function validateNames(names: unknown, out: StatusCause[]): void {
   asArr(names.categories).forEach((s, i) => out.push(...validateString(s, child('spec.names.categories', i), isDNS1035Label)));
 }
 
+const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
+const COLUMN_FORMATS = ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password'];
+
+/** ValidateCustomResourceColumnDefinition: a name, a known type and format, a simple JSON path. */
+function validatePrinterColumn(c: unknown, f: string, out: StatusCause[]): void {
+  if (!isObj(c)) return;
+  if (typeof c.name !== 'string' || c.name === '') out.push(cause.required(child(f, 'name')));
+  if (typeof c.type !== 'string' || c.type === '') out.push(cause.required(child(f, 'type')));
+  else if (!COLUMN_TYPES.includes(c.type)) out.push(cause.notSupported(child(f, 'type'), c.type, COLUMN_TYPES));
+  if (typeof c.format === 'string' && c.format !== '' && !COLUMN_FORMATS.includes(c.format)) out.push(cause.notSupported(child(f, 'format'), c.format, COLUMN_FORMATS));
+  if (typeof c.priority === 'number' && c.priority < 0) out.push(cause.invalid(child(f, 'priority'), c.priority, 'must be non-negative'));
+  const p = c.jsonPath;
+  if (typeof p !== 'string' || p === '') out.push(cause.required(child(f, 'jsonPath')));
+  else if (!p.startsWith('.')) out.push(cause.invalid(child(f, 'jsonPath'), p, 'must be a simple json path starting with .'));
+}
+
 function validateCRD(o: Obj, old?: Obj): StatusCause[] {
   const out = structure(o, crdProps);
   const spec = o.spec;
@@ -72,6 +88,7 @@ function validateCRD(o: Obj, old?: Obj): StatusCause[] {
       seen.add(v.name);
     }
     if (v.storage === true) storage++;
+    asArr(v.additionalPrinterColumns).forEach((c, j) => validatePrinterColumn(c, child(f, 'additionalPrinterColumns', j), out));
     const sch = isObj(v.schema) ? v.schema.openAPIV3Schema : undefined;
     if (sch === undefined || sch === null) out.push(cause.required(child(f, 'schema', 'openAPIV3Schema'), 'schemas are required'));
     else if (isObj(sch)) {

@@ -26,7 +26,7 @@ export function toAjvSchema(s: unknown, root = true): Obj {
     props.metadata = { type: 'object' };
     out.properties = props;
     // an embedded object names its kind (kube: apiVersion and kind must not be empty)
-    if (!root && s['x-kubernetes-preserve-unknown-fields'] !== true) out.required = [...new Set([...(Array.isArray(out.required) ? out.required : []), 'apiVersion', 'kind'])];
+    if (!root) out.required = [...new Set([...(Array.isArray(out.required) ? out.required : []), 'apiVersion', 'kind'])];
   }
   return out;
 }
