@@ -54,7 +54,7 @@ spec:
             - rule: self.replicas <= self.maxReplicas
               messageExpression: "'replicas ' + string(self.replicas) + ' is more than maxReplicas ' + string(self.maxReplicas)"
             properties:
-              cronSpec: {type: string, pattern: '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'}
+              cronSpec: {type: string, description: "When the job runs, in cron syntax.", pattern: '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$'}
               image: {type: string}
               replicas: {type: integer, minimum: 0, default: 1}
               maxReplicas: {type: integer, default: 5}
@@ -132,6 +132,13 @@ describe.each(kubectls)('kubectl %s', (version, bin) => {
     expect(rowOf(wide.out, 'nightly')!.slice(0, 4)).toEqual(['nightly', '0 3 * * *', '1', 'busybox']);
     const all = await run('get', 'all');
     expect(all.out).toContain(`${kind.toLowerCase()}.stable.example.com/nightly`);
+  });
+
+  it('explains a field of the CRD from its schema', async () => {
+    const r = await run('explain', `${kind.toLowerCase()}.spec.cronSpec`);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(new RegExp(`KIND:\\s+${kind}`));
+    expect(r.out).toContain('When the job runs, in cron syntax.');
   });
 
   it('an invalid object is refused with the causes', async () => {
