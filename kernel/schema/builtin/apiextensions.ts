@@ -3,7 +3,7 @@ import { asArr, asObj, cause, child, ensureObj, isObj, setStringDefault, type Ob
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { newAjv, S } from '../structural.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
-import { toAjvSchema } from './crd-schema.ts';
+import { structuralErrors, toAjvSchema } from './crd-schema.ts';
 import { celCompileErrors } from './crd-cel.ts';
 import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
@@ -93,6 +93,7 @@ function validateCRD(o: Obj, old?: Obj): StatusCause[] {
     if (sch === undefined || sch === null) out.push(cause.required(child(f, 'schema', 'openAPIV3Schema'), 'schemas are required'));
     else if (isObj(sch)) {
       if (sch.type !== 'object') out.push(cause.invalid(child(f, 'schema', 'openAPIV3Schema', 'type'), sch.type ?? '', 'must be object at the root'));
+      out.push(...structuralErrors(sch, child(f, 'schema', 'openAPIV3Schema')));
       out.push(...celCompileErrors(sch, child(f, 'schema', 'openAPIV3Schema')));
       try {
         schemaCompiler.compile(toAjvSchema(sch));
