@@ -45,6 +45,7 @@ const crontabCRD = (): KObject => ({
         schema: { openAPIV3Schema: schema },
         subresources: { status: {}, scale: { specReplicasPath: '.spec.replicas', statusReplicasPath: '.status.replicas', labelSelectorPath: '.status.selector' } },
         additionalPrinterColumns: [{ name: 'Spec', type: 'string', jsonPath: '.spec.cronSpec' }],
+        selectableFields: [{ jsonPath: '.spec.image' }],
       },
     ],
   },
@@ -109,6 +110,21 @@ describe('CRD serving', () => {
       expect(ev).toMatchObject({ type: 'MODIFIED', object: { apiVersion: 'stable.example.com/v1beta1', spec: { image: 'z' } } });
       break;
     }
+  });
+
+  it('selectableFields are field selectors', async () => {
+    const l = await t.kernel.list(V1, { namespace: 'default', fieldSelector: 'spec.image=x' });
+    expect(l.items.map((o) => o.metadata.name)).toEqual(['a']);
+    expect((await failure(t.kernel.list(V1, { fieldSelector: 'spec.cronSpec=x' }))).code).toBe(400);
+  });
+
+  it('a conversion webhook is refused (this server calls none)', async () => {
+    const c = crontabCRD();
+    c.metadata.name = 'hooks.stable.example.com';
+    (c.spec as any).names = { plural: 'hooks', kind: 'Hook' };
+    (c.spec as any).conversion = { strategy: 'Webhook', webhook: { conversionReviewVersions: ['v1'] } };
+    const e = await failure(t.kernel.create(CRD_REF, c));
+    expect(e.status.details?.causes).toEqual([{ reason: 'FieldValueNotSupported', field: 'spec.conversion.strategy', message: 'Unsupported value: "Webhook": supported values: "None"' }]);
   });
 
   it('scale reads and writes the CRD paths', async () => {

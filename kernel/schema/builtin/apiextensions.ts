@@ -102,6 +102,9 @@ function validateCRD(o: Obj, old?: Obj): StatusCause[] {
       }
     }
   });
+  // conversion webhooks are not called by this server: a CRD that needs one is refused, not mis-served
+  const conv = asObj(spec.conversion);
+  if (conv && conv.strategy !== undefined && conv.strategy !== 'None') out.push(cause.notSupported('spec.conversion.strategy', conv.strategy, ['None']));
   if (storage !== 1) out.push(cause.invalid('spec.versions', versions.map((v) => (isObj(v) ? v.name : v)), 'must have exactly one version marked as storage version'));
   const oldSpec = old && asObj(old.spec);
   if (oldSpec) {

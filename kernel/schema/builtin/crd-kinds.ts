@@ -41,6 +41,21 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
         ...(typeof c.description === 'string' ? { description: c.description } : {}),
         ...(typeof c.priority === 'number' ? { priority: c.priority } : {}),
       }));
+    // selectableFields (kube 1.31): field selectors on string, integer and boolean fields, by JSON path
+    const selectable = Object.fromEntries(
+      asArr(v.selectableFields)
+        .filter((f): f is Obj => isObj(f) && typeof f.jsonPath === 'string' && f.jsonPath.startsWith('.'))
+        .map((f) => {
+          const path = (f.jsonPath as string).slice(1);
+          const keys = path.split('.');
+          const getter = (o: KObject) => {
+            let x: unknown = o;
+            for (const k of keys) x = isObj(x) ? x[k] : undefined;
+            return x === undefined || x === null ? '' : String(x);
+          };
+          return [path, getter];
+        }),
+    );
     let check: ValidateFunction | undefined;
     let fill: ValidateFunction | undefined;
     const schema: Obj | undefined = raw ? toAjvSchema(raw) : undefined;
@@ -62,6 +77,7 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       subresources: [...(subres.status !== undefined ? ['status'] : []), ...(scale ? ['scale'] : [])],
       ...(scale ? { scale } : {}),
       ...(columns.length ? { printerColumns: columns } : {}),
+      ...(Object.keys(selectable).length ? { selectableFields: selectable } : {}),
       // published as the version's OpenAPI (kubectl explain) and what fieldValidation checks against;
       // server-side apply follows its x-kubernetes-list-type / -map-type. ObjectMeta is kube's.
       ...(raw ? { schema: { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } } : {}),
