@@ -43,13 +43,23 @@ export function compareVersions(a: string, b: string): number {
 
 /** The kinds a CRD serves: kindsFromCRD, preferred version first, stored as the storage version, creates refused while terminating. */
 export function servedKinds(crd: KObject): KindDefinition[] {
-  const spec = (crd.spec ?? {}) as { versions?: { name?: string; storage?: boolean }[] };
-  const storage = (spec.versions ?? []).find((v) => v && v.storage === true)?.name;
+  const spec = (crd.spec ?? {}) as { group?: string; versions?: { name?: string; storage?: boolean; served?: boolean; deprecated?: boolean; deprecationWarning?: string }[] };
+  const versions = (spec.versions ?? []).filter((v) => v && typeof v.name === 'string');
+  const storage = versions.find((v) => v.storage === true)?.name;
   const terminating = !!crd.metadata.deletionTimestamp;
+  // apiextensions' defaultDeprecationWarning: the newest served, not deprecated version to use instead
+  const warning = (d: KindDefinition): string | undefined => {
+    const v = versions.find((x) => x.name === d.version);
+    if (!v?.deprecated) return undefined;
+    if (typeof v.deprecationWarning === 'string') return v.deprecationWarning;
+    const newer = versions.filter((x) => x.served !== false && !x.deprecated && compareVersions(x.name!, d.version) < 0).map((x) => x.name!).sort(compareVersions);
+    return `${d.group}/${d.version} ${d.kind} is deprecated${newer.length ? `; use ${d.group}/${newer[0]} ${d.kind}` : ''}`;
+  };
   return kindsFromCRD(crd)
     .sort((a, b) => compareVersions(a.version, b.version))
     .map((d) => {
-      const def: KindDefinition = { ...d, ...(storage ? { storageVersion: storage } : {}) };
+      const w = warning(d);
+      const def: KindDefinition = { ...d, ...(storage ? { storageVersion: storage } : {}), ...(w ? { deprecationWarning: w } : {}) };
       if (!terminating) return def;
       const validate = d.validate;
       return {

@@ -90,6 +90,8 @@ export interface KindDefinition {
     /** change the object as it is marked for deletion (Namespace: phase Terminating) */
     onMarked?(obj: KObject): void;
   };
+  /** Sent as a Warning with every request of this version (a CRD version marked deprecated). */
+  deprecationWarning?: string;
   /** Columns of `kubectl get` (server-side Tables) from JSONPaths: a CRD's additionalPrinterColumns. */
   printerColumns?: PrinterColumn[];
   /** Where a scale subresource finds its numbers (a CRD's subresources.scale); default spec.replicas, status.replicas, spec.selector. */

@@ -22,6 +22,7 @@ export function toKindInfo(def: KindDefinition): KindInfo {
     verbs: def.served ? [...SERVED_VERBS] : def.deleteCollection === false ? VERBS.filter((v) => v !== 'deletecollection') : [...VERBS],
     ...(def.printerColumns ? { printerColumns: def.printerColumns.map((c) => ({ ...c })) } : {}),
     ...(def.scale ? { scale: { ...def.scale } } : {}),
+    ...(def.deprecationWarning ? { deprecationWarning: def.deprecationWarning } : {}),
   };
 }
 

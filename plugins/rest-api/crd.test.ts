@@ -67,7 +67,7 @@ const crontabCRD = {
           { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
         ],
       },
-      { name: 'v1beta1', served: true, storage: false, schema: { openAPIV3Schema: schema } },
+      { name: 'v1beta1', served: true, storage: false, deprecated: true, schema: { openAPIV3Schema: schema } },
     ],
   },
 };
@@ -171,6 +171,8 @@ describe('CRDs over REST', () => {
 
   it('serves both versions over one store (conversion None)', async () => {
     const beta = await api('GET', `${CT_BETA}/a`);
+    expect(beta.headers.get('warning')).toBe('299 - "stable.example.com/v1beta1 CronTab is deprecated; use stable.example.com/v1 CronTab"');
+    expect((await api('GET', `${CT}/a`)).headers.get('warning')).toBeNull();
     expect(beta.body).toMatchObject({ apiVersion: 'stable.example.com/v1beta1', kind: 'CronTab', metadata: { name: 'a' } });
     const created = await api('POST', CT_BETA, crontab('c', { image: 'x' }, 'stable.example.com/v1beta1'));
     expect(created.status).toBe(201);

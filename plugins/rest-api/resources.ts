@@ -6,7 +6,7 @@ import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
 import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
 import { checkListOptions } from './query-params.ts';
-import type { FieldValidator } from './field-validation.ts';
+import { warningHeader, type FieldValidator } from './field-validation.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -91,6 +91,7 @@ export class ResourceHandlers {
     const ref: ResourceRef = { group: p.group, version: p.version, resource: p.resource };
     const kind = this.kernel.kindFor(ref);
     if (p.namespace !== undefined && !kind.namespaced) throw errors.noSuchResource(`the server could not find the requested resource`);
+    if (kind.deprecationWarning) reply.header('Warning', warningHeader(kind.deprecationWarning));
     if (p.subresource && !kind.subresources.includes(p.subresource)) {
       throw errors.noSuchResource(`the server could not find the requested resource (${req.method.toLowerCase()} ${p.resource} ${p.name}/${p.subresource})`);
     }
