@@ -4,7 +4,7 @@ import type { KObject } from '../../types.ts';
 import { asArr, asObj, isObj, type Obj } from '../causes.ts';
 import type { KindDefinition, PrinterColumn } from '../kind-definition.ts';
 import { ajvErrorsToCauses, newAjv } from '../structural.ts';
-import { prune, toAjvSchema } from './crd-schema.ts';
+import { listTypeErrors, prune, toAjvSchema } from './crd-schema.ts';
 import { compileRules, evaluateRules } from './crd-cel.ts';
 import { fullObjectMetaSchema } from '../patch-meta.ts';
 import { safeDefault, safeValidate } from './helpers.ts';
@@ -87,7 +87,9 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
         fill(o);
       }),
       validate: safeValidate((o, old) => {
-        if (check && schema && !check(o)) return ajvErrorsToCauses(check.errors ?? [], schema, o);
+        if (check && schema && !check(o)) return [...ajvErrorsToCauses(check.errors ?? [], schema, o), ...(raw ? listTypeErrors(raw, o, '') : [])];
+        const dups = raw ? listTypeErrors(raw, o, '') : [];
+        if (dups.length) return dups;
         // CEL rules run on objects that pass the schema (their values have the types rules expect)
         return rules && raw ? evaluateRules(rules, raw, o, old) : [];
       }),

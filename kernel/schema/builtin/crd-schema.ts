@@ -1,6 +1,6 @@
 // A CRD version's openAPIV3Schema as ajv sees it (x-kubernetes-* extensions, nullable), plus pruning of
 // unknown fields as the Kubernetes API server does.
-import { isObj, type Obj, type StatusCause } from '../causes.ts';
+import { cause, isObj, type Obj, type StatusCause } from '../causes.ts';
 
 /** Convert a structural schema to a plain JSON schema ajv validates as Kubernetes would. */
 export function toAjvSchema(s: unknown, root = true): Obj {
@@ -70,5 +70,31 @@ export function structuralErrors(s: unknown, path: string, what = ''): StatusCau
   if (isObj(s.properties)) for (const [k, v] of Object.entries(s.properties)) out.push(...structuralErrors(v, `${path}.properties[${k}]`, 'object fields'));
   if (isObj(s.items)) out.push(...structuralErrors(s.items, `${path}.items`, 'array items'));
   if (isObj(s.additionalProperties)) out.push(...structuralErrors(s.additionalProperties, `${path}.additionalProperties`, 'object fields'));
+  return out;
+}
+
+/** x-kubernetes-list-type set and map: items (set) and their keys (map) are unique, as kube's structural validation checks. */
+export function listTypeErrors(s: unknown, v: unknown, path: string, out: StatusCause[] = []): StatusCause[] {
+  if (!isObj(s) || v === undefined || v === null) return out;
+  if (Array.isArray(v)) {
+    const type = s['x-kubernetes-list-type'];
+    const keys = Array.isArray(s['x-kubernetes-list-map-keys']) ? (s['x-kubernetes-list-map-keys'] as unknown[]).map(String) : [];
+    if (type === 'set' || (type === 'map' && keys.length)) {
+      const seen = new Set<string>();
+      v.forEach((x, i) => {
+        const id = type === 'set' ? JSON.stringify(x) : JSON.stringify(keys.map((k) => (isObj(x) ? x[k] : undefined)));
+        if (seen.has(id)) out.push(cause.duplicate(`${path}[${i}]`, type === 'set' ? x : Object.fromEntries(keys.filter((k) => isObj(x) && x[k] !== undefined).map((k) => [k, (x as Obj)[k]]))));
+        seen.add(id);
+      });
+    }
+    v.forEach((x, i) => listTypeErrors(s.items, x, `${path}[${i}]`, out));
+    return out;
+  }
+  if (!isObj(v)) return out;
+  const props = isObj(s.properties) ? s.properties : undefined;
+  for (const [k, x] of Object.entries(v)) {
+    if (props && isObj(props[k])) listTypeErrors(props[k], x, path ? `${path}.${k}` : k, out);
+    else if (isObj(s.additionalProperties)) listTypeErrors(s.additionalProperties, x, `${path}[${k}]`, out);
+  }
   return out;
 }

@@ -108,7 +108,9 @@ describe('kindsFromCRD', () => {
       { reason: 'FieldValueTypeInvalid', field: 'spec.size', message: 'Invalid value: "big": spec.size in body must be of type integer: "string"' },
       { reason: 'FieldValueNotSupported', field: 'spec.color', message: 'Unsupported value: "green": supported values: "red", "blue"' },
       expect.objectContaining({ reason: 'FieldValueTypeInvalid', field: 'spec.port' }),
+      { reason: 'FieldValueDuplicate', field: 'spec.tags[1]', message: 'Duplicate value: "a"' },
     ]);
+    expect(def.validate!(widget({ size: 1, tags: ['x', 'y', 'x'] }))).toEqual([{ reason: 'FieldValueDuplicate', field: 'spec.tags[2]', message: 'Duplicate value: "x"' }]);
     expect(f(def.validate!(widget({ size: 11, port: 'http' })))).toEqual(['spec.size:FieldValueInvalid']);
     expect(f(def.validate!(widget({})))).toEqual(['spec.size:FieldValueRequired']);
     expect(f(def.validate!(widget('nope')))).toEqual(['spec:FieldValueTypeInvalid']);
