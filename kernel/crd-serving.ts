@@ -92,6 +92,8 @@ export class CrdServing {
 
   private async follow(rv: string | undefined): Promise<void> {
     while (!this.stopped) {
+      const t0 = Date.now();
+      let failed = false;
       try {
         this.watch = this.kernel.watch(CRD_REF, { resourceVersion: rv, allowWatchBookmarks: true });
         for await (const ev of this.watch) {
@@ -103,19 +105,22 @@ export class CrdServing {
           } else if (ev.type === 'DELETED') this.remove(ev.object.metadata.name!);
         }
       } catch {
-        if (this.stopped) return;
-        // a gap (410) or an outage: start again from a fresh list
-        await new Promise((r) => setTimeout(r, 200));
-        try {
-          const list = await this.kernel.list(CRD_REF);
-          const names = new Set(list.items.map((c) => c.metadata.name!));
-          for (const n of [...this.served.keys()]) if (!names.has(n)) this.remove(n);
-          for (const crd of list.items) this.apply(crd);
-          for (const crd of list.items) this.schedule(crd.metadata.name!);
-          rv = list.metadata.resourceVersion;
-        } catch {
-          rv = undefined;
-        }
+        failed = true;
+      }
+      if (this.stopped) return;
+      // a watch that ended at once (the store away) is not opened again at once: no busy loop
+      if (failed || Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 500).unref());
+      if (!failed) continue;
+      // a gap (410) or an outage: start again from a fresh list
+      try {
+        const list = await this.kernel.list(CRD_REF);
+        const names = new Set(list.items.map((c) => c.metadata.name!));
+        for (const n of [...this.served.keys()]) if (!names.has(n)) this.remove(n);
+        for (const crd of list.items) this.apply(crd);
+        for (const crd of list.items) this.schedule(crd.metadata.name!);
+        rv = list.metadata.resourceVersion;
+      } catch {
+        rv = undefined;
       }
     }
   }
