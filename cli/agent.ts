@@ -10,6 +10,7 @@ import { NatsToken, NodeNameToken, PluginHost, type LoadRequest, type Logger } f
 import cniBridge from '@skiff/plugin-cni-bridge/plugin';
 import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import criContainerd from '@skiff/plugin-cri-containerd/plugin';
+import deviceManager from '@skiff/plugin-device-manager/plugin';
 import kubelet from '@skiff/plugin-kubelet/plugin';
 import kubeletMetrics from '@skiff/plugin-kubelet-metrics/plugin';
 import ingressProxy from '@skiff/plugin-ingress-proxy/plugin';
@@ -84,6 +85,10 @@ export async function startAgent(o: AgentOptions, logger: Logger): Promise<Runni
         config: { listen: [`${dns.address}:53`], localAddress: dns.address, publishService: true, clusterDomain: dns.domain, bindRetryMs: 5000 },
       });
     if (o.ingress) plugins.push({ descriptor: ingressProxy, config: { ...(o.address ? { address: o.address } : {}), bindRetryMs: 5000, ...o.ingress } });
+    // the device-plugin API (kubelet.sock in <root>/device-plugins), loaded before the kubelet so that
+    // its first pass (admitting pods, releasing the devices of pods gone meanwhile) sees it
+    const rootDir = o.rootDir ?? (o.kubelet?.rootDir as string | undefined);
+    plugins.push({ descriptor: deviceManager, config: rootDir ? { rootDir } : {} });
     plugins.push({
       descriptor: kubelet,
       config: {

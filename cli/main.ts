@@ -18,7 +18,9 @@ const GROUPS: { commands: string[]; load: () => Promise<Registrar[]> }[] = [
   { commands: ['wasm'], load: async () => [(await import('./commands/wasm.ts')).registerWasmCommands] },
   { commands: ['logs'], load: async () => [(await import('./commands/logs.ts')).registerLogsCommand] },
   { commands: ['exec'], load: async () => [(await import('./commands/exec.ts')).registerExecCommand] },
+  { commands: ['csi-hostpath'], load: async () => [(await import('./commands/csi-hostpath.ts')).registerCsiHostpathCommand] },
   { commands: ['cordon', 'uncordon', 'drain'], load: async () => [(await import('./commands/drain.ts')).registerDrainCommands] },
+  { commands: ['device-plugin'], load: async () => [(await import('./commands/device-plugin.ts')).registerDevicePluginCommand] },
 ];
 
 async function main(): Promise<void> {

@@ -28,6 +28,9 @@ import disruptionController from '@skiff/plugin-disruption-controller';
 import metricsServer from '@skiff/plugin-metrics-server/plugin';
 import hpaController from '@skiff/plugin-hpa-controller';
 import priorityAdmission from '@skiff/plugin-priority-admission';
+import storageAdmission from '@skiff/plugin-storage-admission';
+import persistentVolumeController from '@skiff/plugin-persistentvolume-controller';
+import ephemeralVolumeController from '@skiff/plugin-ephemeral-volume-controller';
 import defaultTolerationSeconds from '@skiff/plugin-default-toleration-seconds';
 import garbageCollector from '@skiff/plugin-garbage-collector';
 import schedulerPlugin from '@skiff/plugin-scheduler';
@@ -56,6 +59,9 @@ export const builtinPlugins = {
   'metrics-server': metricsServer,
   'hpa-controller': hpaController,
   'priority-admission': priorityAdmission,
+  'storage-admission': storageAdmission,
+  'persistentvolume-controller': persistentVolumeController,
+  'ephemeral-volume-controller': ephemeralVolumeController,
   'default-toleration-seconds': defaultTolerationSeconds,
   'garbage-collector': garbageCollector,
   'node-ipam': nodeIpam,

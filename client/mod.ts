@@ -8,6 +8,7 @@ export { SharedInformer, type EventHandlers, type InformerSelection } from './sh
 export { SharedInformerFactory, type InformerLease } from './informer-factory.ts';
 export { SyncLoop, type SyncLoopOptions } from './sync-loop.ts';
 export { runProcess, type ProcessResult } from './run-process.ts';
+export { findUp } from './find-up.ts';
 export { WorkQueue, RateLimiter, type WorkQueueOptions, type RateLimiterOptions } from './work-queue.ts';
 export { EventRecorder, type EventRecorderOptions, type ObjectEvent } from './event-recorder.ts';
 export { LeaderElector, newIdentity, type LeaderElectionOptions } from './leader-elector.ts';
@@ -19,6 +20,7 @@ export { ControllerRefManager, recheckDeletionTimestamp, type ControllerRefManag
 export { PodControl, podFromTemplate, podsPrefix, isNamespaceTerminating } from './pod-control.ts';
 export { slowStartBatch, SLOW_START_INITIAL_BATCH_SIZE, type SlowStartOptions, type SlowStartResult } from './slow-start.ts';
 export { aggregateErrors } from './errors.ts';
+export { TypedKernel, type TypedList, type TypedWatch, type TypedWatchEvent } from './typed-kernel.ts';
 export { goJson, semanticJson } from './canonical-json.ts';
 export { fnv32, fnv32a, safeEncodeString, computeHash } from './hash.ts';
 export {

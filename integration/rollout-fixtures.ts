@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { RestClient } from '../cli/client/rest-client.ts';
+import { RestClient } from '@skiff/client/rest';
 import { defaultDistribution } from './distribution-file.ts';
 import { kubectlFor, type Kubectl } from './kubectl-client.ts';
 import { runSkiff, skiffBin, startSkiff, type CliRun, type SkiffProcess } from './skiff-process.ts';

@@ -200,6 +200,7 @@ export class SkiffKernel implements Kernel {
   get(ref: ResourceRef, namespace: string | undefined, name: string): Promise<KObject> {
     return this.span('get', ref, async () => {
       const def = this.def(ref);
+      if (def.review) throw notServed(def, 'get');
       if (def.served) return servedGet(def, def.served, namespace, name);
       checkObjectAddress(def, namespace, name);
       const obj = await this.lifecycle.read(def, def.namespaced ? namespace : undefined, name, true);
@@ -212,6 +213,7 @@ export class SkiffKernel implements Kernel {
     return this.span('list', ref, async () => {
       const def = this.def(ref);
       const info = this.info(def);
+      if (def.review) throw notServed(def, 'list');
       if (def.served) return servedList(def, info, def.served, opts);
       const listMeta = { apiVersion: gv(def), kind: info.listKind };
       // a continue token serves the list it came from: the same resource, namespace and selectors
@@ -257,7 +259,7 @@ export class SkiffKernel implements Kernel {
 
   watch(ref: ResourceRef, opts: WatchOptions = {}): Watch {
     const def = this.def(ref);
-    if (def.served) throw notServed(def, 'watch');
+    if (def.served || def.review) throw notServed(def, 'watch');
     const timeoutSeconds = watchTimeout(opts.timeoutSeconds);
     const info = this.info(def);
     const matcher = buildMatcher(opts.labelSelector, opts.fieldSelector, def.selectableFields ?? {}, info.kind);
@@ -329,10 +331,10 @@ export class SkiffKernel implements Kernel {
     });
   }
 
-  /** The kind of a write: 405 for a kind served from memory. */
+  /** The kind of a write: 405 for a kind served from memory, and for a review (the front ends answer those). */
   private writable(ref: ResourceRef, verb: string): KindDefinition {
     const def = this.def(ref);
-    if (def.served) throw notServed(def, verb);
+    if (def.served || def.review) throw notServed(def, verb);
     return def;
   }
 }

@@ -3,7 +3,7 @@
 // apply asks whether a list is atomic, a set or a map keyed by some fields, and whether a map is
 // atomic. Where the schema says nothing (no schema, an unknown field), maps merge and lists are
 // atomic: what Kubernetes deduces for objects without a schema.
-import { LIST_MAP_KEYS, LIST_TYPE, MAP_TYPE, PATCH_MERGE_KEY, PATCH_STRATEGY } from './schema/patch-meta.ts';
+import { LIST_MAP_KEYS, LIST_TYPE, MAP_TYPE, PATCH_MERGE_KEY, PATCH_STRATEGY } from './schema/patch-keys.ts';
 
 export type SchemaNode = Record<string, unknown> | undefined;
 

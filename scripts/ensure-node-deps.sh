@@ -17,6 +17,9 @@
 #   dnsperf     dnsperf (the DNS load generator of `npm run bench -- dns`)
 #   python-grpc python3-grpcio and python3-grpc-tools (the Python client of the gRPC API test,
 #               integration/grpc-api.test.ts; run with /usr/bin/python3)
+#   storage     xfsprogs (mkfs.xfs, xfs_growfs): the host-path CSI driver's volumes are xfs on loop
+#               devices, since xfs grows online with CAP_SYS_ADMIN (ext4's online resize needs
+#               CAP_SYS_RESOURCE, which node containers lack)
 #
 # Services it starts run detached (setsid) and stay running, logging to DIR/<name>.log (default
 # /tmp/skiff); each gets SKIFF_DEPS_START_TIMEOUT seconds (default 90) to answer. Silent, with no
@@ -32,8 +35,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --log-dir) log_dir="$2"; shift 2 ;;
   --check) check=1; shift ;;
-  nats | cni | containerd | docker | registry | images | dnsperf | python-grpc) parts+=("$1"); shift ;;
-  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images|dnsperf|python-grpc..." >&2; exit 2 ;;
+  nats | cni | containerd | docker | registry | images | dnsperf | python-grpc | storage) parts+=("$1"); shift ;;
+  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images|dnsperf|python-grpc|storage..." >&2; exit 2 ;;
   esac
 done
 wants() { [[ " ${parts[*]:-} " == *" $1 "* ]]; }
@@ -72,6 +75,7 @@ fi
 if wants docker; then need docker.io eval 'has dockerd && has docker'; fi
 if wants registry; then need docker-registry test -x /usr/bin/docker-registry; fi
 if wants dnsperf; then need dnsperf has dnsperf; fi
+if wants storage; then need xfsprogs eval 'has mkfs.xfs && has xfs_growfs'; fi
 if wants python-grpc; then
   need python3-grpcio /usr/bin/python3 -c 'import grpc' 2>/dev/null
   need python3-grpc-tools /usr/bin/python3 -c 'import grpc_tools.protoc' 2>/dev/null

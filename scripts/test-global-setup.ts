@@ -67,7 +67,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The parts of scripts/ensure-node-deps.sh the tests need, less those SKIFF_TESTS_WITHOUT leaves out. */
 export function nodeParts(without: ReadonlySet<string>): string[] {
   if (without.has('root')) return ['nats', 'images']; // what the tests that need no root need
-  const parts = ['nats', 'images'];
+  // storage: xfsprogs, for the host-path CSI driver's volumes (plugins/csi-node)
+  const parts = ['nats', 'images', 'storage'];
   if (!without.has('cni')) parts.push('cni');
   // the registry test pulls into containerd; multi-node's nodes run their own containerd
   if (!without.has('containerd')) parts.push('containerd');

@@ -10,9 +10,9 @@ describe('SKIFF_TESTS_WITHOUT', () => {
   });
 
   it('keeps the test setup from installing or starting what is left out', () => {
-    expect(nodeParts(new Set())).toEqual(['nats', 'images', 'cni', 'containerd', 'docker', 'registry']);
-    expect(nodeParts(new Set(['docker']))).toEqual(['nats', 'images', 'cni', 'containerd', 'registry']);
-    expect(nodeParts(new Set(['containerd']))).toEqual(['nats', 'images', 'cni', 'docker']);
+    expect(nodeParts(new Set())).toEqual(['nats', 'images', 'storage', 'cni', 'containerd', 'docker', 'registry']);
+    expect(nodeParts(new Set(['docker']))).toEqual(['nats', 'images', 'storage', 'cni', 'containerd', 'registry']);
+    expect(nodeParts(new Set(['containerd']))).toEqual(['nats', 'images', 'storage', 'cni', 'docker']);
     expect(nodeParts(new Set(['root']))).toEqual(['nats', 'images']);
   });
 });

@@ -183,7 +183,13 @@ export interface PersistentVolumeClaimSpec {
 }
 export interface PersistentVolumeClaim extends KObject {
   spec?: PersistentVolumeClaimSpec;
-  status?: { phase?: 'Pending' | 'Bound' | 'Lost'; accessModes?: PersistentVolumeAccessMode[]; capacity?: ResourceList; conditions?: unknown[] };
+  status?: {
+    phase?: 'Pending' | 'Bound' | 'Lost';
+    accessModes?: PersistentVolumeAccessMode[];
+    capacity?: ResourceList;
+    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string }[];
+    allocatedResources?: ResourceList;
+  };
 }
 /** A PVC as a template (StatefulSet.spec.volumeClaimTemplates): metadata may be partial. */
 export interface PersistentVolumeClaimTemplate {
@@ -201,9 +207,11 @@ export interface PersistentVolume extends KObject {
     storageClassName?: string;
     volumeMode?: 'Block' | 'Filesystem';
     nodeAffinity?: { required?: NodeSelector };
+    mountOptions?: string[];
+    csi?: { driver: string; volumeHandle: string; readOnly?: boolean; fsType?: string; volumeAttributes?: Record<string, string> };
     [source: string]: unknown;
   };
-  status?: { phase?: 'Pending' | 'Available' | 'Bound' | 'Released' | 'Failed'; message?: string; reason?: string };
+  status?: { phase?: 'Pending' | 'Available' | 'Bound' | 'Released' | 'Failed'; message?: string; reason?: string; lastPhaseTransitionTime?: string };
 }
 
 // ---- ReplicationController ----

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LAST_APPLIED, namespaceFor, objectError, withLastApplied } from './apply.ts';
 import type { KObject } from './manifests.ts';
 import type { ApiResource } from './resources.ts';
-import { StatusError } from './status-error.ts';
+import { StatusError } from '@skiff/client/rest';
 
 const pods: ApiResource = { group: '', version: 'v1', name: 'pods', singularName: 'pod', kind: 'Pod', shortNames: ['po'], namespaced: true, verbs: [] };
 const namespaces: ApiResource = { ...pods, name: 'namespaces', singularName: 'namespace', kind: 'Namespace', namespaced: false };

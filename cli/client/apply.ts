@@ -4,7 +4,7 @@ import type { ClientContext } from './context.ts';
 import type { KObject, Manifest } from './manifests.ts';
 import { threeWayMergePatch } from './merge-patch.ts';
 import { kindRef, resourcePath, type ApiResource } from './resources.ts';
-import { isNotFound, StatusError } from './status-error.ts';
+import { isNotFound, StatusError } from '@skiff/client/rest';
 
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 

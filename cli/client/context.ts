@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { defaultHome } from '../home-dir.ts';
 import { readKubeconfig } from '../kubeconfig.ts';
-import { RestClient } from './rest-client.ts';
+import { RestClient } from '@skiff/client/rest';
 import { Resources } from './resources.ts';
 
 export interface ClientFlags {

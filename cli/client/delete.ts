@@ -4,7 +4,7 @@ import type { ClientContext } from './context.ts';
 import type { Manifest } from './manifests.ts';
 import { namespaceFor } from './apply.ts';
 import { kindRef, resourcePath, type ApiResource } from './resources.ts';
-import { isNotFound, StatusError } from './status-error.ts';
+import { isNotFound, StatusError } from '@skiff/client/rest';
 
 export interface DeleteFlags {
   all?: boolean;

@@ -2,7 +2,7 @@
 // as indented `Key: value` lines (Pods: containers, conditions), then the object's Events.
 import type { ClientContext } from './context.ts';
 import { resourcePath, type ApiResource } from './resources.ts';
-import { StatusError } from './status-error.ts';
+import { StatusError } from '@skiff/client/rest';
 import { age } from '@skiff/api';
 import { formatTable } from './table.ts';
 import { field, LABEL_WIDTH } from './describe-field.ts';

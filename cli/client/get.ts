@@ -3,7 +3,7 @@
 import { parseResourceArgs } from './args.ts';
 import type { ClientContext } from './context.ts';
 import { asList, formatName, formatObject, parseOutputFormat, withTypeMeta, type OutputFormat } from './output.ts';
-import { TABLE_ACCEPT, type Query } from './rest-client.ts';
+import { TABLE_ACCEPT, type Query } from '@skiff/client/rest';
 import { kindRef, resourcePath, type ApiResource } from './resources.ts';
 import { TablePrinter, type Table } from './table.ts';
 

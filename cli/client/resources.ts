@@ -1,7 +1,7 @@
 // What the user typed (`po`, `pods`, `Pod`, `deploy`, `deployments.apps`) → group/version/resource,
 // through the server's discovery documents (fetched per invocation, aggregated when the server has
 // it: two requests; never cached on disk).
-import type { RestClient } from './rest-client.ts';
+import type { RestClient } from '@skiff/client/rest';
 
 export interface ApiResource {
   group: string;

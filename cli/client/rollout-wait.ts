@@ -2,11 +2,11 @@
 // selector on its name), judge it, then judge every ADDED/MODIFIED event of a watch from the list's
 // resourceVersion, printing each verdict, until done, an error, the object's deletion, or --timeout.
 import type { ClientContext } from './context.ts';
-import type { Watch } from './rest-client.ts';
+import type { Watch } from '@skiff/client/rest';
 import { resourcePath } from './resources.ts';
 import type { StatusViewer } from './rollout-status.ts';
 import type { Obj, Target } from './rollout-targets.ts';
-import { StatusError } from './status-error.ts';
+import { StatusError } from '@skiff/client/rest';
 
 export interface WaitOptions {
   /** --watch (default true): false prints the current status once */

@@ -7,7 +7,7 @@ import { resourcePath } from './resources.ts';
 import { dryRunFlag, dryRunSuffix, durationFlag, intFlag } from './rollout-flags.ts';
 import { errorLine, findTargets, nameOf, type Obj, type Target, type TargetFlags } from './rollout-targets.ts';
 import type { DryRun } from './rollout-undo.ts';
-import { StatusError } from './status-error.ts';
+import { StatusError } from '@skiff/client/rest';
 
 export interface ScaleFlags extends TargetFlags {
   replicas?: string;

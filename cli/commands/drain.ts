@@ -4,7 +4,7 @@
 // except mirror pods and, with --ignore-daemonsets, DaemonSet pods, and waits for them to be gone.
 import type { Command } from 'commander';
 import { runClient, withClientFlags, type ClientContext, type ClientFlags } from '../client/context.ts';
-import { StatusError, isNotFound } from '../client/status-error.ts';
+import { StatusError, isNotFound } from '@skiff/client/rest';
 import { podsForDeletion, deletedLongAgo, type DrainPod, type FilterOptions } from './drain-filters.ts';
 import { durationSeconds } from './logs.ts';
 

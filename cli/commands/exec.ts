@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { kubeconfigPath, runClient, withClientFlags, type ClientContext, type ClientFlags } from '../client/context.ts';
-import { statusErrorFrom, type Status } from '../client/status-error.ts';
+import { statusErrorFrom, type Status } from '@skiff/client/rest';
 import { readKubeconfig } from '../kubeconfig.ts';
 import { podContainer } from './logs.ts';
 

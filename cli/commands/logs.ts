@@ -4,8 +4,8 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { Agent, request, type Dispatcher } from 'undici';
 import { kubeconfigPath, runClient, withClientFlags, type ClientContext, type ClientFlags } from '../client/context.ts';
-import { withQuery } from '../client/rest-client.ts';
-import { statusErrorFrom } from '../client/status-error.ts';
+import { withQuery } from '@skiff/client/rest';
+import { statusErrorFrom } from '@skiff/client/rest';
 import { readKubeconfig, type KubeconfigTarget } from '../kubeconfig.ts';
 
 export interface LogsFlags extends ClientFlags {

@@ -4,16 +4,36 @@ import { createServiceToken } from '@skiff/kernel/plugins';
 import { errors } from '@skiff/kernel';
 import type { RequestAttributes } from './request-attributes.ts';
 
-export type Decision = { allowed: true } | { allowed: false; reason?: string };
+/**
+ * An authorizer's answer. `reason` says why (shown in a 403 and in access reviews); `denied` is an
+ * explicit refusal (kube's DecisionDeny), as opposed to no rule allowing it.
+ */
+export type Decision = { allowed: true; reason?: string } | { allowed: false; denied?: boolean; reason?: string };
+
+/** What a user may do in a namespace, as SelfSubjectRulesReview's status (kube's authorizer.RuleResolver). */
+export interface RuleSet {
+  resourceRules: { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }[];
+  nonResourceRules: { verbs: string[]; nonResourceURLs?: string[] }[];
+  /** true when the list may leave out what the user may do */
+  incomplete: boolean;
+  evaluationError?: string;
+}
 
 export interface Authorizer {
   authorize(attrs: RequestAttributes): Decision | Promise<Decision>;
+  /** Everything the user may do in `namespace` ("" = cluster scope), for `kubectl auth can-i --list`; optional. */
+  rulesFor?(user: RequestAttributes['user'], namespace: string): RuleSet | Promise<RuleSet>;
 }
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });
+const EVERYTHING: RuleSet = Object.freeze({
+  resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+  nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+  incomplete: false,
+});
 
 /** Today's policy: whoever authenticated may do anything (kube's AlwaysAllow). */
-export const allowAll: Authorizer = { authorize: () => ALLOWED };
+export const allowAll: Authorizer = { authorize: () => ALLOWED, rulesFor: () => EVERYTHING };
 
 /**
  * The authorizer a plugin (RBAC, a webhook) provides to the API front ends. Front ends resolve it

@@ -1,6 +1,8 @@
 // The door every API request goes through, whatever the transport: who is asking (authentication),
 // what they ask (RequestAttributes), and whether they may (the Authorizer). A front end makes one
 // gate and asks it before it touches the kernel.
+import type { KObject } from '@skiff/kernel';
+import { answerSelfReview, REVIEW_GROUP } from './access-review.ts';
 import { allowAll, authorizeOrThrow, type Authorizer } from './authorization.ts';
 import { authenticateOrThrow, tokenAuthenticator, type Authenticator, type TokenUser, type UserInfo } from './authentication.ts';
 import { resourceAttributes, type RequestAttributes, type ResourceTarget, type Verb } from './request-attributes.ts';
@@ -31,6 +33,15 @@ export class ApiGate {
   /** Resolves when the request may go on; a 403 StatusError when not. */
   authorize(attrs: RequestAttributes): Promise<void> {
     return authorizeOrThrow(this.authorizer(), attrs);
+  }
+
+  /**
+   * A self-review (SelfSubjectAccessReview, SelfSubjectRulesReview) created by `user`, who must be
+   * allowed to create it: the review with its status, answered by the current authorizer.
+   */
+  async selfReview(user: UserInfo, resource: string, body: unknown): Promise<KObject> {
+    await this.authorize(resourceAttributes(user, 'create', { group: REVIEW_GROUP, version: 'v1', resource }));
+    return answerSelfReview(this.authorizer(), user, resource, body);
   }
 
   /** Authenticate and authorize a resource request: its attributes, or a 401/403 StatusError. */

@@ -21,7 +21,7 @@ export {
   type CniResult, type CniInterface, type CniIPConfig, type CniRoute, type CniDNS, type CniVersionInfo,
 } from './cni/types.ts';
 
-// CSI (csi.v1), for the storage work: designed, not implemented yet
+// CSI (csi.v1): provided by plugins/csi-node
 export * as csi from './csi/mod.ts';
-// Device plugins (deviceplugin/v1beta1), for the device work: designed, not implemented yet
+// Device plugins (deviceplugin/v1beta1): implemented by plugins/device-manager (skiff.io/device)
 export * as devices from './device/mod.ts';

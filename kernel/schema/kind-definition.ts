@@ -98,6 +98,11 @@ export interface KindDefinition {
   scale?: ScalePaths;
   /** Served from memory by a plugin (read-only: verbs get and list), not stored. */
   served?: ServedObjects;
+  /**
+   * A review (SelfSubjectAccessReview, ...): the only verb is `create`, answered by the API front end
+   * for the requesting user (the kernel does not know who asks); never stored.
+   */
+  review?: boolean;
   /** Field selectors beyond metadata.name / metadata.namespace: field path -> value getter. */
   selectableFields?: Record<string, (obj: KObject) => string | undefined>;
 }

@@ -6,11 +6,9 @@
 import type { Obj } from './causes.ts';
 import { S } from './structural.ts';
 
-export const PATCH_STRATEGY = 'x-kubernetes-patch-strategy';
-export const PATCH_MERGE_KEY = 'x-kubernetes-patch-merge-key';
-export const LIST_TYPE = 'x-kubernetes-list-type';
-export const LIST_MAP_KEYS = 'x-kubernetes-list-map-keys';
-export const MAP_TYPE = 'x-kubernetes-map-type';
+import { LIST_MAP_KEYS, LIST_TYPE, MAP_TYPE, PATCH_MERGE_KEY, PATCH_STRATEGY } from './patch-keys.ts';
+
+export { LIST_MAP_KEYS, LIST_TYPE, MAP_TYPE, PATCH_MERGE_KEY, PATCH_STRATEGY };
 
 /**
  * A list of objects merged by key: patchStrategy=merge, patchMergeKey=`mergeKey`, listType=map,

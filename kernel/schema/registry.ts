@@ -19,7 +19,7 @@ export function toKindInfo(def: KindDefinition): KindInfo {
     shortNames: [...(def.shortNames ?? [])],
     categories: [...(def.categories ?? [])],
     subresources: [...(def.subresources ?? [])],
-    verbs: def.served ? [...SERVED_VERBS] : def.deleteCollection === false ? VERBS.filter((v) => v !== 'deletecollection') : [...VERBS],
+    verbs: def.review ? ['create'] : def.served ? [...SERVED_VERBS] : def.deleteCollection === false ? VERBS.filter((v) => v !== 'deletecollection') : [...VERBS],
     ...(def.printerColumns ? { printerColumns: def.printerColumns.map((c) => ({ ...c })) } : {}),
     ...(def.scale ? { scale: { ...def.scale } } : {}),
     ...(def.deprecationWarning ? { deprecationWarning: def.deprecationWarning } : {}),

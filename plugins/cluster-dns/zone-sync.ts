@@ -5,7 +5,7 @@
 import { SharedInformer } from '@skiff/client';
 import type { Kernel, KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import { ENDPOINT_SLICES, NAMESPACES, SERVICES } from '@skiff/api';
+import { ENDPOINT_SLICES, NAMESPACES, SERVICES, type TypedRef } from '@skiff/api';
 import type { EndpointSlice, Service } from './types.ts';
 import type { ClusterZone } from './zone.ts';
 
@@ -76,7 +76,7 @@ export class ZoneSync {
     }
   }
 
-  private inform<T extends KObject>(ref: typeof SERVICES, h: { set(o: T): void; del(o: T): void }): SharedInformer<T> {
+  private inform<T extends KObject>(ref: TypedRef<T>, h: { set(o: T): void; del(o: T): void }): SharedInformer<T> {
     const i = new SharedInformer<T>(this.kernel, ref, {}, this.logger);
     i.addEventHandler({ onAdd: (o) => h.set(o), onUpdate: (_old, o) => h.set(o), onDelete: (o) => h.del(o) });
     this.informers.push(i as unknown as SharedInformer);

@@ -4,7 +4,7 @@
 // the details (errors.ts).
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, ServiceError, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toScale, type DeleteOptions, type Kernel, type KindInfo, type KObject, type WriteOptions } from '@skiff/kernel';
-import { bearerToken, type ApiGate, type Verb } from '@skiff/client/api-frontend';
+import { bearerToken, isSelfReview, type ApiGate, type Verb } from '@skiff/client/api-frontend';
 import { listAnswer, objectAnswer, RecentEvents } from './answers.ts';
 import { badRequest, checkDecoded, checkFieldManager, decodeObject, decodePatch, target, type RefMessage, type Target } from './requests.ts';
 import { streamWatch } from './watch-stream.ts';
@@ -128,6 +128,13 @@ export function objectsService(o: ObjectsServiceOptions): UntypedServiceImplemen
     }),
 
     Create: unary<WriteRequest>(async (req, call) => {
+      // "may I?" reviews: answered for this caller, never stored
+      const ref = req.ref;
+      if (ref && isSelfReview(ref.group, ref.resource) && !ref.name && !ref.namespace && !ref.subresource) {
+        const user = gate.authenticate(bearerToken(call.metadata.get('authorization')[0]));
+        checkDecoded(call.request);
+        return objectAnswer(await gate.selfReview(user, ref.resource, decodeObject(req.object, 'object')));
+      }
       let placed: KObject | undefined;
       const t = await admit(call, 'create', req.ref, { name: false, namespace: false }, (t) => (placed = place(t, decodeObject(req.object, 'object'))).metadata.namespace, () => '');
       const created = await kernel.create(t.ref, placed!, writeOptions(req, ''));

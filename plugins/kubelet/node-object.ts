@@ -1,9 +1,11 @@
 // The Node this agent registers, read off the machine it runs on: capacity (cpu, memory, pods,
 // ephemeral storage of the kubelet's root directory, extended resources from config), addresses,
-// the well-known labels, nodeInfo, and the conditions a kubelet reports.
+// the well-known labels, nodeInfo, and the conditions a kubelet reports. Extended resources of
+// device plugins come from the device manager: capacity every device, allocatable the healthy ones.
 import { readFileSync, statfsSync } from 'node:fs';
 import { availableParallelism, freemem, hostname, networkInterfaces, release, totalmem } from 'node:os';
 import { now, type KObject } from '@skiff/kernel';
+import type { devices } from '@skiff/node-api';
 
 export const KUBELET_VERSION = 'v1.32.0-skiff';
 export const NODES = { group: '', version: 'v1', resource: 'nodes' };
@@ -108,7 +110,13 @@ export interface NodeImage {
 export type Condition = { type: string; status: string; reason: string; message: string; lastHeartbeatTime: string; lastTransitionTime: string };
 
 /** status of the Node: capacity, conditions (transition times kept from `previous` when unchanged), addresses, nodeInfo. */
-export function nodeStatus(id: NodeIdentity, runtime: RuntimeHealth, images: NodeImage[], previous: Condition[] = []): Record<string, unknown> {
+export function nodeStatus(
+  id: NodeIdentity,
+  runtime: RuntimeHealth,
+  images: NodeImage[],
+  previous: Condition[] = [],
+  deviceResources: devices.ExtendedResource[] = [],
+): Record<string, unknown> {
   const stamp = now();
   const [diskTotal, diskFree] = diskOf(id.rootDir);
   const capacity: Record<string, string> = {
@@ -118,6 +126,11 @@ export function nodeStatus(id: NodeIdentity, runtime: RuntimeHealth, images: Nod
     'ephemeral-storage': `${Math.floor(diskTotal / 1024)}Ki`,
     ...id.extendedResources,
   };
+  const allocatable: Record<string, string> = { ...capacity };
+  for (const r of deviceResources) {
+    capacity[r.name] = String(r.capacity);
+    allocatable[r.name] = String(r.allocatable);
+  }
   const cond = (type: string, ok: boolean, okReason: string, okMessage: string, badReason: string, badMessage: string, okStatus = 'False'): Condition => {
     const status = ok ? okStatus : okStatus === 'True' ? 'False' : 'True';
     const prev = previous.find((c) => c.type === type);
@@ -135,7 +148,7 @@ export function nodeStatus(id: NodeIdentity, runtime: RuntimeHealth, images: Nod
   const machineID = read('/etc/machine-id');
   return {
     capacity,
-    allocatable: { ...capacity },
+    allocatable,
     conditions: [
       cond('MemoryPressure', memoryOk, 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available'),
       cond('DiskPressure', diskOk, 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure', 'KubeletHasDiskPressure', 'kubelet has disk pressure'),

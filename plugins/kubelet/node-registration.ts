@@ -5,7 +5,7 @@
 import { microTime } from '@skiff/api';
 import { isStatusError, type Kernel, type KObject } from '@skiff/kernel';
 import type { Logger } from '@skiff/kernel/plugins';
-import type { CriRuntime } from '@skiff/node-api';
+import type { CriRuntime, devices } from '@skiff/node-api';
 import {
   LEASES, LEASE_NAMESPACE, NODES, adoptedNode, nodeObject, nodeStatus, statusChanged,
   type Condition, type NodeIdentity, type NodeImage, type RuntimeHealth,
@@ -33,6 +33,7 @@ export class NodeRegistration {
   node?: KObject;
   /** the pod CIDRs the runtime was last told (UpdateRuntimeConfig) */
   private toldPodCIDRs?: string;
+  private unsubscribeDevices?: () => void;
 
   constructor(
     private readonly kernel: Kernel,
@@ -40,11 +41,15 @@ export class NodeRegistration {
     private readonly id: NodeIdentity,
     private readonly opts: NodeRegistrationOptions,
     private readonly logger: Logger,
+    /** the node's device manager: its extended resources are in the status, written when they change */
+    private readonly devices?: devices.DeviceManager,
   ) {}
 
   /** Registers (retrying until it works or stop), then keeps the Node and its Lease fresh. */
   async start(): Promise<void> {
     await this.serial(() => this.register());
+    // devices registered, gone or unhealthy: the status now, not at the next tick
+    this.unsubscribeDevices = this.devices?.onChange(() => void this.serial(() => this.updateStatus(false)));
     this.timers.push(setInterval(() => void this.serial(() => this.renewLease()), this.opts.leaseRenewSeconds * 1000));
     this.timers.push(setInterval(() => void this.serial(() => this.updateStatus(false)), this.opts.statusUpdateSeconds * 1000));
     // while not Ready (the runtime's network comes up once the CNI config is written), look every second
@@ -57,6 +62,7 @@ export class NodeRegistration {
 
   stop(): void {
     this.stopped = true;
+    this.unsubscribeDevices?.();
     for (const t of this.timers) clearInterval(t);
   }
 
@@ -180,7 +186,7 @@ export class NodeRegistration {
       await this.updatePodCIDR();
     }
     const previous = ((this.lastStatus?.conditions as Condition[] | undefined) ?? []);
-    const status = nodeStatus(this.id, await this.runtimeHealth(), await this.images(), previous);
+    const status = nodeStatus(this.id, await this.runtimeHealth(), await this.images(), previous, this.devices?.resources());
     const due = Date.now() - this.lastWritten >= this.opts.statusReportSeconds * 1000;
     if (!force && !due && !statusChanged(this.lastStatus, status)) return;
     try {

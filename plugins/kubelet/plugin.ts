@@ -3,9 +3,10 @@
 // (skiff.io/cri: containerd's, plugins/cri-containerd). Run by `skiff agent`, which talks to the
 // control plane over the kernel bus.
 import { definePlugin, NodeNameToken } from '@skiff/kernel/plugins';
-import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT } from '@skiff/node-api';
+import { CriRuntimeToken, DEFAULT_POD_LOG_ROOT, devices as deviceApi } from '@skiff/node-api';
 import { defaultNodeAddress, defaultNodeName, type NodeIdentity } from './node-object.ts';
 import { NodeRegistration } from './node-registration.ts';
+import { ResolvedDeviceManager } from './device-source.ts';
 import { createPodConfigurer } from './pod-configurer-impl.ts';
 import { PodManager } from './pod-manager.ts';
 
@@ -82,18 +83,20 @@ export default definePlugin<KubeletConfig>({
       extendedResources: c.extendedResources,
       rootDir: c.rootDir,
     };
-    const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger);
+    // the device manager of whichever skiff.io/device plugin runs (if any), resolved at each use
+    const devices = new ResolvedDeviceManager(() => ctx.tryResolve(deviceApi.DeviceManagerToken));
+    const registration = new NodeRegistration(ctx.kernel, cri, id, c, ctx.logger, devices);
     await registration.start();
-    const configurer = createPodConfigurer({ kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain });
+    const configurer = createPodConfigurer({ kernel: ctx.kernel, cri, rootDir: c.rootDir, podLogRoot: c.podLogRoot, nodeName: id.name, clusterDNS: c.clusterDNS, clusterDomain: c.clusterDomain, devices });
     const pods = new PodManager(
       ctx.kernel,
       cri,
       configurer,
-      { nodeName: id.name, hostIP: id.address, relistMs: c.relistMs, resyncMs: c.resyncSeconds * 1000, backoffInitialMs: c.backoffInitialSeconds * 1000 },
+      { nodeName: id.name, hostIP: id.address, relistMs: c.relistMs, resyncMs: c.resyncSeconds * 1000, backoffInitialMs: c.backoffInitialSeconds * 1000, devices },
       ctx.logger,
     );
     await pods.start();
-    ctx.logger.info('kubelet running', { node: id.name, address: id.address });
+    ctx.logger.info('kubelet running', { node: id.name, address: id.address, deviceManager: ctx.tryResolve(deviceApi.DeviceManagerToken) !== undefined });
     return {
       async stop() {
         await pods.stop();

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Kernel, KObject } from '@skiff/kernel';
-import { managedByNode, type CriRuntime } from '@skiff/node-api';
+import { managedByNode, type CriRuntime, type devices } from '@skiff/node-api';
+import { containerDeviceRequests, containerRef, withDevices } from './devices.ts';
 import { formatPod } from './events.ts';
 import { SandboxConfigError, VolumesNotReady, type ContainerStart, type PodConfigurer } from './pod-configurer.ts';
 import {
@@ -21,6 +22,8 @@ export interface PodConfigurerOptions {
   nodeName: string;
   clusterDNS: string[];
   clusterDomain: string;
+  /** the node's device manager (skiff.io/device), when the agent runs one */
+  devices?: devices.DeviceManager;
 }
 
 const readOr = (file: string) => {
@@ -87,7 +90,11 @@ export function createPodConfigurer(o: PodConfigurerOptions): PodConfigurer {
       const mounts = await makeMounts(p, c, { root: o.rootDir, volumes: volumes.get(pod.metadata.uid!) ?? new Map(), env, hosts: { podIPs, clusterDomain: o.clusterDomain } });
       // the attempt is the restart count; containerConfig writes it as the restartCount annotation,
       // which the kubelet reads back after a restart of its own
-      return containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
+      const config = containerConfig(p, c, { attempt: start.attempt, env, mounts, imageRef: start.image, resources: { memoryCapacity }, kind, managedBy });
+      // the container's devices (allocated at the pod's admission: the device manager answers the same again)
+      const wanted = o.devices ? containerDeviceRequests(c) : {};
+      if (!Object.keys(wanted).length) return config;
+      return withDevices(config, await o.devices!.allocate(containerRef(pod, name), wanted));
     },
     hash(pod, name) {
       const c = containerOf(asPod(pod), name);

@@ -4,11 +4,14 @@
 // status when it changed, and, for a pod being deleted, stops its containers within the grace
 // period, removes them and deletes the pod for good. Pods the runtime has but the API does not
 // (deleted while the agent was away) are killed. After a restart of the agent the running pods
-// are found again by their labels and left running.
+// are found again by their labels and left running. With a device manager (skiff.io/device), a
+// new pod's devices are allocated before it runs (admission: a pod the node cannot give them to
+// fails with UnexpectedAdmissionError), and given back when the pod is gone or finished.
 import { Informer, isStatusError, now, type Kernel, type KObject } from '@skiff/kernel';
 import { EventRecorder } from '@skiff/client';
 import type { Logger } from '@skiff/kernel/plugins';
-import { managedByNode, type CriRuntime } from '@skiff/node-api';
+import { managedByNode, type CriRuntime, type devices } from '@skiff/node-api';
+import { admitPodDevices, podWantsDevices } from './devices.ts';
 import { CrashLoopBackoff } from './backoff.ts';
 import { Reason } from './events.ts';
 import { ImageManager } from './images.ts';
@@ -36,6 +39,8 @@ export interface PodManagerOptions {
   relistMs: number;
   resyncMs: number;
   backoffInitialMs: number;
+  /** the node's device manager, when the agent runs one */
+  devices?: devices.DeviceManager;
 }
 
 interface PodEntry {
@@ -46,6 +51,8 @@ interface PodEntry {
   startTime: string;
   lastStatus?: string;
   podIP?: string;
+  /** passed the kubelet's admission (devices allocated) */
+  admitted?: boolean;
 }
 
 export class PodManager {
@@ -123,6 +130,8 @@ export class PodManager {
       this.onPod(p);
     }
     for (const uid of [...this.pods.keys()]) if (!seen.has(uid)) this.onGone(uid);
+    // devices held (in the checkpoint) by pods this node no longer has, in the API or the runtime
+    if (!this.listed) for (const uid of this.opts.devices?.allocatedPods() ?? []) if (!seen.has(uid) && !this.runtime.has(uid)) void this.releaseDevices(uid);
     this.listed = true;
     this.killOrphans();
   }
@@ -150,11 +159,11 @@ export class PodManager {
     if (e?.timer) clearTimeout(e.timer);
     this.backoff.forgetPod(uid);
     this.images.forgetPod(uid);
-    void this.killPod(uid, 0, e?.pod);
+    void this.killPod(uid, 0, e?.pod).finally(() => this.releaseDevices(uid));
   }
 
   private killOrphans(): void {
-    for (const uid of this.runtime.keys()) if (!this.pods.has(uid)) void this.killPod(uid, 2);
+    for (const uid of this.runtime.keys()) if (!this.pods.has(uid)) void this.killPod(uid, 2).finally(() => this.releaseDevices(uid));
   }
 
   /** The runtime's state again; pods whose containers changed get synced. */
@@ -215,7 +224,17 @@ export class PodManager {
     if (podIsDone(pod, rp)) {
       // finished: the sandbox (and its network) goes, the containers stay for their logs
       for (const s of rp?.sandboxes ?? []) if (s.state === 'SANDBOX_READY') await this.cri.stopPodSandbox(s.id).catch(() => {});
+      await this.releaseDevices(uid);
       return;
+    }
+    if (!e.admitted) {
+      // a pod new to the node (nothing of it in the runtime) is admitted first: its devices
+      const dm = this.opts.devices;
+      if (dm && !rp && podWantsDevices(pod)) {
+        const rejected = await admitPodDevices(pod, dm);
+        if (rejected) return this.reject(e, rejected.reason, rejected.message);
+      }
+      e.admitted = true;
     }
     const r = await syncPod(pod, rp, {
       cri: this.cri,
@@ -267,6 +286,23 @@ export class PodManager {
     } catch (err) {
       if (code(err) !== 404) throw err;
     }
+  }
+
+  /** The pod failed the kubelet's admission: it never runs (kubelet's rejectPod). */
+  private async reject(e: PodEntry, reason: string, message: string): Promise<void> {
+    const pod = e.pod;
+    this.events.record(pod, { type: 'Warning', reason, message });
+    const status = { phase: 'Failed', reason, message: `Pod was rejected: ${message}`, startTime: e.startTime };
+    try {
+      const updated = await this.kernel.patch(PODS, pod.metadata.namespace, pod.metadata.name!, 'merge', { status }, { subresource: 'status' });
+      if (updated.metadata.uid === pod.metadata.uid) e.pod = updated;
+    } catch (err) {
+      if (code(err) !== 404) throw err;
+    }
+  }
+
+  private async releaseDevices(uid: string): Promise<void> {
+    await this.opts.devices?.release(uid).catch((err) => this.logger.warn('devices not released', { podUid: uid, error: String(err) }));
   }
 
   /** Graceful termination: stop within the grace period, remove, then delete the pod object for good. */

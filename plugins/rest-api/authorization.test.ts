@@ -14,7 +14,7 @@ let app: FastifyInstance;
 let base: string;
 const seen: RequestAttributes[] = [];
 /** what bob may do: `verb resource` pairs; the admin may do everything */
-const allowedForBob = new Set(['list configmaps', 'get /api', 'get configmaps']);
+const allowedForBob = new Set(['list configmaps', 'get /api', 'get configmaps', 'create selfsubjectaccessreviews']);
 
 const admin = apiClient(() => base, 'admin-token');
 const asBob = apiClient(() => base, 'bob-token');
@@ -107,5 +107,22 @@ describe('REST authorization', () => {
     });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).message).toBe('pods "p" is forbidden: User "bob" cannot create resource "pods/exec" in API group "" in the namespace "default": not in the test policy');
+  });
+
+  it('answers "may I?" reviews for the caller (kubectl auth can-i): never stored, other verbs 405, creating one needs permission too', async () => {
+    const review = (verb: string, resource: string) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace: 'default', verb, resource } } });
+    const yes = await asBob('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review('list', 'configmaps'));
+    expect(yes.status).toBe(201);
+    expect(yes.body).toMatchObject({ kind: 'SelfSubjectAccessReview', status: { allowed: true } });
+    const no = await asBob('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', review('delete', 'configmaps'));
+    expect(no.body.status).toEqual({ allowed: false, reason: 'not in the test policy' });
+    // bob may not ask for rules: creating that review is itself refused
+    const rules = await asBob('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } });
+    expect(rules.status).toBe(403);
+    expect((await admin('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', { spec: { namespace: 'default' } })).body.status).toMatchObject({ incomplete: true });
+    expect((await admin('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { spec: {} })).status).toBe(422);
+    expect((await admin('GET', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews')).status).toBe(405);
+    const discovery = (await admin('GET', '/apis/authorization.k8s.io/v1')).body;
+    expect(discovery.resources).toContainEqual(expect.objectContaining({ name: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'] }));
   });
 });

@@ -21,7 +21,7 @@ import { FieldValidator, recordDuplicates } from './field-validation.ts';
 import { installFlowControl, type FlowControlConfig } from './flow-control.ts';
 import { installLingeringClose } from './lingering-close.ts';
 import { httpServerOptions, type HttpTimeouts } from './http-timeouts.ts';
-import { ANONYMOUS_USER, ApiGate, bearerToken, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
+import { ANONYMOUS_USER, ApiGate, bearerToken, isSelfReview, nonResourceAttributes, resourceAttributes, restVerb, type Authorizer, type TokenUser, type UserInfo } from '@skiff/client/api-frontend';
 
 export interface ApiServerOptions {
   kernel: Kernel;
@@ -114,7 +114,19 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseJsonBody(body as string), body as string, 'json'), done));
   app.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (req, body, done) => parsed(() => recordDuplicates(req, parseYamlBody(body as string, true), body as string, 'yaml'), done));
   // kubectl's typed clients (create namespace/configmap/deployment..., run, expose) send protobuf
-  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => parsed(() => parseProtobufBody(body as Buffer), done));
+  // a kind that is not served is a 404 before its body is read (a 415 for the body would hide it)
+  app.addContentTypeParser(KUBERNETES_PROTOBUF, { parseAs: 'buffer' }, (req, body, done) =>
+    parsed(() => {
+      const kinds = kernel.kinds();
+      const path = parseResourcePath(req.url, kinds);
+      if (path?.resource !== undefined) {
+        const kind = kinds.find((k) => k.group === path.group && k.version === path.version && k.resource === path.resource);
+        // (namespaces/x/<a resource not served> reads as a subresource of a namespace: not one either)
+        if (!kind || (path.subresource && !kind.subresources.includes(path.subresource))) throw errors.noSuchResource('the server could not find the requested resource');
+      }
+      return parseProtobufBody(body as Buffer);
+    }, done),
+  );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     if ((body as Buffer).length === 0) return done(null, undefined);
     // no Content-Type at all (kubectl 1.20's typed clients): JSON, as kube-apiserver assumes
@@ -186,6 +198,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
       }
       if (!kinds.some((k) => k.group === path.group && k.version === path.version && k.resource === path.resource)) {
         throw errors.noSuchResource(`the server could not find the requested resource (${path.resource}${path.group ? '.' + path.group : ''})`);
+      }
+      // "may I?" reviews are answered here, for this user (never stored; other verbs: the kernel's 405)
+      if (req.method === 'POST' && path.name === undefined && path.namespace === undefined && isSelfReview(path.group, path.resource)) {
+        reply.code(201);
+        return gate.selfReview(user, path.resource, req.body);
       }
       const watch = (req.query as Record<string, unknown>).watch;
       const verb = restVerb(req.method, path.name !== undefined, watch === 'true' || watch === '1');

@@ -7,6 +7,7 @@ import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
 import { networkPolicyColumns } from './table-network-policy.ts';
 import { policyColumns } from './table-policy.ts';
+import { storageColumns } from './table-storage.ts';
 import { workloadColumns } from './table-workloads.ts';
 
 export { age };
@@ -105,6 +106,7 @@ const columns: Record<string, Column[]> = {
   ...networkColumns,
   ...ingressColumns,
   ...networkPolicyColumns,
+  ...storageColumns,
 };
 
 /** What picks a kind's columns: its resource, and a CRD's printer columns. */

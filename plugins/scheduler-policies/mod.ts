@@ -12,6 +12,7 @@ import { nodeUnschedulablePlugin } from './node-unschedulable.ts';
 import { podTopologySpreadPlugin } from './pod-topology-spread.ts';
 import { prioritySortPlugin } from './priority-sort.ts';
 import { taintTolerationPlugin } from './taint-toleration.ts';
+import { nodeVolumeLimitsPlugin, volumeBindingPlugin, volumeRestrictionsPlugin } from './volume-plugins.ts';
 
 export { prioritySort, prioritySortPlugin, PRIORITY_SORT } from './priority-sort.ts';
 export { nodeName, nodeNamePlugin, NODE_NAME, ERR_REASON_NODE_NAME } from './node-name.ts';
@@ -40,6 +41,14 @@ export {
   defaultPreemption, defaultPreemptionPlugin, findPreemption, pickOneNode, DEFAULT_PREEMPTION,
   type DefaultPreemptionOptions, type PolicyLookup, type Candidate,
 } from './default-preemption.ts';
+export {
+  volumeBinding, topologyMatches, VOLUME_BINDING, ERR_REASON_BIND_CONFLICT, ERR_REASON_NODE_CONFLICT, ERR_REASON_NOT_ENOUGH_SPACE,
+  ERR_REASON_PV_NOT_EXIST, ERR_UNBOUND_IMMEDIATE, type VolumeBindingOptions,
+} from './volume-binding.ts';
+export { volumeRestrictions, VOLUME_RESTRICTIONS, ERR_REASON_RWOP_CONFLICT } from './volume-restrictions.ts';
+export { nodeVolumeLimits, csiVolumesOf, NODE_VOLUME_LIMITS, ERR_REASON_MAX_VOLUME_COUNT } from './node-volume-limits.ts';
+export { volumeBindingPlugin, volumeRestrictionsPlugin, nodeVolumeLimitsPlugin } from './volume-plugins.ts';
+export { informerListers, fixedListers, type VolumeListers, type ObjectSource } from './volume-listers.ts';
 export { createPolicyDirectory, sharedPolicyDirectory, type PolicyDirectory } from './directory.ts';
 export { MapCycleState } from './cycle-state.ts';
 export { policyPlugin, type BaseConfig, type PolicyPluginSpec } from './plugin-kit.ts';
@@ -55,6 +64,9 @@ export const defaultPolicyPlugins: Record<string, PluginDescriptor> = Object.fro
     nodeAffinityPlugin,
     taintTolerationPlugin,
     nodePortsPlugin,
+    volumeRestrictionsPlugin,
+    nodeVolumeLimitsPlugin,
+    volumeBindingPlugin,
     podTopologySpreadPlugin,
     interPodAffinityPlugin,
     imageLocalityPlugin,

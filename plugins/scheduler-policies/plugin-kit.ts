@@ -25,35 +25,42 @@ export interface PolicyPluginSpec<C extends BaseConfig> {
 
 export const POLICY_PLUGIN_VERSION = '0.1.0';
 
+/** The config schema of a policy plugin: weight, profiles and the policy's own properties. */
+export function policyConfigSchema(weight: number | undefined, properties: Record<string, JSONSchema> = {}): JSONSchema {
+  return {
+    type: 'object',
+    properties: {
+      weight: { type: 'integer', minimum: 0, default: weight ?? 1 },
+      profiles: { type: 'array', items: { type: 'string', minLength: 1 } },
+      ...properties,
+    },
+    additionalProperties: false,
+  };
+}
+
+/** Register `policy` with the scheduler (and the policy directory); the returned function withdraws it. */
+export function registerPolicy<C extends BaseConfig>(ctx: PluginContext<C>, policy: SchedulerPolicy): () => void {
+  const reg = ctx.resolve(PolicyRegistryToken).register({
+    policy,
+    weight: ctx.config.weight,
+    ...(ctx.config.profiles ? { profiles: ctx.config.profiles } : {}),
+  });
+  const withdraw = sharedPolicyDirectory().publish(policy);
+  return () => {
+    reg.dispose();
+    withdraw();
+  };
+}
+
 export function policyPlugin<C extends BaseConfig>(spec: PolicyPluginSpec<C>): PluginDescriptor<C> {
   return definePlugin<C>({
     name: spec.name,
     version: POLICY_PLUGIN_VERSION,
     type: 'skiff.io/scheduler-policy',
     requires: ['skiff.io/scheduler'],
-    configSchema: {
-      type: 'object',
-      properties: {
-        weight: { type: 'integer', minimum: 0, default: spec.weight ?? 1 },
-        profiles: { type: 'array', items: { type: 'string', minLength: 1 } },
-        ...(spec.properties ?? {}),
-      },
-      additionalProperties: false,
-    },
+    configSchema: policyConfigSchema(spec.weight, spec.properties),
     start(ctx) {
-      const policy = spec.create(ctx.config, ctx);
-      const reg = ctx.resolve(PolicyRegistryToken).register({
-        policy,
-        weight: ctx.config.weight,
-        ...(ctx.config.profiles ? { profiles: ctx.config.profiles } : {}),
-      });
-      const withdraw = sharedPolicyDirectory().publish(policy);
-      return {
-        stop: () => {
-          reg.dispose();
-          withdraw();
-        },
-      };
+      return { stop: registerPolicy(ctx, spec.create(ctx.config, ctx)) };
     },
   });
 }

@@ -108,7 +108,9 @@ export type ClusterEvent =
   | 'NodeDelete'
   | 'PodAdd'
   | 'PodUpdate'
-  | 'PodDelete';
+  | 'PodDelete'
+  /** a PersistentVolumeClaim, PersistentVolume, StorageClass or CSI object changed (announced by the volume policies) */
+  | 'StorageChange';
 
 export interface PreFilterResult {
   status?: PolicyStatus;
@@ -175,6 +177,11 @@ export interface PolicyRegistry {
   /** Registering a policy with the name of a registered one replaces it (a reconfiguration). */
   register(reg: PolicyRegistration): Disposable;
   list(): { name: string; weight: number; profiles: string[] }[];
+  /**
+   * Announce a change of objects the scheduler does not watch itself (the volume policies watch
+   * claims and volumes): unschedulable pods whose policies listen for `event` are retried.
+   */
+  clusterEvent?(event: ClusterEvent): void;
 }
 
 export const PolicyRegistryToken = createServiceToken<PolicyRegistry>('skiff.scheduler.policy-registry');

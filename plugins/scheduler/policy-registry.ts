@@ -52,6 +52,7 @@ export class SchedulerPolicyRegistry implements PolicyRegistry {
   private version = 0;
   private snapshots = new Map<string, ProfilePolicies>();
   private listeners = new Set<Listener>();
+  private eventListeners = new Set<(e: ClusterEvent) => void>();
 
   register(reg: PolicyRegistration): Disposable {
     const p = reg.policy;
@@ -110,6 +111,16 @@ export class SchedulerPolicyRegistry implements PolicyRegistry {
   onChange(fn: Listener): Disposable {
     this.listeners.add(fn);
     return { dispose: () => void this.listeners.delete(fn) };
+  }
+
+  clusterEvent(event: ClusterEvent): void {
+    for (const fn of this.eventListeners) fn(event);
+  }
+
+  /** Called on every clusterEvent (the scheduler forwards them to its queue). */
+  onClusterEvent(fn: (e: ClusterEvent) => void): Disposable {
+    this.eventListeners.add(fn);
+    return { dispose: () => void this.eventListeners.delete(fn) };
   }
 
   /** Remove every registration (the scheduler stopping). */

@@ -65,6 +65,7 @@ export class Scheduler {
   private readonly nodeInformer: Informer;
   private readonly podInformer: Informer;
   private readonly registryListener: { dispose(): void };
+  private readonly eventListener: { dispose(): void };
   private readonly runtime: FrameworkRuntime;
   private readonly events: ClusterEvents;
   private readonly bindings: BindingCycles;
@@ -117,6 +118,8 @@ export class Scheduler {
     });
     this.registryListener = this.registry.onChange(() => this.events.policiesChanged());
     this.events.policiesChanged();
+    // changes the volume policies see (claims, volumes): pods they rejected may fit now
+    this.eventListener = this.registry.onClusterEvent((e) => this.queue.onClusterEvent(e));
     this.nodeInformer = new Informer(this.kernel, NODES, {
       reset: (items) => this.events.resetNodes(items),
       event: (type, obj) => this.events.onNode(type, obj),
@@ -159,6 +162,7 @@ export class Scheduler {
     this.reporter.stop();
     void this.scheduledEvents.stop();
     this.registryListener.dispose();
+    this.eventListener.dispose();
   }
 
   get inFlightBindings(): number {

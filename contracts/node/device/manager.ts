@@ -43,6 +43,11 @@ export interface ContainerRef {
   podNamespace: string;
   podName: string;
   container: string;
+  /**
+   * An init container that runs to completion (not a sidecar): its devices pass on to the
+   * containers after it (kube's devicesToReuse), as the pod's request is max(init, sum(app)).
+   */
+  init?: boolean;
 }
 
 /**
@@ -51,6 +56,7 @@ export interface ContainerRef {
  * when the plugin refused or is gone.
  */
 export interface DeviceAllocationError extends Error {
+  name: 'DeviceAllocationError';
   reason: 'UnexpectedAdmissionError' | 'DevicePluginError';
 }
 
@@ -65,9 +71,25 @@ export interface DeviceManager {
    * restarted container keeps them. Rejects with a DeviceAllocationError.
    */
   allocate(container: ContainerRef, requests: Record<string, number>): Promise<DeviceAllocation>;
-  /** Frees every device of a pod (it is gone from the node). */
+  /** Frees every device of a pod (it is gone from the node, or finished). */
   release(podUid: string): Promise<void>;
+  /**
+   * The pods holding devices (from the checkpoint too): the kubelet releases those it no longer
+   * has once it has listed its pods (deleted while the agent was down), as kube's
+   * UpdateAllocatedDevices does against the active pods.
+   */
+  allocatedPods(): string[];
 }
 
 /** The node's device manager, provided by the `skiff.io/device` plugin. */
 export const DeviceManagerToken = createServiceToken<DeviceManager>('skiff.device.manager');
+
+/**
+ * The reason of a DeviceAllocationError, or undefined if `e` is not one. Duck-typed (`name` and
+ * `reason`), because a hot-reloaded plugin bundle carries its own copy of every error class.
+ */
+export function deviceAllocationReason(e: unknown): DeviceAllocationError['reason'] | undefined {
+  if (e === null || typeof e !== 'object' || (e as { name?: unknown }).name !== 'DeviceAllocationError') return undefined;
+  const r = (e as { reason?: unknown }).reason;
+  return r === 'UnexpectedAdmissionError' || r === 'DevicePluginError' ? r : undefined;
+}

@@ -68,6 +68,9 @@ describe('Pod validation', () => {
     ['dnsPolicy', { containers: [{ name: 'a', image: 'x' }], dnsPolicy: 'Google' }, ['spec.dnsPolicy:FieldValueNotSupported']],
     ['bad quantity', { containers: [{ name: 'a', image: 'x', resources: { limits: { cpu: 'lots' } } }] }, ['spec.containers[0].resources.limits[cpu]:FieldValueInvalid', 'spec.containers[0].resources.requests[cpu]:FieldValueInvalid']],
     ['requests > limits', { containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }] }, ['spec.containers[0].resources.requests:FieldValueInvalid']],
+    ['extended resource not whole', { containers: [{ name: 'a', image: 'x', resources: { limits: { 'example.com/widget': '500m' } } }] }, ['spec.containers[0].resources.limits[example.com/widget]:FieldValueInvalid', 'spec.containers[0].resources.requests[example.com/widget]:FieldValueInvalid']],
+    ['extended resource overcommitted', { containers: [{ name: 'a', image: 'x', resources: { requests: { 'example.com/widget': '1' }, limits: { 'example.com/widget': '2' } } }] }, ['spec.containers[0].resources.requests[example.com/widget]:FieldValueInvalid']],
+    ['extended resource without a limit', { containers: [{ name: 'a', image: 'x', resources: { requests: { 'example.com/widget': '1' } } }] }, ['spec.containers[0].resources.limits:FieldValueRequired']],
     ['dup volumes', { containers: [{ name: 'a', image: 'x' }], volumes: [{ name: 'v', emptyDir: {} }, { name: 'v', emptyDir: {} }] }, ['spec.volumes[1].name:FieldValueDuplicate']],
     ['volume without source', { containers: [{ name: 'a', image: 'x' }], volumes: [{ name: 'v' }] }, ['spec.volumes[0]:FieldValueRequired']],
     ['mount of unknown volume', { containers: [{ name: 'a', image: 'x', volumeMounts: [{ name: 'data', mountPath: '/d' }] }] }, ['spec.containers[0].volumeMounts[0].name:FieldValueNotFound']],
@@ -81,6 +84,8 @@ describe('Pod validation', () => {
     const causes = admit(pod({ containers: [{ name: 'a', image: 'x', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }], restartPolicy: 'X' }));
     expect(causes).toContainEqual({ reason: 'FieldValueInvalid', field: 'spec.containers[0].resources.requests', message: 'Invalid value: "2": must be less than or equal to cpu limit of 1' });
     expect(causes).toContainEqual({ reason: 'FieldValueNotSupported', field: 'spec.restartPolicy', message: 'Unsupported value: "X": supported values: "Always", "OnFailure", "Never"' });
+     const widget = admit(pod({ containers: [{ name: 'a', image: 'x', resources: { requests: { 'example.com/widget': '1' }, limits: { 'example.com/widget': '2' } } }] }));
+    expect(widget).toContainEqual({ reason: 'FieldValueInvalid', field: 'spec.containers[0].resources.requests[example.com/widget]', message: 'Invalid value: "1": must be equal to example.com/widget limit of 2' });
   });
 
   test.each([

@@ -2,6 +2,7 @@
 import type { KindDefinition } from '../kind-definition.ts';
 import { customResourceDefinitionKind } from './apiextensions.ts';
 import { daemonSetKind, deploymentKind, replicaSetKind, statefulSetKind } from './apps.ts';
+import { selfSubjectAccessReviewKind, selfSubjectRulesReviewKind } from './authorization.ts';
 import { horizontalPodAutoscalerKind } from './autoscaling.ts';
 import { controllerRevisionKind } from './controller-revision.ts';
 import { cronJobKind, jobKind } from './batch.ts';
@@ -19,6 +20,7 @@ import { networkPolicyKind } from './networking-policy.ts';
 import { distributionKind, pluginKind } from './plugins.ts';
 import { podDisruptionBudgetKind } from './policy.ts';
 import { priorityClassKind } from './scheduling.ts';
+import { csiDriverKind, csiNodeKind, csiStorageCapacityKind, storageClassKind, volumeAttachmentKind } from './storage.ts';
 
 export { kindsFromCRD } from './crd-kinds.ts';
 export { parseCron, nextCronTime, cronError, type CronSchedule } from './cron.ts';
@@ -53,12 +55,19 @@ export function builtinKinds(): KindDefinition[] {
     ingressKind,
     ingressClassKind,
     priorityClassKind,
+    storageClassKind,
+    csiDriverKind,
+    csiNodeKind,
+    volumeAttachmentKind,
+    csiStorageCapacityKind,
     leaseKind,
     ipAddressKind,
     serviceCIDRKind,
     nodePortAllocationKind,
     networkPolicyKind,
     customResourceDefinitionKind,
+    selfSubjectAccessReviewKind,
+    selfSubjectRulesReviewKind,
     pluginKind,
     distributionKind,
   ];

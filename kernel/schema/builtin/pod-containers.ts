@@ -1,6 +1,6 @@
 // Container validation (containers and initContainers of a PodSpec).
 import { asArr, cause, child, isObj, key, type Obj, type StatusCause } from '../causes.ts';
-import { tryParseQuantity } from '@skiff/api';
+import { isExtendedResourceName, tryParseQuantity } from '@skiff/api';
 import {
   isDNS1123Label,
   isEnvVarName,
@@ -23,7 +23,11 @@ function validateResourceName(name: string, field: string): StatusCause[] {
   return [];
 }
 
-/** requests/limits of a container: names, quantities, requests <= limits. */
+/**
+ * requests/limits of a container: names, quantities, requests <= limits; extended resources
+ * (devices: example.com/widget) in whole numbers, never overcommitted — a request needs a limit
+ * equal to it (kube's ValidateResourceRequirements).
+ */
 export function validateResourceRequirements(res: unknown, field: string): StatusCause[] {
   if (!isObj(res)) return [];
   const out: StatusCause[] = [];
@@ -38,9 +42,24 @@ export function validateResourceRequirements(res: unknown, field: string): Statu
       out.push(...validateResourceName(k, f), ...validateQuantity(v, f));
     }
   }
+  for (const [list, name] of [
+    [limits, 'limits'],
+    [requests, 'requests'],
+  ] as const) {
+    for (const [k, v] of Object.entries(list)) {
+      const q = tryParseQuantity(v);
+      if (isExtendedResourceName(k) && q !== undefined && !Number.isInteger(q)) out.push(cause.invalid(key(child(field, name), k), String(v), 'must be an integer'));
+    }
+  }
   for (const [k, v] of Object.entries(requests)) {
     const req = tryParseQuantity(v);
     const lim = tryParseQuantity(limits[k]);
+    if (isExtendedResourceName(k)) {
+      if (limits[k] === undefined) out.push(cause.required(child(field, 'limits'), 'Limit must be set for non overcommitable resources'));
+      else if (req !== undefined && lim !== undefined && req !== lim)
+        out.push(cause.invalid(key(child(field, 'requests'), k), String(v), `must be equal to ${k} limit of ${String(limits[k])}`));
+      continue;
+    }
     if (req !== undefined && lim !== undefined && req > lim)
       out.push(cause.invalid(child(field, 'requests'), String(v), `must be less than or equal to ${k} limit of ${String(limits[k])}`));
   }

@@ -13,6 +13,7 @@ const PACKAGES: Record<string, string> = {
   'discovery.k8s.io': 'io.k8s.api.discovery',
   'networking.k8s.io': 'io.k8s.api.networking',
   'scheduling.k8s.io': 'io.k8s.api.scheduling',
+  'storage.k8s.io': 'io.k8s.api.storage',
   'coordination.k8s.io': 'io.k8s.api.coordination',
   'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
 };

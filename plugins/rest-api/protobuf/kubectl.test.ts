@@ -108,9 +108,32 @@ describe('kubectl 1.32 typed clients (protobuf bodies)', { timeout: 120_000 }, (
     expect(p.status.phase).toBe('Pending');
   });
 
-  it('a kind Skiff cannot decode: a clear 415', async () => {
+  it('create poddisruptionbudget / priorityclass / ingress', async () => {
+    expect(await ok('create', 'poddisruptionbudget', 'pdb', '-n', NS, '--selector=app=p', '--min-available=50%')).toBe('poddisruptionbudget.policy/pdb created\n');
+    expect((await getJson('pdb', 'pdb', '-n', NS)).spec).toEqual({ minAvailable: '50%', selector: { matchLabels: { app: 'p' } } });
+    expect(await ok('create', 'pdb', 'pdb2', '-n', NS, '--selector=app=p', '--max-unavailable=1')).toBe('poddisruptionbudget.policy/pdb2 created\n');
+    expect((await getJson('pdb', 'pdb2', '-n', NS)).spec.maxUnavailable).toBe(1);
+    expect(await ok('create', 'priorityclass', 'pc-high', '--value=1000', '--description=important', '--preemption-policy=Never')).toBe('priorityclass.scheduling.k8s.io/pc-high created\n');
+    expect(await getJson('priorityclass', 'pc-high')).toMatchObject({ value: 1000, description: 'important', preemptionPolicy: 'Never' });
+    expect(await ok('create', 'ingress', 'ing', '-n', NS, '--class=skiff', '--rule=a.example/api*=api:8080', '--rule=b.example/=web:http,tls=cert', '--default-backend=web:80')).toBe('ingress.networking.k8s.io/ing created\n');
+    expect((await getJson('ingress', 'ing', '-n', NS)).spec).toEqual({
+      ingressClassName: 'skiff',
+      defaultBackend: { service: { name: 'web', port: { number: 80 } } },
+      rules: [
+        { host: 'a.example', http: { paths: [{ path: '/api', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] } },
+        { host: 'b.example', http: { paths: [{ path: '/', pathType: 'Exact', backend: { service: { name: 'web', port: { name: 'http' } } } }] } },
+      ],
+      tls: [{ hosts: ['b.example'], secretName: 'cert' }],
+    });
+  });
+
+  it('a kind the server does not serve: 404, before its protobuf body is read', async () => {
     const r = await k('create', 'quota', 'q', '-n', NS, '--hard=pods=2');
     expect(r.code).not.toBe(0);
-    expect(r.err).toContain('protobuf encoding is not supported for v1/ResourceQuota; send JSON (application/json)');
+    expect(r.err).toContain('the server could not find the requested resource');
+    expect(r.err).not.toContain('protobuf encoding is not supported');
+    const role = await k('create', 'role', 'r', '-n', NS, '--verb=get', '--resource=pods');
+    expect(role.err).toMatch(/NotFound|could not find the requested resource/);
+    expect(role.err).not.toContain('protobuf encoding is not supported');
   });
 });

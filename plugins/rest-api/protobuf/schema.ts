@@ -27,6 +27,11 @@ export const KIND_MESSAGES: Readonly<Record<string, string>> = {
   'batch/v1/CronJob': 'k8s.io.api.batch.v1.CronJob',
   'autoscaling/v1/HorizontalPodAutoscaler': 'k8s.io.api.autoscaling.v1.HorizontalPodAutoscaler',
   'policy/v1/Eviction': 'k8s.io.api.policy.v1.Eviction',
+  'policy/v1/PodDisruptionBudget': 'k8s.io.api.policy.v1.PodDisruptionBudget',
+  'scheduling.k8s.io/v1/PriorityClass': 'k8s.io.api.scheduling.v1.PriorityClass',
+  'networking.k8s.io/v1/Ingress': 'k8s.io.api.networking.v1.Ingress',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'k8s.io.api.authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'k8s.io.api.authorization.v1.SelfSubjectRulesReview',
   // the body of a DELETE (kubectl drain --disable-eviction, client-go's typed Delete)
   'v1/DeleteOptions': 'k8s.io.api.policy.v1.DeleteOptions',
   'meta.k8s.io/v1/DeleteOptions': 'k8s.io.api.policy.v1.DeleteOptions',

@@ -1,9 +1,9 @@
 // A small Kubernetes REST client on node:https: bearer token, the cluster's CA, JSON in and out,
 // Status errors as StatusError, and watches as an async stream of JSON-lines events. node:https
-// rather than undici: loading undici alone took a client command ~0.2 s of its start.
+// rather than undici: loading undici alone took a client command ~0.2 s of its start. Used by the
+// skiff CLI and by RestKernel (the Kernel interface over REST, for API users and remote plugins).
 import { Agent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import type { KubeconfigTarget } from '../kubeconfig.ts';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { isStatus, statusErrorFrom, StatusError } from './status-error.ts';
 
 export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io, application/json';
@@ -74,13 +74,23 @@ async function readText(res: IncomingMessage, timeout: number): Promise<string> 
   }
 }
 
+/** Where the API is and how to talk to it (what a kubeconfig context says). */
+export interface RestTarget {
+  server: string;
+  /** the cluster's CA, PEM; default: the system's */
+  caCertPem?: string;
+  token?: string;
+  insecureSkipTLSVerify?: boolean;
+}
+
 export class RestClient {
-  private readonly agent: Agent;
+  private readonly agent: Agent | HttpAgent;
   private readonly base: string;
 
-  constructor(private readonly target: Pick<KubeconfigTarget, 'server' | 'caCertPem' | 'token' | 'insecureSkipTLSVerify'>) {
+  constructor(private readonly target: RestTarget) {
     this.base = target.server.replace(/\/+$/, '');
-    this.agent = new Agent({ keepAlive: true, ca: target.caCertPem, rejectUnauthorized: !target.insecureSkipTLSVerify });
+    // plain http only for servers that serve it (tests, a local proxy); TLS with the cluster's CA otherwise
+    this.agent = this.base.startsWith('http:') ? new HttpAgent({ keepAlive: true }) : new Agent({ keepAlive: true, ca: target.caCertPem, rejectUnauthorized: !target.insecureSkipTLSVerify });
   }
 
   get server(): string {
@@ -119,18 +129,22 @@ export class RestClient {
     return this.request<T>('GET', path, o);
   }
 
-  /** A streaming GET (`?watch=1` is added): each JSON line is one event; an ERROR event throws. */
-  async watch<T = any>(path: string, o: Omit<RequestOptions, 'body' | 'timeout'> = {}): Promise<Watch<T>> {
-    const ac = new AbortController();
+  /**
+   * A streaming GET (`?watch=1` is added): each JSON line is one event; an ERROR event throws, or is
+   * passed on as an event with `errorEvents: 'yield'` (an informer re-lists on a 410 it reads).
+   */
+  async watch<T = any>(path: string, o: Omit<RequestOptions, 'body' | 'timeout'> & { errorEvents?: 'throw' | 'yield' } = {}): Promise<Watch<T>> {
     let res: IncomingMessage;
     try {
-      res = await send(new URL(this.base + withQuery(path, { ...o.query, watch: 1 })), { method: 'GET', agent: this.agent, headers: this.headers(o), signal: ac.signal, timeout: 30_000 });
+      res = await send(new URL(this.base + withQuery(path, { ...o.query, watch: 1 })), { method: 'GET', agent: this.agent, headers: this.headers(o), timeout: 30_000 });
     } catch (e) {
       throw new Error(`Unable to connect to the server at ${this.base}: ${(e as Error).message}`);
     }
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) throw statusErrorFrom(code, parseBody(await readText(res, 30_000)));
     const body = res;
+    // an abort (stop()) errors the stream even when nobody is reading it: the reader sees errors itself
+    body.on('error', () => {});
     let stopped = false;
     async function* events(): AsyncGenerator<WatchEvent<T>> {
       let buf = '';
@@ -144,7 +158,7 @@ export class RestClient {
             buf = buf.slice(nl + 1);
             if (!line) continue;
             const ev = JSON.parse(line) as WatchEvent<T>;
-            if (ev.type === 'ERROR') throw isStatus(ev.object) ? new StatusError(ev.object) : new Error(`watch error: ${line}`);
+            if (ev.type === 'ERROR' && o.errorEvents !== 'yield') throw isStatus(ev.object) ? new StatusError(ev.object) : new Error(`watch error: ${line}`);
             yield ev;
           }
         }
@@ -155,9 +169,10 @@ export class RestClient {
     }
     return {
       [Symbol.asyncIterator]: () => events(),
+      // the response's socket goes with it (an abort now would error a request that is long done)
       stop: () => {
         stopped = true;
-        ac.abort();
+        if (!body.destroyed) body.destroy();
       },
     };
   }
