@@ -4,6 +4,7 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Tracer } from '@opentelemetry/api';
 import { AdmissionChain } from './admission/chain.ts';
+import { CrdServing } from './crd-serving.ts';
 import { ObjectLifecycle } from './object-lifecycle.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import { KindRegistry, toKindInfo } from './schema/registry.ts';
@@ -34,6 +35,7 @@ import type {
   PatchType,
   ResourceRef,
   Watch,
+  WatchEvent,
   WatchOptions,
   WriteOptions,
 } from './types.ts';
@@ -70,6 +72,8 @@ export class SkiffKernel implements Kernel {
   }
 
   private janitor?: NodeJS.Timeout;
+  /** the CRDs' kinds, kept registered from the CRD objects */
+  crds?: CrdServing;
 
   static async start(opts: KernelOptions): Promise<SkiffKernel> {
     const backend = await KvBackend.open(opts.nc, { bucket: opts.bucket, replicas: opts.replicas });
@@ -79,6 +83,8 @@ export class SkiffKernel implements Kernel {
     // delete markers older than an hour go; watches that old answer 410 anyway
     k.janitor = setInterval(() => void k.purgeDeleteMarkers(3_600_000).catch(() => {}), 600_000);
     k.janitor.unref();
+    k.crds = new CrdServing(k);
+    await k.crds.start();
     return k;
   }
 
@@ -126,6 +132,7 @@ export class SkiffKernel implements Kernel {
 
   stop(): void {
     if (this.janitor) clearInterval(this.janitor);
+    this.crds?.stop();
     this.cache.stop();
     this.pager.stop();
     this.backend.close();
@@ -227,6 +234,7 @@ export class SkiffKernel implements Kernel {
         items = this.cache.listAt(prefix, filter, rev);
       } else items = this.cache.list(prefix, filter);
       items.sort(byNamespaceAndName);
+      if (def.storageVersion) items = items.map((o) => (o.apiVersion === listMeta.apiVersion ? o : { ...o, apiVersion: listMeta.apiVersion }));
       const page = this.pager.first(items, rev, opts.limit, scope);
       return { ...listMeta, metadata: page.metadata, items: page.items };
     });
@@ -262,7 +270,12 @@ export class SkiffKernel implements Kernel {
     const open = () => this.openWatch(rv, fromRevision, prefix, filter, def, opts).catch((e: unknown) => {
       throw asStatus(e, `watch ${ref.resource}`, ref);
     });
-    return new DeferredWatch(open(), timeoutSeconds);
+    // a kind stored in another version: events in the version asked for (conversion None)
+    const served = gv(def);
+    const convert = def.storageVersion
+      ? (ev: WatchEvent): WatchEvent => (ev.type === 'ERROR' || ev.object.apiVersion === served ? ev : { ...ev, object: { ...ev.object, apiVersion: served } })
+      : undefined;
+    return new DeferredWatch(open(), timeoutSeconds, convert);
   }
 
   private async openWatch(rv: string | undefined, fromRevision: number | undefined, prefix: string, filter: WatchFilter, def: KindDefinition, opts: WatchOptions) {

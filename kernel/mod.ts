@@ -1,7 +1,7 @@
 // @skiff/kernel: the public surface. Everything a plugin or a front end needs, nothing more.
 export type * from './types.ts';
 export { StatusError, errors, isStatusError, toStatus, successStatus, type Status, type StatusCause } from './status.ts';
-export type { KindDefinition, ServedObjects } from './schema/kind-definition.ts';
+export type { KindDefinition, PrinterColumn, ScalePaths, ServedObjects } from './schema/kind-definition.ts';
 export { SkiffKernel, gv, type KernelOptions, type ReadinessCheck } from './kernel.ts';
 export { startNatsServer, findNatsServer, freePort, type EmbeddedNats, type NatsServerOptions } from './store/nats-server.ts';
 export { setupTelemetry, tracer, inSpan, type TelemetryConfig } from './telemetry/tracing.ts';

@@ -8,7 +8,7 @@ import { cloneJson, jsonEqual } from './json.ts';
 import { applyConfiguration, trackUpdate, type FieldManagerContext } from './field-manager.ts';
 import { applyPatch } from './patch.ts';
 import { GENERATE_NAME_TRIES, generatedName } from './generate-name.ts';
-import { scaleChange, toScale } from './scale.ts';
+import { scaleChange, toScale, withScaleReplicas } from './scale.ts';
 import type { KindDefinition } from './schema/kind-definition.ts';
 import { pruneObjectMeta } from './schema/object-meta.ts';
 import { objectSchema } from './schema/patch-meta.ts';
@@ -77,11 +77,17 @@ export class ObjectLifecycle {
     const key = this.key(def, ns, name);
     if (!fresh) {
       const c = this.cache.get(resourcePrefix(def.group, def.resource), key);
-      if (c) return cloneJson(c);
+      if (c) return asServed(def, cloneJson(c));
     }
     const e = await this.backend.get(key);
     if (!e || e.deleted) return undefined;
-    return this.codec.decode(e.value, e.revision);
+    return asServed(def, this.codec.decode(e.value, e.revision));
+  }
+
+  /** The stored form: in the kind's storage version (conversion None rewrites apiVersion only). */
+  private encode(def: KindDefinition, obj: KObject) {
+    const stored = def.storageVersion && def.storageVersion !== def.version ? { ...obj, apiVersion: `${def.group}/${def.storageVersion}` } : obj;
+    return this.codec.encode(stored, def.encrypted === true);
   }
 
   private checkShape(def: KindDefinition, obj: unknown): asserts obj is KObject {
@@ -160,7 +166,7 @@ export class ObjectLifecycle {
     for (let attempt = 1; ; attempt++) {
       const name = admitted.metadata.name!;
       try {
-        const rev = this.wrote(def, await this.backend.create(this.key(def, admitted.metadata.namespace, name), this.codec.encode(admitted, def.encrypted === true)));
+        const rev = this.wrote(def, await this.backend.create(this.key(def, admitted.metadata.namespace, name), this.encode(def, admitted)));
         admitted.metadata.resourceVersion = String(rev);
         return admitted;
       } catch (e) {
@@ -269,8 +275,7 @@ export class ObjectLifecycle {
       const rv = wanted.resourceVersion;
       conditional = rv !== undefined && (!isPatch || rv !== old.metadata.resourceVersion);
       if (rv !== undefined && rv !== cur.metadata.resourceVersion) return 'conflict';
-      const spec = isObj(cur.spec) ? cur.spec : {};
-      return { ...cur, metadata: { ...cur.metadata }, spec: { ...spec, replicas: wanted.replicas } };
+      return { ...withScaleReplicas(def, cur, wanted.replicas), metadata: { ...cur.metadata } };
     }, { ...opts, subresource: 'scale' });
     return toScale(def, parent);
   }
@@ -377,11 +382,11 @@ export class ObjectLifecycle {
     const key = this.key(def, cm.namespace, cm.name!);
     const rev0 = Number(cm.resourceVersion);
     if (admitted.metadata.deletionTimestamp && pendingFinalizers(def, admitted).length === 0) {
-      const rev = this.wrote(def, await this.backend.delete(key, this.codec.encode(admitted, def.encrypted === true), rev0));
+      const rev = this.wrote(def, await this.backend.delete(key, this.encode(def, admitted), rev0));
       admitted.metadata.resourceVersion = String(rev);
       return admitted;
     }
-    const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(admitted, def.encrypted === true), rev0));
+    const rev = this.wrote(def, await this.backend.update(key, this.encode(def, admitted), rev0));
     admitted.metadata.resourceVersion = String(rev);
     return admitted;
   }
@@ -448,12 +453,12 @@ export class ObjectLifecycle {
           m.deletionGracePeriodSeconds ??= grace;
           def.deletion?.onMarked?.(next);
           if (opts.dryRun) return next;
-          const rev = this.wrote(def, await this.backend.update(key, this.codec.encode(next, def.encrypted === true), rev0));
+          const rev = this.wrote(def, await this.backend.update(key, this.encode(def, next), rev0));
           m.resourceVersion = String(rev);
           return next;
         }
         if (opts.dryRun) return cur;
-        const rev = this.wrote(def, await this.backend.delete(key, this.codec.encode(next, def.encrypted === true), rev0));
+        const rev = this.wrote(def, await this.backend.delete(key, this.encode(def, next), rev0));
         m.resourceVersion = String(rev);
         return next;
       } catch (e) {
@@ -469,6 +474,12 @@ export class ObjectLifecycle {
     return Math.max(0, def.deletion?.gracePeriodSeconds?.(cur, opts.gracePeriodSeconds) ?? 0);
   }
 
+}
+
+/** An object read from the store as `def`'s version serves it (kinds stored in another version: apiVersion rewritten, in place). */
+export function asServed(def: KindDefinition, obj: KObject): KObject {
+  if (def.storageVersion) obj.apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
+  return obj;
 }
 
 /** Finalizers still to run: metadata.finalizers, and those the kind adds (a Namespace's spec.finalizers). */

@@ -83,7 +83,7 @@ describe('scale subresource', () => {
     expect(e.status).toMatchObject({
       code: 422,
       reason: 'Invalid',
-      message: 'Scale "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
+      message: 'Scale.autoscaling "bad" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0',
       details: { group: 'autoscaling', kind: 'Scale', causes: [{ field: 'spec.replicas', reason: 'FieldValueInvalid' }] },
     });
     expect((await failure(t.kernel.patch(DEPLOY, 'default', 'bad', 'merge', { spec: { replicas: 'many' } }, { subresource: 'scale' }))).code).toBe(422);

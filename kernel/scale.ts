@@ -8,6 +8,7 @@ import { errors } from './status.ts';
 import { validateObjectMeta } from './schema/object-meta.ts';
 import type { StatusCause } from './status.ts';
 import type { KObject } from './types.ts';
+import type { ScalePaths } from './schema/kind-definition.ts';
 
 /** labels.Selector.String() of a LabelSelector (now @skiff/api's; kept here for the kernel's entries). */
 export { labelSelectorString };
@@ -22,6 +23,33 @@ export interface ScaleParentKind {
   group: string;
   kind: string;
   resource: string;
+  /** a CRD's scale paths; default spec.replicas, status.replicas and the LabelSelector at spec.selector */
+  scale?: ScalePaths;
+}
+
+/** The value at a simple JSON path (`.spec.replicas`), as CRD scale paths are written. */
+export function valueAtPath(obj: unknown, path: string): unknown {
+  let v: unknown = obj;
+  for (const k of path.replace(/^\./, '').split('.')) {
+    if (!isObj(v)) return undefined;
+    v = v[k];
+  }
+  return v;
+}
+
+/** A copy of `obj` with `value` at `path`, copying only the objects along the path. */
+export function withValueAtPath<T>(obj: T, path: string, value: unknown): T {
+  const keys = path.replace(/^\./, '').split('.');
+  const set = (o: unknown, i: number): unknown => {
+    const cur = isObj(o) ? o : {};
+    return { ...cur, [keys[i]]: i === keys.length - 1 ? value : set(cur[keys[i]], i + 1) };
+  };
+  return set(obj, 0) as T;
+}
+
+/** The parent with its desired replicas set (spec.replicas, or a CRD's specReplicasPath). */
+export function withScaleReplicas(kind: ScaleParentKind, parent: KObject, replicas: number): KObject {
+  return withValueAtPath(parent, kind.scale?.specReplicasPath ?? '.spec.replicas', replicas);
 }
 
 /** A ReplicationController's selector is a plain label map; the apps kinds use a LabelSelector. */
@@ -32,8 +60,13 @@ export function toScale(kind: ScaleParentKind, parent: KObject): KObject {
   const spec = isObj(parent.spec) ? parent.spec : {};
   const status = isObj(parent.status) ? parent.status : {};
   const m = parent.metadata;
-  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 0;
-  const selector = isPlainMapSelector(kind) ? labelSetString(spec.selector) : labelSelectorString(spec.selector);
+  const paths = kind.scale;
+  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const replicas = num(paths ? valueAtPath(parent, paths.specReplicasPath) : spec.replicas);
+  const statusReplicas = num(paths ? valueAtPath(parent, paths.statusReplicasPath) : status.replicas);
+  // a CRD's labelSelectorPath holds the selector's string form
+  const atPath = paths?.labelSelectorPath ? valueAtPath(parent, paths.labelSelectorPath) : undefined;
+  const selector = paths ? (typeof atPath === 'string' ? atPath : '') : isPlainMapSelector(kind) ? labelSetString(spec.selector) : labelSelectorString(spec.selector);
   return {
     kind: 'Scale',
     apiVersion: SCALE_API_VERSION,
@@ -46,7 +79,7 @@ export function toScale(kind: ScaleParentKind, parent: KObject): KObject {
     },
     // Go's omitempty: spec.replicas 0 and an empty selector are left out
     spec: replicas ? { replicas } : {},
-    status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, ...(selector ? { selector } : {}) },
+    status: { replicas: statusReplicas, ...(selector ? { selector } : {}) },
   };
 }
 

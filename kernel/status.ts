@@ -79,7 +79,8 @@ export const errors = {
     failure(
       422,
       'Invalid',
-      `${q.kind} "${name}" is invalid: ` + causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', '),
+      // kube's qualified kind: `Deployment.apps`, `Pod`
+      `${q.kind}${q.group ? '.' + q.group : ''} "${name}" is invalid: ` + causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join(', '),
       { name, group: q.group, kind: q.kind, causes },
     ),
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>

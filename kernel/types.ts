@@ -26,6 +26,12 @@ export interface KindInfo {
   /** subresources served, e.g. ["status"] */
   subresources: string[];
   verbs: string[];
+  /** a CRD's additionalPrinterColumns (server-side Tables print them) */
+  printerColumns?: import('./schema/kind-definition.ts').PrinterColumn[];
+  /** a Warning for every request of this version (a deprecated CRD version) */
+  deprecationWarning?: string;
+  /** a CRD's scale subresource paths */
+  scale?: import('./schema/kind-definition.ts').ScalePaths;
 }
 
 export interface ListOptions {

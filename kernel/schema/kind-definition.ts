@@ -16,6 +16,23 @@ export interface ServedObjects {
   list(namespace: string | undefined): Iterable<KObject>;
 }
 
+/** apiextensions' CustomResourceColumnDefinition. */
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+  jsonPath: string;
+}
+
+/** apiextensions' CustomResourceSubresourceScale: JSON paths (`.spec.replicas`) into the object. */
+export interface ScalePaths {
+  specReplicasPath: string;
+  statusReplicasPath: string;
+  labelSelectorPath?: string;
+}
+
 export interface KindDefinition {
   group: string;
   version: string;
@@ -23,6 +40,8 @@ export interface KindDefinition {
   /** plural resource name, lower case */
   resource: string;
   singular?: string;
+  /** default: kind + "List" */
+  listKind?: string;
   namespaced: boolean;
   shortNames?: string[];
   categories?: string[];
@@ -37,6 +56,12 @@ export interface KindDefinition {
   specFields?: string[];
   /** Keep `status` given on create (Node: the node posts its status with the create). Default: cleared when a status subresource exists. */
   keepStatusOnCreate?: boolean;
+  /**
+   * The version objects are stored as, when the kind is served in several versions over one store
+   * (a CRD's versions, conversion None): writes store this apiVersion, reads of this definition's
+   * version rewrite it. Unset: the definition's own version.
+   */
+  storageVersion?: string;
   /** Stored encrypted at rest (Secret). */
   encrypted?: boolean;
   /**
@@ -65,6 +90,12 @@ export interface KindDefinition {
     /** change the object as it is marked for deletion (Namespace: phase Terminating) */
     onMarked?(obj: KObject): void;
   };
+  /** Sent as a Warning with every request of this version (a CRD version marked deprecated). */
+  deprecationWarning?: string;
+  /** Columns of `kubectl get` (server-side Tables) from JSONPaths: a CRD's additionalPrinterColumns. */
+  printerColumns?: PrinterColumn[];
+  /** Where a scale subresource finds its numbers (a CRD's subresources.scale); default spec.replicas, status.replicas, spec.selector. */
+  scale?: ScalePaths;
   /** Served from memory by a plugin (read-only: verbs get and list), not stored. */
   served?: ServedObjects;
   /**

@@ -32,7 +32,8 @@ export function nameCheckOf(def: KindDefinition): NameCheck {
   return (def as SkiffKindDefinition).nameCheck ?? nameIsDNSSubdomain;
 }
 
-const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);
+// (and the CRD cleanup finalizer, which apiextensions' own metadata validation lets through)
+const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion', 'customresourcecleanup.apiextensions.k8s.io']);
 
 export function validateFinalizers(finalizers: unknown, field: string): StatusCause[] {
   if (finalizers === undefined || finalizers === null) return [];

@@ -14,12 +14,15 @@ export function toKindInfo(def: KindDefinition): KindInfo {
     kind: def.kind,
     resource: def.resource,
     singular: def.singular || def.kind.toLowerCase(),
-    listKind: `${def.kind}List`,
+    listKind: def.listKind || `${def.kind}List`,
     namespaced: def.namespaced,
     shortNames: [...(def.shortNames ?? [])],
     categories: [...(def.categories ?? [])],
     subresources: [...(def.subresources ?? [])],
     verbs: def.review ? ['create'] : def.served ? [...SERVED_VERBS] : def.deleteCollection === false ? VERBS.filter((v) => v !== 'deletecollection') : [...VERBS],
+    ...(def.printerColumns ? { printerColumns: def.printerColumns.map((c) => ({ ...c })) } : {}),
+    ...(def.scale ? { scale: { ...def.scale } } : {}),
+    ...(def.deprecationWarning ? { deprecationWarning: def.deprecationWarning } : {}),
   };
 }
 

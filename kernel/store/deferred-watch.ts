@@ -10,7 +10,8 @@ export class DeferredWatch implements Watch {
   private failure?: unknown;
   private readonly ready: Promise<void>;
 
-  constructor(source: Promise<WatchQueue<WatchEvent>>, timeoutSeconds?: number) {
+  /** `convert`: applied to every event (a kind served in a version other than the stored one) */
+  constructor(source: Promise<WatchQueue<WatchEvent>>, timeoutSeconds?: number, private readonly convert?: (ev: WatchEvent) => WatchEvent) {
     this.ready = source.then(
       (q) => {
         this.queue = q;
@@ -40,7 +41,8 @@ export class DeferredWatch implements Watch {
     void this.ready.then(() => {
       if (this.failure) return end(this.failure);
       const q = this.queue!;
-      q.attach(sink);
+      const c = this.convert;
+      q.attach(c ? (ev) => sink(c(ev)) : sink);
       q.onEnded(() => end());
     });
   }
@@ -53,7 +55,7 @@ export class DeferredWatch implements Watch {
       while (true) {
         const r = await q.next();
         if (r.done) return;
-        yield r.value;
+        yield this.convert ? this.convert(r.value) : r.value;
       }
     } finally {
       this.stop();

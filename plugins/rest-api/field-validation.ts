@@ -138,7 +138,9 @@ export class FieldValidator {
     if (unknown.length === 0 && duplicates.length === 0) return;
     const issues = [...unknown.map((p) => `unknown field "${p}"`), ...duplicates.map((p) => `duplicate field "${p}"`)];
     if (directive === 'Warn') {
-      reply.header('Warning', [...new Set(issues)].map(warningHeader));
+      // after any Warning already set (a deprecated version's)
+      const prev = reply.getHeader('Warning');
+      reply.header('Warning', [...(prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)]), ...[...new Set(issues)].map(warningHeader)]);
       return;
     }
     throw strictError(target, issues, unknown, duplicates, body);

@@ -4,7 +4,7 @@
 // socket's buffer, not the whole response (a 100 MB list no longer costs 100s of MB per request).
 import type { FastifyReply } from 'fastify';
 import type { KList, KObject } from '@skiff/kernel';
-import { columnsFor, tableRow, toTable, type TableOptions } from './table.ts';
+import { columnsFor, tableRow, toTable, type TableKind, type TableOptions } from './table.ts';
 
 /** Bytes gathered before a write: few syscalls and chunk headers, little memory. */
 const CHUNK = 64 * 1024;
@@ -133,7 +133,7 @@ export async function sendList(reply: FastifyReply, list: KList): Promise<void> 
 }
 
 /** A list as a Table (`Accept: ...;as=Table`), row by row: the same bytes as JSON.stringify(toTable(...)). */
-export async function sendTable(reply: FastifyReply, resource: string, items: readonly KObject[], meta: KList['metadata'], opts: TableOptions): Promise<void> {
+export async function sendTable(reply: FastifyReply, resource: string | TableKind, items: readonly KObject[], meta: KList['metadata'], opts: TableOptions): Promise<void> {
   const cols = columnsFor(resource);
   const w = new JsonArrayWriter(reply, jsonHead(toTable(resource, [], meta, opts), 'rows'));
   for (const o of items) if (!(await w.item(JSON.stringify(tableRow(cols, o, opts.includeObject))))) return;

@@ -6,7 +6,7 @@ import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
 import { jsonHead, JsonArrayWriter, sendList, sendTable } from './list-stream.ts';
 import { checkListOptions } from './query-params.ts';
-import type { FieldValidator } from './field-validation.ts';
+import { warningHeader, type FieldValidator } from './field-validation.ts';
 
 type Query = Record<string, string | undefined>;
 
@@ -91,6 +91,7 @@ export class ResourceHandlers {
     const ref: ResourceRef = { group: p.group, version: p.version, resource: p.resource };
     const kind = this.kernel.kindFor(ref);
     if (p.namespace !== undefined && !kind.namespaced) throw errors.noSuchResource(`the server could not find the requested resource`);
+    if (kind.deprecationWarning) reply.header('Warning', warningHeader(kind.deprecationWarning));
     if (p.subresource && !kind.subresources.includes(p.subresource)) {
       throw errors.noSuchResource(`the server could not find the requested resource (${req.method.toLowerCase()} ${p.resource} ${p.name}/${p.subresource})`);
     }
@@ -234,14 +235,14 @@ export class ResourceHandlers {
       continue: q.continue,
     });
     const accept = req.headers.accept;
-    if (wantsTable(accept)) return sendTable(reply, kind.resource, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
+    if (wantsTable(accept)) return sendTable(reply, kind, list.items, list.metadata, { includeObject: q.includeObject, apiVersion: tableVersion(accept!) });
     return sendList(reply, list);
   }
 
   private maybeTable(kind: KindInfo, req: FastifyRequest, obj: KObject) {
     const accept = req.headers.accept;
     if (!wantsTable(accept)) return obj;
-    return toTable(kind.resource, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: (req.query as Query).includeObject, apiVersion: tableVersion(accept!) });
+    return toTable(kind, [obj], { resourceVersion: obj.metadata.resourceVersion }, { includeObject: (req.query as Query).includeObject, apiVersion: tableVersion(accept!) });
   }
 
   private watch(ref: ResourceRef, kind: KindInfo, ns: string | undefined, q: Query, req: FastifyRequest, reply: FastifyReply) {
@@ -256,7 +257,7 @@ export class ResourceHandlers {
     };
     const w = this.kernel.watch(ref, opts); // validates selectors and the resourceVersion before anything is sent
     const accept = req.headers.accept;
-    const table = wantsTable(accept) ? { resource: kind.resource, includeObject: q.includeObject, apiVersion: tableVersion(accept!) } : undefined;
+    const table = wantsTable(accept) ? { resource: kind.resource, printerColumns: kind.printerColumns, includeObject: q.includeObject, apiVersion: tableVersion(accept!) } : undefined;
     return streamWatch(w, req, reply, table);
   }
 

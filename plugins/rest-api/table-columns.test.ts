@@ -66,4 +66,16 @@ describe('table columns', () => {
     });
     expect(row('endpointslices', o({ addressType: 'IPv4', ports: [], endpoints: [] }))).toMatchObject({ Ports: '<unset>', Endpoints: '<unset>' });
   });
+  test('Node (wide), Service selector, ServiceAccount, Lease, Event (wide), CRD', () => {
+    const node = o({ status: { conditions: [{ type: 'Ready', status: 'True' }], addresses: [{ type: 'InternalIP', address: '10.0.0.5' }], nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'Debian', kernelVersion: '6.1.0', containerRuntimeVersion: 'containerd://1.6' } } });
+    expect(row('nodes', node)).toEqual({
+      Name: 'web', Status: 'Ready', Roles: '<none>', Age: '60m', Version: 'v1.32.0', 'Internal-IP': '10.0.0.5', 'External-IP': '<none>', 'OS-Image': 'Debian', 'Kernel-Version': '6.1.0', 'Container-Runtime': 'containerd://1.6',
+    });
+    expect(row('services', o({ spec: { clusterIP: '10.96.0.1', selector: { app: 'web' }, ports: [{ port: 80 }] } }))).toMatchObject({ 'Port(s)': '80/TCP', Selector: 'app=web' });
+    expect(row('serviceaccounts', o({ secrets: [{ name: 's' }] }))).toEqual({ Name: 'web', Secrets: 1, Age: '60m' });
+    expect(row('leases', o({ spec: { holderIdentity: 'node-1' } }))).toEqual({ Name: 'web', Holder: 'node-1', Age: '60m' });
+    const ev = o({ type: 'Normal', reason: 'Pulled', message: 'ok', involvedObject: { kind: 'Pod', name: 'p', fieldPath: 'spec.containers{c}' }, source: { component: 'kubelet', host: 'n1' }, count: 3, firstTimestamp: T0, lastTimestamp: T0 });
+    expect(row('events', ev)).toEqual({ 'Last Seen': '60m', Type: 'Normal', Reason: 'Pulled', Object: 'pod/p', Subobject: 'spec.containers{c}', Source: 'kubelet, n1', Message: 'ok', 'First Seen': '60m', Count: 3, Name: 'web' });
+    expect(row('customresourcedefinitions', o({}))).toEqual({ Name: 'web', 'Created At': T0 });
+  });
 });

@@ -8,6 +8,8 @@ export interface Column {
   format?: string;
   priority?: number;
   description?: string;
+  /** an empty cell is null, not "" (a CRD's columns) */
+  nullable?: boolean;
   cell: (o: KObject) => unknown;
 }
 

@@ -1,7 +1,8 @@
 // Server-side printing (`Accept: application/json;as=Table;g=meta.k8s.io;v=v1`), as kubectl asks
 // for it: columns per kind like kube-apiserver's printers; priority-1 columns are `-o wide` only.
-import type { KObject } from '@skiff/kernel';
-import { age, ageCol, get, nameCol, type Column } from './table-kit.ts';
+import type { KObject, PrinterColumn } from '@skiff/kernel';
+import { printerColumnsFor } from './table-crd.ts';
+import { age, ageCol, formatLabels, get, nameCol, selectorCol, type Column } from './table-kit.ts';
 import { ingressColumns } from './table-ingress.ts';
 import { networkColumns } from './table-network.ts';
 import { networkPolicyColumns } from './table-network-policy.ts';
@@ -22,6 +23,15 @@ function podStatus(o: KObject): string {
     else if (t) reason = t;
   }
   return reason;
+}
+
+const nodeAddress = (o: KObject, type: string) => ((get(o, 'status', 'addresses') ?? []) as any[]).find((a) => a.type === type)?.address ?? '<none>';
+
+/** kube's formatEventSource: "component, host" (reportingController for events.k8s.io-style events). */
+function eventSource(o: KObject): string {
+  const component = get(o, 'source', 'component') || get(o, 'reportingComponent') || '';
+  const host = get(o, 'source', 'host') || '';
+  return host ? `${component}, ${host}` : component;
 }
 
 const columns: Record<string, Column[]> = {
@@ -53,9 +63,11 @@ const columns: Record<string, Column[]> = {
     { name: 'Roles', type: 'string', cell: (o) => Object.keys(o.metadata.labels ?? {}).filter((l) => l.startsWith('node-role.kubernetes.io/')).map((l) => l.slice(24)).join(',') || '<none>' },
     ageCol,
     { name: 'Version', type: 'string', cell: (o) => get(o, 'status', 'nodeInfo', 'kubeletVersion') ?? '' },
-    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => ((get(o, 'status', 'addresses') ?? []) as any[]).find((a) => a.type === 'InternalIP')?.address ?? '<none>' },
-    { name: 'OS-Image', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'osImage') ?? '<unknown>' },
-    { name: 'Container-Runtime', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'containerRuntimeVersion') ?? '<unknown>' },
+    { name: 'Internal-IP', type: 'string', priority: 1, cell: (o) => nodeAddress(o, 'InternalIP') },
+    { name: 'External-IP', type: 'string', priority: 1, cell: (o) => nodeAddress(o, 'ExternalIP') },
+    { name: 'OS-Image', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'osImage') || '<unknown>' },
+    { name: 'Kernel-Version', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'kernelVersion') || '<unknown>' },
+    { name: 'Container-Runtime', type: 'string', priority: 1, cell: (o) => get(o, 'status', 'nodeInfo', 'containerRuntimeVersion') || '<unknown>' },
   ],
   services: [
     nameCol,
@@ -64,13 +76,23 @@ const columns: Record<string, Column[]> = {
     { name: 'External-IP', type: 'string', cell: (o) => ((get(o, 'spec', 'externalIPs') ?? []) as string[]).join(',') || '<none>' },
     { name: 'Port(s)', type: 'string', cell: (o) => ((get(o, 'spec', 'ports') ?? []) as any[]).map((p) => `${p.port}${p.nodePort ? ':' + p.nodePort : ''}/${p.protocol ?? 'TCP'}`).join(',') || '<none>' },
     ageCol,
+    selectorCol((o) => formatLabels(get(o, 'spec', 'selector'))),
   ],
+  serviceaccounts: [nameCol, { name: 'Secrets', type: 'integer', description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.', cell: (o) => (get(o, 'secrets') ?? []).length }, ageCol],
+  leases: [nameCol, { name: 'Holder', type: 'string', description: 'The holder of the lease.', cell: (o) => get(o, 'spec', 'holderIdentity') ?? '' }, ageCol],
+  // kube's default table convertor (what `kubectl get crd` prints)
+  customresourcedefinitions: [nameCol, { name: 'Created At', type: 'date', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', cell: (o) => o.metadata.creationTimestamp ?? '' }],
   events: [
     { name: 'Last Seen', type: 'string', cell: (o) => age((get(o, 'lastTimestamp') ?? get(o, 'eventTime') ?? o.metadata.creationTimestamp) as string) },
     { name: 'Type', type: 'string', cell: (o) => get(o, 'type') ?? '' },
     { name: 'Reason', type: 'string', cell: (o) => get(o, 'reason') ?? '' },
     { name: 'Object', type: 'string', cell: (o) => `${String(get(o, 'involvedObject', 'kind') ?? '').toLowerCase()}/${get(o, 'involvedObject', 'name') ?? ''}` },
+    { name: 'Subobject', type: 'string', priority: 1, cell: (o) => get(o, 'involvedObject', 'fieldPath') ?? '' },
+    { name: 'Source', type: 'string', priority: 1, cell: eventSource },
     { name: 'Message', type: 'string', cell: (o) => get(o, 'message') ?? '' },
+    { name: 'First Seen', type: 'string', priority: 1, cell: (o) => age((get(o, 'firstTimestamp') ?? get(o, 'eventTime') ?? o.metadata.creationTimestamp) as string) },
+    { name: 'Count', type: 'string', priority: 1, cell: (o) => get(o, 'series', 'count') ?? get(o, 'count') ?? 1 },
+    { name: 'Name', type: 'string', priority: 1, cell: (o) => o.metadata.name },
   ],
   plugins: [
     nameCol,
@@ -87,8 +109,15 @@ const columns: Record<string, Column[]> = {
   ...storageColumns,
 };
 
-export function columnsFor(resource: string): Column[] {
-  return columns[resource] ?? [nameCol, ageCol];
+/** What picks a kind's columns: its resource, and a CRD's printer columns. */
+export interface TableKind {
+  resource: string;
+  printerColumns?: readonly PrinterColumn[];
+}
+
+export function columnsFor(kind: string | TableKind): Column[] {
+  if (typeof kind !== 'string' && kind.printerColumns?.length) return printerColumnsFor(kind.printerColumns);
+  return columns[typeof kind === 'string' ? kind : kind.resource] ?? [nameCol, ageCol];
 }
 
 export function wantsTable(accept: string | undefined): boolean {
@@ -113,16 +142,17 @@ export interface TableOptions {
 
 /** One row of a Table (streamed lists write rows one at a time). */
 export function tableRow(cols: Column[], o: KObject, includeObject: string | undefined) {
-  return { cells: cols.map((c) => c.cell(o) ?? ''), object: rowObject(o, includeObject) };
+  // null is a cell with nothing (kubectl prints <none>: a CRD column whose path finds nothing)
+  return { cells: cols.map((c) => c.cell(o) ?? (c.nullable ? null : '')), object: rowObject(o, includeObject) };
 }
 
-export function toTable(resource: string, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: TableOptions) {
+export function toTable(resource: string | TableKind, items: KObject[], meta: { resourceVersion?: string; continue?: string }, opts: TableOptions) {
   const cols = columnsFor(resource);
   return {
     kind: 'Table',
     apiVersion: `meta.k8s.io/${opts.apiVersion ?? 'v1'}`,
     metadata: meta,
-    ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
+    ...(opts.columns === false ? {} : { columnDefinitions: cols.map(({ cell: _c, nullable: _n, ...d }) => ({ description: '', priority: 0, format: '', ...d })) }),
     rows: items.map((o) => tableRow(cols, o, opts.includeObject)),
   };
 }

@@ -4,7 +4,7 @@
 // object that ever went out). Events wait (as references) while the client's socket is full, so a
 // watch's initial state of 100 MB goes out at the client's pace instead of into socket buffers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Watch, WatchEvent } from '@skiff/kernel';
+import type { PrinterColumn, Watch, WatchEvent } from '@skiff/kernel';
 import { RecentEncodings } from '@skiff/client/api-frontend';
 import { toTable } from './table.ts';
 
@@ -43,6 +43,7 @@ const MAX_PENDING = 100_000;
 
 export interface TableWatch {
   resource: string;
+  printerColumns?: readonly PrinterColumn[];
   includeObject?: string;
   apiVersion: string;
 }
@@ -62,7 +63,7 @@ export async function streamWatch(w: Watch, req: FastifyRequest, reply: FastifyR
   let first = true;
   const line = (ev: WatchEvent): string | Buffer => {
     if (table && (ev.type === 'ADDED' || ev.type === 'MODIFIED' || ev.type === 'DELETED')) {
-      const t = toTable(table.resource, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion }, { includeObject: table.includeObject, apiVersion: table.apiVersion, columns: first });
+      const t = toTable(table, [ev.object], { resourceVersion: ev.object.metadata.resourceVersion }, { includeObject: table.includeObject, apiVersion: table.apiVersion, columns: first });
       first = false;
       return `{"type":"${ev.type}","object":${JSON.stringify(t)}}\n`;
     }

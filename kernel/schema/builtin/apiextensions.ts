@@ -3,10 +3,13 @@ import { asArr, asObj, cause, child, ensureObj, isObj, setStringDefault, type Ob
 import type { SkiffKindDefinition } from '../object-meta.ts';
 import { newAjv, S } from '../structural.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, validateEnum, validateString } from '../validation.ts';
-import { toAjvSchema } from './crd-schema.ts';
+import { structuralErrors, toAjvSchema } from './crd-schema.ts';
+import { celCompileErrors } from './crd-cel.ts';
 import { immutable, objectSchema, safeDefault, safeValidate, structure } from './helpers.ts';
 
 const schemaCompiler = newAjv();
+
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 const namesSchema = S.obj({ plural: S.str, singular: S.str, kind: S.str, listKind: S.str, shortNames: S.strArr, categories: S.strArr });
 const crdSpec = S.obj({
@@ -44,6 +47,22 @@ function validateNames(names: unknown, out: StatusCause[]): void {
   asArr(names.categories).forEach((s, i) => out.push(...validateString(s, child('spec.names.categories', i), isDNS1035Label)));
 }
 
+const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
+const COLUMN_FORMATS = ['byte', 'date', 'date-time', 'double', 'float', 'int32', 'int64', 'password'];
+
+/** ValidateCustomResourceColumnDefinition: a name, a known type and format, a simple JSON path. */
+function validatePrinterColumn(c: unknown, f: string, out: StatusCause[]): void {
+  if (!isObj(c)) return;
+  if (typeof c.name !== 'string' || c.name === '') out.push(cause.required(child(f, 'name')));
+  if (typeof c.type !== 'string' || c.type === '') out.push(cause.required(child(f, 'type')));
+  else if (!COLUMN_TYPES.includes(c.type)) out.push(cause.notSupported(child(f, 'type'), c.type, COLUMN_TYPES));
+  if (typeof c.format === 'string' && c.format !== '' && !COLUMN_FORMATS.includes(c.format)) out.push(cause.notSupported(child(f, 'format'), c.format, COLUMN_FORMATS));
+  if (typeof c.priority === 'number' && c.priority < 0) out.push(cause.invalid(child(f, 'priority'), c.priority, 'must be non-negative'));
+  const p = c.jsonPath;
+  if (typeof p !== 'string' || p === '') out.push(cause.required(child(f, 'jsonPath')));
+  else if (!p.startsWith('.')) out.push(cause.invalid(child(f, 'jsonPath'), p, 'must be a simple json path starting with .'));
+}
+
 function validateCRD(o: Obj, old?: Obj): StatusCause[] {
   const out = structure(o, crdProps);
   const spec = o.spec;
@@ -69,10 +88,13 @@ function validateCRD(o: Obj, old?: Obj): StatusCause[] {
       seen.add(v.name);
     }
     if (v.storage === true) storage++;
+    asArr(v.additionalPrinterColumns).forEach((c, j) => validatePrinterColumn(c, child(f, 'additionalPrinterColumns', j), out));
     const sch = isObj(v.schema) ? v.schema.openAPIV3Schema : undefined;
     if (sch === undefined || sch === null) out.push(cause.required(child(f, 'schema', 'openAPIV3Schema'), 'schemas are required'));
     else if (isObj(sch)) {
       if (sch.type !== 'object') out.push(cause.invalid(child(f, 'schema', 'openAPIV3Schema', 'type'), sch.type ?? '', 'must be object at the root'));
+      out.push(...structuralErrors(sch, child(f, 'schema', 'openAPIV3Schema')));
+      out.push(...celCompileErrors(sch, child(f, 'schema', 'openAPIV3Schema')));
       try {
         schemaCompiler.compile(toAjvSchema(sch));
       } catch (e) {
@@ -80,6 +102,9 @@ function validateCRD(o: Obj, old?: Obj): StatusCause[] {
       }
     }
   });
+  // conversion webhooks are not called by this server: a CRD that needs one is refused, not mis-served
+  const conv = asObj(spec.conversion);
+  if (conv && conv.strategy !== undefined && conv.strategy !== 'None') out.push(cause.notSupported('spec.conversion.strategy', conv.strategy, ['None']));
   if (storage !== 1) out.push(cause.invalid('spec.versions', versions.map((v) => (isObj(v) ? v.name : v)), 'must have exactly one version marked as storage version'));
   const oldSpec = old && asObj(old.spec);
   if (oldSpec) {
@@ -101,6 +126,15 @@ export const customResourceDefinitionKind: SkiffKindDefinition = {
   shortNames: ['crd', 'crds'],
   categories: ['api-extensions'],
   subresources: ['status'],
+  deletion: {
+    // as apiextensions-apiserver's CRD delete: the first delete adds the cleanup finalizer (the
+    // kernel's CRD serving removes it once every object of the CRD is gone)
+    extraFinalizers: (o) => (o.metadata.deletionTimestamp ? [] : [CRD_CLEANUP_FINALIZER]),
+    onMarked: (o) => {
+      const f = o.metadata.finalizers ?? [];
+      if (!f.includes(CRD_CLEANUP_FINALIZER)) o.metadata.finalizers = [...f, CRD_CLEANUP_FINALIZER];
+    },
+  },
   default: safeDefault((o) => {
     const spec = asObj(o.spec);
     if (!spec) return;

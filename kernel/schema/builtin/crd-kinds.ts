@@ -2,9 +2,10 @@
 import type { ValidateFunction } from 'ajv';
 import type { KObject } from '../../types.ts';
 import { asArr, asObj, isObj, type Obj } from '../causes.ts';
-import type { KindDefinition } from '../kind-definition.ts';
+import type { KindDefinition, PrinterColumn } from '../kind-definition.ts';
 import { ajvErrorsToCauses, newAjv } from '../structural.ts';
-import { prune, toAjvSchema } from './crd-schema.ts';
+import { listTypeErrors, prune, toAjvSchema } from './crd-schema.ts';
+import { compileRules, evaluateRules } from './crd-cel.ts';
 import { fullObjectMetaSchema } from '../patch-meta.ts';
 import { safeDefault, safeValidate } from './helpers.ts';
 
@@ -25,9 +26,40 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
     if (!isObj(v) || v.served === false || typeof v.name !== 'string') continue;
     const raw = isObj(v.schema) ? asObj(v.schema.openAPIV3Schema) : undefined;
     const subres = asObj(v.subresources) ?? asObj(spec.subresources) ?? {};
+    const sc = asObj(subres.scale);
+    const scale =
+      sc && typeof sc.specReplicasPath === 'string' && typeof sc.statusReplicasPath === 'string'
+        ? { specReplicasPath: sc.specReplicasPath, statusReplicasPath: sc.statusReplicasPath, ...(typeof sc.labelSelectorPath === 'string' ? { labelSelectorPath: sc.labelSelectorPath } : {}) }
+        : undefined;
+    const columns: PrinterColumn[] = asArr(v.additionalPrinterColumns ?? spec.additionalPrinterColumns)
+      .filter((c): c is Obj => isObj(c) && typeof c.name === 'string' && typeof c.jsonPath === 'string')
+      .map((c) => ({
+        name: c.name as string,
+        type: typeof c.type === 'string' ? c.type : 'string',
+        jsonPath: c.jsonPath as string,
+        ...(typeof c.format === 'string' ? { format: c.format } : {}),
+        ...(typeof c.description === 'string' ? { description: c.description } : {}),
+        ...(typeof c.priority === 'number' ? { priority: c.priority } : {}),
+      }));
+    // selectableFields (kube 1.31): field selectors on string, integer and boolean fields, by JSON path
+    const selectable = Object.fromEntries(
+      asArr(v.selectableFields)
+        .filter((f): f is Obj => isObj(f) && typeof f.jsonPath === 'string' && f.jsonPath.startsWith('.'))
+        .map((f) => {
+          const path = (f.jsonPath as string).slice(1);
+          const keys = path.split('.');
+          const getter = (o: KObject) => {
+            let x: unknown = o;
+            for (const k of keys) x = isObj(x) ? x[k] : undefined;
+            return x === undefined || x === null ? '' : String(x);
+          };
+          return [path, getter];
+        }),
+    );
     let check: ValidateFunction | undefined;
     let fill: ValidateFunction | undefined;
     const schema: Obj | undefined = raw ? toAjvSchema(raw) : undefined;
+    const rules = raw ? compileRules(raw) : undefined;
     if (schema) {
       check = validating.compile(schema);
       fill = defaulting.compile(schema);
@@ -38,10 +70,14 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
       kind,
       resource: plural,
       singular: typeof names.singular === 'string' && names.singular ? names.singular : kind.toLowerCase(),
+      ...(typeof names.listKind === 'string' && names.listKind ? { listKind: names.listKind } : {}),
       namespaced: spec.scope !== 'Cluster',
       shortNames: strs(names.shortNames),
       categories: strs(names.categories),
-      subresources: [...(subres.status !== undefined ? ['status'] : []), ...(subres.scale !== undefined ? ['scale'] : [])],
+      subresources: [...(subres.status !== undefined ? ['status'] : []), ...(scale ? ['scale'] : [])],
+      ...(scale ? { scale } : {}),
+      ...(columns.length ? { printerColumns: columns } : {}),
+      ...(Object.keys(selectable).length ? { selectableFields: selectable } : {}),
       // published as the version's OpenAPI (kubectl explain) and what fieldValidation checks against;
       // server-side apply follows its x-kubernetes-list-type / -map-type. ObjectMeta is kube's.
       ...(raw ? { schema: { ...raw, properties: { ...(isObj(raw.properties) ? raw.properties : {}), metadata: fullObjectMetaSchema } } } : {}),
@@ -50,7 +86,13 @@ export function kindsFromCRD(crd: KObject): KindDefinition[] {
         prune(o, raw);
         fill(o);
       }),
-      validate: safeValidate((o) => (check && schema && !check(o) ? ajvErrorsToCauses(check.errors ?? [], schema, o) : [])),
+      validate: safeValidate((o, old) => {
+        if (check && schema && !check(o)) return [...ajvErrorsToCauses(check.errors ?? [], schema, o), ...(raw ? listTypeErrors(raw, o, '') : [])];
+        const dups = raw ? listTypeErrors(raw, o, '') : [];
+        if (dups.length) return dups;
+        // CEL rules run on objects that pass the schema (their values have the types rules expect)
+        return rules && raw ? evaluateRules(rules, raw, o, old) : [];
+      }),
     });
   }
   return defs;

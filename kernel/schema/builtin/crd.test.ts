@@ -67,6 +67,21 @@ describe('CustomResourceDefinition kind', () => {
     ]);
     expect(crdKind.validate!({ ...crd(), spec: 'x' } as KObject).length).toBeGreaterThan(0);
   });
+  test('a schema that is not structural is refused, naming the field', () => {
+    const c = crd();
+    const props = (c.spec as any).versions[0].schema.openAPIV3Schema.properties.spec.properties;
+    props.untyped = { description: 'no type' };
+    props.list = { type: 'array', items: { description: 'no type either' } };
+    props.both = { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: { type: 'string' } };
+    props.ios = { type: 'string', 'x-kubernetes-int-or-string': true };
+    const base = 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties';
+    expect(crdKind.validate!(c).map((x) => `${x.field}: ${x.message}`)).toEqual([
+      `${base}[untyped].type: Required value: must not be empty for specified object fields`,
+      `${base}[list].items.type: Required value: must not be empty for specified array items`,
+      `${base}[both].additionalProperties: Forbidden: additionalProperties and properties are mutual exclusive`,
+      `${base}[ios].type: Forbidden: must be empty if x-kubernetes-int-or-string is true`,
+    ]);
+  });
 });
 
 describe('kindsFromCRD', () => {
@@ -93,7 +108,9 @@ describe('kindsFromCRD', () => {
       { reason: 'FieldValueTypeInvalid', field: 'spec.size', message: 'Invalid value: "big": spec.size in body must be of type integer: "string"' },
       { reason: 'FieldValueNotSupported', field: 'spec.color', message: 'Unsupported value: "green": supported values: "red", "blue"' },
       expect.objectContaining({ reason: 'FieldValueTypeInvalid', field: 'spec.port' }),
+      { reason: 'FieldValueDuplicate', field: 'spec.tags[1]', message: 'Duplicate value: "a"' },
     ]);
+    expect(def.validate!(widget({ size: 1, tags: ['x', 'y', 'x'] }))).toEqual([{ reason: 'FieldValueDuplicate', field: 'spec.tags[2]', message: 'Duplicate value: "x"' }]);
     expect(f(def.validate!(widget({ size: 11, port: 'http' })))).toEqual(['spec.size:FieldValueInvalid']);
     expect(f(def.validate!(widget({})))).toEqual(['spec.size:FieldValueRequired']);
     expect(f(def.validate!(widget('nope')))).toEqual(['spec:FieldValueTypeInvalid']);
