@@ -7,3 +7,6 @@ import { join } from 'node:path';
 export function defaultHome(): string {
   return process.env.SKIFF_HOME || join(homedir(), '.skiff');
 }
+
+/** The agent's root directory when `skiff agent` / `skiff up` are not given --root-dir (the kubelet's default). */
+export const DEFAULT_AGENT_ROOT = '/var/lib/skiff';

@@ -10,8 +10,9 @@ import { ConsoleLogger, type LogLevel } from '@skiff/kernel/plugins';
 import { SampleDevicePlugin } from '@skiff/plugin-device-manager/sample';
 import { devices } from '@skiff/node-api';
 
-/** The agent's root directory when `skiff agent` / `skiff up` are not given --root-dir (cli/commands/agent.ts, the kubelet's default). */
-export const DEFAULT_AGENT_ROOT = '/var/lib/skiff';
+import { DEFAULT_AGENT_ROOT } from '../home-dir.ts';
+
+export { DEFAULT_AGENT_ROOT };
 
 export interface SampleFlags {
   resource: string;

@@ -1,12 +1,15 @@
 // `skiff server` and `skiff up`: run the control plane in the foreground; Ctrl-C stops it cleanly.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ConsoleLogger, type LogLevel } from '@skiff/kernel/plugins';
 import { startAgent, type AgentOptions, type RunningAgent } from '../agent.ts';
 import { port } from './agent.ts';
 import { defaultHome } from '../home.ts';
+import { DEFAULT_AGENT_ROOT } from '../home-dir.ts';
 import { startServer, type ServerOptions } from '../server.ts';
+import { installHostpathObjects, startHostpathDriverProcess, type UpStorage } from '../up-storage.ts';
 
 const CRI_SOCKET = '/run/containerd/containerd.sock';
 
@@ -22,6 +25,8 @@ interface Flags {
   otelEndpoint?: string;
   /** up: run this machine as the cluster's node too (default true; --no-agent) */
   agent?: boolean;
+  /** up: the host-path CSI driver and the default StorageClass (default true; --no-storage) */
+  storage?: boolean;
   /** up: the node's Ingress proxy (default true; --no-ingress) */
   ingress?: boolean;
   ingressAddress?: string;
@@ -71,11 +76,22 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
       });
     }
   }
+  // the host-path CSI driver and the default StorageClass (deploy/storage/hostpath.yaml)
+  let storage: UpStorage | undefined;
+  if (agent && flags.storage !== false) {
+    try {
+      await installHostpathObjects(server.kernel);
+      storage = startHostpathDriverProcess({ home: opts.home, rootDir: DEFAULT_AGENT_ROOT, nodeName: agent.nodeName });
+    } catch (e) {
+      process.stderr.write(`warning: no host-path storage: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
   if (banner) {
     process.stdout.write(
       `Skiff is up in ${Date.now() - started} ms: API ${server.url}\n` +
         (server.grpcAddress ? `  gRPC API ${server.grpcAddress} (skiff.v1; see docs/grpc.md)\n` : '') +
         (agent ? `  node ${agent.nodeName} runs pods with containerd\n` : '') +
+        (storage ? `  volumes: the host-path CSI driver (default StorageClass "hostpath"; its log: ${join(opts.home, 'csi-hostpath.log')})\n` : '') +
         (agent && ingress ? `  Ingress proxy on ${ingressWhere(ingress)} (kubectl describe node says when a port cannot be bound)\n` : '') +
         `  export KUBECONFIG=${server.kubeconfigPath}\n` +
         `  kubectl get nodes           (or: bin/skiff get nodes)\n` +
@@ -90,6 +106,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
     process.stderr.write(`\n${sig}: stopping Skiff...\n`);
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    await storage?.stop();
     await agent?.stop();
     await server.stop();
     process.exit(0);
@@ -120,6 +137,7 @@ export function registerServerCommands(program: Command): void {
   serverFlags(program.command('up').description('start a one-node Skiff cluster in the foreground: the control plane and a node agent'))
     .option('--no-agent', 'the control plane only (no node agent on this machine)')
     .option('--no-ingress', 'no Ingress proxy on the node')
+    .option('--no-storage', 'no host-path CSI driver and default StorageClass')
     .option('--ingress-address <ip>', 'where the Ingress proxy listens', '127.0.0.1')
     .option('--ingress-http-port <port>', 'its HTTP port (0: any free one, -1: none)', '80')
     .option('--ingress-https-port <port>', 'its HTTPS port (0: any free one, -1: none)', '443')
