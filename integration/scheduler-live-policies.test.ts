@@ -142,7 +142,8 @@ it('adds, reconfigures and removes policy plugins while 3,000 pods are scheduled
   expect(Object.keys(policies).sort()).toEqual(
     [
       'PrioritySort', 'NodeName', 'NodeUnschedulable', 'NodeResourcesFit', 'NodeResourcesBalancedAllocation', 'NodeAffinity',
-      'TaintToleration', 'NodePorts', 'PodTopologySpread', 'InterPodAffinity', 'DefaultPreemption', 'PreferLabelled',
+      'TaintToleration', 'NodePorts', 'VolumeRestrictions', 'NodeVolumeLimits', 'VolumeBinding', 'PodTopologySpread', 'InterPodAffinity',
+      'DefaultPreemption', 'PreferLabelled',
     ].sort(),
   );
 
