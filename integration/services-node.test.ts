@@ -125,7 +125,9 @@ describeNeeding(['root', 'containerd'], 'Services on a node', (missing) => {
   it("skiff up's Ingress proxy starts while its HTTPS port is taken, says so in the log and on the Node, and listens once the port is free", async () => {
     const where = `127.0.0.1:${httpsPort}`;
     // the node runs (it is Ready), the log says what is wrong and what happens next
-    expect(host.skiff.output()).toContain(`ingress proxy cannot listen for https on ${where}: the port is taken by another process (EADDRINUSE); trying again every 5 s`);
+    // (waited for: the node can be Ready before this process has read the agent's log from the pipe)
+    const failed = `ingress proxy cannot listen for https on ${where}: the port is taken by another process (EADDRINUSE); trying again every 5 s`;
+    await until(() => host.skiff.output().includes(failed), 'the log line saying the HTTPS port is taken', 20_000);
     // the banner, once the agent's plugins have all started
     await until(() => host.skiff.output().includes(`Ingress proxy on http://127.0.0.1:${httpPort} and https://127.0.0.1:${httpsPort}`), "up's banner naming the Ingress addresses", 30_000);
     const describe = () => kubectl('describe', 'node', host.nodeName).out;
