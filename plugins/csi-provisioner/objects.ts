@@ -1,27 +1,18 @@
 // The storage objects the node provisioner reads and writes, as far as it reads them, and the
 // annotations, finalizer and conversions of kube's external-provisioner / external-resizer that
 // the rest of Skiff (the PV controller, the scheduler, the kubelet) agrees on.
-import type { KObject } from '@skiff/api';
+import { ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER, type KObject, type StorageClass } from '@skiff/api';
 import type { csi } from '@skiff/node-api';
 
-export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
-export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
-export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
-export const ANN_PROVISIONED_BY = 'pv.kubernetes.io/provisioned-by';
+// (the annotations and the StorageClass type are @skiff/api's, shared with the PV controller and the
+// scheduler; re-exported here for this plugin's modules)
+export { ANN_BETA_STORAGE_PROVISIONER, ANN_PROVISIONED_BY, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER } from '@skiff/api';
+export type { StorageClass } from '@skiff/api';
 export const PROVISIONER_FINALIZER = 'external-provisioner.volume.kubernetes.io/finalizer';
 /** StorageClass parameters with this prefix are for the provisioner, not the driver */
 export const CSI_PARAMETER_PREFIX = 'csi.storage.k8s.io/';
 export const FSTYPE_PARAMETER = 'csi.storage.k8s.io/fstype';
 export const FS_RESIZE_PENDING = 'FileSystemResizePending';
-
-export interface StorageClass extends KObject {
-  provisioner: string;
-  parameters?: Record<string, string>;
-  reclaimPolicy?: 'Delete' | 'Retain';
-  mountOptions?: string[];
-  allowVolumeExpansion?: boolean;
-  volumeBindingMode?: 'Immediate' | 'WaitForFirstConsumer';
-}
 
 export interface PvcCondition {
   type: string;
