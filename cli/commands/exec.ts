@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import WebSocket from 'ws';
 import { kubeconfigPath, runClient, withClientFlags, type ClientContext, type ClientFlags } from '../client/context.ts';
-import { statusErrorFrom, type Status } from '@skiff/client/rest';
+import { statusErrorOfResponse, type Status } from '@skiff/client/rest';
 import { readKubeconfig } from '../kubeconfig.ts';
 import { podContainer } from './logs.ts';
 
@@ -58,20 +58,7 @@ export async function exec(ctx: ClientContext, pod: string, command: string[], f
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', (e) => reject(new Error(`Unable to connect to the server at ${ctx.client.server}: ${e.message}`)));
-      ws.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (body += d));
-        res.on('end', () => {
-          let parsed: unknown = body;
-          try {
-            parsed = JSON.parse(body);
-          } catch {
-            // not a Status
-          }
-          reject(statusErrorFrom(res.statusCode ?? 0, parsed));
-        });
-      });
+      ws.once('unexpected-response', (_req, res) => void statusErrorOfResponse(res).then(reject));
     });
     let errorText = '';
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Command } from 'commander';
 import { SpdyConnection, type SpdyStream } from '@skiff/client/api-frontend';
 import { kubeconfigPath, runClient, withClientFlags, type ClientContext, type ClientFlags } from '../client/context.ts';
-import { statusErrorFrom } from '@skiff/client/rest';
+import { statusErrorOfResponse } from '@skiff/client/rest';
 import { readKubeconfig } from '../kubeconfig.ts';
 
 export interface PortForwardFlags extends ClientFlags {
@@ -65,20 +65,7 @@ async function dial(ctx: ClientContext, pod: string, f: PortForwardFlags): Promi
       },
     });
     req.on('upgrade', (_res: IncomingMessage, s: Duplex, h: Buffer) => resolve({ socket: s, head: h }));
-    req.on('response', (res: IncomingMessage) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        let parsed: unknown = body;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          // not a Status
-        }
-        reject(statusErrorFrom(res.statusCode ?? 0, parsed));
-      });
-    });
+    req.on('response', (res: IncomingMessage) => void statusErrorOfResponse(res).then(reject));
     req.on('error', (e) => reject(new Error(`Unable to connect to the server at ${ctx.client.server}: ${e.message}`)));
     req.end();
   });

@@ -55,3 +55,21 @@ export function statusErrorFrom(httpCode: number, body: unknown): StatusError {
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof StatusError && e.code === 404;
+
+/** The StatusError of a refused request (an upgrade the server answered with a plain response), once its body is read. */
+export function statusErrorOfResponse(res: { statusCode?: number; setEncoding(e: BufferEncoding): unknown; on(ev: 'data', f: (d: string) => void): unknown; on(ev: 'end', f: () => void): unknown }): Promise<StatusError> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (body += d));
+    res.on('end', () => {
+      let parsed: unknown = body;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        // not a Status
+      }
+      resolve(statusErrorFrom(res.statusCode ?? 0, parsed));
+    });
+  });
+}
