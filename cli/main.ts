@@ -4,7 +4,6 @@
 // pay for loading the server, the kernel and every plugin (the build splits the bundle at these
 // dynamic imports). The first argument picks the group; anything else (`--help`, no command, a
 // command not in the table) loads them all, so commander's help and errors stay whole.
-import 'reflect-metadata';
 import { Command } from 'commander';
 
 type Registrar = (program: Command) => void;

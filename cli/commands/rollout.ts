@@ -2,9 +2,12 @@
 // Deployments, DaemonSets and StatefulSets (TYPE NAME, TYPE/NAME, a TYPE alone, -l, -f).
 import type { Command } from 'commander';
 import { runClient, withClientFlags, type ClientFlags } from '../client/context.ts';
-import { rolloutHistory, rolloutPatch, rolloutStatus, rolloutUndo, type StatusFlags } from '../client/rollout-run.ts';
+import type { StatusFlags } from '../client/rollout-run.ts';
 import type { TargetFlags } from '../client/rollout-targets.ts';
 
+// loaded when a rollout command runs: it brings the strategic merge patch (and fast-json-patch),
+// which the other client commands (`skiff get`) should not pay for at start
+const run = () => import('../client/rollout-run.ts');
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const BOOL = /^(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/;
 
@@ -32,17 +35,17 @@ export function registerRolloutCommands(program: Command): void {
         args.unshift(flags.watch);
         flags.watch = true;
       }
-      return runClient(flags, (ctx) => rolloutStatus(ctx, args, flags));
+      return runClient(flags, async (ctx) => (await run()).rolloutStatus(ctx, args, flags));
     });
 
   withTargetFlags(rollout.command('history').description('View previous rollout revisions and configurations'))
     .option('--revision <n>', 'see the details, including the pod template, of the revision specified')
-    .action((resources: string[], flags: ClientFlags & TargetFlags & { revision?: string }) => runClient(flags, (ctx) => rolloutHistory(ctx, resources, flags)));
+    .action((resources: string[], flags: ClientFlags & TargetFlags & { revision?: string }) => runClient(flags, async (ctx) => (await run()).rolloutHistory(ctx, resources, flags)));
 
   withTargetFlags(rollout.command('undo').description('Roll back to a previous rollout'))
     .option('--to-revision <n>', 'the revision to roll back to; 0 (default) is the previous one')
     .option('--dry-run [strategy]', 'none (default), client or server')
-    .action((resources: string[], flags: ClientFlags & TargetFlags & { toRevision?: string; dryRun?: string | boolean }) => runClient(flags, (ctx) => rolloutUndo(ctx, resources, flags)));
+    .action((resources: string[], flags: ClientFlags & TargetFlags & { toRevision?: string; dryRun?: string | boolean }) => runClient(flags, async (ctx) => (await run()).rolloutUndo(ctx, resources, flags)));
 
   const simple = [
     ['restart', 'Restart a resource: its pods are replaced by a rolling update'],
@@ -51,7 +54,7 @@ export function registerRolloutCommands(program: Command): void {
   ] as const;
   for (const [verb, description] of simple) {
     withTargetFlags(rollout.command(verb).description(description)).action((resources: string[], flags: ClientFlags & TargetFlags) =>
-      runClient(flags, (ctx) => rolloutPatch(ctx, verb, resources, flags)),
+      runClient(flags, async (ctx) => (await run()).rolloutPatch(ctx, verb, resources, flags)),
     );
   }
 }
