@@ -1,7 +1,7 @@
 // A standard kubeconfig for Skiff's admin user, and a reader for the `skiff` CLI's own client.
+import { loadYaml } from './yaml-lazy.ts';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
 
 export interface KubeconfigOptions {
   server?: string; // default https://127.0.0.1:6443
@@ -20,7 +20,11 @@ export interface KubeconfigTarget {
   insecureSkipTLSVerify: boolean;
 }
 
-/** Writes a kubeconfig (mode 0600) whose current context points at `server` with a bearer token. */
+/**
+ * Writes a kubeconfig (mode 0600) whose current context points at `server` with a bearer token. As
+ * JSON, which is YAML to kubectl and client libraries, and which the CLI reads without loading a
+ * YAML parser (most of a client command's start).
+ */
 export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promise<void> {
   const cluster = o.clusterName ?? 'skiff';
   const user = o.user ?? 'skiff-admin';
@@ -45,7 +49,7 @@ export async function writeKubeconfig(path: string, o: KubeconfigOptions): Promi
   await mkdir(dirname(path), { recursive: true });
   // write aside, then rename: a reader (kubectl, a script polling for the file) never sees it half written
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, stringify(doc), { mode: 0o600 });
+  await writeFile(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
   await chmod(tmp, 0o600);
   await rename(tmp, path);
 }
@@ -60,7 +64,9 @@ interface Doc {
 
 /** Reads the current context's (or `context`'s) server, CA and token from a kubeconfig. */
 export async function readKubeconfig(path: string, context?: string): Promise<KubeconfigTarget> {
-  const doc = (parse(await readFile(path, 'utf8')) ?? {}) as Doc;
+  const text = await readFile(path, 'utf8');
+  // JSON as Skiff writes it; YAML (what kubectl writes) loads the YAML library
+  const doc = ((text.trimStart().startsWith('{') ? JSON.parse(text) : (await loadYaml()).parse(text)) ?? {}) as Doc;
   const name = context ?? doc['current-context'];
   if (!name) throw new Error(`${path}: no current-context`);
   const ctx = doc.contexts?.find((c) => c.name === name)?.context;

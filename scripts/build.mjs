@@ -29,8 +29,9 @@ function packageDirs() {
   return dirs;
 }
 
-// Pure-JS packages every command loads (the kubeconfig is YAML), bundled: as external CommonJS
-// packages of many files, resolving and compiling them was most of a client command's start.
+// Pure-JS packages the CLI loads, bundled: as external CommonJS packages of many files, resolving
+// and compiling them was most of a client command's start. (yaml is loaded only where YAML is read
+// or written: the kubeconfig Skiff writes is JSON.)
 const BUNDLED = new Set(['yaml', 'commander']);
 const external = new Set();
 for (const dir of packageDirs()) {

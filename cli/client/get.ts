@@ -64,14 +64,14 @@ async function fetchOne(ctx: ClientContext, r: ApiResource, names: string[], tab
   return f;
 }
 
-function printObjects(ctx: ClientContext, format: OutputFormat, fetched: Fetched[], single: boolean): void {
+async function printObjects(ctx: ClientContext, format: OutputFormat, fetched: Fetched[], single: boolean): Promise<void> {
   if (format === 'name') {
     for (const f of fetched) for (const o of f.objects) ctx.out(formatName(f.r, o.metadata?.name ?? ''));
     return;
   }
   const all = fetched.flatMap((f) => f.objects);
-  if (single && all.length === 1) ctx.out(formatObject(all[0], format as 'json' | 'yaml'));
-  else ctx.out(formatObject(asList(all), format as 'json' | 'yaml'));
+  if (single && all.length === 1) ctx.out(await formatObject(all[0], format as 'json' | 'yaml'));
+  else ctx.out(await formatObject(asList(all), format as 'json' | 'yaml'));
 }
 
 export async function get(ctx: ClientContext, args: string[], flags: GetFlags): Promise<number> {
@@ -104,7 +104,7 @@ export async function get(ctx: ClientContext, args: string[], flags: GetFlags): 
   } else {
     const empty = fetched.every((f) => !f.objects.length);
     if (empty && !byName && format === 'name') noResources(ctx, fetched[0]!.r, fetched[0]!.ns);
-    if (!(empty && byName)) printObjects(ctx, format, fetched, byName && groups.length === 1 && groups[0]!.names.length === 1);
+    if (!(empty && byName)) await printObjects(ctx, format, fetched, byName && groups.length === 1 && groups[0]!.names.length === 1);
   }
   for (const e of errors) ctx.err(e + '\n');
 
@@ -128,7 +128,7 @@ async function watch(ctx: ClientContext, r: ApiResource, ns: string | undefined,
       if (ev.type === 'BOOKMARK') continue;
       if (printer) printer.print(ev.object as Table);
       else if (format === 'name') ctx.out(formatName(r, ev.object?.metadata?.name ?? ''));
-      else ctx.out((format === 'yaml' ? '---\n' : '') + formatObject(withTypeMeta(ev.object, r), format as 'json' | 'yaml'));
+      else ctx.out((format === 'yaml' ? '---\n' : '') + (await formatObject(withTypeMeta(ev.object, r), format as 'json' | 'yaml')));
     }
   } finally {
     process.off('SIGINT', stop);

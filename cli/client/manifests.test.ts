@@ -5,28 +5,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifests, readManifests } from './manifests.ts';
 
 describe('parseManifests', () => {
-  it('reads multi-document YAML, skipping empty documents', () => {
+  it('reads multi-document YAML, skipping empty documents', async () => {
     const text = `---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: a\ndata: {k: v}\n`;
-    const ms = parseManifests(text, 'x.yaml');
+    const ms = await parseManifests(text, 'x.yaml');
     expect(ms.map((m) => `${m.object.kind}/${m.object.metadata.name}`)).toEqual(['Namespace/a', 'ConfigMap/c']);
     expect(ms[1]!.source).toBe('x.yaml');
     expect(ms[1]!.object.data).toEqual({ k: 'v' });
   });
 
-  it('reads JSON, and expands Lists', () => {
+  it('reads JSON, and expands Lists', async () => {
     const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } }, { apiVersion: 'v1', kind: 'ConfigMapList', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }] }] };
-    expect(parseManifests(JSON.stringify(list), 'l.json').map((m) => m.object.metadata.name)).toEqual(['p', 'c']);
+    expect((await parseManifests(JSON.stringify(list), 'l.json')).map((m) => m.object.metadata.name)).toEqual(['p', 'c']);
   });
 
-  it('rejects documents without apiVersion or kind, and YAML errors', () => {
-    expect(() => parseManifests('kind: Pod\nmetadata: {name: x}\n', 'f')).toThrow('error: f: apiVersion not set');
-    expect(() => parseManifests('apiVersion: v1\nmetadata: {name: x}\n', 'f')).toThrow('error: f: kind not set');
-    expect(() => parseManifests('- a\n- b\n', 'f')).toThrow(/must be an object/);
-    expect(() => parseManifests('a: [1, 2\n', 'f')).toThrow(/^error: f: /);
+  it('rejects documents without apiVersion or kind, and YAML errors', async () => {
+    await expect(parseManifests('kind: Pod\nmetadata: {name: x}\n', 'f')).rejects.toThrow('error: f: apiVersion not set');
+    await expect(parseManifests('apiVersion: v1\nmetadata: {name: x}\n', 'f')).rejects.toThrow('error: f: kind not set');
+    await expect(parseManifests('- a\n- b\n', 'f')).rejects.toThrow(/must be an object/);
+    await expect(parseManifests('a: [1, 2\n', 'f')).rejects.toThrow(/^error: f: /);
   });
 
-  it('adds empty metadata when absent', () => {
-    expect(parseManifests('apiVersion: v1\nkind: Pod\n', 'f')[0]!.object.metadata).toEqual({});
+  it('adds empty metadata when absent', async () => {
+    expect((await parseManifests('apiVersion: v1\nkind: Pod\n', 'f'))[0]!.object.metadata).toEqual({});
   });
 });
 

@@ -1,8 +1,8 @@
 // Objects from `-f` arguments: YAML (multi-document) or JSON files, directories of them, or stdin
 // (`-`); `kind: List` (and `*List` kinds with items) expand to their items.
+import { loadYaml } from '../yaml-lazy.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 
 export interface KObject {
   apiVersion: string;
@@ -33,8 +33,12 @@ function expand(v: unknown, source: string, out: Manifest[]): void {
   out.push({ source, object: o as KObject });
 }
 
-/** Parses one file's text (JSON is YAML, so one parser serves both). */
-export function parseManifests(text: string, source: string): Manifest[] {
+/**
+ * Parses one file's text (JSON is YAML, so one parser serves both). The YAML library is loaded here,
+ * when a manifest is read, not when the CLI starts (`skiff get` does not need it).
+ */
+export async function parseManifests(text: string, source: string): Promise<Manifest[]> {
+  const { parseAllDocuments } = await loadYaml();
   const out: Manifest[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length) throw new Error(`error: ${source}: ${doc.errors[0]!.message}`);
@@ -66,10 +70,10 @@ export async function readManifests(paths: string[], opts: { recursive?: boolean
   const out: Manifest[] = [];
   for (const p of paths) {
     if (p === '-') {
-      out.push(...parseManifests(await readStdin(), 'STDIN'));
+      out.push(...(await parseManifests(await readStdin(), 'STDIN')));
       continue;
     }
-    for (const f of await filesOf(p, opts.recursive ?? false, true)) out.push(...parseManifests(await readFile(f, 'utf8'), f));
+    for (const f of await filesOf(p, opts.recursive ?? false, true)) out.push(...(await parseManifests(await readFile(f, 'utf8'), f)));
   }
   return out;
 }

@@ -1,5 +1,5 @@
 // -o json / yaml / name for objects: one object as itself, several as a `List`.
-import { stringify } from 'yaml';
+import { loadYaml } from '../yaml-lazy.ts';
 import type { ApiResource } from './resources.ts';
 import { apiVersionOf, kindRef } from './resources.ts';
 
@@ -20,8 +20,10 @@ export function asList(items: unknown[]): Record<string, unknown> {
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items };
 }
 
-export function formatObject(o: unknown, format: 'json' | 'yaml'): string {
-  return format === 'json' ? JSON.stringify(o, null, 4) + '\n' : stringify(o, { lineWidth: 0, indentSeq: false });
+/** kubectl's -o json (4 spaces) or -o yaml; the YAML library is loaded only for yaml */
+export async function formatObject(o: unknown, format: 'json' | 'yaml'): Promise<string> {
+  if (format === 'json') return JSON.stringify(o, null, 4) + '\n';
+  return (await loadYaml()).stringify(o, { lineWidth: 0, indentSeq: false });
 }
 
 export function formatName(r: ApiResource, name: string): string {

@@ -65,7 +65,7 @@ export async function runList(ctx: PluginCliContext, format: '' | 'json' | 'yaml
   const list = await ctx.kernel.list(PluginsResource);
   const items = [...list.items].sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
   if (format) {
-    ctx.out(formatObject(asList(items.map((o) => ({ ...o, apiVersion: o.apiVersion || 'plugins.skiff.io/v1alpha1', kind: o.kind || 'Plugin' }))), format));
+    ctx.out(await formatObject(asList(items.map((o) => ({ ...o, apiVersion: o.apiVersion || 'plugins.skiff.io/v1alpha1', kind: o.kind || 'Plugin' }))), format));
     return 0;
   }
   if (!items.length) {
