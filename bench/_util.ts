@@ -58,22 +58,25 @@ export function repoRoot(): string {
 }
 
 /**
- * Open loop: operation i is due at start + i/rate; its latency counts from when it was due, so a
- * server that falls behind shows it (no coordinated omission).
+ * Open loop: operation i is due at start + i/rate; its latency counts from when it was due — not
+ * from when this process got round to sending it — so a server that falls behind shows it, and so
+ * does this load generator's own lag (no coordinated omission). `lag` is that part alone: how late
+ * each operation was sent.
  */
-export async function openLoop(n: number, rate: number, op: (i: number) => Promise<unknown>): Promise<{ lat: number[]; opsPerSec: number }> {
+export async function openLoop(n: number, rate: number, op: (i: number) => Promise<unknown>): Promise<{ lat: number[]; lag: number[]; opsPerSec: number }> {
   const lat: number[] = [];
+  const lag: number[] = [];
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    const from = Math.max(due, performance.now());
-    inflight.push(op(i).then(() => void lat.push(performance.now() - from)));
+    lag.push(Math.max(0, performance.now() - due));
+    inflight.push(op(i).then(() => void lat.push(performance.now() - due)));
   }
   await Promise.all(inflight);
-  return { lat, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
+  return { lat, lag, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
 }
 
 /** Closed loop: `concurrency` workers, each issuing the next operation when its last one returns. */
