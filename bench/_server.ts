@@ -61,3 +61,29 @@ export async function startServerProcess(home: string, extraArgs: string[] = [])
   };
 }
 
+
+/** The server's process figures from GET /metrics (prom-client's Node.js metrics). */
+export interface ServerRuntime {
+  gcCount: number;
+  gcSeconds: number;
+  /** GC pauses longer than 10 ms (the histogram's buckets end at 1, 10, 100 ms...) */
+  gcOver10ms: number;
+  /** event-loop lag since the previous scrape (each scrape starts it over) */
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+}
+
+export async function serverRuntime(r: Rest): Promise<ServerRuntime> {
+  const res = await request(r.base + '/metrics', { dispatcher: r.agent, headers: r.headers });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`GET /metrics: ${res.statusCode} ${text.slice(0, 200)}`);
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  const gcCount = sum(/^nodejs_gc_duration_seconds_count\{[^}]*\} (\S+)$/gm);
+  return {
+    gcCount,
+    gcSeconds: sum(/^nodejs_gc_duration_seconds_sum\{[^}]*\} (\S+)$/gm),
+    gcOver10ms: gcCount - sum(/^nodejs_gc_duration_seconds_bucket\{le="0\.01",[^}]*\} (\S+)$/gm),
+    loopLagP99Ms: Number(/^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000,
+    loopLagMaxMs: Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) * 1000,
+  };
+}

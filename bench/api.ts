@@ -14,7 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
 import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
-import { call, startServerProcess, type Rest } from './_server.ts';
+import { call, serverRuntime, startServerProcess, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 
 const { values: flags } = parseArgs({
@@ -175,7 +175,7 @@ async function kernelFigures(): Promise<Figures> {
   const k = await SkiffKernel.start({ nc, secretKey: Buffer.alloc(32, 1) });
   try {
     await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'b' } });
-    await closedLoop(500, 16, (i) => k.create(CM, cm('b', `kw-${i}`))); // warm up (JIT), as the REST and gRPC runs do
+    await closedLoop(500, 16, (i) => k.create(CM, cm('b', `kwarm-${i}`))); // warm up (JIT), as the REST and gRPC runs do
     const create = await openLoop(CREATES, RATE, (i) => k.create(CM, cm('b', `k-${i}`)));
     const thr = await closedLoop(CREATES, 32, (i) => k.create(CM, cm('b', `kt-${i}`)));
     const get = await closedLoop(2000, 1, (i) => k.get(CM, 'b', `k-${i % CREATES}`));
@@ -235,7 +235,15 @@ async function main() {
     await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watch' } });
     // warm up connections and JIT
     await closedLoop(500, 16, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
+    const rt0 = await serverRuntime(r);
     const create = await openLoop(CREATES, RATE, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `c-${i}`)));
+    const rt1 = await serverRuntime(r);
+    // the server during the open loop: its GC pauses and how long its event loop was held up at once
+    out.createServerGcPauses = rt1.gcCount - rt0.gcCount;
+    out.createServerGcMs = Math.round((rt1.gcSeconds - rt0.gcSeconds) * 1000);
+    out.createServerGcOver10ms = rt1.gcOver10ms - rt0.gcOver10ms;
+    out.createServerLoopLagP99Ms = Math.round(rt1.loopLagP99Ms * 10) / 10;
+    out.createServerLoopLagMaxMs = Math.round(rt1.loopLagMaxMs * 10) / 10;
     out.createP50Ms = pct(create.lat, 50);
     out.createP99Ms = pct(create.lat, 99);
     // how late the load generator itself sent (part of createP99Ms, which counts from the due time)

@@ -14,6 +14,7 @@ import { clientErrorHandler, failureStatus, methodNotAllowed, SERVED_METHODS, st
 import { registerPodStreams } from './pod-streams.ts';
 import { VersionAliasKernel } from './version-aliases.ts';
 import { registerHealth, type HealthProbe } from './health.ts';
+import { registerMetrics } from './metrics.ts';
 import { OpenApiDocuments } from './openapi/documents.ts';
 import { registerOpenApi } from './openapi/routes.ts';
 import { FieldValidator, recordDuplicates } from './field-validation.ts';
@@ -168,6 +169,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   app.setNotFoundHandler((req, reply) => !SERVED_METHODS.has(req.method) ? methodNotAllowed(reply, req.method) : sendStatus(reply, errors.noSuchResource(`the server could not find the requested resource (${req.method} ${req.url.split('?')[0]})`).status));
 
   registerHealth(app, { readiness: opts.readiness, liveness: opts.liveness });
+  registerMetrics(app, () => kernel.kinds());
   app.get('/version', async () => VERSION_INFO);
   registerOpenApi(app, openapi);
   // aggregated discovery when the client asks for it (kubectl ≥ 1.26), the plain documents otherwise
