@@ -45,11 +45,10 @@ const images = (): string[] => (existsSync(IMAGES) ? readdirSync(IMAGES).filter(
 const loopBackings = (): string[] => {
   const dev = statSync(DEFAULT_AGENT_ROOT).dev;
   const majMin = `${(dev >> 8) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
-  return execFileSync('losetup', ['--noheadings', '--raw', '--output', 'BACK-MAJ:MIN,BACK-FILE', '--list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/))
-    .filter(([at, file]) => at === majMin && file?.startsWith(IMAGES))
-    .map(([, file]) => file!);
+  const out = execFileSync('losetup', ['--list', '--json', '--output', 'BACK-MAJ:MIN,BACK-FILE'], { encoding: 'utf8' });
+  if (!out.trim()) return []; // no loop device at all
+  const devices = (JSON.parse(out) as { loopdevices: { 'back-maj:min': string; 'back-file': string | null }[] }).loopdevices;
+  return devices.filter((d) => d['back-maj:min'].trim() === majMin && d['back-file']?.startsWith(`${IMAGES}/`)).map((d) => d['back-file']!);
 };
 const newImages = () => images().filter((f) => !imagesBefore.has(f));
 const newLoops = () => loopBackings().filter((f) => !loopsBefore.has(f));
