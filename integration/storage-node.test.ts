@@ -10,7 +10,8 @@
 // - A StatefulSet's volumeClaimTemplates give each of 3 replicas its own bound claim; a deleted
 //   replica comes back with its own data.
 // - Bad input: a claim of a class that does not exist stays Pending with a ProvisioningFailed
-//   Event; a claim larger than the driver's capacity gets ProvisioningFailed and leaves no volume.
+//   Event; a claim larger than the driver's capacity, or ReadWriteMany (the driver serves one
+//   node), gets ProvisioningFailed and leaves no volume.
 // The driver's volumes are xfs images under <agent root>/csi-hostpath/volumes, each attached to a
 // loop device while published; the test checks there is none of its own left at the end.
 import { execFileSync } from 'node:child_process';
@@ -43,7 +44,10 @@ const images = (): string[] => (existsSync(IMAGES) ? readdirSync(IMAGES).filter(
  * on a file of the same path in its own filesystem, so the file's device must be this host's too.
  */
 const loopBackings = (): string[] => {
-  const dev = statSync(DEFAULT_AGENT_ROOT).dev;
+  // before the first `skiff up` on this machine there is no such directory, and no loop device of it
+  const dir = [IMAGES, DEFAULT_AGENT_ROOT].find((d) => existsSync(d));
+  if (!dir) return [];
+  const dev = statSync(dir).dev;
   const majMin = `${(dev >> 8) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`;
   const out = execFileSync('losetup', ['--list', '--json', '--output', 'BACK-MAJ:MIN,BACK-FILE'], { encoding: 'utf8' });
   if (!out.trim()) return []; // no loop device at all
@@ -108,16 +112,17 @@ async function deletePod(name: string): Promise<void> {
 describeNeeding(['root', 'containerd'], 'Storage on a node (skiff up + csi-hostpath)', (missing) => {
   beforeAll(async () => {
     if (missing()) return;
+    await host.start();
+    // under the host lock: no other node on this host makes volumes meanwhile
     imagesBefore = new Set(images());
     loopsBefore = new Set(loopBackings());
-    await host.start();
   }, HOST_NODE_START_MS);
 
   afterAll(
     () =>
       host.stop(async () => {
         kubectl('delete', 'statefulset', 'web', '--ignore-not-found');
-        kubectl('delete', 'pod', 'writer', 'reader', 'keeper', 'big-user', 'web-0', 'web-1', 'web-2', '--ignore-not-found', '--grace-period=0', '--force');
+        kubectl('delete', 'pod', 'writer', 'reader', 'keeper', 'big-user', 'sharer', 'web-0', 'web-1', 'web-2', '--ignore-not-found', '--grace-period=0', '--force');
         await until(() => !host.podsOnNode().length, 'the pods to be gone', 60_000, 500).catch(() => {});
         kubectl('delete', 'pvc', '--all', '--wait=false');
         // a Retain volume left by a failed test: let the driver delete it too
@@ -269,7 +274,7 @@ spec:
     await until(() => [...pvs].every((pv) => gone('pv', pv)), "the replicas' PVs to be deleted", 60_000, 500);
   }, 600_000);
 
-  it('bad input: an unknown class stays Pending with an Event; a claim above the capacity fails to provision and leaves no volume', async () => {
+  it('bad input: an unknown class stays Pending with an Event; a claim above the capacity, or of an access mode the driver lacks, fails to provision and leaves no volume', async () => {
     apply(pvc('lost', '300Mi', 'no-such-class'));
     await until(() => eventsOf('PersistentVolumeClaim', 'lost').some((e) => e === 'ProvisioningFailed: storageclass.storage.k8s.io "no-such-class" not found'), 'the ProvisioningFailed event of the unknown class', 30_000);
     expect(phase('pvc', 'lost')).toBe('Pending');
@@ -288,6 +293,17 @@ spec:
     expect(images().length).toBe(imagesNow);
     await deletePod('big-user');
     expect(kubectl('delete', 'pvc', 'huge').code).toBe(0);
+
+    // an access mode the driver does not serve (its volumes live on one node)
+    apply(pvc('shared', '300Mi').replace('[ReadWriteOnce]', '[ReadWriteMany]'));
+    apply(pod('sharer', 'shared', 'true'));
+    await until(() => eventsOf('PersistentVolumeClaim', 'shared').some((e) => e.startsWith('ProvisioningFailed:')), 'a ProvisioningFailed event for the ReadWriteMany claim', 120_000, 1000);
+    expect(eventsOf('PersistentVolumeClaim', 'shared').find((e) => e.startsWith('ProvisioningFailed:'))).toMatch(/access mode MULTI_NODE_MULTI_WRITER is not supported/);
+    expect(phase('pvc', 'shared')).toBe('Pending');
+    expect(kubectl('get', 'pv', '-o', 'jsonpath={.items[*].spec.claimRef.name}').out.split(' ')).not.toContain('shared');
+    expect(images().length).toBe(imagesNow);
+    await deletePod('sharer');
+    expect(kubectl('delete', 'pvc', 'shared').code).toBe(0);
   }, 300_000);
 
   it('leaves no volume image or loop device of its own behind', async () => {
