@@ -91,4 +91,19 @@ describe('ReplicaSet, StatefulSet, DaemonSet', () => {
     (ok.spec as any).template.spec.containers[0].image = 'nginx:2';
     expect(admit(statefulSetKind, ok, old)).toEqual([]);
   });
+  test("a StatefulSet's containers may mount its volumeClaimTemplates; a name that is neither a volume nor a template is not found", () => {
+    const withMounts = (mounts: string[], spec: Record<string, unknown> = {}) => {
+      const s = { ...goodSpec(), serviceName: 'web', ...spec } as any;
+      s.template.spec.containers[0].volumeMounts = mounts.map((name, i) => ({ name, mountPath: `/m${i}` }));
+      return obj('StatefulSet', s);
+    };
+    const claims = { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }] };
+    expect(admit(statefulSetKind, withMounts(['data'], claims))).toEqual([]);
+    expect(f(admit(statefulSetKind, withMounts(['data', 'other'], claims)))).toEqual(['spec.template.spec.containers[0].volumeMounts[1].name:FieldValueNotFound']);
+    expect(f(admit(statefulSetKind, withMounts(['data'])))).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name:FieldValueNotFound']);
+    // a Deployment has no claim templates: its mounts name its volumes only
+    const d = goodSpec() as any;
+    d.template.spec.containers[0].volumeMounts = [{ name: 'data', mountPath: '/d' }];
+    expect(f(admit(deploymentKind, obj('Deployment', d)))).toEqual(['spec.template.spec.containers[0].volumeMounts[0].name:FieldValueNotFound']);
+  });
 });

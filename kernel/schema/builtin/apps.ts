@@ -56,13 +56,21 @@ function workload(kind: string, resource: string, shortName: string, specProps: 
       out.push(...validateInt(spec.minReadySeconds, 'spec.minReadySeconds', { min: 0 }));
       out.push(...validateInt(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit', { min: 0 }));
       out.push(...validateSelectorAndTemplate(spec, 'spec', what));
-      out.push(...validatePodTemplate(spec.template, 'spec.template', ['Always']));
+      // a StatefulSet's pods also get a volume per volumeClaimTemplate, which their mounts name
+      const claimVolumes = kind === 'StatefulSet' ? claimTemplateNames(spec.volumeClaimTemplates) : [];
+      out.push(...validatePodTemplate(spec.template, 'spec.template', ['Always'], claimVolumes));
       const oldSpec = old && asObj(old.spec);
       if (oldSpec) out.push(...immutable(spec.selector, oldSpec.selector, 'spec.selector'));
       out.push(...extra(spec, oldSpec));
       return out;
     }),
   };
+}
+
+/** The names of a StatefulSet's volumeClaimTemplates (the volumes its pods get). */
+function claimTemplateNames(templates: unknown): string[] {
+  if (!Array.isArray(templates)) return [];
+  return templates.map((t) => asObj(asObj(t)?.metadata)?.name).filter((n): n is string => typeof n === 'string' && n !== '');
 }
 
 function validateRollingUpdate(ru: unknown, field: string): StatusCause[] {

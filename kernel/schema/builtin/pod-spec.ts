@@ -72,6 +72,8 @@ export function validateTolerations(tols: unknown, field: string): StatusCause[]
 export interface PodSpecOptions {
   /** allowed restartPolicy values (Deployment: Always; Job: OnFailure, Never) */
   restartPolicies?: readonly string[];
+  /** volumes the pod gets from outside its spec, which mounts may name (a StatefulSet's volumeClaimTemplates) */
+  extraVolumes?: Iterable<string>;
 }
 
 /** Structural and semantic checks of a PodSpec at `field` (e.g. "spec" or "spec.template.spec"). */
@@ -81,7 +83,7 @@ export function validatePodSpec(spec: unknown, field: string, opts: PodSpecOptio
   const out = checkStructure(podSpecSchema, spec, { prefix: field });
   const vols = validateVolumes(spec.volumes, child(field, 'volumes'));
   out.push(...vols.causes);
-  const ctx = { volumes: vols.names, names: new Set<string>(), init: false, hostNetwork: spec.hostNetwork === true };
+  const ctx = { volumes: new Set([...vols.names, ...(opts.extraVolumes ?? [])]), names: new Set<string>(), init: false, hostNetwork: spec.hostNetwork === true };
   out.push(...validateContainers(spec.containers, child(field, 'containers'), ctx, true));
   out.push(...validateContainers(spec.initContainers, child(field, 'initContainers'), { ...ctx, init: true }, false));
 

@@ -15,7 +15,7 @@ export function defaultPodTemplate(template: unknown): void {
 }
 
 /** The template's labels, metadata and spec; `field` is e.g. "spec.template". */
-export function validatePodTemplate(template: unknown, field: string, restartPolicies?: readonly string[]): StatusCause[] {
+export function validatePodTemplate(template: unknown, field: string, restartPolicies?: readonly string[], extraVolumes?: Iterable<string>): StatusCause[] {
   if (template === undefined || template === null) return [cause.required(field)];
   if (!isObj(template)) return [cause.typeInvalid(field, template, 'must be an object')];
   const out: StatusCause[] = [];
@@ -25,7 +25,7 @@ export function validatePodTemplate(template: unknown, field: string, restartPol
     out.push(...validateLabels(meta.labels, child(field, 'metadata', 'labels')));
     out.push(...validateAnnotations(meta.annotations, child(field, 'metadata', 'annotations')));
   }
-  out.push(...validatePodSpec(template.spec, child(field, 'spec'), { restartPolicies }));
+  out.push(...validatePodSpec(template.spec, child(field, 'spec'), { restartPolicies, extraVolumes }));
   return out;
 }
 
