@@ -46,6 +46,23 @@ export interface ClusterOptions {
   prefix?: string;
   /** more `skiff agent` flags for every node */
   agentArgs?: string[];
+  /**
+   * Other `skiff` commands to run in each node container beside its agent, as a user runs one per
+   * node (e.g. `['csi-hostpath', '--node-id', node]`); their output goes to the node's log.
+   */
+  sidecars?: (node: string) => string[][];
+}
+
+/** `word` quoted for sh */
+const shq = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/** The node container's command: the sidecars in the background, then `skiff agent` as the main process. */
+function nodeCommand(name: string, o: ClusterOptions): string[] {
+  const agent = ['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn', ...(o.agentArgs ?? [])];
+  const sidecars = o.sidecars?.(name) ?? [];
+  if (!sidecars.length) return agent;
+  const script = [...sidecars.map((args) => `${['node', '/skiff/skiff.mjs', ...args].map(shq).join(' ')} &`), `exec ${agent.map(shq).join(' ')}`].join('\n');
+  return ['sh', '-c', script];
 }
 
 export interface NodeCluster {
@@ -115,7 +132,7 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
       const c = new NodeContainer('skiff.local/node:dev')
         .withNetwork(onNetwork)
         .withTmpFs({ '/var/lib/containerd': 'rw,exec', '/var/lib/skiff': 'rw,exec' })
-        .withCommand(['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn', ...(o.agentArgs ?? [])])
+        .withCommand(nodeCommand(name, o))
         .withLogConsumer((s) => s.on('data', (line) => process.stderr.write(`[${name}] ${String(line)}`)))
         .withStartupTimeout(120_000);
       const cName = named(name);
