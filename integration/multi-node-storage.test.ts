@@ -200,4 +200,15 @@ spec:
     const events = json('get', 'events', '--field-selector', 'involvedObject.name=misplaced').items as { reason: string; message: string }[];
     expect(events.some((e) => e.reason === 'FailedScheduling' && e.message.includes('volume node affinity conflict'))).toBe(true);
   }, 120_000);
+
+  it('deletes the volume on its node when the claim goes (reclaim Delete): the PV, the image file, the loop device', async () => {
+    expect(volumeNode, 'the first test chose the node').not.toBe('');
+    const pvName = json('get', 'pvc', 'data').spec.volumeName;
+    const image = `${VOLUMES_DIR}/${json('get', 'pv', pvName).spec.csi.volumeHandle}.img`;
+    expect(kubectl('delete', 'pod', 'reader', 'misplaced', '--grace-period=1').code).toBe(0);
+    expect(kubectl('delete', 'pvc', 'data', '--wait=false').code).toBe(0);
+    await until(() => kubectl('get', 'pv', pvName).code !== 0, `PV ${pvName} to be deleted`, 90_000, 1000);
+    expect(await inNode(volumeNode, `ls ${image} 2>&1 || true`)).toContain('No such file');
+    expect((await inNode(volumeNode, `losetup --noheadings --associated ${image}`)).trim()).toBe('');
+  }, 150_000);
 });
