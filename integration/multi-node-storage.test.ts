@@ -7,8 +7,6 @@
 // a pod on the claim pinned to the other node stays Pending with the scheduler's reason.
 // Loop devices are the host kernel's: everything this test attaches is detached before the
 // containers go (afterAll), and only devices backed by this test's own image files are touched.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../scripts/test-parts.ts';
@@ -27,12 +25,7 @@ let cluster: NodeCluster | undefined;
 let kubectl: Kubectl;
 const json = (...args: string[]) => kubectl.json(...args);
 
-const apply = (name: string, yaml: string) => {
-  const f = join(cluster!.home, `${name}.yaml`);
-  writeFileSync(f, yaml);
-  const r = kubectl('apply', '-f', f);
-  expect(r.code, r.err).toBe(0);
-};
+const apply = (name: string, yaml: string) => cluster!.apply(name, yaml);
 
 const pod = (name: string, command: string, extra = '') => `apiVersion: v1
 kind: Pod

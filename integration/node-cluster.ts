@@ -2,7 +2,7 @@
 // container (the local nats image), `skiff server` on the host using it, and node containers (the
 // local node image, in the spirit of kind's), each with its own containerd, running `skiff agent`.
 // Images are built locally (deploy/images, cached): nothing is pulled.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
@@ -78,6 +78,8 @@ export interface NodeCluster {
   address(node: string): string;
   /** the container of node `name` */
   container(node: string): StartedTestContainer;
+  /** `kubectl apply` of `yaml` (written to <home>/<name>.yaml); throws with kubectl's stderr when it fails */
+  apply(name: string, yaml: string): void;
   /** waits until every node reports Ready */
   ready(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -165,6 +167,12 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
     containers,
     container,
     address: (node) => container(node).getIpAddress(net.getName()),
+    apply(name, yaml) {
+      const f = join(home, `${name}.yaml`);
+      writeFileSync(f, yaml);
+      const r = kubectl('apply', '-f', f);
+      if (r.code !== 0) throw new Error(`kubectl apply -f ${f}: exit ${r.code}: ${r.err}`);
+    },
     async ready(timeoutMs = 120_000) {
       for (const name of o.nodes) {
         await until(() => kubectl('get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', `${name} to be Ready`, timeoutMs);
