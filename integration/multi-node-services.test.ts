@@ -8,9 +8,8 @@
 // the pods turning Ready / going away to the client's first / last answer from them); a
 // NetworkPolicy denying ingress to web blocks the client, and a rule for the client's label lets it
 // through again.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeNeeding } from '../scripts/test-parts.ts';
 import { until, type Kubectl } from './kubectl-client.ts';
@@ -34,12 +33,7 @@ let clusterIP = '';
 let nodePort = 0;
 const json = (...args: string[]) => kubectl.json(...args);
 
-const apply = (name: string, yaml: string) => {
-  const f = join(cluster!.home, `${name}.yaml`);
-  writeFileSync(f, yaml);
-  const r = kubectl('apply', '-f', f);
-  expect(r.code, r.err).toBe(0);
-};
+const apply = (name: string, yaml: string) => cluster!.apply(name, yaml);
 
 /** a busybox httpd container (YAML flow style) answering on 8080 with its pod's name, with this readiness probe */
 const httpd = (readinessProbe: string) =>

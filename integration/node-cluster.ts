@@ -2,7 +2,7 @@
 // container (the local nats image), `skiff server` on the host using it, and node containers (the
 // local node image, in the spirit of kind's), each with its own containerd, running `skiff agent`.
 // Images are built locally (deploy/images, cached): nothing is pulled.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
@@ -46,6 +46,23 @@ export interface ClusterOptions {
   prefix?: string;
   /** more `skiff agent` flags for every node */
   agentArgs?: string[];
+  /**
+   * Other `skiff` commands to run in each node container beside its agent, as a user runs one per
+   * node (e.g. `['csi-hostpath', '--node-id', node]`); their output goes to the node's log.
+   */
+  sidecars?: (node: string) => string[][];
+}
+
+/** `word` quoted for sh */
+const shq = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/** The node container's command: the sidecars in the background, then `skiff agent` as the main process. */
+function nodeCommand(name: string, o: ClusterOptions): string[] {
+  const agent = ['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn', ...(o.agentArgs ?? [])];
+  const sidecars = o.sidecars?.(name) ?? [];
+  if (!sidecars.length) return agent;
+  const script = [...sidecars.map((args) => `${['node', '/skiff/skiff.mjs', ...args].map(shq).join(' ')} &`), `exec ${agent.map(shq).join(' ')}`].join('\n');
+  return ['sh', '-c', script];
 }
 
 export interface NodeCluster {
@@ -61,6 +78,8 @@ export interface NodeCluster {
   address(node: string): string;
   /** the container of node `name` */
   container(node: string): StartedTestContainer;
+  /** `kubectl apply` of `yaml` (written to <home>/<name>.yaml); throws with kubectl's stderr when it fails */
+  apply(name: string, yaml: string): void;
   /** waits until every node reports Ready */
   ready(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -115,7 +134,7 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
       const c = new NodeContainer('skiff.local/node:dev')
         .withNetwork(onNetwork)
         .withTmpFs({ '/var/lib/containerd': 'rw,exec', '/var/lib/skiff': 'rw,exec' })
-        .withCommand(['node', '/skiff/skiff.mjs', 'agent', '--nats', 'nats://nats:4222', '--name', name, '--log-level', 'warn', ...(o.agentArgs ?? [])])
+        .withCommand(nodeCommand(name, o))
         .withLogConsumer((s) => s.on('data', (line) => process.stderr.write(`[${name}] ${String(line)}`)))
         .withStartupTimeout(120_000);
       const cName = named(name);
@@ -148,6 +167,12 @@ export async function startNodeCluster(o: ClusterOptions): Promise<NodeCluster> 
     containers,
     container,
     address: (node) => container(node).getIpAddress(net.getName()),
+    apply(name, yaml) {
+      const f = join(home, `${name}.yaml`);
+      writeFileSync(f, yaml);
+      const r = kubectl('apply', '-f', f);
+      if (r.code !== 0) throw new Error(`kubectl apply -f ${f}: exit ${r.code}: ${r.err}`);
+    },
     async ready(timeoutMs = 120_000) {
       for (const name of o.nodes) {
         await until(() => kubectl('get', 'node', name, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}').out === 'True', `${name} to be Ready`, timeoutMs);

@@ -52,7 +52,9 @@ export class NodeInfoSync {
     clearTimeout(this.retry);
     this.running = this.sync()
       .catch((e: unknown) => {
-        this.logger.warn('CSINode / Node sync failed; retrying', { node: this.nodeName, error: String((e as Error)?.message ?? e) });
+        // the kubelet registers the Node, maybe after a driver registered here: not yet is no failure
+        const log = isNotFound(e) ? this.logger.debug : this.logger.warn;
+        log.call(this.logger, 'CSINode / Node sync failed; retrying', { node: this.nodeName, error: String((e as Error)?.message ?? e) });
         this.retry = setTimeout(() => void this.kick(), this.retryMs);
         this.retry.unref();
       })

@@ -22,6 +22,13 @@ export function defaultBundleDir(): string | null {
   return existsSync(join(d, 'skiff.mjs')) ? d : null;
 }
 
+/**
+ * The host-path CSI driver's tools (`skiff csi-hostpath` beside the agent): losetup (util-linux), and
+ * mkfs.xfs and xfs_growfs (xfsprogs: scripts/ensure-node-deps.sh storage). Its loop device nodes are
+ * made by the driver itself (plugins/csi-node/hostpath/host-ops.ts), not here.
+ */
+export const STORAGE_BINARIES = ['/usr/sbin/losetup', '/usr/sbin/mkfs.xfs', '/usr/sbin/xfs_growfs'];
+
 /** Executables copied with their libraries. */
 export const NODE_BINARIES = [
   '/usr/bin/containerd',
@@ -36,6 +43,7 @@ export const NODE_BINARIES = [
   // the network plugins' table inet skiff (pod masquerade and hostPorts, the service proxy): Debian nftables
   '/usr/sbin/nft',
   process.execPath,
+  ...STORAGE_BINARIES,
 ];
 
 /** iptables front ends (links to the xtables multi-binaries, some through /etc/alternatives). */
@@ -51,7 +59,7 @@ export const BAKED_IMAGES_DIR = '/opt/skiff/images';
 
 export const node: Recipe = {
   name: 'node',
-  description: 'Skiff node: containerd, runc, CNI plugins, iptables, nft, node, /skiff bundle (see README to run)',
+  description: 'Skiff node: containerd, runc, CNI plugins, iptables, nft, losetup, xfsprogs, node, /skiff bundle (see README to run)',
   needs: ['pause', 'busybox'],
   inputs: (ctx) => [
     ...NODE_BINARIES,
@@ -74,6 +82,7 @@ export const node: Recipe = {
       if (lstatSync(p).isSymbolicLink()) await root.symlink(p, readlinkSync(p));
     }
     for (const p of CNI_REQUIRED) if (!existsSync(join(CNI_DIR, p))) throw new Error(`CNI plugin ${join(CNI_DIR, p)} missing (apt-get install containernetworking-plugins)`);
+    for (const p of STORAGE_BINARIES) if (!existsSync(p)) throw new Error(`${p} missing (scripts/ensure-node-deps.sh storage installs xfsprogs)`);
     await root.addBinary(
       ...NODE_BINARIES,
       ...readdirSync(XTABLES_DIR).sort().map((so) => join(XTABLES_DIR, so)), // dlopen()ed: ldd of iptables does not list them

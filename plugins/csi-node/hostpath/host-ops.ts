@@ -2,7 +2,9 @@
 // attached to loop devices and mounted. xfs because it grows online (xfs_growfs needs
 // CAP_SYS_ADMIN; ext4's online resize also needs CAP_SYS_RESOURCE, which node containers lack).
 // Every step is a command (losetup, mkfs.xfs, mount, umount, xfs_growfs) run with a timeout.
+import { existsSync } from 'node:fs';
 import { open, readFile, statfs, truncate } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { runProcess } from '@skiff/client';
 
 const TIMEOUT_MS = 60_000;
@@ -43,11 +45,45 @@ export async function loopDevicesOf(path: string): Promise<string[]> {
   return out.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-/** The loop device of `path`, attaching one when there is none. */
+/**
+ * Makes the device node `path` (type `b` or `c`) with the numbers sysfs gives at `sysDev`, unless it
+ * exists. A container's /dev (Docker's tmpfs) has no loop devices even when its device cgroup
+ * allows them, and losetup does not make them; on a host, devtmpfs already has every one.
+ */
+async function ensureDeviceNode(path: string, sysDev: string, type: 'b' | 'c'): Promise<void> {
+  if (existsSync(path)) return;
+  const [major, minor] = (await readFile(sysDev, 'utf8').catch(() => Promise.reject(new HostOpError(`${path} is missing and ${sysDev} does not say its numbers (no loop driver?)`)))).trim().split(':');
+  await run('mknod', ['-m', '0660', path, type, major!, minor!]).catch((e) => {
+    if (!existsSync(path)) throw e; // else made meanwhile by another call
+  });
+}
+
+/** how often attachLoop retries when another process takes the free loop device first */
+const ATTACH_ATTEMPTS = 5;
+
+/**
+ * The loop device of `path`, attaching one when there is none. The free device is asked for
+ * (`losetup --find`: LOOP_CTL_GET_FREE, which makes one when none is free) and its node made when
+ * missing, so this works in a node container as on a host, whatever number the kernel hands out.
+ */
 export async function attachLoop(path: string): Promise<string> {
   const [dev] = await loopDevicesOf(path);
   if (dev) return dev;
-  return (await run('losetup', ['--find', '--show', path])).trim();
+  await ensureDeviceNode('/dev/loop-control', '/sys/class/misc/loop-control/dev', 'c');
+  let last: unknown;
+  for (let i = 0; i < ATTACH_ATTEMPTS; i++) {
+    const free = (await run('losetup', ['--find'])).trim();
+    await ensureDeviceNode(free, `/sys/block/${basename(free)}/dev`, 'b');
+    try {
+      await run('losetup', [free, path]);
+      return free;
+    } catch (e) {
+      // loop devices are the kernel's, shared by every container: another may have taken this one
+      if (!/busy/i.test((e as Error).message)) throw e;
+      last = e;
+    }
+  }
+  throw last;
 }
 
 export async function detachLoops(path: string): Promise<void> {
