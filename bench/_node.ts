@@ -110,7 +110,10 @@ export async function startBenchNode(o: BenchNodeOptions): Promise<BenchNode> {
         clearTimeout(force);
       }
       process.off('exit', onExit);
+      // the lock's flock child is unref'd: something must keep the loop alive until it has let go
+      const alive = setInterval(() => {}, 1000);
       await lock.release();
+      clearInterval(alive);
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -104,6 +104,10 @@ async function phase<T>(name: string, f: () => Promise<T>): Promise<T> {
   return r;
 }
 
+/** ms from bound to the node to Running, for the pods seen both */
+const scheduledToRunning = (times: Map<string, PodTimes>): number[] =>
+  [...times.values()].filter((t) => t.scheduled !== undefined && t.running !== undefined).map((t) => t.running! - t.scheduled!);
+
 /** Phase 1: each pod with its own new PVC, both created at the pod's due time. */
 async function withVolumes(): Promise<void> {
   const names = Array.from({ length: PODS }, (_, i) => `vol-${i}`);
@@ -130,7 +134,7 @@ async function withVolumes(): Promise<void> {
   ok &&= run.length === PODS && failedCreates.length === 0;
   const since = (at: 'selected' | 'bound') => names.flatMap((n) => (claimAt.get(n)![at] === undefined ? [] : [claimAt.get(n)![at]! - times.get(n)!.due]));
   const sched = latencies(times, 'scheduled');
-  const mounted = [...times.values()].filter((t: PodTimes) => t.scheduled !== undefined && t.running !== undefined).map((t) => t.running! - t.scheduled!);
+  const mounted = scheduledToRunning(times);
   Object.assign(out, {
     running: run.length,
     p50Ms: ms(pct(run, 50)), p90Ms: ms(pct(run, 90)), p99Ms: ms(pct(run, 99)), maxMs: ms(Math.max(...run)),
@@ -169,6 +173,7 @@ async function withoutVolumes(): Promise<void> {
     noVolumeRunning: run.length,
     noVolumeP50Ms: ms(pct(run, 50)), noVolumeP99Ms: ms(pct(run, 99)),
     noVolumePodScheduledP50Ms: ms(pct(latencies(times, 'scheduled'), 50)),
+    noVolumeScheduledToRunningP50Ms: ms(pct(scheduledToRunning(times), 50)),
   });
   const left = await deleteAndWait(kernel, PODS_REF, NS, names, 120_000);
   ok &&= left.length === 0;
