@@ -16,7 +16,7 @@
 // Each phase's CPU seconds of server, agent and driver count its teardown too. `leftoverPvs` and
 // `leftoverLoopDevices` (of this run's driver) must be 0. The driver gets --capacity for all the
 // volumes: up's default (10Gi) holds 34 volumes of 300 MiB. The last line is JSON.
-import { readdirSync, openSync } from 'node:fs';
+import { openSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -128,6 +128,8 @@ async function withVolumes(): Promise<void> {
     create: (name) => Promise.all([kernel.create(PVCS, claim(name)), kernel.create(PODS_REF, pod(name, name))]),
   });
   out.loopDevicesAtPeak = (await loopDevices()).length;
+  // what the sparse images really take on the agent root's filesystem (mkfs.xfs writes its log)
+  out.imagesDiskMiBAtPeak = Math.round(imageFiles().reduce((sum, f) => sum + statSync(join(dataDir, 'volumes', f)).blocks * 512, 0) / MiB);
   cw.stop();
   await claims.catch(() => {});
   const run = latencies(times, 'running');
