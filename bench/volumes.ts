@@ -15,9 +15,13 @@
 //   2. (after --settle seconds) the same pods without volumes -> noVolumeP50Ms, noVolumeP99Ms.
 // Each phase's CPU seconds of server, agent and driver count its teardown too. `leftoverPvs` and
 // `leftoverLoopDevices` (of this run's driver) must be 0. The driver gets --capacity for all the
-// volumes: up's default (10Gi) holds 34 volumes of 300 MiB. The last line is JSON.
+// volumes: up's default (10Gi) holds 34 volumes of 300 MiB. Loop devices past the kernel's max_loop
+// (8 here) are made on demand through /dev/loop-control, so 50 attach. What shares the cores: the
+// server (with its nats-server), the agent, the driver, containerd with its shims and runc, CNI
+// plugins, this process, and whatever else runs on the machine (loadavg1 at the start and the end,
+// cpus). The node runs under the host lock (bench/_node.ts). The last line is JSON.
 import { openSync, readdirSync, statSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANN_SELECTED_NODE, CSI_NODES, PVCS, PVS } from '@skiff/api';
@@ -48,7 +52,7 @@ const NS = 'default';
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const ms = (x: number) => Math.round(x);
 
-const out: Figures = { bench: 'volumes', pods: PODS, rate: RATE, loadavg1: round1(loadavg()[0]!) };
+const out: Figures = { bench: 'volumes', pods: PODS, rate: RATE, driverCapacityMi: CAPACITY_MIB, cpus: cpus().length, loadavg1: round1(loadavg()[0]!) };
 const node = await startBenchNode({ name: 'volumes' });
 const { kernel, nodeName, rootDir } = node;
 const dataDir = join(rootDir, 'csi-hostpath'); // the driver's default --data-dir
