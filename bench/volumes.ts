@@ -20,6 +20,7 @@
 // server (with its nats-server), the agent, the driver, containerd with its shims and runc, CNI
 // plugins, this process, and whatever else runs on the machine (loadavg1 at the start and the end,
 // cpus). The node runs under the host lock (bench/_node.ts). The last line is JSON.
+import type { ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -56,14 +57,17 @@ const out: Figures = { bench: 'volumes', pods: PODS, rate: RATE, driverCapacityM
 const node = await startBenchNode({ name: 'volumes' });
 const { kernel, nodeName, rootDir } = node;
 const dataDir = join(rootDir, 'csi-hostpath'); // the driver's default --data-dir
-await installHostpathObjects(kernel);
-const driver = node.run(['csi-hostpath', '--root-dir', rootDir, '--node-id', nodeName, '--capacity', `${CAPACITY_MIB}Mi`, '--log-level', 'warn'], openSync(join(node.home, 'csi-hostpath.log'), 'a'));
-// the driver registered with the agent: the node's CSINode lists it
-for (let t0 = Date.now(); ; await sleep(200)) {
-  const cn = await kernel.get(CSI_NODES, undefined, nodeName).catch(() => undefined);
-  if (((cn?.spec as { drivers?: { name: string }[] } | undefined)?.drivers ?? []).some((d) => d.name === DRIVER)) break;
-  if (driver.exitCode !== null) throw new Error(`skiff csi-hostpath exited with ${driver.exitCode} (see ${join(node.home, 'csi-hostpath.log')})`);
-  if (Date.now() - t0 > 60_000) throw new Error(`the host-path driver did not register with node ${nodeName}`);
+
+/** up's storage: the cluster objects, then `skiff csi-hostpath` for the node, waited for until the node's CSINode lists it. */
+async function startDriver(): Promise<ChildProcess> {
+  await installHostpathObjects(kernel);
+  const driver = node.run(['csi-hostpath', '--root-dir', rootDir, '--node-id', nodeName, '--capacity', `${CAPACITY_MIB}Mi`, '--log-level', 'warn'], openSync(join(node.home, 'csi-hostpath.log'), 'a'));
+  for (let t0 = Date.now(); ; await sleep(200)) {
+    const cn = await kernel.get(CSI_NODES, undefined, nodeName).catch(() => undefined);
+    if (((cn?.spec as { drivers?: { name: string }[] } | undefined)?.drivers ?? []).some((d) => d.name === DRIVER)) return driver;
+    if (driver.exitCode !== null) throw new Error(`skiff csi-hostpath exited with ${driver.exitCode} (see ${join(node.home, 'csi-hostpath.log')})`);
+    if (Date.now() - t0 > 60_000) throw new Error(`the host-path driver did not register with node ${nodeName}`);
+  }
 }
 
 /** This driver's loop devices: those whose backing file is under its data dir. */
@@ -97,7 +101,8 @@ const claim = (name: string): KObject => ({
 });
 
 let ok = true;
-const [serverPid, agentPid, driverPid] = [node.server.pid, node.agent.pid, driver.pid];
+const [serverPid, agentPid] = [node.server.pid, node.agent.pid];
+let driverPid: number | undefined;
 /** runs a phase and records the CPU seconds server, agent and driver used during it */
 async function phase<T>(name: string, f: () => Promise<T>): Promise<T> {
   const [s0, a0, d0] = [cpuSeconds(serverPid), cpuSeconds(agentPid), cpuSeconds(driverPid)];
@@ -199,12 +204,17 @@ async function lastResortCleanup(): Promise<void> {
 }
 
 try {
+  driverPid = (await startDriver()).pid;
   await phase('volumes', withVolumes);
   await sleep(Number(flags.settle) * 1000);
   await phase('noVolume', withoutVolumes);
   out.p99OverNoVolume = Math.round(((out.p99Ms as number) / (out.noVolumeP99Ms as number)) * 100) / 100;
   out.loadavg1End = round1(loadavg()[0]!);
 } catch (e) {
+  // a failed run leaves nothing running: its pods and claims go while the node still runs
+  const names = async (ref: typeof PODS_REF) => (await kernel.list(ref, { namespace: NS })).items.map((o) => o.metadata.name!);
+  await deleteAndWait(kernel, PODS_REF, NS, await names(PODS_REF), 60_000).catch(() => {});
+  await deleteAndWait(kernel, PVCS, NS, await names(PVCS), 60_000).catch(() => {});
   await lastResortCleanup();
   throw e;
 } finally {
