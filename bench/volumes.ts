@@ -9,8 +9,9 @@
 // In the same run, one after another on the same node:
 //   1. `--pods` pods, each with its own new PVC (default class, the driver's smallest volume: 300 MiB,
 //      mkfs.xfs's minimum) created together with it -> p50Ms, p99Ms; and where the time goes, seen
-//      through watches: the scheduler choosing the node for the claim (selected-node), the claim
-//      Bound (provisioned), the pod bound to the node, Running. Then the pods and the PVCs are
+//      through watches: the scheduler choosing the node for the claim (selected-node), the
+//      provisioner's Provisioning Event, the PV written (CreateVolume done), the claim Bound, the pod
+//      bound to the node, Running. Then the pods and the PVCs are
 //      deleted and the run waits for the PVs, the image files and the loop devices to be gone.
 //   2. (after --settle seconds) the same pods without volumes -> noVolumeP50Ms, noVolumeP99Ms.
 // Each phase's CPU seconds of server, agent and driver count its teardown too. `leftoverPvs` and
@@ -25,9 +26,9 @@ import { openSync, readdirSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ANN_SELECTED_NODE, CSI_NODES, PVCS, PVS } from '@skiff/api';
+import { ANN_SELECTED_NODE, CSI_NODES, EVENTS, PVCS, PVS } from '@skiff/api';
 import { runProcess } from '@skiff/client';
-import type { KObject } from '@skiff/kernel';
+import type { KObject, ResourceRef } from '@skiff/kernel';
 import { installHostpathObjects } from '../cli/up-storage.ts';
 import { cpuSeconds, deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode, type PodTimes } from './_node.ts';
 import { pct, sleep, type Figures } from './_util.ts';
@@ -113,6 +114,15 @@ async function phase<T>(name: string, f: () => Promise<T>): Promise<T> {
   return r;
 }
 
+/** Calls `see` with each object a watch of `ref` sends; the function returned stops it. */
+function watchEach(ref: ResourceRef, namespace: string | undefined, see: (o: KObject) => void): () => Promise<void> {
+  const w = kernel.watch(ref, namespace ? { namespace } : {});
+  const done = (async () => {
+    for await (const ev of w) if (ev.type === 'ADDED' || ev.type === 'MODIFIED') see(ev.object);
+  })().catch(() => {});
+  return () => (w.stop(), done);
+}
+
 /** ms from bound to the node to Running, for the pods seen both */
 const scheduledToRunning = (times: Map<string, PodTimes>): number[] =>
   [...times.values()].filter((t) => t.scheduled !== undefined && t.running !== undefined).map((t) => t.running! - t.scheduled!);
@@ -120,18 +130,29 @@ const scheduledToRunning = (times: Map<string, PodTimes>): number[] =>
 /** Phase 1: each pod with its own new PVC, both created at the pod's due time. */
 async function withVolumes(): Promise<void> {
   const names = Array.from({ length: PODS }, (_, i) => `vol-${i}`);
-  // the claims' way, seen through a watch: node selected for them (WaitForFirstConsumer), Bound
-  const claimAt = new Map<string, { selected?: number; bound?: number }>(names.map((n) => [n, {}]));
-  const cw = kernel.watch(PVCS, { namespace: NS });
-  const claims = (async () => {
-    for await (const ev of cw) {
-      const c = claimAt.get(ev.object.metadata?.name ?? '');
-      if (!c) continue;
-      const now = performance.now();
-      if (c.selected === undefined && ev.object.metadata.annotations?.[ANN_SELECTED_NODE]) c.selected = now;
-      if (c.bound === undefined && (ev.object.status as { phase?: string } | undefined)?.phase === 'Bound') c.bound = now;
-    }
-  })();
+  // the claims' way, each step when a watch first saw it: the scheduler's node for the claim
+  // (WaitForFirstConsumer), the provisioner's Provisioning Event (CreateVolume is next), the PV
+  // written (CreateVolume done), the claim Bound
+  type Step = 'selected' | 'provisioning' | 'provisioned' | 'bound';
+  const claimAt = new Map<string, Partial<Record<Step, number>>>(names.map((n) => [n, {}]));
+  const mark = (claimName: string | undefined, step: Step) => {
+    const c = claimAt.get(claimName ?? '');
+    if (c && c[step] === undefined) c[step] = performance.now();
+  };
+  const watches = [
+    watchEach(PVCS, NS, (o) => {
+      if (o.metadata.annotations?.[ANN_SELECTED_NODE]) mark(o.metadata.name, 'selected');
+      if ((o.status as { phase?: string } | undefined)?.phase === 'Bound') mark(o.metadata.name, 'bound');
+    }),
+    watchEach(EVENTS, NS, (o) => {
+      const e = o as unknown as { reason?: string; involvedObject?: { kind?: string; name?: string } };
+      if (e.reason === 'Provisioning' && e.involvedObject?.kind === 'PersistentVolumeClaim') mark(e.involvedObject.name, 'provisioning');
+    }),
+    watchEach(PVS, undefined, (o) => {
+      const ref = (o.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+      if (ref?.namespace === NS) mark(ref.name, 'provisioned');
+    }),
+  ];
   const { times, failedCreates } = await openLoopPods({
     kernel, namespace: NS, names, rate: RATE, timeoutMs: 300_000,
     create: (name) => Promise.all([kernel.create(PVCS, claim(name)), kernel.create(PODS_REF, pod(name, name))]),
@@ -139,19 +160,29 @@ async function withVolumes(): Promise<void> {
   out.loopDevicesAtPeak = (await loopDevices()).length;
   // what the sparse images really take on the agent root's filesystem (mkfs.xfs writes its log)
   out.imagesDiskMiBAtPeak = Math.round(imageFiles().reduce((sum, f) => sum + statSync(join(dataDir, 'volumes', f)).blocks * 512, 0) / MiB);
-  cw.stop();
-  await claims.catch(() => {});
+  await Promise.all(watches.map((stop) => stop()));
   const run = latencies(times, 'running');
   ok &&= run.length === PODS && failedCreates.length === 0;
-  const since = (at: 'selected' | 'bound') => names.flatMap((n) => (claimAt.get(n)![at] === undefined ? [] : [claimAt.get(n)![at]! - times.get(n)!.due]));
+  /** ms from each pod's due time (or from step `from` of its claim) to step `to` of its claim */
+  const between = (to: Step, from?: Step) =>
+    names.flatMap((n) => {
+      const c = claimAt.get(n)!;
+      const t0 = from ? c[from] : times.get(n)!.due;
+      return c[to] === undefined || t0 === undefined ? [] : [c[to]! - t0];
+    });
+  const p = (xs: number[], q: number) => ms(pct(xs, q));
   const sched = latencies(times, 'scheduled');
   const mounted = scheduledToRunning(times);
   Object.assign(out, {
     running: run.length,
     p50Ms: ms(pct(run, 50)), p90Ms: ms(pct(run, 90)), p99Ms: ms(pct(run, 99)), maxMs: ms(Math.max(...run)),
     // where the time goes (each from the pod's due create time, but the last)
-    nodeSelectedP50Ms: ms(pct(since('selected'), 50)), nodeSelectedP99Ms: ms(pct(since('selected'), 99)),
-    claimBoundP50Ms: ms(pct(since('bound'), 50)), claimBoundP99Ms: ms(pct(since('bound'), 99)),
+    nodeSelectedP50Ms: p(between('selected'), 50), nodeSelectedP99Ms: p(between('selected'), 99),
+    provisioningP50Ms: p(between('provisioning'), 50), provisioningP99Ms: p(between('provisioning'), 99),
+    provisionedP50Ms: p(between('provisioned'), 50), provisionedP99Ms: p(between('provisioned'), 99),
+    // Provisioning Event -> PV: CreateVolume, with its wait behind the driver's other calls (it makes one volume at a time)
+    createVolumeP50Ms: p(between('provisioned', 'provisioning'), 50), createVolumeP99Ms: p(between('provisioned', 'provisioning'), 99),
+    claimBoundP50Ms: p(between('bound'), 50), claimBoundP99Ms: p(between('bound'), 99),
     podScheduledP50Ms: ms(pct(sched, 50)), podScheduledP99Ms: ms(pct(sched, 99)),
     scheduledToRunningP50Ms: ms(pct(mounted, 50)), scheduledToRunningP99Ms: ms(pct(mounted, 99)),
   });
