@@ -14,20 +14,15 @@
 //      rate, timed from when each was due to StartContainer's answer -> criFloorP99Ms
 // `--cni-chain legacy` runs the agent with the previous chain (bridge ipMasq + portmap + firewall)
 // to compare against the default (nftables) back to back. The load average is in the figures:
-// the other phases and variants are the comparison, not an absolute. The last line is JSON.
-import { spawn, type ChildProcess } from 'node:child_process';
+// the other phases and variants are the comparison, not an absolute. The node (bench/_node.ts) runs
+// under the host lock, so no real-node test runs meanwhile. The last line is JSON.
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connect } from '@nats-io/transport-node';
-import { connectKernel } from '@skiff/kernel/bus';
-import type { KObject } from '@skiff/kernel';
-import { CriClient } from '@skiff/plugin-cri-containerd';
-import { ensureTestImages } from '@skiff/plugin-cri-containerd/testing';
 import { containerConfig, podSandboxConfig, type Pod } from '../plugins/kubelet/pod-config/mod.ts';
-import { openLoop, pct, repoRoot, sleep, type Figures } from './_util.ts';
+import { cpuSeconds, deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode } from './_node.ts';
+import { openLoop, pct, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -42,54 +37,11 @@ const { values: flags } = parseArgs({
 const PODS = Number(flags.pods);
 const RATE = Number(flags.rate);
 const CHAIN = flags['cni-chain']!;
-const PODS_REF = { group: '', version: 'v1', resource: 'pods' };
-const NODES_REF = { group: '', version: 'v1', resource: 'nodes' };
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 const out: Figures = { bench: 'pod-startup', pods: PODS, rate: RATE, cniChain: CHAIN, loadavg1: round1(loadavg()[0]!) };
-const home = mkdtempSync(join(tmpdir(), 'skiff-bench-pods-'));
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGTERM');
-});
-const bin = join(repoRoot(), 'dist', 'skiff.mjs');
-if (!existsSync(bin)) throw new Error('dist/skiff.mjs is missing: run `npm run build` first');
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-const cpuSeconds = (pid: number | undefined): number => {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-};
-const run = (args: string[]) => {
-  const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(c);
-  return c;
-};
-
-const cri = new CriClient();
-await ensureTestImages(cri, join(home, 'images'), 'docker.io/library/busybox:latest');
-
-const server = run(['server', '--home', home, '--port', '0', '--log-level', 'warn']);
-const urlFile = join(home, 'nats-url');
-for (let t0 = Date.now(); !existsSync(join(home, 'kubeconfig')); ) {
-  if (Date.now() - t0 > 30_000) throw new Error('skiff server did not start');
-  await sleep(50);
-}
-const node = `bench-node-${process.pid}`;
-const agent = run(['agent', '--home', home, '--name', node, '--root-dir', join(home, 'kubelet'), '--log-level', 'warn', '--cni-chain', CHAIN]);
-const nc = await connect({ servers: readFileSync(urlFile, 'utf8').trim(), noAsyncTraces: true });
-const kernel = await connectKernel(nc);
-
-const ready = (n: KObject) => ((n.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-for (let t0 = Date.now(); ; await sleep(200)) {
-  const n = await kernel.get(NODES_REF, undefined, node).catch(() => undefined);
-  if (n && ready(n)) break;
-  if (Date.now() - t0 > 60_000) throw new Error(`node ${node} did not turn Ready`);
-}
+const node = await startBenchNode({ name: 'pods', agentArgs: ['--cni-chain', CHAIN] });
+const { kernel, cri, server, agent } = node;
 
 const podSpec = (hostNetwork: boolean) => ({
   terminationGracePeriodSeconds: 1,
@@ -99,35 +51,17 @@ const podSpec = (hostNetwork: boolean) => ({
 
 /** Phase 1 / 2: pods through Skiff; latency from create to Running seen through a watch. */
 async function throughSkiff(prefix: string, hostNetwork: boolean): Promise<number[]> {
-  const created = new Map<string, number>();
-  const running = new Map<string, number>();
-  const w = kernel.watch(PODS_REF, { namespace: 'default' });
-  const watching = (async () => {
-    for await (const ev of w) {
-      const name = ev.object.metadata?.name;
-      if (!name || running.has(name) || !created.has(name)) continue;
-      if ((ev.object.status as { phase?: string } | undefined)?.phase === 'Running') running.set(name, performance.now());
-    }
-  })();
-  const start = performance.now();
-  for (let i = 0; i < PODS; i++) {
-    const due = start + (i * 1000) / RATE;
-    if (due > performance.now()) await sleep(due - performance.now());
-    const name = `${prefix}-${i}`;
-    created.set(name, performance.now());
-    await kernel.create(PODS_REF, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: podSpec(hostNetwork) });
-  }
-  for (let t0 = Date.now(); running.size < PODS && Date.now() - t0 < 120_000; ) await sleep(50);
-  const lat = [...created].filter(([n]) => running.has(n)).map(([n, t]) => running.get(n)! - t);
+  const names = Array.from({ length: PODS }, (_, i) => `${prefix}-${i}`);
+  const { times } = await openLoopPods({
+    kernel,
+    namespace: 'default',
+    names,
+    rate: RATE,
+    create: (name) => kernel.create(PODS_REF, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: podSpec(hostNetwork) }),
+  });
   // the pods (and their containers) go before the next phase
-  for (const name of created.keys()) await kernel.delete(PODS_REF, 'default', name).catch(() => {});
-  for (let t0 = Date.now(); Date.now() - t0 < 60_000; await sleep(250)) {
-    const left = (await kernel.list(PODS_REF, { namespace: 'default' })).items.filter((p) => created.has(p.metadata.name!));
-    if (left.length === 0) break;
-  }
-  w.stop();
-  await watching.catch(() => {});
-  return lat;
+  await deleteAndWait(kernel, PODS_REF, 'default', names);
+  return latencies(times, 'running');
 }
 
 /** Phase 3: the same pods straight through CRI (no Skiff), at the same rate. */
@@ -193,13 +127,6 @@ Object.assign(out, {
   loadavg1End: round1(loadavg()[0]!),
 });
 
-cri.close();
-await kernel.close();
-await nc.drain();
-for (const c of children.reverse()) {
-  c.kill('SIGTERM');
-  await new Promise((r) => c.once('exit', r));
-}
-rmSync(home, { recursive: true, force: true });
+await node.stop();
 console.log(JSON.stringify(out));
 process.exit(ok ? 0 : 1);
