@@ -277,7 +277,7 @@ type Informer = ListWatch<V1ConfigMap>;
 const cacheOf = (inf: Informer) => byName(inf.list());
 
 /** name -> resourceVersion, in name order (so two of them compare as JSON) */
-const byName = (items: KubernetesObject[]) => Object.fromEntries(items.map((o) => [o.metadata!.name!, o.metadata!.resourceVersion!] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const byName = (items: readonly KubernetesObject[]) => Object.fromEntries(items.map((o) => [o.metadata!.name!, o.metadata!.resourceVersion!] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 async function serverState(namespace: string): Promise<Record<string, string>> {
   return byName((await core.listNamespacedConfigMap({ namespace })).items);
