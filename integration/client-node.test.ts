@@ -13,11 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ApiException,
   AppsV1Api,
+  CoordinationV1Api,
   CoreV1Api,
+  EventsV1Api,
+  Health,
   KubeConfig,
+  KubernetesObjectApi,
   ListWatch,
   PatchStrategy,
   Watch,
+  loadAllYaml,
   makeInformer,
   setHeaderOptions,
   type KubernetesObject,
@@ -47,7 +52,7 @@ beforeAll(async () => {
   kc.loadFromFile(skiff.kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
   apps = kc.makeApiClient(AppsV1Api);
-  for (const name of ['cn-api', 'cn-apps', 'cn-inf', 'cn-end', 'cn-gone']) await core.createNamespace({ body: { metadata: { name } } });
+  for (const name of ['cn-api', 'cn-apps', 'cn-obj', 'cn-inf', 'cn-end', 'cn-gone']) await core.createNamespace({ body: { metadata: { name } } });
 });
 afterAll(async () => {
   await skiff?.kill('SIGTERM');
@@ -243,6 +248,156 @@ describe('client-node AppsV1Api', () => {
     await apps.deleteNamespacedDeployment({ namespace, name: 'web', propagationPolicy: 'Foreground' });
     await apps.deleteNamespacedDeployment({ namespace, name: 'db' });
     await until(async () => (await apps.listNamespacedDeployment({ namespace })).items.length === 0, 'the deployments to be gone');
+  });
+});
+
+describe('client-node KubernetesObjectApi (kinds found through discovery) and Health', () => {
+  const namespace = 'cn-obj';
+  const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: ${namespace}
+  labels: {bundle: one}
+data:
+  mode: fast
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+  namespace: ${namespace}
+  labels: {bundle: one}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: worker}}
+  template:
+    metadata: {labels: {app: worker}}
+    spec:
+      containers: [{name: main, image: busybox}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: front
+  namespace: ${namespace}
+  labels: {bundle: one}
+spec:
+  selector: {app: worker}
+  ports: [{port: 80, targetPort: 8080}]
+`;
+
+  it('creates a YAML bundle of several kinds, reads, lists, patches, replaces and deletes them', async () => {
+    const client = KubernetesObjectApi.makeApiClient(kc);
+    const specs = loadAllYaml(manifests) as KubernetesObject[];
+    for (const spec of specs) {
+      const created = await client.create(spec);
+      expect(created.metadata?.uid).toBeTruthy();
+    }
+    const svc = await client.read<KubernetesObject & { spec?: { clusterIP?: string } }>({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'front', namespace } });
+    expect(svc.spec?.clusterIP).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const deployments = await client.list('apps/v1', 'Deployment', namespace, undefined, undefined, undefined, undefined, 'bundle=one');
+    expect(deployments.items.map((d) => d.metadata?.name)).toEqual(['worker']);
+
+    // patches through the generic client: its patchStrategy argument sets the Content-Type
+    const merged = await client.patch<KubernetesObject & { data?: Record<string, string> }>(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace }, data: { extra: 'yes' } } as KubernetesObject,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+    expect(merged.data).toEqual({ mode: 'fast', extra: 'yes' });
+    const applied = await client.patch<KubernetesObject & { data?: Record<string, string> }>(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace }, data: { mode: 'slow' } } as KubernetesObject,
+      undefined,
+      undefined,
+      'bundle-applier',
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    expect(applied.data).toEqual({ mode: 'slow', extra: 'yes' });
+
+    const cur = await client.read<KubernetesObject & { data?: Record<string, string> }>({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace } });
+    const replaced = await client.replace<KubernetesObject & { data?: Record<string, string> }>({ ...cur, data: { only: 'this' } } as KubernetesObject);
+    expect(replaced.data).toEqual({ only: 'this' });
+
+    // a kind the server does not serve: client-node's discovery says so before any request for it
+    await expect(client.read({ apiVersion: 'example.com/v1', kind: 'Nothing', metadata: { name: 'x', namespace } })).rejects.toThrow();
+
+    for (const spec of specs) await client.delete(spec);
+    const gone = await failure(client.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace } }));
+    expect(gone.code).toBe(404);
+  });
+
+  it('Health: readyz and livez', async () => {
+    const h = new Health(kc);
+    expect(await h.readyz({})).toBe(true);
+    expect(await h.livez({})).toBe(true);
+  });
+});
+
+describe('client-node: subresources, collections and objects with times', () => {
+  const namespace = 'cn-api';
+
+  it('scale and status subresources, and deleteCollection by label', async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'scaled', namespace },
+        spec: { replicas: 1, selector: { matchLabels: { app: 'scaled' } }, template: { metadata: { labels: { app: 'scaled' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+      },
+    });
+    const scale = await apps.readNamespacedDeploymentScale({ namespace, name: 'scaled' });
+    expect(scale.spec?.replicas).toBe(1);
+    const patched = await apps.patchNamespacedDeploymentScale({ namespace, name: 'scaled', body: { spec: { replicas: 2 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    expect(patched.spec?.replicas).toBe(2);
+    expect((await apps.readNamespacedDeployment({ namespace, name: 'scaled' })).spec?.replicas).toBe(2);
+    const st = await apps.readNamespacedDeploymentStatus({ namespace, name: 'scaled' });
+    expect(st.metadata?.name).toBe('scaled');
+    await apps.deleteNamespacedDeployment({ namespace, name: 'scaled' });
+
+    for (let i = 0; i < 3; i++) await core.createNamespacedConfigMap({ namespace, body: cm(namespace, `coll-${i}`, {}, { batch: 'drop' }) });
+    await core.createNamespacedConfigMap({ namespace, body: cm(namespace, 'coll-keep', {}, { batch: 'keep' }) });
+    await core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector: 'batch=drop' });
+    const left = await core.listNamespacedConfigMap({ namespace, labelSelector: 'batch' });
+    expect(left.items.map((o) => o.metadata!.name)).toEqual(['coll-keep']);
+  });
+
+  it('objects whose times client-node sends as Dates: core and events.k8s.io Events, a Lease (MicroTime)', async () => {
+    const now = new Date();
+    const ev = await core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: 'ev-core', namespace },
+        involvedObject: { kind: 'ConfigMap', name: 'coll-keep', namespace, apiVersion: 'v1' },
+        reason: 'Tested',
+        message: 'from client-node',
+        type: 'Normal',
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        source: { component: 'client-node-test' },
+      },
+    });
+    expect(ev.lastTimestamp).toBeInstanceOf(Date);
+    expect(Math.abs(ev.lastTimestamp!.getTime() - now.getTime())).toBeLessThan(1000);
+
+    // leader election with client-node writes a Lease: renewTime and acquireTime are MicroTime
+    const coord = kc.makeApiClient(CoordinationV1Api);
+    const lease = await coord.createNamespacedLease({ namespace, body: { metadata: { name: 'leader', namespace }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: now, renewTime: now } } });
+    expect(lease.spec?.renewTime?.getTime()).toBe(now.getTime());
+    const renewed = await coord.replaceNamespacedLease({ namespace, name: 'leader', body: { ...lease, spec: { ...lease.spec, renewTime: new Date(now.getTime() + 5000) } } });
+    expect(renewed.spec?.renewTime?.getTime()).toBe(now.getTime() + 5000);
+
+    const events = kc.makeApiClient(EventsV1Api);
+    const ev2 = await events.createNamespacedEvent({
+      namespace,
+      body: { metadata: { name: 'ev-new', namespace }, eventTime: now, reason: 'Tested', action: 'Testing', note: 'from client-node', type: 'Normal', reportingController: 'example.com/test', reportingInstance: 'test-1', regarding: { kind: 'ConfigMap', name: 'coll-keep', namespace } },
+    });
+    expect(ev2.eventTime.getTime()).toBe(now.getTime());
+
   });
 });
 
