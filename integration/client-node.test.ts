@@ -1,7 +1,9 @@
 // @kubernetes/client-node (1.x) against a real `skiff server`, as an application drives it, from the
 // kubeconfig the server writes (cluster CA + bearer token): CoreV1Api and AppsV1Api CRUD, label
 // selectors and paging, the four patch types (client-node sets the Content-Type through
-// setHeaderOptions + PatchStrategy), errors as ApiException with the Status body; informers, whose
+// setHeaderOptions + PatchStrategy), errors as ApiException with the Status body; the generic
+// KubernetesObjectApi on a YAML bundle; scale, status and deleteCollection; objects with times
+// (Events in both groups, a Lease's MicroTime) and Health; informers, whose
 // watches the server ends (the rest-api's minRequestTimeoutSeconds, kube's --min-request-timeout) and
 // whose watch from a compacted resourceVersion gets 410 Gone (a proxy of the test's own cuts the
 // connection and holds the reconnect while more changes than the watch cache keeps are written).
@@ -21,6 +23,7 @@ import {
   KubernetesObjectApi,
   ListWatch,
   PatchStrategy,
+  V1MicroTime,
   Watch,
   loadAllYaml,
   makeInformer,
@@ -34,8 +37,12 @@ import { defaultDistribution } from './distribution-file.ts';
 import { until } from './kubectl-client.ts';
 import { startSkiff, type SkiffProcess } from './skiff-process.ts';
 
-/** events the watch cache keeps per resource (`skiff server --watch-cache-events`) */
-const RING = 20;
+/**
+ * events the watch cache keeps per resource (`skiff server --watch-cache-events`): small, so the 410
+ * test outruns it with a few dozen writes; large enough that a restarted watch in the other tests
+ * never falls behind it on a loaded machine
+ */
+const RING = 60;
 
 let home: string;
 let skiff: SkiffProcess;
@@ -384,20 +391,38 @@ describe('client-node: subresources, collections and objects with times', () => 
     expect(ev.lastTimestamp).toBeInstanceOf(Date);
     expect(Math.abs(ev.lastTimestamp!.getTime() - now.getTime())).toBeLessThan(1000);
 
-    // leader election with client-node writes a Lease: renewTime and acquireTime are MicroTime
+    // leader election with client-node writes a Lease: renewTime and acquireTime are MicroTime (client-node
+    // sends V1MicroTime as "...:05.123000Z" and hands it back as the string the server sent)
     const coord = kc.makeApiClient(CoordinationV1Api);
-    const lease = await coord.createNamespacedLease({ namespace, body: { metadata: { name: 'leader', namespace }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: now, renewTime: now } } });
-    expect(lease.spec?.renewTime?.getTime()).toBe(now.getTime());
-    const renewed = await coord.replaceNamespacedLease({ namespace, name: 'leader', body: { ...lease, spec: { ...lease.spec, renewTime: new Date(now.getTime() + 5000) } } });
-    expect(renewed.spec?.renewTime?.getTime()).toBe(now.getTime() + 5000);
+    const micro = (ms: number) => new V1MicroTime(ms);
+    const lease = await coord.createNamespacedLease({ namespace, body: { metadata: { name: 'leader', namespace }, spec: { holderIdentity: 'me', leaseDurationSeconds: 15, acquireTime: micro(now.getTime()), renewTime: micro(now.getTime()) } } });
+    expect(Date.parse(String(lease.spec?.renewTime))).toBe(now.getTime());
+    const renewed = await coord.replaceNamespacedLease({ namespace, name: 'leader', body: { ...lease, spec: { ...lease.spec, renewTime: micro(now.getTime() + 5000) } } });
+    expect(Date.parse(String(renewed.spec?.renewTime))).toBe(now.getTime() + 5000);
+    expect(renewed.spec?.acquireTime).toEqual(lease.spec?.acquireTime);
 
+    // events.k8s.io/v1, as client-node's EventsV1Api writes it; kubectl reads it as a core v1 Event
     const events = kc.makeApiClient(EventsV1Api);
     const ev2 = await events.createNamespacedEvent({
       namespace,
-      body: { metadata: { name: 'ev-new', namespace }, eventTime: now, reason: 'Tested', action: 'Testing', note: 'from client-node', type: 'Normal', reportingController: 'example.com/test', reportingInstance: 'test-1', regarding: { kind: 'ConfigMap', name: 'coll-keep', namespace } },
+      body: {
+        metadata: { name: 'ev-new', namespace },
+        eventTime: micro(now.getTime()),
+        reason: 'Tested',
+        action: 'Testing',
+        note: 'from client-node',
+        type: 'Normal',
+        reportingController: 'example.com/test',
+        reportingInstance: 'test-1',
+        regarding: { kind: 'ConfigMap', name: 'coll-keep', namespace },
+      },
     });
-    expect(ev2.eventTime.getTime()).toBe(now.getTime());
-
+    expect(Date.parse(String(ev2.eventTime))).toBe(now.getTime());
+    expect(ev2.note).toBe('from client-node');
+    const asCore = await core.readNamespacedEvent({ namespace, name: 'ev-new' });
+    expect(asCore).toMatchObject({ message: 'from client-node', reportingComponent: 'example.com/test', involvedObject: { name: 'coll-keep' } });
+    const listed = await events.listNamespacedEvent({ namespace, fieldSelector: 'metadata.name=ev-core' });
+    expect(listed.items.map((e) => [e.metadata?.name, e.note])).toEqual([['ev-core', 'from client-node']]);
   });
 });
 
