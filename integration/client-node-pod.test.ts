@@ -1,13 +1,14 @@
 // @kubernetes/client-node (1.x) against a real pod: `skiff server` + `skiff agent` on this
 // machine's containerd (under the host lock: host-node.ts), a busybox pod that logs a line a second
 // and serves HTTP with httpd. client-node's Log (follow and not), Exec (stdout, stderr, the exit
-// status on the status channel, stdin; WebSocket v5.channel.k8s.io) and PortForward (WebSocket
-// channels) as an application uses them, from the kubeconfig the server wrote.
+// status on the status channel, stdin; WebSocket v5.channel.k8s.io; a TTY), Attach (to a container
+// with stdin) and PortForward (WebSocket channels) as an application uses them, from the kubeconfig
+// the server wrote.
 import { createServer, type Server } from 'node:net';
 import http from 'node:http';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Exec, KubeConfig, Log, PortForward, type V1Status } from '@kubernetes/client-node';
+import { Attach, Exec, KubeConfig, Log, PortForward, type V1Status } from '@kubernetes/client-node';
 import { describeNeeding } from '../scripts/test-parts.ts';
 import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
@@ -63,6 +64,11 @@ spec:
     image: busybox
     imagePullPolicy: IfNotPresent
     command: ["sh", "-c", "mkdir -p /www && echo pf-ok > /www/index.html && httpd -p 8080 -h /www && i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done"]
+  - name: reader
+    image: busybox
+    imagePullPolicy: IfNotPresent
+    stdin: true
+    command: ["sh", "-c", "while read l; do echo att-$l; done"]
 `);
     await until(() => host.kubectl('get', 'pod', POD, '-o', 'jsonpath={.status.phase}').out === 'Running', 'the pod to run', 90_000);
     kc = new KubeConfig();
@@ -130,6 +136,30 @@ spec:
   it('Exec: a command that does not exist is a Failure status, not a hang', async () => {
     const r = await exec(['/no/such/command']);
     expect(r.status?.status).toBe('Failure');
+  });
+
+  it('Exec with a TTY: the command runs on a terminal', async () => {
+    const out = sink();
+    let status: V1Status | undefined;
+    const ws = await new Exec(kc).exec(NS, POD, 'app', ['sh', '-c', 'tty && test -t 0 && echo on-a-tty'], out, null, null, true, (s) => (status = s));
+    await new Promise<void>((resolve) => (ws.readyState === ws.CLOSED ? resolve() : ws.once('close', () => resolve())));
+    expect(out.text()).toMatch(/^\/dev\/pts\/\d+\r?\non-a-tty\r?\n$/);
+    expect(status).toMatchObject({ status: 'Success' });
+  });
+
+  it('Attach: what is written to stdin reaches the running container, its output comes back', async () => {
+    const out = sink();
+    const stdin = new PassThrough();
+    const ws = await new Attach(kc).attach(NS, POD, 'reader', out, null, stdin, false);
+    try {
+      stdin.write('one\n');
+      await until(() => out.text().includes('att-one\n'), 'the attached container to answer');
+      stdin.write('two\n');
+      await until(() => out.text().includes('att-two\n'), 'the second answer');
+      expect(out.text()).toBe('att-one\natt-two\n');
+    } finally {
+      ws.close();
+    }
   });
 
   it('PortForward: an HTTP request through a local listener reaches httpd in the pod', async () => {
