@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import http from 'node:http';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Attach, Exec, KubeConfig, Log, PortForward, type V1Status } from '@kubernetes/client-node';
+import { ApiException, Attach, Exec, KubeConfig, Log, PortForward, type V1Status } from '@kubernetes/client-node';
 import { describeNeeding } from '../scripts/test-parts.ts';
 import { HOST_NODE_START_MS, HOST_NODE_STOP_MS, HostNode } from './host-node.ts';
 import { until } from './kubectl-client.ts';
@@ -186,6 +186,29 @@ spec:
       }
     } finally {
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('errors: a missing pod or container is an ApiException for Log and a refused upgrade for Exec; a port nothing listens on says so on the error channel', async () => {
+    const logOf = (pod: string, container: string) => new Log(kc).log(NS, pod, container, sink(), { follow: false });
+    for (const [pod, container, code] of [['no-such-pod', 'app', 404], [POD, 'no-such-container', 400]] as const) {
+      const e = await logOf(pod, container).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(ApiException);
+      expect((e as ApiException<unknown>).code).toBe(code);
+    }
+    await expect(new Exec(kc).exec(NS, 'no-such-pod', 'app', ['true'], sink(), sink(), null, false)).rejects.toBeTruthy();
+
+    const out = sink();
+    const err = sink();
+    const input = new PassThrough();
+    const ws = await new PortForward(kc).portForward(NS, POD, [9999], out, err, input);
+    try {
+      input.write('GET / HTTP/1.0\r\n\r\n');
+      await until(() => err.text(), 'an error on the port-forward error channel');
+      expect(err.text()).toMatch(/9999/);
+      expect(out.text()).toBe('');
+    } finally {
+      if (typeof ws !== 'function') ws.close();
     }
   });
 });
