@@ -65,6 +65,18 @@ describe('kernel on JetStream', () => {
     expect((await t.kernel.get(CM, 'default', 'two')).data).toEqual({ a: '2' });
   });
 
+  it('keeps the stored creationTimestamp when an update sends it in another form or changed (as kube-apiserver)', async () => {
+    const c = await t.kernel.create(CM, cm('created-at'));
+    const ts = c.metadata.creationTimestamp!;
+    // client-node parses it as a Date and sends back "...:07.000Z"
+    const same = await t.kernel.update(CM, { ...c, metadata: { ...c.metadata, creationTimestamp: new Date(ts).toISOString() } });
+    expect(same.metadata.resourceVersion).toBe(c.metadata.resourceVersion);
+    expect(same.metadata.creationTimestamp).toBe(ts);
+    const u = await t.kernel.update(CM, { ...c, metadata: { ...c.metadata, creationTimestamp: '2001-01-01T00:00:00Z' }, data: { a: '2' } });
+    expect(u.metadata.creationTimestamp).toBe(ts);
+    expect(u.data).toEqual({ a: '2' });
+  });
+
   it('a no-op update writes nothing and keeps the resourceVersion', async () => {
     const c = await t.kernel.create(CM, cm('noop'));
     const u = await t.kernel.update(CM, c);

@@ -351,7 +351,9 @@ export class ObjectLifecycle {
     m.deletionGracePeriodSeconds = cm.deletionGracePeriodSeconds;
     m.resourceVersion = cm.resourceVersion;
     if (m.uid === undefined || m.uid === '') m.uid = cm.uid;
-    if (m.creationTimestamp === undefined) m.creationTimestamp = cm.creationTimestamp;
+    // kube-apiserver's BeforeUpdate: a changed creationTimestamp is ignored, not refused (clients
+    // that parse it as a date send it back in another form: client-node's "...:07.000Z")
+    if (cm.creationTimestamp !== undefined || m.creationTimestamp === undefined) m.creationTimestamp = cm.creationTimestamp;
     for (const f of ['deletionTimestamp', 'deletionGracePeriodSeconds'] as const) if (m[f] === undefined) delete m[f];
     if (!sameSpec(def, next, cur)) m.generation = (cm.generation ?? 0) + 1;
     // managedFields: the writer owns what it changed (decided again after admission, below); an

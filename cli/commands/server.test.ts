@@ -1,7 +1,7 @@
 // `skiff up`'s Ingress flags: 127.0.0.1:80 and :443 by default, ports and address from the flags,
 // off with --no-ingress, a bad port refused before anything starts.
 import { describe, expect, it } from 'vitest';
-import { upIngress } from './server.ts';
+import { upIngress, watchCacheEvents } from './server.ts';
 
 describe('skiff up --ingress-*', () => {
   it('listens on 127.0.0.1, ports 80 and 443, retrying a port it cannot bind', () => {
@@ -21,5 +21,13 @@ describe('skiff up --ingress-*', () => {
   it('refuses a port that is not one, naming the flag', () => {
     expect(() => upIngress({ ingressHttpsPort: '70000' })).toThrow('--ingress-https-port must be a port (0 for any free one, -1 for none), got "70000"');
     expect(() => upIngress({ ingressHttpPort: 'http' })).toThrow(/--ingress-http-port/);
+  });
+});
+
+describe('skiff server --watch-cache-events', () => {
+  it('takes a positive integer, and nothing without the flag', () => {
+    expect(watchCacheEvents(undefined)).toBeUndefined();
+    expect(watchCacheEvents('20')).toBe(20);
+    for (const bad of ['0', '-1', '1.5', 'ten', '', '1e3']) expect(() => watchCacheEvents(bad), bad).toThrow(/--watch-cache-events/);
   });
 });

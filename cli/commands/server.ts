@@ -19,6 +19,7 @@ interface Flags {
   host?: string;
   port?: string;
   grpcPort?: string;
+  watchCacheEvents?: string;
   distribution?: string;
   logLevel?: string;
   otel?: string;
@@ -49,6 +50,14 @@ export function upIngress(f: Pick<Flags, 'ingress' | 'ingressAddress' | 'ingress
   };
 }
 
+/** --watch-cache-events: a positive integer (the events of one resource a watch can resume from) */
+export function watchCacheEvents(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new Error(`--watch-cache-events: "${v}" is not a positive integer`);
+  return n;
+}
+
 async function run(flags: Flags, banner: boolean): Promise<void> {
   const started = Date.now();
   const ingress = banner ? upIngress(flags) : undefined; // bad flags fail before anything starts
@@ -58,6 +67,7 @@ async function run(flags: Flags, banner: boolean): Promise<void> {
     host: flags.host,
     port: flags.port !== undefined ? Number(flags.port) : undefined,
     grpcPort: flags.grpcPort !== undefined ? Number(flags.grpcPort) : undefined,
+    eventsPerResource: watchCacheEvents(flags.watchCacheEvents),
     distribution: flags.distribution,
     logLevel: (flags.logLevel as ServerOptions['logLevel']) ?? 'info',
     telemetry: flags.otel ? { exporter: flags.otel as 'console' | 'otlp', endpoint: flags.otelEndpoint } : undefined,
@@ -127,6 +137,7 @@ function serverFlags(cmd: Command): Command {
     .option('--host <addr>', 'address the API binds to (default 127.0.0.1)')
     .option('--port <port>', 'REST API port (default 6443; 0: a free port, for the gRPC API too)')
     .option('--grpc-port <port>', 'gRPC API port (default 6444; 0: a free port)')
+    .option('--watch-cache-events <n>', 'events kept per resource for watches to resume from; older resourceVersions get 410 Gone (default 10000)')
     .option('--distribution <file>', 'distribution YAML (default deploy/distros/default.yaml)')
     .option('--log-level <level>', 'debug, info, warn, error', 'info')
     .option('--otel <exporter>', 'OpenTelemetry exporter: console or otlp (default: off)')

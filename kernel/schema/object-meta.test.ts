@@ -47,6 +47,11 @@ describe('validateObjectMetaUpdate', () => {
     expect(f(c)).toEqual(['metadata.name:FieldValueInvalid', 'metadata.uid:FieldValueInvalid', 'metadata.creationTimestamp:FieldValueInvalid']);
     expect(c[0].message).toBe('Invalid value: "b": field is immutable');
   });
+  test('creationTimestamp in another form of the same time is no change (client-node sends "...00.000Z")', () => {
+    expect(validateObjectMetaUpdate({ metadata: { name: 'a', namespace: 'n', creationTimestamp: '2024-01-01T00:00:00.000Z' } }, old)).toEqual([]);
+    expect(validateObjectMetaUpdate({ metadata: { name: 'a', namespace: 'n', creationTimestamp: '2024-01-01T01:00:00+01:00' } }, old)).toEqual([]);
+    expect(f(validateObjectMetaUpdate({ metadata: { name: 'a', namespace: 'n', creationTimestamp: '2024-01-01T00:00:01.000Z' } }, old))).toEqual(['metadata.creationTimestamp:FieldValueInvalid']);
+  });
   test('no new finalizers while deleting', () => {
     const deleting = { metadata: { ...old.metadata, deletionTimestamp: 'x', finalizers: ['a/b'] } };
     expect(f(validateObjectMetaUpdate({ metadata: { ...deleting.metadata, finalizers: ['a/b', 'c/d'] } }, deleting))).toEqual(['metadata.finalizers:FieldValueForbidden']);

@@ -129,6 +129,14 @@ export function pruneObjectMeta(obj: unknown): void {
   for (const k of Object.keys(meta)) if (!OBJECT_META_FIELDS.has(k) || meta[k] === null) delete meta[k];
 }
 
+/** Two RFC 3339 times of the same second (metav1.Time has second precision: "07Z" and "07.000Z" are one time). */
+function sameInstant(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  const ta = Date.parse(a);
+  const tb = Date.parse(b);
+  return !Number.isNaN(ta) && Math.floor(ta / 1000) === Math.floor(tb / 1000);
+}
+
 /** Update rules: name, namespace, uid and creationTimestamp never change; no new finalizers while deleting. */
 export function validateObjectMetaUpdate(obj: KObject | unknown, old: KObject | unknown): StatusCause[] {
   const m = isObj(obj) && isObj(obj.metadata) ? obj.metadata : {};
@@ -142,7 +150,8 @@ export function validateObjectMetaUpdate(obj: KObject | unknown, old: KObject | 
   // uid and creationTimestamp may be omitted on update (the kernel keeps the stored ones)
   for (const f of ['uid', 'creationTimestamp']) {
     const nv = m[f];
-    if (nv !== undefined && nv !== null && nv !== '' && o[f] !== undefined && !deepEqual(nv, o[f])) out.push(cause.immutable(`metadata.${f}`, nv));
+    if (nv !== undefined && nv !== null && nv !== '' && o[f] !== undefined && !deepEqual(nv, o[f]) && !(f === 'creationTimestamp' && sameInstant(nv, o[f])))
+      out.push(cause.immutable(`metadata.${f}`, nv));
   }
   if (o.deletionTimestamp) {
     const oldF = new Set(asArr(o.finalizers));

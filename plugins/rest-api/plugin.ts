@@ -18,6 +18,8 @@ export interface RestApiConfig {
   maxWatchesPerClient?: number;
   /** how long a client may take to send a whole request, headers and body */
   requestTimeoutSeconds?: number;
+  /** watches without timeoutSeconds end after 1 to 2 times this (kube-apiserver's --min-request-timeout) */
+  minRequestTimeoutSeconds?: number;
 }
 
 /** A budget of `n` seats; one client may take three quarters of it, so others always find one. */
@@ -52,6 +54,7 @@ export default definePlugin<RestApiConfig>({
       maxListsInflight: { type: 'integer', minimum: 1, maximum: 10000 },
       maxWatchesPerClient: { type: 'integer', minimum: 1, maximum: 1000000 },
       requestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+      minRequestTimeoutSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     },
     additionalProperties: false,
   },
@@ -65,6 +68,7 @@ export default definePlugin<RestApiConfig>({
       authorizer: () => ctx.tryResolve(AuthorizerToken),
       flowControl: flowControlFromConfig(ctx.config),
       timeouts: ctx.config.requestTimeoutSeconds === undefined ? undefined : { requestMs: ctx.config.requestTimeoutSeconds * 1000 },
+      minRequestTimeoutSeconds: ctx.config.minRequestTimeoutSeconds,
       readiness: serving.readiness,
       liveness: serving.liveness,
       // per request, as the authorizer: the provider (node-streams' pod-streams) may start or reload later

@@ -80,11 +80,25 @@ function asObject(body: unknown): KObject {
   return body as KObject;
 }
 
+/**
+ * How long a watch without timeoutSeconds (or with 0) stays open: kube-apiserver's
+ * --min-request-timeout, a random time between it and twice it, so clients' watches end at spread-out
+ * times and reconnect (to another replica, after a reload) instead of staying on one server forever.
+ */
+export function defaultWatchSeconds(minRequestTimeoutSeconds: number, random = Math.random): number {
+  return Math.floor(minRequestTimeoutSeconds * (1 + random()));
+}
+
+/** kube-apiserver's default --min-request-timeout */
+export const DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS = 1800;
+
 export class ResourceHandlers {
   constructor(
     private readonly kernel: Kernel,
     /** fieldValidation (unknown and duplicate fields) of writes; without it nothing is checked */
     private readonly fields?: FieldValidator,
+    /** watches without timeoutSeconds end after defaultWatchSeconds of this */
+    private readonly minRequestTimeoutSeconds = DEFAULT_MIN_REQUEST_TIMEOUT_SECONDS,
   ) {}
 
   async handle(p: ResourcePath & { resource: string }, req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
@@ -253,7 +267,8 @@ export class ResourceHandlers {
       resourceVersion: q.resourceVersion,
       allowWatchBookmarks: isTrue(q.allowWatchBookmarks),
       sendInitialEvents: q.sendInitialEvents === undefined ? undefined : isTrue(q.sendInitialEvents),
-      timeoutSeconds: intParam(q, 'timeoutSeconds'),
+      // 0 or none: the server's own randomized end, as kube-apiserver's
+      timeoutSeconds: intParam(q, 'timeoutSeconds') || defaultWatchSeconds(this.minRequestTimeoutSeconds),
     };
     const w = this.kernel.watch(ref, opts); // validates selectors and the resourceVersion before anything is sent
     const accept = req.headers.accept;

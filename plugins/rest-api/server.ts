@@ -45,6 +45,8 @@ export interface ApiServerOptions {
   flowControl?: Partial<FlowControlConfig>;
   /** how long a client may take to send a request (defaults in http-timeouts.ts) */
   timeouts?: Partial<HttpTimeouts>;
+  /** watches without timeoutSeconds end after 1 to 2 times this (kube-apiserver's --min-request-timeout; default 1800) */
+  minRequestTimeoutSeconds?: number;
 }
 
 const ANONYMOUS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -92,7 +94,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
   const kernel = new VersionAliasKernel(opts.kernel);
   // OpenAPI of the kinds' schemas (kubectl explain, kubectl's validation), and what fieldValidation checks bodies against
   const openapi = new OpenApiDocuments(kernel, VERSION_INFO.gitVersion);
-  const handlers = new ResourceHandlers(kernel, new FieldValidator(openapi));
+  const handlers = new ResourceHandlers(kernel, new FieldValidator(openapi), opts.minRequestTimeoutSeconds);
   const tracer = getTracer('skiff-rest-api');
   // authentication and authorization: the front-end kit's gate (client/api-frontend), as gRPC's
   const gate = new ApiGate({ tokens: opts.tokens, authorizer: opts.authorizer });

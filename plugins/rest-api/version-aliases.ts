@@ -1,5 +1,6 @@
 // Versions the kernel does not store, served by conversion: autoscaling/v1 HorizontalPodAutoscaler
-// over the stored autoscaling/v2 one (kubectl 1.32's `kubectl autoscale` creates v1). The kernel
+// over the stored autoscaling/v2 one (kubectl 1.32's `kubectl autoscale` creates v1), and
+// events.k8s.io/v1 Event over the core v1 one (events-v1.ts). The kernel
 // keeps one version per kind; this wrapper is a Kernel that answers for the extra version by
 // converting on the way in and out, so the REST handlers serve it like any other kind.
 import {
@@ -21,6 +22,7 @@ import {
   type WriteOptions,
 } from '@skiff/kernel';
 import { hpaToV1, hpaToV2 } from './hpa-v1.ts';
+import { eventsV1ToCore, eventToEventsV1 } from './events-v1.ts';
 
 interface VersionAlias {
   /** what is served */
@@ -50,18 +52,40 @@ const HPA_V1: VersionAlias = {
   toStored: hpaToV2,
 };
 
+const EVENTS_V1: VersionAlias = {
+  info: {
+    group: 'events.k8s.io',
+    version: 'v1',
+    kind: 'Event',
+    resource: 'events',
+    singular: 'event',
+    listKind: 'EventList',
+    namespaced: true,
+    shortNames: ['ev'],
+    categories: [],
+    subresources: [],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+  },
+  stored: { group: '', version: 'v1', resource: 'events' },
+  toServed: eventToEventsV1,
+  toStored: eventsV1ToCore,
+};
+
+/** the groups with aliases: the search is skipped for the rest */
+const ALIAS_GROUPS = new Set(['autoscaling', 'events.k8s.io']);
+
 const PATCH_ATTEMPTS = 8;
 const sameRef = (a: ResourceRef, b: { group: string; version: string; resource: string }) => a.group === b.group && a.version === b.version && a.resource === b.resource;
 const apiVersionOf = (i: KindInfo) => (i.group ? `${i.group}/${i.version}` : i.version);
 
 export class VersionAliasKernel implements Kernel {
-  private readonly aliases: VersionAlias[] = [HPA_V1];
+  private readonly aliases: VersionAlias[] = [HPA_V1, EVENTS_V1];
   private kindsOf?: { base: KindInfo[]; all: KindInfo[] };
 
   constructor(private readonly base: Kernel) {}
 
   private alias(ref: ResourceRef): VersionAlias | undefined {
-    if (ref.group !== 'autoscaling') return undefined; // the one group with aliases: skip the search for the rest
+    if (!ALIAS_GROUPS.has(ref.group)) return undefined;
     const a = this.aliases.find((x) => sameRef(ref, x.info));
     // served only while the stored version is (a kernel without it has no alias either)
     return a && this.base.kinds().some((k) => sameRef(a.stored, k)) ? a : undefined;
