@@ -165,4 +165,23 @@ describe.each(kubectls)('kubectl %s', (version, bin) => {
     expect(r.err).toContain('spec.containers[0].image');
     expect(k('get', 'pod', 'bad', '-n', 'default').err).toContain('NotFound');
   });
+
+  // 1.20 sends the kind EphemeralContainers (Kubernetes 1.16-1.21), 1.32 a Pod; no node runs the pod:
+  // what is checked is the API, the pod's spec.ephemeralContainers (kubectl-debug-attach.test.ts runs them)
+  it('debug adds ephemeral containers to a pod and keeps the ones it has (1.20: and may not change one)', () => {
+    const pod = `dbg-${version.replace('.', '-')}`;
+    expect(k('run', pod, '--image=busybox', '--restart=Never', '-n', 'default', '--', 'sleep', '3600').code).toBe(0);
+    for (const c of ['one', 'two']) {
+      const r = k('debug', pod, '--image=busybox', `--container=${c}`, '-n', 'default', '--', 'true');
+      expect(r.code, r.err).toBe(0);
+    }
+    expect(k('get', 'pod', pod, '-n', 'default', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}').out).toBe('one two');
+    if (version === '1.20') {
+      // its PUT names "one" again, changed
+      const changed = k('debug', pod, '--image=busybox:1', '--container=one', '-n', 'default', '--', 'true');
+      expect(changed.code).not.toBe(0);
+      expect(changed.err).toContain('existing ephemeral containers "one" may not be changed');
+    }
+    expect(k('delete', 'pod', pod, '-n', 'default', '--wait=false').code).toBe(0);
+  });
 });

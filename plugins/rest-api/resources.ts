@@ -1,6 +1,7 @@
 // CRUD, watch and subresources of every registered kind at Kubernetes paths, over the Kernel.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, evictPod, successStatus, toScale, type DeleteOptions, type Kernel, type KindInfo, type KObject, type PatchType, type ResourceRef, type WatchOptions } from '@skiff/kernel';
+import { isLegacyEphemeralContainers, podOfLegacyEphemeralContainers } from './ephemeral-containers-legacy.ts';
 import type { ResourcePath } from './paths.ts';
 import { tableVersion, toTable, wantsTable } from './table.ts';
 import { streamWatch } from './watch-stream.ts';
@@ -134,7 +135,10 @@ export class ResourceHandlers {
       }
       case 'PUT': {
         if (p.name === undefined) throw errors.methodNotAllowed(`the server does not allow this method on the requested resource`);
-        const obj = asObject(req.body);
+        const obj =
+          p.subresource === 'ephemeralcontainers' && isLegacyEphemeralContainers(req.body)
+            ? podOfLegacyEphemeralContainers(await this.kernel.get(ref, ns, p.name), req.body) // kubectl 1.20's debug
+            : asObject(req.body);
         if (obj.metadata && typeof obj.metadata === 'object' && obj.metadata.name !== undefined && obj.metadata.name !== p.name) {
           throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${p.name})`);
         }
