@@ -112,6 +112,26 @@ describeNeeding(['root', ['root', hostpathUnavailable]], 'host-path CSI driver',
     expect(running!.driver.volumes().map((v) => v.name)).toEqual(['a']);
   }, 60_000);
 
+  it('makes several volumes at once without giving more than its capacity, and keeps one name one volume', async () => {
+    const c = await start(1024 * MiB);
+    const ctl = c.controller!;
+    // 5 at once of 300 MiB in 1024: 3 fit
+    const codes = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5'].map((name) => code(ctl.createVolume({ name, capacityRange: { requiredBytes: 300 * MiB }, volumeCapabilities: [RWO] }))));
+    expect(codes.filter((x) => x === undefined)).toHaveLength(3);
+    expect(codes.filter((x) => x === GrpcStatus.RESOURCE_EXHAUSTED)).toHaveLength(2);
+    expect(running!.driver.volumes()).toHaveLength(3);
+    // the same name twice at once: one volume, both answered with it
+    const made = running!.driver.volumes()[0]!;
+    await ctl.deleteVolume(made.id);
+    const [x, y] = await Promise.all([0, 1].map(() => ctl.createVolume({ name: 'twice', capacityRange: { requiredBytes: 300 * MiB }, volumeCapabilities: [RWO] })));
+    expect(x!.volumeId).toBe(y!.volumeId);
+    expect(running!.driver.volumes().filter((v) => v.name === 'twice')).toHaveLength(1);
+    // what the state file says after the concurrent writes: every volume there is
+    await stop();
+    await start(1024 * MiB);
+    expect(running!.driver.volumes().map((v) => v.name).sort()).toEqual([...codes.flatMap((cd, i) => (cd === undefined ? [`p${i + 1}`] : [])).filter((n) => n !== made.name), 'twice'].sort());
+  }, 120_000);
+
   it('makes a CSI inline volume at its publish and deletes it at its unpublish', async () => {
     const c = await start(1024 * MiB);
     const target = join(tmp.root, 'pods', 'p3', 'volumes', 'kubernetes.io~csi', 'scratch', 'mount');

@@ -65,7 +65,9 @@ export function checkCapability(cap: Req | null | undefined, where: string): voi
 }
 
 export class HostpathDriver {
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** bytes of volumes being made (counted against the capacity until recorded) */
+  private reserved = 0;
 
   private constructor(
     readonly opts: HostpathDriverOptions,
@@ -84,10 +86,19 @@ export class HostpathDriver {
     return this.state.list();
   }
 
-  /** runs `fn` after every call queued before it */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => {});
+  /**
+   * Runs `fn` after every call queued before it for the same volume: calls for one volume take
+   * turns, calls for different volumes run at once (the provisioner's workers make several volumes
+   * at a time; mkfs and losetup take hundreds of ms each).
+   */
+  private serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => {});
+    this.queues.set(key, tail);
+    void tail.then(() => {
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    });
     return next;
   }
 
@@ -118,7 +129,7 @@ export class HostpathDriver {
   }
 
   createVolume(req: Req): Promise<{ volume: csi.Volume }> {
-    return this.serial(async () => {
+    return this.serial(volumeIdFor(String(req.name ?? '')), async () => {
       const name = String(req.name ?? '');
       if (!name) throw invalid('name is required');
       const caps = (req.volumeCapabilities ?? []) as Req[];
@@ -148,7 +159,7 @@ export class HostpathDriver {
   }
 
   deleteVolume(req: Req): Promise<object> {
-    return this.serial(async () => {
+    return this.serial(String(req.volumeId ?? ''), async () => {
       const id = String(req.volumeId ?? '');
       if (!id) throw invalid('volume_id is required');
       const path = this.state.imagePath(id);
@@ -163,17 +174,22 @@ export class HostpathDriver {
   }
 
   controllerExpandVolume(req: Req): Promise<csi.ControllerExpandVolumeResponse> {
-    return this.serial(async () => {
+    return this.serial(String(req.volumeId ?? ''), async () => {
       const v = this.mustGet(req.volumeId);
       if (req.volumeCapability) checkCapability(req.volumeCapability, 'volume_capability');
       const size = sizeFor(req.capacityRange, v.capacityBytes);
       if (size > v.capacityBytes) {
         const growth = size - v.capacityBytes;
-        const free = this.opts.capacityBytes - this.state.allocated();
+        const free = this.free();
         if (size > this.opts.capacityBytes) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `${size} bytes is more than this driver's whole capacity (${this.opts.capacityBytes})`);
         if (growth > free) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `growing by ${growth} bytes needs more than the ${free} bytes free`);
-        await growImage(this.state.imagePath(v.id), size).catch((e) => Promise.reject(hostError(e)));
-        await this.state.put({ ...v, capacityBytes: size });
+        this.reserved += growth;
+        try {
+          await growImage(this.state.imagePath(v.id), size).catch((e) => Promise.reject(hostError(e)));
+          await this.state.put({ ...v, capacityBytes: size });
+        } finally {
+          this.reserved -= growth;
+        }
       }
       // the filesystem grows on the node: NodeExpandVolume while published, else at the next publish
       return { capacityBytes: Math.max(size, v.capacityBytes), nodeExpansionRequired: true };
@@ -183,8 +199,13 @@ export class HostpathDriver {
   getCapacity(req: Req): csi.GetCapacityResponse {
     const seg = (req.accessibleTopology as csi.Topology | null)?.segments ?? {};
     const elsewhere = seg[HOSTPATH_TOPOLOGY_KEY] !== undefined && seg[HOSTPATH_TOPOLOGY_KEY] !== this.opts.nodeId;
-    const free = elsewhere ? 0 : Math.max(0, this.opts.capacityBytes - this.state.allocated());
+    const free = elsewhere ? 0 : Math.max(0, this.free());
     return { availableCapacity: free, maximumVolumeSize: { value: free }, minimumVolumeSize: { value: MIN_VOLUME_BYTES } };
+  }
+
+  /** bytes not given to volumes, nor to volumes being made or grown */
+  private free(): number {
+    return this.opts.capacityBytes - this.state.allocated() - this.reserved;
   }
 
   private mustGet(id: unknown): VolumeRecord {
@@ -212,7 +233,7 @@ export class HostpathDriver {
   }
 
   nodePublishVolume(req: Req): Promise<object> {
-    return this.serial(async () => {
+    return this.serial(String(req.volumeId ?? ''), async () => {
       const target = String(req.targetPath ?? '');
       if (!target) throw invalid('target_path is required');
       checkCapability(req.volumeCapability, 'volume_capability');
@@ -273,22 +294,28 @@ export class HostpathDriver {
   private async makeVolume(v: VolumeRecord): Promise<VolumeRecord> {
     const size = v.capacityBytes;
     if (size > this.opts.capacityBytes) throw new DriverError(GrpcStatus.OUT_OF_RANGE, `${size} bytes is more than this driver's whole capacity (${this.opts.capacityBytes})`);
-    const free = this.opts.capacityBytes - this.state.allocated();
+    const free = this.free();
     if (size > free) throw new DriverError(GrpcStatus.RESOURCE_EXHAUSTED, `${size} bytes asked, ${free} bytes free of ${this.opts.capacityBytes}`);
-    const path = this.state.imagePath(v.id);
+    // counted from here (other volumes are made meanwhile), recorded below
+    this.reserved += size;
     try {
-      await makeImage(path, size);
-    } catch (e) {
-      await rm(path, { force: true });
-      throw hostError(e);
+      const path = this.state.imagePath(v.id);
+      try {
+        await makeImage(path, size);
+      } catch (e) {
+        await rm(path, { force: true });
+        throw hostError(e);
+      }
+      const made = { ...v, fsBytes: size };
+      await this.state.put(made);
+      return made;
+    } finally {
+      this.reserved -= size;
     }
-    const made = { ...v, fsBytes: size };
-    await this.state.put(made);
-    return made;
   }
 
   nodeUnpublishVolume(req: Req): Promise<object> {
-    return this.serial(async () => {
+    return this.serial(String(req.volumeId ?? ''), async () => {
       const id = String(req.volumeId ?? '');
       const target = String(req.targetPath ?? '');
       if (!id) throw invalid('volume_id is required');
@@ -315,7 +342,7 @@ export class HostpathDriver {
   }
 
   nodeExpandVolume(req: Req): Promise<{ capacityBytes: number }> {
-    return this.serial(async () => {
+    return this.serial(String(req.volumeId ?? ''), async () => {
       const v = this.mustGet(req.volumeId);
       const path = String(req.volumePath ?? '');
       if (!path) throw invalid('volume_path is required');

@@ -83,10 +83,18 @@ export class VolumeState {
     if (this.byId.delete(id)) await this.save();
   }
 
-  private async save(): Promise<void> {
-    const body: StateFile = { version: 1, volumes: this.list() };
-    const tmp = `${this.file}.tmp`;
-    await writeFile(tmp, JSON.stringify(body, null, 2));
-    await rename(tmp, this.file);
+  private saving: Promise<void> = Promise.resolve();
+
+  /** Writes the file whole; writes queue behind each other (each one writes what is known by then). */
+  private save(): Promise<void> {
+    const write = async () => {
+      const body: StateFile = { version: 1, volumes: this.list() };
+      const tmp = `${this.file}.tmp`;
+      await writeFile(tmp, JSON.stringify(body, null, 2));
+      await rename(tmp, this.file);
+    };
+    const next = this.saving.then(write, write);
+    this.saving = next.catch(() => {});
+    return next;
   }
 }
