@@ -84,14 +84,26 @@ async function checkOutcomes(prefix: string, outcomes: Outcome[], allEvents: Wat
     else if (o.code === 503) expect(await exists(o.name), `${o.name} was answered 503`).toBe(false);
     else expect(o.code, `${o.name}: only 201, 503 and 504 are answers to a store outage`).toBe(504);
   }
-  // the watch saw every object that exists, once, in revision order
   const added = events.filter((e) => e.type === 'ADDED').map((e) => e.object as KObject);
-  const names = added.map((o) => o.metadata.name);
+  const names = added.map((o) => o.metadata.name!);
   expect(new Set(names).size).toBe(names.length);
   const revs = added.map((o) => Number(o.metadata.resourceVersion));
   expect([...revs].sort((a, b) => a - b)).toEqual(revs);
   const stored = (await kernel.list(CM, { namespace: 'default' })).items.map((o) => o.metadata.name!).filter((n) => n.startsWith(prefix)).sort();
-  expect([...names].sort()).toEqual(stored);
+  const failures = allEvents.filter((e) => e.type === 'ERROR').map((e) => (e.object as unknown as { code: number }).code);
+  if (failures.length) {
+    // nats-server came back behind what the watch had been sent (a SIGKILL can lose its last writes,
+    // ones never acknowledged): the watch ends with one 410 Gone so its client re-lists, and what it
+    // saw that is not stored was never answered 201
+    console.log(`[faults] ${prefix}: the store came back behind the watch; it ended with 410 after ${names.length} objects`);
+    expect(failures).toEqual([410]);
+    expect(allEvents.at(-1)?.type).toBe('ERROR');
+    const code = new Map(outcomes.map((o) => [o.name, o.code]));
+    for (const n of names) if (!stored.includes(n)) expect(code.get(n), `${n} was seen by the watch, is not stored`).not.toBe(201);
+  } else {
+    // the watch saw every object that exists, once, in revision order
+    expect([...names].sort()).toEqual(stored);
+  }
 }
 
 describe('store faults', () => {
