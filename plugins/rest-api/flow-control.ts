@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStatusError, type KindInfo, type Status } from '@skiff/kernel';
 import { FairLimiter, PerFlowCap, type LimiterConfig } from './fair-limiter.ts';
-import { parseResourcePath } from './paths.ts';
+import { parseResourcePath, requestResourcePath } from './paths.ts';
 
 export type RequestClass = 'exempt' | 'long-running' | 'watch' | 'list' | 'read' | 'write';
 
@@ -40,12 +40,12 @@ const HEALTH = /^\/(healthz|livez|readyz)(\/|$)/;
 type Query = Record<string, string | undefined>;
 
 /** Which budget a request takes, from its method, path and query. */
-export function classify(method: string, url: string, query: Query, kinds: readonly KindInfo[]): RequestClass {
+export function classify(method: string, url: string, query: Query, kinds: readonly KindInfo[], parse = (u: string) => parseResourcePath(u, kinds)): RequestClass {
   const path = url.split('?')[0]!;
   if (HEALTH.test(path) || path === '/version') return 'exempt';
   let p: ReturnType<typeof parseResourcePath>;
   try {
-    p = parseResourcePath(url, kinds);
+    p = parse(url);
   } catch {
     p = undefined; // the handler answers 404 for it
   }
@@ -103,7 +103,8 @@ export function installFlowControl(app: FastifyInstance, kinds: () => readonly K
     watches: new PerFlowCap('watches', c.watchesPerFlow),
   };
   app.addHook('preHandler', async (req, reply) => {
-    const cls = classify(req.method, req.url, req.query as Query, kinds());
+    const k = kinds();
+    const cls = classify(req.method, req.url, req.query as Query, k, () => requestResourcePath(req, k));
     if (cls === 'exempt' || cls === 'long-running') return;
     const flow = flowOf(req);
     const res = reply.raw;

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { KindInfo } from '@skiff/kernel';
-import { parseResourcePath } from './paths.ts';
+import { parseResourcePath, requestResourcePath } from './paths.ts';
 
 /** kube-apiserver's buckets for apiserver_request_duration_seconds */
 const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -34,7 +34,7 @@ export interface RequestLabels {
 }
 
 /** kube's verb and resource labels of a request: LIST and WATCH apart from GET, '' outside resources. */
-export function requestLabels(method: string, url: string, kinds: readonly KindInfo[]): RequestLabels {
+export function requestLabels(method: string, url: string, kinds: readonly KindInfo[], parse = (u: string) => parseResourcePath(u, kinds)): RequestLabels {
   const path = url.split('?')[0]!;
   const query = url.includes('?') ? new URLSearchParams(url.slice(url.indexOf('?') + 1)) : undefined;
   // the old watch paths (/api/v1/watch/namespaces/a/pods) name the resource after `watch/`
@@ -42,7 +42,7 @@ export function requestLabels(method: string, url: string, kinds: readonly KindI
   const watch = watchPath !== null || ['1', 'true'].includes(query?.get('watch') ?? '');
   let p: ReturnType<typeof parseResourcePath>;
   try {
-    p = parseResourcePath(watchPath ? watchPath[1] + path.slice(watchPath[0].length) : url, kinds);
+    p = watchPath ? parseResourcePath(watchPath[1] + path.slice(watchPath[0].length), kinds) : parse(url);
   } catch {
     p = undefined;
   }
@@ -59,7 +59,8 @@ export function registerMetrics(app: FastifyInstance, kinds: () => readonly Kind
   const total = new Counter({ name: 'apiserver_request_total', help: 'Counter of apiserver requests broken out for each verb, group, version, resource and HTTP response code.', labelNames: [...labelNames, 'code'], registers: [registry] });
   const duration = new Histogram({ name: 'apiserver_request_duration_seconds', help: 'Response latency distribution in seconds for each verb, group, version, resource and subresource (long-running requests are not timed).', labelNames, buckets: DURATION_BUCKETS, registers: [registry] });
   app.addHook('onResponse', async (req, reply) => {
-    const l = requestLabels(req.method, req.url, kinds());
+    const k = kinds();
+    const l = requestLabels(req.method, req.url, k, () => requestResourcePath(req, k));
     total.inc({ ...l, code: String(reply.statusCode) });
     if (l.verb !== 'WATCH' && !LONG_RUNNING_SUBRESOURCES.has(l.subresource)) duration.observe({ ...l }, reply.elapsedTime / 1000);
   });

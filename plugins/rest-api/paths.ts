@@ -66,3 +66,17 @@ export function parseResourcePath(url: string, kinds: readonly KindInfo[]): Reso
   if (rest.length > 3) throw errors.noSuchResource(`the server could not find the requested resource`);
   return { group, version, resource: rest[0], name: rest[1], subresource: rest[2] };
 }
+
+const parsedOf = new WeakMap<object, { kinds: readonly KindInfo[]; path: ResourcePath | undefined }>();
+
+/**
+ * parseResourcePath of a request's URL, parsed once per request: flow control, the dispatcher and
+ * the request metrics each need it. A malformed path throws (every time) as parseResourcePath does.
+ */
+export function requestResourcePath(req: { url: string }, kinds: readonly KindInfo[]): ResourcePath | undefined {
+  const hit = parsedOf.get(req);
+  if (hit && hit.kinds === kinds) return hit.path;
+  const path = parseResourcePath(req.url, kinds);
+  parsedOf.set(req, { kinds, path });
+  return path;
+}

@@ -4,7 +4,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { errors, inSpan, isStatusError, tracer as getTracer, type Kernel, type Status } from '@skiff/kernel';
 import { coreVersions, groupDoc, groupList, resourceList, VERSION_INFO } from './discovery.ts';
 import { aggregatedAccept, aggregatedContentType, aggregatedDiscovery } from './discovery-aggregated.ts';
-import { parseResourcePath } from './paths.ts';
+import { parseResourcePath, requestResourcePath } from './paths.ts';
 import { ResourceHandlers } from './resources.ts';
 import { KUBERNETES_PROTOBUF } from './protobuf/mod.ts';
 import { parseJsonBody, parseProtobufBody, parseYamlBody } from './body-parsers.ts';
@@ -189,7 +189,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<FastifyIn
     return inSpan(tracer, `${req.method} ${req.routeOptions.url ?? ''}`, { 'http.method': req.method, 'http.target': req.url }, async () => {
       checkQueryParams(req.query, req.method);
       const kinds = kernel.kinds();
-      const path = parseResourcePath(req.url, kinds);
+      const path = requestResourcePath(req, kinds);
       if (!path) throw errors.noSuchResource('the server could not find the requested resource');
       const user = userOf(req);
       if (path.resource === undefined) {
