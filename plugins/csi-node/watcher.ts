@@ -3,8 +3,9 @@
 // CSI endpoint dialled (GetPluginInfo, plugin capabilities, NodeGetInfo), and the outcome told back
 // with NotifyRegistrationStatus. A socket removed, or one that stops accepting connections (its
 // process died), deregisters its driver. A refused or failed socket is tried again only when it
-// is made anew (another inode): a registrar restarts by rebinding.
-import { watch, type FSWatcher } from 'node:fs';
+// is made anew: a registrar restarts by rebinding. "Anew" is the inode with its birth time — Linux
+// hands a freed inode number straight to the next file, so a rebound socket often has the old one.
+import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -46,9 +47,14 @@ export function socketAlive(path: string, timeoutMs = 2000): Promise<boolean> {
   });
 }
 
+/** what tells one socket file from another made later at the same path (inode numbers are reused) */
+function fileIdentity(st: Stats): string {
+  return `${st.ino}@${st.birthtimeMs || st.ctimeMs}`;
+}
+
 export class PluginWatcher {
-  /** socket path → the inode last tried */
-  private readonly tried = new Map<string, number>();
+  /** socket path → the file (fileIdentity) last tried */
+  private readonly tried = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<void>>();
   private fsWatcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
@@ -100,12 +106,12 @@ export class PluginWatcher {
   }
 
   private async scan(): Promise<void> {
-    const present = new Map<string, number>();
+    const present = new Map<string, string>();
     for (const name of await readdir(this.o.dir).catch((): string[] => [])) {
       if (name.startsWith('.')) continue; // kubelet ignores hidden files
       const path = join(this.o.dir, name);
       const st = await stat(path).catch(() => undefined);
-      if (st?.isSocket()) present.set(path, st.ino);
+      if (st?.isSocket()) present.set(path, fileIdentity(st));
     }
     // gone or dead: deregister
     for (const d of this.o.registry.list()) {
@@ -119,9 +125,9 @@ export class PluginWatcher {
     }
     for (const path of this.tried.keys()) if (!present.has(path)) this.tried.delete(path);
     // new (or made anew): register
-    for (const [path, ino] of present) {
-      if (this.stopped || this.tried.get(path) === ino || this.inFlight.has(path)) continue;
-      this.tried.set(path, ino);
+    for (const [path, file] of present) {
+      if (this.stopped || this.tried.get(path) === file || this.inFlight.has(path)) continue;
+      this.tried.set(path, file);
       const p = this.register(path).finally(() => this.inFlight.delete(path));
       this.inFlight.set(path, p);
     }
