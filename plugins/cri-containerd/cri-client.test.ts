@@ -199,8 +199,11 @@ describeNeeding(['root', containerdAt(SOCKET)], `CriClient against containerd at
     expect((await sh(memLimit)).out).toBe(String(128 * MiB));
 
     // deadlines and cancellation are the client's own
+    // (the client's deadline, or containerd's own from the propagated grpc-timeout: under load its
+    // answer can come first, and a deadline hit inside the shim comes back as UNKNOWN with the reason)
     const late = await cri.execSync(id, ['sleep', '5'], 0, { timeoutMs: 200 }).catch((e: unknown) => e);
-    expect(isDeadlineExceeded(late)).toBe(true);
+    expect(late).toBeInstanceOf(CriError);
+    if (!isDeadlineExceeded(late)) expect((late as CriError).message).toMatch(/deadline exceeded/i);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     expect(await cri.execSync(id, ['sleep', '5'], 0, { signal: ac.signal }).catch((e: CriError) => e.codeName)).toBe('CANCELLED');
