@@ -223,6 +223,30 @@ describe('service-ipam', () => {
     expect(spec(await k().create(SERVICES, svc('fixed-up', { clusterIP: '10.96.8.8' }))).clusterIP).toBe('10.96.8.8');
   });
 
+  it('the repair loop does not read Services in use from the store each round (the informer says so)', async () => {
+    for (let i = 0; i < 20; i++) await k().create(SERVICES, svc(`steady-${i}`, { type: 'NodePort' }));
+    const kernel = k();
+    const get = kernel.get;
+    let serviceReads = 0;
+    kernel.get = ((ref, ...rest) => {
+      if (ref.resource === 'services') serviceReads++;
+      return get.call(kernel, ref, ...rest);
+    }) as typeof get;
+    // windows of two resyncs (repairIntervalSeconds: 1) over 40+ allocations, until the new
+    // allocations' first looks (which may take the store's word while the informers catch up) are over
+    const reads: number[] = [];
+    try {
+      while (reads.length < 6 && reads.at(-1) !== 0) {
+        serviceReads = 0;
+        await new Promise((r) => setTimeout(r, 2500));
+        reads.push(serviceReads);
+      }
+    } finally {
+      kernel.get = get;
+    }
+    expect(reads.at(-1), `Service reads per window: ${reads.join(', ')}`).toBe(0);
+  });
+
   it('restores the allocation object of a Service that holds an address without one', async () => {
     const s = await k().create(SERVICES, svc('orphaned'));
     const ip = spec(s).clusterIP!;

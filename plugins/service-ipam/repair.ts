@@ -142,6 +142,14 @@ export class AllocationRepair {
     const k = this.kinds.find((t) => t.prefix === prefix);
     const o = k?.informer.lister.get(undefined, rest);
     if (!k || !o) return;
+    // In use as far as this process has seen: nothing to do. Freeing takes the store's word (check
+    // reads the Service), keeping does not — and the periodic resync would otherwise read every
+    // Service of the cluster from the store each round. A cache that is behind catches up through
+    // the Service watch, which enqueues this allocation again.
+    const owner = ownerOf(o);
+    const n = k.claims.kind.value(rest);
+    const cached = owner && this.services.lister.get(owner.namespace, owner.name);
+    if (cached && n !== undefined && cached.metadata.uid === owner.uid && !cached.metadata.deletionTimestamp && k.claims.kind.holds(cached, n)) return;
     const { free, recheckInMs } = await k.claims.check(o, Date.now(), this.gone);
     if (free) {
       if (await k.claims.remove(o)) {
