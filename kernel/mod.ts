@@ -12,4 +12,5 @@ export { checkObjectAddress, possibleName, possibleNamespace } from './schema/ob
 export { Informer, type InformerHandlers, type InformerOptions } from './informer.ts';
 export { toScale, labelSelectorString, SCALE_API_VERSION, type ScaleParentKind } from './scale.ts';
 export { evictPod, VIOLATES_BUDGET, MAX_DISRUPTED_POD_SIZE, type EvictOptions } from './eviction.ts';
+export { eventsV1CreateCauses } from './schema/builtin/core-misc.ts';
 export { SYSTEM_PRIORITY_CLASSES, SYSTEM_PRIORITY_CLASS_PREFIX, HIGHEST_USER_DEFINABLE_PRIORITY } from './schema/builtin/scheduling.ts';

@@ -6,7 +6,9 @@
 import {
   applyPatch,
   errors,
+  eventsV1CreateCauses,
   StatusError,
+  type StatusCause,
   type DeleteOptions,
   type Disposable,
   type Kernel,
@@ -27,6 +29,8 @@ import { eventsV1ToCore, eventToEventsV1 } from './events-v1.ts';
 interface VersionAlias {
   /** what is served */
   info: KindInfo;
+  /** what a create in the served version must hold beyond what the stored kind checks (422 causes) */
+  createCauses?(o: KObject): StatusCause[];
   /** what the kernel stores */
   stored: ResourceRef;
   toServed(o: KObject): KObject;
@@ -69,6 +73,7 @@ const EVENTS_V1: VersionAlias = {
   stored: { group: '', version: 'v1', resource: 'events' },
   toServed: eventToEventsV1,
   toStored: eventsV1ToCore,
+  createCauses: (o) => eventsV1CreateCauses(o as unknown as Record<string, unknown>),
 };
 
 /** the groups with aliases: the search is skipped for the rest */
@@ -130,7 +135,10 @@ export class VersionAliasKernel implements Kernel {
   async create(ref: ResourceRef, obj: KObject, opts?: WriteOptions): Promise<KObject> {
     const a = this.alias(ref);
     if (!a) return this.base.create(ref, obj, opts);
-    return a.toServed(await this.base.create(a.stored, this.incoming(a, obj), opts));
+    const stored = this.incoming(a, obj); // (a body that is no object is a 400 first)
+    const causes = a.createCauses?.(obj) ?? [];
+    if (causes.length) throw errors.invalid({ group: a.info.group, resource: a.info.resource, kind: a.info.kind }, obj.metadata?.name ?? '', causes);
+    return a.toServed(await this.base.create(a.stored, stored, opts));
   }
 
   async update(ref: ResourceRef, obj: KObject, opts?: WriteOptions): Promise<KObject> {

@@ -146,6 +146,57 @@ function validateEvent(o: Obj): StatusCause[] {
   }
   out.push(...validateInt(o.count, 'count', { min: 0 }));
   if (typeof o.reason === 'string' && o.reason.length > 128) out.push(cause.tooLong('reason', 128));
+  // an Event with eventTime is a "new" one (written through events.k8s.io or a new recorder): it
+  // names who reported it and what was done, as kube's legacyValidateEvent requires
+  if (typeof o.eventTime === 'string' && o.eventTime !== '') out.push(...newEventCauses(o, { controller: 'reportingComponent', note: 'message', regarding: 'involvedObject' }));
+  return out;
+}
+
+/** The fields of a new-style Event (eventTime set), named as the request's version names them. */
+function newEventCauses(o: Obj, names: { controller: string; note: string; regarding: string }): StatusCause[] {
+  const out: StatusCause[] = [];
+  const ns = isObj(o.metadata) ? o.metadata.namespace : undefined;
+  const regarding = o[names.regarding];
+  const regardingNs = isObj(regarding) && typeof regarding.namespace === 'string' ? regarding.namespace : '';
+  if (regardingNs === '' && ns !== 'default' && ns !== 'kube-system') out.push(cause.invalid(`${names.regarding}.namespace`, regardingNs, 'does not match event.namespace'));
+  const text = (f: string, max: number | undefined, field = f) => {
+    const v = o[f];
+    if (v === undefined || v === null || v === '') out.push(cause.required(field));
+    else if (typeof v === 'string' && max !== undefined && v.length > max) out.push(cause.invalid(field, '', `can have at most ${max} characters`));
+  };
+  text(names.controller, undefined);
+  const controller = o[names.controller];
+  if (typeof controller === 'string' && controller !== '') out.push(...isQualifiedName(controller).map((m) => cause.invalid(names.controller, controller, m)));
+  text('reportingInstance', 128);
+  text('action', 128);
+  text('reason', undefined);
+  const note = o[names.note];
+  if (typeof note === 'string' && note.length > 1024) out.push(cause.invalid(names.note, '', 'can have at most 1024 characters'));
+  return out;
+}
+
+/**
+ * What an events.k8s.io/v1 create must hold beyond the core v1 Event it is stored as (kube's
+ * ValidateEventCreate for events.k8s.io/v1 and later): eventTime, a Normal or Warning type, the
+ * reporting controller, instance, action and reason, and none of the deprecated* fields. `o` is the
+ * object as the client sent it (events.k8s.io/v1 field names).
+ */
+export function eventsV1CreateCauses(o: Obj): StatusCause[] {
+  const out: StatusCause[] = [];
+  if (typeof o.eventTime !== 'string' || o.eventTime === '') out.push(cause.required('eventTime'));
+  if (o.type !== 'Normal' && o.type !== 'Warning') out.push(cause.invalid('type', '', `has invalid value: ${o.type === undefined ? '' : String(o.type)}`));
+  for (const f of ['deprecatedFirstTimestamp', 'deprecatedLastTimestamp']) if (o[f] !== undefined && o[f] !== null && o[f] !== '') out.push(cause.invalid(f, '', 'needs to be unset'));
+  if (o.deprecatedCount !== undefined && o.deprecatedCount !== null && o.deprecatedCount !== 0) out.push(cause.invalid('deprecatedCount', '', 'needs to be unset'));
+  const src = o.deprecatedSource;
+  if (isObj(src) && ((src.component ?? '') !== '' || (src.host ?? '') !== '')) out.push(cause.invalid('deprecatedSource', '', 'needs to be unset'));
+  const series = o.series;
+  if (isObj(series)) {
+    if (typeof series.count !== 'number' || series.count < 2) out.push(cause.invalid('series.count', '', 'should be at least 2'));
+    if (typeof series.lastObservedTime !== 'string' || series.lastObservedTime === '') out.push(cause.required('series.lastObservedTime'));
+  }
+  // (as kube: the reporting fields are asked for once eventTime is there)
+  if (typeof o.eventTime === 'string' && o.eventTime !== '') out.push(...newEventCauses(o, { controller: 'reportingController', note: 'note', regarding: 'regarding' }));
+  if (typeof o.reason === 'string' && o.reason.length > 128) out.push(cause.invalid('reason', '', 'can have at most 128 characters'));
   return out;
 }
 
