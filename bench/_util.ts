@@ -70,8 +70,9 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const due = start + (i * 1000) / rate;
+    // never early: a timer may fire up to a millisecond late, and that lateness counts (lag)
     const wait = due - performance.now();
-    if (wait > 1) await sleep(wait);
+    if (wait > 0) await sleep(wait);
     lag.push(Math.max(0, performance.now() - due));
     inflight.push(op(i).then(() => void lat.push(performance.now() - due)));
   }

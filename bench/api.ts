@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
 import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
@@ -200,7 +201,20 @@ async function kernelFigures(): Promise<Figures> {
     while (lat.length < EVENTS * WATCHERS && Date.now() < deadline) await sleep(20);
     for (const w of watches) w.stop();
     await Promise.allSettled(readers);
+    // the floor under every create: the store alone — a JetStream publish of an object-sized message
+    // with the same expected-sequence guard, through the stock client, to the same nats-server
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BENCH_FLOOR', subjects: ['bench-floor.>'], max_msgs_per_subject: 1 });
+    const js = jetstream(nc);
+    const payload = new TextEncoder().encode(JSON.stringify(await k.get(CM, 'b', 'k-0'))); // a stored ConfigMap's size
+    const put = (name: string) => js.publish(`bench-floor.b.${name}`, payload, { expect: { lastSubjectSequence: 0 } });
+    await closedLoop(500, 16, (i) => put(`warm-${i}`));
+    const floor = await openLoop(CREATES, RATE, (i) => put(`o-${i}`));
+    const floorThr = await closedLoop(CREATES, 32, (i) => put(`t-${i}`));
     return {
+      storeFloorCreateP50Ms: pct(floor.lat, 50),
+      storeFloorCreateP99Ms: pct(floor.lat, 99),
+      storeFloorOpsPerSecAt32: floorThr.opsPerSec,
       kernelCreateP50Ms: pct(create.lat, 50),
       kernelCreateP99Ms: pct(create.lat, 99),
       kernelCreateOpsPerSec: thr.opsPerSec,
