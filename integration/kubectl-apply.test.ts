@@ -122,9 +122,22 @@ describe.each(kubectls)('kubectl %s apply', (version, bin) => {
     expect(managers).toContain('kubectl-client-side-apply/Update');
     // applying the same manifest again changes nothing (kubectl still sends a patch: the live env
     // list has C, so it sends the order of the manifest's; the server writes nothing)
-    const rv = d3.metadata.resourceVersion;
+    // (the deployment controller writes status meanwhile: wait until it is done, then compare all
+    // but status — any write by the apply would change the resourceVersion and its manager's entry)
+    let before = get('web');
+    for (let i = 0; i < 30; i++) {
+      spawnSync('sleep', ['0.5']);
+      const again = get('web');
+      if (again.metadata.resourceVersion === before.metadata.resourceVersion) break;
+      before = again;
+    }
     expect(applyFile(v3).code).toBe(0);
-    expect(get('web').metadata.resourceVersion).toBe(rv);
+    const after = get('web');
+    const applier = (d: any) => d.metadata.managedFields.find((m: any) => m.manager === 'kubectl-client-side-apply');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+    expect(after.spec).toEqual(before.spec);
+    expect(applier(after)).toEqual(applier(before));
+    if (after.metadata.resourceVersion !== before.metadata.resourceVersion) expect(after.status).not.toEqual(before.status); // only the controller wrote
   });
 
   it('server-side apply twice with a changing manifest: removed fields go, fields of other managers stay', () => {

@@ -76,7 +76,18 @@ describe('kubectl scale', () => {
     expect(replicas('deployment/web')).toBe('5');
     const scale = JSON.parse(k('get', '--raw', `/apis/apps/v1/namespaces/${NS}/deployments/web/scale`).out);
     expect(scale).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'web', namespace: NS }, spec: { replicas: 5 }, status: { selector: 'app=web' } });
-    expect(scale.metadata.resourceVersion).toBe(k('get', 'deployment/web', '-n', NS, '-o', 'jsonpath={.metadata.resourceVersion}').out);
+    // the Scale's resourceVersion is the Deployment's (whose controller may write its status in
+    // between: read the Deployment before and after the Scale until nothing was written meanwhile)
+    const deploymentRv = () => k('get', 'deployment/web', '-n', NS, '-o', 'jsonpath={.metadata.resourceVersion}').out;
+    let compared = false;
+    for (let i = 0; i < 20 && !compared; i++) {
+      const before = deploymentRv();
+      const scaleRv = JSON.parse(k('get', '--raw', `/apis/apps/v1/namespaces/${NS}/deployments/web/scale`).out).metadata.resourceVersion;
+      if (deploymentRv() !== before) continue;
+      expect(scaleRv).toBe(before);
+      compared = true;
+    }
+    expect(compared).toBe(true);
   });
 
   it('honours --resource-version and --current-replicas (GET, then PUT of the Scale)', () => {
