@@ -2,8 +2,10 @@
 // directory; a socket that appears is asked GetInfo, its answer checked (type, name, version), its
 // CSI endpoint dialled (GetPluginInfo, plugin capabilities, NodeGetInfo), and the outcome told back
 // with NotifyRegistrationStatus. A socket removed, or one that stops accepting connections (its
-// process died), deregisters its driver. A refused or failed socket is tried again only when it
-// is made anew: a registrar restarts by rebinding. "Anew" is the inode with its birth time — Linux
+// process died), deregisters its driver. A refused socket (its answers are wrong: name, versions,
+// a driver registered already) is tried again only when it is made anew: a registrar restarts by
+// rebinding. One that could not be asked (not accepting yet, a call that failed or timed out) is
+// tried again with back-off, as kubelet's plugin manager does. "Anew" is the inode with its birth time — Linux
 // hands a freed inode number straight to the next file, so a rebound socket often has the old one.
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
@@ -56,6 +58,9 @@ export class PluginWatcher {
   /** socket path → the file (fileIdentity) last tried */
   private readonly tried = new Map<string, string>();
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** socket path → failed attempts in a row (its back-off) */
+  private readonly failures = new Map<string, number>();
+  private readonly retries = new Set<NodeJS.Timeout>();
   private fsWatcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -101,6 +106,8 @@ export class PluginWatcher {
     this.stopped = true;
     this.fsWatcher?.close();
     clearInterval(this.timer);
+    for (const r of this.retries) clearTimeout(r);
+    this.retries.clear();
     await this.scanning?.catch(() => {});
     await Promise.all(this.inFlight.values());
   }
@@ -124,20 +131,41 @@ export class PluginWatcher {
       }
     }
     for (const path of this.tried.keys()) if (!present.has(path)) this.tried.delete(path);
+    for (const path of this.failures.keys()) if (!present.has(path)) this.failures.delete(path);
     // new (or made anew): register
     for (const [path, file] of present) {
       if (this.stopped || this.tried.get(path) === file || this.inFlight.has(path)) continue;
       this.tried.set(path, file);
-      const p = this.register(path).finally(() => this.inFlight.delete(path));
+      const p = this.register(path)
+        .then((outcome) => this.after(path, file, outcome))
+        .finally(() => this.inFlight.delete(path));
       this.inFlight.set(path, p);
     }
+  }
+
+  /** A failed attempt is forgotten after a back-off (0.5 s doubling to 30 s), so a scan tries it again. */
+  private after(path: string, file: string, outcome: 'registered' | 'refused' | 'failed'): void {
+    if (outcome !== 'failed') {
+      this.failures.delete(path);
+      return;
+    }
+    const n = (this.failures.get(path) ?? 0) + 1;
+    this.failures.set(path, n);
+    if (this.stopped) return;
+    const retry = setTimeout(() => {
+      this.retries.delete(retry);
+      if (this.tried.get(path) === file) this.tried.delete(path);
+      this.kick();
+    }, Math.min(30_000, 500 * 2 ** (n - 1)));
+    retry.unref();
+    this.retries.add(retry);
   }
 
   private socketOf(d: csi.RegisteredCsiDriver): string | undefined {
     return this.o.registry.socketOf(d.name);
   }
 
-  private async register(socket: string): Promise<void> {
+  private async register(socket: string): Promise<'registered' | 'refused' | 'failed'> {
     const timeoutMs = this.o.callTimeoutMs ?? 10_000;
     const Registration = csiServices().Registration;
     const reg: Client = new Registration(unixTarget(socket), credentials.createInsecure());
@@ -153,20 +181,20 @@ export class PluginWatcher {
       } catch (e) {
         // no answer: nothing to notify (like kubelet, which just logs it)
         this.refuse(socket, `GetInfo failed: ${(e as Error).message}`);
-        return;
+        return 'failed';
       }
       const problem = registrationProblem(info);
       if (problem) {
         this.refuse(socket, problem);
         await notify(false, problem);
-        return;
+        return 'refused';
       }
       const existingSocket = this.o.registry.socketOf(info.name);
       if (existingSocket && existingSocket !== socket && (await socketAlive(existingSocket))) {
         const reason = `CSI driver ${info.name} is registered already, through ${existingSocket}`;
         this.refuse(socket, reason);
         await notify(false, reason);
-        return;
+        return 'refused';
       }
       const endpoint = info.endpoint ? socketPath(info.endpoint) : socket;
       client = new CsiDriverClientImpl(info.name, endpoint, this.o.driverTimeoutMs);
@@ -187,10 +215,12 @@ export class PluginWatcher {
       client = undefined;
       this.o.logger.info('CSI driver registered', { driver: driver.name, endpoint, csiVersion: highestSupportedVersion(info.supportedVersions), nodeId: driver.nodeId });
       await notify(true);
+      return 'registered';
     } catch (e) {
       const reason = `registration of ${socket} failed: ${(e as Error).message}`;
       this.refuse(socket, reason);
       await notify(false, reason);
+      return 'failed';
     } finally {
       client?.close();
       reg.close();
