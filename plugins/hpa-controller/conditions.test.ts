@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS, PODS } from '@skiff/api';
 import { usagePod, type MetricsEnv } from '@skiff/plugin-metrics-server/testing';
 import hpaController from './plugin.ts';
-import { condition, deployment, eventsFor, eventually, getHpa, hpa, keepReplicas, replicasOf, sleep, startHpaEnv } from './testing.ts';
+import { condition, deployment, eventsFor, eventsIncluding, eventually, getHpa, hpa, keepReplicas, replicasOf, sleep, startHpaEnv } from './testing.ts';
 
 const cpu50 = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } }];
 
@@ -29,7 +29,7 @@ describe('hpa-controller: conditions, bounds and restarts', () => {
       reason: 'FailedGetScale',
       message: `the HPA controller was unable to get the target's current scale: deployments.apps "nope" not found`,
     });
-    expect(await eventsFor(k, 'nope')).toContain('FailedGetScale: deployments.apps "nope" not found');
+    expect(await eventsIncluding(k, 'nope', ['FailedGetScale: deployments.apps "nope" not found'])).toContain('FailedGetScale: deployments.apps "nope" not found');
   });
 
   it('reports pods without a CPU request as FailedGetResourceMetric', async () => {
@@ -48,11 +48,13 @@ describe('hpa-controller: conditions, bounds and restarts', () => {
       message: 'the HPA was unable to compute the replica count: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-0',
     });
     expect(h.status).toMatchObject({ currentReplicas: 1, desiredReplicas: 0 });
-    const events = await eventsFor(k, 'noreq');
-    expect(events).toContain('FailedGetResourceMetric: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-0');
-    expect(events).toContain(
+    // (the Events are written after the status: wait for both)
+    const expected = [
+      'FailedGetResourceMetric: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-0',
       'FailedComputeMetricsReplicas: invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: missing request for cpu in container app of Pod noreq-0',
-    );
+    ];
+    const events = await eventsIncluding(k, 'noreq', expected);
+    for (const e of expected) expect(events).toContain(e);
   });
 
   it('leaves a target scaled to zero alone and brings one above maxReplicas down to it', async () => {
@@ -86,7 +88,7 @@ describe('hpa-controller: conditions, bounds and restarts', () => {
     });
     expect(h.status?.currentMetrics?.[0]).toEqual({ type: 'Resource', resource: { name: 'memory', current: { averageValue: String(96 * 2 ** 20) } } });
     expect(condition(h, 'ScalingLimited')).toMatchObject({ status: 'True', reason: 'ScaleUpLimit' });
-    expect(await eventsFor(k, 'mem')).toContain('SuccessfulRescale: New size: 4; reason: memory resource above target');
+    expect(await eventsIncluding(k, 'mem', ['SuccessfulRescale: New size: 4; reason: memory resource above target'])).toContain('SuccessfulRescale: New size: 4; reason: memory resource above target');
   });
 
   it('a restarted controller holds a scale-down for the stabilization window', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENTS, HORIZONTAL_POD_AUTOSCALERS } from '@skiff/api';
 import type { MetricsEnv } from '@skiff/plugin-metrics-server/testing';
-import { condition, deployment, eventsFor, eventually, getHpa, hpa, keepReplicas, replicasOf, startHpaEnv } from './testing.ts';
+import { condition, deployment, eventsFor, eventsIncluding, eventually, getHpa, hpa, keepReplicas, replicasOf, startHpaEnv } from './testing.ts';
 
 describe('hpa-controller with hollow pods', () => {
   let env: MetricsEnv;
@@ -58,7 +58,7 @@ describe('hpa-controller with hollow pods', () => {
         return h.status?.currentReplicas === 2 && condition(h, 'ScalingLimited')?.reason === 'TooFewReplicas' ? h : undefined;
       }, 30_000, 'status at 2 replicas');
       expect(down.status?.currentMetrics?.[0]?.resource?.current).toEqual({ averageUtilization: 10, averageValue: '10m' });
-      expect(await eventsFor(k, 'web')).toContain('SuccessfulRescale: New size: 2; reason: All metrics below target');
+      expect(await eventsIncluding(k, 'web', ['SuccessfulRescale: New size: 2; reason: All metrics below target'])).toContain('SuccessfulRescale: New size: 2; reason: All metrics below target');
       expect((await k.get(DEPLOYMENTS, 'default', 'web')).spec).toMatchObject({ replicas: 2 });
     } finally {
       await pods.stop();

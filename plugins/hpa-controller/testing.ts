@@ -44,6 +44,16 @@ export const replicasOf = async (k: Kernel, name: string, ns = 'default') => ((a
 export const condition = (h: HorizontalPodAutoscaler, type: string) => h.status?.conditions?.find((c) => c.type === type);
 
 /** Events about an object, oldest first, as "Reason: message". */
+/** eventsFor once it includes every one of `expected` (Events are written after the status), or as it is after 15 s. */
+export async function eventsIncluding(k: Kernel, name: string, expected: string[]): Promise<string[]> {
+  let events: string[] = [];
+  await eventually(async () => {
+    events = await eventsFor(k, name);
+    return expected.every((e) => events.includes(e));
+  }, 15_000, 'the Events').catch(() => {});
+  return events;
+}
+
 export async function eventsFor(k: Kernel, name: string, ns = 'default'): Promise<string[]> {
   const list = await k.list({ group: '', version: 'v1', resource: 'events' }, { namespace: ns });
   return list.items
