@@ -5,8 +5,9 @@
 // process died), deregisters its driver. A refused socket (its answers are wrong: name, versions,
 // a driver registered already) is tried again only when it is made anew: a registrar restarts by
 // rebinding. One that could not be asked (not accepting yet, a call that failed or timed out) is
-// tried again with back-off, as kubelet's plugin manager does. "Anew" is the inode with its birth time — Linux
-// hands a freed inode number straight to the next file, so a rebound socket often has the old one.
+// tried again with back-off, as kubelet's plugin manager does. "Anew" is the inode with its birth
+// time: Linux hands a freed inode number straight to the next file, so a rebound socket often has
+// the old one.
 import { watch, type FSWatcher, type Stats } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { connect } from 'node:net';

@@ -43,7 +43,6 @@ export const getHpa = async (k: Kernel, name: string, ns = 'default') => (await 
 export const replicasOf = async (k: Kernel, name: string, ns = 'default') => ((await k.get(DEPLOYMENTS, ns, name)).spec as { replicas: number }).replicas;
 export const condition = (h: HorizontalPodAutoscaler, type: string) => h.status?.conditions?.find((c) => c.type === type);
 
-/** Events about an object, oldest first, as "Reason: message". */
 /** eventsFor once it includes every one of `expected` (Events are written after the status), or as it is after 15 s. */
 export async function eventsIncluding(k: Kernel, name: string, expected: string[]): Promise<string[]> {
   let events: string[] = [];
@@ -54,6 +53,7 @@ export async function eventsIncluding(k: Kernel, name: string, expected: string[
   return events;
 }
 
+/** Events about an object, oldest first, as "Reason: message". */
 export async function eventsFor(k: Kernel, name: string, ns = 'default'): Promise<string[]> {
   const list = await k.list({ group: '', version: 'v1', resource: 'events' }, { namespace: ns });
   return list.items

@@ -159,17 +159,17 @@ function newEventCauses(o: Obj, names: { controller: string; note: string; regar
   const regarding = o[names.regarding];
   const regardingNs = isObj(regarding) && typeof regarding.namespace === 'string' ? regarding.namespace : '';
   if (regardingNs === '' && ns !== 'default' && ns !== 'kube-system') out.push(cause.invalid(`${names.regarding}.namespace`, regardingNs, 'does not match event.namespace'));
-  const text = (f: string, max: number | undefined, field = f) => {
+  const text = (f: string, max?: number) => {
     const v = o[f];
-    if (v === undefined || v === null || v === '') out.push(cause.required(field));
-    else if (typeof v === 'string' && max !== undefined && v.length > max) out.push(cause.invalid(field, '', `can have at most ${max} characters`));
+    if (v === undefined || v === null || v === '') out.push(cause.required(f));
+    else if (typeof v === 'string' && max !== undefined && v.length > max) out.push(cause.invalid(f, '', `can have at most ${max} characters`));
   };
-  text(names.controller, undefined);
+  text(names.controller);
   const controller = o[names.controller];
   if (typeof controller === 'string' && controller !== '') out.push(...isQualifiedName(controller).map((m) => cause.invalid(names.controller, controller, m)));
   text('reportingInstance', 128);
   text('action', 128);
-  text('reason', undefined);
+  text('reason'); // (its length: the Event's own check, or eventsV1CreateCauses)
   const note = o[names.note];
   if (typeof note === 'string' && note.length > 1024) out.push(cause.invalid(names.note, '', 'can have at most 1024 characters'));
   return out;
