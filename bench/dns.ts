@@ -5,13 +5,19 @@
 // a plugin host of this process (as in `skiff agent`), answers on 127.0.0.1. dnsperf asks the A
 // record of every Service, round and round:
 // - a throughput run (as many queries as `outstanding` in flight allow): `qps`;
-// - a latency run at `rate` queries/s (dnsperf -Q, every query's latency from -v): `p50Ms`/`p99Ms`.
+// - a latency run at `rate` queries/s (dnsperf -Q, every query's latency from -v): `p50Ms`/`p99Ms`;
+// - the floor, in the same run: the same latency run against the least a Node UDP responder can do
+//   (this process, its sockets set up as the plugin's, each query sent back with the answer bit set
+//   and nothing looked up): `udpFloorP50Ms`/`udpFloorP99Ms`. What is left between the two is the
+//   DNS server's own; the rest is the machine (on a paravirtualised VM each datagram's syscalls and
+//   loopback delivery cost far more than Node's and the responder's work) and Node's UDP path.
 // What shares the cores is reported too: the CPU this process (the DNS plugin) used and how busy
 // the whole machine was during the throughput run (dnsperf, the idle server and anything else
 // running make up the rest), and whether dnsperf ran on cores of its own (`pinned`, the default;
 // --share-cores lets everything share them). The last line is JSON.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
@@ -96,11 +102,11 @@ writeFileSync(queries, Array.from({ length: SERVICES }, (_, i) => `svc-${i}.defa
 // dnsperf writes to a file, not a pipe to this process: with -v it prints a line per query, and a
 // pipe that this process (the DNS server's own event loop) drains would stall dnsperf's receiving
 // thread whenever the server is busy, showing up as the server's latency and loss.
-function dnsperf(args: string[]): Promise<string> {
+function dnsperf(args: string[], to = port): Promise<string> {
   const file = join(home, 'dnsperf.out');
   const fd = openSync(file, 'w');
   return new Promise<string>((resolve, reject) => {
-    const c = spawn(PIN ? 'taskset' : 'dnsperf', [...(PIN ? ['-c', `1-${cpus().length - 1}`, 'dnsperf'] : []), '-s', '127.0.0.1', '-p', String(port), '-d', queries, '-b', '4096', ...args], { stdio: ['ignore', fd, 'pipe'] });
+    const c = spawn(PIN ? 'taskset' : 'dnsperf', [...(PIN ? ['-c', `1-${cpus().length - 1}`, 'dnsperf'] : []), '-s', '127.0.0.1', '-p', String(to), '-d', queries, '-b', '4096', ...args], { stdio: ['ignore', fd, 'pipe'] });
     children.push(c);
     let err = '';
     c.stderr!.on('data', (d: Buffer) => (err += d));
@@ -108,6 +114,17 @@ function dnsperf(args: string[]): Promise<string> {
   }).finally(() => closeSync(fd));
 }
 const figure = (text: string, label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1] ?? NaN);
+
+/** every answered query's latency, ms, from dnsperf -v ("> NOERROR name A 0.000123") */
+function latencies(verbose: string): number[] {
+  const l: number[] = [];
+  for (const line of verbose.split('\n')) {
+    if (!line.startsWith('> ')) continue;
+    const s = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(s)) l.push(s * 1000);
+  }
+  return l;
+}
 
 /** busy and total jiffies of the whole machine (/proc/stat) */
 function machineTicks(): { busy: number; total: number } {
@@ -134,7 +151,7 @@ out.dnsCpuCores = Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100
 out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length * 100) / 100;
 
 // latency at a fixed rate: every query's latency from dnsperf -v ("> NOERROR name A 0.000123")
-const lat: number[] = [];
+let lat: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 // this process's GC pauses during the rate run (the DNS server's): how many, the longest
@@ -142,11 +159,7 @@ const gcs: PerformanceEntry[] = [];
 const gcObserver = new PerformanceObserver((l) => void gcs.push(...l.getEntries()));
 gcObserver.observe({ entryTypes: ['gc'] });
 const verbose = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v']);
-for (const line of verbose.split('\n')) {
-  if (!line.startsWith('> ')) continue;
-  const s = Number(line.slice(line.lastIndexOf(' ') + 1));
-  if (Number.isFinite(s)) lat.push(s * 1000);
-}
+lat = latencies(verbose);
 // answers other than NOERROR (lost queries print "> T name type" and count as lost)
 const errors = (verbose.match(/^> (?!NOERROR |T )/gm) ?? []).length;
 Object.assign(out, {
@@ -166,6 +179,23 @@ Object.assign(out, {
 loopDelay.disable();
 gcObserver.disconnect();
 
+// the floor: the same rate run against a bare responder in this process (see the header)
+const floorSocket = createSocket({ type: 'udp4', lookup: (a: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, a, 4) } as Parameters<typeof createSocket>[0]);
+await new Promise<void>((r) => floorSocket.bind(0, '127.0.0.1', r));
+floorSocket.setRecvBufferSize(4 << 20);
+floorSocket.on('message', (m, r) => {
+  if (m.length < 12) return;
+  m[2] |= 0x80; // QR: a response
+  m[3] = 0x80; // RA, NOERROR
+  floorSocket.send(m, r.port, r.address);
+});
+const floorPort = (floorSocket.address() as { port: number }).port;
+await dnsperf(['-l', '2', '-q', String(OUTSTANDING)], floorPort); // warm up as the plugin's
+const floorOut = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v'], floorPort);
+const floor = latencies(floorOut);
+floorSocket.close();
+Object.assign(out, { udpFloorP50Ms: pct(floor, 50), udpFloorP99Ms: pct(floor, 99), udpFloorMaxMs: Math.round(floor.reduce((a, b) => Math.max(a, b), 0) * 1000) / 1000, udpFloorLost: figure(floorOut, 'Queries lost') });
+
 await host.stop();
 await kernel.close();
 await nc.drain();
@@ -175,4 +205,4 @@ for (const c of children) if (c.exitCode === null) {
 }
 rmSync(home, { recursive: true, force: true });
 console.log(JSON.stringify(out));
-process.exit(out.qps && lat.length ? 0 : 1);
+process.exit(out.qps && lat.length && floor.length ? 0 : 1);
