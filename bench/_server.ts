@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
-import { repoRoot, sleep } from './_util.ts';
+import { closedLoop, repoRoot, sleep } from './_util.ts';
 
 export interface Rest {
   base: string;
@@ -23,6 +23,18 @@ export async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 
   const text = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 200)}`);
   return JSON.parse(text);
+}
+
+/**
+ * Connections a benchmark's REST client keeps to a server. The warm-up opens them all
+ * (`warmUpRest`): a connection opened mid-run costs a TLS handshake on both event loops, and after
+ * any hold-up the client would open dozens at once — a stall of its own making, not the server's.
+ */
+export const REST_CONNECTIONS = 64;
+
+/** Warm-up before a measured run: JIT, and every connection of the pool open. */
+export function warmUpRest(op: (i: number) => Promise<unknown>): Promise<unknown> {
+  return closedLoop(REST_CONNECTIONS * 10, REST_CONNECTIONS, op);
 }
 
 export async function startServerProcess(home: string, extraArgs: string[] = []): Promise<{ pid: number; ca: string; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {
@@ -43,7 +55,7 @@ export async function startServerProcess(home: string, extraArgs: string[] = [])
   const server = kc.clusters[0].cluster.server as string;
   const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
   const token = kc.users[0].user.token as string;
-  const agent = new Agent({ connect: { ca }, connections: 64, pipelining: 1, keepAliveTimeout: 60_000 });
+  const agent = new Agent({ connect: { ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
   return {
     pid: child.pid!,
     ca,

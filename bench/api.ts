@@ -5,7 +5,9 @@
 // latency, watch delivery latency with many watchers, and the idle server's RSS. With --grpc, the
 // same server's gRPC API too (TLS, the same token; a client built from proto/ only): grpcCreateP99Ms
 // at the offered rate, grpcCreateOpsPerSecAt32, grpcGetP99Ms, grpcWatchP99Ms.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { loadavg } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
 import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
-import { call, serverRuntime, startServerProcess, type Rest } from './_server.ts';
+import { call, REST_CONNECTIONS, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 
 const { values: flags } = parseArgs({
@@ -169,6 +171,47 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
   return out;
 }
 
+/** The same creates, clients, rate and concurrency against servers with nothing behind them. */
+async function transportFloorFigures(): Promise<Figures> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_transport-floor-server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => child.kill('SIGTERM'));
+  const out: Figures = {};
+  try {
+    const [line] = await Promise.race([
+      (async () => {
+        for await (const l of createInterface({ input: child.stdout! })) return [l];
+        throw new Error('the transport floor server exited');
+      })(),
+      new Promise<never>((_, reject) => child.once('exit', () => reject(new Error('the transport floor server exited')))),
+    ]);
+    const srv = JSON.parse(line!) as { https: number; grpc: number; ca: string };
+    const r: Rest = { base: `https://127.0.0.1:${srv.https}`, agent: new Agent({ connect: { ca: srv.ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 }), headers: { authorization: 'Bearer floor', accept: 'application/json' } };
+    try {
+      await warmUpRest((i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
+      const create = await openLoop(CREATES, RATE, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `c-${i}`)));
+      const thr = await closedLoop(CREATES, 32, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `t-${i}`)));
+      Object.assign(out, { httpsFloorCreateP50Ms: pct(create.lat, 50), httpsFloorCreateP99Ms: pct(create.lat, 99), httpsFloorGeneratorLagP99Ms: pct(create.lag, 99), httpsFloorOpsPerSecAt32: thr.opsPerSec });
+    } finally {
+      await r.agent.close();
+    }
+    if (flags.grpc) {
+      const c = connectSkiff({ address: `127.0.0.1:${srv.grpc}`, ca: srv.ca, token: 'floor', protoDir: join(import.meta.dirname, '..', 'proto') });
+      try {
+        const CMS = { version: 'v1', resource: 'configmaps', namespace: 'gbench' };
+        await closedLoop(500, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
+        const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
+        const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
+        Object.assign(out, { grpcFloorCreateP50Ms: pct(create.lat, 50), grpcFloorCreateP99Ms: pct(create.lat, 99), grpcFloorGeneratorLagP99Ms: pct(create.lag, 99), grpcFloorOpsPerSecAt32: thr.opsPerSec });
+      } finally {
+        c.close();
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  return out;
+}
+
 async function kernelFigures(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-kernel-'));
   const nats = await startNatsServer({ dataDir: dir });
@@ -248,7 +291,7 @@ async function main() {
     await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
     await call(r, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'watch' } });
     // warm up connections and JIT
-    await closedLoop(500, 16, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
+    await warmUpRest((i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
     const rt0 = await serverRuntime(r);
     const create = await openLoop(CREATES, RATE, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `c-${i}`)));
     const rt1 = await serverRuntime(r);
@@ -295,6 +338,7 @@ async function main() {
     await srv.stop();
     rmSync(home, { recursive: true, force: true });
   }
+  Object.assign(out, await transportFloorFigures());
   Object.assign(out, await kernelFigures());
   console.log(JSON.stringify(out));
   process.exit(0);
