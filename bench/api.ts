@@ -19,6 +19,7 @@ import { Agent, request } from 'undici';
 import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
 import { call, REST_CONNECTIONS, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
+import { h2loadCreates } from './_h2load.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -157,6 +158,18 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
     out.grpcCreateServerCpuUsPerOp = Math.round(((cpuMs(pid) - cpu0) * 1000) / CREATES);
     out.grpcCreateOpsPerSecAt32 = thr.opsPerSec;
     out.grpcCreateP99MsAt32 = pct(thr.lat, 99);
+    // the same creates from h2load, a C HTTP/2 client that leaves the server more of the cores;
+    // every create it was answered for must be stored
+    const stored = async () => {
+      const l = await c.list(CMS, { limit: 1 });
+      return l.items.length + (l.remainingItemCount ?? 0);
+    };
+    const before = await stored();
+    const h2 = h2loadCreates({ address, token, ref: CMS, object: { ...cm('gbench', ''), metadata: { generateName: 'h2-', namespace: 'gbench' } }, n: 2 * CREATES, concurrency: 32 });
+    const added = (await stored()) - before;
+    if (h2.failed || added !== h2.succeeded) throw new Error(`h2load: ${h2.succeeded} creates answered, ${h2.failed} failed, ${added} stored`);
+    out.grpcCreateOpsPerSecAt32H2load = h2.opsPerSec;
+    out.grpcCreateP99MsAt32H2load = h2.p99Ms;
     const get = await closedLoop(3000, 1, (i) => c.get({ ...CMS, name: `c-${i % CREATES}` }));
     out.grpcGetP50Ms = pct(get.lat, 50);
     out.grpcGetP99Ms = pct(get.lat, 99);
@@ -202,6 +215,8 @@ async function transportFloorFigures(): Promise<Figures> {
         const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
         const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
         Object.assign(out, { grpcFloorCreateP50Ms: pct(create.lat, 50), grpcFloorCreateP99Ms: pct(create.lat, 99), grpcFloorGeneratorLagP99Ms: pct(create.lag, 99), grpcFloorOpsPerSecAt32: thr.opsPerSec });
+        const h2 = h2loadCreates({ address: `127.0.0.1:${srv.grpc}`, token: 'floor', ref: CMS, object: { ...cm('gbench', ''), metadata: { generateName: 'h2-', namespace: 'gbench' } }, n: 2 * CREATES, concurrency: 32 });
+        Object.assign(out, { grpcFloorOpsPerSecAt32H2load: h2.opsPerSec, grpcFloorP99MsAt32H2load: h2.p99Ms });
       } finally {
         c.close();
       }

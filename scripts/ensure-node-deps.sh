@@ -15,6 +15,8 @@
 #   registry    docker-registry (/usr/bin/docker-registry; the tests run their own instance)
 #   images      gcc and libc6-dev (deploy/images compiles the pause image static), file
 #   dnsperf     dnsperf (the DNS load generator of `npm run bench -- dns`)
+#   h2load      nghttp2-client's h2load (a C HTTP/2 load generator: `npm run bench -- api --grpc`
+#               measures the gRPC API's create throughput with it beside the grpc-js client)
 #   python-grpc python3-grpcio and python3-grpc-tools (the Python client of the gRPC API test,
 #               integration/grpc-api.test.ts; run with /usr/bin/python3)
 #   storage     xfsprogs (mkfs.xfs, xfs_growfs): the host-path CSI driver's volumes are xfs on loop
@@ -35,8 +37,8 @@ while [ $# -gt 0 ]; do
   case "$1" in
   --log-dir) log_dir="$2"; shift 2 ;;
   --check) check=1; shift ;;
-  nats | cni | containerd | docker | registry | images | dnsperf | python-grpc | storage) parts+=("$1"); shift ;;
-  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images|dnsperf|python-grpc|storage..." >&2; exit 2 ;;
+  nats | cni | containerd | docker | registry | images | dnsperf | h2load | python-grpc | storage) parts+=("$1"); shift ;;
+  *) echo "usage: ensure-node-deps.sh [--log-dir DIR] [--check] nats|cni|containerd|docker|registry|images|dnsperf|h2load|python-grpc|storage..." >&2; exit 2 ;;
   esac
 done
 wants() { [[ " ${parts[*]:-} " == *" $1 "* ]]; }
@@ -75,6 +77,7 @@ fi
 if wants docker; then need docker.io eval 'has dockerd && has docker'; fi
 if wants registry; then need docker-registry test -x /usr/bin/docker-registry; fi
 if wants dnsperf; then need dnsperf has dnsperf; fi
+if wants h2load; then need nghttp2-client has h2load; fi
 if wants storage; then need xfsprogs eval 'has mkfs.xfs && has xfs_growfs'; fi
 if wants python-grpc; then
   need python3-grpcio /usr/bin/python3 -c 'import grpc' 2>/dev/null
