@@ -101,16 +101,18 @@ writeFileSync(queries, Array.from({ length: SERVICES }, (_, i) => `svc-${i}.defa
 
 // dnsperf writes to a file, not a pipe to this process: with -v it prints a line per query, and a
 // pipe that this process (the DNS server's own event loop) drains would stall dnsperf's receiving
-// thread whenever the server is busy, showing up as the server's latency and loss.
-function dnsperf(args: string[], to = port): Promise<string> {
-  const file = join(home, 'dnsperf.out');
+// thread whenever the server is busy, showing up as the server's latency and loss. Resolves to the
+// file's path: a rate run's output (megabytes) is read only after every measured run, so that no
+// run pays for the garbage of parsing another's.
+function dnsperf(args: string[], o: { to?: number; file?: string } = {}): Promise<string> {
+  const file = join(home, o.file ?? 'dnsperf.out');
   const fd = openSync(file, 'w');
   return new Promise<string>((resolve, reject) => {
-    const c = spawn(PIN ? 'taskset' : 'dnsperf', [...(PIN ? ['-c', `1-${cpus().length - 1}`, 'dnsperf'] : []), '-s', '127.0.0.1', '-p', String(to), '-d', queries, '-b', '4096', ...args], { stdio: ['ignore', fd, 'pipe'] });
+    const c = spawn(PIN ? 'taskset' : 'dnsperf', [...(PIN ? ['-c', `1-${cpus().length - 1}`, 'dnsperf'] : []), '-s', '127.0.0.1', '-p', String(o.to ?? port), '-d', queries, '-b', '4096', ...args], { stdio: ['ignore', fd, 'pipe'] });
     children.push(c);
     let err = '';
     c.stderr!.on('data', (d: Buffer) => (err += d));
-    c.on('exit', (code) => (code === 0 ? resolve(readFileSync(file, 'utf8')) : reject(new Error(`dnsperf exited ${code}: ${err.slice(-500)}`))));
+    c.on('exit', (code) => (code === 0 ? resolve(file) : reject(new Error(`dnsperf exited ${code}: ${err.slice(-500)}`))));
   }).finally(() => closeSync(fd));
 }
 const figure = (text: string, label: string) => Number(new RegExp(`${label}:\\s+([\\d.]+)`).exec(text)?.[1] ?? NaN);
@@ -140,7 +142,7 @@ out.loadAvg1 = Math.round(loadavg()[0] * 100) / 100;
 const cpu0 = process.cpuUsage();
 const m0 = machineTicks();
 const w0 = performance.now();
-const thr = await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]);
+const thr = readFileSync(await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]), 'utf8');
 const wall = (performance.now() - w0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const m1 = machineTicks();
@@ -150,16 +152,36 @@ out.avgMsAtMax = Math.round(figure(thr, 'Average Latency \\(s\\)') * 1e6) / 1000
 out.dnsCpuCores = Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100;
 out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length * 100) / 100;
 
+// the floor's responder (see the header), bound now and idle during the plugin's rate run
+const floorSocket = createSocket({ type: 'udp4', lookup: (a: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, a, 4) } as Parameters<typeof createSocket>[0]);
+await new Promise<void>((r) => floorSocket.bind(0, '127.0.0.1', r));
+floorSocket.setRecvBufferSize(4 << 20);
+floorSocket.on('message', (m, r) => {
+  if (m.length < 12) return;
+  m[2] |= 0x80; // QR: a response
+  m[3] = 0x80; // RA, NOERROR
+  floorSocket.send(m, r.port, r.address);
+});
+const floorPort = (floorSocket.address() as { port: number }).port;
+
 // latency at a fixed rate: every query's latency from dnsperf -v ("> NOERROR name A 0.000123")
-let lat: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 1 });
 loopDelay.enable();
 // this process's GC pauses during the rate run (the DNS server's): how many, the longest
 const gcs: PerformanceEntry[] = [];
 const gcObserver = new PerformanceObserver((l) => void gcs.push(...l.getEntries()));
 gcObserver.observe({ entryTypes: ['gc'] });
-const verbose = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v']);
-lat = latencies(verbose);
+const rateFile = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v'], { file: 'rate.out' });
+loopDelay.disable();
+gcObserver.disconnect();
+
+// the floor: the same rate run against the bare responder in this process
+await dnsperf(['-l', '2', '-q', String(OUTSTANDING)], { to: floorPort }); // warmed up as the plugin was
+const floorFile = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v'], { to: floorPort, file: 'floor.out' });
+floorSocket.close();
+
+const verbose = readFileSync(rateFile, 'utf8');
+const lat = latencies(verbose);
 // answers other than NOERROR (lost queries print "> T name type" and count as lost)
 const errors = (verbose.match(/^> (?!NOERROR |T )/gm) ?? []).length;
 Object.assign(out, {
@@ -176,24 +198,8 @@ Object.assign(out, {
   gcMaxMs: Math.round(gcs.reduce((a, g) => Math.max(a, g.duration), 0) * 100) / 100,
   gcTotalMs: Math.round(gcs.reduce((a, g) => a + g.duration, 0)),
 });
-loopDelay.disable();
-gcObserver.disconnect();
-
-// the floor: the same rate run against a bare responder in this process (see the header)
-const floorSocket = createSocket({ type: 'udp4', lookup: (a: string, _o: unknown, cb: (e: null, a: string, f: number) => void) => cb(null, a, 4) } as Parameters<typeof createSocket>[0]);
-await new Promise<void>((r) => floorSocket.bind(0, '127.0.0.1', r));
-floorSocket.setRecvBufferSize(4 << 20);
-floorSocket.on('message', (m, r) => {
-  if (m.length < 12) return;
-  m[2] |= 0x80; // QR: a response
-  m[3] = 0x80; // RA, NOERROR
-  floorSocket.send(m, r.port, r.address);
-});
-const floorPort = (floorSocket.address() as { port: number }).port;
-await dnsperf(['-l', '2', '-q', String(OUTSTANDING)], floorPort); // warm up as the plugin's
-const floorOut = await dnsperf(['-l', String(SECONDS), '-Q', String(RATE), '-q', '1000', '-v'], floorPort);
+const floorOut = readFileSync(floorFile, 'utf8');
 const floor = latencies(floorOut);
-floorSocket.close();
 Object.assign(out, { udpFloorP50Ms: pct(floor, 50), udpFloorP99Ms: pct(floor, 99), udpFloorMaxMs: Math.round(floor.reduce((a, b) => Math.max(a, b), 0) * 1000) / 1000, udpFloorLost: figure(floorOut, 'Queries lost') });
 
 await host.stop();
