@@ -11,12 +11,14 @@
 //   and nothing looked up): `udpFloorP50Ms`/`udpFloorP99Ms`. What is left between the two is the
 //   DNS server's own; the rest is the machine (on a paravirtualised VM each datagram's syscalls and
 //   loopback delivery cost far more than Node's and the responder's work) and Node's UDP path.
-// What shares the cores is reported too: the CPU this process (the DNS plugin) used and how busy
+// What shares the cores is reported too: the CPU this process (the DNS plugin) and the plugin's
+// answering helpers (`answerHelpers`, on dnsperf's cores) used and how busy
 // the whole machine was during the throughput run (dnsperf, the idle server and anything else
-// running make up the rest), and whether dnsperf ran on cores of its own (`pinned`, the default;
-// --share-cores lets everything share them). The last line is JSON.
+// running make up the rest), and whether the cores were split (`pinned`, the default: dnsperf and
+// the helpers on CPU 1, the rest on CPU 0; --share-cores lets everything share them). The last
+// line is JSON.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,10 +46,12 @@ const SECONDS = Number(flags.seconds);
 const RATE = Number(flags.rate);
 const OUTSTANDING = Number(flags.outstanding);
 // The load generator gets cores of its own (taskset): this process (the DNS server), the skiff
-// server and NATS on CPU 0, dnsperf on the rest. Sharing every core, the scheduler time-slices
+// server and NATS on CPU 0, dnsperf on the rest (with the DNS server's answering helpers). Sharing every core, the scheduler time-slices
 // three busy threads over two cores and dnsperf's own waits show up as the server's tail latency.
 // --share-cores measures that way instead.
-const PIN = !flags['share-cores'] && cpus().length > 1 && spawnSync('taskset', ['-acp', '0', String(process.pid)], { stdio: 'ignore' }).status === 0;
+// (This process is pinned once the plugin has started, so that the plugin sees the machine's cores
+// as a node agent does; the server is started on CPU 0 at once, NATS with it.)
+const PIN = !flags['share-cores'] && cpus().length > 1 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
 const SERVICES_REF = { group: '', version: 'v1', resource: 'services' };
 
 const root = repoRoot();
@@ -62,7 +66,8 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGTERM');
 });
-const server = spawn(process.execPath, [bin, 'server', '--home', home, '--port', '0', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+const serverArgs = [process.execPath, bin, 'server', '--home', home, '--port', '0', '--log-level', 'warn'];
+const server = PIN ? spawn('taskset', ['-c', '0', ...serverArgs], { stdio: ['ignore', 'ignore', 'inherit'] }) : spawn(serverArgs[0]!, serverArgs.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(server);
 for (let t0 = Date.now(); !existsSync(join(home, 'kubeconfig')); await sleep(50)) {
   if (Date.now() - t0 > 30_000 || server.exitCode !== null) throw new Error('skiff server did not start');
@@ -96,6 +101,22 @@ for (let t1 = Date.now(); ; await sleep(20)) {
 }
 out.syncMs = Math.round(performance.now() - t0);
 
+// The plugin's answering helper processes (one on a machine with more than one core, by default)
+// read the same UDP socket on the other core, beside dnsperf: a DNS server uses every core, as
+// CoreDNS's threads do. (Forked by this process, they start on CPU 0 with it.)
+let helpers: number[] = [];
+for (let t1 = Date.now(); Date.now() - t1 < 10_000; await sleep(50)) {
+  const r = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'answer-helper'], { encoding: 'utf8' });
+  if (r.status === 1 && availableParallelism() < 2) break; // one core: the plugin starts none
+  helpers = r.stdout.split('\n').filter(Boolean).map(Number);
+  if (helpers.length) break;
+}
+if (PIN) {
+  spawnSync('taskset', ['-acp', '0', String(process.pid)], { stdio: 'ignore' });
+  for (const pid of helpers) spawnSync('taskset', ['-acp', `1-${cpus().length - 1}`, String(pid)], { stdio: 'ignore' });
+}
+out.answerHelpers = helpers.length;
+
 const queries = join(home, 'queries.txt');
 writeFileSync(queries, Array.from({ length: SERVICES }, (_, i) => `svc-${i}.default.svc.cluster.local A\n`).join(''));
 
@@ -128,6 +149,20 @@ function latencies(verbose: string): number[] {
   return l;
 }
 
+/** CPU time of the answering helpers so far, in clock ticks (1/100 s) */
+function helperTicks(): number {
+  let t = 0;
+  for (const pid of helpers) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      t += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return t;
+}
+
 /** busy and total jiffies of the whole machine (/proc/stat) */
 function machineTicks(): { busy: number; total: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
@@ -140,6 +175,7 @@ out.loadAvg1 = Math.round(loadavg()[0] * 100) / 100;
 
 // throughput
 const cpu0 = process.cpuUsage();
+const helperTicks0 = helperTicks();
 const m0 = machineTicks();
 const w0 = performance.now();
 const thr = readFileSync(await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]), 'utf8');
@@ -150,6 +186,7 @@ out.qps = Math.round(figure(thr, 'Queries per second'));
 out.lost = figure(thr, 'Queries lost');
 out.avgMsAtMax = Math.round(figure(thr, 'Average Latency \\(s\\)') * 1e6) / 1000;
 out.dnsCpuCores = Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100;
+out.helperCpuCores = Math.round(((helperTicks() - helperTicks0) / 100 / wall) * 100) / 100;
 out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length * 100) / 100;
 
 // the floor's responder (see the header), bound now and idle during the plugin's rate run

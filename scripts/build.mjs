@@ -67,4 +67,6 @@ await build({
 }).catch(() => process.exit(1)); // esbuild has already printed the errors
 // files loaded at run time beside the bundle (worker threads start from a file of their own)
 for (const f of ['wasm-worker.mjs', 'guest-host.mjs', 'direct-abi.mjs']) copyFileSync(join(root, 'plugins/wasm-policies', f), join(dirname(outfile), f));
+// (and helper processes: the cluster DNS server's answering helpers)
+copyFileSync(join(root, 'plugins/cluster-dns/answer-helper.mjs'), join(dirname(outfile), 'answer-helper.mjs'));
 if (process.env.SKIFF_BUILD_VERBOSE) console.error(`built ${outfile} in ${Date.now() - t0} ms`);

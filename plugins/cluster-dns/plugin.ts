@@ -4,6 +4,7 @@
 // serves it over UDP and TCP on its listen addresses (server.ts) with precomputed answers
 // (responder.ts); other names go to the node's upstream resolvers (forwarder.ts). Pods reach it at
 // the cluster DNS Service address (10.96.0.10) through the service proxy.
+import { availableParallelism } from 'node:os';
 import { definePlugin } from '@skiff/kernel/plugins';
 import { Forwarder, readUpstreams, type Upstream } from './forwarder.ts';
 import { Responder } from './responder.ts';
@@ -42,6 +43,11 @@ export interface ClusterDnsConfig {
   publishService: boolean;
   /** when the listen address is taken or not there yet: try again this often instead of failing */
   bindRetryMs: number;
+  /**
+   * helper processes answering UDP queries on each listen address beside the plugin's own event
+   * loop (server.ts); default: 1 on a machine with more than one core, else 0
+   */
+  answerProcesses?: number;
 }
 
 export const configSchema = {
@@ -60,6 +66,7 @@ export const configSchema = {
     localAddress: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}$' },
     publishService: { type: 'boolean', default: false },
     bindRetryMs: { type: 'integer', minimum: 0, default: 0 },
+    answerProcesses: { type: 'integer', minimum: 0, maximum: 16 },
   },
   additionalProperties: false,
 };
@@ -80,7 +87,13 @@ export default definePlugin<ClusterDnsConfig>({
     const responder = new Responder(zone, forwarder, { maxEntries: config.cacheSize, maxForwardTtl: config.maxForwardTtl });
     const sync = new ZoneSync(kernel, zone, logger);
     // replaced when a bind retry succeeds
-    let server = new DnsServer(responder, { listen });
+    const serverOptions = {
+      listen,
+      answerHelpers: config.answerProcesses ?? Math.min(1, availableParallelism() - 1),
+      helperCacheSize: config.cacheSize,
+      onHelperError: (e: Error) => logger.warn('cluster DNS answer helper', { error: e.message }),
+    };
+    let server = new DnsServer(responder, serverOptions);
     // the zone first (at most syncWaitMs, as CoreDNS waits for its informers): a new version taking
     // over from a running one must not answer NXDOMAIN for names it has not listed yet
     let synced = false;
@@ -109,7 +122,7 @@ export default definePlugin<ClusterDnsConfig>({
     const retriable = (e: unknown) => config.bindRetryMs > 0 && ['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES'].includes((e as { code?: string }).code ?? '');
     const bindAgain = () => {
       retry = undefined;
-      const next = new DnsServer(responder, { listen });
+      const next = new DnsServer(responder, serverOptions);
       next.start().then(
         () => {
           if (stopped) return void next.stop();

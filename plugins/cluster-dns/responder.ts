@@ -62,11 +62,23 @@ export class Responder {
     });
   }
 
+  /** The zone's version: it changes with every change of the records. */
+  get zoneVersion(): number {
+    return this.zone.version;
+  }
+
+  /** Called after every change of the zone's records (the answers built from it are gone); returns the unsubscribe. */
+  onZoneChange(fn: () => void): () => void {
+    return this.zone.onChange(fn);
+  }
+
   /**
    * The response to a message: a Buffer (its own copy, the caller may keep it), null to drop it,
-   * or a promise of either for a forwarded name not in the cache.
+   * or a promise of either for a forwarded name not in the cache. `kept` is told, before the
+   * response is returned, when it is a kept answer: how long it stays good (ms timestamp;
+   * undefined: until the zone changes).
    */
-  respond(msg: Buffer, tcp: boolean): Buffer | null | Promise<Buffer | null> {
+  respond(msg: Buffer, tcp: boolean, kept?: (expires: number | undefined) => void): Buffer | null | Promise<Buffer | null> {
     this.stats.queries++;
     const p = parseQuery(msg);
     if (!p.ok) {
@@ -82,19 +94,20 @@ export class Responder {
     const z = this.zoneAnswers.get(key);
     if (z) {
       this.stats.zoneHits++;
-      return this.send(z, msg, q, tcp);
+      return this.send(z, msg, q, tcp, kept);
     }
     const f = this.forwardedAnswers.get(key) ?? this.chasedAnswers.get(key);
-    if (f && f.expires! > Date.now()) return this.send(f, msg, q, tcp);
+    if (f && f.expires! > Date.now()) return this.send(f, msg, q, tcp, kept);
     const built = this.build(msg, q);
-    if (built === undefined) return this.forward(key, msg, q, tcp, this.forwardedAnswers, () => this.forwardOnce(msg, q, tcp));
-    if ('chase' in built) return this.forward(key, msg, q, tcp, this.chasedAnswers, () => this.chase(msg, q, built.chase));
+    if (built === undefined) return this.forward(key, msg, q, tcp, this.forwardedAnswers, () => this.forwardOnce(msg, q, tcp), kept);
+    if ('chase' in built) return this.forward(key, msg, q, tcp, this.chasedAnswers, () => this.chase(msg, q, built.chase), kept);
     if (this.zoneAnswers.size >= this.o.maxEntries) this.zoneAnswers.clear();
     this.zoneAnswers.set(key, built);
-    return this.send(built, msg, q, tcp);
+    return this.send(built, msg, q, tcp, kept);
   }
 
-  private send(p: Prepared, msg: Buffer, q: Query, tcp: boolean): Buffer {
+  private send(p: Prepared, msg: Buffer, q: Query, tcp: boolean, kept?: (expires: number | undefined) => void): Buffer {
+    kept?.(p.expires);
     if (tcp || p.full.length <= q.udpLimit) return withId(p.full, msg);
     this.stats.truncated++;
     p.trunc ??= truncated(p.full, q);
@@ -133,7 +146,7 @@ export class Responder {
     return { full: this.zoneResponse(msg, q, r, up?.answers ?? []), expires: Date.now() + ttl * 1000 };
   }
 
-  private async forward(key: string, msg: Buffer, q: Query, tcp: boolean, cache: Map<string, Prepared>, make: () => Promise<Prepared>): Promise<Buffer | null> {
+  private async forward(key: string, msg: Buffer, q: Query, tcp: boolean, cache: Map<string, Prepared>, make: () => Promise<Prepared>, kept?: (expires: number | undefined) => void): Promise<Buffer | null> {
     // one upstream query per question at a time; the others wait for its answer
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -144,8 +157,9 @@ export class Responder {
       const prepared = await pending;
       if (cache.size >= this.o.maxEntries) cache.clear();
       // (a chase that saw the zone change meanwhile may be stale: not kept)
-      if (prepared.expires! > Date.now() && (cache !== this.chasedAnswers || version === this.zone.version)) cache.set(key, prepared);
-      return this.send(prepared, msg, q, tcp);
+      const keep = prepared.expires! > Date.now() && (cache !== this.chasedAnswers || version === this.zone.version);
+      if (keep) cache.set(key, prepared);
+      return this.send(prepared, msg, q, tcp, keep ? kept : undefined);
     }
     return this.send(await pending, msg, q, tcp);
   }

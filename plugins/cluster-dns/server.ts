@@ -8,7 +8,15 @@
 // every loaded copy of this module sees it); a server asked for an address already bound takes the
 // sockets over — queries go to the newest server from then on — and a server stopping closes only
 // the sockets it still owns. No query is refused in between.
+//
+// Answering helpers (`answerHelpers`): processes that read each UDP socket too and answer from the
+// answers this server sends them (answer-helper.mjs), so UDP queries are answered on more than one
+// core. They belong to the socket: a server taking it over tells them its zone's generation.
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isIP, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Responder } from './responder.ts';
 
@@ -23,6 +31,12 @@ export interface DnsServerOptions {
   tcpIdleMs?: number;
   /** kernel receive buffer of each UDP socket, bytes (absorbs bursts) */
   udpRecvBuffer?: number;
+  /** helper processes answering on each UDP socket besides this one (default 0) */
+  answerHelpers?: number;
+  /** most answers each helper keeps (default 100,000) */
+  helperCacheSize?: number;
+  /** a helper could not be started or ended on its own (it is started again a second later) */
+  onHelperError?: (e: Error) => void;
 }
 
 /** A reply whose socket closed meanwhile (a forwarded answer arriving after stop) is dropped. */
@@ -45,6 +59,25 @@ interface Bound {
   udp: UdpSocket;
   tcp: Server;
   owner: DnsServer;
+  helpers: ChildProcess[];
+  /** helpers that have the socket */
+  serving: Set<ChildProcess>;
+  closed?: boolean;
+}
+
+/** A query a helper had no answer for, as it sends it over IPC. */
+interface HelperQuery {
+  t: 'query';
+  msg: Uint8Array;
+  port: number;
+  address: string;
+}
+
+/** The helper's script: beside this module in the source tree, beside the bundle in dist/. */
+function helperFile(): string {
+  const file = fileURLToPath(new URL('./answer-helper.mjs', import.meta.url));
+  if (!existsSync(file)) throw new Error(`the DNS answer helper script is missing: ${file}`);
+  return file;
 }
 const REGISTRY = Symbol.for('skiff.cluster-dns.bound-sockets');
 const registry: Map<string, Bound> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as Map<string, Bound> | undefined) ?? new Map();
@@ -56,6 +89,9 @@ export class DnsServer {
   private readonly conns = new Set<Socket>();
   /** the addresses bound (ports resolved) */
   readonly addresses: ListenAddress[] = [];
+  /** tells this server's zone generation apart from any other server's (hot reload) */
+  private readonly id = randomUUID();
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly responder: Responder,
@@ -63,6 +99,10 @@ export class DnsServer {
   ) {}
 
   async start(): Promise<void> {
+    // helpers drop what they keep from the zone when it changes
+    this.unsubscribe = this.responder.onZoneChange(() => {
+      for (const b of this.bound) if (b.owner === this) this.tellGeneration(b);
+    });
     try {
       for (const l of this.o.listen) this.addresses.push(await this.bind(l));
     } catch (e) {
@@ -72,9 +112,14 @@ export class DnsServer {
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     // sockets a newer server took over stay open: they are its now (and this one's TCP clients get
     // a second to finish: new connections reach the newer server)
     const mine = this.bound.filter((b) => b.owner === this);
+    for (const b of mine) {
+      b.closed = true;
+      for (const h of b.helpers ?? []) h.kill(); // (a socket bound by a version without helpers has none)
+    }
     const superseded = mine.length < this.bound.length;
     for (const c of this.conns) superseded ? c.setTimeout(1000) : c.destroy();
     this.bound.length = 0;
@@ -95,16 +140,80 @@ export class DnsServer {
     else sendQuietly(s, r, port, address);
   }
 
+  /** The process IDs of the answering helpers that have this server's UDP sockets. */
+  helperPids(): number[] {
+    return this.bound.filter((b) => b.owner === this).flatMap((b) => [...(b.serving ?? [])].map((h) => h.pid!));
+  }
+
+  /** `${server}:${zone version}`: what a helper's kept answers came from */
+  private generation(): string {
+    return `${this.id}:${this.responder.zoneVersion}`;
+  }
+
+  private tellGeneration(b: Bound): void {
+    for (const h of b.helpers ?? []) if (h.connected) h.send({ t: 'generation', generation: this.generation() });
+  }
+
+  /** Answers a query a helper had no answer for, and gives the helper the answer when it may keep it. */
+  answerForHelper(b: Bound, helper: ChildProcess, q: HelperQuery): void {
+    const msg = Buffer.from(q.msg.buffer, q.msg.byteOffset, q.msg.byteLength);
+    const generation = this.generation(); // the zone the answer comes from (answered now, or forwarded)
+    let kept: { expires: number | undefined } | undefined;
+    let r: Buffer | null | Promise<Buffer | null>;
+    try {
+      r = this.responder.respond(msg, false, (expires) => (kept = { expires }));
+    } catch {
+      return;
+    }
+    const done = (out: Buffer | null) => {
+      if (!out) return;
+      sendQuietly(b.udp, out, q.port, q.address);
+      if (!kept || (kept.expires !== undefined && kept.expires <= Date.now()) || !helper.connected) return;
+      helper.send({ t: 'answer', key: msg.toString('latin1', 2), response: out, generation, expires: kept.expires });
+    };
+    if (r instanceof Promise) r.then(done, () => {});
+    else done(r);
+  }
+
+  /** Starts a helper on a bound UDP socket; one that ends on its own is started again a second later. */
+  private startHelper(b: Bound): void {
+    let h: ChildProcess;
+    try {
+      h = fork(helperFile(), [], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    } catch (e) {
+      this.o.onHelperError?.(e as Error);
+      return;
+    }
+    b.helpers.push(h);
+    h.on('message', (m: HelperQuery | { t: 'hello' }) => {
+      if (m.t === 'query') b.owner.answerForHelper(b, h, m);
+      // the helper listens: the socket may go (see answer-helper.mjs)
+      else if (m.t === 'hello' && !b.closed) {
+        h.send({ t: 'socket', generation: b.owner.generation(), maxEntries: this.o.helperCacheSize ?? 100_000 }, b.udp);
+        b.serving.add(h);
+      }
+    });
+    h.on('error', (e) => this.o.onHelperError?.(e));
+    h.once('exit', (code, signal) => {
+      b.helpers.splice(b.helpers.indexOf(h), 1);
+      b.serving.delete(h);
+      if (b.closed) return;
+      this.o.onHelperError?.(new Error(`a DNS answer helper ended (${signal ?? `exit ${code}`})`));
+      setTimeout(() => !b.closed && b.owner.startHelper(b), 1000).unref();
+    });
+  }
+
   /** UDP first (port 0 picks the port), then TCP on the same port; retried a few times if TCP's is taken. */
   private async bind(l: ListenAddress): Promise<ListenAddress> {
     const held = l.port !== 0 ? registry.get(keyOf(l)) : undefined;
     if (held) {
       held.owner = this;
       this.bound.push(held);
+      this.tellGeneration(held); // what the helpers keep came from the old server's zone
       return { ...l };
     }
     for (let attempt = 0; ; attempt++) {
-      const b = { owner: this } as unknown as Bound;
+      const b = { owner: this, helpers: [], serving: new Set() } as unknown as Bound;
       const u = await this.bindUdp(l, b);
       const port = (u.address() as AddressInfo).port;
       try {
@@ -112,6 +221,7 @@ export class DnsServer {
         b.tcp = await this.bindTcp({ host: l.host, port }, b);
         this.bound.push(b);
         registry.set(keyOf({ host: l.host, port }), b);
+        for (let i = 0; i < (this.o.answerHelpers ?? 0); i++) this.startHelper(b);
         return { host: l.host, port };
       } catch (e) {
         u.close();
