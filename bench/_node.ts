@@ -23,17 +23,6 @@ import { repoRoot, sleep } from './_util.ts';
 export const PODS_REF: ResourceRef = { group: '', version: 'v1', resource: 'pods' };
 export const NODES_REF: ResourceRef = { group: '', version: 'v1', resource: 'nodes' };
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (NaN when gone). */
-export function cpuSeconds(pid: number | undefined): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return NaN;
-  }
-}
-
 export interface BenchNodeOptions {
   /** names the home (`skiff-bench-<name>-…`), the node (`bench-node-<pid>`) and the lock's holder */
   name: string;

@@ -32,6 +32,11 @@ export async function call(r: Rest, method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 
  */
 export const REST_CONNECTIONS = 64;
 
+/** A benchmark's REST client connections to a server whose certificate `ca` signed. */
+export function restAgent(ca: string): Agent {
+  return new Agent({ connect: { ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
+}
+
 /** Warm-up before a measured run: JIT, and every connection of the pool open. */
 export function warmUpRest(op: (i: number) => Promise<unknown>): Promise<unknown> {
   return closedLoop(REST_CONNECTIONS * 10, REST_CONNECTIONS, op);
@@ -55,7 +60,7 @@ export async function startServerProcess(home: string, extraArgs: string[] = [])
   const server = kc.clusters[0].cluster.server as string;
   const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
   const token = kc.users[0].user.token as string;
-  const agent = new Agent({ connect: { ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
+  const agent = restAgent(ca);
   return {
     pid: child.pid!,
     ca,

@@ -14,6 +14,17 @@ export function pct(xs: number[], p: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (NaN when gone). */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
 export function rssMb(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

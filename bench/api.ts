@@ -16,8 +16,8 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
-import { pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
-import { call, REST_CONNECTIONS, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
+import { cpuSeconds, pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
+import { call, restAgent, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 import { h2loadCreates } from './_h2load.ts';
 
@@ -38,6 +38,8 @@ const EVENTS = Number(flags.events);
 
 const CM: ResourceRef = { group: '', version: 'v1', resource: 'configmaps' };
 const cm = (ns: string, name: string, t = 0): KObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: 'v'.repeat(64), t: String(t) } });
+/** the same ConfigMap named by the server (h2load sends the same bytes every time) */
+const generatedCm = (ns: string): KObject => ({ ...cm(ns, ''), metadata: { generateName: 'h2-', namespace: ns } });
 
 /** Watch latency: W watch streams; E creates, one at a time; delivery time per (event, watcher). */
 async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ fromAck: number[]; fromSend: number[]; fanout: number[] }> {
@@ -99,10 +101,7 @@ async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ from
 }
 
 /** CPU time (user + system) of a process so far, ms: a figure the machine's other load does not inflate as much as latency. */
-function cpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
-}
+const cpuMs = (pid: number) => cpuSeconds(pid) * 1000;
 
 /** Watch latency over gRPC, as restWatchLatency: W watch streams on one channel, E creates one at a time. */
 async function grpcWatchLatency(c: SkiffGrpcClient, ns: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
@@ -165,7 +164,7 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
       return l.items.length + (l.remainingItemCount ?? 0);
     };
     const before = await stored();
-    const h2 = h2loadCreates({ address, token, ref: CMS, object: { ...cm('gbench', ''), metadata: { generateName: 'h2-', namespace: 'gbench' } }, n: 2 * CREATES, concurrency: 32 });
+    const h2 = h2loadCreates({ address, token, ref: CMS, object: generatedCm('gbench'), n: 2 * CREATES, concurrency: 32 });
     const added = (await stored()) - before;
     if (h2.failed || added !== h2.succeeded) throw new Error(`h2load: ${h2.succeeded} creates answered, ${h2.failed} failed, ${added} stored`);
     out.grpcCreateOpsPerSecAt32H2load = h2.opsPerSec;
@@ -198,7 +197,7 @@ async function transportFloorFigures(): Promise<Figures> {
       new Promise<never>((_, reject) => child.once('exit', () => reject(new Error('the transport floor server exited')))),
     ]);
     const srv = JSON.parse(line!) as { https: number; grpc: number; ca: string };
-    const r: Rest = { base: `https://127.0.0.1:${srv.https}`, agent: new Agent({ connect: { ca: srv.ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 }), headers: { authorization: 'Bearer floor', accept: 'application/json' } };
+    const r: Rest = { base: `https://127.0.0.1:${srv.https}`, agent: restAgent(srv.ca), headers: { authorization: 'Bearer floor', accept: 'application/json' } };
     try {
       await warmUpRest((i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `warm-${i}`)));
       const create = await openLoop(CREATES, RATE, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `c-${i}`)));
@@ -215,7 +214,7 @@ async function transportFloorFigures(): Promise<Figures> {
         const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
         const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
         Object.assign(out, { grpcFloorCreateP50Ms: pct(create.lat, 50), grpcFloorCreateP99Ms: pct(create.lat, 99), grpcFloorGeneratorLagP99Ms: pct(create.lag, 99), grpcFloorOpsPerSecAt32: thr.opsPerSec });
-        const h2 = h2loadCreates({ address: `127.0.0.1:${srv.grpc}`, token: 'floor', ref: CMS, object: { ...cm('gbench', ''), metadata: { generateName: 'h2-', namespace: 'gbench' } }, n: 2 * CREATES, concurrency: 32 });
+        const h2 = h2loadCreates({ address: `127.0.0.1:${srv.grpc}`, token: 'floor', ref: CMS, object: generatedCm('gbench'), n: 2 * CREATES, concurrency: 32 });
         Object.assign(out, { grpcFloorOpsPerSecAt32H2load: h2.opsPerSec, grpcFloorP99MsAt32H2load: h2.p99Ms });
       } finally {
         c.close();

@@ -6,11 +6,11 @@
 // available (polled through the REST API every 100 ms). RSS and CPU are read from /proc.
 // Both processes share this machine's cores with the benchmark itself. The last line is JSON.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closedLoop, repoRoot, rssMb, sleep, type Figures } from './_util.ts';
+import { closedLoop, cpuSeconds, repoRoot, rssMb, sleep, type Figures } from './_util.ts';
 import { call, startServerProcess } from './_server.ts';
 
 const { values: flags } = parseArgs({
@@ -27,13 +27,6 @@ const REPLICAS = Number(flags.replicas);
 const NODES = Number(flags.nodes);
 const TOTAL = DEPLOYMENTS * REPLICAS;
 const PODS_PER_NODE = Math.max(110, Math.ceil((TOTAL * 1.2) / NODES));
-
-/** user + system CPU seconds of a process so far */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (clock ticks of 10 ms)
-}
 
 const out: Figures = { bench: 'controllers', deployments: DEPLOYMENTS, replicas: REPLICAS, nodes: NODES };
 const home = mkdtempSync(join(tmpdir(), 'skiff-bench-controllers-'));

@@ -29,7 +29,7 @@ import { connectKernel } from '@skiff/kernel/bus';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import { query } from '@skiff/plugin-cluster-dns/testing';
-import { pct, repoRoot, sleep, type Figures } from './_util.ts';
+import { cpuSeconds, pct, repoRoot, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -46,8 +46,9 @@ const SECONDS = Number(flags.seconds);
 const RATE = Number(flags.rate);
 const OUTSTANDING = Number(flags.outstanding);
 // The load generator gets cores of its own (taskset): this process (the DNS server), the skiff
-// server and NATS on CPU 0, dnsperf on the rest (with the DNS server's answering helpers). Sharing every core, the scheduler time-slices
-// three busy threads over two cores and dnsperf's own waits show up as the server's tail latency.
+// server and NATS on CPU 0, dnsperf on the rest (with the DNS server's answering helpers). Sharing
+// every core, the scheduler time-slices three busy threads over two cores and dnsperf's own waits
+// show up as the server's tail latency.
 // --share-cores measures that way instead.
 // (This process is pinned once the plugin has started, so that the plugin sees the machine's cores
 // as a node agent does; the server is started on CPU 0 at once, NATS with it.)
@@ -149,19 +150,8 @@ function latencies(verbose: string): number[] {
   return l;
 }
 
-/** CPU time of the answering helpers so far, in clock ticks (1/100 s) */
-function helperTicks(): number {
-  let t = 0;
-  for (const pid of helpers) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      t += Number(f[11]) + Number(f[12]);
-    } catch {
-      /* gone */
-    }
-  }
-  return t;
-}
+/** CPU seconds the answering helpers have used so far (a helper gone counts nothing) */
+const helperCpu = () => helpers.reduce((t, pid) => t + (cpuSeconds(pid) || 0), 0);
 
 /** busy and total jiffies of the whole machine (/proc/stat) */
 function machineTicks(): { busy: number; total: number } {
@@ -175,7 +165,7 @@ out.loadAvg1 = Math.round(loadavg()[0] * 100) / 100;
 
 // throughput
 const cpu0 = process.cpuUsage();
-const helperTicks0 = helperTicks();
+const helperCpu0 = helperCpu();
 const m0 = machineTicks();
 const w0 = performance.now();
 const thr = readFileSync(await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]), 'utf8');
@@ -186,7 +176,7 @@ out.qps = Math.round(figure(thr, 'Queries per second'));
 out.lost = figure(thr, 'Queries lost');
 out.avgMsAtMax = Math.round(figure(thr, 'Average Latency \\(s\\)') * 1e6) / 1000;
 out.dnsCpuCores = Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100;
-out.helperCpuCores = Math.round(((helperTicks() - helperTicks0) / 100 / wall) * 100) / 100;
+out.helperCpuCores = Math.round(((helperCpu() - helperCpu0) / wall) * 100) / 100;
 out.machineBusyCores = Math.round(((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length * 100) / 100;
 
 // the floor's responder (see the header), bound now and idle during the plugin's rate run

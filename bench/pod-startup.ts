@@ -21,7 +21,8 @@ import { readFileSync } from 'node:fs';
 import { loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { containerConfig, podSandboxConfig, type Pod } from '../plugins/kubelet/pod-config/mod.ts';
-import { cpuSeconds, deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode } from './_node.ts';
+import { deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode } from './_node.ts';
+import { cpuSeconds } from './_util.ts';
 import { openLoop, pct, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({

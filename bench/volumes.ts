@@ -30,7 +30,8 @@ import { ANN_SELECTED_NODE, CSI_NODES, EVENTS, PVCS, PVS } from '@skiff/api';
 import { runProcess } from '@skiff/client';
 import type { KObject, ResourceRef } from '@skiff/kernel';
 import { installHostpathObjects } from '../cli/up-storage.ts';
-import { cpuSeconds, deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode, type PodTimes } from './_node.ts';
+import { deleteAndWait, latencies, openLoopPods, PODS_REF, startBenchNode, type PodTimes } from './_node.ts';
+import { cpuSeconds } from './_util.ts';
 import { pct, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
