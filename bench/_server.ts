@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parse as parseYaml } from 'yaml';
-import { closedLoop, repoRoot, sleep } from './_util.ts';
+import { closedLoop, repoRoot, sleep, WARM_UP_OPS } from './_util.ts';
 
 export interface Rest {
   base: string;
@@ -37,9 +37,9 @@ export function restAgent(ca: string): Agent {
   return new Agent({ connect: { ca }, connections: REST_CONNECTIONS, pipelining: 1, keepAliveTimeout: 60_000 });
 }
 
-/** Warm-up before a measured run: JIT, and every connection of the pool open. */
+/** Warm-up before a measured run: JIT (WARM_UP_OPS), and every connection of the pool open. */
 export function warmUpRest(op: (i: number) => Promise<unknown>): Promise<unknown> {
-  return closedLoop(REST_CONNECTIONS * 10, REST_CONNECTIONS, op);
+  return closedLoop(WARM_UP_OPS, REST_CONNECTIONS, op);
 }
 
 export async function startServerProcess(home: string, extraArgs: string[] = []): Promise<{ pid: number; ca: string; rest: Rest; stop: () => Promise<void>; natsPid: () => number | undefined; readyMs: number }> {

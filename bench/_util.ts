@@ -1,5 +1,5 @@
 // Shared by the benchmarks: load generators, percentiles, RSS.
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -78,6 +78,8 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
   const lat: number[] = [];
   const lag: number[] = [];
   const start = performance.now();
+  const startMonoUs = Number(process.hrtime.bigint() / 1000n);
+  const trace: [number, number][] = [];
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const due = start + (i * 1000) / rate;
@@ -85,11 +87,37 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
     lag.push(Math.max(0, performance.now() - due));
-    inflight.push(op(i).then(() => void lat.push(performance.now() - due)));
+    inflight.push(
+      op(i).then(() => {
+        const l = performance.now() - due;
+        lat.push(l);
+        trace.push([due - start, l]);
+      }),
+    );
   }
   await Promise.all(inflight);
+  writeTrace(startMonoUs, trace);
   return { lat, lag, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
 }
+
+/**
+ * SKIFF_BENCH_TRACE=<file>: each open loop appends a line `{ startMonoUs, trace: [[dueMs, latencyMs], ...] }`,
+ * when each operation was due (from the loop's start) and how long it took from then. startMonoUs is
+ * CLOCK_MONOTONIC in µs, the clock of a V8 `--cpu-prof` profile's timestamps (SKIFF_BENCH_NODE_ARGS),
+ * so the slow operations can be laid over what the server was doing at the time.
+ */
+function writeTrace(startMonoUs: number, trace: [number, number][]): void {
+  const file = process.env.SKIFF_BENCH_TRACE;
+  if (file) appendFileSync(file, JSON.stringify({ startMonoUs, trace: trace.sort((a, b) => a[0] - b[0]) }) + '\n');
+}
+
+/**
+ * Operations every measured run is preceded by, the same for Skiff and for the floors it is compared
+ * with. Fewer leave the first seconds of an open loop to code V8 has not optimised yet: after 640
+ * warm-up creates, 60–90 % of the REST creates in the first 1.5 s at 1,000/s took over 5 ms (10–40 %
+ * after 3,000), and the server's CPU per create at 32 in flight was ~360 µs (~270 µs after 3,000).
+ */
+export const WARM_UP_OPS = 3000;
 
 /** Closed loop: `concurrency` workers, each issuing the next operation when its last one returns. */
 export async function closedLoop(n: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ lat: number[]; opsPerSec: number }> {

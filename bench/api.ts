@@ -16,7 +16,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
-import { cpuSeconds, pct, rssMb, sleep, openLoop, closedLoop, type Figures } from './_util.ts';
+import { cpuSeconds, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type Figures } from './_util.ts';
 import { call, restAgent, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 import { h2loadCreates } from './_h2load.ts';
@@ -145,7 +145,7 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
     await c.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gbench' } });
     await c.create(NS, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gwatch' } });
     const CMS = { version: 'v1', resource: 'configmaps', namespace: 'gbench' };
-    await closedLoop(500, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
+    await closedLoop(WARM_UP_OPS, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
     out.grpcLoadAvg1m = Math.round(loadavg()[0]! * 100) / 100;
     const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
     out.grpcCreateP50Ms = pct(create.lat, 50);
@@ -210,7 +210,7 @@ async function transportFloorFigures(): Promise<Figures> {
       const c = connectSkiff({ address: `127.0.0.1:${srv.grpc}`, ca: srv.ca, token: 'floor', protoDir: join(import.meta.dirname, '..', 'proto') });
       try {
         const CMS = { version: 'v1', resource: 'configmaps', namespace: 'gbench' };
-        await closedLoop(500, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
+        await closedLoop(WARM_UP_OPS, 16, (i) => c.create(CMS, cm('gbench', `warm-${i}`)));
         const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
         const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
         Object.assign(out, { grpcFloorCreateP50Ms: pct(create.lat, 50), grpcFloorCreateP99Ms: pct(create.lat, 99), grpcFloorGeneratorLagP99Ms: pct(create.lag, 99), grpcFloorOpsPerSecAt32: thr.opsPerSec });
@@ -233,7 +233,7 @@ async function kernelFigures(): Promise<Figures> {
   const k = await SkiffKernel.start({ nc, secretKey: Buffer.alloc(32, 1) });
   try {
     await k.create({ group: '', version: 'v1', resource: 'namespaces' }, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'b' } });
-    await closedLoop(500, 16, (i) => k.create(CM, cm('b', `kwarm-${i}`))); // warm up (JIT), as the REST and gRPC runs do
+    await closedLoop(WARM_UP_OPS, 16, (i) => k.create(CM, cm('b', `kwarm-${i}`))); // warm up (JIT), as the REST and gRPC runs do
     const create = await openLoop(CREATES, RATE, (i) => k.create(CM, cm('b', `k-${i}`)));
     const thr = await closedLoop(CREATES, 32, (i) => k.create(CM, cm('b', `kt-${i}`)));
     const get = await closedLoop(2000, 1, (i) => k.get(CM, 'b', `k-${i % CREATES}`));
@@ -265,7 +265,7 @@ async function kernelFigures(): Promise<Figures> {
     const js = jetstream(nc);
     const payload = new TextEncoder().encode(JSON.stringify(await k.get(CM, 'b', 'k-0'))); // a stored ConfigMap's size
     const put = (name: string) => js.publish(`bench-floor.b.${name}`, payload, { expect: { lastSubjectSequence: 0 } });
-    await closedLoop(500, 16, (i) => put(`warm-${i}`));
+    await closedLoop(WARM_UP_OPS, 16, (i) => put(`warm-${i}`));
     const floor = await openLoop(CREATES, RATE, (i) => put(`o-${i}`));
     const floorThr = await closedLoop(CREATES, 32, (i) => put(`t-${i}`));
     return {
