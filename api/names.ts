@@ -17,6 +17,16 @@ const QUALIFIED_NAME = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const LABEL_VALUE = '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?';
 const CONFIG_KEY = '[-._a-zA-Z0-9]+';
 const ENV_VAR = '[-._a-zA-Z][-._a-zA-Z0-9]*';
+// compiled once: these run for every name, label and key of every write
+const RE = {
+  dns1123Label: full(DNS1123_LABEL),
+  dns1123Subdomain: full(DNS1123_SUBDOMAIN),
+  dns1035Label: full(DNS1035_LABEL),
+  qualifiedName: full(QUALIFIED_NAME),
+  labelValue: full(LABEL_VALUE),
+  configKey: full(CONFIG_KEY),
+  envVar: full(ENV_VAR),
+};
 const QUALIFIED_MSG = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
 /** A name check, as for metadata.name: `prefix` is true for generateName (a trailing '-' is fine). */
@@ -26,7 +36,7 @@ const maskTrailingDash = (n: string, prefix?: boolean) => (prefix && n.length > 
 export function isDNS1123Label(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLen(63));
-  if (!full(DNS1123_LABEL).test(v))
+  if (!RE.dns1123Label.test(v))
     errs.push(regexError("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character", DNS1123_LABEL, 'my-name', '123-abc'));
   return errs;
 }
@@ -34,7 +44,7 @@ export function isDNS1123Label(v: string): string[] {
 export function isDNS1123Subdomain(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 253) errs.push(maxLen(253));
-  if (!full(DNS1123_SUBDOMAIN).test(v))
+  if (!RE.dns1123Subdomain.test(v))
     errs.push(regexError("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", DNS1123_SUBDOMAIN, 'example.com'));
   return errs;
 }
@@ -42,7 +52,7 @@ export function isDNS1123Subdomain(v: string): string[] {
 export function isDNS1035Label(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLen(63));
-  if (!full(DNS1035_LABEL).test(v))
+  if (!RE.dns1035Label.test(v))
     errs.push(regexError("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character", DNS1035_LABEL, 'my-name', 'abc-123'));
   return errs;
 }
@@ -72,7 +82,7 @@ export function isQualifiedName(v: string): string[] {
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push(`name part ${maxLen(63)}`);
-  if (name.length && !full(QUALIFIED_NAME).test(name))
+  if (name.length && !RE.qualifiedName.test(name))
     errs.push(`name part ${regexError(QUALIFIED_MSG, QUALIFIED_NAME, 'MyName', 'my.name', '123-abc')}`);
   return errs;
 }
@@ -80,7 +90,7 @@ export function isQualifiedName(v: string): string[] {
 export function isLabelValue(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 63) errs.push(maxLen(63));
-  if (!full(LABEL_VALUE).test(v))
+  if (!RE.labelValue.test(v))
     errs.push(regexError("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", LABEL_VALUE, 'MyValue', 'my_value', '12345'));
   return errs;
 }
@@ -96,14 +106,14 @@ function dotChecks(v: string): string[] {
 export function isConfigMapKey(v: string): string[] {
   const errs: string[] = [];
   if (v.length > 253) errs.push(maxLen(253));
-  if (!full(CONFIG_KEY).test(v))
+  if (!RE.configKey.test(v))
     errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", CONFIG_KEY, 'key.name', 'KEY_NAME', 'key-name'));
   return [...errs, ...dotChecks(v)];
 }
 
 export function isEnvVarName(v: string): string[] {
   const errs: string[] = [];
-  if (!full(ENV_VAR).test(v))
+  if (!RE.envVar.test(v))
     errs.push(regexError("a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit", ENV_VAR, 'my.env-name', 'MY_ENV.NAME', 'MyEnvName1'));
   return [...errs, ...dotChecks(v)];
 }

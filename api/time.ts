@@ -3,10 +3,18 @@
 // ("2026-01-02T03:04:05.678000Z", Leases and events.k8s.io Events). JS clocks have milliseconds,
 // so the last three microsecond digits are 0.
 
+let lastSecond = NaN;
+let lastText = '';
+
 /** metav1.Time: RFC 3339, truncated to the second. Default: now. */
 export function rfc3339(at: Date | number = Date.now()): string {
-  const t = at instanceof Date ? at.getTime() : at;
-  return new Date(Math.floor(t / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor((at instanceof Date ? at.getTime() : at) / 1000);
+  // every write stamps a time or two, nearly always in the same second as the last one
+  if (second !== lastSecond) {
+    lastText = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastText;
 }
 
 /** metav1.MicroTime: RFC 3339 with six fractional digits. Default: now. */

@@ -2,6 +2,7 @@
 // acceptedNames, the NamesAccepted and Established conditions (Terminating while its objects are
 // removed) and storedVersions.
 import type { KObject } from './types.ts';
+import { rfc3339 } from '@skiff/api';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -14,7 +15,7 @@ export interface CRDCondition {
   message: string;
 }
 
-const now = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const now = () => rfc3339();
 
 /**
  * The status the CRD should have: `refused` is why its names could not be served (a clash), and

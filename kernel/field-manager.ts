@@ -12,6 +12,7 @@ import type { SchemaNode } from './patch-schema.ts';
 import { OBJECT_META_FIELDS } from './schema/object-meta.ts';
 import { errors, type StatusCause } from './status.ts';
 import type { KObject } from './types.ts';
+import { rfc3339 } from '@skiff/api';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -94,9 +95,6 @@ function onlyStatus(set: FieldSet): FieldSet {
   return out;
 }
 
-function nowRFC3339(): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /** Decodes managedFields; throws an Error for a malformed list. */
 function decode(entries: unknown): Managers {
@@ -258,7 +256,7 @@ export function trackUpdate(live: KObject | undefined, next: KObject, manager: s
     const set = owned(c.modified.union(c.added), ctx).difference(STRIPPED);
     if (!set.empty) {
       const prev = managers.get(self);
-      managers.set(self, { ...selfM, set: prev ? set.union(prev.set) : set, time: nowRFC3339() });
+      managers.set(self, { ...selfM, set: prev ? set.union(prev.set) : set, time: rfc3339() });
     }
     capManagers(managers);
   } catch (e) {
@@ -331,7 +329,7 @@ function apply(live: KObject, config: Obj, managers: Managers, opts: ApplyOption
   m.set = m.set.difference(STRIPPED);
   if (m.set.empty) managers.delete(self);
   let out = dropNulls(merged) as KObject;
-  if (!jsonEqual(out, dropNulls(before))) m.time = nowRFC3339();
+  if (!jsonEqual(out, dropNulls(before))) m.time = rfc3339();
   else out = before as KObject;
   if (opts.fieldManager === 'kubectl') out = syncLastApplied(out, config);
   capManagers(managers);

@@ -19,6 +19,7 @@ import { objectKey, resourcePrefix } from './store/keys.ts';
 import { RevisionMismatch, type KvBackend } from './store/kv-backend.ts';
 import type { WatchCache } from './store/watch-cache.ts';
 import type { AdmissionOperation, DeleteOptions, KindInfo, KObject, PatchType, WriteOptions } from './types.ts';
+import { rfc3339 } from '@skiff/api';
 
 /** What the lifecycle needs to know about kinds. */
 export interface KindLookup {
@@ -32,7 +33,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** RFC 3339 with second precision, as Kubernetes writes timestamps. */
 export function now(offsetSeconds = 0): string {
-  return new Date(Math.floor(Date.now() / 1000) * 1000 + offsetSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  return rfc3339(Date.now() + offsetSeconds * 1000);
 }
 
 const sameSpec = (def: KindDefinition, a: KObject, b: KObject) => (def.specFields ?? ['spec']).every((f) => jsonEqual(a[f], b[f]));

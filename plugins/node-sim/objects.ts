@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { KObject } from '@skiff/kernel';
 import type { NodeSpec } from './config.ts';
+import { rfc3339 } from '@skiff/api';
 
 export const NODES = { group: '', version: 'v1', resource: 'nodes' };
 export const PODS = { group: '', version: 'v1', resource: 'pods' };
@@ -37,7 +38,7 @@ export const podIP = (base: number, host: number) => ip(base + host);
 export const hostPart = (address: string) => Number(address.split('.')[3]);
 
 /** RFC 3339 with second precision (as conditions and timestamps are written). */
-export const nowSeconds = () => new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export const nowSeconds = () => rfc3339();
 /** RFC 3339 with microseconds (Lease MicroTime). */
 export const nowMicro = () => new Date().toISOString().replace('Z', '000Z');
 
