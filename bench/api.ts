@@ -4,7 +4,8 @@
 // scheduled send time, so queueing shows), create throughput with 32 in flight, get and list
 // latency, watch delivery latency with many watchers, and the idle server's RSS. With --grpc, the
 // same server's gRPC API too (TLS, the same token; a client built from proto/ only): grpcCreateP99Ms
-// at the offered rate, grpcCreateOpsPerSecAt32, grpcGetP99Ms, grpcWatchP99Ms.
+// at the offered rate (from grpc-js's client, and …LeanClient from a node:http2 one),
+// grpcCreateOpsPerSecAt32, grpcGetP99Ms, grpcWatchP99Ms.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -20,6 +21,7 @@ import { cpuSeconds, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type 
 import { call, restAgent, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 import { h2loadCreates } from './_h2load.ts';
+import { leanGrpcClient } from './_grpc-h2-client.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -152,6 +154,17 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
     out.grpcCreateP99Ms = pct(create.lat, 99);
     out.grpcCreateGeneratorLagP99Ms = pct(create.lag, 99);
     out.grpcCreateAchievedPerSec = create.opsPerSec;
+    // the same open loop from a lean client (node:http2), so the client's own lag is not most of it
+    const lean = leanGrpcClient({ address, ca, token });
+    try {
+      await closedLoop(WARM_UP_OPS, 16, (i) => lean.create(CMS, cm('gbench', `lwarm-${i}`)));
+      const leanCreate = await openLoop(CREATES, RATE, (i) => lean.create(CMS, cm('gbench', `l-${i}`)));
+      out.grpcCreateP50MsLeanClient = pct(leanCreate.lat, 50);
+      out.grpcCreateP99MsLeanClient = pct(leanCreate.lat, 99);
+      out.grpcCreateGeneratorLagP99MsLeanClient = pct(leanCreate.lag, 99);
+    } finally {
+      lean.close();
+    }
     const cpu0 = cpuMs(pid);
     const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
     out.grpcCreateServerCpuUsPerOp = Math.round(((cpuMs(pid) - cpu0) * 1000) / CREATES);
@@ -214,6 +227,14 @@ async function transportFloorFigures(): Promise<Figures> {
         const create = await openLoop(CREATES, RATE, (i) => c.create(CMS, cm('gbench', `c-${i}`)));
         const thr = await closedLoop(CREATES, 32, (i) => c.create(CMS, cm('gbench', `t-${i}`)));
         Object.assign(out, { grpcFloorCreateP50Ms: pct(create.lat, 50), grpcFloorCreateP99Ms: pct(create.lat, 99), grpcFloorGeneratorLagP99Ms: pct(create.lag, 99), grpcFloorOpsPerSecAt32: thr.opsPerSec });
+        const lean = leanGrpcClient({ address: `127.0.0.1:${srv.grpc}`, ca: srv.ca, token: 'floor' });
+        try {
+          await closedLoop(WARM_UP_OPS, 16, (i) => lean.create(CMS, cm('gbench', `lwarm-${i}`)));
+          const leanCreate = await openLoop(CREATES, RATE, (i) => lean.create(CMS, cm('gbench', `l-${i}`)));
+          Object.assign(out, { grpcFloorCreateP50MsLeanClient: pct(leanCreate.lat, 50), grpcFloorCreateP99MsLeanClient: pct(leanCreate.lat, 99) });
+        } finally {
+          lean.close();
+        }
         const h2 = h2loadCreates({ address: `127.0.0.1:${srv.grpc}`, token: 'floor', ref: CMS, object: generatedCm('gbench'), n: 2 * CREATES, concurrency: 32 });
         Object.assign(out, { grpcFloorOpsPerSecAt32H2load: h2.opsPerSec, grpcFloorP99MsAt32H2load: h2.p99Ms });
       } finally {
