@@ -23,8 +23,11 @@ export function parseJsonBody(text: string): unknown {
 /**
  * Paths of the keys repeated in an object ("spec.replicas", "spec.containers[0].name") of JSON text
  * that parseJsonBody accepted (well-formed, nesting bounded: jsonc-parser's visitor recurses).
+ * With `parsed` (what JSON.parse made of the text), a body with as many members in its text as in
+ * the value has no repeated key (JSON.parse keeps one member per key), and is not visited.
  */
-export function jsonDuplicateFields(text: string): string[] {
+export function jsonDuplicateFields(text: string, parsed?: unknown): string[] {
+  if (parsed !== undefined && jsonTextMembers(text) === valueMembers(parsed)) return [];
   const out: string[] = [];
   const keys: Set<string>[] = [];
   visit(text, {
@@ -37,6 +40,41 @@ export function jsonDuplicateFields(text: string): string[] {
     },
   });
   return out;
+}
+
+/** Object members in well-formed JSON text: the strings followed by ':'. */
+function jsonTextMembers(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) !== 0x22) continue;
+    for (i++; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5c) i++; // an escape: skip the escaped character
+      else if (c === 0x22) break;
+    }
+    let j = i + 1;
+    for (let c = text.charCodeAt(j); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = text.charCodeAt(++j));
+    if (text.charCodeAt(j) === 0x3a) n++;
+    i = j - 1;
+  }
+  return n;
+}
+
+/** Object members in a JSON value, all levels (no recursion: the value's depth is the body's). */
+function valueMembers(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) for (const x of v) stack.push(x);
+    else
+      for (const k in v) {
+        n++;
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+  }
+  return n;
 }
 
 /** A Kubernetes protobuf body -> value. Anything the decoder throws that is not a Status is a 400. */

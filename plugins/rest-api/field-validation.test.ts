@@ -37,6 +37,20 @@ describe('duplicate fields', () => {
     expect(jsonDuplicateFields('{"a":{"x":1},"b":{"x":1}}')).toEqual([]);
     expect(yamlDuplicateFields('spec:\n  replicas: 1\n  replicas: 2\n  list:\n  - a: 1\n    a: 2\n')).toEqual(['spec.replicas', 'spec.list[0].a']);
   });
+  it('are found with the parsed value given (its members counted first), strings with colons, quotes and escapes not taken for keys', () => {
+    const cases: [string, string[]][] = [
+      ['{"spec":{"replicas":1,"replicas":2,"template":{"spec":{"containers":[{"name":"a"},{"name":"b","name":"c"}]}}}}', ['spec.replicas', 'spec.template.spec.containers[1].name']],
+      ['{"a":{"x":1},"b":{"x":1}}', []],
+      ['{ "data" : { "k" : "v:\\\"x\\\":1", "k2": ["\\":", "a"] }, "data" : {} }', ['data']],
+      ['{"m":{"\\"q\\"":1,"\\"q\\"":2}}', ['m."q"']],
+      ['{"l":[{"a":1},{"a":2}],"e":{},"s":"{\\"a\\":1,\\"a\\":2}"}', []],
+      ['{"__proto__":{"a":1},"x":[[{"y":1,"y":1}]]}', ['x[0][0].y']],
+    ];
+    for (const [text, dups] of cases) {
+      expect(jsonDuplicateFields(text, JSON.parse(text))).toEqual(dups);
+      expect(jsonDuplicateFields(text)).toEqual(dups);
+    }
+  });
   it('are quoted in Warning headers as kube does', () => {
     expect(warningHeader('unknown field "spec.x"')).toBe('299 - "unknown field \\"spec.x\\""');
   });

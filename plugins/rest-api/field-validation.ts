@@ -27,7 +27,7 @@ export function fieldValidationOf(query: unknown): FieldValidation {
 /** Content-type parsers call this with the parsed body: the duplicate keys of a write that validates fields are kept on the request. */
 export function recordDuplicates(req: FastifyRequest, value: unknown, text: string, format: 'json' | 'yaml'): unknown {
   if (value !== undefined && WRITES.has(req.method) && fieldValidationOf(req.query) !== 'Ignore') {
-    const found = format === 'json' ? jsonDuplicateFields(text) : yamlDuplicateFields(text);
+    const found = format === 'json' ? jsonDuplicateFields(text, value) : yamlDuplicateFields(text);
     if (found.length) (req as WithDuplicates)[DUPLICATES] = found;
   }
   return value;
