@@ -183,7 +183,8 @@ interface Conflict {
 /**
  * Ownership after a change from `before` to `after` (SMD Updater.update): every manager but `self`
  * loses the fields that were removed; fields another manager owns whose value changed are
- * conflicts: returned (not applied) unless `force`, then taken from it.
+ * conflicts: returned (not applied) unless `force`, then taken from it. `changed`: the fields the
+ * change set (modified or added) that a write may own.
  */
 function transfer(before: Obj, after: Obj, managers: Managers, self: string, force: boolean, ctx: FieldManagerContext) {
   const c = compare(relevant(before, ctx), relevant(after, ctx), ctx.schema);
@@ -195,13 +196,13 @@ function transfer(before: Obj, after: Obj, managers: Managers, self: string, for
     const clash = m.set.intersection(changed);
     if (!clash.empty) for (const path of clash.paths()) conflicts.push({ manager: m, path });
   }
-  if (conflicts.length && !force) return { conflicts, comparison: c };
+  if (conflicts.length && !force) return { conflicts, changed };
   for (const [id, m] of managers) {
     if (id === self) continue;
     m.set = m.set.difference(changed).difference(removed);
     if (m.set.empty) managers.delete(id);
   }
-  return { conflicts: [] as Conflict[], comparison: c };
+  return { conflicts: [] as Conflict[], changed };
 }
 
 /** kube's capManagers: at most MAX_UPDATE_MANAGERS Update entries; the oldest merge into one per version. */
@@ -252,8 +253,7 @@ export function trackUpdate(live: KObject | undefined, next: KObject, manager: s
     const selfM: Manager = { manager: manager || 'unknown', operation: 'Update', apiVersion: ctx.apiVersion, subresource: ctx.subresource ?? '', set: new FieldSet() };
     const self = identifier(selfM);
     const current = 'current-operation'; // not a JSON identifier: never a manager's
-    const { comparison: c } = transfer(before, after, managers, current, true, ctx);
-    const set = owned(c.modified.union(c.added), ctx).difference(STRIPPED);
+    const set = transfer(before, after, managers, current, true, ctx).changed.difference(STRIPPED);
     if (!set.empty) {
       const prev = managers.get(self);
       managers.set(self, { ...selfM, set: prev ? set.union(prev.set) : set, time: rfc3339() });

@@ -20,11 +20,16 @@ export class FieldSet {
     return s;
   }
 
-  insert(path: Path): void {
-    if (!path.length) return;
+  /** Adds `path` (followed by `last`, when given); keeps neither array. */
+  insert(path: readonly PathElement[], last?: PathElement): void {
+    let n = path.length;
+    if (last === undefined) {
+      if (!n) return;
+      last = path[--n]!;
+    }
     let s: FieldSet = this;
-    for (let i = 0; i < path.length - 1; i++) s = s.child(path[i]!);
-    s.members.add(path[path.length - 1]!);
+    for (let i = 0; i < n; i++) s = s.child(path[i]!);
+    s.members.add(last);
   }
 
   /** The child set at `pe`, created when missing. */

@@ -94,12 +94,11 @@ const isEmptyish = (v: unknown) => v === undefined || (Array.isArray(v) && v.len
 /** What changed from `lhs` to `rhs` (SMD Compare). Equal subtrees are skipped whole. */
 export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const path: Path = []; // the walk's path, one element pushed per level (copied only when inserted)
-  const at = (pe?: PathElement) => (pe === undefined ? [...path] : [...path, pe]);
+  const path: Path = []; // the walk's path, one element pushed per level (insert keeps no array)
   const leaf = (l: unknown, r: unknown) => {
-    if (l === undefined) c.added.insert(at());
-    else if (r === undefined) c.removed.insert(at());
-    else if (!jsonEqual(l, r)) c.modified.insert(at());
+    if (l === undefined) c.added.insert(path);
+    else if (r === undefined) c.removed.insert(path);
+    else if (!jsonEqual(l, r)) c.modified.insert(path);
   };
   const child = (pe: PathElement, l: unknown, r: unknown, s: SchemaNode) => {
     if (l !== undefined && r !== undefined && jsonEqual(l, r)) return; // nothing changed below
@@ -136,13 +135,13 @@ export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode): Compari
         const rl = rv.get(pe) ?? [];
         if (ll.length <= 1 && rl.length <= 1) child(pe, ll[0], rl[0], items);
         else if (ll.length >= 2 && rl.length >= 2) {
-          if (!jsonEqual(ll, rl)) c.modified.insert(at(pe));
+          if (!jsonEqual(ll, rl)) c.modified.insert(path, pe);
         } else if (ll.length >= 2) {
           if (rl.length) child(pe, undefined, rl[0], items);
-          c.removed.insert(at(pe));
+          c.removed.insert(path, pe);
         } else {
           if (ll.length) child(pe, ll[0], undefined, items);
-          c.added.insert(at(pe));
+          c.added.insert(path, pe);
         }
       }
     } else {
@@ -152,8 +151,8 @@ export function compare(lhs: unknown, rhs: unknown, schema: SchemaNode): Compari
       for (const k of Object.keys(lo)) child(fieldElement(k), lo[k], Object.hasOwn(ro, k) ? ro[k] : undefined, fieldSchema(s, k));
       for (const k of Object.keys(ro)) if (!Object.hasOwn(lo, k)) child(fieldElement(k), undefined, ro[k], fieldSchema(s, k));
     }
-    if (l === undefined) c.added.insert(at());
-    else if (r === undefined) c.removed.insert(at());
+    if (l === undefined) c.added.insert(path);
+    else if (r === undefined) c.removed.insert(path);
   };
   walk(lhs, rhs, schema);
   return c;
