@@ -17,7 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
-import { cpuSeconds, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type Figures } from './_util.ts';
+import { cpuSeconds, machineBusySeconds, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type Figures } from './_util.ts';
 import { call, restAgent, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 import { h2loadCreates } from './_h2load.ts';
@@ -105,6 +105,19 @@ async function restWatchLatency(r: Rest, ns: string, ca: string): Promise<{ from
 /** CPU time (user + system) of a process so far, ms: a figure the machine's other load does not inflate as much as latency. */
 const cpuMs = (pid: number) => cpuSeconds(pid) * 1000;
 
+/** CPU seconds so far of the server, NATS, this process and the machine; `since` gives µs per operation. */
+function cpuBudget(server: number, nats: number | undefined) {
+  const own = process.cpuUsage();
+  const at = { server: cpuSeconds(server), nats: cpuSeconds(nats), client: (own.user + own.system) / 1e6, machine: machineBusySeconds() };
+  return {
+    ...at,
+    since: (t0: typeof at, ops: number) => {
+      const us = (a: number, b: number) => Math.round(((a - b) * 1e6) / ops);
+      return { server: us(at.server, t0.server), nats: us(at.nats, t0.nats), client: us(at.client, t0.client), machine: us(at.machine, t0.machine) };
+    },
+  };
+}
+
 /** Watch latency over gRPC, as restWatchLatency: W watch streams on one channel, E creates one at a time. */
 async function grpcWatchLatency(c: SkiffGrpcClient, ns: string): Promise<{ fromAck: number[]; fromSend: number[] }> {
   const CMS = { version: 'v1', resource: 'configmaps', namespace: ns };
@@ -138,7 +151,7 @@ async function grpcWatchLatency(c: SkiffGrpcClient, ns: string): Promise<{ fromA
 }
 
 /** The gRPC API of the same server: the figures the REST API has, for the calls gRPC serves. */
-async function grpcFigures(home: string, ca: string, token: string, pid: number): Promise<Figures> {
+async function grpcFigures(home: string, ca: string, token: string, pid: number, natsPid: number | undefined): Promise<Figures> {
   const address = readFileSync(join(home, 'grpc-address'), 'utf8').trim();
   const c = connectSkiff({ address, ca, token, protoDir: join(import.meta.dirname, '..', 'proto') });
   const out: Figures = {};
@@ -177,7 +190,10 @@ async function grpcFigures(home: string, ca: string, token: string, pid: number)
       return l.items.length + (l.remainingItemCount ?? 0);
     };
     const before = await stored();
+    const h2cpu0 = cpuBudget(pid, natsPid);
     const h2 = h2loadCreates({ address, token, ref: CMS, object: generatedCm('gbench'), n: 2 * CREATES, concurrency: 32 });
+    const h2cpu = cpuBudget(pid, natsPid).since(h2cpu0, 2 * CREATES);
+    Object.assign(out, { grpcCreateServerCpuUsPerOpH2load: h2cpu.server, grpcCreateNatsCpuUsPerOpH2load: h2cpu.nats, grpcCreateMachineCpuUsPerOpH2load: h2cpu.machine });
     const added = (await stored()) - before;
     if (h2.failed || added !== h2.succeeded) throw new Error(`h2load: ${h2.succeeded} creates answered, ${h2.failed} failed, ${added} stored`);
     out.grpcCreateOpsPerSecAt32H2load = h2.opsPerSec;
@@ -344,10 +360,15 @@ async function main() {
     const seq = await closedLoop(2000, 1, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `s-${i}`)));
     out.createSequentialPerSec = seq.opsPerSec;
     out.createSequentialP99Ms = pct(seq.lat, 99);
-    const cpu0 = cpuMs(srv.pid);
+    const cpu0 = cpuBudget(srv.pid, srv.natsPid());
     const thr = await closedLoop(CREATES, 32, (i) => call(r, 'POST', '/api/v1/namespaces/bench/configmaps', cm('bench', `t-${i}`)));
-    // the server's CPU per create (NATS not counted): what the two front ends cost, with the kernel
-    out.createServerCpuUsPerOp = Math.round(((cpuMs(srv.pid) - cpu0) * 1000) / CREATES);
+    // CPU per create with 32 in flight: the server's (the front end with the kernel), NATS's, this
+    // load generator's, and the whole machine's (2 cores: 2,000,000 µs a second at most)
+    const perCreate = cpuBudget(srv.pid, srv.natsPid()).since(cpu0, CREATES);
+    out.createServerCpuUsPerOp = perCreate.server;
+    out.createNatsCpuUsPerOpAt32 = perCreate.nats;
+    out.createClientCpuUsPerOpAt32 = perCreate.client;
+    out.createMachineCpuUsPerOpAt32 = perCreate.machine;
     out.createOpsPerSecAt32 = thr.opsPerSec;
     out.createP99MsAt32 = pct(thr.lat, 99);
     const get = await closedLoop(3000, 1, (i) => call(r, 'GET', `/api/v1/namespaces/bench/configmaps/c-${i % CREATES}`));
@@ -368,7 +389,7 @@ async function main() {
     out.watchFromSendP50Ms = pct(w.fromSend, 50);
     out.watchFromSendP99Ms = pct(w.fromSend, 99);
     out.rssAfterLoadMb = rssMb(srv.pid);
-    if (flags.grpc) Object.assign(out, await grpcFigures(home, srv.ca, r.headers.authorization!.replace(/^Bearer /, ''), srv.pid));
+    if (flags.grpc) Object.assign(out, await grpcFigures(home, srv.ca, r.headers.authorization!.replace(/^Bearer /, ''), srv.pid, srv.natsPid()));
   } finally {
     await srv.stop();
     rmSync(home, { recursive: true, force: true });
