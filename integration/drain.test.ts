@@ -85,9 +85,11 @@ it('kubectl drain, then skiff drain, evict a budgeted ReplicaSet one pod at a ti
     expect(out[0]).toBe('node/hollow-0 cordoned');
     expect(out.filter((l) => /^pod\/web-\w+ evicted$/.test(l))).toHaveLength(REPLICAS);
     expect(out).toContain('node/hollow-0 drained');
-    // the budget held the second and third evictions back (429, retried after 5 s)
+    // the budget held evictions back (429, retried after 5 s). kubectl retries each pod on its own
+    // clock: when the third pod's retry comes after the second's replacement is ready (its first 429
+    // came later, e.g. on a loaded machine), it passes at once, so only one 5 s wait is certain
     expect(r.err).toContain("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget.");
-    expect(Date.now() - t0).toBeGreaterThan(2 * 5000);
+    expect(Date.now() - t0).toBeGreaterThan(5000);
     // one pod missing at a time, never two; and one was missing (a disruption happened)
     expect(watch.minReady).toBe(REPLICAS - 1);
     expect(podsOn('hollow-0')).toEqual([]);
