@@ -9,7 +9,8 @@
 // generation of the zone it came from; a new generation (a zone change, a new server taking the
 // socket over) drops the older answers, and an answer of an older generation is never kept. The
 // server's zone changes reach here over IPC: within a millisecond, on top of the seconds a change
-// takes to reach the server's zone from the API.
+// takes to reach the server's zone from the API. Every second it tells the server how many queries
+// it answered (and how many were zone answers, how many truncated), for the server's stats.
 //
 // Plain JavaScript beside the bundle (scripts/build.mjs copies it), started with no loader.
 let socket;
@@ -17,6 +18,8 @@ let generation = '';
 let maxEntries = 100_000;
 /** query bytes past the ID (latin1) -> { response, expires (ms; undefined: until the zone changes) } */
 const answers = new Map();
+/** what this helper answered since it last told the server (the server's stats count them) */
+const counted = { queries: 0, zoneHits: 0, truncated: 0 };
 
 process.on('message', (m, handle) => {
   if (m.t === 'socket') {
@@ -28,7 +31,8 @@ process.on('message', (m, handle) => {
   } else if (m.t === 'answer') {
     if (m.generation !== generation) return;
     if (answers.size >= maxEntries) answers.clear();
-    answers.set(m.key, { response: m.response, expires: m.expires });
+    // kept with how the server counted it: a zone answer (no expiry) or an upstream one; truncated (TC bit)
+    answers.set(m.key, { response: m.response, expires: m.expires, zone: m.expires === undefined, truncated: (m.response[2] & 0x02) !== 0 });
   } else if (m.t === 'generation') {
     generation = m.generation;
     answers.clear();
@@ -39,6 +43,12 @@ process.on('disconnect', () => process.exit(0));
 // Only now may the socket come: a socket received while this module was still loading would read
 // datagrams with no listener to answer them, and drop them.
 process.send({ t: 'hello' });
+// every second, what was answered here, for the server's runtime stats
+setInterval(() => {
+  if (!counted.queries || !process.connected) return;
+  process.send({ t: 'stats', ...counted });
+  counted.queries = counted.zoneHits = counted.truncated = 0;
+}, 1000).unref();
 
 function answer(msg, rinfo) {
   if (msg.length < 12) return;
@@ -49,6 +59,9 @@ function answer(msg, rinfo) {
     out[0] = msg[0];
     out[1] = msg[1];
     socket.send(out, rinfo.port, rinfo.address);
+    counted.queries++;
+    if (a.zone) counted.zoneHits++;
+    if (a.truncated) counted.truncated++;
     return;
   }
   process.send({ t: 'query', msg, port: rinfo.port, address: rinfo.address });

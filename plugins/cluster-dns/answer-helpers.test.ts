@@ -21,12 +21,13 @@ function zoneWith(ip: string): ClusterZone {
   return zone;
 }
 
-async function serveWithHelper(zone: ClusterZone): Promise<{ server: DnsServer; port: number }> {
-  const server = new DnsServer(new Responder(zone), { listen: [{ host: '127.0.0.1', port: 0 }], answerHelpers: 1 });
+async function serveWithHelper(zone: ClusterZone): Promise<{ server: DnsServer; port: number; responder: Responder }> {
+  const responder = new Responder(zone);
+  const server = new DnsServer(responder, { listen: [{ host: '127.0.0.1', port: 0 }], answerHelpers: 1 });
   servers.push(server);
   await server.start();
   await eventually(async () => server.helperPids().length === 1, 10_000, 'the helper has the socket', 20);
-  return { server, port: server.addresses[0].port };
+  return { server, port: server.addresses[0].port, responder };
 }
 
 const alive = (pid: number) => {
@@ -73,6 +74,15 @@ describe('DNS answering helpers', () => {
     expect(took.length).toBeGreaterThan(80); // (~120 asked; a few lost to the asker's own start)
     // every one answered long before the block ended: by the helper
     expect(took.filter((ms) => ms > 1000)).toEqual([]);
+  });
+
+  it('the server’s stats count the queries its helper answered', async () => {
+    const { port, responder } = await serveWithHelper(zoneWith('10.96.0.1'));
+    // answered by whichever process reads each datagram first: the first builds the zone answer,
+    // every later one is a zone hit wherever it is answered
+    for (let i = 0; i < 300; i++) expect(dataOf((await query(port, NAME, 'A')).packet, 'A')).toEqual(['10.96.0.1']);
+    await eventually(async () => responder.stats.queries === 300, 5000, 'every query counted', 50);
+    expect(responder.stats).toMatchObject({ queries: 300, zoneHits: 299, truncated: 0, forwarded: 0 });
   });
 
   it('a zone change is never undone by an answer a helper kept', async () => {

@@ -73,6 +73,14 @@ interface HelperQuery {
   address: string;
 }
 
+/** What a helper answered from what it keeps since it last said, counted as the responder counts. */
+interface HelperStats {
+  t: 'stats';
+  queries: number;
+  zoneHits: number;
+  truncated: number;
+}
+
 /** The helper's script: beside this module in the source tree, beside the bundle in dist/. */
 function helperFile(): string {
   const file = fileURLToPath(new URL('./answer-helper.mjs', import.meta.url));
@@ -175,6 +183,14 @@ export class DnsServer {
     else done(r);
   }
 
+  /** Queries a helper answered itself: in this server's stats as if it had answered them. */
+  countHelperAnswers(m: HelperStats): void {
+    const st = this.responder.stats;
+    st.queries += m.queries;
+    st.zoneHits += m.zoneHits;
+    st.truncated += m.truncated;
+  }
+
   /** Starts a helper on a bound UDP socket; one that ends on its own is started again a second later. */
   private startHelper(b: Bound): void {
     let h: ChildProcess;
@@ -185,8 +201,9 @@ export class DnsServer {
       return;
     }
     b.helpers.push(h);
-    h.on('message', (m: HelperQuery | { t: 'hello' }) => {
+    h.on('message', (m: HelperQuery | HelperStats | { t: 'hello' }) => {
       if (m.t === 'query') b.owner.answerForHelper(b, h, m);
+      else if (m.t === 'stats') b.owner.countHelperAnswers(m);
       // the helper listens: the socket may go (see answer-helper.mjs)
       else if (m.t === 'hello' && !b.closed) {
         h.send({ t: 'socket', generation: b.owner.generation(), maxEntries: this.o.helperCacheSize ?? 100_000 }, b.udp);
