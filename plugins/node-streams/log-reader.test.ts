@@ -119,6 +119,33 @@ describe('readCriLog', () => {
     expect(await read(join(dir, 'absent.log'))).toBe('');
   });
 
+  it('follow: what reaches the rotated file after the read that found its end is read before the new file', async () => {
+    const f = join(dir, 'rotate-late.log');
+    writeFileSync(f, '2024-05-01T10:00:00Z stdout F first\n');
+    let running = true;
+    let out = '';
+    // the sink holds the reader after it found the end of the file and before it looks at the path
+    let release!: () => void;
+    let held: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atSink = new Promise<void>((r) => (reached = r));
+    const done = readCriLog(f, { follow: true }, async (c) => {
+      out += c;
+      reached();
+      await held;
+      held = undefined;
+    }, { running: async () => running, stateCheckMs: 20, pollMs: 50 });
+    await atSink;
+    renameSync(f, `${f}.1`);
+    appendFileSync(`${f}.1`, '2024-05-01T10:00:01Z stdout F late in the old file\n');
+    writeFileSync(f, '2024-05-01T10:00:02Z stdout F in the new file\n');
+    release();
+    for (let i = 0; i < 200 && !out.includes('in the new file'); i++) await new Promise((r) => setTimeout(r, 10));
+    running = false;
+    await done;
+    expect(out).toBe('first\nlate in the old file\nin the new file\n');
+  });
+
   it('follow: new records as they come, a rotated file, the end once the container stops', async () => {
     const f = join(dir, 'follow.log');
     writeFileSync(f, '2024-05-01T10:00:00Z stdout F first\n');

@@ -4,7 +4,7 @@
 // skipped), `timestamps` (the record time, RFC3339NanoFixed, before each line), `limitBytes` (of
 // output), and `follow`: after the end of the file, wait for more while the container runs; when
 // the file is replaced at its path (log rotation: renamed, and the runtime reopens the path), go on
-// in the new file once the old one is drained; once the container has stopped, read to the end
+// in the new file once the old one is drained (read to its end after the new file appeared); once the container has stopped, read to the end
 // once more and finish. The output goes to `sink` in chunks, awaited (back-pressure).
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
@@ -136,6 +136,8 @@ export async function readCriLog(path: string, opts: LogReadOptions, sink: (chun
   const stateCheckMs = ctl.stateCheckMs ?? 1_000;
   const pollMs = ctl.pollMs ?? 1_000;
   let fh: FileHandle | undefined;
+  /** the file now at the path, once the one read was rotated away: read after one more pass over that one */
+  let rotated: FileHandle | undefined;
   let watcher: Watcher | undefined;
   try {
     fh = await openLog(path);
@@ -196,18 +198,23 @@ export async function readCriLog(path: string, opts: LogReadOptions, sink: (chun
       }
       await out.flush();
       if (finalPass) break;
-      // rotated: the path names another file now; this one is drained
+      // the pass over the rotated file after the new one appeared is done: on to the new one
+      if (rotated) {
+        await fh.close();
+        fh = rotated;
+        rotated = undefined;
+        pos = 0;
+        carry = Buffer.alloc(0);
+        continue;
+      }
+      // rotated: the path names another file now. What was written to this one before the new file
+      // appeared may have come after the read that found its end (the runtime writes on until it
+      // reopens the path): read it to its end once more first
       const now = await stat(path).catch(() => undefined);
       const mine = await fh.stat();
       if (now && (now.ino !== mine.ino || now.dev !== mine.dev)) {
-        const next = await openLog(path);
-        if (next) {
-          await fh.close();
-          fh = next;
-          pos = 0;
-          carry = Buffer.alloc(0);
-          continue;
-        }
+        rotated = await openLog(path);
+        if (rotated) continue;
       }
       if (Date.now() - lastCheck >= stateCheckMs) {
         lastCheck = Date.now();
@@ -224,6 +231,7 @@ export async function readCriLog(path: string, opts: LogReadOptions, sink: (chun
   } finally {
     watcher?.close();
     await fh?.close().catch(() => {});
+    await rotated?.close().catch(() => {});
   }
 }
 
