@@ -5,21 +5,15 @@
 // figure to the server. Each call is checked: HTTP 200, grpc-status 0, and an Object with the name
 // that was sent.
 import { connect, constants, type ClientHttp2Session } from 'node:http2';
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { repoRoot } from './_util.ts';
+import { createRequestFrame, skiffProto, type GrpcRef } from './_grpc-wire.ts';
 
 export interface LeanGrpcClient {
-  create(ref: { group?: string; version: string; resource: string; namespace?: string }, object: { metadata: { name?: string } }): Promise<void>;
+  create(ref: GrpcRef, object: { metadata: { name?: string } }): Promise<void>;
   close(): void;
 }
 
 export function leanGrpcClient(o: { address: string; ca: string; token: string }): LeanGrpcClient {
-  const proto = new protobuf.Root();
-  proto.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(repoRoot(), 'proto', target));
-  proto.loadSync(['skiff/v1/objects.proto'], { keepCase: false });
-  const CreateRequest = proto.lookupType('skiff.v1.CreateRequest');
-  const ObjectMsg = proto.lookupType('skiff.v1.Object');
+  const ObjectMsg = skiffProto().lookupType('skiff.v1.Object');
   const session: ClientHttp2Session = connect(`https://${o.address}`, { ca: o.ca });
   session.on('error', () => {}); // a failed call reports it
   const headers = {
@@ -32,12 +26,7 @@ export function leanGrpcClient(o: { address: string; ca: string; token: string }
   return {
     create: (ref, object) =>
       new Promise<void>((resolve, reject) => {
-        const msg = CreateRequest.encode(CreateRequest.create({ ref: { group: '', namespace: '', name: '', ...ref }, object: { json: Buffer.from(JSON.stringify(object)) } })).finish();
-        // gRPC's message framing: an uncompressed flag byte, then the length (big-endian)
-        const framed = Buffer.allocUnsafe(5 + msg.length);
-        framed[0] = 0;
-        framed.writeUInt32BE(msg.length, 1);
-        framed.set(msg, 5);
+        const framed = createRequestFrame(ref, object);
         const req = session.request(headers);
         const chunks: Buffer[] = [];
         let status = 0;

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import protobuf from 'protobufjs';
+import { createRequestFrame, type GrpcRef } from './_grpc-wire.ts';
 import { pct, repoRoot } from './_util.ts';
 
 export interface H2loadFigures {
@@ -22,22 +22,14 @@ export interface H2loadFigures {
 let installed = false;
 
 /** `n` Create calls of `object` into `ref`, `concurrency` streams in flight on one TLS connection. */
-export function h2loadCreates(o: { address: string; token: string; ref: { group?: string; version: string; resource: string; namespace?: string }; object: unknown; n: number; concurrency: number }): H2loadFigures {
+export function h2loadCreates(o: { address: string; token: string; ref: GrpcRef; object: unknown; n: number; concurrency: number }): H2loadFigures {
   const root = repoRoot();
   if (!installed) {
     const deps = spawnSync('bash', [join(root, 'scripts', 'ensure-node-deps.sh'), 'h2load'], { stdio: ['ignore', 'inherit', 'inherit'] });
     if (deps.status !== 0) throw new Error('h2load is missing and could not be installed (scripts/ensure-node-deps.sh h2load)');
     installed = true;
   }
-  const proto = new protobuf.Root();
-  proto.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(root, 'proto', target));
-  proto.loadSync(['skiff/v1/objects.proto'], { keepCase: false });
-  const CreateRequest = proto.lookupType('skiff.v1.CreateRequest');
-  const msg = CreateRequest.encode(CreateRequest.create({ ref: { group: '', namespace: '', name: '', ...o.ref }, object: { json: Buffer.from(JSON.stringify(o.object)) } })).finish();
-  // gRPC's message framing: an uncompressed flag byte, then the length (big-endian)
-  const framed = Buffer.alloc(5 + msg.length);
-  framed.writeUInt32BE(msg.length, 1);
-  framed.set(msg, 5);
+  const framed = createRequestFrame(o.ref, o.object);
   const dir = mkdtempSync(join(tmpdir(), 'skiff-bench-h2load-'));
   try {
     writeFileSync(join(dir, 'body'), framed);

@@ -25,11 +25,12 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** CPU seconds the whole machine has been busy (all CPUs; /proc/stat: all but idle and iowait). */
-export function machineBusySeconds(): number {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = cpu;
-  return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) / 100;
+/** The machine's CPU time so far, in seconds summed over the cores: busy (not idle or iowait) and total. */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const v = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: (total - v[3]! - v[4]!) / 100, total: total / 100 };
 }
 
 export function rssMb(pid: number): number | undefined {
@@ -86,7 +87,7 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
   const lag: number[] = [];
   const start = performance.now();
   const startMonoUs = Number(process.hrtime.bigint() / 1000n);
-  const trace: [number, number][] = [];
+  const trace: [number, number][] | undefined = process.env.SKIFF_BENCH_TRACE ? [] : undefined;
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
     const due = start + (i * 1000) / rate;
@@ -98,12 +99,12 @@ export async function openLoop(n: number, rate: number, op: (i: number) => Promi
       op(i).then(() => {
         const l = performance.now() - due;
         lat.push(l);
-        trace.push([due - start, l]);
+        trace?.push([due - start, l]);
       }),
     );
   }
   await Promise.all(inflight);
-  writeTrace(startMonoUs, trace);
+  if (trace) writeTrace(startMonoUs, trace);
   return { lat, lag, opsPerSec: Math.round(n / ((performance.now() - start) / 1000)) };
 }
 

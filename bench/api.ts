@@ -17,7 +17,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { SkiffKernel, startNatsServer, type KObject, type ResourceRef } from '@skiff/kernel';
 import { Agent, request } from 'undici';
-import { cpuSeconds, machineBusySeconds, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type Figures } from './_util.ts';
+import { cpuSeconds, machineCpu, pct, rssMb, sleep, openLoop, closedLoop, WARM_UP_OPS, type Figures } from './_util.ts';
 import { call, restAgent, serverRuntime, startServerProcess, warmUpRest, type Rest } from './_server.ts';
 import { connectSkiff, type SkiffGrpcClient } from '../integration/grpc-client.ts';
 import { h2loadCreates } from './_h2load.ts';
@@ -108,7 +108,7 @@ const cpuMs = (pid: number) => cpuSeconds(pid) * 1000;
 /** CPU seconds so far of the server, NATS, this process and the machine; `since` gives µs per operation. */
 function cpuBudget(server: number, nats: number | undefined) {
   const own = process.cpuUsage();
-  const at = { server: cpuSeconds(server), nats: cpuSeconds(nats), client: (own.user + own.system) / 1e6, machine: machineBusySeconds() };
+  const at = { server: cpuSeconds(server), nats: cpuSeconds(nats), client: (own.user + own.system) / 1e6, machine: machineCpu().busy };
   return {
     ...at,
     since: (t0: typeof at, ops: number) => {

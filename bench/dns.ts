@@ -29,7 +29,7 @@ import { connectKernel } from '@skiff/kernel/bus';
 import { createConsoleLogger, PluginHost } from '@skiff/kernel/plugins';
 import clusterDns from '@skiff/plugin-cluster-dns/plugin';
 import { query } from '@skiff/plugin-cluster-dns/testing';
-import { cpuSeconds, pct, repoRoot, sleep, type Figures } from './_util.ts';
+import { cpuSeconds, machineCpu, pct, repoRoot, sleep, type Figures } from './_util.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -153,25 +153,18 @@ function latencies(verbose: string): number[] {
 /** CPU seconds the answering helpers have used so far (a helper gone counts nothing) */
 const helperCpu = () => helpers.reduce((t, pid) => t + (cpuSeconds(pid) || 0), 0);
 
-/** busy and total jiffies of the whole machine (/proc/stat) */
-function machineTicks(): { busy: number; total: number } {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - f[3] - (f[4] ?? 0), total };
-}
-
 await dnsperf(['-l', '2', '-q', String(OUTSTANDING)]); // warm up (JIT, precomputed answers)
 out.loadAvg1 = Math.round(loadavg()[0] * 100) / 100;
 
 // throughput
 const cpu0 = process.cpuUsage();
 const helperCpu0 = helperCpu();
-const m0 = machineTicks();
+const m0 = machineCpu();
 const w0 = performance.now();
 const thr = readFileSync(await dnsperf(['-l', String(SECONDS), '-q', String(OUTSTANDING)]), 'utf8');
 const wall = (performance.now() - w0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-const m1 = machineTicks();
+const m1 = machineCpu();
 out.qps = Math.round(figure(thr, 'Queries per second'));
 out.lost = figure(thr, 'Queries lost');
 out.avgMsAtMax = Math.round(figure(thr, 'Average Latency \\(s\\)') * 1e6) / 1000;

@@ -1,6 +1,7 @@
-// What the soak benchmark reads from /proc: a process's CPU seconds, and the machine's busy CPU time,
-// so the report can say how much of the 2 cores went to the server, NATS, the load generator and
-// everything else on the machine.
+// What the soak benchmark reads from /proc: a process's CPU seconds (a gone process reads 0), and
+// which other processes used the cores (MachineShare), so the report can say how much of the 2 cores
+// went to the server, NATS, the load generator and everything else on the machine (with
+// machineCpu, _util.ts).
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** user + system CPU seconds of a process so far (0 once it is gone) */
@@ -12,14 +13,6 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** The machine's CPU time so far, in seconds summed over the cores: busy (not idle or iowait) and total. */
-export function machineCpu(): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-  const v = line.trim().split(/\s+/).slice(1, 9).map(Number); // user nice system idle iowait irq softirq steal
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: (total - v[3]! - v[4]!) / 100, total: total / 100 };
 }
 
 /**

@@ -23,11 +23,11 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
-import { pct, repoRoot, rssMb, rssPartsMb, sleep } from './_util.ts';
+import { machineCpu, pct, repoRoot, rssMb, rssPartsMb, sleep } from './_util.ts';
 import { call, startServerProcess } from './_server.ts';
 import { KINDS, SHARDS, SoakLoad, VERBS, type Outcome, type Verb } from './soak-load.ts';
 import { SoakWatch, scopeUrl, type Scope } from './soak-watch.ts';
-import { MachineShare, cpuSeconds, machineCpu } from './soak-machine.ts';
+import { MachineShare, cpuSeconds } from './soak-machine.ts';
 
 const { values: flags } = parseArgs({
   options: {
